@@ -1,0 +1,63 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+/// crtsim: synthetic CRT patients (heart phantom, CMR, fluoroscopy), the image-guidance pipeline
+/// that runs on their images alone, and scenario runners that score it against the truth.
+///
+/// Dependency direction (the pipeline must never see the truth):
+///   CRTCore <- SegmentModel <- HeartPhantom <- CMRSimulation <- SyntheticCase <- CRTSimCLI
+///   CRTCore <- Fourier (only importer of FFTW)      ImageIO (NIfTI, acquisition.json)   Figures (cairo)
+let package = Package(
+    name: "crtsim",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "crtsim", targets: ["crtsim"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // C libraries (Debian: libfftw3-dev, libcairo2-dev, libniftiio-dev).
+        .systemLibrary(name: "CFFTW", path: "Sources/CFFTW", pkgConfig: "fftw3",
+                       providers: [.apt(["libfftw3-dev"])]),
+        .systemLibrary(name: "CCairo", path: "Sources/CCairo", pkgConfig: "cairo",
+                       providers: [.apt(["libcairo2-dev"])]),
+        .target(name: "CNIfTIShim", path: "Sources/CNIfTIShim",
+                cSettings: [.unsafeFlags(["-I/usr/include/nifti"])],
+                linkerSettings: [.linkedLibrary("niftiio"), .linkedLibrary("znz"), .linkedLibrary("z")]),
+
+        // Core value types: vectors, transforms, grids, seeded randomness.
+        .target(name: "CRTCore"),
+        // 36/18/17-segment models, names, adjacency, mapping.
+        .target(name: "SegmentModel", dependencies: ["CRTCore"]),
+        // The only importer of FFTW: cached plans behind one planner lock.
+        .target(name: "Fourier", dependencies: ["CRTCore", "CFFTW"]),
+        // NIfTI reading and writing, scanner metadata (acquisition.json).
+        .target(name: "ImageIO", dependencies: ["CRTCore", "CNIfTIShim"]),
+        // Figures drawn with cairo (previews, bullseyes, curves).
+        .target(name: "Figures", dependencies: ["CRTCore", "SegmentModel", "CCairo"]),
+        // The synthetic heart: anatomy, motion, activation, scar, veins, and its ground truth.
+        .target(name: "HeartPhantom", dependencies: ["CRTCore", "SegmentModel", .product(name: "Yams", package: "Yams")]),
+        // CMR image formation (cine bSSFP, LGE inversion recovery) through k-space.
+        .target(name: "CMRSimulation", dependencies: ["CRTCore", "Fourier", "HeartPhantom", "ImageIO"]),
+        // Writes one synthetic case folder: cmr/, truth/, preview/.
+        .target(name: "SyntheticCase", dependencies: ["CRTCore", "SegmentModel", "HeartPhantom", "CMRSimulation", "ImageIO", "Figures"]),
+        // Command-line interface (library so tests can drive it).
+        .target(name: "CRTSimCLI", dependencies: ["CRTCore", "HeartPhantom", "SyntheticCase",
+                                                   .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "crtsim", dependencies: ["CRTSimCLI"]),
+        // Release-mode benchmarks, reported as ratios to baselines measured in the same run.
+        .executableTarget(name: "crtsim-bench", dependencies: ["CRTCore", "Fourier", "HeartPhantom", "CMRSimulation", "SyntheticCase"]),
+
+        .testTarget(name: "CRTCoreTests", dependencies: ["CRTCore"]),
+        .testTarget(name: "SegmentModelTests", dependencies: ["SegmentModel"]),
+        .testTarget(name: "FourierTests", dependencies: ["Fourier"]),
+        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO"]),
+        .testTarget(name: "FiguresTests", dependencies: ["Figures"]),
+        .testTarget(name: "HeartPhantomTests", dependencies: ["HeartPhantom"]),
+        .testTarget(name: "CMRSimulationTests", dependencies: ["CMRSimulation", "HeartPhantom", "ImageIO"]),
+        .testTarget(name: "CRTSimCLITests", dependencies: ["CRTSimCLI", "ImageIO"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
