@@ -7,9 +7,9 @@ public struct ImageGrid: Hashable, Codable, Sendable {
     /// Number of voxels along column, row and slice axes.
     public var size: [Int]
     /// patient (LPS mm) = patientFromVoxel.apply(index).
-    public var patientFromVoxel: AffineTransform
+    public var patientFromVoxel: Affine3D
 
-    public init(size: [Int], patientFromVoxel: AffineTransform) {
+    public init(size: [Int], patientFromVoxel: Affine3D) {
         self.size = size
         self.patientFromVoxel = patientFromVoxel
     }

@@ -76,19 +76,19 @@ public struct Mat3: Hashable, Codable, Sendable {
 }
 
 /// An affine map y = linear * x + translation (for example `patientFromVoxel`, mm per index).
-public struct AffineTransform: Hashable, Codable, Sendable {
+public struct Affine3D: Hashable, Codable, Sendable {
     public var linear: Mat3
     public var translation: Vec3
     public init(linear: Mat3, translation: Vec3) { self.linear = linear; self.translation = translation }
-    public static let identity = AffineTransform(linear: .identity, translation: .zero)
+    public static let identity = Affine3D(linear: .identity, translation: .zero)
     @inlinable public func apply(_ p: Vec3) -> Vec3 { linear * p + translation }
     /// self ∘ other: first `other`, then `self`.
-    public func composed(after other: AffineTransform) -> AffineTransform {
-        AffineTransform(linear: linear * other.linear, translation: linear * other.translation + translation)
+    public func composed(after other: Affine3D) -> Affine3D {
+        Affine3D(linear: linear * other.linear, translation: linear * other.translation + translation)
     }
-    public var inverse: AffineTransform? {
+    public var inverse: Affine3D? {
         guard let li = linear.inverse else { return nil }
-        return AffineTransform(linear: li, translation: -(li * translation))
+        return Affine3D(linear: li, translation: -(li * translation))
     }
     /// Row-major 4x4 matrix (last row 0 0 0 1), the form written to JSON.
     public var matrix4x4: [[Double]] {

@@ -1,1 +1,4 @@
-print("crtsim")
+import CRTSimCLI
+import Foundation
+
+exit(CRTSim.run(arguments: Array(CommandLine.arguments.dropFirst())))

@@ -1,0 +1,214 @@
+import CRTCore
+import Dispatch
+import Foundation
+import Fourier
+import HeartPhantom
+import ImageIO
+
+/// The CMR images of one phantom, the scanner metadata, and the truth the simulation adds.
+public struct CMRImages: Sendable {
+    /// Cine magnitude images (columns, rows, slices, phases), arbitrary units.
+    public var cine: ImageVolume<Float>
+    /// LGE magnitude image (columns, rows, slices).
+    public var lge: ImageVolume<Float>
+    /// Truth: tissue label (`Tissue` raw value) at each cine voxel centre, per phase.
+    public var cineLabels: ImageVolume<UInt8>
+    /// Truth: 36-segment id at each cine voxel centre (ED; 0 outside the LV myocardium or in the apical cap).
+    public var cineSegmentsED: ImageVolume<UInt8>
+    /// Truth: 0 no scar, 1 grey border zone, 2 scar core, at each LGE voxel centre in LV myocardium.
+    public var lgeScar: ImageVolume<UInt8>
+    /// Truth: tissue label at each LGE voxel centre.
+    public var lgeLabels: ImageVolume<UInt8>
+    /// Truth: 36-segment id at each LGE voxel centre.
+    public var lgeSegments: ImageVolume<UInt8>
+    /// What the scanner records (acquisition.json).
+    public var acquisition: CMRAcquisition
+    /// Truth: heart displacement per slice between breath-holds (LPS mm), cine and LGE.
+    public var cineShiftsMm: [Vec3]
+    public var lgeShiftsMm: [Vec3]
+    /// Truth: noise SD added (image units) and the nominal reference signal for SNR.
+    public var cineNoiseSD: Double, lgeNoiseSD: Double
+    public var cineMyocardiumSignal: Double, lgeScarSignal: Double
+    public var inversionTimeMs: Double, nullInversionTimeMs: Double
+    /// Cine phase times (ms after R).
+    public var phaseTimesMs: [Double]
+}
+
+/// Forms CMR images from a phantom: for each slice and phase, the anatomy is sampled on a grid finer than the
+/// pixels (oversampling in plane, several samples across the slice profile: partial volume), transformed to
+/// k-space with FFTW, cropped to the acquired k-space window (band limit and Gibbs ringing as on a scanner),
+/// complex Gaussian noise is added at the requested SNR, and the inverse transform's magnitude is the image
+/// (Rician statistics).
+public struct CMRSimulator: Sendable {
+    public let heart: HeartModel
+    public let torso: Torso
+    public let seed: UInt64
+
+    public init(heart: HeartModel, torso: Torso = Torso(), seed: UInt64) {
+        self.heart = heart; self.torso = torso; self.seed = seed
+    }
+
+    /// Timing of the k-space stage for benchmarks (seconds, summed over all slices and phases).
+    public final class StageTimes: @unchecked Sendable {
+        let lock = NSLock()
+        public private(set) var sampling = 0.0, transforms = 0.0, kspace = 0.0, noise = 0.0
+        public private(set) var transformCount = 0
+        func add(sampling s: Double = 0, transforms t: Double = 0, kspace k: Double = 0, noise n: Double = 0, count: Int = 0) {
+            lock.lock(); sampling += s; transforms += t; kspace += k; noise += n; transformCount += count; lock.unlock()
+        }
+        public init() {}
+    }
+
+    /// Simulates cine and LGE.
+    public func simulate(times: StageTimes? = nil) -> CMRImages {
+        let spec = heart.spec
+        let rr = spec.motion.rrIntervalMs
+        let cineS = spec.cmr.cine, lgeS = spec.cmr.lge
+        let phaseTimes = (0..<cineS.phases).map { Double($0) * rr / Double(cineS.phases) }
+        let cineGrid = ShortAxisPlanner.plan(heart: heart, torso: torso, series: cineS)
+        let lgeGrid = ShortAxisPlanner.plan(heart: heart, torso: torso, series: lgeS)
+        let cineShifts = breathHoldShifts(label: "cmr.cine.breathhold", count: cineS.slices)
+        let lgeShifts = breathHoldShifts(label: "cmr.lge.breathhold", count: lgeS.slices)
+
+        // Signal tables.
+        let ssfp = BalancedSSFP(flipAngleDeg: spec.cmr.cineFlipAngleDeg)
+        let cineTable = Tissue.allCases.reduce(into: [Float](repeating: 0, count: 32)) { $0[Int($1.rawValue)] = Float(ssfp.signal($1.properties)) }
+        let ir = InversionRecoveryLGE(rrIntervalMs: rr, inversionTimeErrorMs: spec.cmr.inversionTimeErrorMs)
+        let lgeTable = Tissue.allCases.reduce(into: [Float](repeating: 0, count: 32)) { $0[Int($1.rawValue)] = Float(ir.signal($1, enhancement: 0)) }
+        let lgeMyo = (0...2).map { Float(ir.signal(.lvMyocardium, enhancement: Double($0) / 2)) }
+        let myoSignal = Double(cineTable[Int(Tissue.lvMyocardium.rawValue)])
+        let scarSignal = Double(lgeMyo[2])
+        let cineSD = myoSignal / cineS.snr, lgeSD = scarSignal / lgeS.snr
+
+        // Cine: one job per (slice, phase).
+        let states = phaseTimes.map { heart.state(atMs: $0) }
+        let n2 = cineS.matrix * cineS.matrix
+        let cineOut = ParallelOutput<Float>(count: n2 * cineS.slices * cineS.phases, initial: 0)
+        let labelOut = ParallelOutput<UInt8>(count: n2 * cineS.slices * cineS.phases, initial: 0)
+        let segOut = ParallelOutput<UInt8>(count: n2 * cineS.slices, initial: 0)
+        let jobs = cineS.slices * cineS.phases
+        DispatchQueue.concurrentPerform(iterations: jobs) { job in
+            let k = job % cineS.slices, p = job / cineS.slices
+            let offset = (p * cineS.slices + k) * n2
+            renderSlice(grid: cineGrid, slice: k, series: cineS, state: states[p], shift: cineShifts[k],
+                        signal: { s in s.tissue == .lvMyocardium ? cineTable[7] : cineTable[Int(s.tissue.rawValue)] },
+                        noiseSD: cineSD, noiseLabel: "cmr.cine.noise.slice\(k).phase\(p)",
+                        out: cineOut.range(offset..<(offset + n2)), labels: labelOut.range(offset..<(offset + n2)),
+                        segments: p == 0 ? segOut.range((k * n2)..<((k + 1) * n2)) : nil,
+                        scar: nil, times: times)
+        }
+        // LGE: one mid-diastolic phase.
+        let lgeTime = spec.cmr.lgeTriggerFraction * rr
+        let lgeState = heart.state(atMs: lgeTime)
+        let m2 = lgeS.matrix * lgeS.matrix
+        let lgeOut = ParallelOutput<Float>(count: m2 * lgeS.slices, initial: 0)
+        let lgeLab = ParallelOutput<UInt8>(count: m2 * lgeS.slices, initial: 0)
+        let lgeSeg = ParallelOutput<UInt8>(count: m2 * lgeS.slices, initial: 0)
+        let lgeScar = ParallelOutput<UInt8>(count: m2 * lgeS.slices, initial: 0)
+        DispatchQueue.concurrentPerform(iterations: lgeS.slices) { k in
+            let r = (k * m2)..<((k + 1) * m2)
+            renderSlice(grid: lgeGrid, slice: k, series: lgeS, state: lgeState, shift: lgeShifts[k],
+                        signal: { s in s.tissue == .lvMyocardium ? lgeMyo[Int((s.enhancement * 2).rounded())] : lgeTable[Int(s.tissue.rawValue)] },
+                        noiseSD: lgeSD, noiseLabel: "cmr.lge.noise.slice\(k)",
+                        out: lgeOut.range(r), labels: lgeLab.range(r), segments: lgeSeg.range(r),
+                        scar: lgeScar.range(r), times: times)
+        }
+        let cineGeom = SeriesGeometry(grid: cineGrid, sliceThicknessMm: cineS.sliceThicknessMm, triggerTimesMs: phaseTimes,
+                                      nominalIntervalMs: rr)
+        let lgeGeom = SeriesGeometry(grid: lgeGrid, sliceThicknessMm: lgeS.sliceThicknessMm, triggerTimesMs: [lgeTime],
+                                     nominalIntervalMs: rr, inversionTimeMs: ir.inversionTimeMs)
+        let dt = rr / Double(cineS.phases)
+        return CMRImages(
+            cine: ImageVolume(grid: cineGrid, frames: cineS.phases, frameIntervalMs: dt, data: cineOut.array),
+            lge: ImageVolume(grid: lgeGrid, data: lgeOut.array),
+            cineLabels: ImageVolume(grid: cineGrid, frames: cineS.phases, frameIntervalMs: dt, data: labelOut.array),
+            cineSegmentsED: ImageVolume(grid: cineGrid, data: segOut.array),
+            lgeScar: ImageVolume(grid: lgeGrid, data: lgeScar.array),
+            lgeLabels: ImageVolume(grid: lgeGrid, data: lgeLab.array),
+            lgeSegments: ImageVolume(grid: lgeGrid, data: lgeSeg.array),
+            acquisition: CMRAcquisition(cine: cineGeom, lge: lgeGeom),
+            cineShiftsMm: cineShifts, lgeShiftsMm: lgeShifts,
+            cineNoiseSD: cineSD, lgeNoiseSD: lgeSD, cineMyocardiumSignal: myoSignal, lgeScarSignal: scarSignal,
+            inversionTimeMs: ir.inversionTimeMs, nullInversionTimeMs: ir.nullInversionTimeMs, phaseTimesMs: phaseTimes)
+    }
+
+    /// Heart displacement per slice between breath-holds: each component normal with SD
+    /// `sliceMisregistrationMm`, drawn from the seed and `label`.
+    func breathHoldShifts(label: String, count: Int) -> [Vec3] {
+        let sd = heart.spec.cmr.sliceMisregistrationMm
+        var rng = SeededRandom(seed: seed, label: label)
+        return (0..<count).map { _ in sd > 0 ? Vec3(rng.normal() * sd, rng.normal() * sd, rng.normal() * sd) : .zero }
+    }
+
+    /// The tissue at a patient point at one instant, the heart displaced by `shift`.
+    @inline(__always) public func sample(_ p: Vec3, _ state: HeartState, shift: Vec3) -> TissueSample {
+        if let h = heart.sample(p - shift, state) { return h }
+        return TissueSample(tissue: torso.sample(p, shift: shift))
+    }
+
+    /// Renders one slice into `out` (magnitude), and truth labels at the voxel centres.
+    func renderSlice(grid: ImageGrid, slice k: Int, series: PhantomSpec.SeriesSettings, state: HeartState, shift: Vec3,
+                     signal: (TissueSample) -> Float, noiseSD: Double, noiseLabel: String,
+                     out: UnsafeMutableBufferPointer<Float>, labels: UnsafeMutableBufferPointer<UInt8>,
+                     segments: UnsafeMutableBufferPointer<UInt8>?, scar: UnsafeMutableBufferPointer<UInt8>?,
+                     times: StageTimes?) {
+        let n = series.matrix, os = series.oversampling, nf = n * os
+        let (c0, c1, c2) = grid.patientFromVoxel.linear.columns
+        let origin = grid.patient(0, 0, Double(k))
+        let normal = c2.normalized
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        // Truth labels at voxel centres (slice centre plane).
+        for j in 0..<n {
+            for i in 0..<n {
+                let p = origin + c0 * Double(i) + c1 * Double(j)
+                let s = sample(p, state, shift: shift)
+                labels[j * n + i] = s.tissue.rawValue
+                segments?[j * n + i] = s.tissue == .lvMyocardium ? s.segment : 0
+                scar?[j * n + i] = s.tissue == .lvMyocardium ? UInt8((s.enhancement * 2).rounded()) : 0
+            }
+        }
+        // Object on the fine grid, averaged over the slice profile (box of the slice thickness).
+        let q = series.throughSliceSamples
+        let offsets = (0..<q).map { (Double($0) + 0.5) / Double(q) * series.sliceThicknessMm - series.sliceThicknessMm / 2 }
+        let buffer = ComplexBuffer2D(rows: nf, columns: nf)
+        let dc = c0 / Double(os), dr = c1 / Double(os)
+        let inv = 1 / Float(q)
+        buffer.withUnsafeMutableInterleaved { z in
+            for jf in 0..<nf {
+                let rowStart = origin + dr * Double(jf)
+                for ifn in 0..<nf {
+                    let p = rowStart + dc * Double(ifn)
+                    var acc: Float = 0
+                    for o in offsets { acc += signal(sample(p + normal * o, state, shift: shift)) }
+                    z[2 * (jf * nf + ifn)] = acc * inv
+                    z[2 * (jf * nf + ifn) + 1] = 0
+                }
+            }
+        }
+        let t1 = DispatchTime.now().uptimeNanoseconds
+        // k-space: forward transform, crop to the acquired window.
+        FFT2D.forward(buffer)
+        let t2 = DispatchTime.now().uptimeNanoseconds
+        let kspace = os == 1 ? buffer : buffer.centredCrop(to: n, columns: n)
+        let t3 = DispatchTime.now().uptimeNanoseconds
+        // Complex Gaussian noise in k-space; SD chosen so the image noise SD per channel is `noiseSD`.
+        var rng = SeededRandom(seed: seed, label: noiseLabel)
+        let sdK = Float(noiseSD * Double(os * os) * Double(n))
+        kspace.withUnsafeMutableInterleaved { z in
+            for idx in 0..<(2 * n * n) { z[idx] += sdK * Float(rng.normal()) }
+        }
+        let t4 = DispatchTime.now().uptimeNanoseconds
+        FFT2D.inverse(kspace)
+        let scale = 1 / Float(nf * nf)
+        kspace.withUnsafeMutableInterleaved { z in
+            for idx in 0..<(n * n) {
+                let re = z[2 * idx] * scale, im = z[2 * idx + 1] * scale
+                out[idx] = (re * re + im * im).squareRoot()
+            }
+        }
+        let t5 = DispatchTime.now().uptimeNanoseconds
+        let sec = { (a: UInt64, b: UInt64) in Double(b - a) * 1e-9 }
+        times?.add(sampling: sec(t0, t1), transforms: sec(t1, t2) + sec(t4, t5), kspace: sec(t1, t3) + sec(t4, t5),
+                   noise: sec(t3, t4), count: 2)
+    }
+}

@@ -1,0 +1,20 @@
+/// An output array that parallel jobs fill in disjoint ranges (each job owns its range, so no two jobs write the
+/// same element). Used with `DispatchQueue.concurrentPerform`; results do not depend on scheduling.
+public final class ParallelOutput<Element>: @unchecked Sendable {
+    public let count: Int
+    private let storage: UnsafeMutableBufferPointer<Element>
+
+    public init(count: Int, initial: Element) {
+        self.count = count
+        storage = .allocate(capacity: count)
+        storage.initialize(repeating: initial)
+    }
+    deinit { storage.deallocate() }
+
+    /// The writable range `r` (disjoint between jobs).
+    public func range(_ r: Range<Int>) -> UnsafeMutableBufferPointer<Element> {
+        UnsafeMutableBufferPointer(rebasing: storage[r])
+    }
+    /// A copy of the contents.
+    public var array: [Element] { Array(storage) }
+}

@@ -1,0 +1,40 @@
+import ArgumentParser
+import CRTCore
+import Foundation
+
+/// The `crtsim` command: synthetic CRT patients, the guidance pipeline, and scenario runs.
+public struct CRTSim: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "crtsim",
+        abstract: "Simulation and phantom validation for image-guided LV lead placement in CRT.",
+        version: "0.1.0",
+        subcommands: [PhantomCommand.self, PresetsCommand.self])
+    public init() {}
+
+    /// Runs the command line; returns the process exit code. Bad input: one line on stderr, exit code 2.
+    public static func run(arguments: [String]) -> Int32 {
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+            return 0
+        } catch let e as InputError {
+            printError(e.message)
+            return 2
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                return 0
+            }
+            if error is ExitCode { return code.rawValue }
+            // Argument errors: one line, exit code 2 (house rule for bad input).
+            let text = message(for: error).split(whereSeparator: \.isNewline).first.map(String.init) ?? "invalid arguments"
+            printError("\(text) (see 'crtsim --help')")
+            return 2
+        }
+    }
+
+    static func printError(_ s: String) {
+        FileHandle.standardError.write(("crtsim: error: " + s + "\n").data(using: .utf8)!)
+    }
+}

@@ -1,0 +1,190 @@
+import CRTCore
+import Foundation
+import SegmentModel
+
+/// Every ground-truth value a scorer needs, in the shared vocabulary of DOMAIN.md section 7 (the pipeline's
+/// analysis.json uses the same keys). Written as `truth/truth.json`.
+public struct GroundTruth: Codable, Sendable {
+    public var schemaVersion = 1
+    /// LV cavity volume at end-diastole (t = 0) and end-systole (minimum over the cycle), mL.
+    public var edvMl: Double
+    public var esvMl: Double
+    /// (EDV - ESV) / EDV.
+    public var ef: Double
+    /// Time of the smallest cavity volume (ms after the R trigger).
+    public var esTimeMs: Double
+    /// Scar core volume / LV myocardial volume x 100.
+    public var scarBurdenPercent: Double
+    /// LV myocardial volume at end-diastole, including the apical cap (mL).
+    public var lvMyocardialVolumeMl: Double
+    /// Mean end-diastolic wall thickness over the 36 segments (mm).
+    public var wallThicknessMm: Double
+    public var segments: [SegmentRecord]
+    public var lmaTargets: [Int]
+    public var primaryTarget: Int?
+    public var targetStatus: String
+    /// RV insertion points on the LV epicardium at mid-cavity height, end-diastole (LPS mm).
+    public var rvInsertionPointsMm: [String: Vec3]
+    /// Epicardial apex, centre of the base plane and the base-to-apex unit vector at end-diastole (LPS mm).
+    public var lvAxis: [String: Vec3]
+    /// Mean radial strain of each segment (fraction) at each cine phase time; index [segment id - 1][phase].
+    public var radialStrainCurves: [[Double]]
+    /// The cine phase times the curves are sampled at (ms).
+    public var curveTimesMs: [Double]
+    /// Cavity volume at each cine phase time (mL).
+    public var volumeCurveMl: [Double]
+    /// Things the image simulation adds (breath-hold shifts, inversion times); filled by CMRSimulation.
+    public var acquisition: [String: AnyCodableValue] = [:]
+}
+
+/// A small JSON value for free-form truth records.
+public enum AnyCodableValue: Codable, Sendable, Equatable {
+    case number(Double), text(String), vectors([Vec3]), numbers([Double])
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .number(let x): try c.encode(x)
+        case .text(let s): try c.encode(s)
+        case .vectors(let v): try c.encode(v)
+        case .numbers(let v): try c.encode(v)
+        }
+    }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let x = try? c.decode(Double.self) { self = .number(x) }
+        else if let s = try? c.decode(String.self) { self = .text(s) }
+        else if let v = try? c.decode([Double].self) { self = .numbers(v) }
+        else { self = .vectors(try c.decode([Vec3].self)) }
+    }
+}
+
+extension HeartModel {
+    /// LV cavity volume (mm^3) at time t: the region inside the endocardium between the endocardial apex and the
+    /// base plane (papillary muscles and trabeculae included, as clinical contours count them).
+    public func cavityVolumeMm3(atMs t: Double) -> Double {
+        let lambda = longitudinalStretch(atMs: t)
+        var v = 0.0
+        let dphi = radians(1)
+        for i in 0..<(heightSamples - 1) {
+            let s = Double(i) * heightStepMm
+            if s < endoApexHeightMm { continue }
+            for j in 0..<HeartModel.angleSamples {
+                let idx = i * 360 + j
+                let en0 = Double(rEndo0[idx]), ep0 = Double(rEpi0[idx])
+                guard en0 > 0 else { continue }
+                let e = Double(peakStrain[idx]) * contraction(t - Double(onsetMs[idx]))
+                let thick = (ep0 - en0) * (1 + e)
+                let en = max(0, ((ep0 * ep0 - en0 * en0) / lambda / thick - thick) / 2)
+                v += 0.5 * en * en * dphi * heightStepMm * lambda
+            }
+        }
+        return v
+    }
+
+    /// Computes the ground truth. `phaseTimesMs` are the cine phase times at which strain and volume curves are
+    /// recorded.
+    public func groundTruth(phaseTimesMs: [Double], decision: DecisionModel = DecisionModel()) -> GroundTruth {
+        let na = HeartModel.angleSamples
+        let dphi = radians(1), ds = heightStepMm
+        var myo = [Double](repeating: 0, count: 37), core = [Double](repeating: 0, count: 37)
+        var transW = [Double](repeating: 0, count: 37), area = [Double](repeating: 0, count: 37)
+        var thickW = [Double](repeating: 0, count: 37)
+        var centre = [Vec3](repeating: .zero, count: 37)
+        var onsetW = [Double](repeating: 0, count: 37)
+        let rr = Int(spec.motion.rrIntervalMs.rounded(.up)) + 1
+        // Per segment: histogram over onset (ms) of volume x peak strain, for the mean strain curve.
+        var hist = [[Double]](repeating: [Double](repeating: 0, count: rr), count: 37)
+        var totalMyo = 0.0, totalCore = 0.0
+        for i in 0..<(heightSamples - 1) {
+            let s = Double(i) * ds
+            for j in 0..<na {
+                let idx = i * na + j
+                let en = Double(rEndo0[idx]), ep = Double(rEpi0[idx])
+                let vol = 0.5 * (ep * ep - en * en) * dphi * ds
+                guard vol > 0 else { continue }
+                let c = Double(coreDepth[idx])
+                let rc = en + c * (ep - en)
+                let coreVol = 0.5 * (rc * rc - en * en) * dphi * ds
+                totalMyo += vol; totalCore += coreVol
+                let seg = Int(segmentIds[idx])
+                guard seg > 0 else { continue }
+                myo[seg] += vol; core[seg] += coreVol
+                let mid0 = 0.5 * (en + ep)
+                let idx1 = (i + 1) * na + j
+                let mid1 = 0.5 * Double(rEndo0[idx1] + rEpi0[idx1])
+                let dA = mid0 * dphi * (ds * ds + (mid1 - mid0) * (mid1 - mid0)).squareRoot()
+                area[seg] += dA
+                transW[seg] += c * dA
+                thickW[seg] += (ep - en) * dA
+                centre[seg] += frame.patient(s: s, r: mid0, phiDeg: Double(j)) * dA
+                onsetW[seg] += Double(onsetMs[idx]) * dA
+                let b = min(max(Int(Double(onsetMs[idx]).rounded()), 0), rr - 1)
+                hist[seg][b] += vol * Double(peakStrain[idx])
+            }
+        }
+        let m = spec.motion
+        func meanStrain(_ seg: Int, _ t: Double) -> Double {
+            var acc = 0.0
+            for (b, w) in hist[seg].enumerated() where w > 0 {
+                acc += w * HeartModel.contraction(tauMs: t - Double(b), contractionMs: m.contractionMs, relaxationMs: m.relaxationMs)
+            }
+            return acc / myo[seg]
+        }
+        var records: [SegmentRecord] = []
+        var curves: [[Double]] = []
+        for seg in Segment36.all {
+            let k = seg.id
+            // Mean radial strain curve at 1 ms; activation = first 50 % crossing of its own peak.
+            var curve = [Double](repeating: 0, count: rr)
+            for t in 0..<rr { curve[t] = meanStrain(k, Double(t)) }
+            let peak = curve.max() ?? 0
+            var act: Double? = nil
+            if peak > 0.005 {
+                let half = 0.5 * peak
+                for t in 1..<rr where curve[t] >= half {
+                    let f = (half - curve[t - 1]) / (curve[t] - curve[t - 1])
+                    act = Double(t - 1) + f
+                    break
+                }
+            }
+            var r = SegmentRecord(id: seg, scarFraction: core[k] / myo[k], transmurality: transW[k] / area[k],
+                                  activationTimeMs: act, peakRadialStrain: peak, decision: decision)
+            r.areaCm2 = area[k] / 100
+            r.wallThicknessMm = thickW[k] / area[k]
+            r.centreMm = centre[k] / area[k]
+            r.onsetTimeMs = onsetW[k] / area[k]
+            records.append(r)
+            curves.append(phaseTimesMs.map { meanStrain(k, $0) })
+        }
+        let decided = decision.decide(records)
+        // Volumes: ED at t = 0; ES = minimum over a 2 ms grid.
+        let edv = cavityVolumeMm3(atMs: 0)
+        var esv = edv, esT = 0.0
+        var t = 0.0
+        while t < spec.motion.rrIntervalMs {
+            let v = cavityVolumeMm3(atMs: t)
+            if v < esv { esv = v; esT = t }
+            t += 2
+        }
+        let sMid = 0.5 * (endoApexHeightMm + baseHeightMm)
+        let g0 = gridPosition(s: sMid, phiDeg: 0), gi = gridPosition(s: sMid, phiDeg: spec.anatomy.inferiorInsertionAngleDeg)
+        let ins: [String: Vec3] = [
+            "anterior": frame.patient(s: sMid, r: Double(bilinear(rEpi0, g0)), phiDeg: 0),
+            "inferior": frame.patient(s: sMid, r: Double(bilinear(rEpi0, gi)), phiDeg: spec.anatomy.inferiorInsertionAngleDeg),
+        ]
+        let axis: [String: Vec3] = [
+            "apexMm": frame.apexMm,
+            "baseCentreMm": frame.patient(s: baseHeightMm, r: 0, phiDeg: 0),
+            "baseToApex": frame.apexDirection,
+        ]
+        let thick = records.compactMap(\.wallThicknessMm)
+        return GroundTruth(
+            edvMl: edv / 1000, esvMl: esv / 1000, ef: (edv - esv) / edv, esTimeMs: esT,
+            scarBurdenPercent: 100 * totalCore / totalMyo, lvMyocardialVolumeMl: totalMyo / 1000,
+            wallThicknessMm: thick.reduce(0, +) / Double(thick.count),
+            segments: records, lmaTargets: decided.lmaTargets, primaryTarget: decided.primaryTarget,
+            targetStatus: decided.targetStatus, rvInsertionPointsMm: ins, lvAxis: axis,
+            radialStrainCurves: curves, curveTimesMs: phaseTimesMs,
+            volumeCurveMl: phaseTimesMs.map { cavityVolumeMm3(atMs: $0) / 1000 })
+    }
+}

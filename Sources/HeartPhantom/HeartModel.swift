@@ -1,0 +1,226 @@
+import CRTCore
+import SegmentModel
+import Foundation
+
+/// The synthetic left ventricle (with RV, atria, veins attached): a truncated prolate-spheroidal shell sized by
+/// its end-diastolic volume, with regional activation, thickening, longitudinal shortening and scar.
+///
+/// Method: all regional properties live on a material grid over height s (apex 0 to base H, mm) and angle phi
+/// (1 degree). At each time the endocardial and epicardial radii of every material cell follow from
+/// incompressibility of the wall annulus: thickness T' = T0 (1 + radial strain), annulus area A' = A0 / lambda
+/// (lambda = longitudinal stretch, apex fixed, base descends), so r_endo' = (A'/T' - T') / 2. A point is
+/// classified by inverting this map: s = s'/lambda, radii looked up at (s, phi).
+public final class HeartModel: Sendable {
+    public let spec: PhantomSpec
+    public let frame: HeartFrame
+    /// Prolate-spheroid semi-axes (mm): endocardial short/long, epicardial short/long.
+    public let endoShortMm: Double, endoLongMm: Double, epiShortMm: Double, epiLongMm: Double
+    /// Height of the spheroids' centre, of the base plane and of the endocardial apex above the epicardial apex (mm).
+    public let centreHeightMm: Double, baseHeightMm: Double, endoApexHeightMm: Double
+    /// Material grid: `heightSamples` rows over [0, baseHeightMm], 360 angle columns.
+    public let heightSamples: Int
+    public let heightStepMm: Double
+    public static let angleSamples = 360
+
+    // Time-independent per-cell tables (row-major: index = i * 360 + j).
+    let rEndo0: [Float], rEpi0: [Float]
+    let coreDepth: [Float], borderDepth: [Float]
+    let onsetMs: [Float], peakStrain: [Float]
+    let segmentIds: [UInt8]
+    /// Mean contraction of the LV at each ms of the R-R interval (0-1), drives longitudinal shortening.
+    let globalCurve: [Float]
+    public let veins: VenousTree
+
+    /// Builds and sizes the heart for `spec.anatomy.edvMl`.
+    public init(spec: PhantomSpec) {
+        self.spec = spec
+        let an = spec.anatomy
+        let fb = an.baseTruncation, k = an.lengthToDiameterRatio
+        let targetMm3 = an.edvMl * 1000
+        var aEn = pow(targetMm3 / (Double.pi * k * (2.0 / 3 + fb - fb * fb * fb / 3)), 1.0 / 3)
+        let ns = 220
+        heightSamples = ns
+        var built: Tables!
+        for _ in 0..<6 {
+            built = HeartModel.buildTables(spec: spec, endoShort: aEn, ns: ns)
+            let v = built.edVolumeMm3
+            aEn *= pow(targetMm3 / v, 1.0 / 3)
+        }
+        built = HeartModel.buildTables(spec: spec, endoShort: aEn, ns: ns)
+        endoShortMm = aEn; endoLongMm = built.cEn; epiShortMm = built.aEp; epiLongMm = built.cEp
+        centreHeightMm = built.sc; baseHeightMm = built.h; endoApexHeightMm = built.sApexEndo
+        heightStepMm = built.h / Double(ns - 1)
+        rEndo0 = built.rEn; rEpi0 = built.rEp; coreDepth = built.core; borderDepth = built.border
+        onsetMs = built.onset; peakStrain = built.peak; segmentIds = built.segment
+        globalCurve = built.globalCurve
+
+        let c = an.heartCentreMm
+        let centre = Vec3(c[0], c[1], c[2])
+        let sMid = (built.sApexEndo + built.h) / 2
+        let tmp = HeartFrame.make(apexMm: .zero, azimuthDeg: an.longAxisAzimuthDeg, elevationDeg: an.longAxisElevationDeg,
+                                  rollDeg: an.rollDeg, septumAngleDeg: an.inferiorInsertionAngleDeg / 2)
+        frame = HeartFrame(apexMm: centre - tmp.baseDirection * sMid, baseDirection: tmp.baseDirection, u: tmp.u, v: tmp.v)
+        veins = VenousTree(spec: spec, baseHeightMm: built.h, endoApexHeightMm: built.sApexEndo)
+    }
+
+    // MARK: Geometry helpers
+
+    /// Fraction of the cavity length from the base plane (0) to the endocardial apex (1) of material height s.
+    @inlinable public func heightFraction(s: Double) -> Double {
+        (baseHeightMm - s) / (baseHeightMm - endoApexHeightMm)
+    }
+    /// Material height of a height fraction.
+    public func height(fraction f: Double) -> Double { baseHeightMm - f * (baseHeightMm - endoApexHeightMm) }
+
+    /// Contraction time curve (0-1) at `tauMs` after a point's onset: sin^2 rise to the peak over
+    /// `contractionMs`, cos^2 relaxation over `relaxationMs`, rest otherwise.
+    @inlinable public static func contraction(tauMs: Double, contractionMs: Double, relaxationMs: Double) -> Double {
+        if tauMs <= 0 { return 0 }
+        if tauMs < contractionMs { let x = sin(0.5 * .pi * tauMs / contractionMs); return x * x }
+        let r = tauMs - contractionMs
+        if r < relaxationMs { let x = cos(0.5 * .pi * r / relaxationMs); return x * x }
+        return 0
+    }
+
+    func contraction(_ tau: Double) -> Double {
+        HeartModel.contraction(tauMs: tau, contractionMs: spec.motion.contractionMs, relaxationMs: spec.motion.relaxationMs)
+    }
+
+    /// Mean LV contraction (0-1) at time t (ms after the R trigger).
+    public func globalContraction(atMs t: Double) -> Double {
+        let rr = spec.motion.rrIntervalMs
+        var tt = t.truncatingRemainder(dividingBy: rr); if tt < 0 { tt += rr }
+        let i = min(Int(tt), globalCurve.count - 2)
+        let f = tt - Double(i)
+        return Double(globalCurve[i]) * (1 - f) + Double(globalCurve[i + 1]) * f
+    }
+
+    /// Longitudinal stretch lambda(t) = 1 + peak longitudinal strain x mean contraction.
+    public func longitudinalStretch(atMs t: Double) -> Double {
+        1 + spec.motion.peakLongitudinalStrain * globalContraction(atMs: t)
+    }
+
+    // MARK: Table construction
+
+    struct Tables {
+        var cEn = 0.0, aEp = 0.0, cEp = 0.0, sc = 0.0, h = 0.0, sApexEndo = 0.0
+        var rEn: [Float] = [], rEp: [Float] = [], core: [Float] = [], border: [Float] = []
+        var onset: [Float] = [], peak: [Float] = [], segment: [UInt8] = []
+        var globalCurve: [Float] = []
+        var edVolumeMm3 = 0.0
+    }
+
+    static func buildTables(spec: PhantomSpec, endoShort aEn: Double, ns: Int) -> Tables {
+        let an = spec.anatomy, na = angleSamples
+        var t = Tables()
+        t.cEn = an.lengthToDiameterRatio * aEn
+        t.aEp = aEn + an.wallThicknessMm
+        t.cEp = t.cEn + an.apicalWallThicknessMm
+        t.sc = t.cEp
+        t.h = t.sc + an.baseTruncation * t.cEn
+        t.sApexEndo = t.cEp - t.cEn
+        let ds = t.h / Double(ns - 1)
+        let n = ns * na
+        t.rEn = .init(repeating: 0, count: n); t.rEp = .init(repeating: 0, count: n)
+        t.core = .init(repeating: 0, count: n); t.border = .init(repeating: 0, count: n)
+        t.onset = .init(repeating: 0, count: n); t.peak = .init(repeating: 0, count: n)
+        t.segment = .init(repeating: 0, count: n)
+        let length = t.h - t.sApexEndo
+        let rings = spec.segmentModel
+        let scars = spec.scars.map { ScarShape(region: $0, rings: rings) }
+        let onsetField = OnsetField(spec: spec)
+        var volume = 0.0
+        for i in 0..<ns {
+            let s = Double(i) * ds
+            let zEp = (s - t.sc) / t.cEp, zEn = (s - t.sc) / t.cEn
+            let rEp = t.aEp * max(0, 1 - zEp * zEp).squareRoot()
+            let rEn = abs(zEn) < 1 ? aEn * max(0, 1 - zEn * zEn).squareRoot() : 0
+            let f = (t.h - s) / length
+            let ring = rings.ring(forFraction: f)
+            let rMid = 0.5 * (rEp + rEn)
+            for j in 0..<na {
+                let phi = Double(j)
+                let idx = i * na + j
+                var core = 0.0, border = 0.0
+                for sc in scars {
+                    let d = sc.depths(phiDeg: phi, fraction: f, midRadiusMm: rMid, lengthMm: length, wallMm: max(rEp - rEn, 1))
+                    core = max(core, d.core); border = max(border, d.border)
+                }
+                if rEn <= 0 { core = 0; border = 0 } // the apical cap carries no scar in this model
+                // Wall thinning at transmural scar: the endocardium moves outwards.
+                var en = rEn
+                if rEn > 0 && core > 0 {
+                    let wall = rEp - rEn
+                    en = rEp - wall * (1 - an.scarThinningFraction * core * core)
+                }
+                t.rEn[idx] = Float(en); t.rEp[idx] = Float(rEp)
+                t.core[idx] = Float(core); t.border[idx] = Float(border)
+                let effective = min(1, core + 0.5 * (border - core))
+                t.peak[idx] = Float(spec.motion.peakRadialStrain * (1 - (1 - spec.motion.transmuralScarResidual) * effective))
+                let seg: UInt8 = ring.map { UInt8(Segment36.id(ring: $0, angleDegrees: phi).id) } ?? 0
+                t.segment[idx] = seg
+                t.onset[idx] = Float(onsetField.onsetMs(phiDeg: phi, fraction: min(max(f, 0), 1), segment: seg))
+                if s >= t.sApexEndo && i < ns - 1 { volume += 0.5 * en * en * radians(1) * ds }
+            }
+        }
+        t.edVolumeMm3 = volume
+        t.globalCurve = globalCurve(spec: spec, tables: t, ns: ns)
+        return t
+    }
+
+    /// Wall-volume-weighted mean contraction per ms over the R-R interval, via a histogram of onsets.
+    static func globalCurve(spec: PhantomSpec, tables t: Tables, ns: Int) -> [Float] {
+        let rr = Int(spec.motion.rrIntervalMs.rounded(.up)) + 2
+        var hist = [Double](repeating: 0, count: rr)
+        var total = 0.0
+        for idx in 0..<(ns * angleSamples) {
+            let w = Double(t.rEp[idx] * t.rEp[idx] - t.rEn[idx] * t.rEn[idx])
+            let b = min(max(Int(Double(t.onset[idx]).rounded()), 0), rr - 1)
+            hist[b] += w; total += w
+        }
+        var curve = [Float](repeating: 0, count: rr)
+        let m = spec.motion
+        for tt in 0..<rr {
+            var acc = 0.0
+            for b in 0..<rr where hist[b] > 0 {
+                acc += hist[b] * HeartModel.contraction(tauMs: Double(tt - b), contractionMs: m.contractionMs, relaxationMs: m.relaxationMs)
+            }
+            curve[tt] = Float(acc / max(total, 1e-12))
+        }
+        return curve
+    }
+
+    // MARK: Table access
+
+    @inlinable func cellIndex(_ i: Int, _ j: Int) -> Int { i * HeartModel.angleSamples + j }
+
+    /// Bilinear weights into the material grid at (s, phi). s is clamped to [0, H].
+    @inline(__always) func gridPosition(s: Double, phiDeg: Double) -> (i0: Int, j0: Int, j1: Int, fs: Float, fp: Float) {
+        let x = min(max(s / heightStepMm, 0), Double(heightSamples - 1) - 1e-9)
+        let i0 = Int(x)
+        let fs = Float(x - Double(i0))
+        let j0 = Int(phiDeg) % 360
+        let fp = Float(phiDeg - floor(phiDeg))
+        return (i0, j0, (j0 + 1) % 360, fs, fp)
+    }
+
+    @inline(__always) func bilinear(_ a: [Float], _ g: (i0: Int, j0: Int, j1: Int, fs: Float, fp: Float)) -> Float {
+        let r0 = g.i0 * 360, r1 = r0 + 360
+        let top = a[r0 + g.j0] * (1 - g.fp) + a[r0 + g.j1] * g.fp
+        let bot = a[r1 + g.j0] * (1 - g.fp) + a[r1 + g.j1] * g.fp
+        return top * (1 - g.fs) + bot * g.fs
+    }
+
+    @inline(__always) func nearest<T>(_ a: [T], s: Double, phiDeg: Double) -> T {
+        let i = min(max(Int((s / heightStepMm).rounded()), 0), heightSamples - 1)
+        let j = Int(phiDeg.rounded()) % 360
+        return a[i * 360 + j]
+    }
+
+    /// 36-segment id (0 = apical cap or outside the LV) of material height s and angle phi.
+    public func segment(s: Double, phiDeg: Double) -> UInt8 { nearest(segmentIds, s: s, phiDeg: phiDeg) }
+    /// Scar core depth (fraction of the wall from the endocardium) at (s, phi).
+    public func scarCoreDepth(s: Double, phiDeg: Double) -> Double { Double(nearest(coreDepth, s: s, phiDeg: phiDeg)) }
+    /// Generator onset (ms) at (s, phi).
+    public func onset(s: Double, phiDeg: Double) -> Double { Double(nearest(onsetMs, s: s, phiDeg: phiDeg)) }
+}

@@ -1,0 +1,212 @@
+import CRTCore
+import Foundation
+
+/// The heart at one instant: per-cell deformed radii and the positions of vein samples, precomputed once per
+/// time so that classifying a point is a few table look-ups.
+public struct HeartState: Sendable {
+    public let timeMs: Double
+    /// Longitudinal stretch (base height now = lambda x material base height).
+    public let lambda: Double
+    /// Mean LV contraction (0-1).
+    public let contraction: Double
+    let rEndo: [Float], rEpi: [Float]
+    /// Vein sample spheres in heart-local Cartesian coordinates (x along u, y along v, z = height s'), radius.
+    let veinSamples: [SIMD4<Float>]
+    /// Bounding boxes of chunks of `veinChunk` vein samples (min, max in local Cartesian).
+    let veinBoxes: [(SIMD3<Float>, SIMD3<Float>)]
+    static let veinChunk = 12
+    /// Largest epicardial radius now (mm), for quick rejection.
+    let maxEpiRadius: Double
+}
+
+extension HeartModel {
+    /// The deformed state at `timeMs` after the R trigger.
+    public func state(atMs t: Double) -> HeartState {
+        let lambda = longitudinalStretch(atMs: t)
+        let cg = globalContraction(atMs: t)
+        let n = heightSamples * HeartModel.angleSamples
+        var rEn = [Float](repeating: 0, count: n), rEp = [Float](repeating: 0, count: n)
+        var maxR: Float = 0
+        for idx in 0..<n {
+            let en0 = Double(rEndo0[idx]), ep0 = Double(rEpi0[idx])
+            let a1 = (ep0 * ep0 - en0 * en0) / lambda
+            if en0 > 0 {
+                let e = Double(peakStrain[idx]) * contraction(t - Double(onsetMs[idx]))
+                let thick = (ep0 - en0) * (1 + e)
+                var en = (a1 / thick - thick) / 2
+                if en < 0 { en = 0 }
+                rEn[idx] = Float(en); rEp[idx] = Float((a1 + en * en).squareRoot())
+            } else {
+                rEn[idx] = 0; rEp[idx] = Float(a1.squareRoot())
+            }
+            maxR = max(maxR, rEp[idx])
+        }
+        // Veins ride on the epicardium 0.5 mm out, moving with it.
+        var samples: [SIMD4<Float>] = []
+        var boxes: [(SIMD3<Float>, SIMD3<Float>)] = []
+        for vein in veins.veins {
+            var chunk: [SIMD4<Float>] = []
+            func flush() {
+                guard !chunk.isEmpty else { return }
+                var lo = SIMD3<Float>(repeating: .greatestFiniteMagnitude), hi = -lo
+                for c in chunk {
+                    let p = SIMD3(c.x, c.y, c.z)
+                    lo = pointwiseMin(lo, p - c.w); hi = pointwiseMax(hi, p + c.w)
+                }
+                samples.append(contentsOf: chunk); boxes.append((lo, hi)); chunk.removeAll()
+            }
+            for k in 0..<vein.heightMm.count {
+                let s = vein.heightMm[k], phi = vein.angleDeg[k], rad = vein.radiusMm[k]
+                let g = gridPosition(s: min(s, baseHeightMm), phiDeg: phi)
+                let epi = Double(bilinear(rEp, g))
+                let rr = epi + rad + 0.5
+                let a = radians(phi)
+                chunk.append(SIMD4(Float(rr * cos(a)), Float(rr * sin(a)), Float(s * lambda), Float(rad)))
+                if chunk.count == HeartState.veinChunk { flush() }
+            }
+            flush()
+        }
+        return HeartState(timeMs: t, lambda: lambda, contraction: cg, rEndo: rEn, rEpi: rEp,
+                          veinSamples: samples, veinBoxes: boxes, maxEpiRadius: Double(maxR))
+    }
+
+    /// Classifies a point given in heart-attached patient coordinates (breath-hold shift already removed).
+    /// Returns nil when the point is outside every cardiac structure (the torso model decides then).
+    @inline(__always)
+    public func sample(_ p: Vec3, _ st: HeartState) -> TissueSample? {
+        let an = spec.anatomy
+        let d = p - frame.apexMm
+        let sNow = d.dot(frame.baseDirection)
+        let baseNow = baseHeightMm * st.lambda
+        // Quick rejection: far below the apex, far above the base, or far from the axis.
+        if sNow < -4 || sNow > baseNow + 75 { return nil }
+        let a = d.dot(frame.u), b = d.dot(frame.v)
+        let r2 = a * a + b * b
+        let reach = st.maxEpiRadius + an.rvWidthMm + an.rvWallThicknessMm + 45
+        if r2 > reach * reach { return nil }
+        let r = r2.squareRoot()
+        var phi = atan2(b, a) * (180 / .pi)
+        if phi < 0 { phi += 360 }
+        if sNow > baseNow { return sampleAboveBase(a: a, b: b, r: r, phi: phi, sRel: sNow - baseNow, st) }
+        let s = sNow / st.lambda
+        let g = gridPosition(s: s, phiDeg: phi)
+        let rEp = Double(bilinear(st.rEpi, g))
+        if sNow >= 0 && r <= rEp {
+            let rEn = Double(bilinear(st.rEndo, g))
+            if r < rEn {
+                return TissueSample(tissue: cavityTissue(r: r, rEn: rEn, s: s, phi: phi, st))
+            }
+            let xi = rEn < rEp ? (r - rEn) / (rEp - rEn) : 0
+            let seg = segment(s: s, phiDeg: phi)
+            let core = Double(bilinear(coreDepth, g)), border = Double(bilinear(borderDepth, g))
+            var enh: Float = 0
+            if xi <= core { enh = 1 } else if xi <= border { enh = 0.5 }
+            return TissueSample(tissue: .lvMyocardium, enhancement: enh, segment: seg)
+        }
+        // Outside the LV epicardium (or below the apex).
+        let dOut = sNow >= 0 ? r - rEp : (r * r + sNow * sNow).squareRoot()
+        if let rv = rightVentricle(dOut: dOut, s: s, phi: phi, st) { return TissueSample(tissue: rv) }
+        if dOut < 14, inVein(a: a, b: b, sNow: sNow, st) { return TissueSample(tissue: .venousBlood) }
+        if dOut < 3 { return TissueSample(tissue: .epicardialFat) }
+        return nil
+    }
+
+    @inline(__always) func cavityTissue(r: Double, rEn: Double, s: Double, phi: Double, _ st: HeartState) -> Tissue {
+        let f = heightFraction(s: s)
+        let an = spec.anatomy
+        if an.papillaryMuscles && f > 0.35 && f < 0.85 {
+            // Anterolateral (angle 250) and posteromedial (angle 160) papillary muscles, attached to the wall,
+            // tapered at both ends, thickening with the wall.
+            let taper = sin(.pi * (f - 0.35) / 0.5)
+            let rho = (4.5 + 1.5 * st.contraction) * taper.squareRoot()
+            for pmAngle in [250.0, 160.0] {
+                let gp = gridPosition(s: s, phiDeg: pmAngle)
+                let rc = Double(bilinear(st.rEndo, gp)) - 0.7 * rho
+                let da = radians(phi - pmAngle)
+                let dist2 = r * r + rc * rc - 2 * r * rc * cos(da)
+                if dist2 < rho * rho { return .papillaryMuscle }
+            }
+        }
+        if an.trabeculation && f > 0.3 && f <= 1 {
+            let depth = 2.5 * min(1, (f - 0.3) / 0.3)
+            if rEn - r < depth {
+                let strand = (phi / 360 * 48 + s / 25).truncatingRemainder(dividingBy: 1)
+                if strand < 0.3 { return .trabecula }
+            }
+        }
+        return .lvBlood
+    }
+
+    /// RV cavity crescent over the septum (segment angles 0 to the inferior insertion) and its free wall.
+    @inline(__always) func rightVentricle(dOut: Double, s: Double, phi: Double, _ st: HeartState) -> Tissue? {
+        let an = spec.anatomy
+        let span = an.inferiorInsertionAngleDeg
+        guard phi <= span, dOut >= 0 else { return nil }
+        let f = heightFraction(s: s)
+        guard f >= 0, f < 0.75 else { return nil }
+        let along = min(1, (0.75 - f) / 0.3).squareRoot()
+        let width = an.rvWidthMm * sin(.pi * phi / span).squareRoot() * along * (1 - 0.3 * st.contraction)
+        if dOut < width { return .rvBlood }
+        if dOut < width + an.rvWallThicknessMm { return .rvMyocardium }
+        return nil
+    }
+
+    @inline(__always) func inVein(a: Double, b: Double, sNow: Double, _ st: HeartState) -> Bool {
+        let p = SIMD3<Float>(Float(a), Float(b), Float(sNow))
+        let chunk = HeartState.veinChunk
+        for (k, box) in st.veinBoxes.enumerated() {
+            if any(p .< box.0) || any(p .> box.1) { continue }
+            let end = min((k + 1) * chunk, st.veinSamples.count)
+            for q in st.veinSamples[(k * chunk)..<end] {
+                let dx = p.x - q.x, dy = p.y - q.y, dz = p.z - q.z
+                if dx * dx + dy * dy + dz * dz < q.w * q.w { return true }
+            }
+        }
+        return false
+    }
+
+    /// Above the base plane: the AV plane (fibrous, with mitral and aortic orifices), left atrium, aortic root,
+    /// right atrium, and the coronary sinus in the AV groove.
+    func sampleAboveBase(a: Double, b: Double, r: Double, phi: Double, sRel: Double, _ st: HeartState) -> TissueSample? {
+        let aEn = endoShortMm
+        let baseEpi = Double(bilinear(st.rEpi, gridPosition(s: baseHeightMm, phiDeg: phi)))
+        let mitral = offset(phi: 200, radius: 0.35 * aEn), aortic = offset(phi: 25, radius: 0.5 * aEn)
+        let mitralR = 0.45 * aEn, aorticR = 11.0
+        let valveThickness = 5.0
+        if sRel < 14, inVein(a: a, b: b, sNow: sRel + baseHeightMm * st.lambda, st) { return TissueSample(tissue: .venousBlood) }
+        if sRel <= valveThickness && r < baseEpi {
+            if dist2(a, b, mitral) < mitralR * mitralR || dist2(a, b, aortic) < aorticR * aorticR {
+                return TissueSample(tissue: .blood)
+            }
+            return TissueSample(tissue: .valvePlane)
+        }
+        // Aortic root: a tube from the aortic orifice up along the long axis.
+        if sRel < 60 && dist2(a, b, aortic) < aorticR * aorticR { return TissueSample(tissue: .blood) }
+        if sRel < 60 && dist2(a, b, aortic) < (aorticR + 2) * (aorticR + 2) { return TissueSample(tissue: .valvePlane) }
+        // Left atrium: ellipsoid above the mitral orifice, 2.5 mm wall.
+        let la = (x: mitral.0 + 0.2 * aEn * cos(radians(200)), y: mitral.1 + 0.2 * aEn * sin(radians(200)), z: valveThickness + 24)
+        let laQ = ellipsoidQ(a, b, sRel, la, radii: (30, 30, 24))
+        if laQ < 1 { return TissueSample(tissue: .blood) }
+        if laQ < pow(1 + 2.5 / 24, 2) { return TissueSample(tissue: .atrialWall) }
+        // Right atrium: right and posterior of the base, near the coronary sinus ostium.
+        let raDir = spec.anatomy.inferiorInsertionAngleDeg - 15
+        let ra = (x: (baseEpi + 26) * cos(radians(raDir)), y: (baseEpi + 26) * sin(radians(raDir)), z: 12.0)
+        let raQ = ellipsoidQ(a, b, sRel, ra, radii: (26, 24, 28))
+        if raQ < 1 { return TissueSample(tissue: .blood) }
+        if raQ < pow(1 + 2.5 / 24, 2) { return TissueSample(tissue: .atrialWall) }
+        if r < baseEpi + 4 && sRel < 12 { return TissueSample(tissue: .epicardialFat) }
+        return nil
+    }
+
+    @inline(__always) func offset(phi: Double, radius: Double) -> (Double, Double) {
+        (radius * cos(radians(phi)), radius * sin(radians(phi)))
+    }
+    @inline(__always) func dist2(_ a: Double, _ b: Double, _ c: (Double, Double)) -> Double {
+        (a - c.0) * (a - c.0) + (b - c.1) * (b - c.1)
+    }
+    @inline(__always) func ellipsoidQ(_ a: Double, _ b: Double, _ z: Double, _ c: (x: Double, y: Double, z: Double),
+                                      radii: (Double, Double, Double)) -> Double {
+        let dx = (a - c.x) / radii.0, dy = (b - c.y) / radii.1, dz = (z - c.z) / radii.2
+        return dx * dx + dy * dy + dz * dz
+    }
+}

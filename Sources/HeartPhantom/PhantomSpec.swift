@@ -1,0 +1,165 @@
+import CRTCore
+import SegmentModel
+import Foundation
+
+/// Everything that defines one synthetic patient and its CMR acquisition. Read from a YAML file in `Phantoms/`
+/// (see `Phantoms/README.md` for every field with unit and range); all fields have documented defaults.
+/// Patient coordinates are DICOM LPS in mm (x to the patient's left, y posterior, z towards the head).
+public struct PhantomSpec: Codable, Sendable, Equatable {
+    public var name: String = "default"
+    public var description: String = ""
+    public var anatomy = Anatomy()
+    public var segmentModel = RingBoundaries.crtsimDefault
+    public var activation = Activation()
+    public var motion = Motion()
+    public var scars: [ScarRegion] = []
+    public var veins = Veins()
+    public var cmr = CMRSettings()
+
+    public init() {}
+
+    /// LV and surrounding anatomy at end-diastole.
+    public struct Anatomy: Codable, Sendable, Equatable {
+        /// LV cavity volume at end-diastole (mL); papillary muscles and trabeculae count as cavity. 60-450.
+        public var edvMl: Double = 209
+        /// LV wall thickness at end-diastole, mid-ventricle (mm). 4-20.
+        public var wallThicknessMm: Double = 9
+        /// Wall thickness at the apex (mm). 2-20.
+        public var apicalWallThicknessMm: Double = 7
+        /// Cavity long semi-axis / short semi-axis of the prolate spheroid. 1.2-3.
+        public var lengthToDiameterRatio: Double = 1.6
+        /// Height of the base plane above the spheroid's equator, as a fraction of the long semi-axis. 0-0.6.
+        public var baseTruncation: Double = 0.3
+        /// Apex direction in the axial plane, degrees from anterior towards the patient's left. 0-90.
+        public var longAxisAzimuthDeg: Double = 45
+        /// Apex direction below the horizontal plane (degrees, towards the feet). 0-60.
+        public var longAxisElevationDeg: Double = 25
+        /// Rotation of the septum about the long axis (degrees, right-handed about base-to-apex). -60-60.
+        public var rollDeg: Double = 0
+        /// Segment angle of the inferior RV insertion point (degrees; the anterior one is 0 by definition). 90-150.
+        public var inferiorInsertionAngleDeg: Double = 120
+        /// Largest width of the RV cavity crescent over the septum (mm). 5-40.
+        public var rvWidthMm: Double = 18
+        /// RV free wall thickness (mm). 2-8.
+        public var rvWallThicknessMm: Double = 3.5
+        /// Centre of the LV long axis at mid-cavity height, patient LPS (mm).
+        public var heartCentreMm: [Double] = [35, -10, 0]
+        /// Two papillary muscles in the LV cavity.
+        public var papillaryMuscles: Bool = true
+        /// Trabeculation on the apical and mid endocardium.
+        public var trabeculation: Bool = true
+        /// Wall thinning at transmural scar: fraction of the wall lost at 100 % transmurality. 0-0.8.
+        public var scarThinningFraction: Double = 0.5
+    }
+
+    /// Mechanical activation: the generator's per-point onset of contraction.
+    public struct Activation: Codable, Sendable, Equatable {
+        /// `lbbb` (septum first, lateral/posterolateral last), `normal`, `rbbb`, or `explicit` (per-segment map).
+        public var pattern: String = "lbbb"
+        /// Delay between the earliest and latest LV onset (ms). 0-300. Defaults: lbbb 120, normal 30, rbbb 50.
+        public var totalDelayMs: Double? = nil
+        /// Earliest mechanical onset after the R-wave trigger (ms). 0-200.
+        public var earliestOnsetMs: Double = 20
+        /// Segment angle of the latest activated site (degrees). lbbb default 220 (inferolateral/posterolateral).
+        public var latestAngleDeg: Double? = nil
+        /// Onset per 36-segment id (ms), for `explicit`; missing ids take `earliestOnsetMs`.
+        public var explicitOnsetMs: [Int: Double] = [:]
+
+        public var resolvedTotalDelayMs: Double {
+            if let d = totalDelayMs { return d }
+            switch pattern { case "normal": return 30; case "rbbb": return 50; default: return 120 }
+        }
+        public var resolvedLatestAngleDeg: Double {
+            if let a = latestAngleDeg { return a }
+            switch pattern { case "rbbb": return 30; case "normal": return 270; default: return 220 }
+        }
+    }
+
+    /// Motion over one R-R interval.
+    public struct Motion: Codable, Sendable, Equatable {
+        /// Heart rate (beats per minute). 40-150.
+        public var heartRatePerMin: Double = 75
+        /// Peak radial (thickening) strain of healthy myocardium (fraction, 0.30 = 30 %). 0-0.8.
+        public var peakRadialStrain: Double = 0.30
+        /// Peak longitudinal strain of the LV (fraction, negative = shortening). -0.3-0.
+        public var peakLongitudinalStrain: Double = -0.10
+        /// Time from onset to peak contraction (ms). 100-500.
+        public var contractionMs: Double = 260
+        /// Time from peak back to rest (ms). 80-500.
+        public var relaxationMs: Double = 200
+        /// Residual thickening of fully transmural scar, as a fraction of healthy (0.1 gives < 5 % strain
+        /// when healthy is 30 %). 0-1.
+        public var transmuralScarResidual: Double = 0.1
+
+        public var rrIntervalMs: Double { 60000 / heartRatePerMin }
+    }
+
+    /// A scar region (core plus grey border zone), placed on the 36-segment model.
+    public struct ScarRegion: Codable, Sendable, Equatable {
+        /// Centre as a 36-segment id (1-36); used when `centreAngleDeg` is not given.
+        public var centreSegment: Int? = nil
+        /// Centre segment angle (degrees, 0 at the anterior RV insertion, through the septum). 0-360.
+        public var centreAngleDeg: Double? = nil
+        /// Centre height as a fraction from base (0) to endocardial apex (1). 0-1.
+        public var centreHeightFraction: Double? = nil
+        /// Angular extent (degrees, full width). 10-360.
+        public var angularExtentDeg: Double = 70
+        /// Longitudinal extent as a fraction of the cavity length (full height). 0.05-1.
+        public var heightExtentFraction: Double = 0.4
+        /// Transmural extent of the core from the endocardium at the centre (fraction, 1 = transmural). 0-1.
+        public var transmurality: Double = 1.0
+        /// Width of the grey border zone around the core (mm). 0-10.
+        public var borderZoneMm: Double = 3
+    }
+
+    /// The coronary venous tree on the epicardium.
+    public struct Veins: Codable, Sendable, Equatable {
+        /// Number of lateral / posterolateral branches. 1-3.
+        public var lateralBranches: Int = 2
+        /// Segment angles (degrees) where the lateral branches leave the coronary sinus; defaults spread 200-260.
+        public var branchAnglesDeg: [Double]? = nil
+        /// Radius of the coronary sinus (mm). 2-6.
+        public var coronarySinusRadiusMm: Double = 4
+        /// Radius of the branches (mm). 0.75-2.
+        public var branchRadiusMm: Double = 1.25
+    }
+
+    /// CMR acquisition settings and perturbations.
+    public struct CMRSettings: Codable, Sendable, Equatable {
+        public var cine = SeriesSettings()
+        public var lge = SeriesSettings(snr: 40)
+        /// LGE cardiac phase as a fraction of the R-R interval (mid-diastole). 0.5-0.9.
+        public var lgeTriggerFraction: Double = 0.7
+        /// Error of the inversion time relative to the remote-myocardium null (ms). -150-150.
+        public var inversionTimeErrorMs: Double = 0
+        /// SD of the heart's displacement between breath-holds, per slice, each direction (mm). 0-10.
+        public var sliceMisregistrationMm: Double = 0
+        /// Flip angle of the bSSFP cine (degrees). 20-90.
+        public var cineFlipAngleDeg: Double = 60
+    }
+
+    /// Geometry and noise of one short-axis series.
+    public struct SeriesSettings: Codable, Sendable, Equatable {
+        /// Number of short-axis slices from the base towards the apex. 1-30.
+        public var slices: Int = 12
+        /// Slice thickness (mm). 2-15.
+        public var sliceThicknessMm: Double = 8
+        /// Gap between slices (mm). 0-10.
+        public var sliceGapMm: Double = 2
+        /// In-plane pixel size (mm). 0.8-4.
+        public var pixelMm: Double = 1.8
+        /// Square field of view (mm). 150-500.
+        public var fovMm: Double = 345.6
+        /// Cardiac phases per R-R (cine only). 1-60.
+        public var phases: Int = 25
+        /// SNR: tissue mean / noise SD (cine: myocardium; LGE: scar). 2-1000.
+        public var snr: Double = 30
+        /// Object oversampling before the k-space crop (per in-plane axis). 1-4.
+        public var oversampling: Int = 2
+        /// Object samples across the slice thickness (partial volume through the slice). 1-8.
+        public var throughSliceSamples: Int = 3
+
+        public init(snr: Double = 30) { self.snr = snr }
+        public var matrix: Int { Int((fovMm / pixelMm).rounded()) }
+    }
+}

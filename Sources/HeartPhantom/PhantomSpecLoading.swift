@@ -1,0 +1,134 @@
+import CRTCore
+import SegmentModel
+import Foundation
+
+extension PhantomSpec {
+    /// Reads and validates a phantom YAML document. Throws `InputError` naming the file, line, field and the
+    /// allowed range for the first problem found (unknown keys included).
+    public static func load(yaml: String, file: String) throws -> PhantomSpec {
+        let r = try SpecReader.parse(yaml: yaml, file: file)
+        var spec = PhantomSpec()
+        spec.name = try r.string("name", default: (file as NSString).lastPathComponent.replacingOccurrences(of: ".yaml", with: ""))
+        spec.description = try r.string("description", default: "")
+
+        let a = try r.section("anatomy")
+        spec.anatomy.edvMl = try a.number("edvMl", default: 209, range: 60...450, unit: "mL")
+        spec.anatomy.wallThicknessMm = try a.number("wallThicknessMm", default: 9, range: 4...20, unit: "mm")
+        spec.anatomy.apicalWallThicknessMm = try a.number("apicalWallThicknessMm", default: 7, range: 2...20, unit: "mm")
+        spec.anatomy.lengthToDiameterRatio = try a.number("lengthToDiameterRatio", default: 1.6, range: 1.2...3)
+        spec.anatomy.baseTruncation = try a.number("baseTruncation", default: 0.3, range: 0...0.6)
+        spec.anatomy.longAxisAzimuthDeg = try a.number("longAxisAzimuthDeg", default: 45, range: 0...90, unit: "degrees")
+        spec.anatomy.longAxisElevationDeg = try a.number("longAxisElevationDeg", default: 25, range: 0...60, unit: "degrees")
+        spec.anatomy.rollDeg = try a.number("rollDeg", default: 0, range: -60...60, unit: "degrees")
+        spec.anatomy.inferiorInsertionAngleDeg = try a.number("inferiorInsertionAngleDeg", default: 120, range: 90...150, unit: "degrees")
+        spec.anatomy.rvWidthMm = try a.number("rvWidthMm", default: 18, range: 5...40, unit: "mm")
+        spec.anatomy.rvWallThicknessMm = try a.number("rvWallThicknessMm", default: 3.5, range: 2...8, unit: "mm")
+        spec.anatomy.heartCentreMm = try a.vector("heartCentreMm", default: [35, -10, 0], count: 3, range: -60...60, unit: "mm, LPS")
+        spec.anatomy.papillaryMuscles = try a.bool("papillaryMuscles", default: true)
+        spec.anatomy.trabeculation = try a.bool("trabeculation", default: true)
+        spec.anatomy.scarThinningFraction = try a.number("scarThinningFraction", default: 0.5, range: 0...0.8)
+        if spec.anatomy.apicalWallThicknessMm > spec.anatomy.wallThicknessMm * 1.5 {
+            throw a.error("apicalWallThicknessMm", "must be at most 1.5 x wallThicknessMm (\(spec.anatomy.wallThicknessMm * 1.5) mm)")
+        }
+        try a.finish()
+
+        let s = try r.section("segmentModel")
+        let dr = RingBoundaries.crtsimDefault
+        spec.segmentModel.basalMidFraction = try s.number("basalMidFraction", default: dr.basalMidFraction, range: 0.1...0.8)
+        spec.segmentModel.midApicalFraction = try s.number("midApicalFraction", default: dr.midApicalFraction, range: 0.2...0.95)
+        if spec.segmentModel.midApicalFraction <= spec.segmentModel.basalMidFraction + 0.05 {
+            throw s.error("midApicalFraction", "must exceed basalMidFraction by at least 0.05")
+        }
+        try s.finish()
+
+        let act = try r.section("activation")
+        spec.activation.pattern = try act.choice("pattern", default: "lbbb", allowed: ["lbbb", "normal", "rbbb", "explicit"])
+        if act.has("totalDelayMs") {
+            spec.activation.totalDelayMs = try act.number("totalDelayMs", default: 120, range: 0...300, unit: "ms")
+        }
+        spec.activation.earliestOnsetMs = try act.number("earliestOnsetMs", default: 20, range: 0...200, unit: "ms")
+        if act.has("latestAngleDeg") {
+            spec.activation.latestAngleDeg = try act.number("latestAngleDeg", default: 220, range: 0...360, unit: "degrees")
+        }
+        spec.activation.explicitOnsetMs = try act.intKeyedNumbers("explicitOnsetMs", keyRange: 1...36, valueRange: 0...600, unit: "ms")
+        if spec.activation.pattern == "explicit" && spec.activation.explicitOnsetMs.isEmpty {
+            throw act.error("explicitOnsetMs", "pattern 'explicit' needs a map of segment id (1-36) to onset (0-600 ms)")
+        }
+        try act.finish()
+
+        let m = try r.section("motion")
+        spec.motion.heartRatePerMin = try m.number("heartRatePerMin", default: 75, range: 40...150, unit: "per min")
+        spec.motion.peakRadialStrain = try m.number("peakRadialStrain", default: 0.30, range: 0...0.8, unit: "(fraction)")
+        spec.motion.peakLongitudinalStrain = try m.number("peakLongitudinalStrain", default: -0.10, range: -0.3...0, unit: "(fraction)")
+        spec.motion.contractionMs = try m.number("contractionMs", default: 260, range: 100...500, unit: "ms")
+        spec.motion.relaxationMs = try m.number("relaxationMs", default: 200, range: 80...500, unit: "ms")
+        spec.motion.transmuralScarResidual = try m.number("transmuralScarResidual", default: 0.1, range: 0...1)
+        try m.finish()
+        let cycle = spec.activation.earliestOnsetMs + spec.activation.resolvedTotalDelayMs + spec.motion.contractionMs + spec.motion.relaxationMs
+        if cycle > spec.motion.rrIntervalMs * 0.95 {
+            throw m.error("heartRatePerMin", "the beat does not fit: earliestOnsetMs + totalDelayMs + contractionMs + relaxationMs = \(Int(cycle)) ms must be at most 95 % of the R-R interval (\(Int(spec.motion.rrIntervalMs)) ms); lower the heart rate or the durations")
+        }
+
+        spec.scars = try r.list("scars").map { sr in
+            var sc = ScarRegion()
+            if sr.has("centreSegment") { sc.centreSegment = try sr.int("centreSegment", default: 1, range: 1...36) }
+            if sr.has("centreAngleDeg") { sc.centreAngleDeg = try sr.number("centreAngleDeg", default: 0, range: 0...360, unit: "degrees") }
+            if sr.has("centreHeightFraction") { sc.centreHeightFraction = try sr.number("centreHeightFraction", default: 0.5, range: 0...1) }
+            if sc.centreSegment == nil && (sc.centreAngleDeg == nil || sc.centreHeightFraction == nil) {
+                throw sr.error("centreSegment", "give centreSegment (1-36) or both centreAngleDeg (0-360) and centreHeightFraction (0-1)")
+            }
+            sc.angularExtentDeg = try sr.number("angularExtentDeg", default: 70, range: 10...360, unit: "degrees")
+            sc.heightExtentFraction = try sr.number("heightExtentFraction", default: 0.4, range: 0.05...1)
+            sc.transmurality = try sr.number("transmurality", default: 1, range: 0...1, unit: "(fraction of the wall)")
+            sc.borderZoneMm = try sr.number("borderZoneMm", default: 3, range: 0...10, unit: "mm")
+            try sr.finish()
+            return sc
+        }
+
+        let v = try r.section("veins")
+        spec.veins.lateralBranches = try v.int("lateralBranches", default: 2, range: 1...3)
+        if v.has("branchAnglesDeg") {
+            let angles = try v.vector("branchAnglesDeg", default: [], count: spec.veins.lateralBranches, range: 150...300, unit: "degrees")
+            spec.veins.branchAnglesDeg = angles
+        }
+        spec.veins.coronarySinusRadiusMm = try v.number("coronarySinusRadiusMm", default: 4, range: 2...6, unit: "mm")
+        spec.veins.branchRadiusMm = try v.number("branchRadiusMm", default: 1.25, range: 0.75...2, unit: "mm")
+        try v.finish()
+
+        let c = try r.section("cmr")
+        spec.cmr.cine = try readSeries(c.section("cine"), defaults: SeriesSettings(snr: 30), cine: true)
+        spec.cmr.lge = try readSeries(c.section("lge"), defaults: SeriesSettings(snr: 40), cine: false)
+        spec.cmr.lgeTriggerFraction = try c.number("lgeTriggerFraction", default: 0.7, range: 0.5...0.9)
+        spec.cmr.inversionTimeErrorMs = try c.number("inversionTimeErrorMs", default: 0, range: -150...150, unit: "ms")
+        spec.cmr.sliceMisregistrationMm = try c.number("sliceMisregistrationMm", default: 0, range: 0...10, unit: "mm")
+        spec.cmr.cineFlipAngleDeg = try c.number("cineFlipAngleDeg", default: 60, range: 20...90, unit: "degrees")
+        try c.finish()
+        try r.finish()
+        return spec
+    }
+
+    private static func readSeries(_ r: SpecReader, defaults d: SeriesSettings, cine: Bool) throws -> SeriesSettings {
+        var s = d
+        s.slices = try r.int("slices", default: d.slices, range: 1...30)
+        s.sliceThicknessMm = try r.number("sliceThicknessMm", default: d.sliceThicknessMm, range: 2...15, unit: "mm")
+        s.sliceGapMm = try r.number("sliceGapMm", default: d.sliceGapMm, range: 0...10, unit: "mm")
+        s.pixelMm = try r.number("pixelMm", default: d.pixelMm, range: 0.8...4, unit: "mm")
+        s.fovMm = try r.number("fovMm", default: d.fovMm, range: 150...500, unit: "mm")
+        if cine { s.phases = try r.int("phases", default: d.phases, range: 1...60) } else { s.phases = 1 }
+        s.snr = try r.number("snr", default: d.snr, range: 2...1000)
+        s.oversampling = try r.int("oversampling", default: d.oversampling, range: 1...4)
+        s.throughSliceSamples = try r.int("throughSliceSamples", default: d.throughSliceSamples, range: 1...8)
+        try r.finish()
+        return s
+    }
+
+    /// Estimated memory (bytes) that rendering this phantom's images needs; checked against a limit before
+    /// anything is computed or written.
+    public var estimatedImageBytes: Double {
+        let cine = Double(cmr.cine.matrix * cmr.cine.matrix * cmr.cine.slices * cmr.cine.phases) * 4 * 3
+        let os = Double(cmr.cine.oversampling * cmr.cine.oversampling)
+        let work = Double(cmr.cine.matrix * cmr.cine.matrix) * os * 8 * 8
+        let lge = Double(cmr.lge.matrix * cmr.lge.matrix * cmr.lge.slices) * 4 * 3
+        return cine + work + lge
+    }
+}

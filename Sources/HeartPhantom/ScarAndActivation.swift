@@ -1,0 +1,84 @@
+import CRTCore
+import SegmentModel
+import Foundation
+
+/// One scar region on the material grid. Footprint: an ellipse in (angle, height fraction) of the given full
+/// extents. Core transmurality is `transmurality` over most of the footprint and tapers in its outer rim; the grey
+/// border zone surrounds the core by `borderZoneMm` tangentially and transmurally.
+struct ScarShape {
+    let centreAngle: Double, centreFraction: Double
+    let halfAngle: Double, halfFraction: Double
+    let transmurality: Double, borderMm: Double
+
+    init(region: PhantomSpec.ScarRegion, rings: RingBoundaries) {
+        if let a = region.centreAngleDeg, let f = region.centreHeightFraction {
+            centreAngle = a; centreFraction = f
+        } else {
+            let seg = Segment36(region.centreSegment ?? 1)!
+            let ring = seg.ring
+            centreAngle = seg.centreAngleDegrees
+            let bounds = [0, rings.basalMidFraction, rings.midApicalFraction, 1]
+            centreFraction = 0.5 * (bounds[ring] + bounds[ring + 1])
+        }
+        halfAngle = region.angularExtentDeg / 2
+        halfFraction = region.heightExtentFraction / 2
+        transmurality = region.transmurality
+        borderMm = region.borderZoneMm
+    }
+
+    /// Core and border-zone depths (fractions of the wall from the endocardium) at a material point.
+    func depths(phiDeg: Double, fraction f: Double, midRadiusMm: Double, lengthMm: Double, wallMm: Double) -> (core: Double, border: Double) {
+        let da = angleDifferenceDegrees(phiDeg, centreAngle)
+        let df = f - centreFraction
+        let q2 = (da / halfAngle) * (da / halfAngle) + (df / halfFraction) * (df / halfFraction)
+        var core = 0.0
+        if q2 < 1 { core = transmurality * min(1, 2 * (1 - q2).squareRoot()) }
+        var border = core
+        if borderMm > 0 {
+            let degPerMm = 180 / (.pi * max(midRadiusMm, 1))
+            let ha = halfAngle + borderMm * degPerMm, hf = halfFraction + borderMm / lengthMm
+            let qb = (da / ha) * (da / ha) + (df / hf) * (df / hf)
+            if qb < 1 {
+                border = max(core, min(1, transmurality * min(1, 2 * (1 - qb).squareRoot()) + borderMm / wallMm))
+            }
+        }
+        return (core, border)
+    }
+}
+
+/// The generator's mechanical onset field (ms after the R trigger) for each activation pattern.
+///
+/// - lbbb: earliest at the mid septum (segment angle 60), latest at `latestAngleDeg` (default 220,
+///   inferolateral/posterolateral), basal later than apical.
+/// - normal: near-synchronous, earliest septal-apical, latest basal lateral; default spread 30 ms.
+/// - rbbb: LV early laterally, latest anteroseptal (default angle 30); default spread 50 ms.
+/// - explicit: per-segment onsets from `explicitOnsetMs` (piecewise constant per segment).
+struct OnsetField {
+    let pattern: String
+    let earliest: Double, delay: Double
+    let earlyAngle: Double, lateAngle: Double
+    let baseWeight: Double
+    let explicit: [Int: Double]
+
+    init(spec: PhantomSpec) {
+        let a = spec.activation
+        pattern = a.pattern
+        earliest = a.earliestOnsetMs
+        delay = a.resolvedTotalDelayMs
+        lateAngle = a.resolvedLatestAngleDeg
+        earlyAngle = wrapDegrees(lateAngle + 180)
+        baseWeight = a.pattern == "normal" ? 0.5 : 0.2
+        explicit = a.explicitOnsetMs
+    }
+
+    /// Onset (ms) at segment angle phi and height fraction f (0 base, 1 apex).
+    func onsetMs(phiDeg: Double, fraction f: Double, segment: UInt8) -> Double {
+        if pattern == "explicit" {
+            return segment == 0 ? earliest : (explicit[Int(segment)] ?? earliest)
+        }
+        let dLate = abs(angleDifferenceDegrees(phiDeg, lateAngle)) / 180      // 0 at the latest site, 1 opposite
+        let angular = 0.5 * (1 + cos(.pi * dLate))                             // 1 at the latest, 0 opposite
+        let lateness = (angular + baseWeight * (1 - f)) / (1 + baseWeight)    // 0-1
+        return earliest + delay * lateness
+    }
+}

@@ -1,0 +1,183 @@
+import CRTCore
+import Foundation
+import Yams
+
+/// Strict reader of a YAML mapping: every field is read with its default, unit and allowed range, and keys that
+/// were not read are an error. Messages name the file, the line, the dotted field path and the allowed range, so
+/// a user can fix a phantom or scenario file without reading the code.
+public final class SpecReader {
+    public let file: String
+    public let path: String
+    private let mapping: Node.Mapping?
+    private let line: Int
+    private var consumed: Set<String> = []
+
+    /// Parses YAML text. An empty document reads as an empty mapping (all defaults).
+    public static func parse(yaml: String, file: String) throws -> SpecReader {
+        let node: Node?
+        do { node = try Yams.compose(yaml: yaml) } catch {
+            throw InputError("\(file): not valid YAML (\(SpecReader.oneLine(error)))")
+        }
+        guard let node else { return SpecReader(file: file, path: "", mapping: nil, line: 1) }
+        guard let m = node.mapping else {
+            throw InputError("\(file): line \(node.mark?.line ?? 1): the top level must be a mapping of fields")
+        }
+        return SpecReader(file: file, path: "", mapping: m, line: node.mark?.line ?? 1)
+    }
+
+    init(file: String, path: String, mapping: Node.Mapping?, line: Int) {
+        self.file = file; self.path = path; self.mapping = mapping; self.line = line
+    }
+
+    static func oneLine(_ e: Error) -> String {
+        String(describing: e).split(whereSeparator: \.isNewline).map(String.init).joined(separator: " ")
+    }
+
+    private func fieldPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    private func node(_ key: String) -> Node? {
+        consumed.insert(key)
+        return mapping?[Node(key)]
+    }
+
+    /// An error message in the house format: `file: line N: field: problem`.
+    public func error(_ key: String, _ problem: String, at n: Node? = nil) -> InputError {
+        let l = n?.mark?.line ?? line
+        return InputError("\(file): line \(l): \(fieldPath(key)): \(problem)")
+    }
+
+    public func has(_ key: String) -> Bool { mapping?[Node(key)] != nil }
+
+    /// A finite number in `range` (inclusive); `unit` is named in messages.
+    public func number(_ key: String, default def: Double, range: ClosedRange<Double>, unit: String = "") throws -> Double {
+        try doubleOrThrow(key, default: def, range: range, unit: unit)
+    }
+
+    private func rangeText(_ range: ClosedRange<Double>, _ unit: String) -> String {
+        let u = unit.isEmpty ? "" : " \(unit)"
+        return "a number from \(SpecReader.fmt(range.lowerBound)) to \(SpecReader.fmt(range.upperBound))\(u)"
+    }
+
+    static func fmt(_ x: Double) -> String {
+        x == x.rounded() && abs(x) < 1e9 ? String(Int(x)) : String(x)
+    }
+
+    private func doubleOrThrow(_ key: String, default def: Double, range: ClosedRange<Double>, unit: String) throws -> Double {
+        guard let n = node(key) else { return def }
+        guard let s = n.scalar, let v = Double(s.string.trimmingCharacters(in: .whitespaces)) ?? Self.yamlSpecial(s.string) else {
+            throw error(key, "expected \(rangeText(range, unit)), got '\(n.scalar?.string ?? "a list or mapping")'", at: n)
+        }
+        guard v.isFinite else { throw error(key, "must be finite: expected \(rangeText(range, unit))", at: n) }
+        guard range.contains(v) else {
+            throw error(key, "\(SpecReader.fmt(v)) is out of range: expected \(rangeText(range, unit))", at: n)
+        }
+        return v
+    }
+
+    static func yamlSpecial(_ s: String) -> Double? {
+        switch s.lowercased() {
+        case ".nan": return .nan
+        case ".inf", "+.inf": return .infinity
+        case "-.inf": return -.infinity
+        default: return nil
+        }
+    }
+
+    /// An integer in `range`.
+    public func int(_ key: String, default def: Int, range: ClosedRange<Int>, unit: String = "") throws -> Int {
+        guard let n = node(key) else { return def }
+        let u = unit.isEmpty ? "" : " \(unit)"
+        guard let s = n.scalar, let v = Int(s.string.trimmingCharacters(in: .whitespaces)) else {
+            throw error(key, "expected an integer from \(range.lowerBound) to \(range.upperBound)\(u), got '\(n.scalar?.string ?? "a list or mapping")'", at: n)
+        }
+        guard range.contains(v) else {
+            throw error(key, "\(v) is out of range: expected an integer from \(range.lowerBound) to \(range.upperBound)\(u)", at: n)
+        }
+        return v
+    }
+
+    public func bool(_ key: String, default def: Bool) throws -> Bool {
+        guard let n = node(key) else { return def }
+        switch n.scalar?.string.lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default: throw error(key, "expected true or false, got '\(n.scalar?.string ?? "a list or mapping")'", at: n)
+        }
+    }
+
+    public func string(_ key: String, default def: String) throws -> String {
+        guard let n = node(key) else { return def }
+        guard let s = n.scalar else { throw error(key, "expected a text value", at: n) }
+        return s.string
+    }
+
+    /// One of the allowed words.
+    public func choice(_ key: String, default def: String, allowed: [String]) throws -> String {
+        let v = try string(key, default: def)
+        guard allowed.contains(v) else {
+            throw error(key, "'\(v)' is not allowed: expected one of \(allowed.joined(separator: ", "))", at: mapping?[Node(key)])
+        }
+        return v
+    }
+
+    /// A list of exactly `count` numbers in `range`.
+    public func vector(_ key: String, default def: [Double], count: Int, range: ClosedRange<Double>, unit: String) throws -> [Double] {
+        guard let n = node(key) else { return def }
+        guard let seq = n.sequence, seq.count == count else {
+            throw error(key, "expected a list of \(count) numbers (\(unit))", at: n)
+        }
+        return try seq.map { item in
+            guard let v = item.scalar.flatMap({ Double($0.string) }), v.isFinite, range.contains(v) else {
+                throw error(key, "each entry must be \(rangeText(range, unit))", at: item)
+            }
+            return v
+        }
+    }
+
+    /// A nested mapping (absent: an empty reader, so every field takes its default).
+    public func section(_ key: String) throws -> SpecReader {
+        guard let n = node(key) else { return SpecReader(file: file, path: fieldPath(key), mapping: nil, line: line) }
+        guard let m = n.mapping else { throw error(key, "expected a mapping of fields", at: n) }
+        return SpecReader(file: file, path: fieldPath(key), mapping: m, line: n.mark?.line ?? line)
+    }
+
+    /// A list of mappings.
+    public func list(_ key: String) throws -> [SpecReader] {
+        guard let n = node(key) else { return [] }
+        if n.scalar?.string == "" || n.scalar?.string == "null" || n.scalar?.string == "~" { return [] }
+        guard let seq = n.sequence else { throw error(key, "expected a list", at: n) }
+        return try seq.enumerated().map { i, item in
+            guard let m = item.mapping else { throw error("\(key)[\(i)]", "expected a mapping of fields", at: item) }
+            return SpecReader(file: file, path: fieldPath("\(key)[\(i)]"), mapping: m, line: item.mark?.line ?? line)
+        }
+    }
+
+    /// A mapping from integer keys in `keyRange` to numbers in `valueRange`.
+    public func intKeyedNumbers(_ key: String, keyRange: ClosedRange<Int>, valueRange: ClosedRange<Double>, unit: String) throws -> [Int: Double] {
+        guard let n = node(key) else { return [:] }
+        guard let m = n.mapping else { throw error(key, "expected a mapping of segment id to value", at: n) }
+        var out: [Int: Double] = [:]
+        for (k, v) in m {
+            guard let ki = Int(k.string ?? ""), keyRange.contains(ki) else {
+                throw error(key, "key '\(k.string ?? "?")' must be an integer from \(keyRange.lowerBound) to \(keyRange.upperBound)", at: k)
+            }
+            guard let vd = v.scalar.flatMap({ Double($0.string) }), vd.isFinite, valueRange.contains(vd) else {
+                throw error("\(key).\(ki)", "expected \(rangeText(valueRange, unit))", at: v)
+            }
+            out[ki] = vd
+        }
+        return out
+    }
+
+    /// Call after reading every field: unknown keys are an error that lists the allowed ones.
+    public func finish() throws {
+        guard let mapping else { return }
+        for (k, _) in mapping {
+            let name = k.string ?? "?"
+            if !consumed.contains(name) {
+                let allowed = consumed.sorted().joined(separator: ", ")
+                throw InputError("\(file): line \(k.mark?.line ?? line): \(fieldPath(name)): unknown field (allowed here: \(allowed))")
+            }
+        }
+    }
+}
