@@ -136,9 +136,7 @@ public struct LinePlot: Sendable {
         canvas.fillRectangle(x: 0, y: 0, width: canvas.width, height: canvas.height, color: st.backgroundColor)
 
         // Vertical layout, top to bottom: title, marker label rows, plot area, x tick labels, x label.
-        canvas.setFont(size: st.titleFontSize, bold: true)
         let titleHeight = title.isEmpty ? 0 : st.titleFontSize * 1.4
-        canvas.setFont(size: st.markerFontSize)
         let markerRowHeight = st.markerFontSize * 1.5
         canvas.setFont(size: st.tickFontSize)
         let tickLabelHeight = st.tickFontSize * 1.3

@@ -13,7 +13,7 @@ public struct HeartState: Sendable {
     /// Vein sample spheres in heart-local Cartesian coordinates (x along u, y along v, z = height s'), radius.
     let veinSamples: [SIMD4<Float>]
     /// Bounding boxes of chunks of `veinChunk` vein samples (min, max in local Cartesian).
-    let veinBoxes: [(SIMD3<Float>, SIMD3<Float>)]
+    let veinBoxes: [(lo: SIMD3<Float>, hi: SIMD3<Float>, start: Int, end: Int)]
     static let veinChunk = 12
     /// Largest epicardial radius now (mm), for quick rejection.
     let maxEpiRadius: Double
@@ -43,7 +43,7 @@ extension HeartModel {
         }
         // Veins ride on the epicardium 0.5 mm out, moving with it.
         var samples: [SIMD4<Float>] = []
-        var boxes: [(SIMD3<Float>, SIMD3<Float>)] = []
+        var boxes: [(lo: SIMD3<Float>, hi: SIMD3<Float>, start: Int, end: Int)] = []
         for vein in veins.veins {
             var chunk: [SIMD4<Float>] = []
             func flush() {
@@ -53,7 +53,8 @@ extension HeartModel {
                     let p = SIMD3(c.x, c.y, c.z)
                     lo = pointwiseMin(lo, p - c.w); hi = pointwiseMax(hi, p + c.w)
                 }
-                samples.append(contentsOf: chunk); boxes.append((lo, hi)); chunk.removeAll()
+                boxes.append((lo, hi, samples.count, samples.count + chunk.count))
+                samples.append(contentsOf: chunk); chunk.removeAll()
             }
             for k in 0..<vein.heightMm.count {
                 let s = vein.heightMm[k], phi = vein.angleDeg[k], rad = vein.radiusMm[k]
@@ -153,11 +154,9 @@ extension HeartModel {
 
     @inline(__always) func inVein(a: Double, b: Double, sNow: Double, _ st: HeartState) -> Bool {
         let p = SIMD3<Float>(Float(a), Float(b), Float(sNow))
-        let chunk = HeartState.veinChunk
-        for (k, box) in st.veinBoxes.enumerated() {
-            if any(p .< box.0) || any(p .> box.1) { continue }
-            let end = min((k + 1) * chunk, st.veinSamples.count)
-            for q in st.veinSamples[(k * chunk)..<end] {
+        for box in st.veinBoxes {
+            if any(p .< box.lo) || any(p .> box.hi) { continue }
+            for q in st.veinSamples[box.start..<box.end] {
                 let dx = p.x - q.x, dy = p.y - q.y, dz = p.z - q.z
                 if dx * dx + dy * dy + dz * dz < q.w * q.w { return true }
             }
