@@ -86,12 +86,20 @@ public struct CMRSimulator: Sendable {
         let cineOut = ParallelOutput<Float>(count: n2 * cineS.slices * cineS.phases, initial: 0)
         let labelOut = ParallelOutput<UInt8>(count: n2 * cineS.slices * cineS.phases, initial: 0)
         let segOut = ParallelOutput<UInt8>(count: n2 * cineS.slices, initial: 0)
+        // The torso does not move between phases: sample it once per slice; each phase then re-samples only the
+        // fine-grid points the heart can reach.
+        let cineSignal: @Sendable (TissueSample) -> Float = { s in cineTable[Int(s.tissue.rawValue)] }
+        let torsoCache = ParallelOutput<StaticSlice?>(count: cineS.slices, initial: nil)
+        DispatchQueue.concurrentPerform(iterations: cineS.slices) { k in
+            torsoCache.range(k..<(k + 1))[0] = staticSlice(grid: cineGrid, slice: k, series: cineS, shift: cineShifts[k], signal: cineSignal)
+        }
+        let cached = torsoCache.array
         let jobs = cineS.slices * cineS.phases
         DispatchQueue.concurrentPerform(iterations: jobs) { job in
             let k = job % cineS.slices, p = job / cineS.slices
             let offset = (p * cineS.slices + k) * n2
             renderSlice(grid: cineGrid, slice: k, series: cineS, state: states[p], shift: cineShifts[k],
-                        signal: { s in s.tissue == .lvMyocardium ? cineTable[7] : cineTable[Int(s.tissue.rawValue)] },
+                        signal: cineSignal, cache: cached[k],
                         noiseSD: cineSD, noiseLabel: "cmr.cine.noise.slice\(k).phase\(p)",
                         out: cineOut.range(offset..<(offset + n2)), labels: labelOut.range(offset..<(offset + n2)),
                         segments: p == 0 ? segOut.range((k * n2)..<((k + 1) * n2)) : nil,
@@ -108,7 +116,7 @@ public struct CMRSimulator: Sendable {
         DispatchQueue.concurrentPerform(iterations: lgeS.slices) { k in
             let r = (k * m2)..<((k + 1) * m2)
             renderSlice(grid: lgeGrid, slice: k, series: lgeS, state: lgeState, shift: lgeShifts[k],
-                        signal: { s in s.tissue == .lvMyocardium ? lgeMyo[Int((s.enhancement * 2).rounded())] : lgeTable[Int(s.tissue.rawValue)] },
+                        signal: { s in s.tissue == .lvMyocardium ? lgeMyo[Int((s.enhancement * 2).rounded())] : lgeTable[Int(s.tissue.rawValue)] }, cache: nil,
                         noiseSD: lgeSD, noiseLabel: "cmr.lge.noise.slice\(k)",
                         out: lgeOut.range(r), labels: lgeLab.range(r), segments: lgeSeg.range(r),
                         scar: lgeScar.range(r), times: times)
@@ -148,14 +156,13 @@ public struct CMRSimulator: Sendable {
 
     /// Renders one slice into `out` (magnitude), and truth labels at the voxel centres.
     func renderSlice(grid: ImageGrid, slice k: Int, series: PhantomSpec.SeriesSettings, state: HeartState, shift: Vec3,
-                     signal: (TissueSample) -> Float, noiseSD: Double, noiseLabel: String,
+                     signal: (TissueSample) -> Float, cache: StaticSlice?, noiseSD: Double, noiseLabel: String,
                      out: UnsafeMutableBufferPointer<Float>, labels: UnsafeMutableBufferPointer<UInt8>,
                      segments: UnsafeMutableBufferPointer<UInt8>?, scar: UnsafeMutableBufferPointer<UInt8>?,
                      times: StageTimes?) {
         let n = series.matrix, os = series.oversampling, nf = n * os
-        let (c0, c1, c2) = grid.patientFromVoxel.linear.columns
+        let (c0, c1, _) = grid.patientFromVoxel.linear.columns
         let origin = grid.patient(0, 0, Double(k))
-        let normal = c2.normalized
         let t0 = DispatchTime.now().uptimeNanoseconds
         // Truth labels at voxel centres (slice centre plane).
         for j in 0..<n {
@@ -168,20 +175,21 @@ public struct CMRSimulator: Sendable {
             }
         }
         // Object on the fine grid, averaged over the slice profile (box of the slice thickness).
-        let q = series.throughSliceSamples
-        let offsets = (0..<q).map { (Double($0) + 0.5) / Double(q) * series.sliceThicknessMm - series.sliceThicknessMm / 2 }
         let buffer = ComplexBuffer2D(rows: nf, columns: nf)
-        let dc = c0 / Double(os), dr = c1 / Double(os)
-        let inv = 1 / Float(q)
+        let geo = FineGrid(grid: grid, slice: k, series: series)
         buffer.withUnsafeMutableInterleaved { z in
-            for jf in 0..<nf {
-                let rowStart = origin + dr * Double(jf)
-                for ifn in 0..<nf {
-                    let p = rowStart + dc * Double(ifn)
-                    var acc: Float = 0
-                    for o in offsets { acc += signal(sample(p + normal * o, state, shift: shift)) }
-                    z[2 * (jf * nf + ifn)] = acc * inv
-                    z[2 * (jf * nf + ifn) + 1] = 0
+            if let cache {
+                for idx in 0..<(nf * nf) { z[2 * idx] = cache.signal[idx]; z[2 * idx + 1] = 0 }
+                for idx in cache.heartIndices {
+                    let i = Int(idx)
+                    z[2 * i] = geo.average(i % nf, i / nf) { signal(sample($0, state, shift: shift)) }
+                }
+            } else {
+                for jf in 0..<nf {
+                    for ifn in 0..<nf {
+                        z[2 * (jf * nf + ifn)] = geo.average(ifn, jf) { signal(sample($0, state, shift: shift)) }
+                        z[2 * (jf * nf + ifn) + 1] = 0
+                    }
                 }
             }
         }
@@ -210,5 +218,58 @@ public struct CMRSimulator: Sendable {
         let sec = { (a: UInt64, b: UInt64) in Double(b - a) * 1e-9 }
         times?.add(sampling: sec(t0, t1), transforms: sec(t1, t2) + sec(t4, t5), kspace: sec(t1, t3) + sec(t4, t5),
                    noise: sec(t3, t4), count: 2)
+    }
+
+    /// The phase-independent part of one slice: the torso's signal on the fine grid (slice-profile averaged) and
+    /// the fine-grid points that the heart can reach at any phase (these are re-sampled per phase).
+    struct StaticSlice: Sendable {
+        var signal: [Float]
+        var heartIndices: [Int32]
+    }
+
+    func staticSlice(grid: ImageGrid, slice k: Int, series: PhantomSpec.SeriesSettings, shift: Vec3,
+                     signal: (TissueSample) -> Float) -> StaticSlice {
+        let nf = series.matrix * series.oversampling
+        let geo = FineGrid(grid: grid, slice: k, series: series)
+        var out = [Float](repeating: 0, count: nf * nf)
+        var heart: [Int32] = []
+        for jf in 0..<nf {
+            for ifn in 0..<nf {
+                var near = false
+                out[jf * nf + ifn] = geo.average(ifn, jf) { p in
+                    if self.heart.mayReach(p - shift) { near = true }
+                    return signal(TissueSample(tissue: torso.sample(p, shift: shift)))
+                }
+                if near { heart.append(Int32(jf * nf + ifn)) }
+            }
+        }
+        return StaticSlice(signal: out, heartIndices: heart)
+    }
+}
+
+/// Positions of the oversampled object grid of one slice: fine sample (i, j) lies at coarse pixel coordinates
+/// (i / os, j / os), so that cropping its spectrum yields samples at the coarse pixel centres; through-slice
+/// samples at the midpoints of equal parts of the slice thickness (a box slice profile).
+struct FineGrid {
+    let origin: Vec3, dc: Vec3, dr: Vec3
+    let offsets: [Vec3]
+    let inverseCount: Float
+
+    init(grid: ImageGrid, slice k: Int, series: PhantomSpec.SeriesSettings) {
+        let (c0, c1, c2) = grid.patientFromVoxel.linear.columns
+        origin = grid.patient(0, 0, Double(k))
+        dc = c0 / Double(series.oversampling); dr = c1 / Double(series.oversampling)
+        let q = series.throughSliceSamples, t = series.sliceThicknessMm
+        let normal = c2.normalized
+        offsets = (0..<q).map { normal * ((Double($0) + 0.5) / Double(q) * t - t / 2) }
+        inverseCount = 1 / Float(q)
+    }
+
+    /// Mean of `value` over the slice profile at fine sample (i, j).
+    @inline(__always) func average(_ i: Int, _ j: Int, _ value: (Vec3) -> Float) -> Float {
+        let p = origin + dc * Double(i) + dr * Double(j)
+        var acc: Float = 0
+        for o in offsets { acc += value(p + o) }
+        return acc * inverseCount
     }
 }

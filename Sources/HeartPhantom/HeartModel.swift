@@ -30,6 +30,8 @@ public final class HeartModel: Sendable {
     /// Mean contraction of the LV at each ms of the R-R interval (0-1), drives longitudinal shortening.
     let globalCurve: [Float]
     public let veins: VenousTree
+    /// Largest epicardial radius at end-diastole (mm).
+    public let maxEpiRadiusMm: Double
 
     /// Builds and sizes the heart for `spec.anatomy.edvMl`.
     public init(spec: PhantomSpec) {
@@ -60,6 +62,7 @@ public final class HeartModel: Sendable {
         let tmp = HeartFrame.make(apexMm: .zero, azimuthDeg: an.longAxisAzimuthDeg, elevationDeg: an.longAxisElevationDeg,
                                   rollDeg: an.rollDeg, septumAngleDeg: an.inferiorInsertionAngleDeg / 2)
         frame = HeartFrame(apexMm: centre - tmp.baseDirection * sMid, baseDirection: tmp.baseDirection, u: tmp.u, v: tmp.v)
+        maxEpiRadiusMm = Double(built.rEp.max() ?? 0)
         veins = VenousTree(spec: spec, baseHeightMm: built.h, endoApexHeightMm: built.sApexEndo)
     }
 

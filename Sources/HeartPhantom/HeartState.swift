@@ -71,6 +71,17 @@ extension HeartModel {
                           veinSamples: samples, veinBoxes: boxes, maxEpiRadius: Double(maxR))
     }
 
+    /// Whether the heart can occupy point p (heart-attached coordinates) at any time of the cycle: the bounds
+    /// `sample` uses, at end-diastole (largest extent) with a 5 mm margin. False means `sample` returns nil.
+    public func mayReach(_ p: Vec3) -> Bool {
+        let d = p - frame.apexMm
+        let s = d.dot(frame.baseDirection)
+        if s < -9 || s > baseHeightMm + 80 { return false }
+        let a = d.dot(frame.u), b = d.dot(frame.v)
+        let reach = maxEpiRadiusMm + spec.anatomy.rvWidthMm + spec.anatomy.rvWallThicknessMm + 50
+        return a * a + b * b <= reach * reach
+    }
+
     /// Classifies a point given in heart-attached patient coordinates (breath-hold shift already removed).
     /// Returns nil when the point is outside every cardiac structure (the torso model decides then).
     @inline(__always)
@@ -129,11 +140,14 @@ extension HeartModel {
             }
         }
         if an.trabeculation && f > 0.3 && f <= 1 {
-            let depth = 2.5 * min(1, (f - 0.3) / 0.3)
-            if rEn - r < depth {
-                let strand = (phi / 360 * 48 + s / 25).truncatingRemainder(dividingBy: 1)
-                if strand < 0.3 { return .trabecula }
-            }
+            // Irregular strands: 30 around the circumference, each with its own depth and width (a fixed hash
+            // of the strand index, so the anatomy is the same for every seed), running obliquely down the wall.
+            let x = phi / 360 * 30 + s / 40
+            let k = Int(floor(x))
+            let h = UInt32(truncatingIfNeeded: ((k % 30) + 30) % 30 &* 2_654_435_761) >> 16
+            let depth = (1.0 + 2.5 * Double(h & 0xff) / 255) * min(1, (f - 0.3) / 0.3)
+            let width = 0.15 + 0.3 * Double(h >> 8) / 255
+            if rEn - r < depth && x - floor(x) < width { return .trabecula }
         }
         return .lvBlood
     }

@@ -27,9 +27,9 @@ public struct PhantomSpec: Codable, Sendable, Equatable {
         /// Wall thickness at the apex (mm). 2-20.
         public var apicalWallThicknessMm: Double = 7
         /// Cavity long semi-axis / short semi-axis of the prolate spheroid. 1.2-3.
-        public var lengthToDiameterRatio: Double = 1.6
+        public var lengthToDiameterRatio: Double = 2.2
         /// Height of the base plane above the spheroid's equator, as a fraction of the long semi-axis. 0-0.6.
-        public var baseTruncation: Double = 0.3
+        public var baseTruncation: Double = 0.25
         /// Apex direction in the axial plane, degrees from anterior towards the patient's left. 0-90.
         public var longAxisAzimuthDeg: Double = 45
         /// Apex direction below the horizontal plane (degrees, towards the feet). 0-60.

@@ -18,7 +18,8 @@ public struct Torso: Sendable {
         let x = p.x, y = p.y - centreY
         let e = (x / halfWidthMm) * (x / halfWidthMm) + (y / halfDepthMm) * (y / halfDepthMm)
         if e > 1 { return .air }
-        let inner1 = pow(1 - fatMm / halfDepthMm, 2), inner2 = pow(1 - (fatMm + muscleMm) / halfDepthMm, 2)
+        let f1 = 1 - fatMm / halfDepthMm, f2 = 1 - (fatMm + muscleMm) / halfDepthMm
+        let inner1 = f1 * f1, inner2 = f2 * f2
         if e > inner1 { return .subcutaneousFat }
         if e > inner2 { return .skeletalMuscle }
         // Spine: vertebral body (marrow) behind the heart, posterior.
@@ -29,7 +30,8 @@ public struct Torso: Sendable {
         if ax * ax + ay * ay < 12 * 12 { return .blood }
         let q = p - shift
         // Diaphragm: a dome, higher on the right (negative x) where the liver lies.
-        let dome = diaphragmZ + 25 * exp(-pow((q.x + 60) / 90, 2)) - 0.0008 * (q.y - centreY) * (q.y - centreY)
+        let u = (q.x + 60) / 90
+        let dome = diaphragmZ + 25 / (1 + u * u) - 0.0008 * (q.y - centreY) * (q.y - centreY)
         if q.z < dome {
             if q.x < 50 { return .liver }
             return .abdomen

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import CRTCore
-@testable import Fourier
+import Fourier
 
 extension Tag {
     @Tag static var fast: Self

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import SegmentModel
+import SegmentModel
 
 extension Tag {
     @Tag static var fast: Self
