@@ -27,8 +27,13 @@ public struct CRTSim: ParsableCommand {
                 return 0
             }
             if error is ExitCode { return code.rawValue }
-            // Argument errors: one line, exit code 2 (house rule for bad input).
             let text = message(for: error).split(whereSeparator: \.isNewline).first.map(String.init) ?? "invalid arguments"
+            guard code == .validationFailure else {
+                // Not bad input (e.g. a write failed while generating): one line, the error's own exit code.
+                printError(text)
+                return code.rawValue
+            }
+            // Argument errors: one line, exit code 2 (house rule for bad input).
             printError("\(text) (see 'crtsim --help')")
             return 2
         }

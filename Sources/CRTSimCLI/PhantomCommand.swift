@@ -21,7 +21,7 @@ struct PhantomCommand: ParsableCommand {
     @Option(name: .long, help: "Phantom YAML file (fields, units and ranges: Phantoms/README.md).")
     var phantom: String?
 
-    @Option(name: .long, help: "Random seed (integer >= 0); every random draw derives from it and a stable label.")
+    @Option(name: .long, parsing: .unconditional, help: "Random seed (integer >= 0); every random draw derives from it and a stable label.")
     var seed: Int = 1
 
     @Option(name: .long, help: "Output folder (must not exist, or be empty; a crtsim case is replaced with --force).")
@@ -30,16 +30,16 @@ struct PhantomCommand: ParsableCommand {
     @Flag(name: .long, help: "Replace an existing crtsim case folder.")
     var force = false
 
-    @Option(name: .long, help: "Override cine SNR (myocardium mean / noise SD, 2-1000).")
+    @Option(name: .long, parsing: .unconditional, help: "Override cine SNR (myocardium mean / noise SD, 2-1000).")
     var cineSnr: Double?
 
-    @Option(name: .long, help: "Override LGE SNR (scar mean / noise SD, 2-1000).")
+    @Option(name: .long, parsing: .unconditional, help: "Override LGE SNR (scar mean / noise SD, 2-1000).")
     var lgeSnr: Double?
 
-    @Option(name: .long, help: "Override slice misregistration between breath-holds (SD per direction, mm, 0-10).")
+    @Option(name: .long, parsing: .unconditional, help: "Override slice misregistration between breath-holds (SD per direction, mm, 0-10).")
     var misregistrationMm: Double?
 
-    @Option(name: .long, help: "Memory limit for image generation (GiB, 0.1-64).")
+    @Option(name: .long, parsing: .unconditional, help: "Memory limit for image generation (GiB, 0.1-64).")
     var memoryLimitGib: Double = 8
 
     @Flag(name: .long, help: "Skip the PNG previews.")

@@ -118,8 +118,17 @@ extension HeartModel {
         // Outside the LV epicardium (or below the apex).
         let dOut = sNow >= 0 ? r - rEp : (r * r + sNow * sNow).squareRoot()
         if let rv = rightVentricle(dOut: dOut, s: s, phi: phi, st) { return TissueSample(tissue: rv) }
-        if dOut < 14, inVein(a: a, b: b, sNow: sNow, st) { return TissueSample(tissue: .venousBlood) }
-        if dOut < 3 { return TissueSample(tissue: .epicardialFat) }
+        if dOut < 16 {
+            let v = veinDistance(a: a, b: b, sNow: sNow, st)
+            if v < 0 { return TissueSample(tissue: .venousBlood) }
+            if v < veinFatHaloMm { return TissueSample(tissue: .epicardialFat) }
+        }
+        // Epicardial fat lies in the grooves: the AV groove near the base and the two interventricular grooves.
+        if dOut < 3.5 {
+            let f = heightFraction(s: s)
+            let ivg = min(abs(angleDifferenceDegrees(phi, 0)), abs(angleDifferenceDegrees(phi, spec.anatomy.inferiorInsertionAngleDeg)))
+            if f < 0.12 || ivg < 12 { return TissueSample(tissue: .epicardialFat) }
+        }
         return nil
     }
 
@@ -166,16 +175,30 @@ extension HeartModel {
         return nil
     }
 
-    @inline(__always) func inVein(a: Double, b: Double, sNow: Double, _ st: HeartState) -> Bool {
+    /// Fat around each vein (mm).
+    var veinFatHaloMm: Double { 1.5 }
+
+    /// Signed distance (mm) from p to the nearest vein wall: negative inside a vein; large when far from all.
+    @inline(__always) func veinDistance(a: Double, b: Double, sNow: Double, _ st: HeartState) -> Double {
         let p = SIMD3<Float>(Float(a), Float(b), Float(sNow))
+        let halo = Float(veinFatHaloMm)
+        var best = Float.greatestFiniteMagnitude
         for box in st.veinBoxes {
-            if any(p .< box.lo) || any(p .> box.hi) { continue }
+            if any(p .< box.lo - halo) || any(p .> box.hi + halo) { continue }
             for q in st.veinSamples[box.start..<box.end] {
                 let dx = p.x - q.x, dy = p.y - q.y, dz = p.z - q.z
-                if dx * dx + dy * dy + dz * dz < q.w * q.w { return true }
+                let d = (dx * dx + dy * dy + dz * dz).squareRoot() - q.w
+                if d < best { best = d }
             }
         }
-        return false
+        return Double(best)
+    }
+
+    /// End-diastolic-frame radii at the current time: endocardial and epicardial radius (mm) of the LV wall at
+    /// current height `sNow` (mm above the apex along the long axis) and segment angle phi.
+    public func wallRadii(sNow: Double, phiDeg: Double, _ st: HeartState) -> (endo: Double, epi: Double) {
+        let g = gridPosition(s: sNow / st.lambda, phiDeg: phiDeg)
+        return (Double(bilinear(st.rEndo, g)), Double(bilinear(st.rEpi, g)))
     }
 
     /// Above the base plane: the AV plane (fibrous, with mitral and aortic orifices), left atrium, aortic root,
@@ -186,7 +209,11 @@ extension HeartModel {
         let mitral = offset(phi: 200, radius: 0.35 * aEn), aortic = offset(phi: 25, radius: 0.5 * aEn)
         let mitralR = 0.45 * aEn, aorticR = 11.0
         let valveThickness = 5.0
-        if sRel < 14, inVein(a: a, b: b, sNow: sRel + baseHeightMm * st.lambda, st) { return TissueSample(tissue: .venousBlood) }
+        if sRel < 14 {
+            let v = veinDistance(a: a, b: b, sNow: sRel + baseHeightMm * st.lambda, st)
+            if v < 0 { return TissueSample(tissue: .venousBlood) }
+            if v < veinFatHaloMm { return TissueSample(tissue: .epicardialFat) }
+        }
         if sRel <= valveThickness && r < baseEpi {
             if dist2(a, b, mitral) < mitralR * mitralR || dist2(a, b, aortic) < aorticR * aorticR {
                 return TissueSample(tissue: .blood)

@@ -64,9 +64,15 @@ extension PhantomSpec {
         spec.motion.relaxationMs = try m.number("relaxationMs", default: 200, range: 80...500, unit: "ms")
         spec.motion.transmuralScarResidual = try m.number("transmuralScarResidual", default: 0.1, range: 0...1)
         try m.finish()
-        let cycle = spec.activation.earliestOnsetMs + spec.activation.resolvedTotalDelayMs + spec.motion.contractionMs + spec.motion.relaxationMs
+        // The latest onset: earliest + total delay, or for `explicit` the latest onset actually given.
+        let explicitOnsets = spec.activation.pattern == "explicit"
+        let latestOnset = explicitOnsets
+            ? max(spec.activation.earliestOnsetMs, spec.activation.explicitOnsetMs.values.max() ?? 0)
+            : spec.activation.earliestOnsetMs + spec.activation.resolvedTotalDelayMs
+        let cycle = latestOnset + spec.motion.contractionMs + spec.motion.relaxationMs
         if cycle > spec.motion.rrIntervalMs * 0.95 {
-            throw m.error("heartRatePerMin", "the beat does not fit: earliestOnsetMs + totalDelayMs + contractionMs + relaxationMs = \(Int(cycle)) ms must be at most 95 % of the R-R interval (\(Int(spec.motion.rrIntervalMs)) ms); lower the heart rate or the durations")
+            let terms = explicitOnsets ? "latest onset (explicitOnsetMs, earliestOnsetMs)" : "earliestOnsetMs + totalDelayMs"
+            throw m.error("heartRatePerMin", "the beat does not fit: \(terms) + contractionMs + relaxationMs = \(Int(cycle)) ms must be at most 95 % of the R-R interval (\(Int(spec.motion.rrIntervalMs)) ms); lower the heart rate or the durations")
         }
 
         spec.scars = try r.list("scars").map { sr in

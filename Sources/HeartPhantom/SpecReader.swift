@@ -46,7 +46,12 @@ public final class SpecReader {
         return InputError("\(file): line \(l): \(fieldPath(key)): \(problem)")
     }
 
-    public func has(_ key: String) -> Bool { mapping?[Node(key)] != nil }
+    /// Whether the field is present. The key counts as a known field (listed as allowed by `finish()`), since
+    /// fields read only when present are still part of the format.
+    public func has(_ key: String) -> Bool {
+        consumed.insert(key)
+        return mapping?[Node(key)] != nil
+    }
 
     /// A finite number in `range` (inclusive); `unit` is named in messages.
     public func number(_ key: String, default def: Double, range: ClosedRange<Double>, unit: String = "") throws -> Double {
