@@ -96,9 +96,18 @@ struct PresetsCommand: ParsableCommand {
     func run() throws {
         let dir = try PresetLibrary.directory()
         for name in try PresetLibrary.names() {
-            let text = (try? String(contentsOfFile: "\(dir)/\(name).yaml", encoding: .utf8)) ?? ""
-            let spec = try? PhantomSpec.load(yaml: text, file: name)
-            print("\(name.padding(toLength: 26, withPad: " ", startingAt: 0)) \(spec?.description ?? "")")
+            let file = "\(dir)/\(name).yaml"
+            // A preset that does not load is listed with its error, not silently with an empty description.
+            let summary: String
+            do {
+                guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                    throw InputError("\(file): cannot read the phantom file")
+                }
+                summary = try PhantomSpec.load(yaml: text, file: file).description
+            } catch {
+                summary = "INVALID: \(error)"
+            }
+            print("\(name.padding(toLength: 26, withPad: " ", startingAt: 0)) \(summary)")
         }
     }
 }

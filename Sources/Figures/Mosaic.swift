@@ -180,8 +180,27 @@ public struct Mosaic: Sendable {
             throw FigureError.invalidInput(
                 "mosaic canvas \(width) x \(height) px exceeds \(cairoMaximumSurfaceSide); lower the scale")
         }
-        return MosaicLayout(canvasWidth: width, canvasHeight: height, columns: cols, rows: rows, sliceCount: nz,
-                            tileWidth: tileW, tileHeight: tileH, gridLeft: (width - gridWidth) / 2, style: style)
+        return Mosaic.makeLayout(canvasWidth: width, canvasHeight: height, columns: cols, rows: rows,
+                                 sliceCount: nz, tileWidth: tileW, tileHeight: tileH,
+                                 gridLeft: (width - gridWidth) / 2, style: style)
+    }
+
+    /// Builds the layout outside the throwing `layout(for:)`.
+    ///
+    /// Works around an LLVM miscompile in the Swift 6.3 toolchain (swiftlang/swift#90477, fixed by
+    /// swiftlang/llvm-project#13691): when a throwing function's success path ends in a tail call to
+    /// memcpy/memmove/memset, the Swift error register (r12 on x86-64, x21 on arm64) is not restored. Copying the
+    /// large `MosaicStyle` into the returned layout was exactly such a memcpy, so in release builds `layout(for:)`
+    /// returned with a stale r12 (the slice count) and callers treated it as a thrown error (crash in
+    /// swift_retain / swift_getErrorValue). Keep large struct copies out of the tail of throwing functions; this
+    /// helper must stay non-throwing and out of line.
+    @inline(never)
+    private static func makeLayout(canvasWidth: Int, canvasHeight: Int, columns: Int, rows: Int, sliceCount: Int,
+                                   tileWidth: Int, tileHeight: Int, gridLeft: Int,
+                                   style: MosaicStyle) -> MosaicLayout {
+        MosaicLayout(canvasWidth: canvasWidth, canvasHeight: canvasHeight, columns: columns, rows: rows,
+                     sliceCount: sliceCount, tileWidth: tileWidth, tileHeight: tileHeight, gridLeft: gridLeft,
+                     style: style)
     }
 
     /// Draws every slice of `frame` of `volume` and writes the mosaic as a PNG at `path` (the parent folder must

@@ -215,7 +215,9 @@ extension HeartModel {
             if v < veinFatHaloMm { return TissueSample(tissue: .epicardialFat) }
         }
         if sRel <= valveThickness && r < baseEpi {
-            if dist2(a, b, mitral) < mitralR * mitralR || dist2(a, b, aortic) < aorticR * aorticR {
+            // The mitral valve is open in diastole only; the aortic valve passes blood in systole.
+            let mitralOpen = st.contraction < 0.1
+            if (mitralOpen && dist2(a, b, mitral) < mitralR * mitralR) || dist2(a, b, aortic) < aorticR * aorticR {
                 return TissueSample(tissue: .blood)
             }
             return TissueSample(tissue: .valvePlane)

@@ -62,14 +62,17 @@ enum CLI {
             """)
     }
 
-    /// Runs `crtsim arguments...` in `directory`, with CRTSIM_PHANTOMS pointing at the package's Phantoms/.
-    static func run(_ arguments: [String], in directory: URL, timeout: TimeInterval = 60) throws -> CLIResult {
+    /// Runs `crtsim arguments...` in `directory`, with CRTSIM_PHANTOMS pointing at the package's Phantoms/ (unless
+    /// `environment` overrides it).
+    static func run(_ arguments: [String], in directory: URL, environment extra: [String: String] = [:],
+                    timeout: TimeInterval = 60) throws -> CLIResult {
         let process = Process()
         process.executableURL = try executable()
         process.arguments = arguments
         process.currentDirectoryURL = directory
         var env = ProcessInfo.processInfo.environment
         env["CRTSIM_PHANTOMS"] = phantomsDirectory
+        env.merge(extra) { _, new in new }
         process.environment = env
         let outPipe = Pipe(), errPipe = Pipe()
         process.standardOutput = outPipe
@@ -78,20 +81,30 @@ enum CLI {
         try process.run()
         // Read both pipes concurrently so a chatty child cannot block on a full pipe.
         let group = DispatchGroup()
-        nonisolated(unsafe) var outData = Data(), errData = Data()
+        let outData = DataBox(), errData = DataBox()
+        let outHandle = outPipe.fileHandleForReading, errHandle = errPipe.fileHandleForReading
         group.enter()
-        DispatchQueue.global().async { outData = outPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        DispatchQueue.global().async { outData.data = outHandle.readDataToEndOfFile(); group.leave() }
         group.enter()
-        DispatchQueue.global().async { errData = errPipe.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        DispatchQueue.global().async { errData.data = errHandle.readDataToEndOfFile(); group.leave() }
         if group.wait(timeout: .now() + timeout) == .timedOut {
             process.terminate()
             throw CLIHarnessError("crtsim \(arguments.joined(separator: " ")) did not finish within \(Int(timeout)) s")
         }
         process.waitUntilExit()
+        guard process.terminationReason == .exit else {
+            throw CLIHarnessError("crtsim \(arguments.joined(separator: " ")) was killed by signal \(process.terminationStatus); "
+                + "stderr: \(String(decoding: errData.data, as: UTF8.self))")
+        }
         return CLIResult(status: process.terminationStatus,
-                         stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: String(decoding: errData, as: UTF8.self))
+                         stdout: String(decoding: outData.data, as: UTF8.self),
+                         stderr: String(decoding: errData.data, as: UTF8.self))
     }
+}
+
+/// Pipe contents filled in by one reader thread and read after the group has finished.
+private final class DataBox: @unchecked Sendable {
+    var data = Data()
 }
 
 /// A fresh scratch folder, removed when the test ends.

@@ -1,0 +1,158 @@
+import Foundation
+import ImageIO
+import Testing
+
+@Suite("crtsim phantom: happy path, help and presets", .tags(.cli))
+struct PhantomCommandTests {
+    @Test("a tiny phantom makes a complete case; cmr/ holds no truth; rerun needs --force")
+    func tinyCase() throws {
+        let scratch = try Scratch()
+        try scratch.write("tiny.yaml", "name: tiny\n" + BadInput.tiny)
+        let args = ["phantom", "--phantom", "tiny.yaml", "--seed", "7", "--out", "case", "--no-previews"]
+        let r = try CLI.run(args, in: scratch.url)
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stderr.isEmpty, "\(r)")
+        #expect(r.stdout.contains("tiny") && r.stdout.contains("seed 7"), "\(r)")
+
+        for f in ["cmr/cine.nii.gz", "cmr/lge.nii.gz", "cmr/acquisition.json", "truth/truth.json", "crtsim-case.json"] {
+            #expect(scratch.exists("case/\(f)"), "missing \(f); case holds \(scratch.listing("case"))")
+        }
+        #expect(!scratch.exists("case/preview"), "--no-previews still wrote previews")
+        // Nothing left over from assembling the case (temporary folder next to --out).
+        #expect(scratch.listing().filter { !$0.hasPrefix("case") && $0 != "tiny.yaml" }.isEmpty, "\(scratch.listing())")
+
+        // The images have the requested geometry: 200 mm / 3 mm = 67 pixels, 2 slices, 2 cine phases.
+        let cine = try NIfTI.read(scratch.path("case/cmr/cine.nii.gz"))
+        #expect(cine.grid.size == [67, 67, 2])
+        #expect(cine.frames == 2)
+        let lge = try NIfTI.read(scratch.path("case/cmr/lge.nii.gz"))
+        #expect(lge.grid.size == [67, 67, 2])
+        #expect(lge.frames == 1)
+
+        // The pipeline's input folder must not leak the truth: no file named or mentioning it.
+        let cmrFiles = scratch.listing("case/cmr")
+        #expect(Set(cmrFiles) == ["acquisition.json", "cine.nii.gz", "lge.nii.gz"])
+        for f in cmrFiles {
+            #expect(!f.lowercased().contains("truth"))
+            let bytes = try contents(of: scratch.path("case/cmr/\(f)"))
+            #expect(!String(decoding: bytes, as: UTF8.self).lowercased().contains("truth"), "cmr/\(f) mentions truth")
+        }
+
+        // truth.json: the 36 segments of the shared vocabulary.
+        let truthData = try Data(contentsOf: URL(fileURLWithPath: scratch.path("case/truth/truth.json")))
+        let truth = try #require(try JSONSerialization.jsonObject(with: truthData) as? [String: Any])
+        let segments = try #require(truth["segments"] as? [[String: Any]])
+        #expect(segments.count == 36)
+        #expect(segments.compactMap { $0["id"] as? Int } == Array(1...36))
+        #expect((truth["edvMl"] as? Double).map { $0 > 150 && $0 < 270 } == true, "edvMl \(truth["edvMl"] ?? "nil")")
+
+        // The folder is now a crtsim case: refused without --force (and untouched), replaced with it.
+        let listing = scratch.listing("case")
+        let again = try CLI.run(args, in: scratch.url)
+        try expectOneLineError(again, mentions: ["--out", "case", "--force"])
+        #expect(scratch.listing("case") == listing)
+        let forced = try CLI.run(args + ["--force"], in: scratch.url)
+        #expect(forced.status == 0, "\(forced)")
+        #expect(scratch.listing("case") == listing)
+    }
+
+    @Test("crtsim phantom --help exits 0 and gives units in the option help", .tags(.fast))
+    func help() throws {
+        let scratch = try Scratch()
+        let r = try CLI.run(["phantom", "--help"], in: scratch.url)
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stderr.isEmpty, "\(r)")
+        for option in ["--preset", "--phantom", "--seed", "--out", "--force", "--no-previews", "--cine-snr", "--lge-snr",
+                       "--misregistration-mm", "--memory-limit-gib"] {
+            #expect(r.stdout.contains(option), "help does not list \(option)")
+        }
+        let options = try #require(r.stdout.range(of: "OPTIONS:")).upperBound
+        let optionHelp = r.stdout[options...]
+        #expect(optionHelp.contains("mm") || optionHelp.contains("ms") || optionHelp.contains("mL"), "no units: \(r.stdout)")
+        #expect(optionHelp.contains("GiB"))
+        #expect(r.stdout.contains("Phantoms/README.md"))
+    }
+
+    @Test("crtsim presets lists every preset in Phantoms/ with its description; all of them load", .tags(.fast))
+    func presets() throws {
+        let scratch = try Scratch()
+        let r = try CLI.run(["presets"], in: scratch.url)
+        #expect(r.status == 0, "\(r)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: CLI.phantomsDirectory)
+            .filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }.sorted()
+        #expect(files.count >= 5)
+        let lines = r.stdout.split(whereSeparator: \.isNewline).map(String.init)
+        #expect(lines.map { String($0.split(separator: " ").first ?? "") } == files)
+        for line in lines {
+            let description = line.split(separator: " ", maxSplits: 1).dropFirst().first?
+                .trimmingCharacters(in: .whitespaces) ?? ""
+            #expect(!description.isEmpty && !description.hasPrefix("INVALID"), "\(line)")
+        }
+    }
+}
+
+@Suite("Phantoms/README.md", .tags(.fast))
+struct PhantomReadmeTests {
+    static let readmePath = CLI.packageRoot.appendingPathComponent("Phantoms/README.md").path
+    static let loaderPath = CLI.packageRoot.appendingPathComponent("Sources/HeartPhantom/PhantomSpecLoading.swift").path
+
+    @Test("documents every field the phantom reader accepts, and every preset")
+    func documentsEveryField() throws {
+        let readme = try String(contentsOfFile: Self.readmePath, encoding: .utf8)
+        let loader = try String(contentsOfFile: Self.loaderPath, encoding: .utf8)
+        // Field names as the reader reads them: .number("edvMl", ...), .section("cmr"), .has("totalDelayMs") ...
+        let regex = try NSRegularExpression(
+            pattern: #"\.(number|int|bool|string|choice|vector|section|list|intKeyedNumbers|has)\("([A-Za-z]+)""#)
+        let ns = loader as NSString
+        let fields = Set(regex.matches(in: loader, range: NSRange(location: 0, length: ns.length))
+            .map { ns.substring(with: $0.range(at: 2)) })
+        #expect(fields.count > 50, "found only \(fields.sorted())")
+        for f in fields.sorted() {
+            #expect(readme.contains("`\(f)`"), "Phantoms/README.md does not document `\(f)`")
+        }
+        let presets = try FileManager.default.contentsOfDirectory(atPath: CLI.phantomsDirectory)
+            .filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }
+        for p in presets { #expect(readme.contains("`\(p)`"), "Phantoms/README.md does not list preset \(p)") }
+    }
+
+    @Test("its complete example is a valid phantom", .tags(.cli))
+    func exampleLoads() throws {
+        let readme = try String(contentsOfFile: Self.readmePath, encoding: .utf8)
+        let anchor = try #require(readme.range(of: "## A complete example"))
+        let start = try #require(readme.range(of: "```yaml\n", range: anchor.upperBound..<readme.endIndex))
+        let end = try #require(readme.range(of: "```", range: start.upperBound..<readme.endIndex))
+        let example = String(readme[start.upperBound..<end.lowerBound])
+        #expect(example.contains("scars:") && example.contains("cmr:"))
+
+        // `crtsim presets` loads every file of the preset folder and reports each one's description or error.
+        let scratch = try Scratch()
+        let folder = scratch.url.appendingPathComponent("presets")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: CLI.phantomsDirectory + "/advise-typical.yaml",
+                                         toPath: folder.appendingPathComponent("advise-typical.yaml").path)
+        try example.write(to: folder.appendingPathComponent("readme-example.yaml"), atomically: true, encoding: .utf8)
+        let r = try CLI.run(["presets"], in: scratch.url, environment: ["CRTSIM_PHANTOMS": folder.path])
+        #expect(r.status == 0, "\(r)")
+        let line = try #require(r.stdout.split(whereSeparator: \.isNewline).first { $0.hasPrefix("readme-example") })
+        #expect(line.contains("inferolateral scar"), "\(line)")
+        #expect(!line.contains("INVALID"), "\(line)")
+    }
+}
+
+/// A file's bytes, gunzipped when it is a .gz file (NIfTI headers and text extensions are inside).
+func contents(of path: String) throws -> Data {
+    let data = try Data(contentsOf: URL(fileURLWithPath: path))
+    guard path.hasSuffix(".gz") else { return data }
+    let gzip = try #require(["/usr/bin/gzip", "/bin/gzip"].first { FileManager.default.isExecutableFile(atPath: $0) },
+                            "gzip not found to inspect \(path)")
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: gzip)
+    p.arguments = ["-dc", path]
+    let out = Pipe()
+    p.standardOutput = out
+    try p.run()
+    let bytes = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    #expect(p.terminationStatus == 0, "gzip -dc \(path) failed")
+    return bytes
+}
