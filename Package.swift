@@ -57,6 +57,7 @@ let package = Package(
         .testTarget(name: "FiguresTests", dependencies: ["Figures"]),
         .testTarget(name: "HeartPhantomTests", dependencies: ["HeartPhantom"]),
         .testTarget(name: "CMRSimulationTests", dependencies: ["CMRSimulation", "HeartPhantom", "ImageIO"]),
+        .testTarget(name: "SyntheticCaseTests", dependencies: ["SyntheticCase", "HeartPhantom", "ImageIO", "CRTCore"]),
         .testTarget(name: "CRTSimCLITests", dependencies: ["CRTSimCLI", "ImageIO"]),
     ],
     swiftLanguageModes: [.v6]
