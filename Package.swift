@@ -7,6 +7,7 @@ import PackageDescription
 /// Dependency direction (the pipeline must never see the truth):
 ///   CRTCore <- SegmentModel <- HeartPhantom <- CMRSimulation <- SyntheticCase <- CRTSimCLI
 ///   CRTCore <- Fourier (only importer of FFTW)      ImageIO (NIfTI, acquisition.json)   Figures (cairo)
+///   CRTCore, SegmentModel, Fourier, ImageIO, Figures, SurfaceMesh <- GuidancePipeline (images only) <- CRTSimCLI
 let package = Package(
     name: "crtsim",
     platforms: [.macOS(.v13)],
@@ -43,12 +44,17 @@ let package = Package(
         .target(name: "CMRSimulation", dependencies: ["CRTCore", "Fourier", "HeartPhantom", "ImageIO"]),
         // Writes one synthetic case folder: cmr/, truth/, preview/.
         .target(name: "SyntheticCase", dependencies: ["CRTCore", "SegmentModel", "HeartPhantom", "CMRSimulation", "ImageIO", "Figures"]),
+        // Triangle meshes of the LV wall built from short-axis contours; PLY and VTK writers.
+        .target(name: "SurfaceMesh", dependencies: ["CRTCore", "SegmentModel"]),
+        // The guidance pipeline on images alone (cmr/): LV contours, scar, tracking, activation, targets, mesh.
+        // It must never import HeartPhantom, CMRSimulation or SyntheticCase: the compiler keeps the truth out.
+        .target(name: "GuidancePipeline", dependencies: ["CRTCore", "SegmentModel", "Fourier", "ImageIO", "Figures", "SurfaceMesh"]),
         // Command-line interface (library so tests can drive it).
-        .target(name: "CRTSimCLI", dependencies: ["CRTCore", "HeartPhantom", "SyntheticCase",
+        .target(name: "CRTSimCLI", dependencies: ["CRTCore", "HeartPhantom", "SyntheticCase", "GuidancePipeline",
                                                    .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "crtsim", dependencies: ["CRTSimCLI"]),
         // Release-mode benchmarks, reported as ratios to baselines measured in the same run.
-        .executableTarget(name: "crtsim-bench", dependencies: ["CRTCore", "Fourier", "HeartPhantom", "CMRSimulation", "SyntheticCase"]),
+        .executableTarget(name: "crtsim-bench", dependencies: ["CRTCore", "Fourier", "HeartPhantom", "CMRSimulation", "SyntheticCase", "GuidancePipeline"]),
 
         .testTarget(name: "CRTCoreTests", dependencies: ["CRTCore"]),
         .testTarget(name: "SegmentModelTests", dependencies: ["SegmentModel"]),
@@ -58,6 +64,9 @@ let package = Package(
         .testTarget(name: "HeartPhantomTests", dependencies: ["HeartPhantom"]),
         .testTarget(name: "CMRSimulationTests", dependencies: ["CMRSimulation", "HeartPhantom", "ImageIO"]),
         .testTarget(name: "SyntheticCaseTests", dependencies: ["SyntheticCase", "HeartPhantom", "ImageIO", "CRTCore"]),
+        .testTarget(name: "SurfaceMeshTests", dependencies: ["SurfaceMesh", "CRTCore"]),
+        // Scores the pipeline against phantoms made by the generator (the test sees both; the pipeline does not).
+        .testTarget(name: "GuidancePipelineTests", dependencies: ["GuidancePipeline", "SyntheticCase", "HeartPhantom", "ImageIO", "SegmentModel", "CRTCore"]),
         .testTarget(name: "CRTSimCLITests", dependencies: ["CRTSimCLI", "ImageIO"]),
     ],
     swiftLanguageModes: [.v6]
