@@ -1,1 +1,134 @@
 import CRTCore
+import Foundation
+import SegmentModel
+import SurfaceMesh
+
+/// The guidance pipeline of the paper (DOMAIN.md section 1) on CMR images alone:
+/// LV geometry from cine -> scar on LGE -> tracking and radial strain -> activation -> targets -> LV mesh.
+/// Input is a `CMRStudy` (cmr/ only); nothing here can reach a phantom or its truth.
+public struct GuidancePipeline: Sendable {
+    public var configuration: PipelineConfiguration
+    public init(configuration: PipelineConfiguration = PipelineConfiguration()) { self.configuration = configuration }
+
+    /// Everything the pipeline found: the analysis.json record and the intermediate products that figures and
+    /// the mesh are made from.
+    public struct Output: Sendable {
+        public var result: AnalysisResult
+        public var geometry: LVGeometry
+        public var motion: SegmentMotion
+        public var scar: ScarDetection
+        /// Contours at ED on the base-to-apex slices, ready for `LVSurfaceBuilder`.
+        public var contoursED: WallContourStack
+        /// Seconds spent per stage.
+        public var timings: [String: Double]
+    }
+
+    public func run(_ study: CMRStudy, operator inputs: OperatorInputs = OperatorInputs()) throws -> Output {
+        var timings: [String: Double] = [:]
+        func timed<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
+            let start = Date()
+            defer { timings[name] = Date().timeIntervalSince(start) }
+            return try body()
+        }
+        let c = configuration
+        let pools = try timed("localization") { try LVLocalization(settings: c.localization).locate(cine: study.cine) }
+        let tracker = WallTracker(settings: c.contours)
+        let walls = timed("tracking") {
+            let out = ParallelSlices<WallTracker.SliceWall>(count: pools.count)
+            DispatchQueue.concurrentPerform(iterations: pools.count) { i in
+                out.set(i, tracker.track(cine: study.cine, pool: pools[i]))
+            }
+            return out.values
+        }
+        var geometry = try timed("geometry") {
+            try LVGeometry.build(walls: walls, cine: study.cine, sliceThicknessMm: study.acquisition.cine.sliceThickness,
+                                 settings: c.geometry)
+        }
+        if let manual = inputs.rvInsertionPointsMm {
+            guard let anterior = manual["anterior"] else {
+                throw InputError("RV insertion file: key 'anterior' ([x, y, z] mm, LPS) is required")
+            }
+            geometry.assignSegments(overridingAnteriorDegrees: geometry.walls.indices.map { s in
+                let w = geometry.walls[s]
+                let q = w.plane.inPlane(anterior).position - w.centres[geometry.edFrame]
+                return wrapDegrees(geometry.handedness * degrees(atan2(q.y, q.x)))
+            })
+            geometry.notes.append("RV insertion points from the operator's file")
+        }
+        let times = study.cineTimesMs
+        let motion = timed("activation") { SegmentMotion.measure(geometry, timesMs: times, settings: c.motion) }
+        let scar = try timed("scar") {
+            try ScarDetection.detect(lge: study.lge, geometry: geometry, cineTimesMs: times, lgeTimeMs: study.lgeTimeMs,
+                                     erase: inputs.eraseMask, settings: c.scar)
+        }
+        var records: [SegmentRecord] = []
+        var unmeasured: [Int] = []
+        for seg in Segment36.all {
+            let i = seg.id - 1
+            if motion.curves[i] == nil { unmeasured.append(seg.id) }
+            var r = SegmentRecord(id: seg, scarFraction: scar.scarFraction[i] ?? 0, transmurality: scar.transmurality[i] ?? 0,
+                                  activationTimeMs: motion.activationMs[i], peakRadialStrain: motion.peak[i] ?? 0,
+                                  decision: c.decision)
+            r.areaCm2 = motion.areaCm2[i]
+            r.wallThicknessMm = motion.wallThicknessMm[i]
+            r.centreMm = motion.centreMm[i]
+            records.append(r)
+        }
+        let decision = c.decision.decide(records)
+        func mapped(_ f: (Segment36) -> Int) -> AnalysisResult.MappedTargets {
+            var seen: [Int] = []
+            for id in decision.lmaTargets { let m = f(Segment36(id)!); if !seen.contains(m) { seen.append(m) } }
+            return .init(lmaTargets: seen, primaryTarget: decision.primaryTarget.map { f(Segment36($0)!) })
+        }
+        let ed = geometry.edFrame, es = geometry.esFrame
+        let edv = geometry.volumeCurveMl[ed], esv = geometry.volumeCurveMl[es]
+        let thick = motion.wallThicknessMm.compactMap { $0 }
+        let result = AnalysisResult(
+            software: "crtsim analyze 0.1.0",
+            edvMl: edv, esvMl: esv, ef: edv > 0 ? (edv - esv) / edv : 0, esTimeMs: times[es],
+            scarBurdenPercent: scar.burdenPercent, lvMyocardialVolumeMl: scar.myocardialVolumeMl,
+            wallThicknessMm: thick.isEmpty ? 0 : thick.reduce(0, +) / Double(thick.count),
+            segments: records, lmaTargets: decision.lmaTargets, primaryTarget: decision.primaryTarget,
+            targetStatus: decision.targetStatus, rvInsertionPointsMm: geometry.rvInsertionPointsMm,
+            lvAxis: ["apexMm": geometry.epiApexMm, "baseCentreMm": geometry.baseCentreMm, "baseToApex": geometry.baseToApex],
+            radialStrainCurves: motion.curves, curveTimesMs: times, volumeCurveMl: geometry.volumeCurveMl,
+            edTimeMs: times[ed], edFrame: ed, esFrame: es,
+            targets18: mapped { $0.aha18 }, targets17: mapped { $0.aha17 },
+            timeToPeakMs: motion.timeToPeakMs, crossCorrelationDelayMs: motion.crossCorrelationDelayMs,
+            unmeasuredSegments: unmeasured,
+            scar: .init(method: c.scar.method.rawValue, present: scar.present, status: scar.status,
+                        thresholdSignal: scar.thresholdSignal, remoteMedian: scar.remoteMedian, remoteSD: scar.remoteSD,
+                        myocardialVolumeMl: scar.myocardialVolumeMl),
+            notes: geometry.notes, configuration: c)
+        return Output(result: result, geometry: geometry, motion: motion, scar: scar,
+                      contoursED: geometry.contourStack(frame: ed, scar: scar), timings: timings)
+    }
+}
+
+/// Collects per-index results from concurrent work.
+final class ParallelSlices<T: Sendable>: @unchecked Sendable {
+    private var storage: [T?]
+    private let lock = NSLock()
+    init(count: Int) { storage = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ v: T) { lock.lock(); storage[i] = v; lock.unlock() }
+    var values: [T] { storage.map { $0! } }
+}
+
+extension LVGeometry {
+    /// The contours of one phase as a `WallContourStack` (rays re-ordered so that their angle turns right-handed
+    /// about the base-to-apex axis), with per-ray scar transmurality from the LGE analysis of its segment.
+    func contourStack(frame t: Int, scar: ScarDetection) -> WallContourStack {
+        var slices: [SliceContour] = []
+        for (s, w) in walls.enumerated() where w.closed[t] || rings[s] != nil {
+            let n = w.rayCount
+            let order = (0..<n).map { handedness > 0 ? $0 : (n - $0) % n }
+            let v = handedness > 0 ? w.plane.axisRows : -w.plane.axisRows
+            slices.append(SliceContour(
+                centreMm: w.plane.patient(w.centres[t]), axisU: w.plane.axisColumns, axisV: v,
+                endoRadiiMm: order.map { w.endo[t][$0] }, epiRadiiMm: order.map { w.epi[t][$0] },
+                segmentIds: order.map { segmentIds[s][$0] },
+                scarTransmurality: order.map { let id = segmentIds[s][$0]; return id > 0 ? (scar.transmurality[id - 1] ?? 0) : 0 }))
+        }
+        return WallContourStack(slices: slices, baseToApex: baseToApex, epicardialApexMm: epiApexMm, endocardialApexMm: endoApexMm)
+    }
+}

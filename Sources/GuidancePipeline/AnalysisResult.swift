@@ -1,0 +1,89 @@
+import CRTCore
+import Foundation
+import SegmentModel
+
+/// `analysis.json`: the pipeline's estimate, in the vocabulary of truth.json (DOMAIN.md section 7): every key
+/// that names the same quantity as a truth key has the same name, unit and frame, so a scorer compares them key by
+/// key. Keys only the pipeline has (ED/ES phases, alternative timings, scar method details, notes) are extra.
+/// The full schema is in docs/analysis-schema.md.
+public struct AnalysisResult: Codable, Sendable {
+    public var schemaVersion = 1
+    /// Software that made it.
+    public var software: String
+    // Shared with truth.json.
+    public var edvMl: Double
+    public var esvMl: Double
+    public var ef: Double
+    public var esTimeMs: Double
+    public var scarBurdenPercent: Double
+    public var lvMyocardialVolumeMl: Double
+    public var wallThicknessMm: Double
+    public var segments: [SegmentRecord]
+    public var lmaTargets: [Int]
+    public var primaryTarget: Int?
+    public var targetStatus: String
+    public var rvInsertionPointsMm: [String: Vec3]
+    public var lvAxis: [String: Vec3]
+    /// Radial strain per segment (index id - 1) and cine phase (fraction); null for segments no slice covers.
+    public var radialStrainCurves: [[Double]?]
+    public var curveTimesMs: [Double]
+    public var volumeCurveMl: [Double]
+    // Pipeline only.
+    /// ED phase time (ms after the R trigger) and the ED / ES phase indices (0-based).
+    public var edTimeMs: Double
+    public var edFrame: Int
+    public var esFrame: Int
+    /// The targets mapped to the AHA 18- and 17-segment models.
+    public var targets18: MappedTargets
+    public var targets17: MappedTargets
+    /// Alternative activation timings per segment (index id - 1), ms: time to peak radial strain; delay behind the
+    /// global mean strain curve by cross-correlation.
+    public var timeToPeakMs: [Double?]
+    public var crossCorrelationDelayMs: [Double?]
+    /// Segments with no measurement (no slice covers them), shown as not scarred and not eligible.
+    public var unmeasuredSegments: [Int]
+    public var scar: ScarSummary
+    /// Per-stage remarks (what was left out, what was assumed).
+    public var notes: [String]
+    public var configuration: PipelineConfiguration
+
+    public struct MappedTargets: Codable, Sendable, Equatable {
+        public var lmaTargets: [Int]
+        public var primaryTarget: Int?
+    }
+
+    public struct ScarSummary: Codable, Sendable, Equatable {
+        public var method: String
+        public var present: Bool
+        public var status: String
+        /// Signal threshold applied (LGE intensity units), the remote median and robust SD.
+        public var thresholdSignal: Double
+        public var remoteMedian: Double
+        public var remoteSD: Double
+        /// Myocardial volume on the LGE slices (mL).
+        public var myocardialVolumeMl: Double
+    }
+}
+
+/// Every stage's settings, with documented defaults; written into analysis.json so a result says how it was made.
+public struct PipelineConfiguration: Codable, Sendable, Equatable {
+    public var localization = LVLocalization.Settings()
+    public var contours = WallTracker.Settings()
+    public var geometry = LVGeometry.Settings()
+    public var scar = ScarDetection.Settings()
+    public var motion = SegmentMotion.Settings()
+    public var decision = DecisionModel()
+    public init() {}
+}
+
+/// What the operator may adjust, as the clinic allows: an erase mask on the LGE grid, RV insertion points.
+public struct OperatorInputs: Sendable {
+    /// Non-zero voxels are never scar (same grid as lge.nii.gz).
+    public var eraseMask: ImageVolume<Float>?
+    /// RV insertion points (patient LPS mm), used instead of the automatic ones: "anterior" (required) and
+    /// "inferior".
+    public var rvInsertionPointsMm: [String: Vec3]?
+    public init(eraseMask: ImageVolume<Float>? = nil, rvInsertionPointsMm: [String: Vec3]? = nil) {
+        self.eraseMask = eraseMask; self.rvInsertionPointsMm = rvInsertionPointsMm
+    }
+}

@@ -1,0 +1,216 @@
+import CRTCore
+import Foundation
+import SegmentModel
+
+/// Stage 1c: the LV as a whole from the tracked slices: end-diastolic and end-systolic phases, which end of the
+/// stack is the base, the base plane and the endocardial apex, each slice's ring, the RV insertion points and
+/// so every ray's 36-segment id.
+///
+/// Method: ED and ES are the phases of largest and smallest cavity volume (Simpson's rule over the slices that
+/// show myocardium all round). The base is the end of the stack with the larger cavity; the base plane is the
+/// basal face of the most basal slice with a closed ring; the endocardial apex is where the cavity area,
+/// extrapolated linearly over the two most apical slices with a cavity, reaches zero. RV insertion points are
+/// the ends of the longest arc of rays that meet bright blood just outside the epicardium (the RV cavity across
+/// the septum); walking right-handed about the base-to-apex axis the arc starts at the anterior insertion
+/// (DOMAIN.md section 2), so no patient-orientation assumption is needed.
+public struct LVGeometry: Sendable {
+    public struct Settings: Codable, Sendable, Equatable {
+        public init() {}
+        /// Ring heights as fractions of the cavity length from the base plane (DOMAIN.md section 2).
+        public var rings: RingBoundaries = .crtsimDefault
+        /// RV arc: bright blood searched this far beyond the epicardium (mm).
+        public var rvSearchFromMm = 1.0
+        public var rvSearchToMm = 10.0
+        /// Plausible angular extent of the RV contact arc (degrees).
+        public var rvArcMinDegrees = 40.0
+        public var rvArcMaxDegrees = 250.0
+    }
+
+    /// Slices ordered from base to apex.
+    var walls: [WallTracker.SliceWall]
+    /// +1 when ray angles (column axis towards row axis) turn right-handed about the base-to-apex axis, else -1.
+    var handedness: Double
+    var baseToApex: Vec3
+    var baseCentreMm: Vec3
+    var endoApexMm: Vec3
+    var epiApexMm: Vec3
+    var cavityLengthMm: Double
+    var edFrame: Int, esFrame: Int
+    var volumeCurveMl: [Double]
+    /// Ring of each slice (nil: apical cap or above the base plane).
+    var rings: [Int?]
+    /// Distance of each slice from the base plane along the long axis (mm).
+    var heightsMm: [Double]
+    /// Angle of the anterior RV insertion per slice (degrees, right-handed ray angle).
+    var anteriorInsertionDegrees: [Double]
+    /// Inferior insertion per slice where detected (degrees).
+    var inferiorInsertionDegrees: [Double?]
+    /// 36-segment id of every ray of every slice (0 = none).
+    var segmentIds: [[Int]]
+    /// Slice spacing (mm).
+    var spacingMm: Double
+    var notes: [String]
+
+    /// Right-handed angle (degrees) of raw ray r.
+    func rayAngle(_ r: Int, rays: Int) -> Double { wrapDegrees(handedness * 360 * Double(r) / Double(rays)) }
+
+    /// Patient position of radius rho on ray r of slice s at phase t.
+    func point(slice s: Int, frame t: Int, ray r: Int, radiusMm rho: Double) -> Vec3 {
+        let w = walls[s]
+        return w.plane.patient(w.centres[t] + w.direction(r) * rho)
+    }
+
+    static func build(walls unordered: [WallTracker.SliceWall], cine: ImageVolume<Float>, sliceThicknessMm: Double,
+                      settings: Settings) throws -> LVGeometry {
+        guard unordered.count >= 2 else {
+            throw InputError("cine.nii.gz: the LV shows on \(unordered.count) slice(s); at least 2 are needed")
+        }
+        var notes: [String] = []
+        let frames = cine.frames
+        let first = unordered.first!.plane, last = unordered.last!.plane
+        let stackDirection = (last.originMm - first.originMm)
+        let spacing = stackDirection.length / Double(max(1, unordered.count - 1))
+        // Volumes over the cycle, then ED / ES.
+        func volume(_ t: Int, _ ws: [WallTracker.SliceWall]) -> Double {
+            ws.reduce(0) { $0 + ($1.closed[t] ? $1.cavityAreaMm2(frame: t) * spacing : 0) } / 1000
+        }
+        let curve = (0..<frames).map { volume($0, unordered) }
+        let ed = curve.indices.max { curve[$0] < curve[$1] }!
+        let es = curve.indices.min { curve[$0] < curve[$1] }!
+        // Base end: larger ED cavity.
+        let n = unordered.count
+        let areaFirst = unordered.prefix(2).reduce(0) { $0 + $1.cavityAreaMm2(frame: ed) }
+        let areaLast = unordered.suffix(2).reduce(0) { $0 + $1.cavityAreaMm2(frame: ed) }
+        let walls = areaFirst >= areaLast ? unordered : Array(unordered.reversed())
+        let baseToApex = (areaFirst >= areaLast ? stackDirection : -stackDirection).normalized
+        let handedness = walls[0].plane.normal.dot(baseToApex) >= 0 ? 1.0 : -1.0
+
+        guard let baseIndex = walls.firstIndex(where: { $0.closed[ed] }) else {
+            throw InputError("cine.nii.gz: no slice shows the LV myocardium all round at end-diastole")
+        }
+        if baseIndex > 0 { notes.append("\(baseIndex) basal slice(s) without myocardium all round left out") }
+        let baseSliceCentre = walls[baseIndex].plane.patient(walls[baseIndex].centres[ed])
+        let baseCentre = baseSliceCentre - baseToApex * (sliceThicknessMm / 2)
+        let heights = walls.map { ($0.plane.patient($0.centres[ed]) - baseCentre).dot(baseToApex) }
+        // Endocardial apex by linear extrapolation of the cavity area over the two most apical slices with one.
+        let withCavity = walls.indices.filter { walls[$0].cavityAreaMm2(frame: ed) > 1 }
+        var apexHeight = heights[withCavity.last ?? (n - 1)] + spacing / 2
+        if withCavity.count >= 2 {
+            let a = withCavity[withCavity.count - 2], b = withCavity.last!
+            let aa = walls[a].cavityAreaMm2(frame: ed), ab = walls[b].cavityAreaMm2(frame: ed)
+            if aa > ab {
+                apexHeight = heights[b] + ab * (heights[b] - heights[a]) / (aa - ab)
+            }
+            apexHeight = clamp(apexHeight, heights[b], heights[b] + 2 * spacing)
+        }
+        let apexSlice = walls[withCavity.last ?? (n - 1)]
+        let apicalWall = Stats.median(zip(apexSlice.epi[ed], apexSlice.endo[ed]).map { $0 - $1 })
+        let axisPoint = walls[withCavity.last ?? (n - 1)].plane.patient(walls[withCavity.last ?? (n - 1)].centres[ed])
+        let endoApex = axisPoint + baseToApex * (apexHeight - heights[withCavity.last ?? (n - 1)])
+        let epiApex = endoApex + baseToApex * apicalWall
+        let length = apexHeight
+        let rings = heights.map { settings.rings.ring(forFraction: $0 / length) }
+
+        // RV insertion points per slice at ED.
+        let rays = walls[0].rayCount
+        var anterior: [Double?] = [], inferior: [Double?] = []
+        for (s, w) in walls.enumerated() {
+            let image = PlaneImage(volume: cine, slice: w.slice, frame: ed)
+            var bright = [Bool](repeating: false, count: rays)   // indexed by right-handed ray index
+            for r in 0..<rays {
+                let e = w.epi[ed][r]
+                var maxV: Float = 0
+                var rho = e + settings.rvSearchFromMm
+                while rho <= e + settings.rvSearchToMm {
+                    maxV = max(maxV, image.sample(w.centres[ed] + w.direction(r) * rho)); rho += 0.5
+                }
+                let rh = handedness > 0 ? r : (rays - r) % rays
+                bright[rh] = maxV > 0.5 * (w.bloodLevel + w.myocardiumLevel)
+            }
+            let arc = longestRun(bright)
+            let step = 360 / Double(rays)
+            if let arc, Double(arc.length) * step >= settings.rvArcMinDegrees, Double(arc.length) * step <= settings.rvArcMaxDegrees {
+                anterior.append(wrapDegrees((Double(arc.start) - 0.5) * step))
+                inferior.append(wrapDegrees((Double(arc.start + arc.length) - 0.5) * step))
+            } else {
+                anterior.append(nil); inferior.append(nil)
+            }
+            _ = s
+        }
+        let found = anterior.compactMap { $0 }
+        guard !found.isEmpty else {
+            throw InputError("cine.nii.gz: no RV insertion points found (no RV blood pool against the septum on any "
+                + "slice); give them with --rv-insertion FILE")
+        }
+        let fallback = circularMedian(found)
+        var anteriorFilled: [Double] = []
+        for s in walls.indices {
+            if let a = anterior[s] { anteriorFilled.append(a); continue }
+            // nearest slice with a detection
+            let nearest = walls.indices.filter { anterior[$0] != nil }.min { abs($0 - s) < abs($1 - s) }
+            anteriorFilled.append(nearest.map { anterior[$0]! } ?? fallback)
+        }
+        if found.count < walls.count { notes.append("RV insertion found on \(found.count) of \(walls.count) slices; others use the nearest slice") }
+
+        var geometry = LVGeometry(walls: walls, handedness: handedness, baseToApex: baseToApex, baseCentreMm: baseCentre,
+                                  endoApexMm: endoApex, epiApexMm: epiApex, cavityLengthMm: length,
+                                  edFrame: ed, esFrame: es, volumeCurveMl: curve, rings: rings, heightsMm: heights,
+                                  anteriorInsertionDegrees: anteriorFilled, inferiorInsertionDegrees: inferior,
+                                  segmentIds: [], spacingMm: spacing, notes: notes)
+        geometry.assignSegments()
+        return geometry
+    }
+
+    /// Gives every ray its 36-segment id from its slice's ring and its angle from the anterior insertion.
+    mutating func assignSegments(overridingAnteriorDegrees: [Double]? = nil) {
+        if let o = overridingAnteriorDegrees { anteriorInsertionDegrees = o }
+        segmentIds = walls.indices.map { s in
+            let rays = walls[s].rayCount
+            guard let ring = rings[s] else { return [Int](repeating: 0, count: rays) }
+            return (0..<rays).map { r in
+                Segment36.id(ring: ring, angleDegrees: wrapDegrees(rayAngle(r, rays: rays) - anteriorInsertionDegrees[s])).id
+            }
+        }
+    }
+
+    /// Patient positions of the RV insertion points on the slice nearest mid-cavity, at ED.
+    var rvInsertionPointsMm: [String: Vec3] {
+        let mid = heightsMm.indices.min { abs(heightsMm[$0] - cavityLengthMm / 2) < abs(heightsMm[$1] - cavityLengthMm / 2) }!
+        var out: [String: Vec3] = [:]
+        let w = walls[mid]
+        func at(_ angle: Double) -> Vec3 {
+            let raw = handedness > 0 ? angle : wrapDegrees(-angle)
+            let r = Int((raw / 360 * Double(w.rayCount)).rounded()) % w.rayCount
+            return point(slice: mid, frame: edFrame, ray: r, radiusMm: w.epi[edFrame][r])
+        }
+        out["anterior"] = at(anteriorInsertionDegrees[mid])
+        if let inf = inferiorInsertionDegrees[mid] { out["inferior"] = at(inf) }
+        return out
+    }
+
+    /// The longest cyclic run of true values: start index and length.
+    private static func longestRun(_ x: [Bool]) -> (start: Int, length: Int)? {
+        let n = x.count
+        guard x.contains(true) else { return nil }
+        if x.allSatisfy({ $0 }) { return (0, n) }
+        let offset = x.firstIndex(of: false)!
+        var best: (Int, Int)? = nil
+        var runStart: Int? = nil
+        for i in 1...n {
+            let idx = (offset + i) % n
+            if x[idx] { if runStart == nil { runStart = offset + i } }
+            else if let s = runStart {
+                let len = offset + i - s
+                if best == nil || len > best!.1 { best = (s % n, len) }
+                runStart = nil
+            }
+        }
+        return best.map { (start: $0.0, length: $0.1) }
+    }
+
+    private static func circularMedian(_ a: [Double]) -> Double {
+        let c = a.reduce(SIMD2<Double>(0, 0)) { $0 + SIMD2(cos(radians($1)), sin(radians($1))) }
+        let mean = degrees(atan2(c.y, c.x))
+        return wrapDegrees(mean + Stats.median(a.map { angleDifferenceDegrees($0, mean) }))
+    }
+}

@@ -1,0 +1,229 @@
+import CRTCore
+import Foundation
+
+/// Stage 1a: finds the LV blood pool on each cine slice from the images alone, assuming nothing about where
+/// the heart lies, its size or its orientation.
+///
+/// Method: the heart is where the image changes over the cycle, so the temporal SD over the whole stack gives
+/// a search region. On each slice's maximum-intensity-over-time image the bright blood pools are the connected
+/// components above Otsu's threshold of that region; the LV pool is the one that is compact (round), surrounded
+/// all round by darker wall, shrinks in systole, and continues from slice to slice along the stack.
+public struct LVLocalization: Sendable {
+    /// Configuration of the search (documented defaults).
+    public struct Settings: Codable, Sendable, Equatable {
+        public init() {}
+        /// Radius of the search region around the moving part of the images (mm).
+        public var searchRadiusMm = 100.0
+        /// Plausible LV blood-pool area on one slice at its largest (mm2).
+        public var minPoolAreaMm2 = 40.0
+        public var maxPoolAreaMm2 = 12_000.0
+        /// Largest in-plane step of the pool centre between adjacent slices (mm).
+        public var maxCentreStepMm = 15.0
+        /// Smallest score (0-1) of a pool candidate that starts the chain.
+        public var minScore = 0.25
+    }
+
+    /// The LV blood pool on one slice.
+    struct Pool: Sendable {
+        var slice: Int
+        /// Centre (in-plane mm) and equivalent-circle radius (mm) at the largest extent over the cycle.
+        var centre: SIMD2<Double>
+        var radiusMm: Double
+        var score: Double
+        /// Otsu threshold used (image intensity units).
+        var threshold: Float
+    }
+
+    let settings: Settings
+
+    /// Pools of the LV, one per slice that shows it, ordered by slice index.
+    /// - Throws: `InputError` when no slice shows a plausible LV blood pool.
+    func locate(cine: ImageVolume<Float>) throws -> [Pool] {
+        let (w, h, ns) = (cine.grid.size[0], cine.grid.size[1], cine.grid.size[2])
+        let n = w * h
+        var mip = [[Float]](repeating: [Float](repeating: -.infinity, count: n), count: ns)
+        var minimum = [[Float]](repeating: [Float](repeating: .infinity, count: n), count: ns)
+        var sd = [[Float]](repeating: [Float](repeating: 0, count: n), count: ns)
+        for k in 0..<ns {
+            var sum = [Double](repeating: 0, count: n), sum2 = sum
+            for t in 0..<cine.frames {
+                let s = cine.slice(k, frame: t)
+                var i = 0
+                for v in s {
+                    mip[k][i] = max(mip[k][i], v); minimum[k][i] = min(minimum[k][i], v)
+                    sum[i] += Double(v); sum2[i] += Double(v) * Double(v); i += 1
+                }
+            }
+            let f = Double(cine.frames)
+            for i in 0..<n { sd[k][i] = Float(max(0, sum2[i] / f - sum[i] * sum[i] / (f * f)).squareRoot()) }
+        }
+        // Search centre: SD-weighted centroid of the strongly changing pixels of the stack (patient mm).
+        let allSD = sd.flatMap { $0 }
+        let sdLevel = 0.3 * Stats.percentile(allSD.filter { $0 > 0 }, 99.5)
+        var acc = Vec3.zero, wsum = 0.0
+        if sdLevel > 0 {
+            for k in 0..<ns {
+                let plane = SlicePlane(grid: cine.grid, slice: k)
+                for j in 0..<h { for i in 0..<w where sd[k][j * w + i] > sdLevel {
+                    let wt = Double(sd[k][j * w + i])
+                    acc += plane.patient(plane.position(i, j)) * wt; wsum += wt
+                } }
+            }
+        }
+        let searchCentre: Vec3? = wsum > 0 ? acc / wsum : nil
+
+        var candidates: [[Pool]] = []
+        for k in 0..<ns {
+            let plane = SlicePlane(grid: cine.grid, slice: k)
+            let image = PlaneImage(plane: plane, pixels: mip[k])
+            let systolic = PlaneImage(plane: plane, pixels: minimum[k])
+            var inRegion = [Bool](repeating: true, count: n)
+            if let c = searchCentre {
+                let c2 = plane.inPlane(c).position
+                for j in 0..<h { for i in 0..<w {
+                    let d = plane.position(i, j) - c2
+                    inRegion[j * w + i] = (d * d).sum() <= settings.searchRadiusMm * settings.searchRadiusMm
+                } }
+            }
+            let values = (0..<n).filter { inRegion[$0] }.map { mip[k][$0] }
+            guard values.count > 16 else { candidates.append([]); continue }
+            let threshold = Stats.otsu(values)
+            candidates.append(pools(in: image, systolic: systolic, region: inRegion, threshold: threshold, slice: k))
+        }
+        return try chain(candidates, grid: cine.grid)
+    }
+
+    /// Scored bright components of one slice.
+    private func pools(in image: PlaneImage, systolic: PlaneImage, region: [Bool], threshold: Float, slice k: Int) -> [Pool] {
+        let plane = image.plane
+        let (w, h) = (plane.width, plane.height)
+        let pixelArea = plane.dxMm * plane.dyMm
+        var label = [Int32](repeating: 0, count: w * h)
+        var result: [Pool] = []
+        var next: Int32 = 0
+        for start in 0..<(w * h) where label[start] == 0 && region[start] && image.pixels[start] > threshold {
+            next += 1
+            let members = ImageMorphology.floodFill(width: w, height: h, seed: start, labels: &label, label: next) {
+                region[$0] && image.pixels[$0] > threshold
+            }
+            let area = Double(members.count) * pixelArea
+            guard area >= settings.minPoolAreaMm2, area <= settings.maxPoolAreaMm2 else { continue }
+            var c = SIMD2<Double>(0, 0)
+            for m in members { c += plane.position(m % w, m / w) }
+            c /= Double(members.count)
+            var rmax = 0.0
+            for m in members { let d = plane.position(m % w, m / w) - c; rmax = max(rmax, (d * d).sum()) }
+            rmax = rmax.squareRoot() + 0.5 * max(plane.dxMm, plane.dyMm)
+            let compactness = min(1, area / (Double.pi * rmax * rmax))
+            let req = (area / Double.pi).squareRoot()
+            // Wall all round: along 24 rays, a stretch below the threshold within 25 mm past the pool's edge.
+            var walled = 0
+            for r in 0..<24 {
+                let t = 2 * Double.pi * Double(r) / 24
+                let d = SIMD2(cos(t), sin(t))
+                var rho = 0.0, edge: Double? = nil, darkRun = 0.0
+                let step = 0.5 * min(plane.dxMm, plane.dyMm)
+                while rho < rmax + 25 {
+                    let v = image.sample(c + d * rho)
+                    if edge == nil { if v < threshold && rho > 0.3 * req { edge = rho } }
+                    else if v < threshold { darkRun += step; if darkRun >= 3 { walled += 1; break } }
+                    else if rho - edge! > 2 { darkRun = 0 }
+                    rho += step
+                }
+            }
+            let ringFraction = Double(walled) / 24
+            // Systolic shrinkage: bright area around the centre in the minimum-over-time image.
+            var systolicArea = 0.0
+            for m in members where systolic.pixels[m] > threshold { systolicArea += pixelArea }
+            let ratio = systolicArea / area
+            let shrink = min(1, 0.3 + 2 * max(0, 1 - ratio))
+            let score = compactness * ringFraction * shrink
+            result.append(Pool(slice: k, centre: c, radiusMm: req, score: score, threshold: threshold))
+        }
+        return result.sorted { $0.score > $1.score }
+    }
+
+    /// The chain of pools that continues along the stack with the largest total score.
+    private func chain(_ candidates: [[Pool]], grid: ImageGrid) throws -> [Pool] {
+        let ns = candidates.count
+        func patientCentre(_ p: Pool) -> Vec3 { SlicePlane(grid: grid, slice: p.slice).patient(p.centre) }
+        func near(_ a: Pool, _ k: Int) -> Pool? {
+            let plane = SlicePlane(grid: grid, slice: k)
+            let q = plane.inPlane(patientCentre(a)).position
+            return candidates[k].filter {
+                let d = $0.centre - q
+                return (d * d).sum().squareRoot() <= settings.maxCentreStepMm && $0.score >= 0.5 * settings.minScore
+            }.max { $0.score < $1.score }
+        }
+        var bestChain: [Pool] = [], bestTotal = 0.0
+        for k in 0..<ns {
+            for seed in candidates[k] where seed.score >= settings.minScore {
+                var chain = [seed]
+                var cur = seed
+                var kk = k - 1
+                while kk >= 0, let p = near(cur, kk) { chain.insert(p, at: 0); cur = p; kk -= 1 }
+                cur = seed; kk = k + 1
+                while kk < ns, let p = near(cur, kk) { chain.append(p); cur = p; kk += 1 }
+                let total = chain.reduce(0) { $0 + $1.score }
+                if total > bestTotal { bestTotal = total; bestChain = chain }
+            }
+        }
+        guard !bestChain.isEmpty else {
+            throw InputError("cine.nii.gz: no LV blood pool found (no round bright region with a wall all round that "
+                + "shrinks in systole); is there a heart in the image?")
+        }
+        return bestChain
+    }
+}
+
+/// Pixel-grid helpers: flood fill and convex hull.
+enum ImageMorphology {
+    /// 4-connected flood fill from `seed` over pixels where `inside` holds; marks them with `label`.
+    static func floodFill(width w: Int, height h: Int, seed: Int, labels: inout [Int32], label: Int32,
+                          inside: (Int) -> Bool) -> [Int] {
+        var members: [Int] = []
+        var stack = [seed]
+        labels[seed] = label
+        while let p = stack.popLast() {
+            members.append(p)
+            let i = p % w, j = p / w
+            for (di, dj) in [(1, 0), (-1, 0), (0, 1), (0, -1)] {
+                let a = i + di, b = j + dj
+                guard a >= 0, b >= 0, a < w, b < h else { continue }
+                let q = b * w + a
+                if labels[q] == 0 && inside(q) { labels[q] = label; stack.append(q) }
+            }
+        }
+        return members
+    }
+
+    /// Convex hull (counter-clockwise, Andrew's monotone chain) of points.
+    static func convexHull(_ points: [SIMD2<Double>]) -> [SIMD2<Double>] {
+        let p = points.sorted { ($0.x, $0.y) < ($1.x, $1.y) }
+        guard p.count >= 3 else { return p }
+        func cross(_ o: SIMD2<Double>, _ a: SIMD2<Double>, _ b: SIMD2<Double>) -> Double {
+            (a.x - o.x) * (b.y - o.y) - (a.y - o.y) * (b.x - o.x)
+        }
+        var lower: [SIMD2<Double>] = [], upper: [SIMD2<Double>] = []
+        for q in p { while lower.count >= 2 && cross(lower[lower.count - 2], lower[lower.count - 1], q) <= 0 { lower.removeLast() }; lower.append(q) }
+        for q in p.reversed() { while upper.count >= 2 && cross(upper[upper.count - 2], upper[upper.count - 1], q) <= 0 { upper.removeLast() }; upper.append(q) }
+        return Array(lower.dropLast() + upper.dropLast())
+    }
+
+    /// Distance from `centre` to a convex polygon's boundary along direction d (unit); nil if centre is outside.
+    static func rayExit(polygon: [SIMD2<Double>], centre: SIMD2<Double>, direction d: SIMD2<Double>) -> Double? {
+        guard polygon.count >= 3 else { return nil }
+        var best: Double? = nil
+        for i in 0..<polygon.count {
+            let a = polygon[i], b = polygon[(i + 1) % polygon.count]
+            let e = b - a
+            let den = d.x * e.y - d.y * e.x
+            guard abs(den) > 1e-12 else { continue }
+            let ac = a - centre
+            let t = (ac.x * e.y - ac.y * e.x) / den
+            let u = (ac.x * d.y - ac.y * d.x) / den
+            if t >= 0, u >= -1e-9, u <= 1 + 1e-9 { best = max(best ?? 0, t) }
+        }
+        return best
+    }
+}

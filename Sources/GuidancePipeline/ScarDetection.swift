@@ -1,0 +1,150 @@
+import CRTCore
+import Foundation
+import SegmentModel
+
+/// Stage 2: scar on LGE (DOMAIN.md section 1 item 2).
+///
+/// The LV myocardium on the LGE grid comes from the cine contours at the cine phase nearest the LGE trigger time,
+/// carried through patient coordinates (so the LGE may have its own geometry). Within it:
+/// - `fwhm` (default): scar is every myocardial voxel at or above `thresholdFraction` of the brightest one;
+/// - `nSD`: scar is at or above the remote median + `nSD` x robust SD.
+/// A presence gate keeps only connected scar clusters (6-connected across slices) whose mean exceeds the remote
+/// median + `gateSDs` x robust SD and whose volume is at least `minClusterVolumeMl`: on scar-free LGE the remote
+/// myocardium is nulled, the brightest voxel is noise, and FWHM alone would label about a tenth of the wall.
+/// Remote statistics are the median and the MAD-based SD of the myocardial voxels. An erase mask (non-zero voxels on
+/// the LGE grid) removes voxels the operator rejects (e.g. blood wrongly included).
+public struct ScarDetection: Sendable {
+    public enum Method: String, Codable, Sendable, CaseIterable { case fwhm, nSD }
+
+    public struct Settings: Codable, Sendable, Equatable {
+        public init() {}
+        public var method: Method = .fwhm
+        /// FWHM: fraction of the brightest myocardial voxel (0-1; DOMAIN.md default 0.5).
+        public var thresholdFraction = 0.5
+        /// n-SD: number of robust SDs above the remote median (DOMAIN.md 2-6).
+        public var nSD = 5.0
+        /// Presence gate: a cluster's mean must exceed remote median + gateSDs x SD.
+        public var gateSDs = 5.0
+        /// Presence gate: smallest cluster kept (mL).
+        public var minClusterVolumeMl = 0.2
+        /// Width of the angular bins over which transmurality is measured (degrees).
+        public var transmuralityBinDegrees = 10.0
+    }
+
+    /// Scar per voxel of the LGE grid (1 scar), myocardium segment ids per voxel (0 outside).
+    var scarMask: ImageVolume<UInt8>
+    var segmentMap: ImageVolume<UInt8>
+    var scarFraction: [Double?]
+    var transmurality: [Double?]
+    var burdenPercent: Double
+    var present: Bool
+    var status: String
+    var thresholdSignal: Double
+    var remoteMedian: Double, remoteSD: Double
+    var myocardialVolumeMl: Double
+
+    static func detect(lge: ImageVolume<Float>, geometry g: LVGeometry, cineTimesMs: [Double], lgeTimeMs: Double,
+                       erase: ImageVolume<Float>?, settings: Settings) throws -> ScarDetection {
+        let frame = cineTimesMs.indices.min { abs(cineTimesMs[$0] - lgeTimeMs) < abs(cineTimesMs[$1] - lgeTimeMs) } ?? 0
+        let (w, h, ns) = (lge.grid.size[0], lge.grid.size[1], lge.grid.size[2])
+        if let e = erase, e.grid.size != lge.grid.size {
+            throw InputError("erase mask: size \(e.grid.size) differs from lge.nii.gz \(lge.grid.size)")
+        }
+        let binCount = max(1, Int((360 / settings.transmuralityBinDegrees).rounded()))
+        var segment = [UInt8](repeating: 0, count: w * h * ns)
+        var bin = [Int32](repeating: -1, count: w * h * ns)
+        for k in 0..<ns {
+            let lgePlane = SlicePlane(grid: lge.grid, slice: k)
+            for j in 0..<h { for i in 0..<w {
+                let p = lgePlane.patient(lgePlane.position(i, j))
+                // nearest cine slice of the LV within half a spacing
+                var best: Int? = nil, bestD = g.spacingMm / 2
+                for (s, wall) in g.walls.enumerated() {
+                    let d = abs(wall.plane.inPlane(p).offsetMm)
+                    if d <= bestD { bestD = d; best = s }
+                }
+                guard let s = best, g.rings[s] != nil else { continue }
+                let wall = g.walls[s]
+                let q = wall.plane.inPlane(p).position - wall.centres[frame]
+                let rho = (q * q).sum().squareRoot()
+                let rays = wall.rayCount
+                var x = atan2(q.y, q.x) / (2 * Double.pi) * Double(rays)
+                if x < 0 { x += Double(rays) }
+                let r0 = Int(x) % rays, r1 = (r0 + 1) % rays, f = x - Double(Int(x))
+                let en = wall.endo[frame][r0] * (1 - f) + wall.endo[frame][r1] * f
+                let ep = wall.epi[frame][r0] * (1 - f) + wall.epi[frame][r1] * f
+                guard rho >= en, rho <= ep else { continue }
+                let idx = (k * h + j) * w + i
+                if let e = erase, e.data[idx] != 0 { continue }
+                let rNearest = Int(x.rounded()) % rays
+                segment[idx] = UInt8(g.segmentIds[s][rNearest])
+                guard segment[idx] > 0 else { continue }
+                let angle = g.rayAngle(rNearest, rays: rays)
+                bin[idx] = Int32(s * binCount + min(binCount - 1, Int(angle / settings.transmuralityBinDegrees)))
+            } }
+        }
+        let myoIdx = segment.indices.filter { segment[$0] > 0 }
+        guard myoIdx.count >= 10 else {
+            throw InputError("lge.nii.gz: the LV myocardium from cine covers \(myoIdx.count) LGE voxels; the LGE stack "
+                + "does not overlap the cine LV")
+        }
+        let values = myoIdx.map { Double(lge.data[$0]) }
+        let remoteMedian = Stats.median(values), remoteSD = max(Stats.robustSD(values), 1e-12)
+        let brightest = values.max()!
+        let threshold: Double = settings.method == .fwhm ? settings.thresholdFraction * brightest
+                                                         : remoteMedian + settings.nSD * remoteSD
+        var candidate = [Bool](repeating: false, count: segment.count)
+        for i in myoIdx where Double(lge.data[i]) >= threshold { candidate[i] = true }
+        // Presence gate over 6-connected clusters.
+        var labels = [Int32](repeating: 0, count: segment.count)
+        var scar = [UInt8](repeating: 0, count: segment.count)
+        let voxelMl = lge.grid.voxelVolumeMm3 / 1000
+        var next: Int32 = 0, kept = 0, rejected = 0
+        for start in myoIdx where candidate[start] && labels[start] == 0 {
+            next += 1
+            var members: [Int] = [], stack = [start]
+            labels[start] = next
+            while let v = stack.popLast() {
+                members.append(v)
+                let i = v % w, j = (v / w) % h, k = v / (w * h)
+                for (di, dj, dk) in [(1, 0, 0), (-1, 0, 0), (0, 1, 0), (0, -1, 0), (0, 0, 1), (0, 0, -1)] {
+                    let a = i + di, b = j + dj, c = k + dk
+                    guard a >= 0, b >= 0, c >= 0, a < w, b < h, c < ns else { continue }
+                    let u = (c * h + b) * w + a
+                    if candidate[u] && labels[u] == 0 { labels[u] = next; stack.append(u) }
+                }
+            }
+            let mean = members.reduce(0.0) { $0 + Double(lge.data[$1]) } / Double(members.count)
+            if mean >= remoteMedian + settings.gateSDs * remoteSD && Double(members.count) * voxelMl >= settings.minClusterVolumeMl {
+                for m in members { scar[m] = 1 }
+                kept += 1
+            } else { rejected += 1 }
+        }
+        var myoCount = [Int](repeating: 0, count: 37), scarCount = [Int](repeating: 0, count: 37)
+        var binMyo: [Int32: Int] = [:], binScar: [Int32: Int] = [:], binSegment: [Int32: Int] = [:]
+        for i in myoIdx {
+            let s = Int(segment[i])
+            myoCount[s] += 1; scarCount[s] += Int(scar[i])
+            binMyo[bin[i], default: 0] += 1; binScar[bin[i], default: 0] += Int(scar[i]); binSegment[bin[i]] = s
+        }
+        var transW = [Double](repeating: 0, count: 37), transN = [Double](repeating: 0, count: 37)
+        for (b, m) in binMyo where m > 0 {
+            let s = binSegment[b]!
+            transW[s] += Double(binScar[b] ?? 0) / Double(m); transN[s] += 1
+        }
+        let totalScar = scar.reduce(0) { $0 + Int($1) }
+        let present = kept > 0
+        let status = present
+            ? "scar found: \(kept) cluster(s) passed the presence gate (\(rejected) rejected)"
+            : "no scar: no cluster above the \(settings.method.rawValue) threshold passed the presence gate "
+              + "(mean >= remote + \(settings.gateSDs) SD and >= \(settings.minClusterVolumeMl) mL)"
+        return ScarDetection(
+            scarMask: ImageVolume(grid: lge.grid, data: scar),
+            segmentMap: ImageVolume(grid: lge.grid, data: segment),
+            scarFraction: (1...36).map { myoCount[$0] > 0 ? Double(scarCount[$0]) / Double(myoCount[$0]) : nil },
+            transmurality: (1...36).map { transN[$0] > 0 ? transW[$0] / transN[$0] : nil },
+            burdenPercent: 100 * Double(totalScar) / Double(myoIdx.count), present: present, status: status,
+            thresholdSignal: threshold, remoteMedian: remoteMedian, remoteSD: remoteSD,
+            myocardialVolumeMl: Double(myoIdx.count) * voxelMl)
+    }
+}

@@ -1,0 +1,125 @@
+import CRTCore
+import Foundation
+import SegmentModel
+
+/// Stages 3-4: per-segment radial strain curves from the tracked contours, and from them the activation time
+/// (DOMAIN.md section 1 item 3), peak radial strain, and two alternative timings reported under their own names.
+///
+/// Radial strain of a group of rays (one slice's part of a segment) is (T(t) - T(ED)) / T(ED) with T the group's
+/// mean wall thickness; a segment's curve is the wall-area-weighted mean of its groups' curves, so slices keep
+/// their weight over the cycle. Activation time is the first time the curve reaches `activationFraction` of its
+/// own peak, interpolated linearly between phases, in ms after the R trigger (TriggerTime).
+public struct SegmentMotion: Sendable {
+    public struct Settings: Codable, Sendable, Equatable {
+        public init() {}
+        /// Fraction of the segment's own peak that marks activation (DOMAIN.md: 0.5).
+        public var activationFraction = 0.5
+        /// Peaks below this (fraction) are too small to time: activation is null.
+        public var minimumMeasurablePeak = 0.02
+    }
+
+    /// Radial strain per segment (index id - 1) and phase; nil for segments no slice covers.
+    var curves: [[Double]?]
+    var peak: [Double?]
+    var activationMs: [Double?]
+    var timeToPeakMs: [Double?]
+    /// Delay of each segment's curve behind the global mean curve by circular cross-correlation (ms).
+    var crossCorrelationDelayMs: [Double?]
+    var wallThicknessMm: [Double?]
+    var areaCm2: [Double?]
+    var centreMm: [Vec3?]
+
+    static func measure(_ g: LVGeometry, timesMs: [Double], settings: Settings) -> SegmentMotion {
+        let frames = timesMs.count, ed = g.edFrame
+        var sum = [[Double]](repeating: [Double](repeating: 0, count: frames), count: 36)
+        var weight = [Double](repeating: 0, count: 36)
+        var thick = [Double](repeating: 0, count: 36), area = [Double](repeating: 0, count: 36)
+        var centre = [Vec3](repeating: .zero, count: 36)
+        for (s, w) in g.walls.enumerated() where g.rings[s] != nil {
+            let rays = w.rayCount
+            let dphi = 2 * Double.pi / Double(rays)
+            var groups: [Int: [Int]] = [:]
+            for r in 0..<rays where g.segmentIds[s][r] > 0 { groups[g.segmentIds[s][r], default: []].append(r) }
+            for (id, members) in groups {
+                func meanThickness(_ t: Int) -> Double {
+                    members.reduce(0) { $0 + w.epi[t][$1] - w.endo[t][$1] } / Double(members.count)
+                }
+                let t0 = meanThickness(ed)
+                guard t0 > 0.5 else { continue }
+                var wallArea = 0.0, midArea = 0.0, c = Vec3.zero
+                for r in members {
+                    let en = w.endo[ed][r], ep = w.epi[ed][r], mid = 0.5 * (en + ep)
+                    wallArea += 0.5 * (ep * ep - en * en) * dphi
+                    let a = mid * dphi * g.spacingMm
+                    midArea += a
+                    c += g.point(slice: s, frame: ed, ray: r, radiusMm: mid) * a
+                }
+                let i = id - 1
+                for t in 0..<frames { sum[i][t] += wallArea * (meanThickness(t) / t0 - 1) }
+                weight[i] += wallArea
+                thick[i] += t0 * wallArea
+                area[i] += midArea
+                centre[i] += c
+            }
+        }
+        var result = SegmentMotion(curves: [], peak: [], activationMs: [], timeToPeakMs: [], crossCorrelationDelayMs: [],
+                                   wallThicknessMm: [], areaCm2: [], centreMm: [])
+        let curves: [[Double]?] = (0..<36).map { i in weight[i] > 0 ? sum[i].map { $0 / weight[i] } : nil }
+        let measured = curves.compactMap { $0 }
+        let global: [Double] = measured.isEmpty ? [] : (0..<frames).map { t in measured.reduce(0) { $0 + $1[t] } / Double(measured.count) }
+        let interval = frames > 1 ? (timesMs.last! - timesMs.first!) / Double(frames - 1) : 0
+        for i in 0..<36 {
+            result.curves.append(curves[i])
+            guard let c = curves[i] else {
+                result.peak.append(nil); result.activationMs.append(nil); result.timeToPeakMs.append(nil)
+                result.crossCorrelationDelayMs.append(nil); result.wallThicknessMm.append(nil)
+                result.areaCm2.append(nil); result.centreMm.append(nil)
+                continue
+            }
+            let p = c.max()!
+            let tp = c.firstIndex(of: p)!
+            result.peak.append(p)
+            result.wallThicknessMm.append(thick[i] / weight[i])
+            result.areaCm2.append(area[i] / 100)
+            result.centreMm.append(centre[i] / area[i])
+            guard p >= settings.minimumMeasurablePeak else {
+                result.activationMs.append(nil); result.timeToPeakMs.append(nil); result.crossCorrelationDelayMs.append(nil)
+                continue
+            }
+            let level = settings.activationFraction * p
+            var act: Double? = nil
+            for t in 1..<frames where c[t] >= level {
+                let f = (level - c[t - 1]) / (c[t] - c[t - 1])
+                act = timesMs[t - 1] + clamp(f, 0, 1) * (timesMs[t] - timesMs[t - 1])
+                break
+            }
+            result.activationMs.append(act)
+            result.timeToPeakMs.append(timesMs[tp] + interval * parabolicOffset(c, tp))
+            result.crossCorrelationDelayMs.append(global.isEmpty ? nil : interval * circularLag(c, global))
+        }
+        return result
+    }
+
+    /// Sub-sample offset of a peak by a parabola through it and its neighbours (cyclic).
+    static func parabolicOffset(_ c: [Double], _ i: Int) -> Double {
+        let n = c.count
+        guard n >= 3 else { return 0 }
+        let a = c[(i - 1 + n) % n], b = c[i], d = c[(i + 1) % n]
+        let den = a - 2 * b + d
+        return abs(den) > 1e-12 ? clamp(0.5 * (a - d) / den, -0.5, 0.5) : 0
+    }
+
+    /// Lag (in samples, sub-sample by a parabola) by which `x` trails `reference`, maximising the circular
+    /// cross-correlation of the mean-removed curves.
+    static func circularLag(_ x: [Double], _ reference: [Double]) -> Double {
+        let n = x.count
+        let mx = x.reduce(0, +) / Double(n), mr = reference.reduce(0, +) / Double(n)
+        let cc: [Double] = (0..<n).map { lag in
+            (0..<n).reduce(0.0) { $0 + (x[($1 + lag) % n] - mx) * (reference[$1] - mr) }
+        }
+        let best = cc.indices.max { cc[$0] < cc[$1] }!
+        var lag = Double(best) + parabolicOffset(cc, best)
+        if lag > Double(n) / 2 { lag -= Double(n) }
+        return lag
+    }
+}

@@ -1,0 +1,221 @@
+import CRTCore
+import Foundation
+import Fourier
+
+/// Stage 1b and 3: endocardial and epicardial contours of one slice, found at the first phase and tracked
+/// through every phase of the cycle.
+///
+/// Method (boundary tracking, as clinical feature-tracking software follows the endo- and epicardial borders):
+/// - the slice's in-plane motion is tracked by FFT phase correlation of a window around the LV against the
+///   first phase (`PhaseCorrelation`), so rays stay centred on a heart that translates;
+/// - the blood pool is the 4-connected region above the blood/myocardium level around the centre; its convex
+///   hull bridges papillary muscles and trabeculae, which count as cavity (DOMAIN.md section 7);
+/// - on each of `rayCount` rays the endocardium is the sub-pixel crossing of the blood/myocardium half level
+///   nearest the hull, the epicardium the first crossing past the wall of the half level towards brighter tissue
+///   (fat, RV blood) or darker tissue (lung, air), searched within `maxFrameStepMm` of the previous phase;
+/// - a cyclic median over neighbouring rays replaces outliers.
+/// Levels are measured on the slice itself: blood = median inside the pool, myocardium = median of the band
+/// just outside the endocardium, dark = 5th percentile around the heart.
+public struct WallTracker: Sendable {
+    public struct Settings: Codable, Sendable, Equatable {
+        public init() {}
+        /// Rays per slice (3 degrees apart by default).
+        public var rayCount = 120
+        /// Radial sampling step along a ray (mm).
+        public var radialStepMm = 0.25
+        /// Wall thickness search range (mm).
+        public var minWallMm = 2.0
+        public var maxWallMm = 25.0
+        /// Largest move of a border between consecutive phases (mm).
+        public var maxFrameStepMm = 4.0
+        /// A ray's border further than this from the median of its neighbours is replaced by that median (mm).
+        public var outlierMm = 2.0
+        /// Half-width of the cyclic median over rays (rays).
+        public var medianHalfWidth = 3
+        /// A slice shows myocardium all round at a phase when at least this fraction of rays found an epicardium.
+        public var closedRingFraction = 0.8
+        /// Track in-plane translation by phase correlation.
+        public var trackTranslation = true
+    }
+
+    /// Contours of one slice over the cycle.
+    struct SliceWall: Sendable {
+        let slice: Int
+        let plane: SlicePlane
+        /// Ray centre per phase (in-plane mm).
+        var centres: [SIMD2<Double>]
+        /// Endocardial and epicardial radius per phase and ray (mm).
+        var endo: [[Double]]
+        var epi: [[Double]]
+        /// Whether the slice shows myocardium all round at each phase.
+        var closed: [Bool]
+        /// Signal levels: blood pool, myocardium, dark surroundings.
+        var bloodLevel: Float, myocardiumLevel: Float, darkLevel: Float
+
+        var rayCount: Int { endo.first?.count ?? 0 }
+        /// Cavity area (mm2) at a phase: the area inside the endocardial contour.
+        func cavityAreaMm2(frame t: Int) -> Double {
+            let dphi = 2 * Double.pi / Double(rayCount)
+            return endo[t].reduce(0) { $0 + 0.5 * $1 * $1 * dphi }
+        }
+        /// Myocardial area (mm2) at a phase.
+        func wallAreaMm2(frame t: Int) -> Double {
+            let dphi = 2 * Double.pi / Double(rayCount)
+            return zip(endo[t], epi[t]).reduce(0) { $0 + 0.5 * ($1.1 * $1.1 - $1.0 * $1.0) * dphi }
+        }
+        /// Unit in-plane direction of ray r.
+        func direction(_ r: Int) -> SIMD2<Double> {
+            let t = 2 * Double.pi * Double(r) / Double(rayCount)
+            return SIMD2(cos(t), sin(t))
+        }
+    }
+
+    let settings: Settings
+
+    func track(cine: ImageVolume<Float>, pool: LVLocalization.Pool) -> SliceWall {
+        let k = pool.slice
+        let frames = cine.frames
+        let first = PlaneImage(volume: cine, slice: k, frame: 0)
+        let plane = first.plane
+        let maxRadius = pool.radiusMm * 1.8 + settings.maxWallMm + 10
+
+        // Levels from the first phase.
+        let hull0 = poolHull(first, seed: pool.centre, level: pool.threshold, limitMm: maxRadius)
+        let prof0 = RayProfiles(image: first, centre: pool.centre, rayCount: settings.rayCount,
+                                stepMm: settings.radialStepMm, maxRadiusMm: maxRadius)
+        var bloodSamples: [Float] = [], wallSamples: [Float] = []
+        for r in 0..<settings.rayCount {
+            let rh = hullRadius(hull0, centre: pool.centre, ray: r)
+            var rho = 0.0
+            while rho < 0.6 * rh { bloodSamples.append(prof0.value(ray: r, radiusMm: rho)); rho += settings.radialStepMm }
+            let en = prof0.lastDownwardCrossing(ray: r, level: pool.threshold, fromMm: rh - 2.5, toMm: rh + 2.5) ?? rh
+            rho = en + 1.5
+            while rho < en + 4.5 { wallSamples.append(prof0.value(ray: r, radiusMm: rho)); rho += settings.radialStepMm }
+        }
+        var around: [Float] = []
+        for j in 0..<plane.height { for i in 0..<plane.width {
+            let d = plane.position(i, j) - pool.centre
+            if (d * d).sum() <= maxRadius * maxRadius { around.append(first.value(i, j)) }
+        } }
+        let blood = bloodSamples.isEmpty ? pool.threshold * 1.5 : Stats.median(bloodSamples)
+        let myo = wallSamples.isEmpty ? pool.threshold * 0.5 : Stats.median(wallSamples)
+        let dark = Stats.percentile(around, 5)
+        let bloodMyoLevel = 0.5 * (blood + myo)
+        let darkLevel = 0.5 * (myo + dark)
+
+        let window = WindowCorrelator(plane: plane, centre: pool.centre, radiusMm: pool.radiusMm + settings.maxWallMm)
+        let reference = window.map(first.pixels)
+        var wall = SliceWall(slice: k, plane: plane, centres: [], endo: [], epi: [], closed: [],
+                             bloodLevel: blood, myocardiumLevel: myo, darkLevel: dark)
+        var prevEndo: [Double]? = nil, prevEpi: [Double]? = nil
+        for t in 0..<frames {
+            let image = t == 0 ? first : PlaneImage(volume: cine, slice: k, frame: t)
+            var centre = pool.centre
+            if settings.trackTranslation && t > 0 {
+                centre += window.shiftMm(reference: reference, moving: window.map(image.pixels))
+            }
+            let hull = poolHull(image, seed: centre, level: bloodMyoLevel, limitMm: maxRadius)
+            let prof = RayProfiles(image: image, centre: centre, rayCount: settings.rayCount,
+                                   stepMm: settings.radialStepMm, maxRadiusMm: maxRadius)
+            var endo = [Double](repeating: 0, count: settings.rayCount)
+            var epi = [Double](repeating: .nan, count: settings.rayCount)
+            var found = 0
+            for r in 0..<settings.rayCount {
+                let rh = hullRadius(hull, centre: centre, ray: r)
+                var en = rh > 0
+                    ? (prof.lastDownwardCrossing(ray: r, level: bloodMyoLevel, fromMm: rh - 2.5, toMm: rh + 2.5) ?? rh)
+                    : 0
+                if let p = prevEndo?[r] { en = clamp(en, p - settings.maxFrameStepMm, p + settings.maxFrameStepMm) }
+                endo[r] = max(0, en)
+                var from = endo[r] + settings.minWallMm, to = endo[r] + settings.maxWallMm
+                if let p = prevEpi?[r], p.isFinite {
+                    from = max(from, p - settings.maxFrameStepMm); to = min(to, p + settings.maxFrameStepMm)
+                }
+                let up = prof.firstCrossing(ray: r, level: bloodMyoLevel, downward: false, fromMm: from, toMm: to)
+                let down = prof.firstCrossing(ray: r, level: darkLevel, downward: true, fromMm: from, toMm: to)
+                if let e = [up, down].compactMap({ $0 }).min() { epi[r] = e; found += 1 }
+            }
+            endo = clean(endo)
+            epi = clean(epi)
+            for r in 0..<settings.rayCount where !(epi[r] > endo[r] + settings.minWallMm * 0.5) {
+                epi[r] = endo[r] + settings.minWallMm * 0.5
+            }
+            wall.centres.append(centre)
+            wall.endo.append(endo); wall.epi.append(epi)
+            wall.closed.append(Double(found) / Double(settings.rayCount) >= settings.closedRingFraction)
+            prevEndo = endo; prevEpi = epi
+        }
+        return wall
+    }
+
+    /// Replaces rays further than `outlierMm` from the cyclic median of their neighbours (and NaN rays).
+    private func clean(_ x: [Double]) -> [Double] {
+        let m = Stats.cyclicMedian(x, half: settings.medianHalfWidth)
+        return zip(x, m).map { v, med in
+            guard med.isFinite else { return v.isFinite ? v : 0 }
+            return (v.isFinite && abs(v - med) <= settings.outlierMm) ? v : med
+        }
+    }
+
+    /// Convex hull of the blood pool connected to the seed (pixel centres, in-plane mm); empty if no pool.
+    private func poolHull(_ image: PlaneImage, seed: SIMD2<Double>, level: Float, limitMm: Double) -> [SIMD2<Double>] {
+        let plane = image.plane
+        let (w, h) = (plane.width, plane.height)
+        let px = plane.pixel(seed)
+        var best: Int? = nil, bestD = Double.infinity
+        let search = Int((6 / min(plane.dxMm, plane.dyMm)).rounded(.up))
+        let ci = Int(px.x.rounded()), cj = Int(px.y.rounded())
+        for j in max(0, cj - search)...min(h - 1, max(0, cj + search)) {
+            for i in max(0, ci - search)...min(w - 1, max(0, ci + search)) where image.value(i, j) > level {
+                let d = plane.position(i, j) - seed
+                let dd = (d * d).sum()
+                if dd < bestD && dd <= 36 { bestD = dd; best = j * w + i }
+            }
+        }
+        guard let start = best else { return [] }
+        var labels = [Int32](repeating: 0, count: w * h)
+        let members = ImageMorphology.floodFill(width: w, height: h, seed: start, labels: &labels, label: 1) { q in
+            guard image.pixels[q] > level else { return false }
+            let d = plane.position(q % w, q / w) - seed
+            return (d * d).sum() <= limitMm * limitMm
+        }
+        return ImageMorphology.convexHull(members.map { plane.position($0 % w, $0 / w) })
+    }
+
+    private func hullRadius(_ hull: [SIMD2<Double>], centre: SIMD2<Double>, ray r: Int) -> Double {
+        let t = 2 * Double.pi * Double(r) / Double(settings.rayCount)
+        return ImageMorphology.rayExit(polygon: hull, centre: centre, direction: SIMD2(cos(t), sin(t))) ?? 0
+    }
+}
+
+/// A square window around the LV for phase correlation (power-of-two side, clipped to the image).
+struct WindowCorrelator {
+    let plane: SlicePlane
+    let side: Int
+    let i0: Int, j0: Int
+
+    init(plane: SlicePlane, centre: SIMD2<Double>, radiusMm: Double) {
+        self.plane = plane
+        let needed = Int((2 * radiusMm / min(plane.dxMm, plane.dyMm)).rounded(.up))
+        var s = 32
+        while s < needed && s < 256 { s *= 2 }
+        side = min(s, plane.width, plane.height)
+        let px = plane.pixel(centre)
+        i0 = min(max(0, Int(px.x) - side / 2), plane.width - side)
+        j0 = min(max(0, Int(px.y) - side / 2), plane.height - side)
+    }
+
+    func map(_ pixels: [Float]) -> [Float] {
+        var out = [Float](repeating: 0, count: side * side)
+        for j in 0..<side { for i in 0..<side { out[j * side + i] = pixels[(j0 + j) * plane.width + i0 + i] } }
+        return out
+    }
+
+    /// In-plane shift (mm) of `moving` relative to `reference`; zero when the correlation is weak or the shift
+    /// implausibly large.
+    func shiftMm(reference: [Float], moving: [Float]) -> SIMD2<Double> {
+        let s = PhaseCorrelation.shift(reference: reference, moving: moving, rows: side, columns: side)
+        let d = SIMD2(s.columns * plane.dxMm, s.rows * plane.dyMm)
+        return (s.peak > 0.05 && (d * d).sum() < 15 * 15) ? d : .zero
+    }
+}
