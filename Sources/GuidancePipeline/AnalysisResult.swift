@@ -43,6 +43,8 @@ public struct AnalysisResult: Codable, Sendable {
     /// Segments with no measurement (no slice covers them), shown as not scarred and not eligible.
     public var unmeasuredSegments: [Int]
     public var scar: ScarSummary
+    /// What the pipeline saw on each cine slice of the LV, base to apex.
+    public var slices: [SliceSummary]
     /// Per-stage remarks (what was left out, what was assumed).
     public var notes: [String]
     public var configuration: PipelineConfiguration
@@ -50,6 +52,22 @@ public struct AnalysisResult: Codable, Sendable {
     public struct MappedTargets: Codable, Sendable, Equatable {
         public var lmaTargets: [Int]
         public var primaryTarget: Int?
+    }
+
+    public struct SliceSummary: Codable, Sendable, Equatable {
+        /// Slice index in cine.nii.gz (0-based).
+        public var sliceIndex: Int
+        /// Distance of the slice centre below the base plane along the long axis (mm).
+        public var heightMm: Double
+        /// Ring (0 basal, 1 mid, 2 apical), absent for slices above the base plane or in the apical cap.
+        public var ring: Int?
+        /// Per phase: whether the slice cuts the LV, cavity area (mm2), median wall thickness (mm).
+        public var valid: [Bool]
+        public var cavityAreaMm2: [Double]
+        public var wallThicknessMm: [Double]
+        /// Anterior RV insertion angle used on this slice (degrees, right-handed about base-to-apex from the
+        /// image column axis).
+        public var anteriorInsertionDegrees: Double
     }
 
     public struct ScarSummary: Codable, Sendable, Equatable {

@@ -99,6 +99,13 @@ public struct GuidancePipeline: Sendable {
             scar: .init(method: c.scar.method.rawValue, present: scar.present, status: scar.status,
                         thresholdSignal: scar.thresholdSignal, remoteMedian: scar.remoteMedian, remoteSD: scar.remoteSD,
                         myocardialVolumeMl: scar.myocardialVolumeMl),
+            slices: geometry.walls.indices.map { s in
+                let w = geometry.walls[s]
+                return .init(sliceIndex: w.slice, heightMm: geometry.heightsMm[s], ring: geometry.rings[s], valid: w.valid,
+                             cavityAreaMm2: w.endo.indices.map { w.cavityAreaMm2(frame: $0) },
+                             wallThicknessMm: w.endo.indices.map { t in Stats.median(zip(w.epi[t], w.endo[t]).map { $0 - $1 }) },
+                             anteriorInsertionDegrees: geometry.anteriorInsertionDegrees[s])
+            },
             notes: geometry.notes, configuration: c)
         return Output(result: result, geometry: geometry, motion: motion, scar: scar,
                       contoursED: geometry.contourStack(frame: ed, scar: scar), timings: timings)

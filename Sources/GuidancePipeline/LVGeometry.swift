@@ -24,7 +24,27 @@ public struct LVGeometry: Sendable {
         /// Plausible angular extent of the RV contact arc (degrees).
         public var rvArcMinDegrees = 40.0
         public var rvArcMaxDegrees = 250.0
+        /// Phases whose cavity volume is within this fraction of the largest tie for end-diastole.
+        public var edToleranceFraction = 0.01
+        /// A slice leaves the LV at a phase (through-plane motion of the base, cavity obliterated at the apex) when
+        /// its cavity area falls below this fraction of its largest, or its median wall thickness exceeds this
+        /// multiple of its end-diastolic one.
+        public var minCavityAreaFraction = 0.15
+        public var maxThicknessRatio = 2.2
+        /// Slices whose ED cavity is smaller than this fraction of the largest slice cavity (the apical tip, where
+        /// the curved wall is cut obliquely) give no strain.
+        public var minStrainCavityFraction = 0.25
+        /// Slices that leave the LV at some phase (the base moving through them) give no strain, nor do this many
+        /// slices apical to them: through-plane motion carries the valve plane and atrioventricular groove through
+        /// them during the cycle, which a 2D slice cannot follow.
+        public var throughPlaneGuardSlices = 1
+        /// Angular reference: `stackMedian` (default) uses one anterior insertion angle for every slice, the circular
+        /// median of the detections on the basal and mid slices (steadier, and the RV narrows towards the apex);
+        /// `perSlice` uses each slice's own detection.
+        public var insertionReference: InsertionReference = .stackMedian
     }
+
+    public enum InsertionReference: String, Codable, Sendable, CaseIterable { case stackMedian, perSlice }
 
     /// Slices ordered from base to apex.
     var walls: [WallTracker.SliceWall]
@@ -50,6 +70,7 @@ public struct LVGeometry: Sendable {
     /// Slice spacing (mm).
     var spacingMm: Double
     var notes: [String]
+    var settings: Settings
 
     /// Right-handed angle (degrees) of raw ray r.
     func rayAngle(_ r: Int, rays: Int) -> Double { wrapDegrees(handedness * 360 * Double(r) / Double(rays)) }
@@ -71,21 +92,37 @@ public struct LVGeometry: Sendable {
         let stackDirection = (last.originMm - first.originMm)
         let spacing = stackDirection.length / Double(max(1, unordered.count - 1))
         // Volumes over the cycle, then ED / ES.
-        func volume(_ t: Int, _ ws: [WallTracker.SliceWall]) -> Double {
-            ws.reduce(0) { $0 + ($1.closed[t] ? $1.cavityAreaMm2(frame: t) * spacing : 0) } / 1000
-        }
-        let curve = (0..<frames).map { volume($0, unordered) }
-        let ed = curve.indices.max { curve[$0] < curve[$1] }!
-        let es = curve.indices.min { curve[$0] < curve[$1] }!
-        // Base end: larger ED cavity.
+        var unordered = unordered
+        for s in unordered.indices { unordered[s].markValidPhases(settings: settings) }
+        // Base end: the end of the stack with the larger cavity (largest over the cycle).
         let n = unordered.count
-        let areaFirst = unordered.prefix(2).reduce(0) { $0 + $1.cavityAreaMm2(frame: ed) }
-        let areaLast = unordered.suffix(2).reduce(0) { $0 + $1.cavityAreaMm2(frame: ed) }
+        func largest(_ w: WallTracker.SliceWall) -> Double { w.endo.indices.map { w.cavityAreaMm2(frame: $0) }.max() ?? 0 }
+        let areaFirst = unordered.prefix(2).reduce(0) { $0 + largest($1) }
+        let areaLast = unordered.suffix(2).reduce(0) { $0 + largest($1) }
         let walls = areaFirst >= areaLast ? unordered : Array(unordered.reversed())
         let baseToApex = (areaFirst >= areaLast ? stackDirection : -stackDirection).normalized
+        // Simpson's rule over the slices that cut the LV. Where the base has moved below a slice that showed LV
+        // (through-plane motion), the valve plane lies somewhere between that slice and the next valid one: half a
+        // slice spacing of the valid slice's cavity is added (the expected value of the unseen part).
+        func volume(_ t: Int) -> Double {
+            var v = 0.0
+            for (s, w) in walls.enumerated() where w.valid[t] {
+                v += w.cavityAreaMm2(frame: t) * spacing
+                if s > 0 && !walls[s - 1].valid[t] && walls[s - 1].valid.contains(true) {
+                    v += 0.5 * w.cavityAreaMm2(frame: t) * spacing
+                }
+            }
+            return v / 1000
+        }
+        let curve = (0..<frames).map { volume($0) }
+        // ED: the largest volume; phases within `edToleranceFraction` of it count as tied and the earliest wins
+        // (the R-wave trigger starts the cycle at end-diastole).
+        let maxVolume = curve.max()!
+        let ed = curve.indices.first { curve[$0] >= (1 - settings.edToleranceFraction) * maxVolume }!
+        let es = curve.indices.min { curve[$0] < curve[$1] }!
         let handedness = walls[0].plane.normal.dot(baseToApex) >= 0 ? 1.0 : -1.0
 
-        guard let baseIndex = walls.firstIndex(where: { $0.closed[ed] }) else {
+        guard let baseIndex = walls.firstIndex(where: { $0.valid[ed] }) else {
             throw InputError("cine.nii.gz: no slice shows the LV myocardium all round at end-diastole")
         }
         if baseIndex > 0 { notes.append("\(baseIndex) basal slice(s) without myocardium all round left out") }
@@ -109,7 +146,7 @@ public struct LVGeometry: Sendable {
         let endoApex = axisPoint + baseToApex * (apexHeight - heights[withCavity.last ?? (n - 1)])
         let epiApex = endoApex + baseToApex * apicalWall
         let length = apexHeight
-        let rings = heights.map { settings.rings.ring(forFraction: $0 / length) }
+        let rings = heights.indices.map { $0 < baseIndex ? nil : settings.rings.ring(forFraction: heights[$0] / length) }
 
         // RV insertion points per slice at ED.
         let rays = walls[0].rayCount
@@ -142,13 +179,21 @@ public struct LVGeometry: Sendable {
             throw InputError("cine.nii.gz: no RV insertion points found (no RV blood pool against the septum on any "
                 + "slice); give them with --rv-insertion FILE")
         }
-        let fallback = circularMedian(found)
+        let baseMid = walls.indices.compactMap { s -> Double? in
+            guard let a = anterior[s], let ring = rings[s], ring <= 1 else { return nil }
+            return a
+        }
+        let fallback = circularMedian(baseMid.isEmpty ? found : baseMid)
         var anteriorFilled: [Double] = []
         for s in walls.indices {
             if let a = anterior[s] { anteriorFilled.append(a); continue }
             // nearest slice with a detection
-            let nearest = walls.indices.filter { anterior[$0] != nil }.min { abs($0 - s) < abs($1 - s) }
+            let detected: [Int] = walls.indices.filter { anterior[$0] != nil }
+            let nearest: Int? = detected.min { (a: Int, b: Int) -> Bool in abs(a - s) < abs(b - s) }
             anteriorFilled.append(nearest.map { anterior[$0]! } ?? fallback)
+        }
+        if settings.insertionReference == .stackMedian {
+            anteriorFilled = walls.map { _ in fallback }
         }
         if found.count < walls.count { notes.append("RV insertion found on \(found.count) of \(walls.count) slices; others use the nearest slice") }
 
@@ -156,7 +201,7 @@ public struct LVGeometry: Sendable {
                                   endoApexMm: endoApex, epiApexMm: epiApex, cavityLengthMm: length,
                                   edFrame: ed, esFrame: es, volumeCurveMl: curve, rings: rings, heightsMm: heights,
                                   anteriorInsertionDegrees: anteriorFilled, inferiorInsertionDegrees: inferior,
-                                  segmentIds: [], spacingMm: spacing, notes: notes)
+                                  segmentIds: [], spacingMm: spacing, notes: notes, settings: settings)
         geometry.assignSegments()
         return geometry
     }
@@ -212,5 +257,19 @@ public struct LVGeometry: Sendable {
         let c = a.reduce(SIMD2<Double>(0, 0)) { $0 + SIMD2(cos(radians($1)), sin(radians($1))) }
         let mean = degrees(atan2(c.y, c.x))
         return wrapDegrees(mean + Stats.median(a.map { angleDifferenceDegrees($0, mean) }))
+    }
+}
+
+extension WallTracker.SliceWall {
+    /// Marks the phases at which this slice still cuts the LV (see `LVGeometry.Settings.minCavityAreaFraction`).
+    mutating func markValidPhases(settings: LVGeometry.Settings) {
+        let areas = endo.indices.map { cavityAreaMm2(frame: $0) }
+        let maxArea = areas.max() ?? 0
+        let thickness = endo.indices.map { t in Stats.median(zip(epi[t], endo[t]).map { $0 - $1 }) }
+        let reference = thickness.first ?? 0
+        valid = endo.indices.map { t in
+            closed[t] && areas[t] >= settings.minCavityAreaFraction * maxArea
+                && thickness[t] <= settings.maxThicknessRatio * reference
+        }
     }
 }

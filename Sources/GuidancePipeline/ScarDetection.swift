@@ -11,7 +11,7 @@ import SegmentModel
 /// A presence gate keeps only connected scar clusters (6-connected across slices) whose mean exceeds the remote
 /// median + `gateSDs` x robust SD and whose volume is at least `minClusterVolumeMl`: on scar-free LGE the remote
 /// myocardium is nulled, the brightest voxel is noise, and FWHM alone would label about a tenth of the wall.
-/// Remote statistics are the median and the MAD-based SD of the myocardial voxels. An erase mask (non-zero voxels on
+/// Remote statistics are the median and the MAD-based SD of the myocardial voxels away from the borders. An erase mask (non-zero voxels on
 /// the LGE grid) removes voxels the operator rejects (e.g. blood wrongly included).
 public struct ScarDetection: Sendable {
     public enum Method: String, Codable, Sendable, CaseIterable { case fwhm, nSD }
@@ -27,6 +27,14 @@ public struct ScarDetection: Sendable {
         public var gateSDs = 5.0
         /// Presence gate: smallest cluster kept (mL).
         public var minClusterVolumeMl = 0.2
+        /// Voxels whose centre lies closer than this many pixels to the endo- or epicardial border share their volume
+        /// with blood or fat (both bright on LGE): they can be scar but never set the brightest level, the remote
+        /// statistics or pass the presence gate alone.
+        public var partialVolumeMarginPixels = 0.75
+        /// Presence gate: a cluster's mean (away from the borders) must reach this multiple of the LV blood-pool
+        /// median on LGE. Scar is brighter than blood after gadolinium (DOMAIN.md section 3), whereas blood that
+        /// spills into the wall by partial volume can only be darker.
+        public var minScarToBloodRatio = 1.0
         /// Width of the angular bins over which transmurality is measured (degrees).
         public var transmuralityBinDegrees = 10.0
     }
@@ -53,6 +61,9 @@ public struct ScarDetection: Sendable {
         let binCount = max(1, Int((360 / settings.transmuralityBinDegrees).rounded()))
         var segment = [UInt8](repeating: 0, count: w * h * ns)
         var bin = [Int32](repeating: -1, count: w * h * ns)
+        var inner = [Bool](repeating: false, count: w * h * ns)
+        var bloodValues: [Double] = []
+        let marginMm = settings.partialVolumeMarginPixels * max(lge.grid.spacingMm[0], lge.grid.spacingMm[1])
         for k in 0..<ns {
             let lgePlane = SlicePlane(grid: lge.grid, slice: k)
             for j in 0..<h { for i in 0..<w {
@@ -73,12 +84,14 @@ public struct ScarDetection: Sendable {
                 let r0 = Int(x) % rays, r1 = (r0 + 1) % rays, f = x - Double(Int(x))
                 let en = wall.endo[frame][r0] * (1 - f) + wall.endo[frame][r1] * f
                 let ep = wall.epi[frame][r0] * (1 - f) + wall.epi[frame][r1] * f
-                guard rho >= en, rho <= ep else { continue }
                 let idx = (k * h + j) * w + i
+                if rho < en - marginMm && g.walls[s].valid[frame] { bloodValues.append(Double(lge.data[idx])) }
+                guard rho >= en, rho <= ep else { continue }
                 if let e = erase, e.data[idx] != 0 { continue }
                 let rNearest = Int(x.rounded()) % rays
                 segment[idx] = UInt8(g.segmentIds[s][rNearest])
                 guard segment[idx] > 0 else { continue }
+                inner[idx] = rho >= en + marginMm && rho <= ep - marginMm
                 let angle = g.rayAngle(rNearest, rays: rays)
                 bin[idx] = Int32(s * binCount + min(binCount - 1, Int(angle / settings.transmuralityBinDegrees)))
             } }
@@ -88,11 +101,14 @@ public struct ScarDetection: Sendable {
             throw InputError("lge.nii.gz: the LV myocardium from cine covers \(myoIdx.count) LGE voxels; the LGE stack "
                 + "does not overlap the cine LV")
         }
-        let values = myoIdx.map { Double(lge.data[$0]) }
+        var innerIdx = myoIdx.filter { inner[$0] }
+        if innerIdx.count < 10 { innerIdx = myoIdx }
+        let values = innerIdx.map { Double(lge.data[$0]) }
         let remoteMedian = Stats.median(values), remoteSD = max(Stats.robustSD(values), 1e-12)
         let brightest = values.max()!
         let threshold: Double = settings.method == .fwhm ? settings.thresholdFraction * brightest
                                                          : remoteMedian + settings.nSD * remoteSD
+        let bloodMedian = bloodValues.isEmpty ? 0 : Stats.median(bloodValues)
         var candidate = [Bool](repeating: false, count: segment.count)
         for i in myoIdx where Double(lge.data[i]) >= threshold { candidate[i] = true }
         // Presence gate over 6-connected clusters.
@@ -114,8 +130,11 @@ public struct ScarDetection: Sendable {
                     if candidate[u] && labels[u] == 0 { labels[u] = next; stack.append(u) }
                 }
             }
-            let mean = members.reduce(0.0) { $0 + Double(lge.data[$1]) } / Double(members.count)
-            if mean >= remoteMedian + settings.gateSDs * remoteSD && Double(members.count) * voxelMl >= settings.minClusterVolumeMl {
+            let core = members.filter { inner[$0] }
+            let mean = core.reduce(0.0) { $0 + Double(lge.data[$1]) } / Double(max(1, core.count))
+            if !core.isEmpty && mean >= remoteMedian + settings.gateSDs * remoteSD
+                && mean >= settings.minScarToBloodRatio * bloodMedian
+                && Double(core.count) * voxelMl >= settings.minClusterVolumeMl {
                 for m in members { scar[m] = 1 }
                 kept += 1
             } else { rejected += 1 }
@@ -137,7 +156,7 @@ public struct ScarDetection: Sendable {
         let status = present
             ? "scar found: \(kept) cluster(s) passed the presence gate (\(rejected) rejected)"
             : "no scar: no cluster above the \(settings.method.rawValue) threshold passed the presence gate "
-              + "(mean >= remote + \(settings.gateSDs) SD and >= \(settings.minClusterVolumeMl) mL)"
+              + "(mean >= remote + \(settings.gateSDs) SD, >= \(settings.minScarToBloodRatio) x blood, >= \(settings.minClusterVolumeMl) mL)"
         return ScarDetection(
             scarMask: ImageVolume(grid: lge.grid, data: scar),
             segmentMap: ImageVolume(grid: lge.grid, data: segment),

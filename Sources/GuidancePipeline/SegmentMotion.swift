@@ -33,9 +33,14 @@ public struct SegmentMotion: Sendable {
         let frames = timesMs.count, ed = g.edFrame
         var sum = [[Double]](repeating: [Double](repeating: 0, count: frames), count: 36)
         var weight = [Double](repeating: 0, count: 36)
+        var phaseWeight = [[Double]](repeating: [Double](repeating: 0, count: frames), count: 36)
         var thick = [Double](repeating: 0, count: 36), area = [Double](repeating: 0, count: 36)
         var centre = [Vec3](repeating: .zero, count: 36)
-        for (s, w) in g.walls.enumerated() where g.rings[s] != nil {
+        let largestCavity = g.walls.map { $0.cavityAreaMm2(frame: ed) }.max() ?? 0
+        let lastMoving = g.walls.indices.last { s in g.walls[s].valid[ed] && g.walls[s].valid.contains(false) && g.heightsMm[s] < g.cavityLengthMm / 2 }
+        let firstSteady = lastMoving.map { $0 + 1 + g.settings.throughPlaneGuardSlices } ?? 0
+        for (s, w) in g.walls.enumerated() where g.rings[s] != nil && w.valid[ed] && s >= firstSteady
+            && w.cavityAreaMm2(frame: ed) >= g.settings.minStrainCavityFraction * largestCavity {
             let rays = w.rayCount
             let dphi = 2 * Double.pi / Double(rays)
             var groups: [Int: [Int]] = [:]
@@ -55,7 +60,10 @@ public struct SegmentMotion: Sendable {
                     c += g.point(slice: s, frame: ed, ray: r, radiusMm: mid) * a
                 }
                 let i = id - 1
-                for t in 0..<frames { sum[i][t] += wallArea * (meanThickness(t) / t0 - 1) }
+                for t in 0..<frames where w.valid[t] {
+                    sum[i][t] += wallArea * (meanThickness(t) / t0 - 1)
+                    phaseWeight[i][t] += wallArea
+                }
                 weight[i] += wallArea
                 thick[i] += t0 * wallArea
                 area[i] += midArea
@@ -64,7 +72,17 @@ public struct SegmentMotion: Sendable {
         }
         var result = SegmentMotion(curves: [], peak: [], activationMs: [], timeToPeakMs: [], crossCorrelationDelayMs: [],
                                    wallThicknessMm: [], areaCm2: [], centreMm: [])
-        let curves: [[Double]?] = (0..<36).map { i in weight[i] > 0 ? sum[i].map { $0 / weight[i] } : nil }
+        // A phase where no slice of the segment is valid takes the mean of its neighbours (cyclic).
+        let curves: [[Double]?] = (0..<36).map { i in
+            guard weight[i] > 0 else { return nil }
+            var c = (0..<frames).map { t in phaseWeight[i][t] > 0 ? sum[i][t] / phaseWeight[i][t] : Double.nan }
+            for t in 0..<frames where !c[t].isFinite {
+                let prev = (1..<frames).lazy.map { c[(t - $0 + frames) % frames] }.first { $0.isFinite } ?? 0
+                let next = (1..<frames).lazy.map { c[(t + $0) % frames] }.first { $0.isFinite } ?? 0
+                c[t] = 0.5 * (prev + next)
+            }
+            return c
+        }
         let measured = curves.compactMap { $0 }
         let global: [Double] = measured.isEmpty ? [] : (0..<frames).map { t in measured.reduce(0) { $0 + $1[t] } / Double(measured.count) }
         let interval = frames > 1 ? (timesMs.last! - timesMs.first!) / Double(frames - 1) : 0

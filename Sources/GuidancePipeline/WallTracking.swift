@@ -36,6 +36,8 @@ public struct WallTracker: Sendable {
         public var closedRingFraction = 0.8
         /// Track in-plane translation by phase correlation.
         public var trackTranslation = true
+        /// Median of each ray's border over three consecutive phases.
+        public var temporalMedian = true
     }
 
     /// Contours of one slice over the cycle.
@@ -49,6 +51,8 @@ public struct WallTracker: Sendable {
         var epi: [[Double]]
         /// Whether the slice shows myocardium all round at each phase.
         var closed: [Bool]
+        /// Whether the slice still cuts the LV at each phase (set by `LVGeometry`): closed, a cavity, a plausible wall.
+        var valid: [Bool] = []
         /// Signal levels: blood pool, myocardium, dark surroundings.
         var bloodLevel: Float, myocardiumLevel: Float, darkLevel: Float
 
@@ -107,7 +111,7 @@ public struct WallTracker: Sendable {
         let reference = window.map(first.pixels)
         var wall = SliceWall(slice: k, plane: plane, centres: [], endo: [], epi: [], closed: [],
                              bloodLevel: blood, myocardiumLevel: myo, darkLevel: dark)
-        var prevEndo: [Double]? = nil, prevEpi: [Double]? = nil
+        var prevEpi: [Double]? = nil
         for t in 0..<frames {
             let image = t == 0 ? first : PlaneImage(volume: cine, slice: k, frame: t)
             var centre = pool.centre
@@ -122,18 +126,21 @@ public struct WallTracker: Sendable {
             var found = 0
             for r in 0..<settings.rayCount {
                 let rh = hullRadius(hull, centre: centre, ray: r)
-                var en = rh > 0
+                let en = rh > 0
                     ? (prof.lastDownwardCrossing(ray: r, level: bloodMyoLevel, fromMm: rh - 2.5, toMm: rh + 2.5) ?? rh)
                     : 0
-                if let p = prevEndo?[r] { en = clamp(en, p - settings.maxFrameStepMm, p + settings.maxFrameStepMm) }
                 endo[r] = max(0, en)
-                var from = endo[r] + settings.minWallMm, to = endo[r] + settings.maxWallMm
+                // Epicardium: first searched near the previous phase's border, then over the whole wall range.
+                let from = endo[r] + settings.minWallMm, to = endo[r] + settings.maxWallMm
+                var windows = [(from, to)]
                 if let p = prevEpi?[r], p.isFinite {
-                    from = max(from, p - settings.maxFrameStepMm); to = min(to, p + settings.maxFrameStepMm)
+                    windows.insert((max(from, p - settings.maxFrameStepMm), min(to, p + settings.maxFrameStepMm)), at: 0)
                 }
-                let up = prof.firstCrossing(ray: r, level: bloodMyoLevel, downward: false, fromMm: from, toMm: to)
-                let down = prof.firstCrossing(ray: r, level: darkLevel, downward: true, fromMm: from, toMm: to)
-                if let e = [up, down].compactMap({ $0 }).min() { epi[r] = e; found += 1 }
+                for (a, b) in windows where b > a {
+                    let up = prof.firstCrossing(ray: r, level: bloodMyoLevel, downward: false, fromMm: a, toMm: b)
+                    let down = prof.firstCrossing(ray: r, level: darkLevel, downward: true, fromMm: a, toMm: b)
+                    if let e = [up, down].compactMap({ $0 }).min() { epi[r] = e; found += 1; break }
+                }
             }
             endo = clean(endo)
             epi = clean(epi)
@@ -143,10 +150,23 @@ public struct WallTracker: Sendable {
             wall.centres.append(centre)
             wall.endo.append(endo); wall.epi.append(epi)
             wall.closed.append(Double(found) / Double(settings.rayCount) >= settings.closedRingFraction)
-            prevEndo = endo; prevEpi = epi
+            prevEpi = epi
+        }
+        // Temporal median over three consecutive phases (cyclic) per ray removes single-phase glitches.
+        if frames >= 3 && settings.temporalMedian {
+            for (path, values) in [(\SliceWall.endo, wall.endo), (\SliceWall.epi, wall.epi)] {
+                var filtered = values
+                for t in 0..<frames {
+                    let a = values[(t - 1 + frames) % frames], c = values[(t + 1) % frames]
+                    for r in 0..<settings.rayCount { filtered[t][r] = Self.median3(a[r], values[t][r], c[r]) }
+                }
+                wall[keyPath: path] = filtered
+            }
         }
         return wall
     }
+
+    static func median3(_ a: Double, _ b: Double, _ c: Double) -> Double { max(min(a, b), min(max(a, b), c)) }
 
     /// Replaces rays further than `outlierMm` from the cyclic median of their neighbours (and NaN rays).
     private func clean(_ x: [Double]) -> [Double] {
