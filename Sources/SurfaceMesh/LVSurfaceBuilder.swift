@@ -132,7 +132,8 @@ private struct RingBuilder {
     }
 
     /// Adds the ring of one slice at the reference ray angles `2 pi r / rayCount`. A slice with another ray count
-    /// is resampled by angle: radius and scar linearly between its two nearest rays, segment from the nearest ray.
+    /// is resampled by angle: radius and scar linearly between its two nearest rays, segment from the nearest ray
+    /// (half way between two rays, the lower-angle one).
     mutating func addSliceRing(_ slice: SliceContour, surface: LVSurfaceBuilder.Surface, index: Int32) {
         let sliceRays = slice.rayCount
         precondition(sliceRays >= LVSurfaceBuilder.minimumRayCount, "slice \(index) has \(sliceRays) rays")
@@ -142,7 +143,7 @@ private struct RingBuilder {
             let position = Double(r) * Double(sliceRays) / Double(rayCount)  // fractional ray index in the slice
             let lower = Int(position.rounded(.down)) % sliceRays, upper = (lower + 1) % sliceRays
             let weight = position - position.rounded(.down)
-            let nearest = Int(position.rounded()) % sliceRays
+            let nearest = Int((position - 0.5).rounded(.up)) % sliceRays  // ties go to the lower-angle ray
             let radius = lerp(slice.radius(ofRay: lower, surface: surface),
                               slice.radius(ofRay: upper, surface: surface), weight)
             mesh.vertices.append(slice.centreMm + radius * slice.direction(atAngle: theta))

@@ -61,6 +61,13 @@ public struct TriangleMesh: Sendable {
         public var nonManifoldEdges: Int
         /// Edges shared by two triangles that traverse it in the same direction (inconsistent winding).
         public var inconsistentEdges: Int
+
+        public init(boundaryEdges: Int, nonManifoldEdges: Int, inconsistentEdges: Int) {
+            self.boundaryEdges = boundaryEdges; self.nonManifoldEdges = nonManifoldEdges
+            self.inconsistentEdges = inconsistentEdges
+        }
+        /// The report of a closed, consistently wound, edge-manifold surface.
+        public static let closed = EdgeReport(boundaryEdges: 0, nonManifoldEdges: 0, inconsistentEdges: 0)
     }
 
     /// Counts boundary, non-manifold and inconsistently wound edges (method: one pass over the directed edges).
@@ -73,7 +80,7 @@ public struct TriangleMesh: Sendable {
                 uses[key, default: .zero] &+= a < b ? SIMD2(1, 0) : SIMD2(0, 1)
             }
         }
-        var report = EdgeReport(boundaryEdges: 0, nonManifoldEdges: 0, inconsistentEdges: 0)
+        var report = EdgeReport.closed
         for use in uses.values {
             switch use.x + use.y {
             case 1: report.boundaryEdges += 1
@@ -92,7 +99,7 @@ public struct TriangleMesh: Sendable {
 
     /// True when every edge is shared by exactly two triangles that traverse it in opposite directions (a closed,
     /// consistently wound, edge-manifold surface).
-    public var isClosed: Bool { edgeReport == EdgeReport(boundaryEdges: 0, nonManifoldEdges: 0, inconsistentEdges: 0) }
+    public var isClosed: Bool { edgeReport == .closed }
 
     /// Appends `other`: its vertices follow this mesh's, its triangles are re-indexed. An attribute held by only one
     /// of the two meshes is filled with `missingInt` / `missingScalar` on the other's vertices.
