@@ -49,12 +49,17 @@ let package = Package(
         // The guidance pipeline on images alone (cmr/): LV contours, scar, tracking, activation, targets, mesh.
         // It must never import HeartPhantom, CMRSimulation or SyntheticCase: the compiler keeps the truth out.
         .target(name: "GuidancePipeline", dependencies: ["CRTCore", "SegmentModel", "Fourier", "ImageIO", "Figures", "SurfaceMesh"]),
+        // Scoring against the truth (the validation side: it reads both truth and analysis).
+        .target(name: "Validation", dependencies: ["CRTCore", "SegmentModel", "HeartPhantom", "GuidancePipeline", "ImageIO"]),
         // Command-line interface (library so tests can drive it).
         .target(name: "CRTSimCLI", dependencies: ["CRTCore", "HeartPhantom", "SyntheticCase", "GuidancePipeline",
                                                    .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "crtsim", dependencies: ["CRTSimCLI"]),
         // Release-mode benchmarks, reported as ratios to baselines measured in the same run.
         .executableTarget(name: "crtsim-bench", dependencies: ["CRTCore", "Fourier", "HeartPhantom", "CMRSimulation", "SyntheticCase", "GuidancePipeline"]),
+
+        // Many-case acceptance run of the pipeline (release): generates cases, analyses them, scores against truth.
+        .executableTarget(name: "crtsim-acceptance", dependencies: ["CRTCore", "HeartPhantom", "SyntheticCase", "GuidancePipeline", "Validation"]),
 
         .testTarget(name: "CRTCoreTests", dependencies: ["CRTCore"]),
         .testTarget(name: "SegmentModelTests", dependencies: ["SegmentModel"]),
@@ -66,7 +71,7 @@ let package = Package(
         .testTarget(name: "SyntheticCaseTests", dependencies: ["SyntheticCase", "HeartPhantom", "ImageIO", "CRTCore"]),
         .testTarget(name: "SurfaceMeshTests", dependencies: ["SurfaceMesh", "CRTCore"]),
         // Scores the pipeline against phantoms made by the generator (the test sees both; the pipeline does not).
-        .testTarget(name: "GuidancePipelineTests", dependencies: ["GuidancePipeline", "SyntheticCase", "HeartPhantom", "ImageIO", "SegmentModel", "CRTCore"]),
+        .testTarget(name: "GuidancePipelineTests", dependencies: ["GuidancePipeline", "Validation", "SyntheticCase", "HeartPhantom", "ImageIO", "SegmentModel", "CRTCore"]),
         .testTarget(name: "CRTSimCLITests", dependencies: ["CRTSimCLI", "ImageIO"]),
     ],
     swiftLanguageModes: [.v6]

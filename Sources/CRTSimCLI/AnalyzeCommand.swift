@@ -93,7 +93,3 @@ struct AnalyzeCommand: ParsableCommand {
     }
 }
 
-/// Figures and meshes written beside analysis.json (filled in as those modules land).
-enum AnalysisProducts {
-    static func all(_ output: GuidancePipeline.Output) -> [(_ path: (String) throws -> String) throws -> Void] { [] }
-}

@@ -9,7 +9,7 @@ public enum AnalysisWriter {
     /// Writes `output` into `out` (must not exist or be empty; a previous analysis folder is replaced when
     /// `replace`). `extras` receive a function that maps a relative path to a writable staging path.
     public static func write(_ output: GuidancePipeline.Output, to out: String, replace: Bool,
-                             extras: [(_ path: (String) throws -> String) throws -> Void] = []) throws -> [String] {
+                             extras: [AnalysisProducts.Writer] = []) throws -> [String] {
         let fm = FileManager.default
         let outURL = URL(fileURLWithPath: out).standardizedFileURL
         var isDir: ObjCBool = false

@@ -1,0 +1,100 @@
+import CRTCore
+import Foundation
+import GuidancePipeline
+import HeartPhantom
+import ImageIO
+import SegmentModel
+
+/// Scores one analysis against its case's truth (DOMAIN.md section 4): the scorer reads both; the pipeline never
+/// reads the truth. Every metric compares keys of the shared vocabulary (truth.json vs analysis.json).
+public struct PipelineScore: Codable, Sendable {
+    /// Cohen's kappa of scarred / not scarred over the 36 segments (1 when both are constant and agree).
+    public var scarKappa: Double
+    /// Voxel Dice of the scar mask against the truth's scar core on the LGE grid; nil when neither has scar.
+    public var scarDice: Double?
+    /// Scar burden difference, analysis - truth (percentage points).
+    public var scarBurdenErrorPoints: Double
+    public var truthHasScar: Bool
+    public var analysisFoundScar: Bool
+    /// Relative volume errors (fraction) and EF difference (points).
+    public var edvRelativeError: Double
+    public var esvRelativeError: Double
+    public var efErrorPoints: Double
+    /// Median absolute activation-time error over segments measured by both (ms).
+    public var activationMedianAbsErrorMs: Double?
+    /// Latest-activated segment found vs truth: "within", "adjacent" or "remote".
+    public var latestSegmentCategory: String?
+    /// Primary target vs truth: "within", "adjacent", "remote", or "missing" (one side has none), "agree-none".
+    public var primaryTargetCategory: String
+    public var primaryTargetTruth: Int?
+    public var primaryTargetAnalysis: Int?
+
+    /// Scores an analysis folder against a case folder.
+    public static func score(caseDirectory: String, analysisDirectory: String) throws -> PipelineScore {
+        let truthData = try Data(contentsOf: URL(fileURLWithPath: caseDirectory + "/truth/truth.json"))
+        let truth = try JSONDecoder().decode(GroundTruth.self, from: truthData)
+        let analysisData = try Data(contentsOf: URL(fileURLWithPath: analysisDirectory + "/analysis.json"))
+        let analysis = try JSONDecoder().decode(AnalysisResult.self, from: analysisData)
+        let truthScar = try NIfTI.read(caseDirectory + "/truth/lge-scar.nii.gz")
+        let found = try NIfTI.read(analysisDirectory + "/labels/lge-scar.nii.gz")
+        return score(truth: truth, analysis: analysis, truthScarLabels: truthScar.data, analysisScarMask: found.data)
+    }
+
+    /// Scores values in memory. `truthScarLabels`: truth/lge-scar.nii.gz (2 = core); `analysisScarMask`: non-zero = scar.
+    public static func score(truth: GroundTruth, analysis: AnalysisResult, truthScarLabels: [Float],
+                             analysisScarMask: [Float]) -> PipelineScore {
+        let a = truth.segments.map(\.scarred), b = analysis.segments.map(\.scarred)
+        var both = 0, tp = 0, fp = 0, fn = 0
+        for (t, e) in zip(truthScarLabels, analysisScarMask) {
+            let ts = t >= 2, es = e != 0
+            if ts && es { tp += 1 } else if es { fp += 1 } else if ts { fn += 1 }
+            if ts || es { both += 1 }
+        }
+        let dice: Double? = both > 0 ? 2 * Double(tp) / Double(2 * tp + fp + fn) : nil
+        var errors: [Double] = []
+        for (t, e) in zip(truth.segments, analysis.segments) {
+            if let x = t.activationTimeMs, let y = e.activationTimeMs { errors.append(abs(x - y)) }
+        }
+        func latest(_ s: [SegmentRecord]) -> Int? {
+            s.filter { $0.activationTimeMs != nil }.max { $0.activationTimeMs! < $1.activationTimeMs! }?.id
+        }
+        func category(_ x: Int?, _ y: Int?) -> String {
+            switch (x, y) {
+            case (nil, nil): return "agree-none"
+            case let (t?, e?): return LeadCategory.category36(lead: Segment36(e)!, target: Segment36(t)!).rawValue
+            default: return "missing"
+            }
+        }
+        let latestT = latest(truth.segments), latestA = latest(analysis.segments)
+        return PipelineScore(
+            scarKappa: Agreement.cohensKappa(a, b), scarDice: dice,
+            scarBurdenErrorPoints: analysis.scarBurdenPercent - truth.scarBurdenPercent,
+            truthHasScar: truth.segments.contains { $0.scarred }, analysisFoundScar: analysis.scar.present,
+            edvRelativeError: (analysis.edvMl - truth.edvMl) / truth.edvMl,
+            esvRelativeError: (analysis.esvMl - truth.esvMl) / truth.esvMl,
+            efErrorPoints: 100 * (analysis.ef - truth.ef),
+            activationMedianAbsErrorMs: errors.isEmpty ? nil : median(errors),
+            latestSegmentCategory: (latestT != nil && latestA != nil) ? category(latestT, latestA) : nil,
+            primaryTargetCategory: category(truth.primaryTarget, analysis.primaryTarget),
+            primaryTargetTruth: truth.primaryTarget, primaryTargetAnalysis: analysis.primaryTarget)
+    }
+
+    static func median(_ x: [Double]) -> Double {
+        let s = x.sorted()
+        return s.count % 2 == 1 ? s[s.count / 2] : 0.5 * (s[s.count / 2 - 1] + s[s.count / 2])
+    }
+}
+
+/// Agreement statistics (DOMAIN.md section 4).
+public enum Agreement {
+    /// Cohen's kappa of two binary ratings; 1 when both raters agree on every item (including a constant rating).
+    public static func cohensKappa(_ a: [Bool], _ b: [Bool]) -> Double {
+        precondition(a.count == b.count && !a.isEmpty)
+        let n = Double(a.count)
+        let po = Double(zip(a, b).filter { $0 == $1 }.count) / n
+        let pa = Double(a.filter { $0 }.count) / n, pb = Double(b.filter { $0 }.count) / n
+        let pe = pa * pb + (1 - pa) * (1 - pb)
+        if pe >= 1 { return po == 1 ? 1 : 0 }
+        return (po - pe) / (1 - pe)
+    }
+}
