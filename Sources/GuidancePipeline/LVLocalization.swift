@@ -5,7 +5,7 @@ import Foundation
 /// the heart lies, its size or its orientation.
 ///
 /// Method: the heart is where the image changes over the cycle, so the temporal SD over the whole stack gives
-/// a search region. On each slice's maximum-intensity-over-time image the bright blood pools are the connected
+/// a search region. On each slice's first (end-diastolic) phase the bright blood pools are the connected
 /// components above Otsu's threshold of that region; the LV pool is the one that is compact (round), surrounded
 /// all round by darker wall, shrinks in systole, and continues from slice to slice along the stack.
 public struct LVLocalization: Sendable {
@@ -21,6 +21,9 @@ public struct LVLocalization: Sendable {
         public var maxCentreStepMm = 15.0
         /// Smallest score (0-1) of a pool candidate that starts the chain.
         public var minScore = 0.25
+        /// Smallest score of a pool that continues a chain from its neighbouring slice (the basal slice, cut by the
+        /// outflow tract, and the apical tip score low on their own).
+        public var continueScore = 0.02
     }
 
     /// The LV blood pool on one slice.
@@ -41,7 +44,6 @@ public struct LVLocalization: Sendable {
     func locate(cine: ImageVolume<Float>) throws -> [Pool] {
         let (w, h, ns) = (cine.grid.size[0], cine.grid.size[1], cine.grid.size[2])
         let n = w * h
-        var mip = [[Float]](repeating: [Float](repeating: -.infinity, count: n), count: ns)
         var minimum = [[Float]](repeating: [Float](repeating: .infinity, count: n), count: ns)
         var sd = [[Float]](repeating: [Float](repeating: 0, count: n), count: ns)
         for k in 0..<ns {
@@ -50,7 +52,7 @@ public struct LVLocalization: Sendable {
                 let s = cine.slice(k, frame: t)
                 var i = 0
                 for v in s {
-                    mip[k][i] = max(mip[k][i], v); minimum[k][i] = min(minimum[k][i], v)
+                    minimum[k][i] = min(minimum[k][i], v)
                     sum[i] += Double(v); sum2[i] += Double(v) * Double(v); i += 1
                 }
             }
@@ -75,7 +77,9 @@ public struct LVLocalization: Sendable {
         var candidates: [[Pool]] = []
         for k in 0..<ns {
             let plane = SlicePlane(grid: cine.grid, slice: k)
-            let image = PlaneImage(plane: plane, pixels: mip[k])
+            // The first phase (at the R-wave trigger, end-diastole) rather than the maximum over time: at the base the
+            // maximum merges the LV pool with the atrium that moves into the slice in systole.
+            let image = PlaneImage(volume: cine, slice: k, frame: 0)
             let systolic = PlaneImage(plane: plane, pixels: minimum[k])
             var inRegion = [Bool](repeating: true, count: n)
             if let c = searchCentre {
@@ -85,7 +89,7 @@ public struct LVLocalization: Sendable {
                     inRegion[j * w + i] = (d * d).sum() <= settings.searchRadiusMm * settings.searchRadiusMm
                 } }
             }
-            let values = (0..<n).filter { inRegion[$0] }.map { mip[k][$0] }
+            let values = (0..<n).filter { inRegion[$0] }.map { image.pixels[$0] }
             guard values.count > 16 else { candidates.append([]); continue }
             let threshold = Stats.otsu(values)
             candidates.append(pools(in: image, systolic: systolic, region: inRegion, threshold: threshold, slice: k))
@@ -152,7 +156,7 @@ public struct LVLocalization: Sendable {
             let q = plane.inPlane(patientCentre(a)).position
             return candidates[k].filter {
                 let d = $0.centre - q
-                return (d * d).sum().squareRoot() <= settings.maxCentreStepMm && $0.score >= 0.5 * settings.minScore
+                return (d * d).sum().squareRoot() <= settings.maxCentreStepMm && $0.score >= settings.continueScore
             }.max { $0.score < $1.score }
         }
         var bestChain: [Pool] = [], bestTotal = 0.0

@@ -35,6 +35,12 @@ public struct ScarDetection: Sendable {
         /// median on LGE. Scar is brighter than blood after gadolinium (DOMAIN.md section 3), whereas blood that
         /// spills into the wall by partial volume can only be darker.
         public var minScarToBloodRatio = 1.0
+        /// Align each LGE slice to the cine contours in-plane (breath-holds differ between the series): the shift
+        /// within +-`alignmentRangeMm` that makes the cine cavity brightest on LGE, with LGE values clipped at the
+        /// blood level so that bright scar cannot pull the cavity onto itself.
+        public var alignToCine = true
+        public var alignmentRangeMm = 6.0
+        public var alignmentStepMm = 0.5
         /// Width of the angular bins over which transmurality is measured (degrees).
         public var transmuralityBinDegrees = 10.0
     }
@@ -64,10 +70,12 @@ public struct ScarDetection: Sendable {
         var inner = [Bool](repeating: false, count: w * h * ns)
         var bloodValues: [Double] = []
         let marginMm = settings.partialVolumeMarginPixels * max(lge.grid.spacingMm[0], lge.grid.spacingMm[1])
+        let shifts = settings.alignToCine ? alignmentShifts(lge: lge, geometry: g, frame: frame, settings: settings)
+                                          : [SIMD2<Double>](repeating: .zero, count: ns)
         for k in 0..<ns {
             let lgePlane = SlicePlane(grid: lge.grid, slice: k)
             for j in 0..<h { for i in 0..<w {
-                let p = lgePlane.patient(lgePlane.position(i, j))
+                let p = lgePlane.patient(lgePlane.position(i, j) - shifts[k])
                 // nearest cine slice of the LV within half a spacing
                 var best: Int? = nil, bestD = g.spacingMm / 2
                 for (s, wall) in g.walls.enumerated() {
@@ -165,5 +173,54 @@ public struct ScarDetection: Sendable {
             burdenPercent: 100 * Double(totalScar) / Double(myoIdx.count), present: present, status: status,
             thresholdSignal: threshold, remoteMedian: remoteMedian, remoteSD: remoteSD,
             myocardialVolumeMl: Double(myoIdx.count) * voxelMl)
+    }
+
+    /// Per LGE slice, the in-plane shift (LGE in-plane mm) that best lays the cine cavity on the LGE blood pool.
+    static func alignmentShifts(lge: ImageVolume<Float>, geometry g: LVGeometry, frame: Int, settings: Settings) -> [SIMD2<Double>] {
+        let (w, h, ns) = (lge.grid.size[0], lge.grid.size[1], lge.grid.size[2])
+        var out = [SIMD2<Double>](repeating: .zero, count: ns)
+        for k in 0..<ns {
+            let plane = SlicePlane(grid: lge.grid, slice: k)
+            // Pixels near a cine slice of the LV, with the cavity border of that slice.
+            var samples: [(p: SIMD2<Double>, value: Double)] = []
+            var wallIndex: Int? = nil
+            for j in 0..<h { for i in 0..<w {
+                let q = plane.patient(plane.position(i, j))
+                guard let s = g.walls.indices.min(by: { abs(g.walls[$0].plane.inPlane(q).offsetMm) < abs(g.walls[$1].plane.inPlane(q).offsetMm) }),
+                      abs(g.walls[s].plane.inPlane(q).offsetMm) <= g.spacingMm / 2, g.walls[s].valid[frame] else { continue }
+                let wall = g.walls[s]
+                let d = wall.plane.inPlane(q).position - wall.centres[frame]
+                let rho = (d * d).sum().squareRoot()
+                if rho < (wall.epi[frame].max() ?? 0) + settings.alignmentRangeMm {
+                    samples.append((plane.position(i, j), Double(lge.data[(k * h + j) * w + i]))); wallIndex = s
+                }
+            } }
+            guard let s = wallIndex, samples.count > 50 else { continue }
+            let wall = g.walls[s]
+            let rays = wall.rayCount
+            func inCavity(_ p: SIMD2<Double>, _ shift: SIMD2<Double>) -> Bool {
+                let d = wall.plane.inPlane(plane.patient(p - shift)).position - wall.centres[frame]
+                let rho = (d * d).sum().squareRoot()
+                var x = atan2(d.y, d.x) / (2 * Double.pi) * Double(rays)
+                if x < 0 { x += Double(rays) }
+                return rho < wall.endo[frame][Int(x.rounded()) % rays] - 1.5
+            }
+            let cavity0 = samples.filter { inCavity($0.p, .zero) }.map(\.value)
+            guard cavity0.count > 20 else { continue }
+            let blood = Stats.median(cavity0)
+            var best = SIMD2<Double>.zero, bestScore = -Double.infinity
+            let steps = Int(settings.alignmentRangeMm / settings.alignmentStepMm)
+            for a in -steps...steps { for b in -steps...steps {
+                let shift = SIMD2(Double(a), Double(b)) * settings.alignmentStepMm
+                var sum = 0.0, n = 0
+                for smp in samples where inCavity(smp.p, shift) { sum += min(smp.value, blood); n += 1 }
+                guard n > 20 else { continue }
+                // Prefer the smaller shift on ties (0.1 % of the blood level per mm).
+                let score = sum / Double(n) - 0.001 * blood * (shift * shift).sum().squareRoot()
+                if score > bestScore { bestScore = score; best = shift }
+            } }
+            out[k] = best
+        }
+        return out
     }
 }
