@@ -39,6 +39,10 @@ public struct ScarDetection: Sendable {
         /// within +-`alignmentRangeMm` that makes the cine cavity brightest on LGE, with LGE values clipped at the
         /// blood level so that bright scar cannot pull the cavity onto itself.
         public var alignToCine = true
+        /// Presence gate: a cluster must reach into the inner `subendocardialDepth` of the wall (ischaemic scar
+        /// grows from the endocardium); epicardial fat and coronary veins, bright on LGE, lie at the other side.
+        /// Set to 1 to accept mid-wall and epicardial scar.
+        public var subendocardialDepth = 0.5
         public var alignmentRangeMm = 6.0
         public var alignmentStepMm = 0.5
         /// Width of the angular bins over which transmurality is measured (degrees).
@@ -68,6 +72,7 @@ public struct ScarDetection: Sendable {
         var segment = [UInt8](repeating: 0, count: w * h * ns)
         var bin = [Int32](repeating: -1, count: w * h * ns)
         var inner = [Bool](repeating: false, count: w * h * ns)
+        var depth = [Float](repeating: 1, count: w * h * ns)
         var bloodValues: [Double] = []
         let marginMm = settings.partialVolumeMarginPixels * max(lge.grid.spacingMm[0], lge.grid.spacingMm[1])
         let shifts = settings.alignToCine ? alignmentShifts(lge: lge, geometry: g, frame: frame, settings: settings)
@@ -100,6 +105,7 @@ public struct ScarDetection: Sendable {
                 segment[idx] = UInt8(g.segmentIds[s][rNearest])
                 guard segment[idx] > 0 else { continue }
                 inner[idx] = rho >= en + marginMm && rho <= ep - marginMm
+                depth[idx] = Float((rho - en) / max(ep - en, 1e-6))
                 let angle = g.rayAngle(rNearest, rays: rays)
                 bin[idx] = Int32(s * binCount + min(binCount - 1, Int(angle / settings.transmuralityBinDegrees)))
             } }
@@ -142,6 +148,7 @@ public struct ScarDetection: Sendable {
             let mean = core.reduce(0.0) { $0 + Double(lge.data[$1]) } / Double(max(1, core.count))
             if !core.isEmpty && mean >= remoteMedian + settings.gateSDs * remoteSD
                 && mean >= settings.minScarToBloodRatio * bloodMedian
+                && core.contains(where: { Double(depth[$0]) <= settings.subendocardialDepth })
                 && Double(core.count) * voxelMl >= settings.minClusterVolumeMl {
                 for m in members { scar[m] = 1 }
                 kept += 1
