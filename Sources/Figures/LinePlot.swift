@@ -9,6 +9,21 @@ public struct PlotSeries: Sendable {
     public init(name: String, x: [Double], y: [Double]) { self.name = name; self.x = x; self.y = y }
 }
 
+/// A dot on one series at (x, y) in axis units, e.g. a segment's activation time on its strain curve.
+public struct PlotPoint: Sendable {
+    public var x: Double
+    public var y: Double
+    /// Index of the series whose colour the dot takes.
+    public var series: Int
+    public init(x: Double, y: Double, series: Int) { self.x = x; self.y = y; self.series = series }
+}
+
+/// Where a plot is drawn on a canvas (device units, origin at the top left): the whole canvas for a single plot,
+/// one panel of a figure of small multiples.
+struct PlotFrame {
+    var x: Double, y: Double, width: Double, height: Double
+}
+
 /// A labelled vertical line at one x (an event such as end-systole, or a threshold).
 public struct PlotMarker: Sendable {
     public var x: Double
@@ -29,6 +44,11 @@ public struct LinePlotStyle: Hashable, Sendable {
     public var seriesLineWidthPx: Double = 2
     /// Radius of the dot drawn for an isolated point (no finite neighbour to join).
     public var isolatedPointRadiusPx: Double = 3
+    /// Radius of the dots of `LinePlot.points`.
+    public var pointRadiusPx: Double = 4
+    public var pointRimColor = RGBA.grey(0.1)
+    /// Whether the legend box is drawn (figures with a shared legend turn it off).
+    public var showsLegend = true
     /// Wanted number of ticks on each axis.
     public var targetTickCount: Int = 6
     public var backgroundColor = RGBA.white
@@ -53,16 +73,18 @@ public struct LinePlot: Sendable {
     public var yLabel: String
     public var title: String
     public var markers: [PlotMarker]
+    /// Dots on the curves (e.g. an activation time on a strain curve), drawn over the series.
+    public var points: [PlotPoint]
     /// Fixed axis ranges; nil fits the data.
     public var xRange: ClosedRange<Double>?
     public var yRange: ClosedRange<Double>?
     public var style: LinePlotStyle
 
     public init(series: [PlotSeries], xLabel: String, yLabel: String, title: String, markers: [PlotMarker] = [],
-                xRange: ClosedRange<Double>? = nil, yRange: ClosedRange<Double>? = nil,
+                points: [PlotPoint] = [], xRange: ClosedRange<Double>? = nil, yRange: ClosedRange<Double>? = nil,
                 style: LinePlotStyle = LinePlotStyle()) {
         self.series = series; self.xLabel = xLabel; self.yLabel = yLabel; self.title = title
-        self.markers = markers; self.xRange = xRange; self.yRange = yRange; self.style = style
+        self.markers = markers; self.points = points; self.xRange = xRange; self.yRange = yRange; self.style = style
     }
 
     /// Writes the plot as a `width` x `height` pixel PNG at `path` (the parent folder must exist).
@@ -71,7 +93,7 @@ public struct LinePlot: Sendable {
     public func writePNG(path: String, width: Int = 800, height: Int = 500) throws {
         try validate()
         let canvas = try CairoCanvas.image(width: width, height: height)
-        try draw(on: canvas)
+        try draw(on: canvas, in: PlotFrame(x: 0, y: 0, width: canvas.width, height: canvas.height))
         try canvas.writePNG(to: path)
     }
 
@@ -80,11 +102,14 @@ public struct LinePlot: Sendable {
     public func writeSVG(path: String, width: Double = 800, height: Double = 500) throws {
         try validate()
         let canvas = try CairoCanvas.svg(path: path, width: width, height: height)
-        try draw(on: canvas)
+        try draw(on: canvas, in: PlotFrame(x: 0, y: 0, width: canvas.width, height: canvas.height))
         try canvas.finishSVG(path: path)
     }
 
-    private func validate() throws {
+    func validate() throws {
+        for p in points where !(p.x.isFinite && p.y.isFinite) || !series.indices.contains(p.series) {
+            throw FigureError.invalidInput("point (\(p.x), \(p.y)) must be finite and name one of the \(series.count) series")
+        }
         for s in series where s.x.count != s.y.count {
             throw FigureError.invalidInput("series \"\(s.name)\" has \(s.x.count) x values and \(s.y.count) y values")
         }
@@ -126,14 +151,16 @@ public struct LinePlot: Sendable {
         return AxisTicks(dataMin: lo, dataMax: hi, targetCount: style.targetTickCount)
     }
 
-    private func draw(on canvas: CairoCanvas) throws {
+    /// Draws the whole plot (background, title, axes, series, legend) inside `frame` of `canvas`.
+    func draw(on canvas: CairoCanvas, in frame: PlotFrame) throws {
         let st = style, cr = canvas.context, pad = st.paddingPx
+        let fx = frame.x, fy = frame.y, fw = frame.width, fh = frame.height
         let runs = series.map(LinePlot.runs(of:))
         let points = runs.flatMap { $0.flatMap { $0 } }
-        let xt = ticks(fixed: xRange, data: points.map(\.x) + markers.map(\.x))
-        let yt = ticks(fixed: yRange, data: points.map(\.y))
+        let xt = ticks(fixed: xRange, data: points.map(\.x) + markers.map(\.x) + self.points.map(\.x))
+        let yt = ticks(fixed: yRange, data: points.map(\.y) + self.points.map(\.y))
 
-        canvas.fillRectangle(x: 0, y: 0, width: canvas.width, height: canvas.height, color: st.backgroundColor)
+        canvas.fillRectangle(x: fx, y: fy, width: fw, height: fh, color: st.backgroundColor)
 
         // Vertical layout, top to bottom: title, marker label rows, plot area, x tick labels, x label.
         let titleHeight = title.isEmpty ? 0 : st.titleFontSize * 1.4
@@ -144,9 +171,9 @@ public struct LinePlot: Sendable {
         let xTickHalfWidth = (xt.values.map { canvas.textWidth(xt.label($0)) }.max() ?? 0) / 2
         let axisLabelHeight = st.axisLabelFontSize * 1.3
 
-        let left = pad + (yLabel.isEmpty ? 0 : axisLabelHeight + pad) + yTickLabelWidth + st.tickLengthPx + 4
-        let right = canvas.width - max(pad, xTickHalfWidth + 2)
-        let bottom = canvas.height - pad - (xLabel.isEmpty ? 0 : axisLabelHeight + pad / 2)
+        let left = fx + pad + (yLabel.isEmpty ? 0 : axisLabelHeight + pad) + yTickLabelWidth + st.tickLengthPx + 4
+        let right = fx + fw - max(pad, xTickHalfWidth + 2)
+        let bottom = fy + fh - pad - (xLabel.isEmpty ? 0 : axisLabelHeight + pad / 2)
             - tickLabelHeight - st.tickLengthPx - 2
 
         // Marker label rows: each label centred on its line, moved to a lower row when it would overlap.
@@ -156,25 +183,25 @@ public struct LinePlot: Sendable {
         let xScale = { (x: Double) -> Double in left + (x - xt.lower) / (xt.upper - xt.lower) * (right - left) }
         for m in markers.sorted(by: { $0.x < $1.x }) {
             let w = canvas.textWidth(m.label)
-            let center = min(max(xScale(m.x), w / 2 + 2), canvas.width - w / 2 - 2)
+            let center = min(max(xScale(m.x), fx + w / 2 + 2), fx + fw - w / 2 - 2)
             let row = rowEnds.firstIndex(where: { $0 + pad / 2 <= center - w / 2 }) ?? rowEnds.count
             if row == rowEnds.count { rowEnds.append(0) }
             rowEnds[row] = center + w / 2
             placed.append((m, row, center))
         }
-        let top = pad + titleHeight + Double(rowEnds.count) * markerRowHeight + (rowEnds.isEmpty ? pad / 2 : 0)
+        let top = fy + pad + titleHeight + Double(rowEnds.count) * markerRowHeight + (rowEnds.isEmpty ? pad / 2 : 0)
         guard right - left > 1, bottom - top > 1 else {
             throw FigureError.invalidInput(
-                "plot canvas \(canvas.width) x \(canvas.height) leaves no room for the plot area")
+                "plot canvas \(fw) x \(fh) leaves no room for the plot area")
         }
         let xOf = xScale
         let yOf = { (y: Double) -> Double in bottom - (y - yt.lower) / (yt.upper - yt.lower) * (bottom - top) }
 
         // Title.
         if !title.isEmpty {
-            let fitted = canvas.fitText(title, maxWidth: canvas.width - 2 * pad, preferred: st.titleFontSize,
+            let fitted = canvas.fitText(title, maxWidth: fw - 2 * pad, preferred: st.titleFontSize,
                                         minimum: st.tickFontSize * 0.8, bold: true)
-            canvas.drawText(fitted.text, x: canvas.width / 2, centerY: pad + titleHeight / 2, anchor: .center,
+            canvas.drawText(fitted.text, x: fx + fw / 2, centerY: fy + pad + titleHeight / 2, anchor: .center,
                             color: st.textColor)
         }
 
@@ -203,12 +230,12 @@ public struct LinePlot: Sendable {
         if !xLabel.isEmpty {
             let fitted = canvas.fitText(xLabel, maxWidth: right - left, preferred: st.axisLabelFontSize,
                                         minimum: st.tickFontSize * 0.8)
-            canvas.drawText(fitted.text, x: (left + right) / 2, centerY: canvas.height - pad - axisLabelHeight / 2,
+            canvas.drawText(fitted.text, x: (left + right) / 2, centerY: fy + fh - pad - axisLabelHeight / 2,
                             anchor: .center, color: st.textColor)
         }
         if !yLabel.isEmpty {
             cairo_save(cr)
-            cairo_translate(cr, pad + axisLabelHeight / 2, (top + bottom) / 2)
+            cairo_translate(cr, fx + pad + axisLabelHeight / 2, (top + bottom) / 2)
             cairo_rotate(cr, -Double.pi / 2)
             let fitted = canvas.fitText(yLabel, maxWidth: bottom - top, preferred: st.axisLabelFontSize,
                                         minimum: st.tickFontSize * 0.8)
@@ -229,7 +256,7 @@ public struct LinePlot: Sendable {
                 cairo_set_dash(cr, nil, 0, 0)
             }
             canvas.setFont(size: st.markerFontSize)
-            let rowCenter = pad + titleHeight + (Double(p.row) + 0.5) * markerRowHeight
+            let rowCenter = fy + pad + titleHeight + (Double(p.row) + 0.5) * markerRowHeight
             canvas.drawText(p.marker.label, x: p.center, centerY: rowCenter, anchor: .center, color: st.markerColor)
         }
 
@@ -254,6 +281,16 @@ public struct LinePlot: Sendable {
                 cairo_stroke(cr)
             }
         }
+        // Points: dots in their series' colour with a dark rim.
+        for p in self.points {
+            cairo_new_sub_path(cr)
+            cairo_arc(cr, xOf(p.x), yOf(p.y), st.pointRadiusPx, 0, 2 * Double.pi)
+            canvas.setColor(color(ofSeries: p.series))
+            cairo_fill_preserve(cr)
+            canvas.setColor(st.pointRimColor)
+            cairo_set_line_width(cr, 1)
+            cairo_stroke(cr)
+        }
         cairo_restore(cr)
 
         // Axes frame.
@@ -262,8 +299,10 @@ public struct LinePlot: Sendable {
         cairo_rectangle(cr, left, top, right - left, bottom - top)
         cairo_stroke(cr)
 
-        drawLegend(on: canvas, plotArea: (left, top, right, bottom),
-                   devicePoints: points.map { (xOf($0.x), yOf($0.y)) })
+        if st.showsLegend {
+            drawLegend(on: canvas, plotArea: (left, top, right, bottom),
+                       devicePoints: points.map { (xOf($0.x), yOf($0.y)) })
+        }
         try canvas.checkDrawing("line plot \"\(title)\"")
     }
 
