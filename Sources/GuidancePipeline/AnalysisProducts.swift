@@ -1,4 +1,5 @@
 import CRTCore
+import Figures
 import Foundation
 import SegmentModel
 import SurfaceMesh
@@ -9,7 +10,42 @@ public enum AnalysisProducts {
 
     /// Every product for `output`.
     public static func all(_ output: GuidancePipeline.Output) -> [Writer] {
-        [meshes(output)]
+        [meshes(output), figures(output)]
+    }
+
+    /// Bullseyes (activation time, peak strain, scar fraction) as PNG and SVG, the strain curves with activation
+    /// times marked, and the 4D-MAP page (bullseye and 3D surface coloured by strain per frame, time slider).
+    static func figures(_ output: GuidancePipeline.Output) -> Writer {
+        { path in
+            let r = output.result
+            let scarred = Set(r.segments.filter(\.scarred).map(\.id))
+            let acts = r.segments.map(\.activationTimeMs)
+            let measured = acts.compactMap { $0 }
+            let bullseyes: [(String, [Double?], ColorScale)] = [
+                ("activation", acts, ColorScale(map: .viridis, lower: measured.min() ?? 0, upper: max((measured.max() ?? 1), (measured.min() ?? 0) + 1),
+                                               label: "activation time (ms after R)")),
+                ("peak-strain", r.segments.map { $0.peakRadialStrain * 100 }, ColorScale(map: .yellowOrangeRed, lower: 0, upper: 50, label: "peak radial strain (%)")),
+                ("scar", r.segments.map { $0.scarFraction * 100 }, ColorScale(map: .magma, lower: 0, upper: 100, label: "scar fraction (%)")),
+            ]
+            for (name, values, scale) in bullseyes {
+                let b = Bullseye36(values: values, scale: scale, title: "36-segment \(name.replacingOccurrences(of: "-", with: " "))",
+                                   scarred: scarred, lmaTargets: r.lmaTargets, primaryTarget: r.primaryTarget)
+                try b.writePNG(path: path("figures/bullseye-\(name).png"))
+                try b.writeSVG(path: path("figures/bullseye-\(name).svg"))
+            }
+            let frames = r.curveTimesMs.indices.map { t in r.radialStrainCurves.map { $0?[t] } }
+            let curves = StrainCurvesFigure(frameTimesMs: r.curveTimesMs, radialStrain: frames, activationTimesMs: acts,
+                                            title: "Radial strain per segment (dots: activation time)")
+            try curves.writePNG(path: path("figures/strain-curves.png"))
+            try curves.writeSVG(path: path("figures/strain-curves.svg"))
+            let mesh = annotatedMesh(output, surface: .epicardium)
+            let page = FourDMapPage(title: "4D-MAP: radial strain over the cycle", frameTimesMs: r.curveTimesMs, radialStrain: frames,
+                                    vertices: mesh.vertices.map(\.array),
+                                    triangles: mesh.triangles.map { [Int($0.x), Int($0.y), Int($0.z)] },
+                                    vertexSegments: (mesh.intAttributes[LVSurfaceBuilder.segmentAttribute] ?? []).map(Int.init),
+                                    lmaTargets: r.lmaTargets, primaryTarget: r.primaryTarget, scarred: scarred)
+            try page.write(path: path("figures/4d-map.html"))
+        }
     }
 
     /// The ED epicardial and endocardial surfaces, each vertex carrying its 36-segment id, scar transmurality,
