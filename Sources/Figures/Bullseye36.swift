@@ -139,10 +139,13 @@ public struct Bullseye36: Sendable {
 
     /// Segment angle of the middle of the anterior AHA sector (300-360), drawn at the top.
     static let anteriorCentreDegrees = 330.0
+    /// The smallest outer radius (device units) at which the 36 parts and their labels stay legible.
+    static let minimumOuterRadius = 40.0
     /// Nominal segment angles of the anterior and inferior RV insertion points (DOMAIN.md section 2).
     static let rvInsertionDegrees = [0.0, 120.0]
 
-    /// Writes the bullseye as a `width` x `height` pixel PNG at `path` (the parent folder must exist).
+    /// Writes the bullseye as a `width` x `height` pixel PNG at `path` (the parent folder must exist). Default
+    /// sizes (px) suit the default style's fonts.
     /// - Throws: `FigureError.invalidInput` for a value count other than 36, a segment id outside 1...36, a
     ///   non-finite value, an empty or non-finite scale, or a canvas too small; `FigureError.cairo` when drawing
     ///   or writing fails.
@@ -161,7 +164,8 @@ public struct Bullseye36: Sendable {
         try canvas.finishSVG(path: path)
     }
 
-    /// Where the bullseye goes on a `width` x `height` canvas (as `writePNG` draws it).
+    /// Where the bullseye goes on a `width` x `height` canvas (device units, as `writePNG` and `writeSVG` draw
+    /// it), e.g. to find a segment's pixels.
     /// - Throws: as `writePNG`.
     public func layout(width: Double, height: Double) throws -> Bullseye36Layout {
         try validate()
@@ -260,7 +264,7 @@ public struct Bullseye36: Sendable {
         let cos30 = cos(Double.pi / 6)
         let radius = min((halfWidth - sideNameWidth) / cos30 - nameGap, halfWidth - nameGap,
                          halfHeight - nameGap - nameHeight)
-        guard radius >= 40 else {
+        guard radius >= Bullseye36.minimumOuterRadius else {
             throw FigureError.invalidInput("bullseye canvas \(width) x \(height) leaves no room for the bullseye")
         }
         let cx = (areaLeft + areaRight) / 2, cy = (areaTop + areaBottom) / 2
@@ -271,12 +275,7 @@ public struct Bullseye36: Sendable {
                         legendTop: height - pad - legendHeight + pad / 2, legendRowHeight: rowHeight)
     }
 
-    private func colorBarTicks() -> AxisTicks {
-        var t = AxisTicks(dataMin: scale.lower, dataMax: scale.upper, targetCount: 6)
-        let eps = t.step * 1e-9
-        t.values = t.values.filter { $0 >= scale.lower - eps && $0 <= scale.upper + eps }
-        return t
-    }
+    private func colorBarTicks() -> AxisTicks { scale.barTicks() }
 
     static func wallLabel(_ ahaName: String) -> String { ahaName.prefix(1).uppercased() + ahaName.dropFirst() }
 

@@ -84,6 +84,14 @@ public struct ColorScale: Hashable, Codable, Sendable {
         }
     }
 
+    /// Colour-bar ticks: nice values (`AxisTicks`) inside `lower...upper`.
+    func barTicks(targetCount: Int = 6) -> AxisTicks {
+        var t = AxisTicks(dataMin: lower, dataMax: upper, targetCount: targetCount)
+        let eps = t.step * 1e-9
+        t.values = t.values.filter { $0 >= lower - eps && $0 <= upper + eps }
+        return t
+    }
+
     /// A scale over the finite values given, rounded out to nice ticks (`AxisTicks`); 0...1 when there are none.
     public static func fitting(_ values: [Double?], map: ColorMap, label: String) -> ColorScale {
         let finite = values.compactMap { $0 }.filter(\.isFinite)

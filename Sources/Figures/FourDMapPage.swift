@@ -81,10 +81,12 @@ public struct FourDMapPage: Sendable {
         d.array(scale.map.stops.map { c in
             "[" + [c.red, c.green, c.blue].map { JSONWriter.number($0 * 255, decimals: 1) }.joined(separator: ",") + "]"
         })
-        var ticks = AxisTicks(dataMin: scale.lower, dataMax: scale.upper, targetCount: 6)
-        ticks.values = ticks.values.filter { $0 >= scale.lower - ticks.step * 1e-9 && $0 <= scale.upper + ticks.step * 1e-9 }
+        let ticks = scale.barTicks()
         d.key("ticks")
-        d.array(ticks.values.map { "[" + JSONWriter.number($0, decimals: 6) + "," + JSONWriter.quoted(ticks.label($0)) + "]" })
+        d.array(ticks.values.map {
+            "[" + JSONWriter.number($0, decimals: 6) + "," + JSONWriter.quoted(ticks.label($0)) + "]"
+        })
+        d.key("capFraction"); d.number(Bullseye36Style().capRadiusFraction, decimals: 4)
         d.key("lma"); d.ints(Array(lmaTargets.prefix(Bullseye36.maximumLMATargets)))
         d.key("primary")
         if let p = primaryTarget { d.int(p) } else { d.raw("null") }
@@ -290,7 +292,7 @@ function luminance(c) { return (0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]) /
 // screen angle a - 240 counter-clockwise from +x, so anterior (330) is up and the septum (60) left.
 const BE = document.getElementById("bullseye"), bx = BE.getContext("2d");
 const BW = BE.width, BH = BE.height, CX = BW / 2, CY = BH / 2, R = Math.min(BW, BH) / 2 - 62;
-const CAPR = R * 0.16, RINGW = (R - CAPR) / 3;
+const CAPR = R * D.capFraction, RINGW = (R - CAPR) / 3;
 function scr(a) { return (a - 240) * Math.PI / 180; }
 function pt(r, a) { const t = scr(a); return [CX + r * Math.cos(t), CY - r * Math.sin(t)]; }
 function ringRadii(ring) { const o = R - ring * RINGW; return [o - RINGW, o]; }

@@ -108,7 +108,8 @@ public struct LinePlot: Sendable {
 
     func validate() throws {
         for p in points where !(p.x.isFinite && p.y.isFinite) || !series.indices.contains(p.series) {
-            throw FigureError.invalidInput("point (\(p.x), \(p.y)) must be finite and name one of the \(series.count) series")
+            throw FigureError.invalidInput(
+                "point (\(p.x), \(p.y)) must be finite and name one of the \(series.count) series")
         }
         for s in series where s.x.count != s.y.count {
             throw FigureError.invalidInput("series \"\(s.name)\" has \(s.x.count) x values and \(s.y.count) y values")

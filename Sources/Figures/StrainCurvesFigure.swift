@@ -82,8 +82,8 @@ public struct StrainCurvesFigure: Sendable {
     /// Strain in percent at `t` (ms) on the curve of segment index `i`, linear between frames; nil outside the
     /// frames or next to a missing value.
     private func strainPercent(segment i: Int, at t: Double) -> Double? {
-        guard let k = frameTimesMs.indices.dropLast().first(where: { frameTimesMs[$0] <= t && t <= frameTimesMs[$0 + 1] })
-        else {
+        let times = frameTimesMs
+        guard let k = times.indices.dropLast().first(where: { times[$0] <= t && t <= times[$0 + 1] }) else {
             if t == frameTimesMs.last { return radialStrain.last?[i].map { $0 * 100 } }
             return nil
         }

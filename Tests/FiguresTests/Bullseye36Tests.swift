@@ -170,14 +170,15 @@ final class SVGFillCollector: NSObject, XMLParserDelegate {
 
 @Suite(.tags(.fast))
 struct Bullseye36SampleTests {
-    /// A clinical-looking activation map with every marker: drawn without error, and the bullseye area holds
-    /// the colours of both ends of the scale.
+    /// A clinical-looking activation map with every marker: the star, the LMA badges and the lead diamond are
+    /// drawn in their style colours, and markers absent from the input are absent from the figure.
     @Test func activationMapWithAllMarkersDraws() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let act = SampleHeart.activationTimesMs
         let targets = SampleHeart.lmaTargets
-        let figure = Bullseye36(values: act, scale: ColorScale.fitting(act, map: .viridis, label: "activation time (ms)"),
+        let scale = ColorScale.fitting(act, map: .viridis, label: "activation time (ms)")
+        let figure = Bullseye36(values: act, scale: scale,
                                 title: "Mechanical activation (36 segments)", scarred: SampleHeart.scarred,
                                 lmaTargets: targets, primaryTarget: targets.first, leadSegment: 17)
         let png = folder.appendingPathComponent("bullseye-activation.png").path
@@ -188,11 +189,31 @@ struct Bullseye36SampleTests {
         try keepSample(svg, as: "bullseye-activation.svg")
         let pixels = try PNGPixels(path: png)
         #expect(pixels.width == 760 && pixels.height == 640)
+        // Each marker is at least about 7 px across (star, badge ring, diamond, plus its legend swatch): dozens of
+        // pixels in its exact colour.
+        let minimumMarkerPixels = 30
+        func count(_ c: RGBA, in p: PNGPixels) -> Int {
+            let target = (r: Int((c.red * 255).rounded()), g: Int((c.green * 255).rounded()),
+                          b: Int((c.blue * 255).rounded()))
+            return p.count { matches($0, target, tolerance: fillTolerance) }
+        }
+        let style = Bullseye36Style()
+        let markers = [("star", style.primaryStarColor), ("badge", style.lmaBadgeColor), ("lead", style.leadColor)]
+        for (name, colour) in markers {
+            #expect(count(colour, in: pixels) >= minimumMarkerPixels, "\(name) drawn")
+        }
+        let bare = folder.appendingPathComponent("bare.png").path
+        try Bullseye36(values: act, scale: scale, title: "no markers").writePNG(path: bare)
+        let barePixels = try PNGPixels(path: bare)
+        for (name, colour) in markers {
+            #expect(count(colour, in: barePixels) == 0, "no \(name) without input")
+        }
 
         let frame = 13
         let strain = SampleHeart.radialStrain[frame].map { $0.map { $0 * 100 } }
         let strainFigure = Bullseye36(values: strain, scale: ColorScale(map: .yellowOrangeRed, lower: 0, upper: 50,
-                                      label: "radial strain (%)"), title: "Radial strain at \(Int(SampleHeart.frameTimesMs[frame])) ms",
+                                      label: "radial strain (%)"),
+                                      title: "Radial strain at \(Int(SampleHeart.frameTimesMs[frame])) ms",
                                       scarred: SampleHeart.scarred, lmaTargets: targets, primaryTarget: targets.first)
         let strainPNG = folder.appendingPathComponent("bullseye-strain.png").path
         try strainFigure.writePNG(path: strainPNG, width: 600, height: 520)

@@ -117,7 +117,8 @@ enum SampleHeart {
     /// First time (ms) the strain reaches half its peak (sampled finely), nil for the unmeasured segment.
     static var activationTimesMs: [Double?] {
         (1...36).map { id in
-            id == 36 ? nil : stride(from: 0.0, to: rrMs, by: 1).first { strain(id: id, t: $0) >= peakStrain(id: id) / 2 }
+            id == 36 ? nil
+                : stride(from: 0.0, to: rrMs, by: 1).first { strain(id: id, t: $0) >= peakStrain(id: id) / 2 }
         }
     }
 
