@@ -35,6 +35,8 @@ public struct ScarDetection: Sendable {
         /// median on LGE. Scar is brighter than blood after gadolinium (DOMAIN.md section 3), whereas blood that
         /// spills into the wall by partial volume can only be darker.
         public var minScarToBloodRatio = 1.0
+        /// Border voxels (within the partial-volume margin) are scar only at or above this multiple of the blood level.
+        public var borderVoxelBloodRatio = 1.0
         /// Align each LGE slice to the cine contours in-plane (breath-holds differ between the series): the shift
         /// within +-`alignmentRangeMm` that makes the cine cavity brightest on LGE, with LGE values clipped at the
         /// blood level so that bright scar cannot pull the cavity onto itself.
@@ -150,7 +152,9 @@ public struct ScarDetection: Sendable {
                 && mean >= settings.minScarToBloodRatio * bloodMedian
                 && core.contains(where: { Double(depth[$0]) <= settings.subendocardialDepth })
                 && Double(core.count) * voxelMl >= settings.minClusterVolumeMl {
-                for m in members { scar[m] = 1 }
+                // Voxels at the borders may be blood (endocardium, RV side of the septum) mixed with dark remote
+                // myocardium: there only values at least the blood level are scar.
+                for m in members where inner[m] || Double(lge.data[m]) >= settings.borderVoxelBloodRatio * bloodMedian { scar[m] = 1 }
                 kept += 1
             } else { rejected += 1 }
         }
