@@ -51,7 +51,7 @@ public struct ManualContours: Codable, Sendable {
                 let polygon = points.map { wall.plane.inPlane($0).position }
                 var radii: [Double] = []
                 for r in 0..<wall.rayCount {
-                    guard let rho = Self.crossing(polygon, centre: wall.centres[t], direction: wall.direction(r)) else {
+                    guard let rho = ImageMorphology.rayExit(polygon: polygon, centre: wall.centres[t], direction: wall.direction(r)) else {
                         throw InputError("\(field): the contour does not close around the LV centre (ray \(r) of \(wall.rayCount) does not cross it)")
                     }
                     radii.append(rho)
@@ -67,20 +67,5 @@ public struct ManualContours: Codable, Sendable {
                 }
             }
         }
-    }
-
-    /// Distance along a ray to the farthest crossing of a closed polygon; nil when the ray does not cross it.
-    static func crossing(_ polygon: [SIMD2<Double>], centre: SIMD2<Double>, direction d: SIMD2<Double>) -> Double? {
-        var best: Double? = nil
-        for i in 0..<polygon.count {
-            let a = polygon[i], b = polygon[(i + 1) % polygon.count]
-            let e = b - a
-            let den = d.x * e.y - d.y * e.x
-            guard abs(den) > 1e-12 else { continue }
-            let ac = a - centre
-            let t = (ac.x * e.y - ac.y * e.x) / den, u = (ac.x * d.y - ac.y * d.x) / den
-            if t > 0, u >= 0, u <= 1 { best = max(best ?? 0, t) }
-        }
-        return best
     }
 }
