@@ -75,7 +75,7 @@ private let as241F: [Double] = [
 ///
 /// Method: through the regularized incomplete beta, P(|T| > t) = I_{v/(v + t^2)}(v/2, 1/2) (Abramowitz & Stegun
 /// 26.7.1 and 26.5.27); quantiles by inverting it.
-public struct StudentTDistribution: Sendable, Equatable, Hashable, Codable {
+public struct StudentTDistribution: Sendable, Equatable, Hashable {
     /// Degrees of freedom v, > 0 (need not be an integer: Welch's test uses fractional v).
     public let degreesOfFreedom: Double
 
@@ -122,7 +122,7 @@ public struct StudentTDistribution: Sendable, Equatable, Hashable, Codable {
 ///
 /// Method: P(F <= f) = I_{d1 f/(d1 f + d2)}(d1/2, d2/2) (Abramowitz & Stegun 26.6.2); the upper tail is evaluated
 /// from the complementary form so that small p-values keep their relative precision.
-public struct FDistribution: Sendable, Equatable, Hashable, Codable {
+public struct FDistribution: Sendable, Equatable, Hashable {
     /// Numerator degrees of freedom d1, > 0.
     public let numeratorDegreesOfFreedom: Double
     /// Denominator degrees of freedom d2, > 0 (fractional for the ICC confidence interval).
