@@ -52,7 +52,7 @@ let package = Package(
         // Agreement statistics and group tests (kappa, ICC, Fisher, Mann-Whitney, t, ANOVA): pure Swift, no deps.
         .target(name: "Statistics"),
         // Scoring against the truth (the validation side: it reads both truth and analysis).
-        .target(name: "Validation", dependencies: ["CRTCore", "SegmentModel", "HeartPhantom", "GuidancePipeline", "ImageIO"]),
+        .target(name: "Validation", dependencies: ["CRTCore", "SegmentModel", "HeartPhantom", "GuidancePipeline", "ImageIO", "Statistics"]),
         // Command-line interface (library so tests can drive it).
         .target(name: "CRTSimCLI", dependencies: ["CRTCore", "HeartPhantom", "SyntheticCase", "GuidancePipeline",
                                                    .product(name: "ArgumentParser", package: "swift-argument-parser")]),

@@ -80,6 +80,8 @@ public struct AnalysisResult: Codable, Sendable {
         public var remoteSD: Double
         /// Myocardial volume on the LGE slices (mL).
         public var myocardialVolumeMl: Double
+        /// In-plane shift that aligned each LGE slice with the cine contours ([column, row] axes of the LGE, mm).
+        public var alignmentShiftsMm: [[Double]]
     }
 }
 
