@@ -24,6 +24,9 @@ struct AnalyzeCommand: ParsableCommand {
     @Flag(name: .long, help: "Replace an existing analysis folder.")
     var force = false
 
+    @Option(name: .customLong("config"), help: "Pipeline settings as JSON: the `configuration` object of an analysis.json (every stage's settings); options below override it.")
+    var configFile: String?
+
     @Option(name: .long, parsing: .unconditional, help: "FWHM scar threshold as a fraction of the brightest myocardial voxel (0.05-0.95; default 0.5).")
     var scarThreshold: Double?
 
@@ -43,7 +46,7 @@ struct AnalyzeCommand: ParsableCommand {
     var contours: String?
 
     func run() throws {
-        var config = PipelineConfiguration()
+        var config = try configFile.map(Self.readConfiguration) ?? PipelineConfiguration()
         if let v = scarThreshold {
             guard v.isFinite, (0.05...0.95).contains(v) else { throw InputError("--scar-threshold: expected a fraction from 0.05 to 0.95") }
             config.scar.thresholdFraction = v
@@ -82,6 +85,19 @@ struct AnalyzeCommand: ParsableCommand {
         if FileManager.default.fileExists(atPath: cmr.appendingPathComponent("acquisition.json").path) { return cmr.path }
         if FileManager.default.fileExists(atPath: url.appendingPathComponent("acquisition.json").path) { return url.path }
         return cmr.path
+    }
+
+    static func readConfiguration(_ path: String) throws -> PipelineConfiguration {
+        guard let data = FileManager.default.contents(atPath: path) else { throw InputError("\(path): cannot read the file") }
+        do { return try JSONDecoder().decode(PipelineConfiguration.self, from: data) } catch let DecodingError.keyNotFound(key, ctx) {
+            throw InputError("\(path): \((ctx.codingPath + [key]).map(\.stringValue).joined(separator: ".")): missing (copy the configuration object of an analysis.json)")
+        } catch let DecodingError.typeMismatch(_, ctx) {
+            throw InputError("\(path): \(ctx.codingPath.map(\.stringValue).joined(separator: ".")): wrong type")
+        } catch let DecodingError.dataCorrupted(ctx) {
+            throw InputError("\(path): \(ctx.codingPath.map(\.stringValue).joined(separator: ".")): \(ctx.debugDescription)")
+        } catch {
+            throw InputError("\(path): not a pipeline configuration (JSON object with localization, contours, geometry, scar, motion, decision)")
+        }
     }
 
     static func readPoints(_ path: String) throws -> [String: Vec3] {

@@ -21,6 +21,8 @@ public struct SegmentMotion: Sendable {
         /// this lowers the per-segment noise (one 32 ms frame is several times the difference between neighbours)
         /// without moving a smooth map's latest site.
         public var neighbourWeight = 0.25
+        /// The same for the segments of the same sector in the adjacent rings (weight each).
+        public var ringNeighbourWeight = 0.125
     }
 
     /// Radial strain per segment (index id - 1) and phase; nil for segments no slice covers.
@@ -120,16 +122,19 @@ public struct SegmentMotion: Sendable {
             result.timeToPeakMs.append(timesMs[tp] + interval * parabolicOffset(c, tp))
             result.crossCorrelationDelayMs.append(global.isEmpty ? nil : interval * circularLag(c, global))
         }
-        if settings.neighbourWeight > 0 {
+        if settings.neighbourWeight > 0 || settings.ringNeighbourWeight > 0 {
             let raw = result.activationMs
             result.activationMs = (0..<36).map { i in
                 guard let own = raw[i] else { return nil }
                 let ring = i / 12, sector = i % 12
-                var sum = own * (1 - 2 * settings.neighbourWeight), weight = 1 - 2 * settings.neighbourWeight
-                for d in [-1, 1] {
-                    if let n = raw[ring * 12 + (sector + d + 12) % 12] { sum += settings.neighbourWeight * n; weight += settings.neighbourWeight }
+                let selfWeight = max(0, 1 - 2 * settings.neighbourWeight - 2 * settings.ringNeighbourWeight)
+                var sum = own * selfWeight, weight = selfWeight
+                var neighbours = [-1, 1].map { (ring * 12 + (sector + $0 + 12) % 12, settings.neighbourWeight) }
+                for r in [ring - 1, ring + 1] where (0..<3).contains(r) { neighbours.append((r * 12 + sector, settings.ringNeighbourWeight)) }
+                for (j, w) in neighbours where w > 0 {
+                    if let n = raw[j] { sum += w * n; weight += w }
                 }
-                return sum / weight
+                return weight > 0 ? sum / weight : own
             }
         }
         return result
