@@ -5,7 +5,7 @@ import PackageDescription
 /// that runs on their images alone, and scenario runners that score it against the truth.
 ///
 /// Dependency direction (the pipeline must never see the truth):
-///   CRTCore <- SegmentModel <- HeartPhantom <- CMRSimulation <- SyntheticCase <- CRTSimCLI
+///   CRTCore <- SegmentModel <- HeartPhantom <- CMRSimulation, XRaySimulation <- SyntheticCase <- CRTSimCLI
 ///   CRTCore <- Fourier (only importer of FFTW)      ImageIO (NIfTI, acquisition.json)   Figures (cairo)
 ///   CRTCore, SegmentModel, Fourier, ImageIO, Figures, SurfaceMesh <- GuidancePipeline (images only) <- CRTSimCLI
 let package = Package(
@@ -27,6 +27,8 @@ let package = Package(
         .target(name: "CNIfTIShim", path: "Sources/CNIfTIShim",
                 cSettings: [.unsafeFlags(["-I/usr/include/nifti"])],
                 linkerSettings: [.linkedLibrary("niftiio"), .linkedLibrary("znz"), .linkedLibrary("z")]),
+        // libpng (Debian: libpng-dev) for 16-bit PNG; a C target because libpng reports errors by longjmp.
+        .target(name: "CPNGShim", path: "Sources/CPNGShim", linkerSettings: [.linkedLibrary("png")]),
 
         // Core value types: vectors, transforms, grids, seeded randomness.
         .target(name: "CRTCore"),
@@ -35,15 +37,17 @@ let package = Package(
         // The only importer of FFTW: cached plans behind one planner lock.
         .target(name: "Fourier", dependencies: ["CRTCore", "CFFTW"]),
         // NIfTI reading and writing, scanner metadata (acquisition.json).
-        .target(name: "ImageIO", dependencies: ["CRTCore", "CNIfTIShim"]),
+        .target(name: "ImageIO", dependencies: ["CRTCore", "CNIfTIShim", "CPNGShim"]),
         // Figures drawn with cairo (previews, bullseyes, curves).
         .target(name: "Figures", dependencies: ["CRTCore", "SegmentModel", "CCairo"]),
         // The synthetic heart: anatomy, motion, activation, scar, veins, and its ground truth.
         .target(name: "HeartPhantom", dependencies: ["CRTCore", "SegmentModel", .product(name: "Yams", package: "Yams")]),
         // CMR image formation (cine bSSFP, LGE inversion recovery) through k-space.
         .target(name: "CMRSimulation", dependencies: ["CRTCore", "Fourier", "HeartPhantom", "ImageIO"]),
-        // Writes one synthetic case folder: cmr/, truth/, preview/.
-        .target(name: "SyntheticCase", dependencies: ["CRTCore", "SegmentModel", "HeartPhantom", "CMRSimulation", "ImageIO", "Figures"]),
+        // Dual-view fluoroscopy: chest attenuation, heart pose, venogram and lead, C-arm projection, detector.
+        .target(name: "XRaySimulation", dependencies: ["CRTCore", "Fourier", "HeartPhantom", "SegmentModel"]),
+        // Writes one synthetic case folder: cmr/, xray/, operator/, truth/, preview/.
+        .target(name: "SyntheticCase", dependencies: ["CRTCore", "SegmentModel", "HeartPhantom", "CMRSimulation", "XRaySimulation", "ImageIO", "Figures"]),
         // Triangle meshes of the LV wall built from short-axis contours; PLY and VTK writers.
         .target(name: "SurfaceMesh", dependencies: ["CRTCore", "SegmentModel"]),
         // The guidance pipeline on images alone (cmr/): LV contours, scar, tracking, activation, targets, mesh.
@@ -60,6 +64,9 @@ let package = Package(
         // Release-mode benchmarks, reported as ratios to baselines measured in the same run.
         .executableTarget(name: "crtsim-bench", dependencies: ["CRTCore", "Fourier", "HeartPhantom", "CMRSimulation", "SyntheticCase", "GuidancePipeline"]),
 
+        // Release-mode benchmark of the fluoroscopy simulation (4 images), as a ratio to an FFT baseline.
+        .executableTarget(name: "crtsim-xray-bench", dependencies: ["CRTCore", "Fourier", "HeartPhantom", "XRaySimulation"]),
+
         // Many-case acceptance run of the pipeline (release): generates cases, analyses them, scores against truth.
         .executableTarget(name: "crtsim-acceptance", dependencies: ["CRTCore", "HeartPhantom", "SyntheticCase", "GuidancePipeline", "Validation"]),
 
@@ -70,6 +77,7 @@ let package = Package(
         .testTarget(name: "FiguresTests", dependencies: ["Figures"]),
         .testTarget(name: "HeartPhantomTests", dependencies: ["HeartPhantom"]),
         .testTarget(name: "CMRSimulationTests", dependencies: ["CMRSimulation", "HeartPhantom", "ImageIO"]),
+        .testTarget(name: "XRaySimulationTests", dependencies: ["XRaySimulation", "HeartPhantom", "SegmentModel", "CRTCore"]),
         .testTarget(name: "SyntheticCaseTests", dependencies: ["SyntheticCase", "HeartPhantom", "ImageIO", "CRTCore"]),
         .testTarget(name: "SurfaceMeshTests", dependencies: ["SurfaceMesh", "CRTCore"]),
         // Scores the pipeline against phantoms made by the generator (the test sees both; the pipeline does not).

@@ -10,7 +10,8 @@ struct PhantomCommand: ParsableCommand {
         commandName: "phantom",
         abstract: "Generate a synthetic heart and its CMR cine and LGE images, with ground truth.",
         discussion: """
-        Writes DIR/cmr/ (cine.nii.gz, lge.nii.gz, acquisition.json: the pipeline's only input), DIR/truth/ \
+        Writes DIR/cmr/ (cine.nii.gz, lge.nii.gz, acquisition.json), DIR/xray/ (venogram and lead image per \
+        C-arm view with its DICOM geometry) and DIR/operator/ (landmark clicks): the pipeline's only input; DIR/truth/ \
         (truth.json and label volumes) and DIR/preview/ (PNG mosaics). Presets live in Phantoms/ \
         (see Phantoms/README.md for every field, unit and range).
         """)
@@ -45,6 +46,12 @@ struct PhantomCommand: ParsableCommand {
     @Flag(name: .long, help: "Skip the PNG previews.")
     var noPreviews = false
 
+    @Flag(name: .long, help: "Skip the fluoroscopy simulation (no xray/, operator/ or X-ray truth).")
+    var noXray = false
+
+    @Flag(name: .long, help: "Do not write the X-ray attenuation volume truth/xray-mu.nii.gz (large scenario runs).")
+    var noXrayVolume = false
+
     func run() throws {
         let (spec, source) = try resolveSpec()
         guard seed >= 0 else { throw InputError("--seed: \(seed) is out of range: expected an integer >= 0") }
@@ -56,12 +63,16 @@ struct PhantomCommand: ParsableCommand {
             throw InputError("\(source): cmr: the requested images need about \(String(format: "%.1f", need / 1_073_741_824)) GiB, more than --memory-limit-gib \(memoryLimitGib); reduce cmr.cine.slices, phases, fovMm / pixelMm or oversampling")
         }
         let start = Date()
-        let summary = try CaseGenerator.generate(spec: spec, seed: UInt64(seed), out: out, replace: force, previews: !noPreviews)
+        let summary = try CaseGenerator.generate(spec: spec, seed: UInt64(seed), out: out, replace: force, previews: !noPreviews,
+                                                 xray: !noXray, xrayVolume: !noXrayVolume)
         let t = summary.truth
         print("crtsim phantom: \(spec.name), seed \(seed), \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
         print(String(format: "  EDV %.1f mL, ESV %.1f mL, EF %.1f %%, scar burden %.1f %%, primary target %@",
                      t.edvMl, t.esvMl, 100 * t.ef, t.scarBurdenPercent, t.primaryTarget.map { String($0) } ?? "none"))
         print("  images:  \(summary.outputDirectory)/cmr/")
+        if let lead = t.lead {
+            print("  x-ray:   \(summary.outputDirectory)/xray/ (\((t.views ?? []).map(\.name).joined(separator: ", "))); lead in \(lead.branch ?? "?"), segment \(lead.segment36), \(lead.category36?.rawValue ?? "no target")")
+        }
         print("  truth:   \(summary.outputDirectory)/truth/truth.json")
         if !noPreviews { print("  preview: \(summary.outputDirectory)/preview/") }
     }

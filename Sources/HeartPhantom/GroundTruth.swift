@@ -35,11 +35,44 @@ public struct GroundTruth: Codable, Sendable {
     public var volumeCurveMl: [Double]
     /// Things the image simulation adds (breath-hold shifts, inversion times); filled by CMRSimulation.
     public var acquisition: [String: AnyCodableValue] = [:]
+
+    // Fluoroscopy (filled by XRaySimulation; absent when the case has no X-ray images).
+    /// Row-major 4x4 matrix mapping CMR patient coordinates (LPS mm) to C-arm world coordinates (mm).
+    public var heartPose: [[Double]]?
+    /// One entry per C-arm view: name, projection (world mm to pixel), geometry, landmark pixels.
+    public var views: [XRayViewTruth]?
+    /// The LV lead after implant.
+    public var lead: LeadPosition?
+    /// Anatomical landmarks at the X-ray cardiac phase, CMR patient frame (LPS mm).
+    public var landmarksMm: [String: Vec3]?
+    /// Vein centrelines at the X-ray cardiac phase, CMR patient frame (LPS mm), by vein name.
+    public var veinCentrelinesMm: [String: [Vec3]]?
+    /// Facts of the X-ray simulation (phase, contrast, dose, the attenuation volume's geometry).
+    public var xray: [String: AnyCodableValue]?
+}
+
+/// Truth of one C-arm view (truth.json `views[]`).
+public struct XRayViewTruth: Codable, Sendable, Equatable {
+    /// View name (as in the file names, e.g. "LAO40").
+    public var name: String
+    /// World (C-arm, mm) to detector pixel (column, row), origin at the centre of the first pixel.
+    public var projection: ProjectionMatrix
+    /// CMR patient (LPS mm) to detector pixel: `projection` composed with `heartPose`.
+    public var projectionFromPatient: ProjectionMatrix
+    /// The DICOM geometry the projection was built from (the same values as xray/<name>.json).
+    public var geometry: CArmView
+    /// True pixel (column, row) of each landmark that falls on the detector.
+    public var landmarksPx: [String: [Double]]
+    public init(name: String, projection: ProjectionMatrix, projectionFromPatient: ProjectionMatrix,
+                geometry: CArmView, landmarksPx: [String: [Double]]) {
+        self.name = name; self.projection = projection; self.projectionFromPatient = projectionFromPatient
+        self.geometry = geometry; self.landmarksPx = landmarksPx
+    }
 }
 
 /// A small JSON value for free-form truth records.
 public enum AnyCodableValue: Codable, Sendable, Equatable {
-    case number(Double), text(String), vectors([Vec3]), numbers([Double])
+    case number(Double), text(String), vectors([Vec3]), numbers([Double]), object([String: AnyCodableValue])
     public func encode(to encoder: Encoder) throws {
         var c = encoder.singleValueContainer()
         switch self {
@@ -47,6 +80,7 @@ public enum AnyCodableValue: Codable, Sendable, Equatable {
         case .text(let s): try c.encode(s)
         case .vectors(let v): try c.encode(v)
         case .numbers(let v): try c.encode(v)
+        case .object(let o): try c.encode(o)
         }
     }
     public init(from decoder: Decoder) throws {
@@ -54,7 +88,8 @@ public enum AnyCodableValue: Codable, Sendable, Equatable {
         if let x = try? c.decode(Double.self) { self = .number(x) }
         else if let s = try? c.decode(String.self) { self = .text(s) }
         else if let v = try? c.decode([Double].self) { self = .numbers(v) }
-        else { self = .vectors(try c.decode([Vec3].self)) }
+        else if let v = try? c.decode([Vec3].self) { self = .vectors(v) }
+        else { self = .object(try c.decode([String: AnyCodableValue].self)) }
     }
 }
 

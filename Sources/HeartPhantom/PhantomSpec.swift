@@ -15,6 +15,7 @@ public struct PhantomSpec: Codable, Sendable, Equatable {
     public var scars: [ScarRegion] = []
     public var veins = Veins()
     public var cmr = CMRSettings()
+    public var xray = XRaySettings()
 
     public init() {}
 
@@ -162,4 +163,69 @@ public struct PhantomSpec: Codable, Sendable, Equatable {
         public init(snr: Double = 30) { self.snr = snr }
         public var matrix: Int { Int((fovMm / pixelMm).rounded()) }
     }
+
+    /// Dual-view fluoroscopy: C-arm geometry, dose, detector, the heart's pose on the table, contrast, the LV
+    /// lead and the operator's landmark clicks (Phantoms/README.md, section xray).
+    public struct XRaySettings: Codable, Sendable, Equatable {
+        /// Views (name, PositionerPrimaryAngle LAO+ / RAO-, PositionerSecondaryAngle CRA+ / CAU-); 1-4 views.
+        public var views: [View] = [View(name: "LAO40", primaryAngleDeg: 40, secondaryAngleDeg: 0),
+                                    View(name: "RAO30", primaryAngleDeg: -30, secondaryAngleDeg: 0)]
+        /// DistanceSourceToDetector (mm). 700-1500.
+        public var sourceToDetectorMm: Double = 1100
+        /// DistanceSourceToPatient, source to isocentre (mm). 400-1200, at least 150 below the detector distance.
+        public var sourceToPatientMm: Double = 800
+        /// Detector rows and columns. 32-2048.
+        public var detectorRows: Int = 512
+        public var detectorColumns: Int = 512
+        /// ImagerPixelSpacing, square pixels (mm at the detector). 0.05-3.
+        public var pixelSpacingMm: Double = 0.6
+        /// Photons per detector pixel in the unattenuated beam (quantum noise level). 100-1e7.
+        public var photonsPerPixel: Double = 30000
+        /// Detector blur: Gaussian point-spread SD (pixels); 0 = none. 0-5.
+        public var blurSigmaPx: Double = 0.8
+        /// Cardiac phase of the X-ray images as a fraction of the R-R interval (mid-diastole). 0-0.99.
+        public var cardiacPhaseFraction: Double = 0.75
+        /// Heart pose on the table: SD of the unknown shift of the heart centre from the isocentre, per world
+        /// axis (mm). 0-50.
+        public var poseShiftSDMm: Double = 10
+        /// SD of the unknown rotation about each world axis (degrees). 0-30.
+        public var poseRotationSDDeg: Double = 5
+        /// Operator click noise: Gaussian SD per pixel axis (pixels). 0-20.
+        public var clickNoiseSDPx: Double = 2
+        /// Voxel size of the attenuation volume (mm, isotropic). 1-4.
+        public var voxelMm: Double = 2
+        /// Iodine concentration of the contrast in the occluded veins (mg iodine per mL). 0-400.
+        public var contrastIodineMgPerMl: Double = 150
+        /// The quadripolar LV lead and the chance of missing the best vein.
+        public var lead = Lead()
+
+        public init() {}
+
+        public struct View: Codable, Sendable, Equatable {
+            /// Name used in file names (letters, digits, '-', '_'); default from the angles (e.g. LAO40).
+            public var name: String
+            /// PositionerPrimaryAngle (degrees, LAO positive). -120-120.
+            public var primaryAngleDeg: Double
+            /// PositionerSecondaryAngle (degrees, cranial positive). -60-60.
+            public var secondaryAngleDeg: Double
+            public init(name: String, primaryAngleDeg: Double, secondaryAngleDeg: Double) {
+                self.name = name; self.primaryAngleDeg = primaryAngleDeg; self.secondaryAngleDeg = secondaryAngleDeg
+            }
+        }
+
+        public struct Lead: Codable, Sendable, Equatable {
+            /// Distance from the distal (tip) electrode to the most proximal of the four (mm). 30-50.
+            public var electrodeSpanMm: Double = 40
+            /// Probability that the best vein branch cannot be entered (no venous access). 0-1.
+            public var noVenousAccessProbability: Double = 0.17
+            /// Probability that the best position has an unacceptable pacing threshold. 0-1.
+            public var highThresholdProbability: Double = 0.07
+            /// Probability of phrenic nerve stimulation at the best position. 0-1.
+            public var phrenicStimulationProbability: Double = 0.035
+            /// Smallest vein radius the lead can enter (mm). 0.5-2.
+            public var minimumVeinRadiusMm: Double = 0.8
+            public init() {}
+        }
+    }
 }
+

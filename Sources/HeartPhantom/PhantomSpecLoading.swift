@@ -109,8 +109,61 @@ extension PhantomSpec {
         spec.cmr.sliceMisregistrationMm = try c.number("sliceMisregistrationMm", default: 0, range: 0...10, unit: "mm")
         spec.cmr.cineFlipAngleDeg = try c.number("cineFlipAngleDeg", default: 60, range: 20...90, unit: "degrees")
         try c.finish()
+        spec.xray = try readXRay(r.section("xray"))
         try r.finish()
         return spec
+    }
+
+    private static func readXRay(_ x: SpecReader) throws -> XRaySettings {
+        var s = XRaySettings()
+        if x.has("views") {
+            let list = try x.list("views")
+            guard (1...4).contains(list.count) else {
+                throw x.error("views", "expected a list of 1 to 4 views, got \(list.count)")
+            }
+            var names: Set<String> = []
+            s.views = try list.map { v in
+                let p = try v.number("primaryAngleDeg", default: 0, range: CArmView.primaryAngleRange, unit: "degrees (LAO positive)")
+                let sec = try v.number("secondaryAngleDeg", default: 0, range: CArmView.secondaryAngleRange, unit: "degrees (cranial positive)")
+                let name = try v.string("name", default: CArmView.conventionalName(primaryAngleDeg: p, secondaryAngleDeg: sec))
+                let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_"))
+                guard !name.isEmpty, name.count <= 32, name.unicodeScalars.allSatisfy({ $0.isASCII && allowed.contains($0) }) else {
+                    throw v.error("name", "'\(name)' is not allowed: expected 1 to 32 ASCII letters, digits, '-' or '_' (it names files)")
+                }
+                guard names.insert(name).inserted else { throw v.error("name", "'\(name)' is used by two views") }
+                try v.finish()
+                return XRaySettings.View(name: name, primaryAngleDeg: p, secondaryAngleDeg: sec)
+            }
+        }
+        s.sourceToDetectorMm = try x.number("sourceToDetectorMm", default: 1100, range: CArmView.sourceToDetectorRange, unit: "mm")
+        s.sourceToPatientMm = try x.number("sourceToPatientMm", default: 800, range: CArmView.sourceToPatientRange, unit: "mm")
+        if s.sourceToDetectorMm - s.sourceToPatientMm < CArmView.minimumIsocentreToDetectorMm {
+            throw x.error("sourceToPatientMm", "must be at least \(Int(CArmView.minimumIsocentreToDetectorMm)) mm less than sourceToDetectorMm (\(SpecReader.fmt(s.sourceToDetectorMm)) mm)")
+        }
+        s.detectorRows = try x.int("detectorRows", default: 512, range: CArmView.detectorSizeRange)
+        s.detectorColumns = try x.int("detectorColumns", default: 512, range: CArmView.detectorSizeRange)
+        s.pixelSpacingMm = try x.number("pixelSpacingMm", default: 0.6, range: CArmView.pixelSpacingRange, unit: "mm")
+        s.photonsPerPixel = try x.number("photonsPerPixel", default: 30000, range: 100...1e7, unit: "photons")
+        s.blurSigmaPx = try x.number("blurSigmaPx", default: 0.8, range: 0...5, unit: "pixels")
+        s.cardiacPhaseFraction = try x.number("cardiacPhaseFraction", default: 0.75, range: 0...0.99)
+        s.poseShiftSDMm = try x.number("poseShiftSDMm", default: 10, range: 0...50, unit: "mm")
+        s.poseRotationSDDeg = try x.number("poseRotationSDDeg", default: 5, range: 0...30, unit: "degrees")
+        s.clickNoiseSDPx = try x.number("clickNoiseSDPx", default: 2, range: 0...20, unit: "pixels")
+        s.voxelMm = try x.number("voxelMm", default: 2, range: 1...4, unit: "mm")
+        s.contrastIodineMgPerMl = try x.number("contrastIodineMgPerMl", default: 150, range: 0...400, unit: "mg/mL")
+        let l = try x.section("lead")
+        s.lead.electrodeSpanMm = try l.number("electrodeSpanMm", default: 40, range: 30...50, unit: "mm")
+        s.lead.noVenousAccessProbability = try l.number("noVenousAccessProbability", default: 0.17, range: 0...1)
+        s.lead.highThresholdProbability = try l.number("highThresholdProbability", default: 0.07, range: 0...1)
+        s.lead.phrenicStimulationProbability = try l.number("phrenicStimulationProbability", default: 0.035, range: 0...1)
+        let total = s.lead.noVenousAccessProbability + s.lead.highThresholdProbability + s.lead.phrenicStimulationProbability
+        if total > 1 {
+            throw l.error("phrenicStimulationProbability", "the three deviation probabilities add up to \(total); their sum must be at most 1")
+        }
+        s.lead.minimumVeinRadiusMm = try l.number("minimumVeinRadiusMm", default: 0.8, range: 0.5...2, unit: "mm")
+        try l.finish()
+        try x.finish()
+        return s
     }
 
     private static func readSeries(_ r: SpecReader, defaults d: SeriesSettings, cine: Bool) throws -> SeriesSettings {
@@ -135,6 +188,11 @@ extension PhantomSpec {
         let os = Double(cmr.cine.oversampling * cmr.cine.oversampling)
         let work = Double(cmr.cine.matrix * cmr.cine.matrix) * os * 8 * 8
         let lge = Double(cmr.lge.matrix * cmr.lge.matrix * cmr.lge.slices) * 4 * 3
-        return cine + work + lge
+        let views = Double(xray.views.count)
+        let pixels = Double(xray.detectorRows * xray.detectorColumns)
+        let xrayImages = views * pixels * 4 * 8
+        let extent = 400 / xray.voxelMm
+        let muVolume = extent * extent * extent * 0.6 * 4 * 3
+        return cine + work + lge + xrayImages + muVolume
     }
 }

@@ -4,12 +4,19 @@ import Foundation
 import HeartPhantom
 import ImageIO
 import SegmentModel
+import XRaySimulation
 
 /// Writes one synthetic case folder:
 /// - `cmr/`: what the scanner produces, the only input of the pipeline (cine.nii.gz, lge.nii.gz,
 ///   acquisition.json); never any truth.
 /// - `truth/`: truth.json (DOMAIN.md section 7 vocabulary), phantom.json (the resolved phantom), and label volumes
 ///   on the image grids.
+/// - `xray/`: what the C-arm produces: per view `<VIEW>-venogram.nii.gz` and `<VIEW>-lead.nii.gz` (float
+///   -ln(I/I0), one slice; array axis 0 = detector column, axis 1 = detector row, pixel (0, 0) the first pixel;
+///   the NIfTI affine is the detector plane's pixel spacing only, not a patient position), 16-bit PNG copies
+///   (dense is dark, window 0.5-99.5th percentile of the view's venogram) and `<VIEW>.json` (DICOM XA geometry);
+///   never any truth.
+/// - `operator/`: `clicks-<VIEW>.json`, the landmarks as an operator clicks them (truth + click noise).
 /// - `preview/`: PNG mosaics for a quick look.
 /// The folder is assembled under a temporary name next to `out` and renamed when complete, so a failure leaves
 /// nothing half written.
@@ -26,7 +33,7 @@ public enum CaseGenerator {
     /// Generates the phantom's images and truth into `out` (which must not exist, or be a crtsim case folder
     /// when `replace` is true).
     public static func generate(spec: PhantomSpec, seed: UInt64, out: String, replace: Bool = false,
-                                previews: Bool = true) throws -> Summary {
+                                previews: Bool = true, xray: Bool = true, xrayVolume: Bool = true) throws -> Summary {
         let folder = try StagedFolder(out: out, replace: replace, marker: "crtsim-case.json", kind: "a crtsim case")
         let heart = HeartModel(spec: spec)
         let images = CMRSimulator(heart: heart, seed: seed).simulate()
@@ -43,6 +50,14 @@ public enum CaseGenerator {
             "seed": .number(Double(seed)),
         ]
 
+        var xrayCase: XRayCase? = nil
+        if xray {
+            let sim = XRaySimulator(heart: heart, truth: truth, seed: seed)
+            for (i, v) in sim.views.enumerated() { try v.validate(field: "xray.views[\(i)]") }
+            xrayCase = sim.simulate(includeVolume: xrayVolume)
+            xrayCase!.record(into: &truth)
+        }
+
         let path = folder.path
         try NIfTI.write(images.cine, to: path("cmr/cine.nii.gz"), description: "crtsim cine bSSFP")
         try NIfTI.write(images.lge, to: path("cmr/lge.nii.gz"), description: "crtsim LGE IR")
@@ -54,6 +69,12 @@ public enum CaseGenerator {
         try NIfTI.write(images.lgeScar, to: path("truth/lge-scar.nii.gz"), description: "crtsim scar 1 border 2 core")
         try NIfTI.write(images.lgeLabels, to: path("truth/lge-labels.nii.gz"), description: "crtsim tissue labels LGE")
         try NIfTI.write(images.lgeSegments, to: path("truth/lge-segments.nii.gz"), description: "crtsim 36-segment ids LGE")
+        if let xc = xrayCase {
+            try writeXRay(xc, path: path)
+            if let mu = xc.muVolume {
+                try NIfTI.write(mu, to: path("truth/xray-mu.nii.gz"), description: "crtsim X-ray mu 1/mm f0 venogram f1 lead")
+            }
+        }
         if previews {
             try Previews.write(images: images, truth: truth, pathFor: path)
         }
@@ -64,5 +85,35 @@ public enum CaseGenerator {
 
         try folder.commit()
         return Summary(outputDirectory: folder.destination.path, truth: truth, files: folder.files.sorted())
+    }
+
+    /// Writes `xray/` and `operator/` for one X-ray case.
+    static func writeXRay(_ xc: XRayCase, path: (String) throws -> String) throws {
+        for v in xc.views {
+            let view = v.view
+            let grid = ImageGrid(size: [view.columns, view.rows, 1], patientFromVoxel: Affine3D(
+                linear: Mat3(rows: Vec3(view.columnSpacingMm, 0, 0), Vec3(0, view.rowSpacingMm, 0), Vec3(0, 0, 1)),
+                translation: .zero))
+            let window = percentileWindow(v.venogram, low: 0.005, high: 0.995)
+            for state in XRayState.allCases {
+                let image = v.image(state)
+                try NIfTI.write(ImageVolume(grid: grid, data: image), to: path("xray/\(view.name)-\(state.rawValue).nii.gz"),
+                                description: "crtsim XA \(view.name) \(state.rawValue) -ln(I/I0)")
+                try PNG16.write(image: image, width: view.columns, height: view.rows, window: window, inverted: true,
+                                to: path("xray/\(view.name)-\(state.rawValue).png"))
+            }
+            try FileOutput.writeJSON(view, to: path("xray/\(view.name).json"))
+        }
+        for c in xc.clicks {
+            try FileOutput.writeJSON(c, to: path("operator/clicks-\(c.view).json"))
+        }
+    }
+
+    /// The values at two quantiles of an image (display window).
+    static func percentileWindow(_ image: [Float], low: Double, high: Double) -> (lo: Float, hi: Float) {
+        let sorted = image.sorted()
+        let n = sorted.count
+        let lo = sorted[min(n - 1, Int(low * Double(n - 1)))], hi = sorted[min(n - 1, Int(high * Double(n - 1)))]
+        return (lo, max(hi, lo + 1e-6))
     }
 }

@@ -17,6 +17,7 @@ struct BadInput: Sendable, CustomTestStringConvertible {
         cmr:
           cine: {slices: 2, phases: 2, fovMm: 200, pixelMm: 3}
           lge: {slices: 2, fovMm: 200, pixelMm: 3}
+        xray: {detectorRows: 64, detectorColumns: 64, pixelSpacingMm: 2.4, voxelMm: 4}
 
         """
 
@@ -112,6 +113,14 @@ struct BadInput: Sendable, CustomTestStringConvertible {
         file("images larger than --memory-limit-gib",
              "cmr:\n  cine: {fovMm: 500, pixelMm: 0.8, phases: 60, slices: 30}\n",
              mentions: ["cmr", "GiB", "--memory-limit-gib 0.1", "reduce"], extra: ["--memory-limit-gib", "0.1"]),
+
+        // Fluoroscopy.
+        file("C-arm angle out of range", "xray:\n  views:\n    - {primaryAngleDeg: 200}\n",
+             mentions: ["line 3", "xray.views[0].primaryAngleDeg", "-120 to 120"]),
+        file("isocentre too close to the detector", "xray:\n  sourceToPatientMm: 1000\n",
+             mentions: ["xray.sourceToPatientMm", "150 mm less than sourceToDetectorMm"]),
+        file("unknown xray field", "xray:\n  kVp: 80\n",
+             mentions: ["xray.kVp", "unknown field", "photonsPerPixel"]),
     ]
 }
 

@@ -4,6 +4,18 @@ import Testing
 
 @Suite("crtsim phantom: happy path, help and presets", .tags(.cli))
 struct PhantomCommandTests {
+    @Test("--no-xray-volume keeps the X-ray images but skips truth/xray-mu.nii.gz; --no-xray skips the fluoroscopy")
+    func xrayOptions() throws {
+        let scratch = try Scratch()
+        try scratch.write("tiny.yaml", "name: tiny\n" + BadInput.tiny)
+        let r = try CLI.run(["phantom", "--phantom", "tiny.yaml", "--out", "a", "--no-previews", "--no-xray-volume"], in: scratch.url)
+        #expect(r.status == 0, "\(r)")
+        #expect(scratch.exists("a/xray/LAO40-venogram.nii.gz") && !scratch.exists("a/truth/xray-mu.nii.gz"))
+        let r2 = try CLI.run(["phantom", "--phantom", "tiny.yaml", "--out", "b", "--no-previews", "--no-xray"], in: scratch.url)
+        #expect(r2.status == 0, "\(r2)")
+        #expect(!scratch.exists("b/xray") && !scratch.exists("b/operator") && !scratch.exists("b/truth/xray-mu.nii.gz"))
+    }
+
     @Test("a tiny phantom makes a complete case; cmr/ holds no truth; rerun needs --force")
     func tinyCase() throws {
         let scratch = try Scratch()
@@ -37,6 +49,18 @@ struct PhantomCommandTests {
             let bytes = try contents(of: scratch.path("case/cmr/\(f)"))
             #expect(!String(decoding: bytes, as: UTF8.self).lowercased().contains("truth"), "cmr/\(f) mentions truth")
         }
+
+        // xray/ and operator/: what the C-arm and the operator produce, no truth; the attenuation volume in truth/.
+        let xrayFiles = Set(scratch.listing("case/xray"))
+        let expected = Set(["LAO40", "RAO30"].flatMap { v in ["\(v).json"] + ["venogram", "lead"].flatMap { ["\(v)-\($0).nii.gz", "\(v)-\($0).png"] } })
+        #expect(xrayFiles == expected, "\(xrayFiles)")
+        let view = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: scratch.path("case/xray/LAO40.json")))) as? [String: Any])
+        #expect(Set(view.keys) == ["SeriesDescription", "PositionerPrimaryAngle", "PositionerSecondaryAngle", "DistanceSourceToDetector",
+                                   "DistanceSourceToPatient", "Rows", "Columns", "ImagerPixelSpacing"], "\(view.keys)")
+        let xa = try NIfTI.read(scratch.path("case/xray/RAO30-lead.nii.gz"))
+        #expect(xa.grid.size == [64, 64, 1])
+        #expect(Set(scratch.listing("case/operator")) == ["clicks-LAO40.json", "clicks-RAO30.json"])
+        #expect(scratch.exists("case/truth/xray-mu.nii.gz"))
 
         // truth.json: the 36 segments of the shared vocabulary.
         let truthData = try Data(contentsOf: URL(fileURLWithPath: scratch.path("case/truth/truth.json")))

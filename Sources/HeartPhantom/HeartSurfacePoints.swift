@@ -1,0 +1,59 @@
+import CRTCore
+import Foundation
+import SegmentModel
+
+/// A vein centreline in patient coordinates at one instant.
+public struct VeinCentreline: Sendable, Equatable {
+    public var name: String
+    /// Centreline points (LPS mm), from the vein's origin (ostium side) to its distal end.
+    public var pointsMm: [Vec3]
+    /// Vein radius at each point (mm).
+    public var radiiMm: [Double]
+}
+
+extension HeartModel {
+    /// The coronary vein centrelines at state `st`, placed as `state(atMs:)` places the vein samples: on the
+    /// epicardium, centre at epicardial radius + vein radius + 0.5 mm, heights scaled by the longitudinal stretch.
+    public func veinCentrelines(_ st: HeartState) -> [VeinCentreline] {
+        veins.veins.map { vein in
+            var pts: [Vec3] = []
+            for k in 0..<vein.heightMm.count {
+                let s = vein.heightMm[k], phi = vein.angleDeg[k], rad = vein.radiusMm[k]
+                let epi = Double(bilinear(st.rEpi, gridPosition(s: min(s, baseHeightMm), phiDeg: phi)))
+                pts.append(frame.patient(s: s * st.lambda, r: epi + rad + 0.5, phiDeg: phi))
+            }
+            return VeinCentreline(name: vein.name, pointsMm: pts, radiiMm: vein.radiusMm)
+        }
+    }
+
+    /// The epicardial point (LPS mm) at state `st` of height fraction `fraction` (0 base, 1 endocardial apex)
+    /// and segment angle `phiDeg`.
+    public func epicardialPoint(fraction: Double, phiDeg: Double, _ st: HeartState) -> Vec3 {
+        let s = height(fraction: fraction)
+        let epi = Double(bilinear(st.rEpi, gridPosition(s: s, phiDeg: phiDeg)))
+        return frame.patient(s: s * st.lambda, r: epi, phiDeg: phiDeg)
+    }
+
+    /// The epicardial centre of a 36-segment at state `st`: the segment's centre angle at the middle of its ring
+    /// (ring heights from the phantom's segment model).
+    public func epicardialCentre(of segment: Segment36, _ st: HeartState) -> Vec3 {
+        let rings = spec.segmentModel
+        let bounds: [(Double, Double)] = [(0, rings.basalMidFraction), (rings.basalMidFraction, rings.midApicalFraction),
+                                          (rings.midApicalFraction, 1)]
+        let (a, b) = bounds[segment.ring]
+        return epicardialPoint(fraction: 0.5 * (a + b), phiDeg: segment.centreAngleDegrees, st)
+    }
+
+    /// The 36-segment of the LV wall nearest a point on or near the epicardium (a lead electrode in a vein) at
+    /// state `st`: the point's segment angle and height, the height clamped into the segmented cavity length
+    /// (above the base plane counts as basal, the apical cap as apical).
+    public func segment(nearSurfacePoint p: Vec3, _ st: HeartState) -> Segment36 {
+        let (sNow, _, phi) = frame.local(p)
+        let f = clamp(heightFraction(s: sNow / st.lambda), 0, 0.999)
+        let s = height(fraction: f)
+        let id = Int(segment(s: s, phiDeg: phi))
+        if let seg = Segment36(id) { return seg }
+        let ring = spec.segmentModel.ring(forFraction: f) ?? 2
+        return Segment36.id(ring: ring, angleDegrees: phi)
+    }
+}

@@ -1,0 +1,83 @@
+import CRTCore
+import Dispatch
+import Foundation
+import Fourier
+
+/// Image formation at the detector: Beer-Lambert attenuation of a mono-energetic beam, Poisson quantum noise,
+/// detector blur and the logarithmic display used for the output images.
+///
+/// For a line integral L = integral of mu ds along a pixel's ray, the expected count is N0 exp(-L) (N0 =
+/// `photonsPerPixel`, the unattenuated beam); the detected count is a Poisson draw of it (each row from its own
+/// generator, label "<noiseLabel>.row<r>", so rows run in parallel and the result does not depend on
+/// scheduling); the counts are blurred with a normalised Gaussian point-spread function by FFT convolution
+/// (`Fourier.Convolver`; normalised convolution, out = (k * counts) / (k * 1), so the border keeps its level);
+/// the output is -ln(max(counts, `minimumCounts`) / N0), an estimate of L.
+public final class Detector: @unchecked Sendable {
+    public let rows: Int, columns: Int
+    /// Unattenuated photons per pixel.
+    public let photonsPerPixel: Double
+    /// Gaussian PSF SD (pixels); 0 = no blur.
+    public let blurSigmaPx: Double
+    /// Floor of the counts before the logarithm (photons), so a pixel behind metal that detects nothing stays
+    /// finite.
+    public static let minimumCounts: Float = 0.5
+    /// Kernel half width in SDs.
+    public static let kernelHalfWidthSD = 3.0
+    let convolver: Convolver?
+    let normaliser: [Float]
+
+    public init(rows: Int, columns: Int, photonsPerPixel: Double, blurSigmaPx: Double) {
+        self.rows = rows; self.columns = columns
+        self.photonsPerPixel = photonsPerPixel; self.blurSigmaPx = blurSigmaPx
+        if blurSigmaPx > 0 {
+            let half = max(1, Int(ceil(Detector.kernelHalfWidthSD * blurSigmaPx)))
+            let side = 2 * half + 1
+            var k = [Float](repeating: 0, count: side * side)
+            var sum: Float = 0
+            for i in 0..<side { for j in 0..<side {
+                let di = Double(i - half), dj = Double(j - half)
+                let v = Float(exp(-(di * di + dj * dj) / (2 * blurSigmaPx * blurSigmaPx)))
+                k[i * side + j] = v; sum += v
+            } }
+            k = k.map { $0 / sum }
+            let conv = Convolver(rows: rows, columns: columns, kernel: k, kernelRows: side, kernelColumns: side, boundary: .zero)
+            convolver = conv
+            normaliser = conv.apply([Float](repeating: 1, count: rows * columns))
+        } else {
+            convolver = nil
+            normaliser = []
+        }
+    }
+
+    /// Detected counts (Poisson) for line integrals L (rows x columns, column fastest).
+    public func counts(lineIntegrals l: [Float], seed: UInt64, noiseLabel: String) -> [Float] {
+        precondition(l.count == rows * columns, "image size does not match the detector")
+        let out = ParallelOutput<Float>(count: l.count, initial: 0)
+        let n0 = photonsPerPixel, cols = columns
+        DispatchQueue.concurrentPerform(iterations: rows) { r in
+            var rng = SeededRandom(seed: seed, label: "\(noiseLabel).row\(r)")
+            let dst = out.range((r * cols)..<((r + 1) * cols))
+            for c in 0..<cols { dst[c] = Float(rng.poisson(mean: n0 * exp(-Double(l[r * cols + c])))) }
+        }
+        return out.array
+    }
+
+    /// Blurred counts (identity when `blurSigmaPx` is 0).
+    public func blurred(_ counts: [Float]) -> [Float] {
+        guard let convolver else { return counts }
+        var b = convolver.apply(counts)
+        for i in 0..<b.count { b[i] /= normaliser[i] }
+        return b
+    }
+
+    /// The displayed image -ln(max(counts, minimumCounts) / N0).
+    public func logImage(_ counts: [Float]) -> [Float] {
+        let n0 = Float(photonsPerPixel)
+        return counts.map { -log(max($0, Detector.minimumCounts) / n0) }
+    }
+
+    /// Noise, blur and logarithm in one call.
+    public func image(lineIntegrals l: [Float], seed: UInt64, noiseLabel: String) -> [Float] {
+        logImage(blurred(counts(lineIntegrals: l, seed: seed, noiseLabel: noiseLabel)))
+    }
+}

@@ -1,0 +1,59 @@
+import CRTCore
+import Dispatch
+import Foundation
+import Fourier
+import HeartPhantom
+import XRaySimulation
+
+// Release-mode benchmark of the fluoroscopy simulation: the four images (venogram and lead image in each of two
+// views) at the phantom's detector size, reported as wall-clock seconds and as a ratio to an FFT baseline
+// measured in the same run (these machines are shared and noisy).
+// Run: swift run -c release crtsim-xray-bench [PHANTOM.yaml] [--repeat N]
+func seconds(_ body: () throws -> Void) rethrows -> Double {
+    let t0 = DispatchTime.now().uptimeNanoseconds
+    try body()
+    return Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
+}
+
+func run() throws {
+    var args = Array(CommandLine.arguments.dropFirst())
+    var repeats = 3
+    if let i = args.firstIndex(of: "--repeat"), i + 1 < args.count, let n = Int(args[i + 1]) {
+        repeats = max(1, n); args.removeSubrange(i...(i + 1))
+    }
+    let file = args.first ?? "Phantoms/advise-typical.yaml"
+    let spec = try PhantomSpec.load(yaml: String(contentsOfFile: file, encoding: .utf8), file: file)
+    let x = spec.xray
+    print("crtsim-xray-bench: phantom \(spec.name), \(x.views.count) views x 2 states, \(x.detectorColumns) x \(x.detectorRows) pixels, voxel \(x.voxelMm) mm, \(ProcessInfo.processInfo.activeProcessorCount) cores")
+    let heart = HeartModel(spec: spec)
+    let truth = heart.groundTruth(phaseTimesMs: [0])
+    let sim = XRaySimulator(heart: heart, truth: truth, seed: 1)
+
+    // Baseline: a 512 x 512 single-precision complex FFT pair (forward + inverse), the unit of the ratio.
+    let n = 512
+    let warm = ComplexBuffer2D(rows: n, columns: n); FFT2D.forward(warm); FFT2D.inverse(warm)
+    let pairs = 20
+    let fft = seconds { for _ in 0..<pairs { let b = ComplexBuffer2D(rows: n, columns: n); FFT2D.forward(b); FFT2D.inverse(b) } } / Double(pairs)
+
+    _ = sim.simulate(includeVolume: false)   // warm-up (plans, caches)
+    var best: XRaySimulator.StageTimes?
+    for _ in 0..<repeats {
+        let t = XRaySimulator.StageTimes()
+        _ = sim.simulate(includeVolume: false, times: t)
+        if best == nil || t.imageFormation < best!.imageFormation { best = t }
+    }
+    let t = best!
+    var withVolume = 0.0
+    withVolume = seconds { _ = sim.simulate(includeVolume: true) }
+    print(String(format: "scene (veins, lead placement, landmarks) %7.3f s", t.scene))
+    print(String(format: "attenuation volume                       %7.3f s", t.volume))
+    print(String(format: "image formation, %d images (best of %d)    %7.3f s  (target <= 0.5 s for 4 images at 512^2)", 2 * x.views.count, repeats, t.imageFormation))
+    print(String(format: "  chest ray casting (once per view)      %7.3f s", t.bulkProjection))
+    print(String(format: "  tubes (veins, balloon, catheter, lead) %7.3f s", t.tubes))
+    print(String(format: "  noise, blur, logarithm                 %7.3f s", t.detector))
+    print(String(format: "whole X-ray simulation with mu volume    %7.3f s", withVolume))
+    print(String(format: "baseline: one %dx%d complex FFT pair       %7.4f s", n, n, fft))
+    print(String(format: "ratio image formation / FFT pair: %.1f", t.imageFormation / fft))
+}
+
+do { try run() } catch { print("crtsim-xray-bench: \(error)"); exit(2) }
