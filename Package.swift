@@ -68,7 +68,7 @@ let package = Package(
         .executableTarget(name: "crtsim-xray-bench", dependencies: ["CRTCore", "Fourier", "HeartPhantom", "XRaySimulation"]),
 
         // Many-case acceptance run of the pipeline (release): generates cases, analyses them, scores against truth.
-        .executableTarget(name: "crtsim-acceptance", dependencies: ["CRTCore", "HeartPhantom", "SyntheticCase", "GuidancePipeline", "Validation"]),
+        .executableTarget(name: "crtsim-acceptance", dependencies: ["CRTCore", "HeartPhantom", "SyntheticCase", "GuidancePipeline", "Validation", "Statistics"]),
 
         .testTarget(name: "CRTCoreTests", dependencies: ["CRTCore"]),
         .testTarget(name: "SegmentModelTests", dependencies: ["SegmentModel"]),

@@ -29,6 +29,9 @@ public struct PipelineScore: Codable, Sendable {
     public var primaryTargetCategory: String
     public var primaryTargetTruth: Int?
     public var primaryTargetAnalysis: Int?
+    /// Scarred flags of the 36 segments (truth, analysis), for kappa pooled over cases.
+    public var scarredTruth: [Bool]
+    public var scarredAnalysis: [Bool]
 
     /// Scores an analysis folder against a case folder.
     public static func score(caseDirectory: String, analysisDirectory: String) throws -> PipelineScore {
@@ -77,7 +80,8 @@ public struct PipelineScore: Codable, Sendable {
             activationMedianAbsErrorMs: errors.isEmpty ? nil : median(errors),
             latestSegmentCategory: (latestT != nil && latestA != nil) ? category(latestT, latestA) : nil,
             primaryTargetCategory: category(truth.primaryTarget, analysis.primaryTarget),
-            primaryTargetTruth: truth.primaryTarget, primaryTargetAnalysis: analysis.primaryTarget)
+            primaryTargetTruth: truth.primaryTarget, primaryTargetAnalysis: analysis.primaryTarget,
+            scarredTruth: a, scarredAnalysis: b)
     }
 
     static func median(_ x: [Double]) -> Double {
