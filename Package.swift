@@ -56,9 +56,9 @@ let package = Package(
         // Agreement statistics and group tests (kappa, ICC, Fisher, Mann-Whitney, t, ANOVA): pure Swift, no deps.
         .target(name: "Statistics"),
         // Scoring against the truth (the validation side: it reads both truth and analysis).
-        .target(name: "Validation", dependencies: ["CRTCore", "SegmentModel", "HeartPhantom", "GuidancePipeline", "ImageIO", "Statistics"]),
+        .target(name: "Validation", dependencies: ["CRTCore", "SegmentModel", "HeartPhantom", "GuidancePipeline", "ImageIO", "Statistics", "SyntheticCase"]),
         // Command-line interface (library so tests can drive it).
-        .target(name: "CRTSimCLI", dependencies: ["CRTCore", "HeartPhantom", "SyntheticCase", "GuidancePipeline",
+        .target(name: "CRTSimCLI", dependencies: ["CRTCore", "HeartPhantom", "SyntheticCase", "GuidancePipeline", "Validation",
                                                    .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "crtsim", dependencies: ["CRTSimCLI"]),
         // Release-mode benchmarks, reported as ratios to baselines measured in the same run.

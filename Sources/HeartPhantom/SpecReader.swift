@@ -139,6 +139,25 @@ public final class SpecReader {
         }
     }
 
+    /// A non-empty list of text values, each one of `allowed` when given.
+    public func strings(_ key: String, default def: [String], allowed: [String]? = nil) throws -> [String] {
+        guard let n = node(key) else { return def }
+        if let one = n.scalar?.string, !one.isEmpty { return try check([one], allowed, key, n) }
+        guard let seq = n.sequence, !seq.isEmpty else { throw error(key, "expected a non-empty list of names", at: n) }
+        let values = try seq.map { item -> String in
+            guard let v = item.scalar?.string, !v.isEmpty else { throw error(key, "expected names", at: item) }
+            return v
+        }
+        return try check(values, allowed, key, n)
+    }
+
+    private func check(_ values: [String], _ allowed: [String]?, _ key: String, _ n: Node) throws -> [String] {
+        if let allowed, let bad = values.first(where: { !allowed.contains($0) }) {
+            throw error(key, "'\(bad)' is not allowed: expected one of \(allowed.joined(separator: ", "))", at: n)
+        }
+        return values
+    }
+
     /// A nested mapping (absent: an empty reader, so every field takes its default).
     public func section(_ key: String) throws -> SpecReader {
         guard let n = node(key) else { return SpecReader(file: file, path: fieldPath(key), mapping: nil, line: line) }

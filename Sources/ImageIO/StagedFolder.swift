@@ -48,6 +48,13 @@ public final class StagedFolder {
         return p.path
     }
 
+    /// A staging sub-folder for the relative path `rel` (made, with its parents).
+    public func directory(_ rel: String) throws -> String {
+        let p = staging.appendingPathComponent(rel)
+        try FileManager.default.createDirectory(at: p, withIntermediateDirectories: true)
+        return p.path
+    }
+
     /// Moves the finished folder into place (replacing the old one).
     public func commit() throws {
         let fm = FileManager.default

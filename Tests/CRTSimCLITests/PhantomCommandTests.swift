@@ -180,3 +180,28 @@ func contents(of path: String) throws -> Data {
     #expect(p.terminationStatus == 0, "gzip -dc \(path) failed")
     return bytes
 }
+
+@Suite("crtsim run and validate")
+struct ScenarioCommandTests {
+    /// The smoke scenario runs end to end and meets its expectations (exit 0); results.json, cases.csv and
+    /// junit.xml are written; a malformed scenario gives exit code 2 and one line naming file, line and field.
+    @Test func smokeScenario() throws {
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("crtsim-smoke-\(getpid())")
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let r = try CLI.run(["run", root + "/Scenarios/smoke.yaml", "--out", "smoke"], in: tmp, timeout: 300)
+        #expect(r.status == 0, "\(r.stderr)")
+        for f in ["results.json", "cases.csv", "junit.xml"] {
+            #expect(FileManager.default.fileExists(atPath: tmp.appendingPathComponent("smoke/" + f).path))
+        }
+        let csv = try String(contentsOfFile: tmp.appendingPathComponent("smoke/cases.csv").path, encoding: .utf8)
+        #expect(csv.split(separator: "\n").count == 3)
+        let bad = tmp.appendingPathComponent("bad.yaml")
+        try "id: x\ncases: 2\nphantoms: [no-such-preset]\n".write(to: bad, atomically: true, encoding: .utf8)
+        let v = try CLI.run(["validate", bad.path], in: tmp)
+        #expect(v.status == 2)
+        #expect(v.stderr.contains("line 3: phantoms"), "\(v.stderr)")
+        #expect(v.stderr.split(separator: "\n").count == 1)
+    }
+}
