@@ -53,8 +53,10 @@ let package = Package(
         // The guidance pipeline on images alone (cmr/): LV contours, scar, tracking, activation, targets, mesh.
         // It must never import HeartPhantom, CMRSimulation or SyntheticCase: the compiler keeps the truth out.
         .target(name: "GuidancePipeline", dependencies: ["CRTCore", "SegmentModel", "Fourier", "ImageIO", "Figures", "SurfaceMesh"]),
+        // Agreement statistics and group tests (kappa, ICC, Fisher, Mann-Whitney, t, ANOVA): pure Swift, no deps.
+        .target(name: "Statistics"),
         // Scoring against the truth (the validation side: it reads both truth and analysis).
-        .target(name: "Validation", dependencies: ["CRTCore", "SegmentModel", "HeartPhantom", "GuidancePipeline", "ImageIO"]),
+        .target(name: "Validation", dependencies: ["CRTCore", "SegmentModel", "HeartPhantom", "GuidancePipeline", "ImageIO", "Statistics"]),
         // Command-line interface (library so tests can drive it).
         .target(name: "CRTSimCLI", dependencies: ["CRTCore", "HeartPhantom", "SyntheticCase", "GuidancePipeline",
                                                    .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -81,6 +83,7 @@ let package = Package(
         // Scores the pipeline against phantoms made by the generator (the test sees both; the pipeline does not).
         .testTarget(name: "GuidancePipelineTests", dependencies: ["GuidancePipeline", "Validation", "SyntheticCase", "HeartPhantom", "ImageIO", "SegmentModel", "CRTCore"]),
         .testTarget(name: "CRTSimCLITests", dependencies: ["CRTSimCLI", "ImageIO"]),
+        .testTarget(name: "StatisticsTests", dependencies: ["Statistics"]),
     ],
     swiftLanguageModes: [.v6]
 )

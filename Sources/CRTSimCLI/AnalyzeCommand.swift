@@ -39,6 +39,9 @@ struct AnalyzeCommand: ParsableCommand {
     @Option(name: .long, help: "JSON file {\"anterior\": [x, y, z], \"inferior\": [x, y, z]} with RV insertion points (LPS mm), used instead of the automatic ones.")
     var rvInsertion: String?
 
+    @Option(name: .long, help: "JSON file of operator contours (LPS mm) used instead of the automatic ones on their slices; format in docs/analysis-schema.md.")
+    var contours: String?
+
     func run() throws {
         var config = PipelineConfiguration()
         if let v = scarThreshold {
@@ -58,6 +61,7 @@ struct AnalyzeCommand: ParsableCommand {
         var inputs = OperatorInputs()
         if let e = eraseMask { inputs.eraseMask = try NIfTI.read(e) }
         if let f = rvInsertion { inputs.rvInsertionPointsMm = try Self.readPoints(f) }
+        if let f = contours { inputs.contours = try ManualContours.load(f); inputs.contoursSource = f }
         let cmr = Self.cmrFolder(caseDir)
         let start = Date()
         let study = try CMRStudy.load(cmrDirectory: cmr)

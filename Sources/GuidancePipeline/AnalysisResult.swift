@@ -80,6 +80,8 @@ public struct AnalysisResult: Codable, Sendable {
         public var remoteSD: Double
         /// Myocardial volume on the LGE slices (mL).
         public var myocardialVolumeMl: Double
+        /// In-plane shift that aligned each LGE slice with the cine contours ([column, row] axes of the LGE, mm).
+        public var alignmentShiftsMm: [[Double]]
     }
 }
 
@@ -94,14 +96,20 @@ public struct PipelineConfiguration: Codable, Sendable, Equatable {
     public init() {}
 }
 
-/// What the operator may adjust, as the clinic allows: an erase mask on the LGE grid, RV insertion points.
+/// What the operator may adjust, as the clinic allows: an erase mask on the LGE grid, RV insertion points,
+/// contours.
 public struct OperatorInputs: Sendable {
     /// Non-zero voxels are never scar (same grid as lge.nii.gz).
     public var eraseMask: ImageVolume<Float>?
     /// RV insertion points (patient LPS mm), used instead of the automatic ones: "anterior" (required) and
     /// "inferior".
     public var rvInsertionPointsMm: [String: Vec3]?
-    public init(eraseMask: ImageVolume<Float>? = nil, rvInsertionPointsMm: [String: Vec3]? = nil) {
+    /// Operator contours (see `ManualContours`) and the file they came from (for messages).
+    public var contours: ManualContours?
+    public var contoursSource: String
+    public init(eraseMask: ImageVolume<Float>? = nil, rvInsertionPointsMm: [String: Vec3]? = nil,
+                contours: ManualContours? = nil, contoursSource: String = "contours") {
         self.eraseMask = eraseMask; self.rvInsertionPointsMm = rvInsertionPointsMm
+        self.contours = contours; self.contoursSource = contoursSource
     }
 }

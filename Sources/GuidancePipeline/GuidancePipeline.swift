@@ -33,17 +33,21 @@ public struct GuidancePipeline: Sendable {
         let c = configuration
         let pools = try timed("localization") { try LVLocalization(settings: c.localization).locate(cine: study.cine) }
         let tracker = WallTracker(settings: c.contours)
-        let walls = timed("tracking") {
+        var walls = timed("tracking") {
             let out = ParallelSlices<WallTracker.SliceWall>(count: pools.count)
             DispatchQueue.concurrentPerform(iterations: pools.count) { i in
                 out.set(i, tracker.track(cine: study.cine, pool: pools[i]))
             }
             return out.values
         }
+        if let manual = inputs.contours {
+            try manual.apply(to: &walls, frames: study.cine.frames, source: inputs.contoursSource)
+        }
         var geometry = try timed("geometry") {
             try LVGeometry.build(walls: walls, cine: study.cine, sliceThicknessMm: study.acquisition.cine.sliceThickness,
                                  settings: c.geometry)
         }
+        if inputs.contours != nil { geometry.notes.append("contours from the operator's file on slices \(inputs.contours!.slices.map(\.sliceIndex))") }
         if let manual = inputs.rvInsertionPointsMm {
             guard let anterior = manual["anterior"] else {
                 throw InputError("RV insertion file: key 'anterior' ([x, y, z] mm, LPS) is required")
@@ -98,7 +102,7 @@ public struct GuidancePipeline: Sendable {
             unmeasuredSegments: unmeasured,
             scar: .init(method: c.scar.method.rawValue, present: scar.present, status: scar.status,
                         thresholdSignal: scar.thresholdSignal, remoteMedian: scar.remoteMedian, remoteSD: scar.remoteSD,
-                        myocardialVolumeMl: scar.myocardialVolumeMl),
+                        myocardialVolumeMl: scar.myocardialVolumeMl, alignmentShiftsMm: scar.alignmentShiftsMm),
             slices: geometry.walls.indices.map { s in
                 let w = geometry.walls[s]
                 return .init(sliceIndex: w.slice, heightMm: geometry.heightsMm[s], ring: geometry.rings[s], valid: w.valid,

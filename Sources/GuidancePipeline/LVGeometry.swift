@@ -42,9 +42,19 @@ public struct LVGeometry: Sendable {
         /// median of the detections on the basal and mid slices (steadier, and the RV narrows towards the apex);
         /// `perSlice` uses each slice's own detection.
         public var insertionReference: InsertionReference = .stackMedian
+        /// Where the anterior insertion is taken on the arc of rays that meet bright blood beyond the epicardium:
+        /// `arcMidpoint` (default) centres the septum on the arc, the anterior insertion lying half of
+        /// `nominalSeptalSpanDegrees` before the arc's middle; `arcEnds` takes the arc's first ray. The arc's ends
+        /// also catch the bright fat of the interventricular grooves beside the insertions (on bSSFP fat is as bright
+        /// as blood), which widens the arc on both sides; its middle is not moved by that.
+        public var insertionPoint: InsertionPoint = .arcMidpoint
+        /// Angular span of the septum between the RV insertion points used with `arcMidpoint` (degrees; AHA: two
+        /// 60-degree septal sectors).
+        public var nominalSeptalSpanDegrees = 120.0
     }
 
     public enum InsertionReference: String, Codable, Sendable, CaseIterable { case stackMedian, perSlice }
+    public enum InsertionPoint: String, Codable, Sendable, CaseIterable { case arcMidpoint, arcEnds }
 
     /// Slices ordered from base to apex.
     var walls: [WallTracker.SliceWall]
@@ -167,8 +177,15 @@ public struct LVGeometry: Sendable {
             let arc = longestRun(bright)
             let step = 360 / Double(rays)
             if let arc, Double(arc.length) * step >= settings.rvArcMinDegrees, Double(arc.length) * step <= settings.rvArcMaxDegrees {
-                anterior.append(wrapDegrees((Double(arc.start) - 0.5) * step))
-                inferior.append(wrapDegrees((Double(arc.start + arc.length) - 0.5) * step))
+                let start = (Double(arc.start) - 0.5) * step, end = (Double(arc.start + arc.length) - 0.5) * step
+                switch settings.insertionPoint {
+                case .arcEnds:
+                    anterior.append(wrapDegrees(start)); inferior.append(wrapDegrees(end))
+                case .arcMidpoint:
+                    let mid = 0.5 * (start + end)
+                    anterior.append(wrapDegrees(mid - settings.nominalSeptalSpanDegrees / 2))
+                    inferior.append(wrapDegrees(mid + settings.nominalSeptalSpanDegrees / 2))
+                }
             } else {
                 anterior.append(nil); inferior.append(nil)
             }

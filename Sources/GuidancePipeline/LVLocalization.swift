@@ -214,7 +214,8 @@ enum ImageMorphology {
         return Array(lower.dropLast() + upper.dropLast())
     }
 
-    /// Distance from `centre` to a convex polygon's boundary along direction d (unit); nil if centre is outside.
+    /// Distance from `centre` to the farthest crossing of a closed polygon's boundary along direction d (unit);
+    /// nil when the ray does not cross it (the polygon does not close around the centre).
     static func rayExit(polygon: [SIMD2<Double>], centre: SIMD2<Double>, direction d: SIMD2<Double>) -> Double? {
         guard polygon.count >= 3 else { return nil }
         var best: Double? = nil

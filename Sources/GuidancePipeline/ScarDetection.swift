@@ -35,9 +35,12 @@ public struct ScarDetection: Sendable {
         /// median on LGE. Scar is brighter than blood after gadolinium (DOMAIN.md section 3), whereas blood that
         /// spills into the wall by partial volume can only be darker.
         public var minScarToBloodRatio = 1.0
+        /// Border voxels (within the partial-volume margin) are scar only at or above this multiple of the blood level.
+        public var borderVoxelBloodRatio = 1.0
         /// Align each LGE slice to the cine contours in-plane (breath-holds differ between the series): the shift
-        /// within +-`alignmentRangeMm` that makes the cine cavity brightest on LGE, with LGE values clipped at the
-        /// blood level so that bright scar cannot pull the cavity onto itself.
+        /// within +-`alignmentRangeMm` that makes the cine cavity most uniformly blood on LGE (smallest mean absolute
+        /// difference from the blood median): dark remote wall and bright scar inside the cavity both cost, so scar
+        /// cannot pull the cavity onto itself.
         public var alignToCine = true
         /// Presence gate: a cluster must reach into the inner `subendocardialDepth` of the wall (ischaemic scar
         /// grows from the endocardium); epicardial fat and coronary veins, bright on LGE, lie at the other side.
@@ -60,6 +63,8 @@ public struct ScarDetection: Sendable {
     var thresholdSignal: Double
     var remoteMedian: Double, remoteSD: Double
     var myocardialVolumeMl: Double
+    /// In-plane shift applied to each LGE slice to align it with the cine contours (LGE column, row axes; mm).
+    var alignmentShiftsMm: [[Double]]
 
     static func detect(lge: ImageVolume<Float>, geometry g: LVGeometry, cineTimesMs: [Double], lgeTimeMs: Double,
                        erase: ImageVolume<Float>?, settings: Settings) throws -> ScarDetection {
@@ -150,7 +155,9 @@ public struct ScarDetection: Sendable {
                 && mean >= settings.minScarToBloodRatio * bloodMedian
                 && core.contains(where: { Double(depth[$0]) <= settings.subendocardialDepth })
                 && Double(core.count) * voxelMl >= settings.minClusterVolumeMl {
-                for m in members { scar[m] = 1 }
+                // Voxels at the borders may be blood (endocardium, RV side of the septum) mixed with dark remote
+                // myocardium: there only values at least the blood level are scar.
+                for m in members where inner[m] || Double(lge.data[m]) >= settings.borderVoxelBloodRatio * bloodMedian { scar[m] = 1 }
                 kept += 1
             } else { rejected += 1 }
         }
@@ -179,7 +186,7 @@ public struct ScarDetection: Sendable {
             transmurality: (1...36).map { transN[$0] > 0 ? transW[$0] / transN[$0] : nil },
             burdenPercent: 100 * Double(totalScar) / Double(myoIdx.count), present: present, status: status,
             thresholdSignal: threshold, remoteMedian: remoteMedian, remoteSD: remoteSD,
-            myocardialVolumeMl: Double(myoIdx.count) * voxelMl)
+            myocardialVolumeMl: Double(myoIdx.count) * voxelMl, alignmentShiftsMm: shifts.map { [$0.x, $0.y] })
     }
 
     /// Per LGE slice, the in-plane shift (LGE in-plane mm) that best lays the cine cavity on the LGE blood pool.
@@ -220,10 +227,10 @@ public struct ScarDetection: Sendable {
             for a in -steps...steps { for b in -steps...steps {
                 let shift = SIMD2(Double(a), Double(b)) * settings.alignmentStepMm
                 var sum = 0.0, n = 0
-                for smp in samples where inCavity(smp.p, shift) { sum += min(smp.value, blood); n += 1 }
+                for smp in samples where inCavity(smp.p, shift) { sum += abs(smp.value - blood); n += 1 }
                 guard n > 20 else { continue }
                 // Prefer the smaller shift on ties (0.1 % of the blood level per mm).
-                let score = sum / Double(n) - 0.001 * blood * (shift * shift).sum().squareRoot()
+                let score = -sum / Double(n) - 0.001 * blood * (shift * shift).sum().squareRoot()
                 if score > bestScore { bestScore = score; best = shift }
             } }
             out[k] = best

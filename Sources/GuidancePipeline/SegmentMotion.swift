@@ -16,6 +16,11 @@ public struct SegmentMotion: Sendable {
         public var activationFraction = 0.5
         /// Peaks below this (fraction) are too small to time: activation is null.
         public var minimumMeasurablePeak = 0.02
+        /// Spatial regularisation of the activation map: each segment's time is blended with its two angular
+        /// neighbours in the ring with this weight each (0 = none). Activation spreads as a smooth wavefront, so
+        /// this lowers the per-segment noise (one 32 ms frame is several times the difference between neighbours)
+        /// without moving a smooth map's latest site.
+        public var neighbourWeight = 0.25
     }
 
     /// Radial strain per segment (index id - 1) and phase; nil for segments no slice covers.
@@ -114,6 +119,18 @@ public struct SegmentMotion: Sendable {
             result.activationMs.append(act)
             result.timeToPeakMs.append(timesMs[tp] + interval * parabolicOffset(c, tp))
             result.crossCorrelationDelayMs.append(global.isEmpty ? nil : interval * circularLag(c, global))
+        }
+        if settings.neighbourWeight > 0 {
+            let raw = result.activationMs
+            result.activationMs = (0..<36).map { i in
+                guard let own = raw[i] else { return nil }
+                let ring = i / 12, sector = i % 12
+                var sum = own * (1 - 2 * settings.neighbourWeight), weight = 1 - 2 * settings.neighbourWeight
+                for d in [-1, 1] {
+                    if let n = raw[ring * 12 + (sector + d + 12) % 12] { sum += settings.neighbourWeight * n; weight += settings.neighbourWeight }
+                }
+                return sum / weight
+            }
         }
         return result
     }

@@ -38,6 +38,8 @@ public struct WallTracker: Sendable {
         public var trackTranslation = true
         /// Median of each ray's border over three consecutive phases.
         public var temporalMedian = true
+        /// Largest outward move of the epicardium from the first phase (mm).
+        public var maxEpicardialOutwardMm = 1.0
     }
 
     /// Contours of one slice over the cycle.
@@ -151,6 +153,14 @@ public struct WallTracker: Sendable {
             wall.endo.append(endo); wall.epi.append(epi)
             wall.closed.append(Double(found) / Double(settings.rayCount) >= settings.closedRingFraction)
             prevEpi = epi
+        }
+        // The epicardium moves inwards in systole (the heart's outer volume falls); a border found further out than
+        // at the first phase by more than `maxEpicardialOutwardMm` has slipped to the next edge (a thin RV blood
+        // layer fading by partial volume, fat) and is held there.
+        for t in 1..<frames {
+            for r in 0..<settings.rayCount {
+                wall.epi[t][r] = min(wall.epi[t][r], wall.epi[0][r] + settings.maxEpicardialOutwardMm)
+            }
         }
         // Temporal median over three consecutive phases (cyclic) per ray removes single-phase glitches.
         if frames >= 3 && settings.temporalMedian {

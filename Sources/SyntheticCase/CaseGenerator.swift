@@ -34,23 +34,7 @@ public enum CaseGenerator {
     /// when `replace` is true).
     public static func generate(spec: PhantomSpec, seed: UInt64, out: String, replace: Bool = false,
                                 previews: Bool = true, xray: Bool = true, xrayVolume: Bool = true) throws -> Summary {
-        let fm = FileManager.default
-        let outURL = URL(fileURLWithPath: out).standardizedFileURL
-        if fm.fileExists(atPath: outURL.path) {
-            let isCase = fm.fileExists(atPath: outURL.appendingPathComponent("crtsim-case.json").path)
-            let empty = ((try? fm.contentsOfDirectory(atPath: outURL.path)) ?? ["x"]).isEmpty
-            if !empty && !(replace && isCase) {
-                throw InputError("--out \(out): folder exists and is not empty\(isCase ? " (a crtsim case: pass --force to replace it)" : " and was not made by crtsim")")
-            }
-        }
-        let parent = outURL.deletingLastPathComponent()
-        do { try fm.createDirectory(at: parent, withIntermediateDirectories: true) } catch {
-            throw InputError("--out \(out): cannot create the parent folder (\(error.localizedDescription))")
-        }
-        let staging = parent.appendingPathComponent(".\(outURL.lastPathComponent).partial-\(ProcessInfo.processInfo.processIdentifier)")
-        try? fm.removeItem(at: staging)
-        defer { try? fm.removeItem(at: staging) }
-
+        let folder = try StagedFolder(out: out, replace: replace, marker: "crtsim-case.json", kind: "a crtsim case")
         let heart = HeartModel(spec: spec)
         let images = CMRSimulator(heart: heart, seed: seed).simulate()
         var truth = heart.groundTruth(phaseTimesMs: images.phaseTimesMs)
@@ -74,13 +58,7 @@ public enum CaseGenerator {
             xrayCase!.record(into: &truth)
         }
 
-        var files: [String] = []
-        func path(_ rel: String) throws -> String {
-            let p = staging.appendingPathComponent(rel)
-            try fm.createDirectory(at: p.deletingLastPathComponent(), withIntermediateDirectories: true)
-            files.append(rel)
-            return p.path
-        }
+        let path = folder.path
         try NIfTI.write(images.cine, to: path("cmr/cine.nii.gz"), description: "crtsim cine bSSFP")
         try NIfTI.write(images.lge, to: path("cmr/lge.nii.gz"), description: "crtsim LGE IR")
         try images.acquisition.write(to: path("cmr/acquisition.json"))
@@ -105,9 +83,8 @@ public enum CaseGenerator {
         ]
         try FileOutput.writeJSON(manifest, to: path("crtsim-case.json"))
 
-        if fm.fileExists(atPath: outURL.path) { try fm.removeItem(at: outURL) }
-        try fm.moveItem(at: staging, to: outURL)
-        return Summary(outputDirectory: outURL.path, truth: truth, files: files.sorted())
+        try folder.commit()
+        return Summary(outputDirectory: folder.destination.path, truth: truth, files: folder.files.sorted())
     }
 
     /// Writes `xray/` and `operator/` for one X-ray case.

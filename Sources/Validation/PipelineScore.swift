@@ -4,6 +4,7 @@ import GuidancePipeline
 import HeartPhantom
 import ImageIO
 import SegmentModel
+import Statistics
 
 /// Scores one analysis against its case's truth (DOMAIN.md section 4): the scorer reads both; the pipeline never
 /// reads the truth. Every metric compares keys of the shared vocabulary (truth.json vs analysis.json).
@@ -85,16 +86,13 @@ public struct PipelineScore: Codable, Sendable {
     }
 }
 
-/// Agreement statistics (DOMAIN.md section 4).
+/// Agreement of per-segment ratings for scoring (DOMAIN.md section 4), through the Statistics module.
 public enum Agreement {
-    /// Cohen's kappa of two binary ratings; 1 when both raters agree on every item (including a constant rating).
+    /// Cohen's kappa of two binary ratings. When chance agreement is 1 (both raters constant) kappa is undefined;
+    /// the scorer counts identical constant ratings as full agreement (1) and different ones as none (0), as issue 5
+    /// asks for cases where neither side has scar.
     public static func cohensKappa(_ a: [Bool], _ b: [Bool]) -> Double {
-        precondition(a.count == b.count && !a.isEmpty)
-        let n = Double(a.count)
-        let po = Double(zip(a, b).filter { $0 == $1 }.count) / n
-        let pa = Double(a.filter { $0 }.count) / n, pb = Double(b.filter { $0 }.count) / n
-        let pe = pa * pb + (1 - pa) * (1 - pb)
-        if pe >= 1 { return po == 1 ? 1 : 0 }
-        return (po - pe) / (1 - pe)
+        if let k = try? Statistics.cohensKappa(first: a, second: b, categories: [false, true]).kappa { return k }
+        return a == b ? 1 : 0
     }
 }

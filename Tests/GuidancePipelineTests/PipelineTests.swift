@@ -129,3 +129,35 @@ struct AgreementTests {
         #expect(Agreement.cohensKappa(a, a) == 1)
     }
 }
+
+@Suite("Operator inputs")
+struct OperatorInputTests {
+    /// An operator's closed endocardial contour replaces the automatic one: the slice's ED cavity area equals the
+    /// polygon's area within 1 %; an open contour is refused with an InputError naming the contour.
+    @Test func manualContours() throws {
+        let c = try CaseStore.shared.folder(preset: "lbbb-nonischemic", seed: 2)
+        let study = try CMRStudy.load(cmrDirectory: c + "/cmr")
+        let auto = try GuidancePipeline().run(study)
+        let slice = auto.result.slices[auto.result.slices.count / 2]
+        // A 24-gon of radius 25 mm around the automatic ED centre of that slice (from its RV-independent axis point).
+        let g = study.cine.grid
+        let k = Double(slice.sliceIndex)
+        let e1 = (g.patient(1, 0, k) - g.patient(0, 0, k)).normalized, e2 = (g.patient(0, 1, k) - g.patient(0, 0, k)).normalized
+        let axisPoint = auto.result.lvAxis["baseCentreMm"]!, axis = auto.result.lvAxis["baseToApex"]!
+        let n = e1.cross(e2).normalized
+        let origin = g.patient(0, 0, k)
+        let centre = axisPoint + axis * ((origin - axisPoint).dot(n) / axis.dot(n))
+        let radius = 25.0, count = 24
+        let polygon = (0..<count).map { i -> Vec3 in
+            let t = 2 * Double.pi * Double(i) / Double(count)
+            return centre + e1 * (radius * cos(t)) + e2 * (radius * sin(t))
+        }
+        let polygonArea = 0.5 * Double(count) * radius * radius * sin(2 * Double.pi / Double(count))
+        let manual = ManualContours(frame: 0, slices: [.init(sliceIndex: slice.sliceIndex, endocardiumMm: polygon, epicardiumMm: nil)])
+        let edited = try GuidancePipeline().run(study, operator: OperatorInputs(contours: manual))
+        let area = try #require(edited.result.slices.first { $0.sliceIndex == slice.sliceIndex }).cavityAreaMm2[0]
+        #expect(abs(area - polygonArea) / polygonArea < 0.01, "area \(area) vs polygon \(polygonArea)")
+        let open = ManualContours(frame: 0, slices: [.init(sliceIndex: slice.sliceIndex, endocardiumMm: Array(polygon.prefix(10)), epicardiumMm: nil)])
+        #expect(throws: InputError.self) { try GuidancePipeline().run(study, operator: OperatorInputs(contours: open)) }
+    }
+}
