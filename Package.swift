@@ -53,6 +53,9 @@ let package = Package(
         // The guidance pipeline on images alone (cmr/): LV contours, scar, tracking, activation, targets, mesh.
         // It must never import HeartPhantom, CMRSimulation or SyntheticCase: the compiler keeps the truth out.
         .target(name: "GuidancePipeline", dependencies: ["CRTCore", "SegmentModel", "Fourier", "ImageIO", "Figures", "SurfaceMesh"]),
+        // The fluoroscopy stage of the pipeline on xray/ and operator/ plus the CMR model: landmark and vessel
+        // registration, electrode detection, lead position, overlays. Never the phantom or the simulators.
+        .target(name: "FluoroGuidance", dependencies: ["CRTCore", "SegmentModel", "ImageIO", "SurfaceMesh", "Fourier", "Figures", "GuidancePipeline"]),
         // Agreement statistics and group tests (kappa, ICC, Fisher, Mann-Whitney, t, ANOVA): pure Swift, no deps.
         .target(name: "Statistics"),
         // Scoring against the truth (the validation side: it reads both truth and analysis).
@@ -84,6 +87,8 @@ let package = Package(
         .testTarget(name: "GuidancePipelineTests", dependencies: ["GuidancePipeline", "Validation", "SyntheticCase", "HeartPhantom", "ImageIO", "SegmentModel", "CRTCore"]),
         .testTarget(name: "CRTSimCLITests", dependencies: ["CRTSimCLI", "ImageIO"]),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics"]),
+        // Registration and electrode detection on rendered views (the test sees the truth; FluoroGuidance does not).
+        .testTarget(name: "FluoroGuidanceTests", dependencies: ["FluoroGuidance", "XRaySimulation", "HeartPhantom", "GuidancePipeline", "ImageIO", "CRTCore"]),
     ],
     swiftLanguageModes: [.v6]
 )
