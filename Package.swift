@@ -61,7 +61,7 @@ let package = Package(
         // Scoring against the truth (the validation side: it reads both truth and analysis).
         .target(name: "Validation", dependencies: ["CRTCore", "SegmentModel", "HeartPhantom", "GuidancePipeline", "ImageIO", "Statistics"]),
         // Command-line interface (library so tests can drive it).
-        .target(name: "CRTSimCLI", dependencies: ["CRTCore", "HeartPhantom", "SyntheticCase", "GuidancePipeline",
+        .target(name: "CRTSimCLI", dependencies: ["CRTCore", "HeartPhantom", "SyntheticCase", "GuidancePipeline", "FluoroGuidance", "SegmentModel",
                                                    .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "crtsim", dependencies: ["CRTSimCLI"]),
         // Release-mode benchmarks, reported as ratios to baselines measured in the same run.

@@ -19,6 +19,7 @@ public struct DualViewFusion: Sendable {
         public var refineOnImages = true
         public var refinement = ImageRefinement.Settings()
         public var electrodes = ElectrodeDetection.Settings()
+        public var leadMatching = LeadTriangulation.Settings()
         /// Aimed-at segment when there is no primary target (conventional mid inferolateral / posterolateral wall).
         public var conventionalAimSegment = 21
         public var standardHeart = StandardHeart()
@@ -130,47 +131,36 @@ public struct DualViewFusion: Sendable {
     func localiseLead(_ study: FluoroStudy, cmr: GuidancePipeline.Output, worldFromHeart: Affine3D)
         -> (LeadPosition?, FluoroscopyRecord.Lead, FluoroscopyRecord.FluoroscopyOnly?) {
         let detector = ElectrodeDetection(settings: settings.electrodes)
-        var found: [[DetectorPixel]] = []
-        var views: [FluoroView] = []
-        for v in study.views {
-            guard let image = v.lead else { continue }
-            let d = detector.detect(image)
-            if d.electrodes.isEmpty {
-                return (nil, FluoroscopyRecord.Lead(status: "\(d.status) on \(v.name)"), nil)
-            }
-            found.append(d.electrodes); views.append(v)
-        }
+        let views = study.views.filter { $0.lead != nil }
         guard views.count >= 2 else {
             return (nil, FluoroscopyRecord.Lead(status: "not found: lead images in \(views.count) view(s), two needed"), nil)
         }
-        // Match the ordered chains of the first two lead views: same or reversed order, whichever triangulates with
-        // the smaller reprojection error (the epipolar constraint); further views follow the first's order.
-        let n = found[0].count
-        func triangulateAll(_ chains: [[DetectorPixel]]) -> ([Vec3], [Double])? {
-            var points: [Vec3] = [], residuals: [Double] = []
-            for k in 0..<n {
-                let obs = zip(views, chains).map { ($0.projection, column: $1[k].column, row: $1[k].row) }
-                guard let p = triangulate(obs) else { return nil }
-                var worst = 0.0
-                for (v, c) in zip(views, chains) {
-                    guard let q = v.projection.project(p) else { return nil }
-                    worst = max(worst, DetectorPixel(column: q.column, row: q.row).distance(to: c[k]))
-                }
-                points.append(p); residuals.append(worst)
-            }
-            return (points, residuals)
+        // The first two views with a lead image: candidates in each, matched by epipolar geometry and spacing.
+        let pair = Array(views.prefix(2))
+        let found = pair.map { detector.candidates($0.lead!) }
+        for (v, f) in zip(pair, found) where f.blobs.count < settings.electrodes.electrodeCount {
+            return (nil, FluoroscopyRecord.Lead(status: "not found: \(f.blobs.count) electrode-like spot(s) on \(v.name), \(settings.electrodes.electrodeCount) expected"), nil)
         }
-        var best: ([Vec3], [Double], [[DetectorPixel]])? = nil
-        var orders = [found]
-        if views.count == 2 { orders.append([found[0], Array(found[1].reversed())]) }
-        for chains in orders {
-            if let (p, e) = triangulateAll(chains), best == nil || e.reduce(0, +) < best!.1.reduce(0, +) { best = (p, e, chains) }
+        guard var match = LeadTriangulation.match(candidates: found.map { $0.blobs.map(\.pixel) }, projections: pair.map(\.projection),
+                                                  count: settings.electrodes.electrodeCount, settings: settings.leadMatching) else {
+            return (nil, FluoroscopyRecord.Lead(status: "not found: no four electrode spots in the two views agree in 3D (epipolar geometry and spacing)"), nil)
         }
-        guard let (world, residuals, chains) = best else {
-            return (nil, FluoroscopyRecord.Lead(status: "not found: the electrodes do not triangulate"), nil)
+        // Distal first: the lead body continues beyond the proximal end only.
+        let last = match.worldMm.count - 1
+        var beyondFirst = 0.0, beyondLast = 0.0
+        for (k, f) in found.enumerated() {
+            let c = match.chains[k]
+            beyondFirst += detector.bodyBeyond(f.topHat, end: c[0], neighbour: c[1])
+            beyondLast += detector.bodyBeyond(f.topHat, end: c[last], neighbour: c[last - 1])
         }
+        if beyondFirst > beyondLast {
+            match.chains = match.chains.map { Array($0.reversed()) }
+            match.worldMm.reverse(); match.residualsPx.reverse()
+        }
+        let (world, residuals, chains) = (match.worldMm, match.residualsPx, match.chains)
+        let views2 = pair
         var electrodesPx: [String: [[Double]]] = [:]
-        for (v, c) in zip(views, chains) { electrodesPx[v.name] = c.map { [$0.column, $0.row] } }
+        for (v, c) in zip(views2, chains) { electrodesPx[v.name] = c.map { [$0.column, $0.row] } }
         guard let heartFromWorld = worldFromHeart.inverse else {
             return (nil, FluoroscopyRecord.Lead(status: "not found: singular pose"), nil)
         }

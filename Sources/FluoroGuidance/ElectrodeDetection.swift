@@ -19,6 +19,10 @@ public struct ElectrodeDetection: Sendable {
         /// Electrodes expected and the smallest component (pixels).
         public var electrodeCount = 4
         public var minimumAreaPx = 3
+        /// Non-maximum suppression radius and centroid window half-size (pixels).
+        public var peakRadiusPx = 2
+        /// Candidates kept per view for the two-view matching.
+        public var maximumCandidates = 8
         /// Extension beyond an end electrode sampled for the lead body (pixels from the electrode centre).
         public var extensionRangePx: ClosedRange<Double> = 8...16
         public init() {}
@@ -45,50 +49,9 @@ public struct ElectrodeDetection: Sendable {
     public var settings: Settings
     public init(settings: Settings = Settings()) { self.settings = settings }
 
-    /// Top-hat image: smoothed image minus its wide Gaussian background.
-    public func topHat(_ image: DetectorImage) -> DetectorImage {
-        let bg = Vesselness.smooth(image, sigma: settings.backgroundSigmaPx)
-        let fg = Vesselness.smooth(image, sigma: settings.smoothingSigmaPx)
-        return DetectorImage(columns: image.columns, rows: image.rows, pixels: zip(fg.pixels, bg.pixels).map { $0 - $1 })
-    }
-
-    @inline(never)
-    public func detect(_ image: DetectorImage) -> Result {
-        let th = topHat(image)
-        let w = th.columns, h = th.rows
-        let peak = Double(th.pixels.max() ?? 0)
-        let threshold = Float(max(settings.thresholdFraction * peak, settings.minimumContrast))
-        var label = [Int32](repeating: 0, count: w * h)
-        var blobs: [Blob] = []
-        var next: Int32 = 0
-        for start in 0..<(w * h) where th.pixels[start] > threshold && label[start] == 0 {
-            next += 1
-            var stack = [start]
-            label[start] = next
-            var sum = 0.0, sc = 0.0, sr = 0.0, mx = 0.0, area = 0
-            while let i = stack.popLast() {
-                let v = Double(th.pixels[i] - threshold)
-                let c = i % w, r = i / w
-                sum += v; sc += v * Double(c); sr += v * Double(r); mx = max(mx, Double(th.pixels[i])); area += 1
-                for dr in -1...1 { for dc in -1...1 where dr != 0 || dc != 0 {
-                    let cc = c + dc, rr = r + dr
-                    guard cc >= 0, cc < w, rr >= 0, rr < h else { continue }
-                    let j = rr * w + cc
-                    if label[j] == 0 && th.pixels[j] > threshold { label[j] = next; stack.append(j) }
-                } }
-            }
-            guard area >= settings.minimumAreaPx, sum > 0 else { continue }
-            blobs.append(Blob(pixel: DetectorPixel(column: sc / sum, row: sr / sum), areaPx: area, integratedContrast: sum, peakContrast: mx))
-        }
-        blobs.sort { $0.integratedContrast > $1.integratedContrast }
-        let n = settings.electrodeCount
-        guard blobs.count >= n else {
-            return Result(electrodes: [], blobs: blobs, bodyBeyondDistal: 0, bodyBeyondProximal: 0,
-                          status: "not found: \(blobs.count) electrode-like spot(s) above contrast \(String(format: "%.2f", Double(threshold))), \(n) expected")
-        }
-        let chosen = Array(blobs.prefix(n))
-        // Order along the chain: start at an end (the blob farthest from the others' centroid), then nearest neighbour.
-        let pts = chosen.map(\.pixel)
+    /// Orders points along a chain: from the end farthest from their centroid, then by nearest neighbour.
+    public static func chainOrder(_ pts: [DetectorPixel]) -> [Int] {
+        let n = pts.count
         let cc = pts.reduce(0.0) { $0 + $1.column } / Double(n), cr = pts.reduce(0.0) { $0 + $1.row } / Double(n)
         let centroid = DetectorPixel(column: cc, row: cr)
         var order = [pts.indices.max { pts[$0].distance(to: centroid) < pts[$1].distance(to: centroid) }!]
@@ -96,24 +59,82 @@ public struct ElectrodeDetection: Sendable {
             let last = pts[order.last!]
             order.append(pts.indices.filter { !order.contains($0) }.min { pts[$0].distance(to: last) < pts[$1].distance(to: last) }!)
         }
-        var chain = order.map { pts[$0] }
-        func bodyBeyond(_ end: DetectorPixel, _ neighbour: DetectorPixel) -> Double {
-            let dx = end.column - neighbour.column, dy = end.row - neighbour.row
-            let len = max((dx * dx + dy * dy).squareRoot(), 1e-9)
-            var s = 0.0, k = 0
-            var t = settings.extensionRangePx.lowerBound
-            while t <= settings.extensionRangePx.upperBound {
-                // Best response across a small lateral window (the lead may curve).
-                var best = -Double.infinity
-                for lat in stride(from: -3.0, through: 3.0, by: 1.0) {
-                    let x = end.column + dx / len * t - dy / len * lat, y = end.row + dy / len * t + dx / len * lat
-                    best = max(best, Double(th.sample(column: x, row: y)))
-                }
-                s += best; k += 1; t += 1
+        return order
+    }
+
+    /// Top-hat image: smoothed image minus its wide Gaussian background.
+    public func topHat(_ image: DetectorImage) -> DetectorImage {
+        let bg = Vesselness.smooth(image, sigma: settings.backgroundSigmaPx)
+        let fg = Vesselness.smooth(image, sigma: settings.smoothingSigmaPx)
+        return DetectorImage(columns: image.columns, rows: image.rows, pixels: zip(fg.pixels, bg.pixels).map { $0 - $1 })
+    }
+
+    /// Electrode candidates: local maxima (within `peakRadiusPx`) of the top-hat above the threshold, located by
+    /// the contrast-weighted centroid of the pixels above half their peak in a (2 `peakRadiusPx` + 1) window;
+    /// strongest first, at most `maximumCandidates`.
+    @inline(never)
+    public func candidates(_ image: DetectorImage) -> (blobs: [Blob], topHat: DetectorImage, threshold: Double) {
+        let th = topHat(image)
+        let w = th.columns, h = th.rows, rad = settings.peakRadiusPx
+        let peak = Double(th.pixels.max() ?? 0)
+        let threshold = max(settings.thresholdFraction * peak, settings.minimumContrast)
+        var blobs: [Blob] = []
+        let t = Float(threshold)
+        for r in rad..<(h - rad) { for c in rad..<(w - rad) {
+            let v = th.pixels[r * w + c]
+            guard v > t else { continue }
+            var isMax = true
+            for dr in -rad...rad where isMax { for dc in -rad...rad where dr != 0 || dc != 0 {
+                let u = th.pixels[(r + dr) * w + c + dc]
+                if u > v || (u == v && (dr < 0 || (dr == 0 && dc < 0))) { isMax = false; break }
+            } }
+            guard isMax else { continue }
+            var sum = 0.0, sc = 0.0, sr = 0.0, area = 0
+            let half = 0.5 * v
+            for dr in -rad...rad { for dc in -rad...rad {
+                let u = th.pixels[(r + dr) * w + c + dc]
+                guard u > half else { continue }
+                let x = Double(u - half)
+                sum += x; sc += x * Double(c + dc); sr += x * Double(r + dr); area += 1
+            } }
+            guard area >= settings.minimumAreaPx, sum > 0 else { continue }
+            blobs.append(Blob(pixel: DetectorPixel(column: sc / sum, row: sr / sum), areaPx: area, integratedContrast: sum, peakContrast: Double(v)))
+        } }
+        blobs.sort { $0.integratedContrast > $1.integratedContrast }
+        return (Array(blobs.prefix(settings.maximumCandidates)), th, threshold)
+    }
+
+    /// Mean top-hat contrast along the extension of a chain beyond `end` (away from `neighbour`): the lead body
+    /// continues beyond the proximal electrode, not beyond the distal one.
+    public func bodyBeyond(_ th: DetectorImage, end: DetectorPixel, neighbour: DetectorPixel) -> Double {
+        let dx = end.column - neighbour.column, dy = end.row - neighbour.row
+        let len = max((dx * dx + dy * dy).squareRoot(), 1e-9)
+        var s = 0.0, k = 0
+        var t = settings.extensionRangePx.lowerBound
+        while t <= settings.extensionRangePx.upperBound {
+            var best = -Double.infinity
+            for lat in stride(from: -3.0, through: 3.0, by: 1.0) {
+                let x = end.column + dx / len * t - dy / len * lat, y = end.row + dy / len * t + dx / len * lat
+                best = max(best, Double(th.sample(column: x, row: y)))
             }
-            return s / Double(max(k, 1))
+            s += best; k += 1; t += 1
         }
-        var beyondFirst = bodyBeyond(chain[0], chain[1]), beyondLast = bodyBeyond(chain[n - 1], chain[n - 2])
+        return s / Double(max(k, 1))
+    }
+
+    /// Single-view detection: the strongest `electrodeCount` candidates ordered along the lead, distal first.
+    @inline(never)
+    public func detect(_ image: DetectorImage) -> Result {
+        let (blobs, th, threshold) = candidates(image)
+        let n = settings.electrodeCount
+        guard blobs.count >= n else {
+            return Result(electrodes: [], blobs: blobs, bodyBeyondDistal: 0, bodyBeyondProximal: 0,
+                          status: "not found: \(blobs.count) electrode-like spot(s) above contrast \(String(format: "%.2f", threshold)), \(n) expected")
+        }
+        let chosen = Array(blobs.prefix(n))
+        let pts = chosen.map(\.pixel)
+        var chain = ElectrodeDetection.chainOrder(pts).map { pts[$0] }
+        var beyondFirst = bodyBeyond(th, end: chain[0], neighbour: chain[1]), beyondLast = bodyBeyond(th, end: chain[n - 1], neighbour: chain[n - 2])
         if beyondFirst > beyondLast { chain.reverse(); swap(&beyondFirst, &beyondLast) }
         return Result(electrodes: chain, blobs: blobs, bodyBeyondDistal: beyondFirst, bodyBeyondProximal: beyondLast, status: "found")
     }
