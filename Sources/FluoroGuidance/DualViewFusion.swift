@@ -112,7 +112,7 @@ public struct DualViewFusion: Sendable {
             finalResidualsPx: keyed(finalResiduals), vesselnessBefore: vBefore, vesselnessAfter: vAfter,
             seconds: Date().timeIntervalSince(start))
 
-        let (lead, leadRecord, fluoroOnly) = localiseLead(study, cmr: cmr, worldFromHeart: pose)
+        let (lead, leadRecord, fluoroOnly) = localiseLead(study, cmr: cmr, worldFromHeart: pose, model: landmarks)
         let record = FluoroscopyRecord(viewNames: study.views.map(\.name), viewSeparationDegrees: study.separationDegrees,
                                        warnings: warnings, registration: registration, lead: leadRecord, fluoroscopyOnly: fluoroOnly)
         return Output(worldFromHeart: pose, views: study.views.map { ViewProjectionRecord(name: $0.name, projection: $0.projection) },
@@ -128,7 +128,7 @@ public struct DualViewFusion: Sendable {
     }
 
     /// Electrodes in both lead images -> epipolar matching -> triangulation -> CMR frame -> segment and category.
-    func localiseLead(_ study: FluoroStudy, cmr: GuidancePipeline.Output, worldFromHeart: Affine3D)
+    func localiseLead(_ study: FluoroStudy, cmr: GuidancePipeline.Output, worldFromHeart: Affine3D, model: ModelLandmarks)
         -> (LeadPosition?, FluoroscopyRecord.Lead, FluoroscopyRecord.FluoroscopyOnly?) {
         let detector = ElectrodeDetection(settings: settings.electrodes)
         let views = study.views.filter { $0.lead != nil }
@@ -180,9 +180,7 @@ public struct DualViewFusion: Sendable {
             let d = (v - p).length
             if d < nearestD { nearestD = d; nearest = i }
         }
-        guard nearest >= 0, let seg = Segment36(Int(ids[nearest])) else {
-            return (nil, FluoroscopyRecord.Lead(status: "not found: no segmented mesh vertex"), nil)
-        }
+        let seg = model.segment(of: p, rings: result.configuration.geometry.rings)
         let target = result.primaryTarget.flatMap { Segment36($0) }
         let (c36, c18) = LeadPosition.categories(lead: seg, target: target)
         // Tip: the distal end lies half an electrode length beyond the distal electrode's centre.

@@ -1,5 +1,6 @@
 import CRTCore
 import Foundation
+import SegmentModel
 import SurfaceMesh
 
 /// Where the coronary veins lie on the LV relative to the pipeline's own model (standard anatomy): the coronary
@@ -125,6 +126,20 @@ public struct ModelLandmarks: Sendable {
             groovePoint(angleDeg: inferior + a.mcvOriginAngleFromInferiorDeg * (1 - t), heightMm: lerp(-a.avGrooveAboveBaseMm, aivEnd - a.mcvEndShortOfAivMm, t),
                         outsideMm: lerp(a.proximalVeinOutsideEpicardiumMm, a.distalVeinOutsideEpicardiumMm, t))
         }
+    }
+
+    /// The 36-segment of a point on or near the LV wall (CMR patient mm) in the model's own coordinates, as the
+    /// truth defines a lead's segment: the ring from the point's height fraction along the long axis (base plane 0,
+    /// endocardial apex 1, clamped into [0, 0.999]: above the base counts as basal, the cap as apical) and the
+    /// `rings` boundaries; the segment angle about the nearest contour slice's centre from its anterior insertion.
+    public func segment(of p: Vec3, rings boundaries: RingBoundaries) -> Segment36 {
+        let h = (p - baseCentreMm).dot(baseToApex)
+        let f = clamp(h / max(cavityLengthMm, 1e-6), 0, 0.999)
+        let g = rings.min { abs($0.height - h) < abs($1.height - h) }!
+        let d = p - g.centre
+        let theta = atan2(d.dot(g.v), d.dot(g.u))
+        let angle = wrapDegrees(degrees(theta - g.anteriorRad))
+        return Segment36.id(ring: boundaries.ring(forFraction: f) ?? 2, angleDegrees: angle)
     }
 
     /// Epicardial point of one slice at a segment angle (degrees), and the outward unit direction there.
