@@ -73,6 +73,9 @@ let package = Package(
         // Many-case acceptance run of the pipeline (release): generates cases, analyses them, scores against truth.
         .executableTarget(name: "crtsim-acceptance", dependencies: ["CRTCore", "HeartPhantom", "SyntheticCase", "GuidancePipeline", "Validation"]),
 
+        // Many-case acceptance run of the fluoroscopy stage (release): registration mTRE / mPD / mRPD, capture range, lead kappa.
+        .executableTarget(name: "crtsim-registration-acceptance", dependencies: ["CRTCore", "HeartPhantom", "SyntheticCase", "GuidancePipeline", "FluoroGuidance", "SegmentModel", "Statistics", "Validation"]),
+
         .testTarget(name: "CRTCoreTests", dependencies: ["CRTCore"]),
         .testTarget(name: "SegmentModelTests", dependencies: ["SegmentModel"]),
         .testTarget(name: "FourierTests", dependencies: ["Fourier"]),
