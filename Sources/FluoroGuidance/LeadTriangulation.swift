@@ -39,7 +39,21 @@ public enum LeadTriangulation {
         return out
     }
 
-    /// Best match of `count` electrodes between two views.
+    /// All orderings of 0..<n up to reversal (the order of the electrodes along the lead).
+    static func paths(_ n: Int) -> [[Int]] {
+        var out: [[Int]] = []
+        func rec(_ cur: [Int]) {
+            if cur.count == n { if cur.first! < cur.last! { out.append(cur) }; return }
+            for i in 0..<n where !cur.contains(i) { rec(cur + [i]) }
+        }
+        rec([])
+        return out
+    }
+
+    /// Best match of `count` electrodes between two views: every candidate pair is triangulated once; every set of
+    /// `count` pairs with distinct candidates in both views whose reprojection errors are small is ordered along
+    /// the lead as the shortest 3D path, and scored by the summed reprojection error plus the irregularity of the
+    /// 3D spacing. (2D chain order is not used: a lead that curves towards the viewer folds back in projection.)
     /// - Parameters:
     ///   - candidates: candidate pixels per view (two views).
     ///   - projections: world-to-pixel matrices of the two views.
@@ -47,40 +61,46 @@ public enum LeadTriangulation {
     public static func match(candidates: [[DetectorPixel]], projections: [ProjectionMatrix], count: Int = 4,
                              settings: Settings = Settings()) -> Match? {
         guard candidates.count == 2, projections.count == 2 else { return nil }
-        let chainsA = subsets(candidates[0].count, count).map { s -> [DetectorPixel] in
-            let pts = s.map { candidates[0][$0] }
-            return ElectrodeDetection.chainOrder(pts).map { pts[$0] }
-        }
-        let chainsB = subsets(candidates[1].count, count).map { s -> [DetectorPixel] in
-            let pts = s.map { candidates[1][$0] }
-            return ElectrodeDetection.chainOrder(pts).map { pts[$0] }
-        }
+        let a = candidates[0], b = candidates[1]
+        var pairPoint = [[Vec3?]](repeating: [Vec3?](repeating: nil, count: b.count), count: a.count)
+        var pairError = [[Double]](repeating: [Double](repeating: .infinity, count: b.count), count: a.count)
+        for i in a.indices { for j in b.indices {
+            guard let p = triangulate([(projections[0], column: a[i].column, row: a[i].row),
+                                       (projections[1], column: b[j].column, row: b[j].row)]),
+                  let qa = projections[0].project(p), let qb = projections[1].project(p) else { continue }
+            let e = max(DetectorPixel(column: qa.column, row: qa.row).distance(to: a[i]),
+                        DetectorPixel(column: qb.column, row: qb.row).distance(to: b[j]))
+            if e <= settings.maximumResidualPx { pairPoint[i][j] = p; pairError[i][j] = e }
+        } }
+        let orders = paths(count)
         var best: Match? = nil
-        for a in chainsA {
-            for b0 in chainsB {
-                for b in [b0, Array(b0.reversed())] {
-                    var world: [Vec3] = [], res: [Double] = []
-                    var ok = true
-                    for k in 0..<count {
-                        guard let p = triangulate([(projections[0], column: a[k].column, row: a[k].row),
-                                                   (projections[1], column: b[k].column, row: b[k].row)]),
-                              let qa = projections[0].project(p), let qb = projections[1].project(p) else { ok = false; break }
-                        let e = max(DetectorPixel(column: qa.column, row: qa.row).distance(to: a[k]),
-                                    DetectorPixel(column: qb.column, row: qb.row).distance(to: b[k]))
-                        if e > settings.maximumResidualPx { ok = false; break }
-                        world.append(p); res.append(e)
+        for subset in subsets(a.count, count) {
+            // Injective assignments of the subset to view-B candidates with accepted pairs.
+            func assign(_ k: Int, _ used: [Int]) {
+                if k == count {
+                    let pts = (0..<count).map { pairPoint[subset[$0]][used[$0]]! }
+                    let err = (0..<count).map { pairError[subset[$0]][used[$0]] }
+                    var bestOrder: [Int] = [], bestLength = Double.infinity
+                    for o in orders {
+                        var len = 0.0
+                        for m in 1..<count { len += (pts[o[m]] - pts[o[m - 1]]).length }
+                        if len < bestLength { bestLength = len; bestOrder = o }
                     }
-                    guard ok else { continue }
-                    let d = (1..<count).map { (world[$0] - world[$0 - 1]).length }
+                    let d = (1..<count).map { (pts[bestOrder[$0]] - pts[bestOrder[$0 - 1]]).length }
                     let mean = d.reduce(0, +) / Double(d.count)
-                    guard settings.spacingRangeMm.contains(mean) else { continue }
+                    guard settings.spacingRangeMm.contains(mean) else { return }
                     let irregular = d.reduce(0) { $0 + abs($1 - mean) }
-                    let score = res.reduce(0, +) + settings.spacingWeight * irregular
+                    let score = err.reduce(0, +) + settings.spacingWeight * irregular
                     if best == nil || score < best!.score {
-                        best = Match(chains: [a, b], worldMm: world, residualsPx: res, spacingMm: mean, score: score)
+                        best = Match(chains: [bestOrder.map { a[subset[$0]] }, bestOrder.map { b[used[$0]] }],
+                                     worldMm: bestOrder.map { pts[$0] }, residualsPx: bestOrder.map { err[$0] },
+                                     spacingMm: mean, score: score)
                     }
+                    return
                 }
+                for j in b.indices where !used.contains(j) && pairPoint[subset[k]][j] != nil { assign(k + 1, used + [j]) }
             }
+            assign(0, [])
         }
         return best
     }

@@ -95,7 +95,7 @@ struct RegistrationTests {
 
 @Suite("Electrode detection")
 struct ElectrodeTests {
-    @Test("four electrodes found within 1 px of their true projections, distal first, in both views")
+    @Test("four electrodes found within 1 px of their true projections in both views, matched across views")
     func rendered() throws {
         let c = RenderedCase.self
         let electrodes = try #require(c.truth.lead == nil ? c.simulated.lead.position.electrodesMm : c.simulated.lead.position.electrodesMm)
