@@ -14,8 +14,9 @@ public struct ElectrodeDetection: Sendable {
         public var backgroundSigmaPx = 6.0
         public var smoothingSigmaPx = 0.7
         public var thresholdFraction = 0.3
-        /// Smallest top-hat contrast (line integral units) an electrode must reach.
-        public var minimumContrast = 0.5
+        /// Smallest top-hat contrast (line integral units) an electrode must reach: rendered electrodes peak at
+        /// 2.3-3.4; contrast-filled veins, catheter and ribs stay below 1.
+        public var minimumContrast = 1.0
         /// Electrodes expected and the smallest component (pixels).
         public var electrodeCount = 4
         public var minimumAreaPx = 3

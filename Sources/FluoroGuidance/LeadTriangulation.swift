@@ -23,6 +23,8 @@ public enum LeadTriangulation {
         public var maximumResidualPx = 4.0
         /// Weight of the spacing irregularity (pixels per mm) in the score.
         public var spacingWeight = 1.0
+        /// Penalty (pixels) for one candidate standing for two overlapping electrodes in one view.
+        public var sharedPenaltyPx = 3.0
         public init() {}
     }
 
@@ -73,34 +75,44 @@ public enum LeadTriangulation {
             if e <= settings.maximumResidualPx { pairPoint[i][j] = p; pairError[i][j] = e }
         } }
         let orders = paths(count)
+        var pairs: [(Int, Int)] = []
+        for i in a.indices { for j in b.indices where pairPoint[i][j] != nil { pairs.append((i, j)) } }
         var best: Match? = nil
-        for subset in subsets(a.count, count) {
-            // Injective assignments of the subset to view-B candidates with accepted pairs.
-            func assign(_ k: Int, _ used: [Int]) {
-                if k == count {
-                    let pts = (0..<count).map { pairPoint[subset[$0]][used[$0]]! }
-                    let err = (0..<count).map { pairError[subset[$0]][used[$0]] }
-                    var bestOrder: [Int] = [], bestLength = Double.infinity
-                    for o in orders {
-                        var len = 0.0
-                        for m in 1..<count { len += (pts[o[m]] - pts[o[m - 1]]).length }
-                        if len < bestLength { bestLength = len; bestOrder = o }
-                    }
-                    let d = (1..<count).map { (pts[bestOrder[$0]] - pts[bestOrder[$0 - 1]]).length }
-                    let mean = d.reduce(0, +) / Double(d.count)
-                    guard settings.spacingRangeMm.contains(mean) else { return }
-                    let irregular = d.reduce(0) { $0 + abs($1 - mean) }
-                    let score = err.reduce(0, +) + settings.spacingWeight * irregular
-                    if best == nil || score < best!.score {
-                        best = Match(chains: [bestOrder.map { a[subset[$0]] }, bestOrder.map { b[used[$0]] }],
-                                     worldMm: bestOrder.map { pts[$0] }, residualsPx: bestOrder.map { err[$0] },
-                                     spacingMm: mean, score: score)
-                    }
-                    return
+        // First every candidate at most once per view; failing that, one candidate may stand for two electrodes
+        // that overlap in that view's projection (foreshortening), at a penalty.
+        for allowShared in [false, true] where best == nil {
+            func consider(_ chosen: [(Int, Int)]) {
+                let pts = chosen.map { pairPoint[$0.0][$0.1]! }
+                let err = chosen.map { pairError[$0.0][$0.1] }
+                var bestOrder: [Int] = [], bestLength = Double.infinity
+                for o in orders {
+                    var len = 0.0
+                    for m in 1..<count { len += (pts[o[m]] - pts[o[m - 1]]).length }
+                    if len < bestLength { bestLength = len; bestOrder = o }
                 }
-                for j in b.indices where !used.contains(j) && pairPoint[subset[k]][j] != nil { assign(k + 1, used + [j]) }
+                let d = (1..<count).map { (pts[bestOrder[$0]] - pts[bestOrder[$0 - 1]]).length }
+                let mean = d.reduce(0, +) / Double(d.count)
+                guard settings.spacingRangeMm.contains(mean), d.min()! >= settings.spacingRangeMm.lowerBound / 2 else { return }
+                let shared = (count - Set(chosen.map(\.0)).count) + (count - Set(chosen.map(\.1)).count)
+                let irregular = d.reduce(0) { $0 + abs($1 - mean) }
+                let score = err.reduce(0, +) + settings.spacingWeight * irregular + settings.sharedPenaltyPx * Double(shared)
+                if best == nil || score < best!.score {
+                    best = Match(chains: [bestOrder.map { a[chosen[$0].0] }, bestOrder.map { b[chosen[$0].1] }],
+                                 worldMm: bestOrder.map { pts[$0] }, residualsPx: bestOrder.map { err[$0] },
+                                 spacingMm: mean, score: score)
+                }
             }
-            assign(0, [])
+            func pick(_ start: Int, _ chosen: [(Int, Int)], _ sharedSoFar: Int) {
+                if chosen.count == count { consider(chosen); return }
+                guard start < pairs.count else { return }
+                for k in start..<pairs.count {
+                    let (i, j) = pairs[k]
+                    let sa = chosen.contains { $0.0 == i }, sb = chosen.contains { $0.1 == j }
+                    let extra = (sa ? 1 : 0) + (sb ? 1 : 0)
+                    if extra == 0 || (allowShared && sharedSoFar + extra <= 1) { pick(k + 1, chosen + [(i, j)], sharedSoFar + extra) }
+                }
+            }
+            pick(0, [], 0)
         }
         return best
     }

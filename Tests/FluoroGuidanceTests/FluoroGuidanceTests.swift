@@ -189,3 +189,17 @@ struct RefinementTests {
         #expect(ma < mb, "landmarks \(before), refined \(after)")
     }
 }
+
+@Suite("No lead")
+struct NoLeadTests {
+    @Test("images without a lead (the venograms) give no electrode match: 'not found', never a guess")
+    func venogramsHaveNoLead() {
+        let sim = RenderedCase.simulated
+        let detector = ElectrodeDetection()
+        let found = sim.views.map { detector.candidates(DetectorImage(columns: $0.view.columns, rows: $0.view.rows, pixels: $0.venogram)) }
+        let match = found.allSatisfy({ $0.blobs.count >= 3 })
+            ? LeadTriangulation.match(candidates: found.map { $0.blobs.map(\.pixel) }, projections: sim.views.map(\.view.projection))
+            : nil
+        #expect(match == nil, "candidates per view: \(found.map(\.blobs.count))")
+    }
+}
