@@ -53,12 +53,15 @@ let package = Package(
         // The guidance pipeline on images alone (cmr/): LV contours, scar, tracking, activation, targets, mesh.
         // It must never import HeartPhantom, CMRSimulation or SyntheticCase: the compiler keeps the truth out.
         .target(name: "GuidancePipeline", dependencies: ["CRTCore", "SegmentModel", "Fourier", "ImageIO", "Figures", "SurfaceMesh"]),
+        // The fluoroscopy stage of the pipeline on xray/ and operator/ plus the CMR model: landmark and vessel
+        // registration, electrode detection, lead position, overlays. Never the phantom or the simulators.
+        .target(name: "FluoroGuidance", dependencies: ["CRTCore", "SegmentModel", "ImageIO", "SurfaceMesh", "Fourier", "Figures", "GuidancePipeline"]),
         // Agreement statistics and group tests (kappa, ICC, Fisher, Mann-Whitney, t, ANOVA): pure Swift, no deps.
         .target(name: "Statistics"),
         // Scoring against the truth (the validation side: it reads both truth and analysis).
         .target(name: "Validation", dependencies: ["CRTCore", "SegmentModel", "HeartPhantom", "GuidancePipeline", "ImageIO", "Statistics", "SyntheticCase"]),
         // Command-line interface (library so tests can drive it).
-        .target(name: "CRTSimCLI", dependencies: ["CRTCore", "HeartPhantom", "SyntheticCase", "GuidancePipeline", "Validation",
+        .target(name: "CRTSimCLI", dependencies: ["CRTCore", "HeartPhantom", "SyntheticCase", "GuidancePipeline", "FluoroGuidance", "SegmentModel", "Validation",
                                                    .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "crtsim", dependencies: ["CRTSimCLI"]),
         // Release-mode benchmarks, reported as ratios to baselines measured in the same run.
@@ -69,6 +72,9 @@ let package = Package(
 
         // Many-case acceptance run of the pipeline (release): generates cases, analyses them, scores against truth.
         .executableTarget(name: "crtsim-acceptance", dependencies: ["CRTCore", "HeartPhantom", "SyntheticCase", "GuidancePipeline", "Validation", "Statistics"]),
+
+        // Many-case acceptance run of the fluoroscopy stage (release): registration mTRE / mPD / mRPD, capture range, lead kappa.
+        .executableTarget(name: "crtsim-registration-acceptance", dependencies: ["CRTCore", "HeartPhantom", "SyntheticCase", "GuidancePipeline", "FluoroGuidance", "SegmentModel", "Statistics", "Validation"]),
 
         .testTarget(name: "CRTCoreTests", dependencies: ["CRTCore"]),
         .testTarget(name: "SegmentModelTests", dependencies: ["SegmentModel"]),
@@ -84,6 +90,8 @@ let package = Package(
         .testTarget(name: "GuidancePipelineTests", dependencies: ["GuidancePipeline", "Validation", "SyntheticCase", "HeartPhantom", "ImageIO", "SegmentModel", "CRTCore"]),
         .testTarget(name: "CRTSimCLITests", dependencies: ["CRTSimCLI", "ImageIO"]),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics"]),
+        // Registration and electrode detection on rendered views (the test sees the truth; FluoroGuidance does not).
+        .testTarget(name: "FluoroGuidanceTests", dependencies: ["FluoroGuidance", "XRaySimulation", "HeartPhantom", "GuidancePipeline", "ImageIO", "CRTCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

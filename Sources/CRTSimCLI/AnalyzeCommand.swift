@@ -1,8 +1,10 @@
 import ArgumentParser
 import CRTCore
+import FluoroGuidance
 import Foundation
 import GuidancePipeline
 import ImageIO
+import SegmentModel
 
 /// `crtsim analyze`: the guidance pipeline on one case's CMR images.
 struct AnalyzeCommand: ParsableCommand {
@@ -45,6 +47,12 @@ struct AnalyzeCommand: ParsableCommand {
     @Option(name: .long, help: "JSON file of operator contours (LPS mm) used instead of the automatic ones on their slices; format in docs/analysis-schema.md.")
     var contours: String?
 
+    @Flag(name: .long, help: "Skip the fluoroscopy stage even when CASE_DIR/xray/ exists.")
+    var noFluoroscopy = false
+
+    @Flag(name: .long, help: "Register on the landmarks alone (no refinement on the venogram vessels).")
+    var noVesselRefinement = false
+
     func run() throws {
         var config = try configFile.map(Self.readConfiguration) ?? PipelineConfiguration()
         if let v = scarThreshold {
@@ -68,13 +76,43 @@ struct AnalyzeCommand: ParsableCommand {
         let cmr = Self.cmrFolder(caseDir)
         let start = Date()
         let study = try CMRStudy.load(cmrDirectory: cmr)
-        let output = try GuidancePipeline(configuration: config).run(study, operator: inputs)
-        let files = try AnalysisWriter.write(output, to: out, replace: force, extras: AnalysisProducts.all(output))
+        var output = try GuidancePipeline(configuration: config).run(study, operator: inputs)
+        var extras = AnalysisProducts.all(output)
+        let root = URL(fileURLWithPath: cmr).deletingLastPathComponent()
+        let xray = root.appendingPathComponent("xray").path
+        var fusionSummary: [String] = []
+        if !noFluoroscopy && FileManager.default.fileExists(atPath: xray) {
+            let fluoro = try FluoroStudy.load(xrayDirectory: xray, operatorDirectory: root.appendingPathComponent("operator").path)
+            var settings = DualViewFusion.Settings()
+            settings.refineOnImages = !noVesselRefinement
+            let fusion = try DualViewFusion(settings: settings).run(fluoro, cmr: output)
+            output.result.heartPose = fusion.worldFromHeart.matrix4x4
+            output.result.views = fusion.views
+            output.result.lead = fusion.lead
+            output.result.fluoroscopy = fusion.record
+            let cmrOutput = output
+            extras.append { path in
+                for view in fluoro.views {
+                    try DualViewFusion.overlay(view: view, cmr: cmrOutput, fusion: fusion).writePNG(path: path("figures/overlay-\(view.name).png"))
+                }
+            }
+            let reg = fusion.record.registration
+            let rms = { (d: [String: Double]) in (d.values.reduce(0) { $0 + $1 * $1 } / Double(max(d.count, 1))).squareRoot() }
+            fusionSummary.append(String(format: "  registration: %@, click RMS %.1f px (landmarks %.1f px), %.1f s", reg.method, rms(reg.finalResidualsPx), rms(reg.landmarkResidualsPx), reg.seconds))
+            if let lead = fusion.lead {
+                fusionSummary.append("  lead: pacing electrode in segment \(lead.segment36) (\(Segment36(lead.segment36)!.name)), \(lead.category36?.rawValue ?? "no target") (36), \(lead.category18?.rawValue ?? "no target") (18)")
+            } else {
+                fusionSummary.append("  lead: \(fusion.record.lead.status)")
+            }
+            for w in fusion.record.warnings { fusionSummary.append("  warning: \(w)") }
+        }
+        let files = try AnalysisWriter.write(output, to: out, replace: force, extras: extras)
         let r = output.result
         print("crtsim analyze: \(cmr), \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
         print(String(format: "  EDV %.1f mL, ESV %.1f mL, EF %.1f %%, scar burden %.1f %%", r.edvMl, r.esvMl, 100 * r.ef, r.scarBurdenPercent))
         print("  primary target: \(r.primaryTarget.map { "\($0) (\(r.segments[$0 - 1].name))" } ?? "none: \(r.targetStatus)")")
         print("  LMA sites: \(r.lmaTargets.map(String.init).joined(separator: ", "))")
+        for line in fusionSummary { print(line) }
         print("  analysis: \(URL(fileURLWithPath: out).standardizedFileURL.path)/analysis.json (\(files.count) files)")
     }
 

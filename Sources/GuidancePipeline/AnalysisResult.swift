@@ -48,6 +48,16 @@ public struct AnalysisResult: Codable, Sendable {
     /// Per-stage remarks (what was left out, what was assumed).
     public var notes: [String]
     public var configuration: PipelineConfiguration
+    // Fluoroscopy (absent for CMR-only cases); the first three are shared with truth.json.
+    /// Row-major 4x4 matrix mapping CMR patient coordinates (LPS mm) to C-arm world coordinates (mm).
+    public var heartPose: [[Double]]?
+    /// The C-arm views: name and world-to-pixel projection.
+    public var views: [ViewProjectionRecord]?
+    /// The LV lead: segment of the pacing electrode and its category against `primaryTarget`; absent when the
+    /// electrodes were not found (`fluoroscopy.lead.status` says why).
+    public var lead: LeadPosition?
+    /// What the fluoroscopy stage did (pipeline only).
+    public var fluoroscopy: FluoroscopyRecord?
 
     public struct MappedTargets: Codable, Sendable, Equatable {
         public var lmaTargets: [Int]

@@ -1,0 +1,254 @@
+import CRTCore
+import Figures
+import Foundation
+import GuidancePipeline
+import SegmentModel
+import SurfaceMesh
+
+/// The fluoroscopy stage of the guidance pipeline (DOMAIN.md section 1 items 6-7): registers the CMR model to the
+/// two venograms (landmarks clicked by the operator, then an automatic refinement on the vessels), finds the lead's
+/// electrodes in both lead images, triangulates them, maps them onto the model and classifies the pacing electrode
+/// against the primary target. Inputs are `FluoroStudy` (xray/ and operator/) and the CMR pipeline's output; it
+/// never sees a phantom or its truth.
+public struct DualViewFusion: Sendable {
+    public struct Settings: Codable, Sendable, Equatable {
+        public var anatomy = GrooveAnatomy()
+        /// Huber threshold of the landmark fit (pixels).
+        public var huberDeltaPx = 3.0
+        /// Run the image refinement after the landmark fit.
+        public var refineOnImages = true
+        public var refinement = ImageRefinement.Settings()
+        public var electrodes = ElectrodeDetection.Settings()
+        public var leadMatching = LeadTriangulation.Settings()
+        /// Aimed-at segment when there is no primary target (conventional mid inferolateral / posterolateral wall).
+        public var conventionalAimSegment = 21
+        public var standardHeart = StandardHeart()
+        public init() {}
+    }
+
+    /// The heart as a fluoroscopist pictures it without a CMR model, for the "fluoroscopy only" classification:
+    /// textbook long-axis orientation (apex 45 degrees from anterior towards the left, 25 degrees below the
+    /// horizontal), septum facing right and slightly anterior (mid-septum at segment angle 60), the LV centred at
+    /// the isocentre (the operator centres the heart), a cavity of `cavityLengthMm` centred on it.
+    public struct StandardHeart: Codable, Sendable, Equatable {
+        public var azimuthDeg = 45.0
+        public var elevationDeg = 25.0
+        public var cavityLengthMm = 85.0
+        public var centreWorldMm = [0.0, 0.0, 0.0]
+        public var rings = RingBoundaries.crtsimDefault
+        public init() {}
+
+        /// Segment of a world point (C-arm world = patient LPS orientation on the table).
+        public func segment(ofWorldPoint p: Vec3) -> Segment36 {
+            let az = radians(azimuthDeg), el = radians(elevationDeg)
+            let w = Vec3(cos(el) * sin(az), -cos(el) * cos(az), -sin(el)).normalized   // base to apex
+            let towardsRV = Vec3(-1, -0.35, 0)
+            let dSep = (towardsRV - w * towardsRV.dot(w)).normalized
+            let u = Mat3.rotation(axis: w, angleRadians: radians(-60)) * dSep          // segment angle 0
+            let v = w.cross(u)
+            let c = Vec3(centreWorldMm)
+            let d = p - c
+            let fraction = clamp((d.dot(w) + cavityLengthMm / 2) / cavityLengthMm, 0, 0.999)
+            let angle = wrapDegrees(degrees(atan2(d.dot(v), d.dot(u))))
+            return Segment36.id(ring: rings.ring(forFraction: fraction) ?? 2, angleDegrees: angle)
+        }
+    }
+
+    public struct Output: Sendable {
+        public var worldFromHeart: Affine3D
+        public var views: [ViewProjectionRecord]
+        public var lead: LeadPosition?
+        public var record: FluoroscopyRecord
+        public var landmarks: ModelLandmarks
+    }
+
+    public var settings: Settings
+    public init(settings: Settings = Settings()) { self.settings = settings }
+
+    /// Runs registration and lead localisation.
+    /// - Throws: `InputError` when the clicks give fewer than 3 landmarks seen in two views.
+    @inline(never)
+    public func run(_ study: FluoroStudy, cmr: GuidancePipeline.Output) throws -> Output {
+        let start = Date()
+        let r = cmr.result
+        guard let base = r.lvAxis["baseCentreMm"] else { throw InputError("LV model: no base centre") }
+        let landmarks = try ModelLandmarks(contours: cmr.contoursED, baseCentreMm: base, anatomy: settings.anatomy)
+        var warnings = study.warnings
+        let clicked = Set(study.views.flatMap { $0.clicks.keys })
+        let ignored = clicked.subtracting(landmarks.landmarksMm.keys).sorted()
+        if clicked.isEmpty {
+            throw InputError("operator: no landmark clicks (expected operator/clicks-<VIEW>.json for each view); the registration starts from the operator's landmarks")
+        }
+        guard let (fit, points) = PoseEstimation.landmarkRegistration(modelLandmarksMm: landmarks.landmarksMm, views: study.views,
+                                                                       huberDeltaPx: settings.huberDeltaPx) else {
+            throw InputError("operator: fewer than 3 of the landmarks \(ModelLandmarks.names.joined(separator: ", ")) are clicked in two views; registration needs at least 3")
+        }
+        let projections = study.views.map(\.projection)
+        func keyed(_ residuals: [Double]) -> [String: Double] {
+            var out: [String: Double] = [:]
+            for (p, e) in zip(points, residuals) { out["\(study.views[p.view].name)/\(p.name)"] = e }
+            return out
+        }
+        var pose = fit.worldFromHeart
+        var finalResiduals = fit.residualsPx
+        var vBefore: Double? = nil, vAfter: Double? = nil
+        var method = "landmarks"
+        if settings.refineOnImages {
+            let curves = landmarks.curvesMm.keys.sorted().flatMap { landmarks.curvesMm[$0]! }
+            let refined = ImageRefinement(settings: settings.refinement).refine(
+                initial: pose, curvesMm: curves, venograms: study.views.map(\.venogram), projections: projections, clicks: points)
+            vBefore = refined.vesselnessBefore; vAfter = refined.vesselnessAfter
+            if refined.vesselnessAfter > refined.vesselnessBefore {
+                pose = refined.worldFromHeart
+                finalResiduals = refined.clickResidualsPx
+                method = "landmarks+vessels"
+            } else {
+                warnings.append("image refinement did not raise the vesselness along the model's veins; the landmark pose is kept")
+            }
+        }
+        let registration = FluoroscopyRecord.Registration(
+            method: method, modelLandmarksMm: landmarks.landmarksMm, landmarksUsed: Array(Set(points.map(\.name))).sorted(),
+            landmarksIgnored: ignored, landmarkPose: fit.worldFromHeart.matrix4x4, landmarkResidualsPx: keyed(fit.residualsPx),
+            finalResidualsPx: keyed(finalResiduals), vesselnessBefore: vBefore, vesselnessAfter: vAfter,
+            seconds: Date().timeIntervalSince(start))
+
+        let (lead, leadRecord, fluoroOnly) = localiseLead(study, cmr: cmr, worldFromHeart: pose, model: landmarks)
+        let record = FluoroscopyRecord(viewNames: study.views.map(\.name), viewSeparationDegrees: study.separationDegrees,
+                                       warnings: warnings, registration: registration, lead: leadRecord, fluoroscopyOnly: fluoroOnly)
+        return Output(worldFromHeart: pose, views: study.views.map { ViewProjectionRecord(name: $0.name, projection: $0.projection) },
+                      lead: lead, record: record, landmarks: landmarks)
+    }
+
+    /// Epicardial centre of a segment on the annotated mesh (mean of its vertices), nil when no vertex carries it.
+    static func segmentCentre(_ mesh: TriangleMesh, _ id: Int) -> Vec3? {
+        guard let ids = mesh.intAttributes[LVSurfaceBuilder.segmentAttribute] else { return nil }
+        var s = Vec3.zero, n = 0
+        for (v, i) in zip(mesh.vertices, ids) where Int(i) == id { s += v; n += 1 }
+        return n > 0 ? s / Double(n) : nil
+    }
+
+    /// Electrodes in both lead images -> epipolar matching -> triangulation -> CMR frame -> segment and category.
+    func localiseLead(_ study: FluoroStudy, cmr: GuidancePipeline.Output, worldFromHeart: Affine3D, model: ModelLandmarks)
+        -> (LeadPosition?, FluoroscopyRecord.Lead, FluoroscopyRecord.FluoroscopyOnly?) {
+        let detector = ElectrodeDetection(settings: settings.electrodes)
+        let views = study.views.filter { $0.lead != nil }
+        guard views.count >= 2 else {
+            return (nil, FluoroscopyRecord.Lead(status: "not found: lead images in \(views.count) view(s), two needed"), nil)
+        }
+        // The first two views with a lead image: candidates in each, matched by epipolar geometry and spacing.
+        let pair = Array(views.prefix(2))
+        let found = pair.map { detector.candidates($0.lead!) }
+        for (v, f) in zip(pair, found) where f.blobs.count < settings.electrodes.electrodeCount - 1 {
+            return (nil, FluoroscopyRecord.Lead(status: "not found: \(f.blobs.count) electrode-like spot(s) on \(v.name), \(settings.electrodes.electrodeCount) expected"), nil)
+        }
+        guard var match = LeadTriangulation.match(candidates: found.map { $0.blobs.map(\.pixel) }, projections: pair.map(\.projection),
+                                                  count: settings.electrodes.electrodeCount, settings: settings.leadMatching) else {
+            return (nil, FluoroscopyRecord.Lead(status: "not found: no four electrode spots in the two views agree in 3D (epipolar geometry and spacing)"), nil)
+        }
+        // Distal first: the lead body continues beyond the proximal end only.
+        let last = match.worldMm.count - 1
+        var beyondFirst = 0.0, beyondLast = 0.0
+        for (k, f) in found.enumerated() {
+            let c = match.chains[k]
+            beyondFirst += detector.bodyBeyond(f.topHat, end: c[0], neighbour: c[1])
+            beyondLast += detector.bodyBeyond(f.topHat, end: c[last], neighbour: c[last - 1])
+        }
+        if beyondFirst > beyondLast {
+            match.chains = match.chains.map { Array($0.reversed()) }
+            match.worldMm.reverse(); match.residualsPx.reverse()
+        }
+        let (world, residuals, chains) = (match.worldMm, match.residualsPx, match.chains)
+        let views2 = pair
+        var electrodesPx: [String: [[Double]]] = [:]
+        for (v, c) in zip(views2, chains) { electrodesPx[v.name] = c.map { [$0.column, $0.row] } }
+        guard let heartFromWorld = worldFromHeart.inverse else {
+            return (nil, FluoroscopyRecord.Lead(status: "not found: singular pose"), nil)
+        }
+        let heart = world.map { heartFromWorld.apply($0) }
+        let mesh = AnalysisProducts.annotatedMesh(cmr, surface: .epicardium)
+        let ids = mesh.intAttributes[LVSurfaceBuilder.segmentAttribute] ?? []
+        let result = cmr.result
+        let aimId = result.primaryTarget ?? settings.conventionalAimSegment
+        guard let aim = DualViewFusion.segmentCentre(mesh, aimId) else {
+            return (nil, FluoroscopyRecord.Lead(status: "not found: the mesh has no vertex of segment \(aimId)"), nil)
+        }
+        let distances = heart.map { ($0 - aim).length }
+        let pacing = distances.indices.min { distances[$0] < distances[$1] }!
+        let p = heart[pacing]
+        var nearest = -1, nearestD = Double.infinity
+        for (i, v) in mesh.vertices.enumerated() where i < ids.count && ids[i] > 0 {
+            let d = (v - p).length
+            if d < nearestD { nearestD = d; nearest = i }
+        }
+        let seg = model.segment(of: p, rings: result.configuration.geometry.rings)
+        let target = result.primaryTarget.flatMap { Segment36($0) }
+        let (c36, c18) = LeadPosition.categories(lead: seg, target: target)
+        // Tip: the distal end lies half an electrode length beyond the distal electrode's centre.
+        let dir = (heart[0] - heart[1]).normalized
+        let tip = heart[0] + dir * 1.5
+        let lead = LeadPosition(segment36: seg.id, category36: c36, category18: c18, pacingElectrodeMm: p, tipMm: tip)
+        let record = FluoroscopyRecord.Lead(status: "found", electrodesPx: electrodesPx, electrodesWorldMm: world, electrodesMm: heart,
+                                            triangulationResidualsPx: residuals, pacingElectrodeIndex: pacing,
+                                            targetDistanceMm: result.primaryTarget == nil ? nil : distances[pacing], meshDistanceMm: nearestD)
+        // Fluoroscopy only: the same electrode judged on the standard heart in the world frame.
+        let fSeg = settings.standardHeart.segment(ofWorldPoint: world[pacing])
+        let (f36, f18) = LeadPosition.categories(lead: fSeg, target: target)
+        let fluoroOnly = FluoroscopyRecord.FluoroscopyOnly(method: "standard heart orientation at the isocentre (no CMR model)",
+                                                           segment36: fSeg.id, category36: f36, category18: f18)
+        return (lead, record, fluoroOnly)
+    }
+
+    /// The overlay figure of one view: the epicardial mesh projected with scar in red, the LMA targets in green
+    /// (the primary target strongest), the rest faint blue; the model landmarks and the detected electrodes.
+    public static func overlay(view: FluoroView, cmr: GuidancePipeline.Output, fusion: Output) -> ProjectionOverlay {
+        let mesh = AnalysisProducts.annotatedMesh(cmr, surface: .epicardium)
+        let p = view.projection.composed(after: fusion.worldFromHeart)
+        let ids = mesh.intAttributes[LVSurfaceBuilder.segmentAttribute] ?? []
+        let scar = mesh.scalarAttributes[LVSurfaceBuilder.scarAttribute] ?? []
+        let r = cmr.result
+        let sorted = view.venogram.pixels.sorted()
+        let lo = sorted[Int(0.005 * Double(sorted.count - 1))], hi = sorted[Int(0.995 * Double(sorted.count - 1))]
+        var fig = ProjectionOverlay(columns: view.geometry.columns, rows: view.geometry.rows, image: view.venogram.pixels,
+                                    window: (lo, max(hi, lo + 1e-6)),
+                                    title: "\(view.name): CMR model on the venogram (red scar, green LMA target)")
+        let projected = mesh.vertices.map { p.homogeneous($0) }
+        for t in mesh.triangles {
+            let idx = [Int(t.x), Int(t.y), Int(t.z)]
+            guard idx.allSatisfy({ projected[$0].2 > 1e-6 }) else { continue }
+            let corners = idx.map { (projected[$0].0 / projected[$0].2, projected[$0].1 / projected[$0].2) }
+            let depth = idx.reduce(0.0) { $0 + projected[$1].2 } / 3
+            let segs = idx.compactMap { $0 < ids.count ? Int(ids[$0]) : nil }
+            let scarMean = idx.compactMap { $0 < scar.count && scar[$0].isFinite ? Double(scar[$0]) : nil }
+            let transmural = scarMean.isEmpty ? 0 : scarMean.reduce(0, +) / Double(scarMean.count)
+            let seg = segs.first ?? 0
+            let fill: RGBA
+            if transmural > 0.1 {
+                fill = RGBA(red: 0.9, green: 0.1, blue: 0.1, alpha: 0.35 + 0.4 * min(transmural, 1))
+            } else if seg > 0 && seg == r.primaryTarget {
+                fill = RGBA(red: 0.1, green: 0.85, blue: 0.2, alpha: 0.7)
+            } else if seg > 0 && r.lmaTargets.contains(seg) {
+                fill = RGBA(red: 0.4, green: 0.9, blue: 0.4, alpha: 0.35)
+            } else {
+                fill = RGBA(red: 0.35, green: 0.6, blue: 1.0, alpha: 0.08)
+            }
+            fig.triangles.append(.init(corners: corners, depth: depth, fill: fill))
+        }
+        for (name, curve) in fusion.landmarks.curvesMm.sorted(by: { $0.key < $1.key }) {
+            let pts = curve.compactMap { p.project($0) }.map { ($0.column, $0.row) }
+            fig.polylines.append((pts, RGBA(red: 1, green: 0.8, blue: 0.1, alpha: 0.7), 1.2))
+            _ = name
+        }
+        for (name, x) in fusion.landmarks.landmarksMm.sorted(by: { $0.key < $1.key }) {
+            if let q = p.project(x) { fig.markers.append(.init(column: q.column, row: q.row, color: RGBA(red: 1, green: 0.8, blue: 0.1), label: "")) }
+            if let c = view.clicks[name] { fig.markers.append(.init(column: c.column, row: c.row, color: RGBA(red: 0.2, green: 0.9, blue: 1), label: name)) }
+        }
+        if let px = fusion.record.lead.electrodesPx[view.name] {
+            for (k, e) in px.enumerated() {
+                let pacing = fusion.record.lead.pacingElectrodeIndex == k
+                fig.markers.append(.init(column: e[0], row: e[1], color: pacing ? RGBA(red: 1, green: 0.3, blue: 1) : RGBA(red: 1, green: 1, blue: 1),
+                                         label: pacing ? "pacing" : ""))
+            }
+        }
+        return fig
+    }
+}

@@ -1,0 +1,204 @@
+import CRTCore
+import Foundation
+import ImageIO
+
+/// A detector position in pixels: (column, row), origin at the centre of the first pixel, column to the right,
+/// row down (the convention of `xray/*.nii.gz` array axes 0 and 1 and of `operator/clicks-<VIEW>.json`).
+public struct DetectorPixel: Hashable, Codable, Sendable {
+    public var column: Double
+    public var row: Double
+    public init(column: Double, row: Double) { self.column = column; self.row = row }
+    /// Euclidean distance (pixels).
+    public func distance(to o: DetectorPixel) -> Double { ((column - o.column) * (column - o.column) + (row - o.row) * (row - o.row)).squareRoot() }
+    // Encoded as [column, row], the form of the clicks files.
+    public init(from decoder: Decoder) throws {
+        var c = try decoder.unkeyedContainer()
+        self.init(column: try c.decode(Double.self), row: try c.decode(Double.self))
+    }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.unkeyedContainer()
+        try c.encode(column); try c.encode(row)
+    }
+}
+
+/// One 2D detector image, rows x columns, column fastest: pixel (c, r) at index r * columns + c.
+public struct DetectorImage: Sendable {
+    public var columns: Int
+    public var rows: Int
+    public var pixels: [Float]
+    public init(columns: Int, rows: Int, pixels: [Float]) {
+        precondition(pixels.count == columns * rows, "\(pixels.count) pixels for \(columns) x \(rows)")
+        self.columns = columns; self.rows = rows; self.pixels = pixels
+    }
+    @inlinable public subscript(c: Int, r: Int) -> Float { pixels[r * columns + c] }
+    /// Bilinear sample at a fractional pixel; `outside` beyond the image.
+    @inlinable public func sample(column x: Double, row y: Double, outside: Float = 0) -> Float {
+        guard x >= 0, y >= 0, x <= Double(columns - 1), y <= Double(rows - 1) else { return outside }
+        let c0 = min(Int(x), columns - 2), r0 = min(Int(y), rows - 2)
+        let fx = Float(x - Double(c0)), fy = Float(y - Double(r0))
+        let i = r0 * columns + c0
+        let a = pixels[i] * (1 - fx) + pixels[i + 1] * fx
+        let b = pixels[i + columns] * (1 - fx) + pixels[i + columns + 1] * fx
+        return a * (1 - fy) + b * fy
+    }
+}
+
+/// One C-arm view as the cath lab records it: the DICOM XA geometry (`xray/<VIEW>.json`), the venogram and the
+/// lead image (`xray/<VIEW>-venogram.nii.gz`, `xray/<VIEW>-lead.nii.gz`, -ln(I/I0)) and the operator's landmark
+/// clicks (`operator/clicks-<VIEW>.json`).
+public struct FluoroView: Sendable {
+    public var geometry: CArmView
+    public var venogram: DetectorImage
+    /// The image after implant; nil when the file is absent.
+    public var lead: DetectorImage?
+    /// Landmark name to clicked pixel (empty when the operator clicked nothing on this view).
+    public var clicks: [String: DetectorPixel]
+    public var name: String { geometry.name }
+    /// World (C-arm, mm) to detector pixel.
+    public var projection: ProjectionMatrix { geometry.projection }
+
+    public init(geometry: CArmView, venogram: DetectorImage, lead: DetectorImage?, clicks: [String: DetectorPixel]) {
+        self.geometry = geometry; self.venogram = venogram; self.lead = lead; self.clicks = clicks
+    }
+}
+
+/// The fluoroscopy inputs of one case: every view found in `xray/`, with the operator's clicks.
+public struct FluoroStudy: Sendable {
+    public var views: [FluoroView]
+    /// Remarks about the input (views too close together, a missing lead image), written to analysis.json.
+    public var warnings: [String]
+
+    /// Views less than this far apart (angle between their central rays, degrees) get a warning (DOMAIN.md
+    /// section 1 item 6: the clinic takes two views at least 60 degrees apart).
+    public static let minimumSeparationDegrees = 60.0
+
+    public init(views: [FluoroView]) throws {
+        guard views.count >= 2 else {
+            throw InputError("xray: \(views.count) view(s) found; registration and lead triangulation need two views (expected xray/<VIEW>.json with xray/<VIEW>-venogram.nii.gz for each)")
+        }
+        self.views = views
+        warnings = []
+        let sep = separationDegrees
+        if sep < 1 {
+            throw InputError("xray: views \(views.map(\.name).joined(separator: ", ")) look along the same direction (\(String(format: "%.1f", sep)) degrees apart); two different views are needed")
+        }
+        if sep < FluoroStudy.minimumSeparationDegrees {
+            warnings.append(String(format: "views %@ are only %.0f degrees apart (the clinic uses at least %.0f): depth along the mean viewing direction is poorly determined, so registration and lead triangulation errors grow roughly as 1/sin(separation), about %.1fx those of views 90 degrees apart", views.map(\.name).joined(separator: " and "), sep, FluoroStudy.minimumSeparationDegrees, 1 / max(sin(radians(sep)), 1e-3)))
+        }
+        if views.contains(where: { $0.lead == nil }) {
+            warnings.append("no lead image for view(s) \(views.filter { $0.lead == nil }.map(\.name).joined(separator: ", ")): the lead position is not determined")
+        }
+    }
+
+    /// Largest angle between the central rays of two views (degrees).
+    public var separationDegrees: Double {
+        var best = 0.0
+        for i in views.indices { for j in views.indices where j > i {
+            let c = clamp(views[i].geometry.beamDirection.dot(views[j].geometry.beamDirection), -1, 1)
+            best = max(best, degrees(acos(c)))
+        } }
+        return best
+    }
+
+    /// Reads every view of `xray/` and its clicks from `operator/`.
+    /// - Parameters:
+    ///   - xrayDirectory: the case's `xray/` folder (`<VIEW>.json`, `<VIEW>-venogram.nii.gz`, `<VIEW>-lead.nii.gz`).
+    ///   - operatorDirectory: the case's `operator/` folder (`clicks-<VIEW>.json`); nil or absent: no clicks.
+    /// - Throws: `InputError` naming the file: no views, geometry missing or absurd (`CArmView.validate`), an
+    ///   image missing or of the wrong size, non-finite pixels, malformed clicks.
+    public static func load(xrayDirectory: String, operatorDirectory: String?) throws -> FluoroStudy {
+        let fm = FileManager.default
+        let dir = URL(fileURLWithPath: xrayDirectory)
+        guard let names = try? fm.contentsOfDirectory(atPath: dir.path) else {
+            throw InputError("\(dir.path): no such folder (expected a case's xray/ folder)")
+        }
+        let geometryFiles = names.filter { $0.hasSuffix(".json") }.sorted()
+        var views: [FluoroView] = []
+        for file in geometryFiles {
+            let path = dir.appendingPathComponent(file).path
+            let geometry: CArmView
+            do {
+                geometry = try JSONDecoder().decode(CArmView.self, from: try Data(contentsOf: URL(fileURLWithPath: path)))
+            } catch let e as DecodingError {
+                throw InputError("\(path): not a C-arm geometry record (\(describe(e))); expected the DICOM XA keys SeriesDescription, PositionerPrimaryAngle, PositionerSecondaryAngle, DistanceSourceToDetector, DistanceSourceToPatient, Rows, Columns, ImagerPixelSpacing")
+            } catch {
+                throw InputError("\(path): cannot read (\(error.localizedDescription))")
+            }
+            try geometry.validate(field: path)
+            let stem = String(file.dropLast(".json".count))
+            guard geometry.name == stem else {
+                throw InputError("\(path): SeriesDescription '\(geometry.name)' differs from the file name '\(stem)'")
+            }
+            let venogramPath = dir.appendingPathComponent("\(stem)-venogram.nii.gz").path
+            guard fm.fileExists(atPath: venogramPath) else {
+                throw InputError("\(venogramPath): missing (the venogram of view \(stem))")
+            }
+            let venogram = try readImage(venogramPath, geometry: geometry)
+            let leadPath = dir.appendingPathComponent("\(stem)-lead.nii.gz").path
+            let lead = fm.fileExists(atPath: leadPath) ? try readImage(leadPath, geometry: geometry) : nil
+            var clicks: [String: DetectorPixel] = [:]
+            if let op = operatorDirectory {
+                let clickPath = URL(fileURLWithPath: op).appendingPathComponent("clicks-\(stem).json").path
+                if fm.fileExists(atPath: clickPath) { clicks = try readClicks(clickPath, geometry: geometry) }
+            }
+            views.append(FluoroView(geometry: geometry, venogram: venogram, lead: lead, clicks: clicks))
+        }
+        do {
+            return try FluoroStudy(views: views)
+        } catch let e as InputError {
+            throw InputError("\(dir.path): \(e.message)")
+        }
+    }
+
+    static func describe(_ e: DecodingError) -> String {
+        switch e {
+        case .keyNotFound(let k, _): return "key \(k.stringValue) missing"
+        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c):
+            return (c.codingPath.map(\.stringValue).joined(separator: ".") + " " + c.debugDescription).trimmingCharacters(in: .whitespaces)
+        @unknown default: return "\(e)"
+        }
+    }
+
+    /// Reads one detector image and checks it against the view's Rows and Columns.
+    static func readImage(_ path: String, geometry: CArmView) throws -> DetectorImage {
+        let v = try NIfTI.read(path)
+        let s = v.grid.size
+        guard s[0] == geometry.columns, s[1] == geometry.rows, s.count < 3 || s[2] == 1, v.frames == 1 else {
+            throw InputError("\(path): image of \(s.map(String.init).joined(separator: " x ")) pixels (\(v.frames) frame(s)) disagrees with the view's Columns \(geometry.columns) x Rows \(geometry.rows) x 1")
+        }
+        if let bad = v.data.firstIndex(where: { !$0.isFinite }) {
+            throw InputError("\(path): pixel \(bad) is not a finite number")
+        }
+        guard v.data.contains(where: { $0 != v.data[0] }) else {
+            throw InputError("\(path): every pixel has the same value (no image)")
+        }
+        return DetectorImage(columns: geometry.columns, rows: geometry.rows, pixels: v.data)
+    }
+
+    /// The clicks file: {"view": name, "pixelConvention": ..., "landmarks": {name: [column, row]}}.
+    struct ClicksFile: Codable { var view: String; var landmarks: [String: [Double]] }
+
+    static func readClicks(_ path: String, geometry: CArmView) throws -> [String: DetectorPixel] {
+        let file: ClicksFile
+        do {
+            file = try JSONDecoder().decode(ClicksFile.self, from: try Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch let e as DecodingError {
+            throw InputError("\(path): expected {\"view\": name, \"landmarks\": {name: [column, row]}} (\(describe(e)))")
+        }
+        guard file.view == geometry.name else {
+            throw InputError("\(path): clicks are for view '\(file.view)', not '\(geometry.name)'")
+        }
+        var out: [String: DetectorPixel] = [:]
+        let margin = 0.5
+        for (name, p) in file.landmarks {
+            guard p.count == 2, p.allSatisfy(\.isFinite) else {
+                throw InputError("\(path): landmarks.\(name): expected [column, row], two finite numbers (pixels)")
+            }
+            guard p[0] >= -margin - 50, p[0] <= Double(geometry.columns) + 50, p[1] >= -margin - 50, p[1] <= Double(geometry.rows) + 50 else {
+                throw InputError("\(path): landmarks.\(name): [\(p[0]), \(p[1])] lies far outside the \(geometry.columns) x \(geometry.rows) detector")
+            }
+            out[name] = DetectorPixel(column: p[0], row: p[1])
+        }
+        return out
+    }
+}

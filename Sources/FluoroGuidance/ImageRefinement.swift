@@ -1,0 +1,145 @@
+import CRTCore
+import Foundation
+
+/// Automatic refinement of the landmark pose on the venograms: the model's vein courses (AV groove, anterior and
+/// posterior interventricular grooves, `ModelLandmarks.curvesMm`) are projected into both views and the pose is
+/// moved to maximise the vesselness of the contrast-filled veins sampled along them, while the operator's clicks
+/// hold it near the landmark solution.
+///
+/// Cost (minimised by Nelder-Mead over a rotation vector about the model centroid and a translation):
+/// `clickWeight * mean_i huber(r_i) / clickSigmaPx^2 - mean vesselness along the projected courses`, the
+/// vesselness map smoothed first with `coarseSigmaPx` (wide capture) and then with `fineSigmaPx`.
+public struct ImageRefinement: Sendable {
+    public struct Settings: Codable, Sendable, Equatable {
+        public var vesselness = Vesselness.Settings()
+        /// Smoothing of the vesselness map for the coarse and the fine pass (pixels).
+        public var coarseSigmaPx = 6.0
+        public var fineSigmaPx = 2.0
+        /// Weight of the click term and the click noise it assumes (pixels).
+        public var clickWeight = 0.02
+        public var clickSigmaPx = 2.0
+        public var huberDeltaPx = 3.0
+        /// Initial simplex steps: rotation (degrees) and translation (mm).
+        public var rotationStepDeg = 2.0
+        public var translationStepMm = 2.0
+        public var maxEvaluations = 600
+        public init() {}
+    }
+
+    public var settings: Settings
+    public init(settings: Settings = Settings()) { self.settings = settings }
+
+    public struct Result: Sendable {
+        public var worldFromHeart: Affine3D
+        /// Mean vesselness (fine map) along the projected courses before and after.
+        public var vesselnessBefore: Double
+        public var vesselnessAfter: Double
+        /// Click reprojection residuals after refinement (pixels).
+        public var clickResidualsPx: [Double]
+        public var evaluations: Int
+    }
+
+    /// Mean of `map` sampled at the projected points (points outside a view count as 0).
+    static func meanSample(_ maps: [DetectorImage], _ projections: [ProjectionMatrix], _ pointsMm: [Vec3], _ pose: Affine3D) -> Double {
+        var s = 0.0, n = 0
+        for (v, p) in projections.enumerated() {
+            for x in pointsMm {
+                n += 1
+                if let q = p.project(pose.apply(x)) { s += Double(maps[v].sample(column: q.column, row: q.row)) }
+            }
+        }
+        return n > 0 ? s / Double(n) : 0
+    }
+
+    /// Refines `initial` (`worldFromHeart`).
+    /// - Parameters:
+    ///   - curvesMm: model vein courses (CMR patient mm).
+    ///   - venograms: one per view, in the order of `projections`.
+    ///   - clicks: the landmark correspondences of the landmark registration.
+    @inline(never)
+    public func refine(initial: Affine3D, curvesMm: [Vec3], venograms: [DetectorImage], projections: [ProjectionMatrix],
+                       clicks: [PointCorrespondence]) -> Result {
+        let vessel = venograms.map { Vesselness.frangi($0, settings: settings.vesselness) }
+        let coarse = vessel.map { Vesselness.smooth($0, sigma: settings.coarseSigmaPx) }
+        let fine = vessel.map { Vesselness.smooth($0, sigma: settings.fineSigmaPx) }
+        // Normalise each smoothed map to a maximum of 1 so that both passes weigh the click term alike.
+        func normalised(_ m: [DetectorImage]) -> [DetectorImage] {
+            m.map { img in
+                let mx = img.pixels.max() ?? 1
+                return DetectorImage(columns: img.columns, rows: img.rows, pixels: img.pixels.map { $0 / max(mx, 1e-12) })
+            }
+        }
+        let passes = [normalised(coarse), normalised(fine)]
+        let centre = curvesMm.reduce(Vec3.zero, +) / Double(max(curvesMm.count, 1))
+        let s = settings
+        func pose(_ x: [Double], _ base: Affine3D) -> Affine3D {
+            let c = base.apply(centre)
+            return PoseEstimation.perturbation([radians(x[0]), radians(x[1]), radians(x[2]), x[3], x[4], x[5]], centre: c).composed(after: base)
+        }
+        func clickCost(_ p: Affine3D) -> Double {
+            guard !clicks.isEmpty else { return 0 }
+            let r = PoseEstimation.pixelErrors(PoseEstimation.residuals(p, clicks, projections))
+            let d = s.huberDeltaPx
+            let h = r.map { $0 <= d ? 0.5 * $0 * $0 : d * ($0 - 0.5 * d) }
+            return h.reduce(0, +) / Double(r.count) / (s.clickSigmaPx * s.clickSigmaPx)
+        }
+        let before = ImageRefinement.meanSample(passes[1], projections, curvesMm, initial)
+        var current = initial
+        var evaluations = 0
+        for (k, maps) in passes.enumerated() {
+            let base = current
+            let scale = k == 0 ? 1.0 : 0.5
+            let f: ([Double]) -> Double = { x in
+                let p = pose(x, base)
+                return s.clickWeight * clickCost(p) - ImageRefinement.meanSample(maps, projections, curvesMm, p)
+            }
+            let steps = [s.rotationStepDeg, s.rotationStepDeg, s.rotationStepDeg, s.translationStepMm, s.translationStepMm, s.translationStepMm].map { $0 * scale }
+            let (best, used) = NelderMead.minimise(f, start: [0, 0, 0, 0, 0, 0], steps: steps, maxEvaluations: s.maxEvaluations)
+            evaluations += used
+            current = pose(best, base)
+        }
+        let after = ImageRefinement.meanSample(passes[1], projections, curvesMm, current)
+        let residuals = PoseEstimation.pixelErrors(PoseEstimation.residuals(current, clicks, projections))
+        return Result(worldFromHeart: current, vesselnessBefore: before, vesselnessAfter: after, clickResidualsPx: residuals,
+                      evaluations: evaluations)
+    }
+}
+
+/// Nelder-Mead downhill simplex (Nelder and Mead 1965; standard coefficients 1, 2, 0.5, 0.5).
+enum NelderMead {
+    static func minimise(_ f: ([Double]) -> Double, start: [Double], steps: [Double], maxEvaluations: Int,
+                         tolerance: Double = 1e-7) -> ([Double], Int) {
+        let n = start.count
+        var simplex = [start]
+        for i in 0..<n { var p = start; p[i] += steps[i]; simplex.append(p) }
+        var values = simplex.map(f)
+        var evals = n + 1
+        while evals < maxEvaluations {
+            let order = values.indices.sorted { values[$0] < values[$1] }
+            simplex = order.map { simplex[$0] }; values = order.map { values[$0] }
+            if abs(values[n] - values[0]) <= tolerance * (abs(values[0]) + 1e-12) { break }
+            var centroid = [Double](repeating: 0, count: n)
+            for p in simplex.dropLast() { for i in 0..<n { centroid[i] += p[i] / Double(n) } }
+            func along(_ t: Double) -> [Double] { (0..<n).map { centroid[$0] + t * (simplex[n][$0] - centroid[$0]) } }
+            let xr = along(-1), fr = f(xr); evals += 1
+            if fr < values[0] {
+                let xe = along(-2), fe = f(xe); evals += 1
+                if fe < fr { simplex[n] = xe; values[n] = fe } else { simplex[n] = xr; values[n] = fr }
+            } else if fr < values[n - 1] {
+                simplex[n] = xr; values[n] = fr
+            } else {
+                let xc = fr < values[n] ? along(-0.5) : along(0.5), fc = f(xc); evals += 1
+                if fc < min(fr, values[n]) {
+                    simplex[n] = xc; values[n] = fc
+                } else {
+                    for k in 1...n {
+                        simplex[k] = (0..<n).map { simplex[0][$0] + 0.5 * (simplex[k][$0] - simplex[0][$0]) }
+                        values[k] = f(simplex[k]); evals += 1
+                    }
+                }
+            }
+        }
+        let best = values.indices.min { values[$0] < values[$1] }!
+        return (simplex[best], evals)
+    }
+}

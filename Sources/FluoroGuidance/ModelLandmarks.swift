@@ -1,0 +1,179 @@
+import CRTCore
+import Foundation
+import SegmentModel
+import SurfaceMesh
+
+/// Where the coronary veins lie on the LV relative to the pipeline's own model (standard anatomy): the coronary
+/// sinus and great cardiac vein in the atrioventricular groove just above the base plane, the anterior
+/// interventricular vein (AIV) in the anterior interventricular groove (the anterior RV insertion), the middle
+/// cardiac vein (MCV) in the posterior interventricular groove (the inferior RV insertion), both descending
+/// towards the apex on the epicardium. The defaults follow the textbook course (and crtsim's venous model, so on
+/// synthetic cases they are a favourable assumption: a real patient's veins wander more).
+public struct GrooveAnatomy: Codable, Sendable, Equatable {
+    /// Height of the AV groove above the base plane (mm, towards the atria).
+    public var avGrooveAboveBaseMm = 3.0
+    /// Height of the AIV origin (end of the great cardiac vein) above the base plane (mm).
+    public var aivOriginAboveBaseMm = 5.0
+    /// Where the AIV ends: this fraction of the cavity length from the base towards the endocardial apex.
+    public var aivEndFraction = 0.85
+    /// The MCV ends this much (mm) before the AIV end height.
+    public var mcvEndShortOfAivMm = 5.0
+    /// Angle of the coronary sinus ostium and of the MCV origin from the inferior RV insertion (degrees, segment
+    /// angle convention: positive away from the septum).
+    public var ostiumAngleFromInferiorDeg = -5.0
+    public var mcvOriginAngleFromInferiorDeg = 3.0
+    /// Angular span of the septum between the RV insertions (the pipeline's nominal value; degrees).
+    public var septalSpanDeg = 120.0
+    /// Vein centre outside the epicardium (mm): vein radius + 0.5 mm of fat. Coronary sinus (radius about 4 mm),
+    /// proximal AIV / MCV (about 2 mm), distal AIV / MCV (about 1 mm).
+    public var ostiumOutsideEpicardiumMm = 4.5
+    public var proximalVeinOutsideEpicardiumMm = 2.5
+    public var distalVeinOutsideEpicardiumMm = 1.5
+    /// Angle (segment convention) where the coronary sinus becomes the great cardiac vein on the lateral wall, and
+    /// where the great cardiac vein reaches the anterior groove (degrees).
+    public var greatCardiacVeinStartDeg = 240.0
+    public init() {}
+}
+
+/// 3D landmarks and vein courses (CMR patient LPS mm) derived from the pipeline's LV model alone, named as the
+/// operator's clicks are named (`lvApex`, `coronarySinusOstium`, `middleCardiacVeinOrigin` / `End`,
+/// `anteriorInterventricularVeinOrigin` / `End`).
+///
+/// Method: each contour slice's anterior RV insertion is recovered from its rays' 36-segment ids (every change of
+/// id is a 30-degree boundary of known segment angle; their circular mean gives the ray angle of segment angle 0).
+/// A groove point at segment angle a and height H below the base plane is the epicardial contour point at that
+/// angle on the slices, interpolated linearly in height between slices, towards the epicardial apex beyond the
+/// last slice and at the basal slice's radius above it (the AV groove), then moved outwards, away from the long
+/// axis, by the vein's centre offset. Lateral branch origins are not modelled (their angles vary between
+/// patients), so those clicks are not used.
+public struct ModelLandmarks: Sendable {
+    public var landmarksMm: [String: Vec3]
+    /// Vein courses for image alignment, by name ("av groove", "anterior interventricular", "middle cardiac").
+    public var curvesMm: [String: [Vec3]]
+    /// Base-plane centre, base-to-apex unit vector, epicardial apex, cavity length (mm).
+    public var baseCentreMm: Vec3
+    public var baseToApex: Vec3
+    public var epicardialApexMm: Vec3
+    public var cavityLengthMm: Double
+
+    /// The landmark names the pipeline can place.
+    public static let names = ["lvApex", "coronarySinusOstium", "middleCardiacVeinOrigin", "middleCardiacVeinEnd",
+                               "anteriorInterventricularVeinOrigin", "anteriorInterventricularVeinEnd"]
+
+    struct Ring { var height: Double; var centre: Vec3; var u: Vec3; var v: Vec3; var epi: [Double]; var anteriorRad: Double }
+
+    let rings: [Ring]
+    let anatomy: GrooveAnatomy
+
+    /// - Parameters:
+    ///   - contours: the end-diastolic contour stack (`GuidancePipeline.Output.contoursED`).
+    ///   - baseCentreMm: centre of the base plane (`lvAxis["baseCentreMm"]`).
+    ///   - anatomy: vein course defaults.
+    /// - Throws: `InputError` when no slice carries segment ids (no RV insertion known).
+    public init(contours: WallContourStack, baseCentreMm: Vec3, anatomy: GrooveAnatomy = GrooveAnatomy()) throws {
+        self.anatomy = anatomy
+        let axis = contours.baseToApex.normalized
+        self.baseToApex = axis
+        self.baseCentreMm = baseCentreMm
+        self.epicardialApexMm = contours.epicardialApexMm
+        cavityLengthMm = (contours.endocardialApexMm - baseCentreMm).dot(axis)
+        var rings: [Ring] = []
+        for s in contours.slices {
+            let n = s.rayCount
+            var sx = 0.0, sy = 0.0
+            for r in 0..<n {
+                let a = s.segmentIds[r], b = s.segmentIds[(r + 1) % n]
+                guard a > 0, b > 0, a != b else { continue }
+                // Boundary between rays r and r + 1: the start angle of the higher-angle segment of the two.
+                let ka = (a - 1) % 12, kb = (b - 1) % 12
+                let upper = (ka + 1) % 12 == kb ? kb : ka
+                let segmentAngle = 300.0 + 30.0 * Double(upper)
+                let rayAngle = 360.0 * (Double(r) + 0.5) / Double(n)
+                let offset = radians(rayAngle - segmentAngle)
+                sx += cos(offset); sy += sin(offset)
+            }
+            guard sx != 0 || sy != 0 else { continue }
+            rings.append(Ring(height: (s.centreMm - baseCentreMm).dot(axis), centre: s.centreMm, u: s.axisU, v: s.axisV,
+                              epi: s.epiRadiiMm, anteriorRad: atan2(sy, sx)))
+        }
+        guard !rings.isEmpty else {
+            throw InputError("LV model: no slice has 36-segment ids, so the interventricular grooves cannot be placed")
+        }
+        self.rings = rings.sorted { $0.height < $1.height }
+        landmarksMm = [:]
+        curvesMm = [:]
+        let a = anatomy, inferior = a.septalSpanDeg
+        let aivEnd = a.aivEndFraction * cavityLengthMm
+        landmarksMm["lvApex"] = contours.epicardialApexMm
+        landmarksMm["coronarySinusOstium"] = groovePoint(angleDeg: inferior + a.ostiumAngleFromInferiorDeg, heightMm: -a.avGrooveAboveBaseMm, outsideMm: a.ostiumOutsideEpicardiumMm)
+        landmarksMm["middleCardiacVeinOrigin"] = groovePoint(angleDeg: inferior + a.mcvOriginAngleFromInferiorDeg, heightMm: -a.avGrooveAboveBaseMm, outsideMm: a.proximalVeinOutsideEpicardiumMm)
+        landmarksMm["middleCardiacVeinEnd"] = groovePoint(angleDeg: inferior, heightMm: aivEnd - a.mcvEndShortOfAivMm, outsideMm: a.distalVeinOutsideEpicardiumMm)
+        landmarksMm["anteriorInterventricularVeinOrigin"] = groovePoint(angleDeg: 0, heightMm: -a.aivOriginAboveBaseMm, outsideMm: a.proximalVeinOutsideEpicardiumMm)
+        landmarksMm["anteriorInterventricularVeinEnd"] = groovePoint(angleDeg: 358, heightMm: aivEnd, outsideMm: a.distalVeinOutsideEpicardiumMm)
+
+        func line(_ n: Int, _ f: (Double) -> Vec3) -> [Vec3] { (0...n).map { f(Double($0) / Double(n)) } }
+        let csStart = inferior + a.ostiumAngleFromInferiorDeg
+        curvesMm["av groove"] = line(40) { t in
+            let angle = lerp(csStart, 360, t)
+            return groovePoint(angleDeg: angle, heightMm: -lerp(a.avGrooveAboveBaseMm, a.aivOriginAboveBaseMm, max(0, (angle - a.greatCardiacVeinStartDeg) / (360 - a.greatCardiacVeinStartDeg))),
+                               outsideMm: lerp(a.ostiumOutsideEpicardiumMm, a.proximalVeinOutsideEpicardiumMm, t))
+        }
+        curvesMm["anterior interventricular"] = line(20) { t in
+            groovePoint(angleDeg: 360 - 2 * t, heightMm: lerp(-a.aivOriginAboveBaseMm, aivEnd, t),
+                        outsideMm: lerp(a.proximalVeinOutsideEpicardiumMm, a.distalVeinOutsideEpicardiumMm, t))
+        }
+        curvesMm["middle cardiac"] = line(20) { t in
+            groovePoint(angleDeg: inferior + a.mcvOriginAngleFromInferiorDeg * (1 - t), heightMm: lerp(-a.avGrooveAboveBaseMm, aivEnd - a.mcvEndShortOfAivMm, t),
+                        outsideMm: lerp(a.proximalVeinOutsideEpicardiumMm, a.distalVeinOutsideEpicardiumMm, t))
+        }
+    }
+
+    /// The 36-segment of a point on or near the LV wall (CMR patient mm) in the model's own coordinates, as the
+    /// truth defines a lead's segment: the ring from the point's height fraction along the long axis (base plane 0,
+    /// endocardial apex 1, clamped into [0, 0.999]: above the base counts as basal, the cap as apical) and the
+    /// `rings` boundaries; the segment angle about the nearest contour slice's centre from its anterior insertion.
+    public func segment(of p: Vec3, rings boundaries: RingBoundaries) -> Segment36 {
+        let h = (p - baseCentreMm).dot(baseToApex)
+        let f = clamp(h / max(cavityLengthMm, 1e-6), 0, 0.999)
+        let g = rings.min { abs($0.height - h) < abs($1.height - h) }!
+        let d = p - g.centre
+        let theta = atan2(d.dot(g.v), d.dot(g.u))
+        let angle = wrapDegrees(degrees(theta - g.anteriorRad))
+        return Segment36.id(ring: boundaries.ring(forFraction: f) ?? 2, angleDegrees: angle)
+    }
+
+    /// Epicardial point of one slice at a segment angle (degrees), and the outward unit direction there.
+    func ringPoint(_ g: Ring, angleDeg: Double) -> (Vec3, Vec3) {
+        let theta = g.anteriorRad + radians(angleDeg)
+        let n = g.epi.count
+        let x = wrapDegrees(degrees(theta)) / 360 * Double(n)
+        let i0 = Int(x.rounded(.down)) % n, i1 = (i0 + 1) % n
+        let w = x - x.rounded(.down)
+        let r = lerp(g.epi[i0], g.epi[i1], w)
+        let dir = g.u * cos(theta) + g.v * sin(theta)
+        return (g.centre + dir * r, dir)
+    }
+
+    /// A point at segment angle `angleDeg`, `heightMm` below the base plane (negative: above it), `outsideMm`
+    /// outside the epicardium (patient LPS mm).
+    public func groovePoint(angleDeg: Double, heightMm h: Double, outsideMm: Double) -> Vec3 {
+        let first = rings.first!, last = rings.last!
+        let p: Vec3, out: Vec3
+        if h <= first.height {
+            let (q, d) = ringPoint(first, angleDeg: angleDeg)
+            p = q + baseToApex * (h - first.height); out = d
+        } else if h >= last.height {
+            let (q, d) = ringPoint(last, angleDeg: angleDeg)
+            let apexHeight = (epicardialApexMm - baseCentreMm).dot(baseToApex)
+            let t = clamp((h - last.height) / max(apexHeight - last.height, 1e-6), 0, 1)
+            p = q + (epicardialApexMm - q) * t; out = d
+        } else {
+            let k = rings.firstIndex { $0.height >= h }!
+            let (qa, da) = ringPoint(rings[k - 1], angleDeg: angleDeg), (qb, db) = ringPoint(rings[k], angleDeg: angleDeg)
+            let t = (h - rings[k - 1].height) / max(rings[k].height - rings[k - 1].height, 1e-6)
+            p = qa + (qb - qa) * t; out = (da + (db - da) * t).normalized
+        }
+        let radial = (out - baseToApex * out.dot(baseToApex)).normalized
+        return p + radial * outsideMm
+    }
+}

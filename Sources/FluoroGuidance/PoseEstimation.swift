@@ -1,0 +1,251 @@
+import CRTCore
+import Foundation
+
+/// A 3D point of the heart model seen at a pixel of one view (an operator click, or a detected feature).
+public struct PointCorrespondence: Sendable {
+    public var name: String
+    /// Model point (CMR patient LPS mm).
+    public var modelMm: Vec3
+    /// Index of the view in the projections list.
+    public var view: Int
+    public var pixel: DetectorPixel
+    public init(name: String, modelMm: Vec3, view: Int, pixel: DetectorPixel) {
+        self.name = name; self.modelMm = modelMm; self.view = view; self.pixel = pixel
+    }
+}
+
+/// Rigid pose estimation of the heart model (CMR patient frame) in the C-arm world from 2D points in calibrated
+/// views: `worldFromHeart` maps CMR patient LPS mm to C-arm world mm (truth.json / analysis.json `heartPose`).
+public enum PoseEstimation {
+    /// Least-squares rigid transform mapping `source` onto `target` (Kabsch 1976 / Umeyama 1991 without scale):
+    /// SVD-free form via the quaternion method (Horn 1987), which needs only a 4x4 symmetric eigenproblem.
+    /// - Returns: nil with fewer than 3 pairs or collinear points.
+    public static func kabsch(from source: [Vec3], to target: [Vec3]) -> Affine3D? {
+        guard source.count == target.count, source.count >= 3 else { return nil }
+        let n = Double(source.count)
+        let cs = source.reduce(Vec3.zero, +) / n, ct = target.reduce(Vec3.zero, +) / n
+        var s = [[Double]](repeating: [0, 0, 0], count: 3)
+        for (a, b) in zip(source, target) {
+            let p = (a - cs).array, q = (b - ct).array
+            for i in 0..<3 { for j in 0..<3 { s[i][j] += p[i] * q[j] } }
+        }
+        let (sxx, sxy, sxz) = (s[0][0], s[0][1], s[0][2])
+        let (syx, syy, syz) = (s[1][0], s[1][1], s[1][2])
+        let (szx, szy, szz) = (s[2][0], s[2][1], s[2][2])
+        let nMat: [[Double]] = [
+            [sxx + syy + szz, syz - szy, szx - sxz, sxy - syx],
+            [syz - szy, sxx - syy - szz, sxy + syx, szx + sxz],
+            [szx - sxz, sxy + syx, -sxx + syy - szz, syz + szy],
+            [sxy - syx, szx + sxz, syz + szy, -sxx - syy + szz]]
+        let (values, vectors) = symmetricEigen(nMat)
+        let k = values.indices.max { values[$0] < values[$1] }!
+        let q = vectors.map { $0[k] }
+        let (w, x, y, z) = (q[0], q[1], q[2], q[3])
+        let r = Mat3(rows: Vec3(w * w + x * x - y * y - z * z, 2 * (x * y - w * z), 2 * (x * z + w * y)),
+                     Vec3(2 * (x * y + w * z), w * w - x * x + y * y - z * z, 2 * (y * z - w * x)),
+                     Vec3(2 * (x * z - w * y), 2 * (y * z + w * x), w * w - x * x - y * y + z * z))
+        guard abs(r.determinant - 1) < 1e-6 else { return nil }
+        return Affine3D(linear: r, translation: ct - r * cs)
+    }
+
+    /// Eigen-decomposition of a small symmetric matrix by cyclic Jacobi rotations.
+    /// - Returns: eigenvalues and the matrix whose columns are the eigenvectors.
+    static func symmetricEigen(_ m: [[Double]]) -> ([Double], [[Double]]) {
+        let n = m.count
+        var a = m
+        var v = (0..<n).map { i in (0..<n).map { $0 == i ? 1.0 : 0.0 } }
+        for _ in 0..<100 {
+            var off = 0.0
+            for i in 0..<n { for j in (i + 1)..<n { off += a[i][j] * a[i][j] } }
+            if off < 1e-22 { break }
+            for p in 0..<n { for q in (p + 1)..<n where abs(a[p][q]) > 1e-300 {
+                let theta = (a[q][q] - a[p][p]) / (2 * a[p][q])
+                let t = (theta >= 0 ? 1.0 : -1.0) / (abs(theta) + (theta * theta + 1).squareRoot())
+                let c = 1 / (t * t + 1).squareRoot(), s = t * c
+                for k in 0..<n {
+                    let akp = a[k][p], akq = a[k][q]
+                    a[k][p] = c * akp - s * akq; a[k][q] = s * akp + c * akq
+                }
+                for k in 0..<n {
+                    let apk = a[p][k], aqk = a[q][k]
+                    a[p][k] = c * apk - s * aqk; a[q][k] = s * apk + c * aqk
+                }
+                for k in 0..<n {
+                    let vkp = v[k][p], vkq = v[k][q]
+                    v[k][p] = c * vkp - s * vkq; v[k][q] = s * vkp + c * vkq
+                }
+            } }
+        }
+        return ((0..<n).map { a[$0][$0] }, v)
+    }
+
+    /// Small rotation-vector update applied about a centre: x -> exp([w]) (x - c) + c + t.
+    static func perturbation(_ d: [Double], centre c: Vec3) -> Affine3D {
+        let w = Vec3(d[0], d[1], d[2])
+        let angle = w.length
+        let r = angle > 0 ? Mat3.rotation(axis: w, angleRadians: angle) : Mat3.identity
+        return Affine3D(linear: r, translation: c - r * c + Vec3(d[3], d[4], d[5]))
+    }
+
+    /// Huber weight for a residual of length `r` (pixels): 1 inside `delta`, `delta / r` beyond.
+    @inlinable static func huberWeight(_ r: Double, delta: Double) -> Double { r <= delta ? 1 : delta / r }
+
+    public struct Fit: Sendable {
+        public var worldFromHeart: Affine3D
+        /// Reprojection residual per correspondence (pixels), in input order.
+        public var residualsPx: [Double]
+        public var iterations: Int
+        public var rmsPx: Double { (residualsPx.reduce(0) { $0 + $1 * $1 } / Double(max(residualsPx.count, 1))).squareRoot() }
+    }
+
+    /// Pixel residual vectors of a pose (2 per correspondence); a point behind the source gives a large residual.
+    static func residuals(_ pose: Affine3D, _ points: [PointCorrespondence], _ projections: [ProjectionMatrix]) -> [Double] {
+        var out: [Double] = []
+        out.reserveCapacity(2 * points.count)
+        for c in points {
+            if let q = projections[c.view].project(pose.apply(c.modelMm)) {
+                out.append(q.column - c.pixel.column); out.append(q.row - c.pixel.row)
+            } else { out.append(1e4); out.append(1e4) }
+        }
+        return out
+    }
+
+    /// Levenberg-Marquardt on the reprojection error in all views with a Huber loss (iteratively re-weighted),
+    /// 6 parameters (rotation vector about the current model centroid in the world, translation), Jacobian by
+    /// central differences.
+    /// - Parameters:
+    ///   - initial: starting `worldFromHeart`.
+    ///   - points: model points with their pixels.
+    ///   - projections: world-to-pixel matrices, indexed by `PointCorrespondence.view`.
+    ///   - huberDeltaPx: residual (pixels) beyond which the loss grows linearly.
+    ///   - extraCost: optional additional residuals (already weighted) of the pose, e.g. an image term.
+    @inline(never)
+    public static func refine(initial: Affine3D, points: [PointCorrespondence], projections: [ProjectionMatrix],
+                              huberDeltaPx: Double = 3, maxIterations: Int = 50) -> Fit {
+        var pose = initial
+        guard !points.isEmpty else { return Fit(worldFromHeart: pose, residualsPx: [], iterations: 0) }
+        var lambda = 1e-3
+        var iterations = 0
+        func cost(_ r: [Double], _ w: [Double]) -> Double {
+            var s = 0.0
+            for e in pixelErrors(r) {
+                s += e <= huberDeltaPx ? 0.5 * e * e : huberDeltaPx * (e - 0.5 * huberDeltaPx)
+            }
+            _ = w
+            return s
+        }
+        var r = residuals(pose, points, projections)
+        var current = cost(r, [])
+        for it in 0..<maxIterations {
+            iterations = it + 1
+            let centre = points.reduce(Vec3.zero) { $0 + pose.apply($1.modelMm) } / Double(points.count)
+            let weights: [Double] = pixelErrors(r).map { huberWeight($0, delta: huberDeltaPx) }
+            // Jacobian by central differences: steps of 1e-5 rad and 1e-3 mm.
+            let m = r.count
+            var jac = [[Double]](repeating: [Double](repeating: 0, count: 6), count: m)
+            for k in 0..<6 {
+                let h = k < 3 ? 1e-5 : 1e-3
+                var dp = [Double](repeating: 0, count: 6); dp[k] = h
+                var dm = dp; dm[k] = -h
+                let rp = residuals(perturbation(dp, centre: centre).composed(after: pose), points, projections)
+                let rm = residuals(perturbation(dm, centre: centre).composed(after: pose), points, projections)
+                for i in 0..<m { jac[i][k] = (rp[i] - rm[i]) / (2 * h) }
+            }
+            var jtj = [[Double]](repeating: [Double](repeating: 0, count: 6), count: 6)
+            var jtr = [Double](repeating: 0, count: 6)
+            for i in 0..<m {
+                let w = weights[i / 2]
+                for a in 0..<6 {
+                    jtr[a] += w * jac[i][a] * r[i]
+                    for b in 0..<6 { jtj[a][b] += w * jac[i][a] * jac[i][b] }
+                }
+            }
+            var improved = false
+            for _ in 0..<10 {
+                var a = jtj
+                for d in 0..<6 { a[d][d] += lambda * max(jtj[d][d], 1e-9) }
+                guard let step = solve(a, jtr.map { -$0 }) else { lambda *= 10; continue }
+                let candidate = perturbation(step, centre: centre).composed(after: pose)
+                let rc = residuals(candidate, points, projections)
+                let c = cost(rc, [])
+                if c < current {
+                    let gain = current - c
+                    pose = candidate; r = rc; current = c
+                    lambda = max(lambda / 3, 1e-9)
+                    improved = true
+                    if gain < 1e-10 * max(current, 1e-12) || step.map(abs).max()! < 1e-9 { return Fit(worldFromHeart: pose, residualsPx: pixelErrors(r), iterations: iterations) }
+                    break
+                }
+                lambda *= 10
+            }
+            if !improved { break }
+        }
+        return Fit(worldFromHeart: pose, residualsPx: pixelErrors(r), iterations: iterations)
+    }
+
+    static func pixelErrors(_ r: [Double]) -> [Double] {
+        var out: [Double] = []
+        out.reserveCapacity(r.count / 2)
+        var i = 0
+        while i + 1 < r.count {
+            let a: Double = r[i], b: Double = r[i + 1]
+            out.append((a * a + b * b).squareRoot())
+            i += 2
+        }
+        return out
+    }
+
+    /// Solves a small dense linear system by Gaussian elimination with partial pivoting; nil when singular.
+    static func solve(_ a: [[Double]], _ b: [Double]) -> [Double]? {
+        let n = b.count
+        var m = a, x = b
+        for col in 0..<n {
+            let p = (col..<n).max { abs(m[$0][col]) < abs(m[$1][col]) }!
+            guard abs(m[p][col]) > 1e-300 else { return nil }
+            m.swapAt(col, p); x.swapAt(col, p)
+            for r in (col + 1)..<n {
+                let f = m[r][col] / m[col][col]
+                if f == 0 { continue }
+                for c in col..<n { m[r][c] -= f * m[col][c] }
+                x[r] -= f * x[col]
+            }
+        }
+        for r in stride(from: n - 1, through: 0, by: -1) {
+            var s = x[r]
+            for c in (r + 1)..<n { s -= m[r][c] * x[c] }
+            x[r] = s / m[r][r]
+        }
+        return x.allSatisfy(\.isFinite) ? x : nil
+    }
+
+    /// Landmark registration as in the clinic: the clicked landmarks seen in at least two views are triangulated
+    /// (DLT, `triangulate`), the model landmarks are aligned to them rigidly (Kabsch), and the pose is refined by
+    /// Levenberg-Marquardt on the reprojection error of every click in every view with a Huber loss.
+    /// - Parameters:
+    ///   - modelLandmarksMm: landmark name to model point (CMR patient mm).
+    ///   - views: the views with their clicks.
+    ///   - huberDeltaPx: Huber threshold (pixels).
+    /// - Returns: the fit and the correspondences used; nil when fewer than 3 landmarks are clicked in two views.
+    @inline(never)
+    public static func landmarkRegistration(modelLandmarksMm: [String: Vec3], views: [FluoroView],
+                                            huberDeltaPx: Double = 3) -> (fit: Fit, points: [PointCorrespondence])? {
+        var points: [PointCorrespondence] = []
+        for (v, view) in views.enumerated() {
+            for name in view.clicks.keys.sorted() {
+                guard let m = modelLandmarksMm[name] else { continue }
+                points.append(PointCorrespondence(name: name, modelMm: m, view: v, pixel: view.clicks[name]!))
+            }
+        }
+        var src: [Vec3] = [], dst: [Vec3] = []
+        for name in modelLandmarksMm.keys.sorted() {
+            let obs = views.compactMap { view -> (ProjectionMatrix, column: Double, row: Double)? in
+                view.clicks[name].map { (view.projection, $0.column, $0.row) }
+            }
+            if obs.count >= 2, let p = triangulate(obs) { src.append(modelLandmarksMm[name]!); dst.append(p) }
+        }
+        guard let initial = kabsch(from: src, to: dst) else { return nil }
+        let projections = views.map(\.projection)
+        let fit = refine(initial: initial, points: points, projections: projections, huberDeltaPx: huberDeltaPx)
+        return (fit, points)
+    }
+}

@@ -1,0 +1,111 @@
+import CRTCore
+import Foundation
+import GuidancePipeline
+import HeartPhantom
+import ImageIO
+import SegmentModel
+
+/// Scores the fluoroscopy stage against the truth (DOMAIN.md section 4, van de Kraats et al. 2005): the
+/// estimated `heartPose` against the true one over points of the LV myocardium, and the lead classification.
+public struct RegistrationScore: Codable, Sendable {
+    /// Mean target registration error (mm): mean |T_true x - T_est x| over the LV myocardium points.
+    public var mTREMm: Double
+    /// The same for the landmark-only pose (before the image refinement).
+    public var landmarkMTREMm: Double?
+    /// Mean projection distance (mm at the isocentre): detector distance between the points projected with the true
+    /// and the estimated pose, over the points and views, divided by the isocentre magnification.
+    public var mPDMm: Double
+    /// Mean reprojection distance (mm): distance from each true world point to the ray from the source through
+    /// its projection under the estimated pose, over points and views.
+    public var mRPDMm: Double
+    /// Success: final mTRE below `successMTREMm` (and below 2 mm).
+    public var success: Bool
+    public var successStrict: Bool
+    /// Lead: truth and analysis segment of the pacing electrode and categories (nil when either side has none).
+    public var leadSegmentTruth: Int?
+    public var leadSegmentAnalysis: Int?
+    public var leadCategory36Truth: String?
+    public var leadCategory36Analysis: String?
+    public var leadCategory18Truth: String?
+    public var leadCategory18Analysis: String?
+    /// Category of the truth's lead segment against the pipeline's own primary target: isolates the lead
+    /// localisation from the CMR target choice.
+    public var leadCategory36TruthSegmentVsAnalysisTarget: String?
+    /// Fluoroscopy-only segment and category (against the pipeline's target).
+    public var fluoroscopyOnlySegment: Int?
+    public var fluoroscopyOnlyCategory36: String?
+    /// Distance of the estimated pacing electrode from the true one (CMR frame, mm).
+    public var pacingElectrodeErrorMm: Double?
+
+    public static let successMTREMm = 5.0
+    public static let strictSuccessMTREMm = 2.0
+    /// Points sampled from the myocardium (every n-th voxel) to keep scoring fast.
+    public static let maximumPoints = 4000
+
+    /// LV myocardium points (CMR patient mm) of `truth/cine-labels.nii.gz` at end-diastole (frame 0).
+    public static func myocardiumPoints(caseDirectory: String) throws -> [Vec3] {
+        let labels = try NIfTI.read(caseDirectory + "/truth/cine-labels.nii.gz")
+        let g = labels.grid, n = g.size[0] * g.size[1] * g.size[2]
+        let myo = Float(Tissue.lvMyocardium.rawValue)
+        var idx: [Int] = []
+        for i in 0..<n where labels.data[i] == myo { idx.append(i) }
+        let step = max(1, idx.count / maximumPoints)
+        return stride(from: 0, to: idx.count, by: step).map { i in
+            let v = idx[i]
+            return g.patient(Double(v % g.size[0]), Double((v / g.size[0]) % g.size[1]), Double(v / (g.size[0] * g.size[1])))
+        }
+    }
+
+    public static func score(caseDirectory: String, analysisDirectory: String) throws -> RegistrationScore? {
+        let truth = try JSONDecoder().decode(GroundTruth.self, from: Data(contentsOf: URL(fileURLWithPath: caseDirectory + "/truth/truth.json")))
+        let analysis = try JSONDecoder().decode(AnalysisResult.self, from: Data(contentsOf: URL(fileURLWithPath: analysisDirectory + "/analysis.json")))
+        return score(truth: truth, analysis: analysis, pointsMm: try myocardiumPoints(caseDirectory: caseDirectory))
+    }
+
+    /// Mean target registration error of a pose over points (mm).
+    public static func mTRE(_ truePose: Affine3D, _ estimate: Affine3D, _ points: [Vec3]) -> Double {
+        points.reduce(0) { $0 + (truePose.apply($1) - estimate.apply($1)).length } / Double(max(points.count, 1))
+    }
+
+    /// Scores in memory; nil when either side has no pose.
+    public static func score(truth: GroundTruth, analysis: AnalysisResult, pointsMm: [Vec3]) -> RegistrationScore? {
+        guard let tp = truth.heartPose, let ep = analysis.heartPose, let views = truth.views else { return nil }
+        let t = Affine3D(matrix4x4: tp), e = Affine3D(matrix4x4: ep)
+        let mtre = mTRE(t, e, pointsMm)
+        let landmark = analysis.fluoroscopy.map { mTRE(t, Affine3D(matrix4x4: $0.registration.landmarkPose), pointsMm) }
+        var pd = 0.0, rpd = 0.0, n = 0
+        for v in views {
+            let g = v.geometry, p = v.projection
+            let mmPerPixel = 0.5 * (g.columnSpacingMm + g.rowSpacingMm) / g.isocentreMagnification
+            for x in pointsMm {
+                let wt = t.apply(x), we = e.apply(x)
+                guard let qt = p.project(wt), let qe = p.project(we) else { continue }
+                pd += ((qt.column - qe.column) * (qt.column - qe.column) + (qt.row - qe.row) * (qt.row - qe.row)).squareRoot() * mmPerPixel
+                let ray = (g.pixelPositionMm(column: qe.column, row: qe.row) - g.sourceMm).normalized
+                let d = wt - g.sourceMm
+                rpd += (d - ray * d.dot(ray)).length
+                n += 1
+            }
+        }
+        var s = RegistrationScore(mTREMm: mtre, landmarkMTREMm: landmark, mPDMm: pd / Double(max(n, 1)), mRPDMm: rpd / Double(max(n, 1)),
+                                  success: mtre < successMTREMm, successStrict: mtre < strictSuccessMTREMm)
+        s.leadSegmentTruth = truth.lead?.segment36
+        s.leadSegmentAnalysis = analysis.lead?.segment36
+        s.leadCategory36Truth = truth.lead?.category36?.rawValue
+        s.leadCategory18Truth = truth.lead?.category18?.rawValue
+        s.leadCategory36Analysis = analysis.lead?.category36?.rawValue
+        s.leadCategory18Analysis = analysis.lead?.category18?.rawValue
+        if let ts = truth.lead.flatMap({ Segment36($0.segment36) }), let target = analysis.primaryTarget.flatMap({ Segment36($0) }) {
+            s.leadCategory36TruthSegmentVsAnalysisTarget = LeadCategory.category36(lead: ts, target: target).rawValue
+        }
+        s.fluoroscopyOnlySegment = analysis.fluoroscopy?.fluoroscopyOnly?.segment36
+        s.fluoroscopyOnlyCategory36 = analysis.fluoroscopy?.fluoroscopyOnly?.category36?.rawValue
+        if let a = analysis.lead?.pacingElectrodeMm, let b = truth.lead?.pacingElectrodeMm { s.pacingElectrodeErrorMm = (a - b).length }
+        return s
+    }
+
+    init(mTREMm: Double, landmarkMTREMm: Double?, mPDMm: Double, mRPDMm: Double, success: Bool, successStrict: Bool) {
+        self.mTREMm = mTREMm; self.landmarkMTREMm = landmarkMTREMm; self.mPDMm = mPDMm; self.mRPDMm = mRPDMm
+        self.success = success; self.successStrict = successStrict
+    }
+}

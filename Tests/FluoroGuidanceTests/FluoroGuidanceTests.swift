@@ -1,0 +1,205 @@
+import CRTCore
+import FluoroGuidance
+import Foundation
+import HeartPhantom
+import ImageIO
+import Testing
+import XRaySimulation
+
+/// Named tolerances of the fluoroscopy tests (issue 4, pipeline side).
+enum Tolerance {
+    /// Known pose recovered from noise-free clicks: mTRE over LV points (mm).
+    static let noiseFreeMTREMm = 0.5
+    /// Median mTRE with 2-pixel click noise over many draws (mm) when the model landmarks are exact.
+    static let noisyClicksMedianMTREMm = 2.0
+    /// Detected electrode vs its true projection (pixels).
+    static let electrodePx = 1.0
+}
+
+/// A rendered case at full detector size (512 x 512, 0.6 mm), coarse 4 mm attenuation voxels.
+enum RenderedCase {
+    static let spec: PhantomSpec = try! PhantomSpec.load(yaml: "xray: {voxelMm: 4}", file: "fluoro-test.yaml")
+    static let heart = HeartModel(spec: spec)
+    static let truth = heart.groundTruth(phaseTimesMs: [0])
+    static let simulated = XRaySimulator(heart: heart, truth: truth, seed: 3).simulate(includeVolume: false)
+}
+
+/// Mean distance between two poses over points (mm).
+func mtre(_ a: Affine3D, _ b: Affine3D, _ points: [Vec3]) -> Double {
+    points.reduce(0) { $0 + (a.apply($1) - b.apply($1)).length } / Double(points.count)
+}
+
+/// Points of the LV wall of the phantom (epicardial grid over the ventricle) at the X-ray phase.
+func lvPoints(_ heart: HeartModel) -> [Vec3] {
+    let st = heart.state(atMs: 0.75 * heart.spec.motion.rrIntervalMs)
+    var out: [Vec3] = []
+    for f in stride(from: 0.0, through: 1.0, by: 0.1) { for phi in stride(from: 0.0, to: 360, by: 20) {
+        out.append(heart.epicardialPoint(fraction: f, phiDeg: phi, st))
+    } }
+    return out
+}
+
+@Suite("Fluoroscopy registration")
+struct RegistrationTests {
+    /// The true landmarks projected into the two default views under a known pose.
+    func views(pose: Affine3D, landmarks: [String: Vec3], noisePx: Double, seed: UInt64) -> [FluoroView] {
+        var rng = SeededRandom(seed: seed, label: "test.clicks")
+        return [CArmView.lao40, CArmView.rao30].map { g in
+            let p = g.projection.composed(after: pose)
+            var clicks: [String: DetectorPixel] = [:]
+            for name in landmarks.keys.sorted() {
+                let q = p.project(landmarks[name]!)!
+                clicks[name] = DetectorPixel(column: q.column + noisePx * rng.normal(), row: q.row + noisePx * rng.normal())
+            }
+            let blank = DetectorImage(columns: g.columns, rows: g.rows, pixels: [Float](repeating: 0, count: g.columns * g.rows))
+            return FluoroView(geometry: g, venogram: blank, lead: nil, clicks: clicks)
+        }
+    }
+
+    @Test("a known pose is recovered from noise-free clicks")
+    func noiseFree() throws {
+        let c = RenderedCase.self
+        let pose = XRaySimulator(heart: c.heart, truth: c.truth, seed: 11).heartPose().pose
+        let landmarks = c.simulated.landmarksMm.filter { !$0.key.hasPrefix("lateral") }
+        let fit = try #require(PoseEstimation.landmarkRegistration(modelLandmarksMm: landmarks, views: views(pose: pose, landmarks: landmarks, noisePx: 0, seed: 1)))
+        let e = mtre(fit.fit.worldFromHeart, pose, lvPoints(c.heart))
+        #expect(e <= Tolerance.noiseFreeMTREMm, "mTRE \(e) mm")
+    }
+
+    @Test("2-pixel click noise: median mTRE over 40 draws")
+    func noisyClicks() throws {
+        let c = RenderedCase.self
+        let landmarks = c.simulated.landmarksMm.filter { !$0.key.hasPrefix("lateral") }
+        let points = lvPoints(c.heart)
+        var errors: [Double] = []
+        for k in 0..<40 {
+            let pose = XRaySimulator(heart: c.heart, truth: c.truth, seed: UInt64(100 + k)).heartPose().pose
+            let fit = try #require(PoseEstimation.landmarkRegistration(modelLandmarksMm: landmarks, views: views(pose: pose, landmarks: landmarks, noisePx: 2, seed: UInt64(k))))
+            errors.append(mtre(fit.fit.worldFromHeart, pose, points))
+        }
+        errors.sort()
+        let median = 0.5 * (errors[19] + errors[20])
+        print("fluoro registration, 2 px click noise, exact model landmarks: median mTRE \(String(format: "%.2f", median)) mm, max \(String(format: "%.2f", errors.last!)) mm")
+        #expect(median <= Tolerance.noisyClicksMedianMTREMm, "median mTRE \(median) mm")
+    }
+
+    @Test("Kabsch recovers a rotation and shift exactly")
+    func kabsch() throws {
+        let r = Mat3.rotation(axis: Vec3(1, 2, 3), angleRadians: 0.4)
+        let t = Affine3D(linear: r, translation: Vec3(5, -7, 3))
+        let src = [Vec3(0, 0, 0), Vec3(40, 0, 0), Vec3(0, 30, 5), Vec3(10, 10, 60)]
+        let fit = try #require(PoseEstimation.kabsch(from: src, to: src.map(t.apply)))
+        #expect(mtre(fit, t, src) < 1e-9)
+    }
+}
+
+@Suite("Electrode detection")
+struct ElectrodeTests {
+    @Test("four electrodes found within 1 px of their true projections in both views, matched across views")
+    func rendered() throws {
+        let c = RenderedCase.self
+        let electrodes = try #require(c.truth.lead == nil ? c.simulated.lead.position.electrodesMm : c.simulated.lead.position.electrodesMm)
+        let detector = ElectrodeDetection()
+        let found = c.simulated.views.map { detector.candidates(DetectorImage(columns: $0.view.columns, rows: $0.view.rows, pixels: $0.lead)) }
+        let match = try #require(LeadTriangulation.match(candidates: found.map { $0.blobs.map(\.pixel) },
+                                                         projections: c.simulated.views.map(\.view.projection)))
+        for (v, images) in c.simulated.views.enumerated() {
+            let p = c.simulated.viewTruth[v].projectionFromPatient
+            let truePx = electrodes.map { e in p.project(e).map { DetectorPixel(column: $0.column, row: $0.row) }! }
+            // Distal-first or reversed: compare in the matched order's orientation.
+            let chain = match.chains[v]
+            let forward = zip(chain, truePx).map { $0.distance(to: $1) }.max()!
+            let backward = zip(chain.reversed(), truePx).map { $0.distance(to: $1) }.max()!
+            #expect(min(forward, backward) <= Tolerance.electrodePx, "\(images.view.name): worst electrode \(min(forward, backward)) px")
+        }
+    }
+}
+
+@Suite("Fluoroscopy bad input")
+struct BadInputTests {
+    func tempDir() -> String {
+        let d = NSTemporaryDirectory() + "fluoro-\(UUID().uuidString)"
+        try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        return d
+    }
+    func writeView(_ g: CArmView, dir: String, size: (Int, Int)? = nil) throws {
+        let (c, r) = size ?? (g.columns, g.rows)
+        let grid = ImageGrid(size: [c, r, 1], patientFromVoxel: .identity)
+        try NIfTI.write(ImageVolume(grid: grid, data: (0..<(c * r)).map { Float($0 % 7) }), to: dir + "/\(g.name)-venogram.nii.gz", description: "t")
+        try FileOutput.writeJSON(g, to: dir + "/\(g.name).json")
+    }
+
+    @Test("a missing view, a missing folder, absurd geometry and a wrong image size are InputErrors")
+    func badInputs() throws {
+        let one = tempDir()
+        try writeView(CArmView(name: "LAO40", primaryAngleDeg: 40, rows: 64, columns: 64), dir: one)
+        #expect(throws: InputError.self) { try FluoroStudy.load(xrayDirectory: one, operatorDirectory: nil) }
+        #expect(throws: InputError.self) { try FluoroStudy.load(xrayDirectory: one + "/nope", operatorDirectory: nil) }
+        let absurd = tempDir()
+        try writeView(CArmView(name: "LAO40", primaryAngleDeg: 400, rows: 64, columns: 64), dir: absurd)
+        try writeView(CArmView(name: "RAO30", primaryAngleDeg: -30, rows: 64, columns: 64), dir: absurd)
+        #expect(throws: InputError.self) { try FluoroStudy.load(xrayDirectory: absurd, operatorDirectory: nil) }
+        let size = tempDir()
+        try writeView(CArmView(name: "LAO40", primaryAngleDeg: 40, rows: 64, columns: 64), dir: size, size: (32, 64))
+        try writeView(CArmView(name: "RAO30", primaryAngleDeg: -30, rows: 64, columns: 64), dir: size)
+        #expect(throws: InputError.self) { try FluoroStudy.load(xrayDirectory: size, operatorDirectory: nil) }
+        let ok = tempDir()
+        try writeView(CArmView(name: "LAO20", primaryAngleDeg: 20, rows: 64, columns: 64), dir: ok)
+        try writeView(CArmView(name: "RAO10", primaryAngleDeg: -10, rows: 64, columns: 64), dir: ok)
+        let study = try FluoroStudy.load(xrayDirectory: ok, operatorDirectory: nil)
+        #expect(study.warnings.contains { $0.contains("only 30 degrees apart") }, "\(study.warnings)")
+    }
+}
+
+
+@Suite("Vessel refinement")
+struct RefinementTests {
+    @Test("with 4-pixel click noise, refinement on the venogram vessels beats the landmarks alone (median over 6 draws)")
+    func beatsLandmarks() throws {
+        let c = RenderedCase.self
+        let sim = c.simulated
+        let pose = sim.worldFromPatient
+        let landmarks = sim.landmarksMm.filter { !$0.key.hasPrefix("lateral") }
+        // The model's vein courses: the true centrelines of the veins the pipeline models (a perfect CMR model).
+        let curves = sim.veinCentrelines.filter { !$0.name.hasPrefix("lateral") }.flatMap { v in
+            stride(from: 0, to: v.pointsMm.count, by: 3).map { v.pointsMm[$0] }
+        }
+        let points = lvPoints(c.heart)
+        var before: [Double] = [], after: [Double] = []
+        for k in 0..<6 {
+            var rng = SeededRandom(seed: UInt64(k), label: "test.refinement.clicks")
+            let views: [FluoroView] = sim.views.enumerated().map { v, images in
+                let p = sim.viewTruth[v].projectionFromPatient
+                var clicks: [String: DetectorPixel] = [:]
+                for name in landmarks.keys.sorted() {
+                    let q = p.project(landmarks[name]!)!
+                    clicks[name] = DetectorPixel(column: q.column + 4 * rng.normal(), row: q.row + 4 * rng.normal())
+                }
+                return FluoroView(geometry: images.view, venogram: DetectorImage(columns: images.view.columns, rows: images.view.rows, pixels: images.venogram),
+                                  lead: nil, clicks: clicks)
+            }
+            let lm = try #require(PoseEstimation.landmarkRegistration(modelLandmarksMm: landmarks, views: views))
+            let refined = ImageRefinement().refine(initial: lm.fit.worldFromHeart, curvesMm: curves, venograms: views.map(\.venogram),
+                                                   projections: views.map(\.projection), clicks: lm.points)
+            before.append(mtre(lm.fit.worldFromHeart, pose, points))
+            after.append(mtre(refined.worldFromHeart, pose, points))
+        }
+        let mb = before.sorted()[3], ma = after.sorted()[3]
+        print("vessel refinement, 4 px click noise: median mTRE landmarks \(String(format: "%.2f", mb)) mm -> refined \(String(format: "%.2f", ma)) mm")
+        #expect(ma < mb, "landmarks \(before), refined \(after)")
+    }
+}
+
+@Suite("No lead")
+struct NoLeadTests {
+    @Test("images without a lead (the venograms) give no electrode match: 'not found', never a guess")
+    func venogramsHaveNoLead() {
+        let sim = RenderedCase.simulated
+        let detector = ElectrodeDetection()
+        let found = sim.views.map { detector.candidates(DetectorImage(columns: $0.view.columns, rows: $0.view.rows, pixels: $0.venogram)) }
+        let match = found.allSatisfy({ $0.blobs.count >= 3 })
+            ? LeadTriangulation.match(candidates: found.map { $0.blobs.map(\.pixel) }, projections: sim.views.map(\.view.projection))
+            : nil
+        #expect(match == nil, "candidates per view: \(found.map(\.blobs.count))")
+    }
+}
