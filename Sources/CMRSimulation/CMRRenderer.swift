@@ -75,7 +75,7 @@ public struct CMRSimulator: Sendable {
         let cineTable = Tissue.allCases.reduce(into: [Float](repeating: 0, count: 32)) { $0[Int($1.rawValue)] = Float(ssfp.signal($1.properties)) }
         let ir = InversionRecoveryLGE(rrIntervalMs: rr, inversionTimeErrorMs: spec.cmr.inversionTimeErrorMs)
         let lgeTable = Tissue.allCases.reduce(into: [Float](repeating: 0, count: 32)) { $0[Int($1.rawValue)] = Float(ir.signal($1, enhancement: 0)) }
-        let lgeMyo = (0...2).map { Float(ir.signal(.lvMyocardium, enhancement: Double($0) / 2)) }
+        let lgeMyo = [0, InversionRecoveryLGE.greyZoneEnhancement, 1].map { Float(ir.signal(.lvMyocardium, enhancement: $0)) }
         let myoSignal = Double(cineTable[Int(Tissue.lvMyocardium.rawValue)])
         let scarSignal = Double(lgeMyo[2])
         let cineSD = myoSignal / cineS.snr, lgeSD = scarSignal / lgeS.snr

@@ -17,8 +17,8 @@ public struct BalancedSSFP: Sendable {
 
 /// Magnitude inversion recovery after gadolinium (LGE): S = PD |1 - 2 exp(-TI/T1) + exp(-Trec/T1)|, with the
 /// inversion every other heartbeat (Trec = 2 R-R). The scanner operator chooses TI to null remote myocardium;
-/// `inversionTimeErrorMs` perturbs that choice. Scar enhancement e (0 remote, 0.5 grey zone, 1 core) adds
-/// relaxation rate linearly: 1/T1 = (1 - e)/T1_remote + e/T1_scar.
+/// `inversionTimeErrorMs` perturbs that choice. Scar enhancement e (0 remote, `greyZoneEnhancement` grey zone,
+/// 1 core) adds relaxation rate linearly: 1/T1 = (1 - e)/T1_remote + e/T1_scar.
 public struct InversionRecoveryLGE: Sendable {
     /// Recovery time between inversions (ms).
     public var recoveryMs: Double
@@ -37,6 +37,12 @@ public struct InversionRecoveryLGE: Sendable {
     public func signal(pd: Double, t1Ms: Double) -> Double {
         pd * abs(1 - 2 * exp(-inversionTimeMs / t1Ms) + exp(-recoveryMs / t1Ms))
     }
+
+    /// Relaxation-rate fraction of the grey border zone (between remote, 0, and core, 1). At the nulling TI it gives
+    /// about 35 % of the core signal, inside the grey zone as the literature defines it (above remote + 2 SD, below
+    /// 50 % of the peak; Schmidt et al., Circulation 2007). An even mix (0.5) would give 56 %, which FWHM counts as
+    /// core by definition, contradicting the truth's label.
+    public static let greyZoneEnhancement = 0.3
 
     public func signal(_ t: Tissue, enhancement e: Double) -> Double {
         let p = t.properties
