@@ -24,27 +24,98 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .long, help: "Replace an earlier run of a scenario in the output folder.")
     var force = false
 
+    @Option(name: .long, help: "Run only shard I of N (I/N, 1 <= I <= N): cases i with i mod N = I - 1. Also from a Slurm array or a Kubernetes Indexed Job (docs/scale-out.md). Join the shards with 'crtsim merge'.")
+    var shard: String?
+
     func run() throws {
         let presets = try PresetLibrary.names()
         let s = try Scenario.load(scenario, presets: presets)
-        let folder = try StagedFolder(out: out ?? "Results/\(s.id)", replace: force, marker: "results.json", kind: "a scenario run")
+        var part = ScenarioRunner.Shard.whole
+        if let text = shard {
+            let f = text.split(separator: "/").map { Int($0) }
+            guard f.count == 2, let i = f[0], let n = f[1] else { throw InputError("--shard: '\(text)' is not I/N (e.g. 2/8)") }
+            part = try ScenarioRunner.Shard(index: i, count: n)
+        } else if let env = try ScenarioRunner.Shard.fromEnvironment(ProcessInfo.processInfo.environment) {
+            part = env
+        }
+        let defaultOut = part.count == 1 ? "Results/\(s.id)" : "Results/\(s.id)-shard-\(part.index)-of-\(part.count)"
+        let folder = try StagedFolder(out: out ?? defaultOut, replace: force, marker: "results.json", kind: "a scenario run")
         let runner = ScenarioRunner(scenario: s, presetFolder: try PresetLibrary.directory())
         let interactive = isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["CI"] == nil
-        let results = try runner.run(into: folder) { line in
+        let results = try runner.run(into: folder, shard: part) { line in
             if interactive { FileHandle.standardOutput.write(Data(("\r\u{1B}[2K" + line).utf8)) } else { print(line) }
         }
         if interactive { print("") }
-        try FileOutput.writeJSON(results, to: folder.path("results.json"))
-        try FileOutput.writeData(Data(ScenarioRunner.csv(results).utf8), to: folder.path("cases.csv"))
-        try FileOutput.writeData(Data(ScenarioRunner.junit(results).utf8), to: folder.path("junit.xml"))
+        try Self.writeOutputs(results, to: folder)
         try folder.commit()
-        print("crtsim run: \(s.id), \(s.cases) cases")
+        print("crtsim run: \(s.id), \(results.cases.count) of \(s.cases) cases (shard \(part.index)/\(part.count))")
         for m in results.metrics {
             print("  " + m.id.padding(toLength: 32, withPad: " ", startingAt: 0) + String(format: "%9.4f ", m.value) + "\(m.unit) (\(m.better) is better)")
         }
         for v in results.verdicts { print("  \(v.passed ? "PASS" : "FAIL") \(v.metric) = \(String(format: "%.4f", v.value)), expected \(v.expectation)") }
         print("  results: \(folder.destination.path)/results.json")
         if !results.passed { throw ExitCode(1) }
+    }
+
+    static func writeOutputs(_ results: ScenarioRunner.Results, to folder: StagedFolder) throws {
+        try FileOutput.writeJSON(results, to: folder.path("results.json"))
+        try FileOutput.writeData(Data(ScenarioRunner.csv(results).utf8), to: folder.path("cases.csv"))
+        try FileOutput.writeData(Data(ScenarioRunner.junit(results).utf8), to: folder.path("junit.xml"))
+    }
+
+    static func readResults(_ dir: String) throws -> ScenarioRunner.Results {
+        let path = dir + "/results.json"
+        guard let data = FileManager.default.contents(atPath: path) else { throw InputError("\(path): not found (not a crtsim run folder)") }
+        do { return try JSONDecoder().decode(ScenarioRunner.Results.self, from: data) } catch {
+            throw InputError("\(path): not a crtsim results file (\(error.localizedDescription))")
+        }
+    }
+}
+
+/// `crtsim merge`: joins the shard folders of one scenario run.
+struct MergeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "merge", abstract: "Join the shard outputs of one scenario run and judge the whole.")
+    @Argument(help: "Shard run folders (each with results.json).")
+    var shards: [String]
+    @Option(name: .long, help: "Output folder for the merged results.")
+    var out: String
+    @Flag(name: .long, help: "Replace an earlier merged run in --out.")
+    var force = false
+
+    func run() throws {
+        let parts = try shards.map(RunCommand.readResults)
+        let merged = try ScenarioRunner.merge(parts, sources: shards)
+        let folder = try StagedFolder(out: out, replace: force, marker: "results.json", kind: "a scenario run")
+        try RunCommand.writeOutputs(merged, to: folder)
+        try folder.commit()
+        print("crtsim merge: \(merged.scenario), \(merged.cases.count) cases from \(parts.count) shards -> \(folder.destination.path)/results.json")
+        for v in merged.verdicts { print("  \(v.passed ? "PASS" : "FAIL") \(v.metric) = \(String(format: "%.4f", v.value)), expected \(v.expectation)") }
+        if !merged.passed { throw ExitCode(1) }
+    }
+}
+
+/// `crtsim compare`: a run against a baseline, metric by metric.
+struct CompareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "compare", abstract: "Compare a run with a baseline run: exit code 0 no regression, 1 regression, 2 bad input.")
+    @Argument(help: "Baseline run folder (results.json).")
+    var baseline: String
+    @Argument(help: "Run folder to check.")
+    var runFolder: String
+    @Option(name: .long, parsing: .unconditional, help: "Allowed worsening as a fraction of the baseline value (0-1, default 0.02).")
+    var relativeTolerance: Double = 0.02
+    @Option(name: .long, parsing: .unconditional, help: "Allowed worsening in the metric's unit on top of the relative one (>= 0, default 1e-9).")
+    var absoluteTolerance: Double = 1e-9
+
+    func run() throws {
+        guard relativeTolerance.isFinite, (0...1).contains(relativeTolerance) else { throw InputError("--relative-tolerance: expected 0-1") }
+        guard absoluteTolerance.isFinite, absoluteTolerance >= 0 else { throw InputError("--absolute-tolerance: expected >= 0") }
+        let b = try RunCommand.readResults(baseline), r = try RunCommand.readResults(runFolder)
+        guard b.scenario == r.scenario else { throw InputError("\(runFolder)/results.json: scenario \(r.scenario) is not the baseline's \(b.scenario)") }
+        let rows = ScenarioRunner.compare(baseline: b, run: r, relativeTolerance: relativeTolerance, absoluteTolerance: absoluteTolerance)
+        for row in rows { print("  \(row.status.padding(toLength: 12, withPad: " ", startingAt: 0)) \(row.metric): \(String(format: "%.4f", row.baseline)) -> \(String(format: "%.4f", row.run))") }
+        let regressions = rows.filter { $0.status == "regression" || $0.status == "missing" }
+        print("crtsim compare: \(regressions.count) regression(s), \(rows.filter { $0.status == "improvement" }.count) improvement(s)")
+        if !regressions.isEmpty { throw ExitCode(1) }
     }
 }
 

@@ -74,9 +74,39 @@ public struct ScenarioRunner {
         public var metric: String, expectation: String, value: Double, passed: Bool
     }
 
+    /// Which part of the cases a run takes: case i belongs to shard (i mod count) + 1.
+    public struct Shard: Sendable, Equatable {
+        public var index: Int, count: Int
+        public init(index: Int, count: Int) throws {
+            guard count >= 1, (1...count).contains(index) else {
+                throw InputError("--shard: \(index)/\(count) is out of range: expected I/N with 1 <= I <= N")
+            }
+            self.index = index; self.count = count
+        }
+        public static let whole = try! Shard(index: 1, count: 1)
+        public func contains(_ i: Int) -> Bool { i % count == index - 1 }
+        /// From the environment of a scheduler: a Slurm array (SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN + 1 of
+        /// SLURM_ARRAY_TASK_COUNT) or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX + 1 of CRTSIM_SHARDS).
+        public static func fromEnvironment(_ env: [String: String]) throws -> Shard? {
+            if let id = env["SLURM_ARRAY_TASK_ID"].flatMap(Int.init), let n = env["SLURM_ARRAY_TASK_COUNT"].flatMap(Int.init) {
+                let lo = env["SLURM_ARRAY_TASK_MIN"].flatMap(Int.init) ?? 0
+                return try Shard(index: id - lo + 1, count: n)
+            }
+            if let k = env["JOB_COMPLETION_INDEX"].flatMap(Int.init) {
+                guard let n = env["CRTSIM_SHARDS"].flatMap(Int.init) else {
+                    throw InputError("JOB_COMPLETION_INDEX is set: set CRTSIM_SHARDS to the number of shards (the Job's completions)")
+                }
+                return try Shard(index: k + 1, count: n)
+            }
+            return nil
+        }
+    }
+
     public struct Results: Codable, Sendable {
         public var scenario: String
         public var description: String
+        /// The expectations checked (kept so that shards can be merged and re-judged).
+        public var expectations: [Scenario.Expectation]
         public var metrics: [PipelineMetrics.Metric]
         public var verdicts: [Verdict]
         public var passed: Bool
@@ -85,13 +115,14 @@ public struct ScenarioRunner {
     }
 
     /// Runs every case into `folder.path("cases/case-<i>")`; `progress` receives one line per case.
-    public func run(into folder: StagedFolder, progress: (String) -> Void) throws -> Results {
+    public func run(into folder: StagedFolder, shard: Shard = .whole, progress: (String) -> Void) throws -> Results {
         var results: [CaseResult] = []
         var config = PipelineConfiguration()
         config.scar.thresholdFraction = scenario.scarThresholdFraction
         config.scar.method = ScarDetection.Method(rawValue: scenario.scarMethod) ?? .fwhm
         let start = Date()
-        for i in 0..<scenario.cases {
+        let mine = (0..<scenario.cases).filter(shard.contains)
+        for (done, i) in mine.enumerated() {
             let preset = scenario.phantoms[i % scenario.phantoms.count]
             let file = presetFolder + "/\(preset).yaml"
             var spec = try PhantomSpec.load(yaml: try String(contentsOfFile: file, encoding: .utf8), file: file)
@@ -108,23 +139,68 @@ public struct ScenarioRunner {
             let score = try PipelineScore.score(caseDirectory: base + "/case", analysisDirectory: base + "/analysis")
             results.append(CaseResult(index: i, preset: preset, seed: seed, score: score, analysisSeconds: seconds))
             let elapsed = Date().timeIntervalSince(start)
-            let eta = elapsed / Double(i + 1) * Double(scenario.cases - i - 1)
-            progress(String(format: "[%d/%d] %@ seed %llu: target %@, kappa %.2f, EDV %+.1f %%  (ETA %.0f s)",
-                            i + 1, scenario.cases, preset, seed, score.primaryTargetCategory, score.scarKappa,
+            let eta = elapsed / Double(done + 1) * Double(mine.count - done - 1)
+            progress(String(format: "[%d/%d] case %d, %@ seed %llu: target %@, kappa %.2f, EDV %+.1f %%  (ETA %.0f s)",
+                            done + 1, mine.count, i, preset, seed, score.primaryTargetCategory, score.scarKappa,
                             100 * score.edvRelativeError, eta))
         }
-        let metrics = PipelineMetrics.compute(results.map(\.score))
-        let verdicts = scenario.expectations.map { e -> Verdict in
-            let v = metrics.first { $0.id == e.metric }?.value ?? .nan
-            return Verdict(metric: e.metric, expectation: e.text, value: v, passed: e.passes(v))
-        }
-        let manifest = [
+        var manifest = [
             "crtsim": "0.1.0", "gitCommit": Self.gitCommit(), "scenarioHash": scenario.hash,
             "seed": String(scenario.seed), "cases": String(scenario.cases),
             "settings": "scarThresholdFraction=\(scenario.scarThresholdFraction), scarMethod=\(scenario.scarMethod)",
         ]
-        return Results(scenario: scenario.id, description: scenario.description, metrics: metrics, verdicts: verdicts,
-                       passed: verdicts.allSatisfy(\.passed), manifest: manifest, cases: results)
+        manifest["shard"] = "\(shard.index)/\(shard.count)"
+        return Self.judge(scenario: scenario.id, description: scenario.description, expectations: scenario.expectations,
+                          manifest: manifest, cases: results)
+    }
+
+    /// Metrics and verdicts of a set of cases.
+    public static func judge(scenario: String, description: String, expectations: [Scenario.Expectation],
+                             manifest: [String: String], cases: [CaseResult]) -> Results {
+        let sorted = cases.sorted { $0.index < $1.index }
+        let metrics = PipelineMetrics.compute(sorted.map(\.score))
+        let verdicts = expectations.map { e -> Verdict in
+            let v = metrics.first { $0.id == e.metric }?.value ?? .nan
+            return Verdict(metric: e.metric, expectation: e.text, value: v, passed: e.passes(v))
+        }
+        return Results(scenario: scenario, description: description, expectations: expectations, metrics: metrics,
+                       verdicts: verdicts, passed: verdicts.allSatisfy(\.passed), manifest: manifest, cases: sorted)
+    }
+
+    /// Joins the results of the shards of one run (same scenario and hash, every case once) and judges them again.
+    public static func merge(_ parts: [Results], sources: [String]) throws -> Results {
+        guard let first = parts.first else { throw InputError("crtsim merge: give at least one run folder") }
+        for (p, src) in zip(parts, sources) where p.scenario != first.scenario || p.manifest["scenarioHash"] != first.manifest["scenarioHash"] {
+            throw InputError("\(src)/results.json: scenario \(p.scenario) (hash \(p.manifest["scenarioHash"] ?? "?")) differs from \(sources[0]) (\(first.scenario), \(first.manifest["scenarioHash"] ?? "?"))")
+        }
+        let cases = parts.flatMap(\.cases)
+        let indices = cases.map(\.index)
+        guard Set(indices).count == indices.count else { throw InputError("crtsim merge: a case appears in more than one shard") }
+        let expected = Int(first.manifest["cases"] ?? "") ?? indices.count
+        guard indices.count == expected else {
+            throw InputError("crtsim merge: \(indices.count) of \(expected) cases present; missing shards?")
+        }
+        var manifest = first.manifest
+        manifest["shard"] = "merged from \(parts.count)"
+        return judge(scenario: first.scenario, description: first.description, expectations: first.expectations,
+                     manifest: manifest, cases: cases)
+    }
+
+    /// Metric-by-metric comparison of a run against a baseline: a metric regresses when it is worse (by its
+    /// direction) by more than `tolerance` x max(|baseline|, 1e-9) ... plus `absoluteTolerance`.
+    public static func compare(baseline: Results, run: Results, relativeTolerance: Double, absoluteTolerance: Double)
+        -> [(metric: String, baseline: Double, run: Double, status: String)] {
+        baseline.metrics.compactMap { b in
+            guard let r = run.metrics.first(where: { $0.id == b.id }) else { return (b.id, b.value, .nan, "missing") }
+            let allowance = relativeTolerance * abs(b.value) + absoluteTolerance
+            let worse = b.better == "higher" ? b.value - r.value : r.value - b.value
+            let status: String
+            if !r.value.isFinite && b.value.isFinite { status = "regression" }
+            else if worse > allowance { status = "regression" }
+            else if worse < -allowance { status = "improvement" }
+            else { status = "same" }
+            return (b.id, b.value, r.value, status)
+        }
     }
 
     /// The commit of the working copy (reads .git directly), or "unknown".

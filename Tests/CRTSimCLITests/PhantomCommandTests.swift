@@ -184,7 +184,8 @@ func contents(of path: String) throws -> Data {
 @Suite("crtsim run and validate")
 struct ScenarioCommandTests {
     /// The smoke scenario runs end to end and meets its expectations (exit 0); results.json, cases.csv and
-    /// junit.xml are written; a malformed scenario gives exit code 2 and one line naming file, line and field.
+    /// junit.xml are written; two shards merge to exactly the whole run's metrics; compare flags an injected
+    /// regression (exit 1); a malformed scenario gives exit code 2 and one line naming file, line and field.
     @Test func smokeScenario() throws {
         let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("crtsim-smoke-\(getpid())")
         try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
@@ -197,6 +198,32 @@ struct ScenarioCommandTests {
         }
         let csv = try String(contentsOfFile: tmp.appendingPathComponent("smoke/cases.csv").path, encoding: .utf8)
         #expect(csv.split(separator: "\n").count == 3)
+        // Two shards merged give exactly the metrics of the whole run; compare flags an injected regression.
+        for i in 1...2 {
+            let r = try CLI.run(["run", root + "/Scenarios/smoke.yaml", "--shard", "\(i)/2", "--out", "s\(i)"], in: tmp, timeout: 300)
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        let m = try CLI.run(["merge", "s1", "s2", "--out", "merged"], in: tmp)
+        #expect(m.status == 0, "\(m.stderr)")
+        func metrics(_ dir: String) throws -> [[String: Any]] {
+            let data = try Data(contentsOf: tmp.appendingPathComponent(dir + "/results.json"))
+            return ((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["metrics"] as? [[String: Any]]) ?? []
+        }
+        let whole = try metrics("smoke"), merged = try metrics("merged")
+        #expect(whole.count == merged.count && !whole.isEmpty)
+        for (a, b) in zip(whole, merged) { #expect(a["id"] as? String == b["id"] as? String && a["value"] as? Double == b["value"] as? Double) }
+        #expect(try CLI.run(["compare", "smoke", "merged"], in: tmp).status == 0)
+        let baselineFile = tmp.appendingPathComponent("smoke/results.json")
+        var baseline = try JSONSerialization.jsonObject(with: Data(contentsOf: baselineFile)) as! [String: Any]
+        var list = baseline["metrics"] as! [[String: Any]]
+        let k = list.firstIndex { $0["id"] as? String == "scar.kappa" }!
+        list[k]["value"] = 2.0   // a baseline better than any run can be: the run regresses
+        baseline["metrics"] = list
+        try FileManager.default.createDirectory(at: tmp.appendingPathComponent("better"), withIntermediateDirectories: true)
+        try JSONSerialization.data(withJSONObject: baseline).write(to: tmp.appendingPathComponent("better/results.json"))
+        let c = try CLI.run(["compare", "better", "merged"], in: tmp)
+        #expect(c.status == 1)
+        #expect(c.stdout.contains("regression") && c.stdout.contains("scar.kappa"))
         let bad = tmp.appendingPathComponent("bad.yaml")
         try "id: x\ncases: 2\nphantoms: [no-such-preset]\n".write(to: bad, atomically: true, encoding: .utf8)
         let v = try CLI.run(["validate", bad.path], in: tmp)
