@@ -10,7 +10,7 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Run a scenario: generate its cases, analyse them, score against the truth, check the expectations.",
         discussion: """
-        Writes DIR/results.json (metrics with units, verdicts, manifest), DIR/cases.csv, DIR/junit.xml and \
+        Writes DIR/results.json (metrics with units, verdicts, manifest), DIR/cases.csv, DIR/junit.xml, DIR/report.html and \
         DIR/cases/case-<i>/ (case and analysis). Exit code 0: all expectations met; 1: some failed; 2: bad input. \
         Scenario format: Scenarios/README.md.
         """)
@@ -47,13 +47,15 @@ struct RunCommand: ParsableCommand {
         }
         if interactive { print("") }
         try Self.writeOutputs(results, to: folder)
+        let report = ScenarioReport.html(results) { i in folder.staging.appendingPathComponent("cases/case-\(i)").path }
+        try FileOutput.writeData(Data(report.utf8), to: folder.path("report.html"))
         try folder.commit()
         print("crtsim run: \(s.id), \(results.cases.count) of \(s.cases) cases (shard \(part.index)/\(part.count))")
         for m in results.metrics {
             print("  " + m.id.padding(toLength: 32, withPad: " ", startingAt: 0) + String(format: "%9.4f ", m.value) + "\(m.unit) (\(m.better) is better)")
         }
         for v in results.verdicts { print("  \(v.passed ? "PASS" : "FAIL") \(v.metric) = \(String(format: "%.4f", v.value)), expected \(v.expectation)") }
-        print("  results: \(folder.destination.path)/results.json")
+        print("  results: \(folder.destination.path)/results.json, report: \(folder.destination.path)/report.html")
         if !results.passed { throw ExitCode(1) }
     }
 

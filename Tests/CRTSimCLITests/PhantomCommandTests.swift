@@ -193,7 +193,7 @@ struct ScenarioCommandTests {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
         let r = try CLI.run(["run", root + "/Scenarios/smoke.yaml", "--out", "smoke"], in: tmp, timeout: 300)
         #expect(r.status == 0, "\(r.stderr)")
-        for f in ["results.json", "cases.csv", "junit.xml"] {
+        for f in ["results.json", "cases.csv", "junit.xml", "report.html"] {
             #expect(FileManager.default.fileExists(atPath: tmp.appendingPathComponent("smoke/" + f).path))
         }
         let csv = try String(contentsOfFile: tmp.appendingPathComponent("smoke/cases.csv").path, encoding: .utf8)
