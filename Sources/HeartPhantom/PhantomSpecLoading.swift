@@ -173,7 +173,8 @@ extension PhantomSpec {
         s.sliceGapMm = try r.number("sliceGapMm", default: d.sliceGapMm, range: 0...10, unit: "mm")
         s.pixelMm = try r.number("pixelMm", default: d.pixelMm, range: 0.8...4, unit: "mm")
         s.fovMm = try r.number("fovMm", default: d.fovMm, range: 150...500, unit: "mm")
-        if cine { s.phases = try r.int("phases", default: d.phases, range: 1...60) } else { s.phases = 1 }
+        // LGE is one phase; `phases: 1` is accepted so that truth/phantom.json reads back as a phantom file.
+        if cine { s.phases = try r.int("phases", default: d.phases, range: 1...60) } else { s.phases = try r.int("phases", default: 1, range: 1...1) }
         s.snr = try r.number("snr", default: d.snr, range: 2...1000)
         s.oversampling = try r.int("oversampling", default: d.oversampling, range: 1...4)
         s.throughSliceSamples = try r.int("throughSliceSamples", default: d.throughSliceSamples, range: 1...8)

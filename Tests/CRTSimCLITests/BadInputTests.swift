@@ -56,8 +56,8 @@ struct BadInput: Sendable, CustomTestStringConvertible {
              mentions: ["line 2", "motion.heartRate", "unknown field", "heartRatePerMin", "contractionMs", "relaxationMs"]),
         file("unknown key in cmr.cine", "cmr:\n  cine:\n    matrix: 256\n",
              mentions: ["line 3", "cmr.cine.matrix", "unknown field", "pixelMm", "fovMm", "slices", "phases"]),
-        file("phases is cine only", "cmr:\n  lge:\n    phases: 5\n",
-             mentions: ["line 3", "cmr.lge.phases", "unknown field", "slices"]),
+        file("LGE is one phase", "cmr:\n  lge:\n    phases: 5\n",
+             mentions: ["line 3", "cmr.lge.phases", "5 is out of range", "from 1 to 1"]),
         // Fields read only when present must still be listed as allowed.
         file("unknown key in activation lists optional fields", "activation:\n  pattern: lbbb\n  delayMs: 100\n",
              mentions: ["line 3", "activation.delayMs", "unknown field", "totalDelayMs", "latestAngleDeg", "earliestOnsetMs", "pattern"]),

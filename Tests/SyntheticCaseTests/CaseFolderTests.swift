@@ -114,3 +114,19 @@ struct CaseFolderTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["notes.txt"])
     }
 }
+
+@Suite("Phantom record", .tags(.images))
+struct PhantomRecordTests {
+    /// truth/phantom.json reads back as a phantom file and regenerates the same truth and images byte for byte.
+    @Test func phantomJSONRoundTrip() throws {
+        let a = temporaryFolder("rt-a"), b = temporaryFolder("rt-b")
+        defer { for d in [a, b] { try? FileManager.default.removeItem(atPath: d) } }
+        _ = try CaseGenerator.generate(spec: smallSpec, seed: 5, out: a, previews: false, xray: false)
+        let recorded = try String(contentsOfFile: a + "/truth/phantom.json", encoding: .utf8)
+        let spec = try PhantomSpec.load(yaml: recorded, file: "phantom.json")
+        _ = try CaseGenerator.generate(spec: spec, seed: 5, out: b, previews: false, xray: false)
+        for f in ["truth/truth.json", "cmr/cine.nii.gz", "cmr/lge.nii.gz"] {
+            #expect(FileManager.default.contents(atPath: a + "/" + f) == FileManager.default.contents(atPath: b + "/" + f), "\(f)")
+        }
+    }
+}
