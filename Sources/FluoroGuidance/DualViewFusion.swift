@@ -9,7 +9,7 @@ import SurfaceMesh
 /// two venograms (landmarks clicked by the operator, then an automatic refinement on the vessels), finds the lead's
 /// electrodes in both lead images, triangulates them, maps them onto the model and classifies the pacing electrode
 /// against the primary target. Inputs are `FluoroStudy` (xray/ and operator/) and the CMR pipeline's output; it
-/// never sees a phantom or its truth.
+/// never sees a phantom or the generator's records.
 public struct DualViewFusion: Sendable {
     public struct Settings: Codable, Sendable, Equatable {
         public var anatomy = GrooveAnatomy()

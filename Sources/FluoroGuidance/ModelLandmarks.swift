@@ -129,7 +129,8 @@ public struct ModelLandmarks: Sendable {
     }
 
     /// The 36-segment of a point on or near the LV wall (CMR patient mm) in the model's own coordinates, as the
-    /// truth defines a lead's segment: the ring from the point's height fraction along the long axis (base plane 0,
+    /// segment model of DOMAIN.md section 2 assigns a lead's segment: the ring from the point's height fraction
+    /// along the long axis (base plane 0,
     /// endocardial apex 1, clamped into [0, 0.999]: above the base counts as basal, the cap as apical) and the
     /// `rings` boundaries; the segment angle about the nearest contour slice's centre from its anterior insertion.
     public func segment(of p: Vec3, rings boundaries: RingBoundaries) -> Segment36 {

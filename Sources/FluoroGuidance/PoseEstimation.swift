@@ -15,7 +15,7 @@ public struct PointCorrespondence: Sendable {
 }
 
 /// Rigid pose estimation of the heart model (CMR patient frame) in the C-arm world from 2D points in calibrated
-/// views: `worldFromHeart` maps CMR patient LPS mm to C-arm world mm (truth.json / analysis.json `heartPose`).
+/// views: `worldFromHeart` maps CMR patient LPS mm to C-arm world mm (analysis.json `heartPose`, DOMAIN.md section 7).
 public enum PoseEstimation {
     /// Least-squares rigid transform mapping `source` onto `target` (Kabsch 1976 / Umeyama 1991 without scale):
     /// SVD-free form via the quaternion method (Horn 1987), which needs only a 4x4 symmetric eigenproblem.

@@ -2,15 +2,14 @@ import CRTCore
 import Foundation
 import SegmentModel
 
-/// `analysis.json`: the pipeline's estimate, in the vocabulary of truth.json (DOMAIN.md section 7): every key
-/// that names the same quantity as a truth key has the same name, unit and frame, so a scorer compares them key by
-/// key. Keys only the pipeline has (ED/ES phases, alternative timings, scar method details, notes) are extra.
+/// `analysis.json`: the pipeline's estimate in the shared vocabulary of DOMAIN.md section 7: every quantity has
+/// the key, unit and frame that section gives it, so a scorer compares any reference file key by key. Keys only the pipeline has (ED/ES phases, alternative timings, scar method details, notes) are extra.
 /// The full schema is in docs/analysis-schema.md.
 public struct AnalysisResult: Codable, Sendable {
     public var schemaVersion = 1
     /// Software that made it.
     public var software: String
-    // Shared with truth.json.
+    // Keys of the shared vocabulary (DOMAIN.md section 7).
     public var edvMl: Double
     public var esvMl: Double
     public var ef: Double
@@ -48,7 +47,7 @@ public struct AnalysisResult: Codable, Sendable {
     /// Per-stage remarks (what was left out, what was assumed).
     public var notes: [String]
     public var configuration: PipelineConfiguration
-    // Fluoroscopy (absent for CMR-only cases); the first three are shared with truth.json.
+    // Fluoroscopy (absent for CMR-only cases); the first three are keys of the shared vocabulary.
     /// Row-major 4x4 matrix mapping CMR patient coordinates (LPS mm) to C-arm world coordinates (mm).
     public var heartPose: [[Double]]?
     /// The C-arm views: name and world-to-pixel projection.

@@ -4,7 +4,7 @@ import ImageIO
 
 /// What the guidance pipeline reads: the cine and LGE volumes and what the scanner recorded about them
 /// (`cmr/cine.nii.gz`, `cmr/lge.nii.gz`, `cmr/acquisition.json`). Nothing else of a case is reachable from here:
-/// the loader takes the `cmr/` folder itself, never the case folder that may also hold `truth/`.
+/// the loader takes the `cmr/` folder itself, never the case folder around it.
 public struct CMRStudy: Sendable {
     /// Cine bSSFP short-axis stack: (column, row, slice, phase), geometry from the NIfTI affine.
     public var cine: ImageVolume<Float>

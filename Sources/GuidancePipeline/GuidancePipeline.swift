@@ -5,7 +5,7 @@ import SurfaceMesh
 
 /// The guidance pipeline of the paper (DOMAIN.md section 1) on CMR images alone:
 /// LV geometry from cine -> scar on LGE -> tracking and radial strain -> activation -> targets -> LV mesh.
-/// Input is a `CMRStudy` (cmr/ only); nothing here can reach a phantom or its truth.
+/// Input is a `CMRStudy` (cmr/ only); nothing here can reach a phantom or the generator's records.
 public struct GuidancePipeline: Sendable {
     public var configuration: PipelineConfiguration
     public init(configuration: PipelineConfiguration = PipelineConfiguration()) { self.configuration = configuration }

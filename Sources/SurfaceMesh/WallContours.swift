@@ -3,7 +3,7 @@ import CRTCore
 
 /// The LV wall as the guidance pipeline sees it at one cardiac phase: closed endocardial and epicardial
 /// contours on a stack of short-axis slices, sampled on rays at equal angles around each slice's centre,
-/// with per-ray attributes. This is the input of `LVSurfaceBuilder`; it holds no phantom truth.
+/// with per-ray attributes. This is the input of `LVSurfaceBuilder`; it holds only what the pipeline measured.
 public struct WallContourStack: Sendable, Codable {
     /// Slices ordered from base to apex.
     public var slices: [SliceContour]
