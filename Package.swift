@@ -70,8 +70,6 @@ let package = Package(
         // Release-mode benchmark of the fluoroscopy simulation (4 images), as a ratio to an FFT baseline.
         .executableTarget(name: "crtsim-xray-bench", dependencies: ["CRTCore", "Fourier", "HeartPhantom", "XRaySimulation"]),
 
-        // Many-case acceptance run of the pipeline (release): generates cases, analyses them, scores against truth.
-        .executableTarget(name: "crtsim-acceptance", dependencies: ["CRTCore", "HeartPhantom", "SyntheticCase", "GuidancePipeline", "Validation", "Statistics"]),
 
         // Many-case acceptance run of the fluoroscopy stage (release): registration mTRE / mPD / mRPD, capture range, lead kappa.
         .executableTarget(name: "crtsim-registration-acceptance", dependencies: ["CRTCore", "HeartPhantom", "SyntheticCase", "GuidancePipeline", "FluoroGuidance", "SegmentModel", "Statistics", "Validation"]),

@@ -38,7 +38,7 @@ public struct WallTracker: Sendable {
         /// default: measured on the LBBB phantoms, the correlation follows the early septal contraction as if it were
         /// a translation, and the moving centre halved the measured spread of activation times (mid ring 58 ms
         /// instead of 115 ms); with the centre fixed per slice the times fall within about 5 ms of the phantom's values
-        /// (measured by `crtsim-acceptance`, outside this module).
+        /// (measured by the `standard` scenario, outside this module).
         public var trackTranslation = false
         /// Median of each ray's border over three consecutive phases.
         public var temporalMedian = true

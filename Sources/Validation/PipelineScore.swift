@@ -77,16 +77,11 @@ public struct PipelineScore: Codable, Sendable {
             edvRelativeError: (analysis.edvMl - truth.edvMl) / truth.edvMl,
             esvRelativeError: (analysis.esvMl - truth.esvMl) / truth.esvMl,
             efErrorPoints: 100 * (analysis.ef - truth.ef),
-            activationMedianAbsErrorMs: errors.isEmpty ? nil : median(errors),
+            activationMedianAbsErrorMs: try? Statistics.median(errors),
             latestSegmentCategory: (latestT != nil && latestA != nil) ? category(latestT, latestA) : nil,
             primaryTargetCategory: category(truth.primaryTarget, analysis.primaryTarget),
             primaryTargetTruth: truth.primaryTarget, primaryTargetAnalysis: analysis.primaryTarget,
             scarredTruth: a, scarredAnalysis: b)
-    }
-
-    static func median(_ x: [Double]) -> Double {
-        let s = x.sorted()
-        return s.count % 2 == 1 ? s[s.count / 2] : 0.5 * (s[s.count / 2 - 1] + s[s.count / 2])
     }
 }
 

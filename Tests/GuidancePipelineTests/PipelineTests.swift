@@ -8,7 +8,7 @@ import SyntheticCase
 import Testing
 import Validation
 
-/// Named tolerances (issue 3 targets; the many-case figures come from `crtsim-acceptance`).
+/// Named tolerances (issue 3 targets; the many-case figures come from Scenarios/standard.yaml).
 enum Tolerance {
     static let volumeRelative = 0.05
     static let efPoints = 3.0
