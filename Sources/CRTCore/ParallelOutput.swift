@@ -9,7 +9,10 @@ public final class ParallelOutput<Element>: @unchecked Sendable {
         storage = .allocate(capacity: count)
         storage.initialize(repeating: initial)
     }
-    deinit { storage.deallocate() }
+    deinit {
+        storage.deinitialize()   // elements may own memory (arrays, strings)
+        storage.deallocate()
+    }
 
     /// The writable range `r` (disjoint between jobs).
     public func range(_ r: Range<Int>) -> UnsafeMutableBufferPointer<Element> {

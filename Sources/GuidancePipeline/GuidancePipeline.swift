@@ -34,11 +34,11 @@ public struct GuidancePipeline: Sendable {
         let pools = try timed("localization") { try LVLocalization(settings: c.localization).locate(cine: study.cine) }
         let tracker = WallTracker(settings: c.contours)
         var walls = timed("tracking") {
-            let out = ParallelSlices<WallTracker.SliceWall>(count: pools.count)
+            let out = ParallelOutput<WallTracker.SliceWall?>(count: pools.count, initial: nil)
             DispatchQueue.concurrentPerform(iterations: pools.count) { i in
-                out.set(i, tracker.track(cine: study.cine, pool: pools[i]))
+                out.range(i..<(i + 1))[0] = tracker.track(cine: study.cine, pool: pools[i])
             }
-            return out.values
+            return out.array.map { $0! }
         }
         if let manual = inputs.contours {
             try manual.apply(to: &walls, frames: study.cine.frames, source: inputs.contoursSource)
@@ -114,15 +114,6 @@ public struct GuidancePipeline: Sendable {
         return Output(result: result, geometry: geometry, motion: motion, scar: scar,
                       contoursED: geometry.contourStack(frame: ed, scar: scar), timings: timings)
     }
-}
-
-/// Collects per-index results from concurrent work.
-final class ParallelSlices<T: Sendable>: @unchecked Sendable {
-    private var storage: [T?]
-    private let lock = NSLock()
-    init(count: Int) { storage = Array(repeating: nil, count: count) }
-    func set(_ i: Int, _ v: T) { lock.lock(); storage[i] = v; lock.unlock() }
-    var values: [T] { storage.map { $0! } }
 }
 
 extension LVGeometry {
