@@ -59,7 +59,7 @@ let package = Package(
         // Agreement statistics and group tests (kappa, ICC, Fisher, Mann-Whitney, t, ANOVA): pure Swift, no deps.
         .target(name: "Statistics"),
         // Scoring against the truth (the validation side: it reads both truth and analysis).
-        .target(name: "Validation", dependencies: ["CRTCore", "SegmentModel", "HeartPhantom", "GuidancePipeline", "ImageIO", "Statistics", "SyntheticCase"]),
+        .target(name: "Validation", dependencies: ["CRTCore", "SegmentModel", "HeartPhantom", "GuidancePipeline", "FluoroGuidance", "ImageIO", "Statistics", "SyntheticCase", "XRaySimulation", .product(name: "Yams", package: "Yams")]),
         // Command-line interface (library so tests can drive it).
         .target(name: "CRTSimCLI", dependencies: ["CRTCore", "HeartPhantom", "SyntheticCase", "GuidancePipeline", "FluoroGuidance", "SegmentModel", "Validation",
                                                    .product(name: "ArgumentParser", package: "swift-argument-parser")]),

@@ -86,16 +86,8 @@ struct AnalyzeCommand: ParsableCommand {
             var settings = DualViewFusion.Settings()
             settings.refineOnImages = !noVesselRefinement
             let fusion = try DualViewFusion(settings: settings).run(fluoro, cmr: output)
-            output.result.heartPose = fusion.worldFromHeart.matrix4x4
-            output.result.views = fusion.views
-            output.result.lead = fusion.lead
-            output.result.fluoroscopy = fusion.record
-            let cmrOutput = output
-            extras.append { path in
-                for view in fluoro.views {
-                    try DualViewFusion.overlay(view: view, cmr: cmrOutput, fusion: fusion).writePNG(path: path("figures/overlay-\(view.name).png"))
-                }
-            }
+            fusion.record(into: &output)
+            extras.append(fusion.overlayWriter(study: fluoro, cmr: output))
             let reg = fusion.record.registration
             let rms = { (d: [String: Double]) in (d.values.reduce(0) { $0 + $1 * $1 } / Double(max(d.count, 1))).squareRoot() }
             fusionSummary.append(String(format: "  registration: %@, click RMS %.1f px (landmarks %.1f px), %.1f s", reg.method, rms(reg.finalResidualsPx), rms(reg.landmarkResidualsPx), reg.seconds))
