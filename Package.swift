@@ -85,6 +85,7 @@ let package = Package(
         .testTarget(name: "SyntheticCaseTests", dependencies: ["SyntheticCase", "HeartPhantom", "ImageIO", "CRTCore"]),
         .testTarget(name: "SurfaceMeshTests", dependencies: ["SurfaceMesh", "CRTCore"]),
         // Scores the pipeline against phantoms made by the generator (the test sees both; the pipeline does not).
+        .testTarget(name: "ValidationTests", dependencies: ["Validation", "HeartPhantom", "CRTCore", "Statistics"]),
         .testTarget(name: "GuidancePipelineTests", dependencies: ["GuidancePipeline", "Validation", "SyntheticCase", "HeartPhantom", "ImageIO", "SegmentModel", "CRTCore"]),
         .testTarget(name: "CRTSimCLITests", dependencies: ["CRTSimCLI", "ImageIO"]),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics"]),

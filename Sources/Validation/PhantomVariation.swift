@@ -14,6 +14,12 @@ public struct PhantomVariation: Sendable, Equatable {
     public struct Setting: Sendable, Equatable {
         public var path: String
         public var yaml: String
+        /// Where it came from in the scenario file (for messages), e.g. "draws[0]" at line 7.
+        public var source: String = ""
+        public var line: Int = 0
+        public init(path: String, yaml: String, source: String = "", line: Int = 0) {
+            self.path = path; self.yaml = yaml; self.source = source; self.line = line
+        }
     }
 
     /// A value drawn per case.
@@ -30,12 +36,16 @@ public struct PhantomVariation: Sendable, Equatable {
         public var distribution: Distribution
         /// Round numeric draws to whole numbers (for integer fields).
         public var round: Bool
+        public var source: String = ""
+        public var line: Int = 0
     }
 
     /// One axis of the sweep grid.
     public struct Axis: Sendable, Equatable {
         public var path: String
         public var values: [String]
+        public var source: String = ""
+        public var line: Int = 0
     }
 
     public var overrides: [Setting] = []
@@ -132,15 +142,26 @@ public struct PhantomVariation: Sendable, Equatable {
 }
 
 extension PhantomVariation {
+    /// Where in the scenario file the variation of `path` is set ("draws[0]", line), for messages.
+    public func source(of path: String) -> (field: String, line: Int)? {
+        if let s = overrides.first(where: { $0.path == path }) { return (s.source, s.line) }
+        if let d = draws.first(where: { $0.path == path }) { return (d.source, d.line) }
+        if let a = sweep.first(where: { $0.path == path }) { return (a.source, a.line) }
+        return nil
+    }
+
+    /// Every path the variation sets.
+    public var paths: [String] { overrides.map(\.path) + draws.map(\.path) + sweep.map(\.path) }
+
     /// Reads `overrides`, `draws` and `sweep` of a scenario file.
     static func read(_ r: SpecReader) throws -> PhantomVariation {
         var v = PhantomVariation()
         let o = try r.section("overrides")
         for key in o.keys {
             guard let n = o.node(of: key) else { continue }
-            v.overrides.append(Setting(path: key, yaml: try flow(n, r, "overrides.\(key)")))
+            v.overrides.append(Setting(path: key, yaml: try flow(n, r, "overrides.\(key)"), source: "overrides.\(key)", line: o.line(of: key)))
         }
-        for d in try r.list("draws") {
+        for (i, d) in try r.list("draws").enumerated() {
             let path = try parameterPath(d)
             let round = try d.bool("round", default: false)
             let kinds = ["normal", "uniform", "choice"].filter { d.has($0) }
@@ -181,14 +202,14 @@ extension PhantomVariation {
             }
             try k.finish()
             try d.finish()
-            v.draws.append(Draw(path: path, distribution: dist, round: round))
+            v.draws.append(Draw(path: path, distribution: dist, round: round, source: "draws[\(i)]", line: d.line(of: "parameter")))
         }
-        for a in try r.list("sweep") {
+        for (i, a) in try r.list("sweep").enumerated() {
             let path = try parameterPath(a)
             guard let vn = a.node(of: "values"), let seq = vn.sequence, !seq.isEmpty else {
                 throw a.error("values", "required: a non-empty list of values")
             }
-            v.sweep.append(Axis(path: path, values: try seq.map { try flow($0, a, "values") }))
+            v.sweep.append(Axis(path: path, values: try seq.map { try flow($0, a, "values") }, source: "sweep[\(i)]", line: a.line(of: "parameter")))
             try a.finish()
         }
         guard v.gridSize <= 10_000 else { throw r.error("sweep", "the grid has \(v.gridSize) points; at most 10000") }

@@ -178,6 +178,11 @@ public struct Scenario: Sendable {
             for g in 0..<min(variation.gridSize, 64) {
                 for probe in s.probeDraws() {
                     do { _ = try s.phantomSpec(phantom: p, gridPoint: g, drawn: probe, presetFolder: presetFolder) } catch let e as InputError {
+                        // Name the draw, sweep axis or override whose path the phantom reader complained about.
+                        let culprit = variation.paths.sorted { $0.count > $1.count }.first { e.message.contains($0) }
+                        if let c = culprit, let src = variation.source(of: c) {
+                            throw InputError("\(path): line \(src.line): \(src.field) (\(c)): not valid for phantom '\(p)': \(e.message)")
+                        }
                         throw InputError("\(path): line \(r.line(of: "phantoms")): phantom '\(p)' with the scenario's variation: \(e.message)")
                     }
                 }
