@@ -46,6 +46,7 @@ struct RunCommand: ParsableCommand {
                 FileHandle.standardOutput.write(Data(("\r\u{1B}[2K" + Self.progressBar(done: done, total: total, etaSeconds: eta) + "  " + line).utf8))
             } else {
                 print("[\(done)/\(total)] \(line) (ETA \(Self.duration(eta)))")
+                fflush(nil)  // one line per case as it happens, also when stdout is a file or a pipe
             }
         }
         if interactive { print("") }

@@ -50,7 +50,8 @@ public enum PipelineMetrics {
         ("lead.tip_error_median_mm", "mm", "lower"), ("lead.segment_agreement_rate", "fraction", "higher"),
         ("lead.category36_agreement_rate", "fraction", "higher"), ("lead.category36_kappa", "1", "higher"),
         ("lead.category36_kappa_ci_lower", "1", "higher"), ("lead.category36_weighted_kappa", "1", "higher"),
-        ("lead.category18_kappa", "1", "higher"), ("lead.fluoroscopy_only_kappa", "1", "higher"),
+        ("lead.category18_kappa", "1", "higher"), ("lead.localisation_category36_kappa", "1", "higher"),
+        ("lead.fluoroscopy_only_kappa", "1", "higher"),
         ("observer.scar_kappa", "1", "higher"), ("observer.scar_burden_icc", "1", "higher"),
         ("observer.target_same_rate", "fraction", "higher"), ("observer.target_within_or_adjacent_rate", "fraction", "higher"),
         ("observer.lead_category36_kappa", "1", "higher"),
@@ -89,6 +90,9 @@ public enum PipelineMetrics {
         }
         let lead18 = regs.compactMap { r -> (String, String)? in
             guard let a = r.leadCategory18Truth, let b = r.leadCategory18Analysis else { return nil }; return (a, b)
+        }
+        let localisation = regs.compactMap { r -> (String, String)? in
+            guard let a = r.leadCategory36TruthSegmentVsAnalysisTarget, let b = r.leadCategory36Analysis else { return nil }; return (a, b)
         }
         let fluoroOnly = regs.compactMap { r -> (String, String)? in
             guard let a = r.leadCategory36Analysis, let b = r.fluoroscopyOnlyCategory36 else { return nil }; return (a, b)
@@ -138,6 +142,7 @@ public enum PipelineMetrics {
             "lead.category36_kappa_ci_lower": k36?.confidenceInterval.lower ?? .nan,
             "lead.category36_weighted_kappa": kappa(lead36, .linear)?.kappa ?? .nan,
             "lead.category18_kappa": kappa(lead18)?.kappa ?? .nan,
+            "lead.localisation_category36_kappa": kappa(localisation)?.kappa ?? .nan,
             "lead.fluoroscopy_only_kappa": kappa(fluoroOnly)?.kappa ?? .nan,
             "observer.scar_kappa": obsScar?.kappa ?? (observed.isEmpty ? .nan : (o1.flatMap(\.scarredSegments) == o2.flatMap(\.scarredSegments) ? 1 : .nan)),
             "observer.scar_burden_icc": icc(zip(o1, o2).map { ($0.scarBurdenPercent, $1.scarBurdenPercent) }),
