@@ -109,7 +109,7 @@ public struct Scenario: Sendable {
         let cases = try r.int("cases", default: 1, range: 1...10_000, unit: "cases")
         let phantoms = try r.strings("phantoms", default: ["advise-typical"])
         for p in phantoms where !p.hasSuffix(".yaml") && !presets.contains(p) {
-            throw r.error("phantoms", "'\(p)' is neither a preset (\(presets.joined(separator: ", "))) nor a .yaml phantom file")
+            throw r.error("phantoms", "'\(p)' is neither a preset (\(presets.joined(separator: ", "))) nor a .yaml phantom file", at: r.node(of: "phantoms"))
         }
         let variation = try PhantomVariation.read(r)
         let acq = try r.section("acquisition")
