@@ -68,7 +68,8 @@ public struct CaseEvaluation: Sendable {
         let truth = summary.truth
         var result = Result(index: i, preset: spec.name, seed: seed, groups: [:], score: score, analysisSeconds: seconds)
         result.groups = [
-            "icm": truth.scarBurdenPercent >= 5 ? "ICM" : "non-ICM",
+            // Ischaemic by "history" (the phantom has a scar) or scar >= 5 % of the LV myocardium (DOMAIN.md section 1).
+            "icm": !spec.scars.isEmpty || truth.scarBurdenPercent >= 5 ? "ICM" : "non-ICM",
             "lbbb": spec.activation.pattern == "lbbb" ? "LBBB" : "non-LBBB",
             "phantom": spec.name,
             "sweep": scenario.variation.gridPoint(g).label,
