@@ -12,6 +12,7 @@ public enum RegistrationTrials {
     public struct Trial: Codable, Sendable, Equatable {
         public var initialMTREMm: Double
         public var finalMTREMm: Double
+        public init(initialMTREMm: Double, finalMTREMm: Double) { self.initialMTREMm = initialMTREMm; self.finalMTREMm = finalMTREMm }
     }
 
     /// Runs `count` starts (label "scenario.starts" of the case seed).
