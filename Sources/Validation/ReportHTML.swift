@@ -107,7 +107,9 @@ enum ReportHTML {
                       groupRows: [Int: String] = [:], classes: String? = nil) -> String {
         var h = "<table\(attribute("id", id))\(attribute("class", classes))>"
         if let caption { h += "<caption>\(escape(caption))</caption>" }
-        h += "<thead><tr>" + header.enumerated().map { i, t in "<th\(i == 0 ? " class=\"l\"" : "")>\(escape(t))</th>" }.joined() + "</tr></thead><tbody>"
+        // A column heading is left-aligned like the column's first cell.
+        let left = header.indices.map { i in i == 0 || (rows.first.map { i < $0.count && $0[i].classes.contains("l") } ?? false) }
+        h += "<thead><tr>" + header.enumerated().map { i, t in "<th\(left[i] ? " class=\"l\"" : "")>\(escape(t))</th>" }.joined() + "</tr></thead><tbody>"
         for (i, row) in rows.enumerated() {
             if let g = groupRows[i] { h += "<tr class=\"group\"><th class=\"l\" colspan=\"\(header.count)\">\(escape(g))</th></tr>" }
             h += "<tr>" + row.map(\.rendered).joined() + "</tr>"

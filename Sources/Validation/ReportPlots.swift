@@ -27,7 +27,7 @@ enum ReportPlots {
     /// Drawing area of a plot: pixel size, margins and the data ranges mapped onto it.
     struct Frame {
         var width = 560.0, height = 230.0
-        var left = 52.0, right = 14.0, top = 16.0, bottom = 42.0
+        var left = 52.0, right = 14.0, top = 26.0, bottom = 42.0
         var xMax: Double, yMax: Double
         var plotWidth: Double { width - left - right }
         var plotHeight: Double { height - top - bottom }
@@ -75,31 +75,35 @@ enum ReportPlots {
 
     /// Bars of success fraction per bin, the 95 % line, and the capture range as a vertical line.
     static func successPlot(_ bins: [Bin], captureRangeMm: Double?) -> String {
-        let xMax = max(2, Double(bins.count) * 2)
+        // One empty bin of room after the last one (the capture range often ends there), at most 30 mm.
+        let xMax = min(30, max(4, Double(bins.count) * 2 + 2))
         let f = Frame(xMax: xMax, yMax: 1)
         var p = axes(f, xStep: xMax > 16 ? 4 : 2, xTitle: "initial mTRE (mm)", yTicks: [0, 0.5, 1],
                      yLabel: { String(format: "%.0f %%", 100 * $0) }, yTitle: "success (< 5 mm)")
         p.append(line(f.left, f.y(0.95), f.left + f.plotWidth, f.y(0.95), cls: "ref"))
-        p.append(text(f.left + f.plotWidth - 2, f.y(0.95) - 3, "95 %", anchor: "end", cls: "reflabel"))
+        p.append(text(f.left + 3, f.y(0.95) + 11, "95 %", anchor: "start", cls: "reflabel"))
         for b in bins {
             guard let frac = b.fraction else { continue }
             let x0 = f.x(b.lowerMm) + 2, x1 = f.x(b.lowerMm + 2) - 2
             p.append(rect(x0, f.y(frac), x1 - x0, f.y(0) - f.y(frac), cls: frac >= 0.95 ? "bar ok" : "bar low",
                           title: String(format: "%g-%g mm: %d of %d", b.lowerMm, b.lowerMm + 2, b.successes, b.trials)))
-            p.append(text((x0 + x1) / 2, max(f.y(frac) - 3, f.top + 9), "n=\(b.trials)", cls: "count"))
+            p.append(text((x0 + x1) / 2, f.top - 5, "n=\(b.trials)", cls: "count"))
         }
         if let c = captureRangeMm, c.isFinite {
             let x = f.x(min(c, xMax))
             p.append(line(x, f.top, x, f.y(0), cls: "capture"))
-            p.append(text(x + 4, f.top + 10, String(format: "capture range %g mm", c), anchor: "start", cls: "capturelabel"))
+            let label = String(format: "capture range %g mm", c)
+            let right = x > f.left + f.plotWidth / 2
+            p.append(text(right ? x - 4 : x + 4, f.top + 26, label, anchor: right ? "end" : "start", cls: "capturelabel"))
         }
         return svg(f, id: "plot-capture", label: "registration success against initial mTRE", p)
     }
 
     /// Histogram of per-case mTRE with the 2 mm and 5 mm success thresholds.
+    /// The range reaches at least the largest threshold, so that both show.
     static func histogram(_ values: [Double], id: String, xTitle: String, thresholds: [Double]) -> String {
         let v = values.filter(\.isFinite)
-        let top = max(v.max() ?? 1, 1e-9)
+        let top = max(v.max() ?? 1, thresholds.max() ?? 1e-9, 1e-9)
         let width = [0.1, 0.25, 0.5, 1, 2, 5, 10, 25, 50].first { (top / $0).rounded(.down) + 1 <= 20 } ?? 100
         let count = Int((top / width).rounded(.down)) + 1
         var counts = [Int](repeating: 0, count: count)

@@ -54,7 +54,7 @@ public enum ScenarioReport {
     static let style = """
     body{font-family:"DejaVu Sans",Arial,sans-serif;margin:24px;color:#222;max-width:1500px}
     h1{margin-bottom:4px}h2{border-bottom:2px solid #ddd;padding-bottom:3px;margin-top:34px}h3{margin-top:22px}
-    table{border-collapse:collapse;margin:8px 0 18px}caption{text-align:left;font-weight:bold;padding:4px 0}
+    table{border-collapse:collapse;margin:8px 0 18px}caption{text-align:left;font-weight:bold;padding:4px 0;white-space:nowrap}
     td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px;text-align:right;vertical-align:top}
     thead th{background:#eef1f5}tr.group th{background:#f7f7f7;font-style:italic}.l{text-align:left}
     .na,.muted{color:#999}.na{cursor:help}.pass{color:#1a7f37;font-weight:bold}.fail{color:#c62828;font-weight:bold}
@@ -65,7 +65,7 @@ public enum ScenarioReport {
     td.diag{background:#d8f0dc;font-weight:bold}td.zero{color:#bbb}.paper{background:#f3f0fa}
     .scroll{overflow-x:auto}.note{color:#555;font-size:13px}.matrices{display:flex;flex-wrap:wrap;gap:28px}
     .matrix{min-width:240px}.figs{display:flex;flex-wrap:wrap;gap:10px;align-items:flex-start}
-    figure{margin:0}figcaption{font-size:12px;color:#555}img{max-width:460px;border:1px solid #ddd}
+    figure{margin:0 0 8px}figcaption{font-size:12px;color:#555}img{max-width:430px;border:1px solid #ddd}img.wide{max-width:1000px}
     iframe.map4d{width:100%;height:720px;border:1px solid #ccc}
     svg.plot{font-size:11px;margin:6px 24px 12px 0}svg .axis{stroke:#444}svg .grid{stroke:#eee}
     svg .ref{stroke:#888;stroke-dasharray:4 3}svg .capture{stroke:#c62828;stroke-width:2}
@@ -283,7 +283,7 @@ public enum ScenarioReport {
             [Cell.rowHeader(m.categories[i])] + (0..<k).map { j in
                 let n = table.counts[i][j]
                 var c = Cell(html: String(n)).keyed("\(m.categories[i])/\(m.categories[j])")
-                if i == j { c = c.with("diag") } else if n == 0 { c = c.with("zero") }
+                if n == 0 { c = c.with("zero") } else if i == j { c = c.with("diag") }
                 return c
             } + [Cell(html: String(table.firstRaterTotals[i]), classes: ["muted"])]
         }
@@ -420,28 +420,30 @@ public enum ScenarioReport {
         return ReportHTML.section("figures", "Figures of the first \(shown.count) cases", body)
     }
 
-    /// PNG figures of a case folder in a fixed order (bullseyes, strain curves, overlays, others by name), then its 4D-MAP.
+    /// PNG figures of a case folder, one row per kind (bullseyes, strain curves, overlays, others; by name within a
+    /// row), then its 4D-MAP.
     static func caseFigures(folder: String, caseIndex: Int) -> String {
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
-        let pngs = names.filter { $0.hasSuffix(".png") }
-        func rank(_ n: String) -> Int {
-            n.hasPrefix("bullseye") ? 0 : n.hasPrefix("strain") ? 1 : n.hasPrefix("overlay") ? 2 : 3
-        }
-        let ordered = pngs.sorted { (rank($0), $0) < (rank($1), $1) }
+        let pngs = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".png") }.sorted()
+        guard !pngs.isEmpty else { return ReportHTML.paragraph("No figures in \(folder).", classes: "note") }
+        let kinds: [(prefix: String?, wide: Bool)] = [("bullseye", false), ("strain", true), ("overlay", false), (nil, false)]
+        let known = kinds.compactMap(\.prefix)
         var h = ""
-        if ordered.isEmpty {
-            h += ReportHTML.paragraph("No figures in \(folder).", classes: "note")
-        } else {
-            h += "<div class=\"figs\">" + ordered.compactMap { name -> String? in
-                guard let data = FileManager.default.contents(atPath: folder + "/" + name) else { return nil }
-                let label = String(name.dropLast(4))
-                return "<figure><img alt=\"\(ReportHTML.escape(label))\" src=\"data:image/png;base64,\(data.base64EncodedString())\"><figcaption>\(ReportHTML.escape(label))</figcaption></figure>"
-            }.joined() + "</div>"
+        for kind in kinds {
+            let names = pngs.filter { n in kind.prefix.map { n.hasPrefix($0) } ?? !known.contains { n.hasPrefix($0) } }
+            let figures = names.compactMap { figure(folder: folder, name: $0, wide: kind.wide) }
+            if !figures.isEmpty { h += "<div class=\"figs\">" + figures.joined() + "</div>" }
         }
         if let data = FileManager.default.contents(atPath: folder + "/4d-map.html"), let page = String(data: data, encoding: .utf8) {
             h += "<h4>4D-MAP</h4>" + frame(page, title: "4D-MAP of case \(caseIndex)")
         }
         return h
+    }
+
+    /// One PNG as a data URI with its name as caption; nil when unreadable.
+    static func figure(folder: String, name: String, wide: Bool) -> String? {
+        guard let data = FileManager.default.contents(atPath: folder + "/" + name) else { return nil }
+        let label = ReportHTML.escape(String(name.dropLast(4)))
+        return "<figure><img\(wide ? " class=\"wide\"" : "") alt=\"\(label)\" src=\"data:image/png;base64,\(data.base64EncodedString())\"><figcaption>\(label)</figcaption></figure>"
     }
 
     /// An `<iframe srcdoc>` holding a whole page (its scripts run in the frame's own window); the error reporter is
