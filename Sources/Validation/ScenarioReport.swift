@@ -63,7 +63,7 @@ public enum ScenarioReport {
     .cat-within{background:#d8f0dc}.cat-adjacent{background:#fff1c2}.cat-remote{background:#f9d0cc}
     .cat-missing{background:#e4e4e4}.cat-agree-none{background:#eef3fb}
     td.diag{background:#d8f0dc;font-weight:bold}td.zero{color:#bbb}.paper{background:#f3f0fa}
-    .scroll{overflow-x:auto}.note{color:#555;font-size:13px}.matrices{display:flex;flex-wrap:wrap;gap:28px}
+    .scroll{overflow-x:auto}#cases-table td{white-space:nowrap}.note{color:#555;font-size:13px}.matrices{display:flex;flex-wrap:wrap;gap:28px}
     .matrix{min-width:240px}.figs{display:flex;flex-wrap:wrap;gap:10px;align-items:flex-start}
     figure{margin:0 0 8px}figcaption{font-size:12px;color:#555}img{max-width:430px;border:1px solid #ddd}img.wide{max-width:1000px}
     iframe.map4d{width:100%;height:720px;border:1px solid #ccc}
