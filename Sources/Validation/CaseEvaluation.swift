@@ -22,6 +22,10 @@ public struct CaseEvaluation: Sendable {
         public var scarBurdenPercent: Double
         public var primaryTarget: Int?
         public var leadCategory36: String?
+        public init(scarredSegments: [Bool], scarBurdenPercent: Double, primaryTarget: Int?, leadCategory36: String?) {
+            self.scarredSegments = scarredSegments; self.scarBurdenPercent = scarBurdenPercent
+            self.primaryTarget = primaryTarget; self.leadCategory36 = leadCategory36
+        }
     }
 
     public struct Result: Codable, Sendable {
@@ -35,6 +39,15 @@ public struct CaseEvaluation: Sendable {
         public var firstObserver: ObserverResult?
         public var secondObserver: ObserverResult?
         public var analysisSeconds: Double
+
+        public init(index: Int, preset: String, seed: UInt64, groups: [String: String] = [:], score: PipelineScore,
+                    registration: RegistrationScore? = nil, registrationTrials: [RegistrationTrials.Trial]? = nil,
+                    registrationSeconds: Double? = nil, firstObserver: ObserverResult? = nil, secondObserver: ObserverResult? = nil,
+                    analysisSeconds: Double) {
+            self.index = index; self.preset = preset; self.seed = seed; self.groups = groups; self.score = score
+            self.registration = registration; self.registrationTrials = registrationTrials; self.registrationSeconds = registrationSeconds
+            self.firstObserver = firstObserver; self.secondObserver = secondObserver; self.analysisSeconds = analysisSeconds
+        }
     }
 
     public func run(index i: Int, into base: String) throws -> Result {

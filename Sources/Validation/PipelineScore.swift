@@ -46,6 +46,26 @@ public struct PipelineScore: Codable, Sendable {
     public var efTruth: Double?
     public var efAnalysis: Double?
 
+    /// A score from its values (the scorer builds it with `score(truth:analysis:truthScarLabels:analysisScarMask:)`;
+    /// tests and merged runs may build one directly).
+    public init(scarKappa: Double, scarDice: Double? = nil, scarBurdenErrorPoints: Double, truthHasScar: Bool,
+                analysisFoundScar: Bool, edvRelativeError: Double, esvRelativeError: Double, efErrorPoints: Double,
+                activationMedianAbsErrorMs: Double? = nil, latestSegmentCategory: String? = nil,
+                primaryTargetCategory: String, primaryTargetTruth: Int? = nil, primaryTargetAnalysis: Int? = nil,
+                scarredTruth: [Bool], scarredAnalysis: [Bool], targetDistanceMm: Double? = nil,
+                strainRMSEPercent: Double? = nil, scarBurdenTruthPercent: Double? = nil, scarBurdenAnalysisPercent: Double? = nil,
+                edvTruthMl: Double? = nil, edvAnalysisMl: Double? = nil, efTruth: Double? = nil, efAnalysis: Double? = nil) {
+        self.scarKappa = scarKappa; self.scarDice = scarDice; self.scarBurdenErrorPoints = scarBurdenErrorPoints
+        self.truthHasScar = truthHasScar; self.analysisFoundScar = analysisFoundScar
+        self.edvRelativeError = edvRelativeError; self.esvRelativeError = esvRelativeError; self.efErrorPoints = efErrorPoints
+        self.activationMedianAbsErrorMs = activationMedianAbsErrorMs; self.latestSegmentCategory = latestSegmentCategory
+        self.primaryTargetCategory = primaryTargetCategory; self.primaryTargetTruth = primaryTargetTruth
+        self.primaryTargetAnalysis = primaryTargetAnalysis; self.scarredTruth = scarredTruth; self.scarredAnalysis = scarredAnalysis
+        self.targetDistanceMm = targetDistanceMm; self.strainRMSEPercent = strainRMSEPercent
+        self.scarBurdenTruthPercent = scarBurdenTruthPercent; self.scarBurdenAnalysisPercent = scarBurdenAnalysisPercent
+        self.edvTruthMl = edvTruthMl; self.edvAnalysisMl = edvAnalysisMl; self.efTruth = efTruth; self.efAnalysis = efAnalysis
+    }
+
     /// Scores an analysis folder against a case folder.
     public static func score(caseDirectory: String, analysisDirectory: String) throws -> PipelineScore {
         let truthData = try Data(contentsOf: URL(fileURLWithPath: caseDirectory + "/truth/truth.json"))

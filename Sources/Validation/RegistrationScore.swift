@@ -104,7 +104,8 @@ public struct RegistrationScore: Codable, Sendable {
         return s
     }
 
-    init(mTREMm: Double, landmarkMTREMm: Double?, mPDMm: Double, mRPDMm: Double, success: Bool, successStrict: Bool) {
+    /// A score from its pose errors; the lead fields start nil (set them as needed).
+    public init(mTREMm: Double, landmarkMTREMm: Double?, mPDMm: Double, mRPDMm: Double, success: Bool, successStrict: Bool) {
         self.mTREMm = mTREMm; self.landmarkMTREMm = landmarkMTREMm; self.mPDMm = mPDMm; self.mRPDMm = mRPDMm
         self.success = success; self.successStrict = successStrict
     }

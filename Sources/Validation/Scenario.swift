@@ -74,6 +74,10 @@ public struct Scenario: Sendable {
         /// For withinAbsolute (same unit as the metric) and withinRelative (fraction).
         public var tolerance: Double?
 
+        public init(metric: String, kind: Kind, value: Double, tolerance: Double? = nil) {
+            self.metric = metric; self.kind = kind; self.value = value; self.tolerance = tolerance
+        }
+
         public func passes(_ x: Double) -> Bool {
             guard x.isFinite else { return false }
             switch kind {

@@ -150,14 +150,29 @@ public struct ScenarioRunner {
         }
     }
 
-    /// The commit of the working copy (reads .git directly), or "unknown".
+    /// The commit of the working copy (reads .git directly, also a worktree's `.git` file pointing to its git
+    /// folder, whose refs live in the common folder), or "unknown".
     static func gitCommit() -> String {
-        let git = FileManager.default.currentDirectoryPath + "/.git"
-        guard let head = try? String(contentsOfFile: git + "/HEAD", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines) else { return "unknown" }
+        let fm = FileManager.default
+        var git = fm.currentDirectoryPath + "/.git"
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: git, isDirectory: &isDirectory) else { return "unknown" }
+        func read(_ path: String) -> String? {
+            (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        if !isDirectory.boolValue {
+            guard let link = read(git), link.hasPrefix("gitdir: ") else { return "unknown" }
+            let target = String(link.dropFirst(8))
+            git = target.hasPrefix("/") ? target : fm.currentDirectoryPath + "/" + target
+        }
+        guard let head = read(git + "/HEAD") else { return "unknown" }
         guard head.hasPrefix("ref: ") else { return head }
         let ref = String(head.dropFirst(5))
-        if let c = try? String(contentsOfFile: git + "/" + ref, encoding: .utf8) { return c.trimmingCharacters(in: .whitespacesAndNewlines) }
-        if let packed = try? String(contentsOfFile: git + "/packed-refs", encoding: .utf8),
+        let common = read(git + "/commondir").map { $0.hasPrefix("/") ? $0 : git + "/" + $0 } ?? git
+        for folder in [git, common] {
+            if let c = read(folder + "/" + ref) { return c }
+        }
+        if let packed = read(common + "/packed-refs"),
            let line = packed.split(separator: "\n").first(where: { $0.hasSuffix(" " + ref) }) {
             return String(line.split(separator: " ")[0])
         }

@@ -198,6 +198,15 @@ struct ScenarioCommandTests {
         }
         let csv = try String(contentsOfFile: tmp.appendingPathComponent("smoke/cases.csv").path, encoding: .utf8)
         #expect(csv.split(separator: "\n").count == 3)
+        // report.html is self-contained and renders in headless Chromium without a script error, both 4D-MAP
+        // frames drawn (the report's own script sets <body data-ok="1">; fails when chromium is missing).
+        let report = tmp.appendingPathComponent("smoke/report.html").path
+        let html = try String(contentsOfFile: report, encoding: .utf8)
+        #expect(!html.contains("http://") && !html.contains("https://"))
+        let dom = try HeadlessChromium.dumpDOM(report)
+        #expect(HeadlessChromium.attribute("data-error", of: "html", in: dom) == nil, "\(HeadlessChromium.attribute("data-error", of: "html", in: dom) ?? "")")
+        #expect(HeadlessChromium.attribute("data-ok", of: "body", in: dom) == "1")
+        #expect(HeadlessChromium.attribute("data-frames", of: "body", in: dom) == "2")
         // Two shards merged give exactly the metrics of the whole run; compare flags an injected regression.
         for i in 1...2 {
             let r = try CLI.run(["run", root + "/Scenarios/smoke.yaml", "--shard", "\(i)/2", "--out", "s\(i)"], in: tmp, timeout: 300)
