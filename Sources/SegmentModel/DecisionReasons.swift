@@ -42,7 +42,8 @@ extension DecisionModel {
                     case .scarred:
                         return "scarred (scar core \(Self.percent(s.scarFraction)) of the segment, at least \(Self.percent(scarFractionThreshold)))"
                     case .lowPeakStrain:
-                        return "peak radial strain \(Self.percent(s.peakRadialStrain)) is below \(Self.percent(minPeakRadialStrain)) (TARGET criterion)"
+                        let (value, limit) = Self.distinctPercents(s.peakRadialStrain, minPeakRadialStrain)
+                        return "peak radial strain \(value) is below \(limit) (TARGET criterion)"
                     case .activationNotMeasurable:
                         return "its activation time could not be measured"
                     }
@@ -62,12 +63,20 @@ extension DecisionModel {
             }
             let last = lmaTimes.last.map(Self.ms) ?? "?"
             return SegmentReason(id: s.id, verdict: .eligibleNotLatest, exclusions: [], lmaRank: nil,
-                                 text: "Eligible but not a target: activated at \(Self.ms(t)), earlier than the "
-                                     + "\(decision.lmaTargets.count) LMA sites (the latest \(lmaCount) eligible; the last of them at \(last)).")
+                                 text: "Eligible, not a target: activated at \(Self.ms(t)), before the \(decision.lmaTargets.count) "
+                                     + "LMA sites (the \(Self.ordinal(decision.lmaTargets.count)) latest eligible segment activated at \(last)).")
         }
     }
 
     static func percent(_ f: Double) -> String { String(format: "%.0f %%", 100 * f) }
+    /// Two fractions as percentages with enough decimals (up to 3) that different values read differently.
+    static func distinctPercents(_ a: Double, _ b: Double) -> (String, String) {
+        for d in 0...3 {
+            let x = String(format: "%.\(d)f %%", 100 * a), y = String(format: "%.\(d)f %%", 100 * b)
+            if x != y || d == 3 { return (x, y) }
+        }
+        return ("", "")
+    }
     static func ms(_ t: Double) -> String { String(format: "%.0f ms", t) }
     static func ordinal(_ n: Int) -> String {
         switch n { case 1: return "1st"; case 2: return "2nd"; case 3: return "3rd"; default: return "\(n)th" }

@@ -64,7 +64,8 @@ public struct LGETeachingSlices: Sendable, Equatable {
         let side = min(max(w, h), Int((Double(max(bbox.i1 - bbox.i0, bbox.j1 - bbox.j0) + 1) * (1 + 2 * Self.cropMargin)).rounded()))
         let ci = (bbox.i0 + bbox.i1 + 1) / 2, cj = (bbox.j0 + bbox.j1 + 1) / 2
         let i0 = max(0, min(w - min(side, w), ci - side / 2)), j0 = max(0, min(h - min(side, h), cj - side / 2))
-        width = min(side, w); height = min(side, h)
+        let cw = min(side, w), chh = min(side, h)
+        width = cw; height = chh
         pixelSpacingMm = Array(lge.grid.spacingMm.prefix(2))
         let slices = (0..<3).compactMap { r -> (String, Int)? in
             let counts = ringCount[r]
@@ -72,14 +73,14 @@ public struct LGETeachingSlices: Sendable, Equatable {
             return (Self.ringNames[r], best)
         }
         var cropped: [Float] = []
-        for (_, k) in slices { for j in 0..<height { for i in 0..<width { cropped.append(lge.data[(k * h + j0 + j) * w + i0 + i]) } } }
+        for (_, k) in slices { for j in 0..<chh { for i in 0..<cw { cropped.append(lge.data[(k * h + j0 + j) * w + i0 + i]) } } }
         let sorted = cropped.sorted()
         let upper = max(Double(sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * Self.windowPercentile))]), 1e-12)
         windowUpper = upper
         levels = slices.map { name, k in
             var level = Level(name: name, slice: k, grey: [], myocardium: [], relativePerMille: [], pipelineScar: [])
-            for j in 0..<height { for i in 0..<width {
-                let idx = (k * h + j0 + j) * w + i0 + i, p = j * width + i
+            for j in 0..<chh { for i in 0..<cw {
+                let idx = (k * h + j0 + j) * w + i0 + i, p = j * cw + i
                 let v = Double(lge.data[idx])
                 level.grey.append(UInt8(max(0, min(255, (v / upper * 255).rounded()))))
                 if segmentMap.data[idx] > 0 {

@@ -92,9 +92,9 @@ public struct TeachingPage {
         h += "<p id=\"burden\"></p>\n"
         h += "<table class=\"facts\"><tr><th>method the pipeline used</th><td>\(esc(s.method))"
             + (s.method == ScarDetection.Method.fwhm.rawValue ? ", fraction \(fmt(settings.thresholdFraction, 2))" : ", n = \(fmt(settings.nSD, 1)) SD") + "</td></tr>"
-        h += "<tr><th>brightest myocardial signal (FWHM reference)</th><td>\(fmt(out.scar.brightestSignal, 1))</td></tr>"
-        h += "<tr><th>threshold signal</th><td>\(fmt(s.thresholdSignal, 1))</td></tr>"
-        h += "<tr><th>remote myocardium</th><td>median \(fmt(s.remoteMedian, 1)), robust SD \(fmt(s.remoteSD, 1))</td></tr>"
+        h += "<tr><th>brightest myocardial signal (FWHM reference)</th><td>\(sig(out.scar.brightestSignal))</td></tr>"
+        h += "<tr><th>threshold signal</th><td>\(sig(s.thresholdSignal))</td></tr>"
+        h += "<tr><th>remote myocardium</th><td>median \(sig(s.remoteMedian)), robust SD \(sig(s.remoteSD))</td></tr>"
         h += "<tr><th>presence gate</th><td>\(esc(s.status))</td></tr>"
         h += "<tr><th>scar burden (pipeline)</th><td>\(fmt(out.result.scarBurdenPercent, 1)) % of \(fmt(s.myocardialVolumeMl, 1)) mL myocardium</td></tr></table>\n"
         h += "<p class=\"note\">Why a gate? On scar-free LGE the brightest myocardial pixel is noise, and half of it labels about a "
@@ -117,7 +117,7 @@ public struct TeachingPage {
         h += "<p>The 4D mechanical activation plot shows the same strain over time on the bullseye and on the LV surface: "
             + "press Play or drag the slider (\(r.curveTimesMs.count) cine frames).</p>\n"
         let map = try String(contentsOfFile: figure("figures/4d-map.html"), encoding: .utf8)
-        let hooked = map.replacingOccurrences(of: "<head>", with: "<head>\n<script>" + Self.frameErrorHook + "</script>")
+        let hooked = map.replacingOccurrences(of: "<head>", with: "<head>\n<script>" + Self.frameErrorHook + "</script>\n<style>" + Self.frameStyle + "</style>")
         h += "<iframe id=\"fourdmap\" title=\"4D-MAP\" srcdoc=\"\(esc(hooked))\"></iframe>\n</section>\n"
         return h
     }
@@ -150,7 +150,7 @@ public struct TeachingPage {
             case .excluded: cls = "excluded"
             }
             h += "<tr class=\"\(cls)\"><td>\(s.id)</td><td>\(esc(s.name))</td><td>\(pct(s.scarFraction))</td>"
-                + "<td>\(pct(s.transmurality))</td><td>\(pct(s.peakRadialStrain))</td>"
+                + "<td>\(pct(s.transmurality))</td><td>\(fmt(100 * s.peakRadialStrain, 1)) %</td>"
                 + "<td>\(s.activationTimeMs.map { fmt($0, 0) } ?? "-")</td><td>\(s.scarred ? "yes" : "no")</td>"
                 + "<td>\(reason.lmaRank.map(String.init) ?? "")</td><td>\(esc(reason.text))</td></tr>\n"
         }
@@ -260,4 +260,6 @@ func esc(_ s: String) -> String {
 }
 
 func fmt(_ x: Double, _ decimals: Int) -> String { String(format: "%.\(decimals)f", x) }
+/// Three significant digits (signal values of any scale).
+func sig(_ x: Double) -> String { String(format: "%.3g", x) }
 func pct(_ f: Double) -> String { String(format: "%.0f %%", 100 * f) }

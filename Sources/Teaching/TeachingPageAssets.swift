@@ -31,7 +31,7 @@ extension TeachingPage {
         .note{color:#555;font-size:13px}
         .result{font-size:15px;background:#f4f8ff;border-left:4px solid #3a6fd8;padding:6px 10px}
         img.figure{max-width:100%;height:auto;display:block}
-        #fourdmap{width:100%;height:660px;border:1px solid #ccc}
+        #fourdmap{width:100%;height:590px;border:1px solid #ccc}
         .bullseye{width:760px;height:640px;overflow:hidden}
         .bullseye img{display:block}
         img.half{width:560px;height:auto}
@@ -57,6 +57,9 @@ extension TeachingPage {
     /// Injected first into the 4D-MAP page's head (it runs in an iframe): its script errors are recorded on its root
     /// element, where the page script reads them.
     static let frameErrorHook = "window.onerror=function(m){document.documentElement.setAttribute('data-teach-error',String(m));};"
+
+    /// Injected into the 4D-MAP page: scaled so that its bullseye, surface and colour bar fit the page width.
+    static let frameStyle = "html{zoom:0.88}"
 
     /// The page script: draws the LGE slice with the threshold overlay, then reports the page's status.
     static let script = #"""
