@@ -172,7 +172,10 @@ public struct ScarDetection: Sendable {
             binMyo[bin[i], default: 0] += 1; binScar[bin[i], default: 0] += Int(scar[i]); binSegment[bin[i]] = s
         }
         var transW = [Double](repeating: 0, count: 37), transN = [Double](repeating: 0, count: 37)
-        for (b, m) in binMyo where m > 0 {
+        // Sorted bins: Dictionary order changes from run to run, and the sum's last bit with it.
+        for b in binMyo.keys.sorted() {
+            let m = binMyo[b]!
+            guard m > 0 else { continue }
             let s = binSegment[b]!
             transW[s] += Double(binScar[b] ?? 0) / Double(m); transN[s] += 1
         }

@@ -149,8 +149,8 @@ enum Chromium {
         p.arguments = ["--headless=new", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0",
                        "--user-data-dir=\(profile)", "--window-size=\(window.width),\(window.height)"] + arguments
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("chromium-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: out.path + ".out", contents: nil)
-        FileManager.default.createFile(atPath: out.path + ".err", contents: nil)
+        _ = FileManager.default.createFile(atPath: out.path + ".out", contents: nil)
+        _ = FileManager.default.createFile(atPath: out.path + ".err", contents: nil)
         defer { try? FileManager.default.removeItem(atPath: out.path + ".out"); try? FileManager.default.removeItem(atPath: out.path + ".err") }
         p.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out.path + ".out"))
         p.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: out.path + ".err"))
