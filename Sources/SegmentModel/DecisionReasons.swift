@@ -69,9 +69,9 @@ extension DecisionModel {
     }
 
     static func percent(_ f: Double) -> String { String(format: "%.0f %%", 100 * f) }
-    /// Two fractions as percentages with enough decimals (up to 3) that different values read differently.
+    /// Two fractions as percentages with one decimal, or more (up to 3) until different values read differently.
     static func distinctPercents(_ a: Double, _ b: Double) -> (String, String) {
-        for d in 0...3 {
+        for d in 1...3 {
             let x = String(format: "%.\(d)f %%", 100 * a), y = String(format: "%.\(d)f %%", 100 * b)
             if x != y || d == 3 { return (x, y) }
         }

@@ -198,7 +198,8 @@ public struct TeachingPage {
         let r = analysis.output.result
         var h = "<section id=\"step5\" class=\"truth\"><h2>Step 5. For the educator: the truth</h2>\n"
         h += "<p>This patient is synthetic, so its truth is known exactly. The pipeline never saw it (it read the images only); "
-            + "this box compares.</p>\n<table class=\"facts\"><tr><th></th><th>truth</th><th>pipeline estimate</th></tr>\n"
+            + "this box compares. Each lead category is against the primary target of its own column.</p>\n"
+            + "<table class=\"facts\"><tr><th></th><th>truth</th><th>pipeline estimate</th></tr>\n"
         func seg(_ id: Int?) -> String { id.map { "\($0) (\(esc(Segment36($0)!.name)))" } ?? "none" }
         h += "<tr><th>primary target</th><td>\(seg(t.primaryTarget))</td><td>\(seg(r.primaryTarget))</td></tr>\n"
         h += "<tr><th>LMA sites</th><td>\(t.lmaTargets.map(String.init).joined(separator: ", "))</td><td>\(r.lmaTargets.map(String.init).joined(separator: ", "))</td></tr>\n"

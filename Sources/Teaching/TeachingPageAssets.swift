@@ -31,7 +31,7 @@ extension TeachingPage {
         .note{color:#555;font-size:13px}
         .result{font-size:15px;background:#f4f8ff;border-left:4px solid #3a6fd8;padding:6px 10px}
         img.figure{max-width:100%;height:auto;display:block}
-        #fourdmap{width:100%;height:590px;border:1px solid #ccc}
+        #fourdmap{width:100%;height:625px;border:1px solid #ccc}
         .bullseye{width:760px;height:640px;overflow:hidden}
         .bullseye img{display:block}
         img.half{width:560px;height:auto}

@@ -107,6 +107,22 @@ struct TeachCommandTests {
         for y in rect[1]..<(rect[1] + rect[3]) { for x in rect[0]..<(rect[0] + rect[2]) where viridis.matches(image.rgb(x, y)) { hits += 1 } }
         let fraction = Double(hits) / Double(rect[2] * rect[3])
         #expect(fraction >= ViridisMatcher.minimumBullseyeFraction, "viridis pixels cover \(fraction) of the bullseye box")
+        // The slider works: a copy of the page that moves it from 0.50 to 0.30 reports a larger whole-LV burden.
+        let probe = try TeachFixture.page().replacingOccurrences(of: "</body>", with: """
+            <script>window.addEventListener("load", function () {
+              const s = document.getElementById("threshold"), b = document.getElementById("burden");
+              const before = b.textContent; s.value = "0.30"; s.dispatchEvent(new Event("input"));
+              document.body.setAttribute("data-probe", before + " | " + b.textContent);
+            });</script></body>
+            """)
+        try probe.write(toFile: scratch.path("probe.html"), atomically: true, encoding: .utf8)
+        let moved = try Chromium.run(chromium, ["--dump-dom", URL(fileURLWithPath: scratch.path("probe.html")).absoluteString],
+                                     window: window, profile: scratch.path("profile-probe"))
+        let texts = try #require(Chromium.attribute("data-probe", in: moved.stdout), "slider probe did not run").components(separatedBy: " | ")
+        let wholeLV = texts.map { t in t.components(separatedBy: "whole LV before the presence gate: ").last.flatMap { Double($0.prefix { $0 != " " }) } ?? -1 }
+        #expect(texts.count == 2 && texts[0].hasPrefix("At 0.50:") && texts[1].hasPrefix("At 0.30:"), "\(texts)")
+        #expect(wholeLV.count == 2 && wholeLV[0] >= 0 && wholeLV[1] > wholeLV[0], "whole-LV burden at 0.50 and 0.30: \(wholeLV)")
+
         // The same test on a box of the page without the bullseye (the page header) finds none: the check is real.
         var elsewhere = 0
         for y in 0..<200 { for x in 0..<window.width where viridis.matches(image.rgb(x, y)) { elsewhere += 1 } }

@@ -48,12 +48,12 @@ struct DecisionReasonTests {
         #expect(reason(36).verdict == .excluded && reason(36).exclusions == [.scarred])
         #expect(reason(36).text == "Not eligible: scarred (scar core 25 % of the segment, at least 10 %).")
         #expect(reason(11).exclusions == [.lowPeakStrain])
-        #expect(reason(11).text == "Not eligible: peak radial strain 5 % is below 10 % (TARGET criterion).")
+        #expect(reason(11).text == "Not eligible: peak radial strain 5.0 % is below 10.0 % (TARGET criterion).")
         #expect(reason(12).exclusions == [.activationNotMeasurable])
         #expect(reason(12).text == "Not eligible: its activation time could not be measured.")
         #expect(reason(9).exclusions == [.scarred, .lowPeakStrain])
-        #expect(reason(9).text == "Not eligible: scarred (scar core 50 % of the segment, at least 10 %) and peak radial strain 2 % is below 10 % (TARGET criterion).")
-        // 9.96 % must not read "10 % is below 10 %".
+        #expect(reason(9).text == "Not eligible: scarred (scar core 50 % of the segment, at least 10 %) and peak radial strain 2.0 % is below 10.0 % (TARGET criterion).")
+        // 9.96 % must not read "10.0 % is below 10.0 %".
         #expect(reason(20).text == "Not eligible: peak radial strain 9.96 % is below 10.00 % (TARGET criterion).")
         #expect(reason(13).exclusions == [.scarred])
         #expect(reason(14).verdict == .eligibleNotLatest)
@@ -91,6 +91,6 @@ struct DecisionReasonTests {
         var model = DecisionModel()
         model.minPeakRadialStrain = 0.25
         let r = model.reasons(Self.records())
-        #expect(r[0].text == "Not eligible: peak radial strain 20 % is below 25 % (TARGET criterion).")
+        #expect(r[0].text == "Not eligible: peak radial strain 20.0 % is below 25.0 % (TARGET criterion).")
     }
 }
