@@ -101,7 +101,8 @@ struct TeachCommandTests {
         let s = try Chromium.run(chromium, ["--screenshot=\(shot)", url], window: window, profile: scratch.path("profile-shot"))
         let image = try RGBAImage.readPNG(shot)
         try #require(image.width == window.width && image.height == window.height, "screenshot \(image.width) x \(image.height); \(s.stderr)")
-        // Activation bullseye: viridis colours over at least a fifth of its box (the disc fills about 45 %).
+        // Activation bullseye: viridis colours over at least 15 % of its box (about 28 % on this case: the disc fills about
+        // 45 %, less its labels, outlines and hatched scar); with no bullseye there are none.
         let viridis = ViridisMatcher(tolerance: 6)
         var hits = 0
         for y in rect[1]..<(rect[1] + rect[3]) { for x in rect[0]..<(rect[0] + rect[2]) where viridis.matches(image.rgb(x, y)) { hits += 1 } }
@@ -192,7 +193,7 @@ enum Chromium {
 /// Whether a pixel has a colour of the viridis map (the activation bullseye's colours).
 struct ViridisMatcher {
     /// Least fraction of the bullseye's box in viridis colours for the bullseye to count as shown.
-    static let minimumBullseyeFraction = 0.2
+    static let minimumBullseyeFraction = 0.15
     private var keys = Set<Int>()
     private let bin = 4
 
