@@ -109,17 +109,24 @@ extension TeachingPage {
         if (lv.rel[i] >= cut) { above++; blend(d, lv.myo[i], 255, 60, 40, 0.7); }
       }
     }
-    for (let p = 0; p < W * H; p++) {
-      if (!inMyo[p]) continue;
-      const x = p % W, y = (p - x) / W;
-      const edge = x === 0 || y === 0 || x === W - 1 || y === H - 1 ||
-        !inMyo[p - 1] || !inMyo[p + 1] || !inMyo[p - W] || !inMyo[p + W];
-      if (edge) blend(d, p, 40, 220, 120, 0.55);
-    }
     og.putImageData(img, 0, 0);
     g.imageSmoothingEnabled = false;
     g.clearRect(0, 0, canvas.width, canvas.height);
     g.drawImage(off, 0, 0, canvas.width, canvas.height);
+    // Myocardium outline along the pixel edges between the mask and the rest (drawn over, hiding no pixel).
+    const sx = canvas.width / W, sy = canvas.height / H;
+    g.beginPath();
+    for (let p = 0; p < W * H; p++) {
+      if (!inMyo[p]) continue;
+      const x = p % W, y = (p - x) / W;
+      if (x === 0 || !inMyo[p - 1]) { g.moveTo(x * sx, y * sy); g.lineTo(x * sx, (y + 1) * sy); }
+      if (x === W - 1 || !inMyo[p + 1]) { g.moveTo((x + 1) * sx, y * sy); g.lineTo((x + 1) * sx, (y + 1) * sy); }
+      if (y === 0 || !inMyo[p - W]) { g.moveTo(x * sx, y * sy); g.lineTo((x + 1) * sx, y * sy); }
+      if (y === H - 1 || !inMyo[p + W]) { g.moveTo(x * sx, (y + 1) * sy); g.lineTo((x + 1) * sx, (y + 1) * sy); }
+    }
+    g.strokeStyle = "rgb(40,220,120)";
+    g.lineWidth = 1.5;
+    g.stroke();
     const volume = L.above[Math.round(f * 100)];
     if (pipeline.checked) {
       burden.textContent = "Pipeline's final scar on this slice: " + lv.scar.length + " pixels.";
