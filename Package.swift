@@ -62,20 +62,17 @@ let package = Package(
         // Agreement statistics and group tests (kappa, ICC, Fisher, Mann-Whitney, t, ANOVA): pure Swift, no deps.
         .target(name: "Statistics"),
         // Scoring against the truth (the validation side: it reads both truth and analysis).
-        .target(name: "Validation", dependencies: ["CRTCore", "SegmentModel", "HeartPhantom", "GuidancePipeline", "ImageIO", "Statistics", "SyntheticCase"]),
+        .target(name: "Validation", dependencies: ["CRTCore", "SegmentModel", "HeartPhantom", "GuidancePipeline", "FluoroGuidance", "ImageIO", "Statistics", "SyntheticCase", "XRaySimulation", .product(name: "Yams", package: "Yams")]),
         // Command-line interface (library so tests can drive it).
         .target(name: "CRTSimCLI", dependencies: ["CRTCore", "HeartPhantom", "SyntheticCase", "GuidancePipeline", "FluoroGuidance", "SegmentModel", "Validation", "Teaching",
                                                    .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "crtsim", dependencies: ["CRTSimCLI"]),
         // Release-mode benchmarks, reported as ratios to baselines measured in the same run.
-        .executableTarget(name: "crtsim-bench", dependencies: ["CRTCore", "Fourier", "HeartPhantom", "CMRSimulation", "SyntheticCase", "GuidancePipeline"]),
+        .executableTarget(name: "crtsim-bench", dependencies: ["CRTCore", "Fourier", "HeartPhantom", "CMRSimulation", "SyntheticCase", "GuidancePipeline", "ImageIO", "Validation"]),
 
         // Release-mode benchmark of the fluoroscopy simulation (4 images), as a ratio to an FFT baseline.
         .executableTarget(name: "crtsim-xray-bench", dependencies: ["CRTCore", "Fourier", "HeartPhantom", "XRaySimulation"]),
 
-
-        // Many-case acceptance run of the fluoroscopy stage (release): registration mTRE / mPD / mRPD, capture range, lead kappa.
-        .executableTarget(name: "crtsim-registration-acceptance", dependencies: ["CRTCore", "HeartPhantom", "SyntheticCase", "GuidancePipeline", "FluoroGuidance", "SegmentModel", "Statistics", "Validation"]),
 
         .testTarget(name: "CRTCoreTests", dependencies: ["CRTCore"]),
         .testTarget(name: "SegmentModelTests", dependencies: ["SegmentModel"]),
@@ -88,6 +85,7 @@ let package = Package(
         .testTarget(name: "SyntheticCaseTests", dependencies: ["SyntheticCase", "HeartPhantom", "ImageIO", "CRTCore"]),
         .testTarget(name: "SurfaceMeshTests", dependencies: ["SurfaceMesh", "CRTCore"]),
         // Scores the pipeline against phantoms made by the generator (the test sees both; the pipeline does not).
+        .testTarget(name: "ValidationTests", dependencies: ["Validation", "HeartPhantom", "CRTCore", "Statistics"]),
         .testTarget(name: "GuidancePipelineTests", dependencies: ["GuidancePipeline", "Validation", "SyntheticCase", "HeartPhantom", "ImageIO", "SegmentModel", "CRTCore"]),
         .testTarget(name: "CRTSimCLITests", dependencies: ["CRTSimCLI", "ImageIO", "Figures"]),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics"]),

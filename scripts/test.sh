@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: builds in release mode (the image simulation is 30x slower in debug), runs every
-# Swift test, then cross-checks a generated case's NIfTI files with nibabel and SimpleITK.
+# Swift test, then cross-checks a generated case's NIfTI files with nibabel and SimpleITK and the scenario files
+# with a JSON Schema validator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
@@ -10,9 +11,11 @@ swift test -c release --skip-build
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv 2>/dev/null || { apt-get install -y -qq python3-venv >/dev/null && python3 -m venv .venv; }
 fi
-.venv/bin/python -c "import nibabel, SimpleITK" 2>/dev/null || .venv/bin/pip install -q nibabel SimpleITK numpy
+.venv/bin/python -c "import nibabel, SimpleITK, jsonschema, yaml" 2>/dev/null || .venv/bin/pip install -q nibabel SimpleITK numpy jsonschema pyyaml
 case_dir=$(mktemp -d)/nifti-check
 .build/release/crtsim phantom --preset normal-conduction --seed 3 --out "$case_dir" --no-previews >/dev/null
 .venv/bin/python scripts/check_case_nifti.py "$case_dir"
 rm -rf "$(dirname "$case_dir")"
 echo "nifti-check: 1 passed, 0 failed"
+# The scenario files against their JSON Schema (an independent validator).
+.venv/bin/python scripts/check_scenarios_schema.py

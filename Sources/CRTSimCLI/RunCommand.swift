@@ -28,8 +28,7 @@ struct RunCommand: ParsableCommand {
     var shard: String?
 
     func run() throws {
-        let presets = try PresetLibrary.names()
-        let s = try Scenario.load(scenario, presets: presets)
+        let s = try Scenario.load(scenario, presets: try PresetLibrary.names(), presetFolder: try PresetLibrary.directory())
         var part = ScenarioRunner.Shard.whole
         if let text = shard {
             let f = text.split(separator: "/").map { Int($0) }
@@ -42,8 +41,13 @@ struct RunCommand: ParsableCommand {
         let folder = try StagedFolder(out: out ?? defaultOut, replace: force, marker: "results.json", kind: "a scenario run")
         let runner = ScenarioRunner(scenario: s, presetFolder: try PresetLibrary.directory())
         let interactive = isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["CI"] == nil
-        let results = try runner.run(into: folder, shard: part) { line in
-            if interactive { FileHandle.standardOutput.write(Data(("\r\u{1B}[2K" + line).utf8)) } else { print(line) }
+        let results = try runner.run(into: folder, shard: part) { done, total, eta, line in
+            if interactive {
+                FileHandle.standardOutput.write(Data(("\r\u{1B}[2K" + Self.progressBar(done: done, total: total, etaSeconds: eta) + "  " + line).utf8))
+            } else {
+                print("[\(done)/\(total)] \(line) (ETA \(Self.duration(eta)))")
+                fflush(nil)  // one line per case as it happens, also when stdout is a file or a pipe
+            }
         }
         if interactive { print("") }
         try Self.writeOutputs(results, to: folder)
@@ -57,6 +61,17 @@ struct RunCommand: ParsableCommand {
         for v in results.verdicts { print("  \(v.passed ? "PASS" : "FAIL") \(v.metric) = \(String(format: "%.4f", v.value)), expected \(v.expectation)") }
         print("  results: \(folder.destination.path)/results.json, report: \(folder.destination.path)/report.html")
         if !results.passed { throw ExitCode(1) }
+    }
+
+    /// "[########------------] 12/30 ETA 1m05s": a bar of 20 cells.
+    static func progressBar(done: Int, total: Int, etaSeconds: Double) -> String {
+        let filled = total > 0 ? 20 * done / total : 20
+        return "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: 20 - filled) + "] \(done)/\(total) ETA \(duration(etaSeconds))"
+    }
+
+    static func duration(_ s: Double) -> String {
+        let t = Int(s.rounded())
+        return t >= 60 ? "\(t / 60)m\(String(format: "%02d", t % 60))s" : "\(t)s"
     }
 
     static func writeOutputs(_ results: ScenarioRunner.Results, to folder: StagedFolder) throws {
@@ -130,7 +145,7 @@ struct ValidateCommand: ParsableCommand {
     var file: String
 
     func run() throws {
-        let s = try Scenario.load(file, presets: try PresetLibrary.names())
-        print("\(file): valid scenario '\(s.id)' (\(s.cases) cases over \(s.phantoms.joined(separator: ", ")), \(s.expectations.count) expectations)")
+        let s = try Scenario.load(file, presets: try PresetLibrary.names(), presetFolder: try PresetLibrary.directory())
+        print("\(file): valid scenario '\(s.id)' (\(s.cases) cases over \(s.phantoms.joined(separator: ", ")), \(s.variation.gridSize) sweep point(s), \(s.variation.draws.count) draw(s), \(s.expectations.count) expectations)")
     }
 }

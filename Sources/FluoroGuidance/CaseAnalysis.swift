@@ -38,16 +38,8 @@ public struct CaseAnalysis {
         }
         let fluoro = try FluoroStudy.load(xrayDirectory: xray, operatorDirectory: root.appendingPathComponent("operator").path)
         let fusion = try DualViewFusion(settings: settings).run(fluoro, cmr: output)
-        output.result.heartPose = fusion.worldFromHeart.matrix4x4
-        output.result.views = fusion.views
-        output.result.lead = fusion.lead
-        output.result.fluoroscopy = fusion.record
-        let cmrOutput = output
-        products.append { path in
-            for view in fluoro.views {
-                try DualViewFusion.overlay(view: view, cmr: cmrOutput, fusion: fusion).writePNG(path: path(overlayPath(view: view.name)))
-            }
-        }
+        fusion.record(into: &output)
+        products.append(fusion.overlayWriter(study: fluoro, cmr: output))
         return CaseAnalysis(study: study, output: output, fluoroscopy: fluoro, fusion: fusion, products: products)
     }
 

@@ -252,3 +252,25 @@ public struct DualViewFusion: Sendable {
         return fig
     }
 }
+
+extension DualViewFusion.Output {
+    /// Records the fusion in the CMR pipeline's output: the heart pose, the views, the lead and the fluoroscopy
+    /// record (the analysis.json keys `heartPose`, `views`, `lead`, `fluoroscopy`).
+    public func record(into output: inout GuidancePipeline.Output) {
+        output.result.heartPose = worldFromHeart.matrix4x4
+        output.result.views = views
+        output.result.lead = lead
+        output.result.fluoroscopy = record
+    }
+
+    /// An `AnalysisWriter` extra that writes `figures/overlay-<VIEW>.png` for every view: the mesh projected with
+    /// scar in red and the LMA target in green (the paper's Figure 2).
+    public func overlayWriter(study: FluoroStudy, cmr: GuidancePipeline.Output) -> AnalysisProducts.Writer {
+        let fusion = self
+        return { path in
+            for view in study.views {
+                try DualViewFusion.overlay(view: view, cmr: cmr, fusion: fusion).writePNG(path: path("figures/overlay-\(view.name).png"))
+            }
+        }
+    }
+}

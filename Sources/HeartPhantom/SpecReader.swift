@@ -53,6 +53,15 @@ public final class SpecReader {
         return mapping?[Node(key)] != nil
     }
 
+    /// The raw YAML node of a field (nil when absent), for values of any shape (a scenario's overrides and draws).
+    public func node(of key: String) -> Node? { node(key) }
+
+    /// The line of a field in the file (the mapping's own line when the field is absent).
+    public func line(of key: String) -> Int { mapping?[Node(key)]?.mark?.line ?? line }
+
+    /// The keys present, in file order.
+    public var keys: [String] { mapping.map { m in m.compactMap { $0.key.string } } ?? [] }
+
     /// A finite number in `range` (inclusive); `unit` is named in messages.
     public func number(_ key: String, default def: Double, range: ClosedRange<Double>, unit: String = "") throws -> Double {
         try doubleOrThrow(key, default: def, range: range, unit: unit)

@@ -32,6 +32,19 @@ public struct PipelineScore: Codable, Sendable {
     /// Scarred flags of the 36 segments (truth, analysis), for kappa pooled over cases.
     public var scarredTruth: [Bool]
     public var scarredAnalysis: [Bool]
+    /// Distance (mm) between the end-diastolic centres, in the truth's geometry, of the truth's and the analysis'
+    /// primary targets; nil unless both have one.
+    public var targetDistanceMm: Double?
+    /// RMSE of the radial strain curves (strain in percent) over the segments the analysis measured and the frames
+    /// both sides have; nil when none.
+    public var strainRMSEPercent: Double?
+    /// Values of both sides, for agreement statistics (ICC) over cases: scar burden (%), EDV (mL), EF (fraction).
+    public var scarBurdenTruthPercent: Double?
+    public var scarBurdenAnalysisPercent: Double?
+    public var edvTruthMl: Double?
+    public var edvAnalysisMl: Double?
+    public var efTruth: Double?
+    public var efAnalysis: Double?
 
     /// Scores an analysis folder against a case folder.
     public static func score(caseDirectory: String, analysisDirectory: String) throws -> PipelineScore {
@@ -70,7 +83,17 @@ public struct PipelineScore: Codable, Sendable {
             }
         }
         let latestT = latest(truth.segments), latestA = latest(analysis.segments)
-        return PipelineScore(
+        var distance: Double? = nil
+        if let t = truth.primaryTarget, let e = analysis.primaryTarget,
+           let ct = truth.segments.first(where: { $0.id == t })?.centreMm, let ce = truth.segments.first(where: { $0.id == e })?.centreMm {
+            distance = (ct - ce).length
+        }
+        var sq = 0.0, count = 0
+        for (k, curve) in analysis.radialStrainCurves.enumerated() where k < truth.radialStrainCurves.count {
+            guard let curve else { continue }
+            for (x, y) in zip(curve, truth.radialStrainCurves[k]) where x.isFinite && y.isFinite { sq += 1e4 * (x - y) * (x - y); count += 1 }
+        }
+        var score = PipelineScore(
             scarKappa: Agreement.cohensKappa(a, b), scarDice: dice,
             scarBurdenErrorPoints: analysis.scarBurdenPercent - truth.scarBurdenPercent,
             truthHasScar: truth.segments.contains { $0.scarred }, analysisFoundScar: analysis.scar.present,
@@ -82,6 +105,13 @@ public struct PipelineScore: Codable, Sendable {
             primaryTargetCategory: category(truth.primaryTarget, analysis.primaryTarget),
             primaryTargetTruth: truth.primaryTarget, primaryTargetAnalysis: analysis.primaryTarget,
             scarredTruth: a, scarredAnalysis: b)
+        score.targetDistanceMm = distance
+        score.strainRMSEPercent = count > 0 ? (sq / Double(count)).squareRoot() : nil
+        score.scarBurdenTruthPercent = truth.scarBurdenPercent
+        score.scarBurdenAnalysisPercent = analysis.scarBurdenPercent
+        score.edvTruthMl = truth.edvMl; score.edvAnalysisMl = analysis.edvMl
+        score.efTruth = truth.ef; score.efAnalysis = analysis.ef
+        return score
     }
 }
 

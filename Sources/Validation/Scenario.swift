@@ -8,22 +8,62 @@ import HeartPhantom
 public struct Scenario: Sendable {
     public var id: String
     public var description: String
+    /// The file it was read from.
+    public var file: String
     /// Base seed; case i uses a seed derived from it and the label "scenario.case.<i>".
     public var seed: UInt64
     public var cases: Int
-    /// Presets (Phantoms/<name>.yaml), assigned to cases in turn.
+    /// Phantoms: preset names (Phantoms/<name>.yaml) or phantom file paths (relative to the scenario file);
+    /// case i uses grid point i mod G of the sweep and phantom (i / G) mod P.
     public var phantoms: [String]
-    /// Acquisition perturbations applied to every case.
-    public var cineSnr: Double?
-    public var lgeSnr: Double?
-    public var sliceMisregistrationMm: Double?
+    /// Overrides, per-case draws and the sweep grid, applied to the phantom file (acquisition settings included).
+    public var variation: PhantomVariation
+    /// Acquisition perturbations applied to every case (see `Acquisition`).
+    public var acquisition: Acquisition
+    /// Whether cases include the dual-view fluoroscopy: X-ray rendering, registration, lead position.
+    public var fluoroscopy: Bool
+    /// Extra registrations per case from perturbed starting poses (van de Kraats): count and largest start error.
+    public var registrationStarts: Int
+    public var maxStartErrorMm: Double
     /// Pipeline settings.
-    public var scarThresholdFraction: Double
-    public var scarMethod: String
+    public var pipeline: PipelineSettings
+    /// A second simulated observer (inter-observer agreement), or nil.
+    public var secondObserver: Observer?
+    /// Groupings for cohort statistics: any of `icm`, `lbbb`, `phantom`, `sweep`.
+    public var groupBy: [String]
     /// What the metrics must reach.
     public var expectations: [Expectation]
     /// FNV-1a 64-bit hash of the file's text (hex), recorded in results.json.
     public var hash: String
+
+    /// Acquisition perturbations. SNR, resolution, misregistration, TI error, dose and click noise become phantom
+    /// overrides (the fields named in Phantoms/README.md); the C-arm miscalibration changes what the C-arm records
+    /// (xray/<VIEW>.json) against what was used to render, per view and case (label "scenario.carm.<VIEW>").
+    public struct Acquisition: Sendable, Equatable {
+        public var settings: [PhantomVariation.Setting] = []
+        /// SD of the error of the recorded primary and secondary angles (degrees).
+        public var cArmAngleErrorSDDeg: Double = 0
+        /// SD of the error of the recorded source distances (mm).
+        public var cArmDistanceErrorSDMm: Double = 0
+        public init() {}
+    }
+
+    public struct PipelineSettings: Sendable, Equatable {
+        public var scarThresholdFraction = 0.5
+        public var scarMethod = "fwhm"
+        public var nSD = 5.0
+        public init() {}
+    }
+
+    /// The second observer: another scar threshold (the operator's adjustment) and other clicks (new click noise
+    /// with this SD, drawn with the label "observer2.clicks.<VIEW>").
+    public struct Observer: Sendable, Equatable {
+        public var scarThresholdFraction: Double
+        public var clickNoiseSDPx: Double
+    }
+
+    /// Groupings `groupBy` accepts.
+    public static let groupings = ["icm", "lbbb", "phantom", "sweep"]
 
     /// One expectation: a metric id and a typed tolerance.
     public struct Expectation: Codable, Sendable, Equatable {
@@ -53,8 +93,9 @@ public struct Scenario: Sendable {
         }
     }
 
-    /// Reads and validates a scenario file.
-    public static func load(_ path: String, presets: [String]) throws -> Scenario {
+    /// Reads and validates a scenario file. Every phantom is checked with the overrides and sweep values applied
+    /// (so a wrong path or value is reported now, not in case 17).
+    public static func load(_ path: String, presets: [String], presetFolder: String) throws -> Scenario {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw InputError("\(path): cannot read the scenario file")
         }
@@ -66,16 +107,50 @@ public struct Scenario: Sendable {
         let description = try r.string("description", default: "")
         let seed = try r.int("seed", default: 1, range: 0...Int(Int32.max))
         let cases = try r.int("cases", default: 1, range: 1...10_000, unit: "cases")
-        let phantoms = try r.strings("phantoms", default: ["advise-typical"], allowed: presets)
+        let phantoms = try r.strings("phantoms", default: ["advise-typical"])
+        for p in phantoms where !p.hasSuffix(".yaml") && !presets.contains(p) {
+            throw r.error("phantoms", "'\(p)' is neither a preset (\(presets.joined(separator: ", "))) nor a .yaml phantom file", at: r.node(of: "phantoms"))
+        }
+        let variation = try PhantomVariation.read(r)
         let acq = try r.section("acquisition")
-        let cineSnr = acq.has("cineSnr") ? try acq.number("cineSnr", default: 30, range: 2...1000) : nil
-        let lgeSnr = acq.has("lgeSnr") ? try acq.number("lgeSnr", default: 40, range: 2...1000) : nil
-        let misreg = acq.has("sliceMisregistrationMm") ? try acq.number("sliceMisregistrationMm", default: 0, range: 0...10, unit: "mm") : nil
+        var acquisition = Acquisition()
+        let mapped: [(key: String, paths: [String], range: ClosedRange<Double>, unit: String)] = [
+            ("cineSnr", ["cmr.cine.snr"], 2...1000, ""), ("lgeSnr", ["cmr.lge.snr"], 2...1000, ""),
+            ("pixelMm", ["cmr.cine.pixelMm", "cmr.lge.pixelMm"], 0.8...4, "mm"),
+            ("sliceMisregistrationMm", ["cmr.sliceMisregistrationMm"], 0...10, "mm"),
+            ("tiErrorMs", ["cmr.inversionTimeErrorMs"], -150...150, "ms"),
+            ("xrayPhotonsPerPixel", ["xray.photonsPerPixel"], 100...1e7, "photons"),
+            ("clickNoiseSDPx", ["xray.clickNoiseSDPx"], 0...20, "pixels"),
+        ]
+        for m in mapped where acq.has(m.key) {
+            let v = try acq.number(m.key, default: 0, range: m.range, unit: m.unit)
+            for p in m.paths { acquisition.settings.append(.init(path: p, yaml: PhantomVariation.number(v, round: false))) }
+        }
+        acquisition.cArmAngleErrorSDDeg = try acq.number("cArmAngleErrorSDDeg", default: 0, range: 0...10, unit: "degrees")
+        acquisition.cArmDistanceErrorSDMm = try acq.number("cArmDistanceErrorSDMm", default: 0, range: 0...100, unit: "mm")
         try acq.finish()
+        let fl = try r.section("fluoroscopy")
+        let fluoroscopy = try fl.bool("enabled", default: false)
+        let starts = try fl.int("registrationStarts", default: 0, range: 0...100, unit: "starts per case")
+        let maxStart = try fl.number("maxStartErrorMm", default: 30, range: 1...60, unit: "mm")
+        try fl.finish()
+        if !fluoroscopy && (starts > 0 || acquisition.cArmAngleErrorSDDeg > 0 || acquisition.cArmDistanceErrorSDMm > 0) {
+            throw fl.error("enabled", "registration starts and C-arm miscalibration need fluoroscopy.enabled: true")
+        }
         let pipe = try r.section("pipeline")
-        let thr = try pipe.number("scarThresholdFraction", default: 0.5, range: 0.05...0.95)
-        let method = try pipe.choice("scarMethod", default: "fwhm", allowed: ["fwhm", "nSD"])
+        var pipeline = PipelineSettings()
+        pipeline.scarThresholdFraction = try pipe.number("scarThresholdFraction", default: 0.5, range: 0.05...0.95)
+        pipeline.scarMethod = try pipe.choice("scarMethod", default: "fwhm", allowed: ["fwhm", "nSD"])
+        pipeline.nSD = try pipe.number("nSD", default: 5, range: 1...10)
         try pipe.finish()
+        var observer: Observer? = nil
+        if r.has("secondObserver") {
+            let o = try r.section("secondObserver")
+            observer = Observer(scarThresholdFraction: try o.number("scarThresholdFraction", default: pipeline.scarThresholdFraction, range: 0.05...0.95),
+                                clickNoiseSDPx: try o.number("clickNoiseSDPx", default: 2, range: 0...20, unit: "pixels"))
+            try o.finish()
+        }
+        let groupBy = try r.strings("groupBy", default: [], allowed: groupings)
         var expectations: [Expectation] = []
         for e in try r.list("expectations") {
             let metric = try e.choice("metric", default: "", allowed: PipelineMetrics.ids)
@@ -94,9 +169,69 @@ public struct Scenario: Sendable {
             expectations.append(Expectation(metric: metric, kind: kind, value: value, tolerance: tolerance))
         }
         try r.finish()
-        return Scenario(id: id, description: description, seed: UInt64(seed), cases: cases, phantoms: phantoms,
-                        cineSnr: cineSnr, lgeSnr: lgeSnr, sliceMisregistrationMm: misreg, scarThresholdFraction: thr,
-                        scarMethod: method, expectations: expectations, hash: fnv1a(text))
+        let s = Scenario(id: id, description: description, file: path, seed: UInt64(seed), cases: cases, phantoms: phantoms,
+                         variation: variation, acquisition: acquisition, fluoroscopy: fluoroscopy, registrationStarts: starts,
+                         maxStartErrorMm: maxStart, pipeline: pipeline, secondObserver: observer, groupBy: groupBy,
+                         expectations: expectations, hash: fnv1a(text))
+        // Every phantom with every sweep point and the extremes of every draw must read as a valid phantom.
+        for p in phantoms {
+            for g in 0..<min(variation.gridSize, 64) {
+                for probe in s.probeDraws() {
+                    do { _ = try s.phantomSpec(phantom: p, gridPoint: g, drawn: probe, presetFolder: presetFolder) } catch let e as InputError {
+                        // Name the draw, sweep axis or override whose path the phantom reader complained about.
+                        let culprit = variation.paths.sorted { $0.count > $1.count }.first { e.message.contains($0) }
+                        if let c = culprit, let src = variation.source(of: c) {
+                            throw InputError("\(path): line \(src.line): \(src.field) (\(c)): not valid for phantom '\(p)': \(e.message)")
+                        }
+                        throw InputError("\(path): line \(r.line(of: "phantoms")): phantom '\(p)' with the scenario's variation: \(e.message)")
+                    }
+                }
+            }
+        }
+        return s
+    }
+
+    /// Draw values to check at load time: the lower and upper bounds (or every choice) of each draw.
+    func probeDraws() -> [[PhantomVariation.Setting]] {
+        guard !variation.draws.isEmpty else { return [[]] }
+        var probes: [[PhantomVariation.Setting]] = []
+        let width = variation.draws.map { d -> Int in if case .choice(let v, _) = d.distribution { return v.count } else { return 2 } }.max() ?? 1
+        for k in 0..<width {
+            probes.append(variation.draws.map { d in
+                switch d.distribution {
+                case let .normal(mean, _, lo, hi):
+                    let x = k % 2 == 0 ? max(lo, mean - 1e8) : min(hi, mean + 1e8)
+                    return .init(path: d.path, yaml: PhantomVariation.number(x, round: d.round))
+                case let .uniform(lo, hi):
+                    return .init(path: d.path, yaml: PhantomVariation.number(k % 2 == 0 ? lo : hi, round: d.round))
+                case let .choice(values, _):
+                    return .init(path: d.path, yaml: values[k % values.count])
+                }
+            })
+        }
+        return probes
+    }
+
+    /// The phantom of one case: the preset or file, then the overrides, the sweep point, the draws and the
+    /// acquisition settings, read by the phantom's strict reader.
+    public func phantomSpec(phantom: String, gridPoint: Int, drawn: [PhantomVariation.Setting], presetFolder: String) throws -> PhantomSpec {
+        let file = phantom.hasSuffix(".yaml")
+            ? (phantom.hasPrefix("/") ? phantom : (URL(fileURLWithPath: self.file).deletingLastPathComponent().appendingPathComponent(phantom).path))
+            : presetFolder + "/\(phantom).yaml"
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw InputError("\(file): cannot read the phantom file") }
+        let settings = variation.overrides + variation.gridPoint(gridPoint).settings + drawn + acquisition.settings
+        if settings.isEmpty { return try PhantomSpec.load(yaml: text, file: file) }
+        let varied = try PhantomVariation.apply(settings, toPhantomYAML: text, origin: file)
+        var spec = try PhantomSpec.load(yaml: varied, file: file + " (varied by the scenario)")
+        let plain = try PhantomSpec.load(yaml: text, file: file)
+        spec.name = plain.name
+        return spec
+    }
+
+    /// Which phantom and grid point case i (0-based) uses.
+    public func assignment(_ i: Int) -> (phantom: String, gridPoint: Int) {
+        let g = variation.gridSize
+        return (phantoms[(i / g) % phantoms.count], i % g)
     }
 
     /// FNV-1a 64-bit of UTF-8 text, hex.

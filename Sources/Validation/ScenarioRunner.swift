@@ -6,55 +6,6 @@ import ImageIO
 import Statistics
 import SyntheticCase
 
-/// Metrics of a scenario run: id, unit and direction, computed from the per-case scores (DOMAIN.md section 4).
-public enum PipelineMetrics {
-    public struct Metric: Codable, Sendable, Equatable {
-        public var id: String
-        public var value: Double
-        public var unit: String
-        /// "higher" or "lower" is better.
-        public var better: String
-    }
-
-    public static let definitions: [(id: String, unit: String, better: String)] = [
-        ("scar.kappa", "1", "higher"), ("scar.kappa_ci_lower", "1", "higher"), ("scar.dice_mean", "1", "higher"),
-        ("scar.burden_abs_error_max_pp", "percentage points", "lower"), ("scar.false_positive_cases", "cases", "lower"),
-        ("volume.edv_abs_rel_error_max", "fraction", "lower"), ("volume.esv_abs_rel_error_max", "fraction", "lower"),
-        ("volume.ef_abs_error_max_points", "EF points", "lower"), ("activation.mae_median_ms", "ms", "lower"),
-        ("activation.latest_hit_rate", "fraction", "higher"), ("target.within_or_adjacent_rate", "fraction", "higher"),
-        ("target.exact_rate", "fraction", "higher"), ("target.remote_rate", "fraction", "lower"),
-    ]
-    public static var ids: [String] { definitions.map(\.id) }
-
-    /// Every metric over a set of case scores. Scar kappa is pooled over all segments of all cases (a case where
-    /// neither side has scar counts as agreement); Dice counts only cases where truth or estimate has scar.
-    public static func compute(_ scores: [PipelineScore]) -> [Metric] {
-        func frac(_ x: [Bool]) -> Double { x.isEmpty ? .nan : Double(x.filter { $0 }.count) / Double(x.count) }
-        let truthFlags = scores.flatMap(\.scarredTruth), estFlags = scores.flatMap(\.scarredAnalysis)
-        let kappa = try? cohensKappa(first: truthFlags, second: estFlags, categories: [false, true])
-        let agreeAll = truthFlags == estFlags
-        let dices = scores.compactMap(\.scarDice)
-        let targets = scores.filter { $0.primaryTargetCategory != "agree-none" }
-        let acts = scores.compactMap(\.activationMedianAbsErrorMs).sorted()
-        let values: [String: Double] = [
-            "scar.kappa": kappa?.kappa ?? (agreeAll ? 1 : 0),
-            "scar.kappa_ci_lower": kappa?.confidenceInterval.lower ?? (agreeAll ? 1 : 0),
-            "scar.dice_mean": dices.isEmpty ? 1 : dices.reduce(0, +) / Double(dices.count),
-            "scar.burden_abs_error_max_pp": scores.map { abs($0.scarBurdenErrorPoints) }.max() ?? 0,
-            "scar.false_positive_cases": Double(scores.filter { !$0.truthHasScar && $0.analysisFoundScar }.count),
-            "volume.edv_abs_rel_error_max": scores.map { abs($0.edvRelativeError) }.max() ?? 0,
-            "volume.esv_abs_rel_error_max": scores.map { abs($0.esvRelativeError) }.max() ?? 0,
-            "volume.ef_abs_error_max_points": scores.map { abs($0.efErrorPoints) }.max() ?? 0,
-            "activation.mae_median_ms": acts.isEmpty ? .nan : acts[acts.count / 2],
-            "activation.latest_hit_rate": frac(scores.compactMap(\.latestSegmentCategory).map { $0 != "remote" }),
-            "target.within_or_adjacent_rate": frac(targets.map { $0.primaryTargetCategory == "within" || $0.primaryTargetCategory == "adjacent" }),
-            "target.exact_rate": frac(targets.map { $0.primaryTargetCategory == "within" }),
-            "target.remote_rate": frac(targets.map { $0.primaryTargetCategory != "within" && $0.primaryTargetCategory != "adjacent" }),
-        ]
-        return definitions.map { Metric(id: $0.id, value: values[$0.id] ?? .nan, unit: $0.unit, better: $0.better) }
-    }
-}
-
 /// Runs a scenario: generates every case, runs the pipeline on its cmr/ folder, scores it against its truth,
 /// computes the metrics and checks the expectations.
 public struct ScenarioRunner {
@@ -64,11 +15,7 @@ public struct ScenarioRunner {
 
     public init(scenario: Scenario, presetFolder: String) { self.scenario = scenario; self.presetFolder = presetFolder }
 
-    public struct CaseResult: Codable, Sendable {
-        public var index: Int, preset: String, seed: UInt64
-        public var score: PipelineScore
-        public var analysisSeconds: Double
-    }
+    public typealias CaseResult = CaseEvaluation.Result
 
     public struct Verdict: Codable, Sendable {
         public var metric: String, expectation: String, value: Double, passed: Bool
@@ -107,63 +54,62 @@ public struct ScenarioRunner {
         public var description: String
         /// The expectations checked (kept so that shards can be merged and re-judged).
         public var expectations: [Scenario.Expectation]
+        /// Groupings of the cohort statistics (kept so that merged shards are judged the same way).
+        public var groupBy: [String]
         public var metrics: [PipelineMetrics.Metric]
+        /// Metrics per group and tests between groups (`groupBy`).
+        public var groupMetrics: [CohortStatistics.GroupMetrics]
+        public var groupTests: [CohortStatistics.GroupTest]
         public var verdicts: [Verdict]
         public var passed: Bool
         public var manifest: [String: String]
         public var cases: [CaseResult]
     }
 
-    /// Runs every case into `folder.path("cases/case-<i>")`; `progress` receives one line per case.
-    public func run(into folder: StagedFolder, shard: Shard = .whole, progress: (String) -> Void) throws -> Results {
+    /// Runs every case into `folder.path("cases/case-<i>")`; `progress` receives the cases done, the cases of
+    /// this shard, the seconds left (estimate) and a one-line summary of the case just done.
+    public func run(into folder: StagedFolder, shard: Shard = .whole,
+                    progress: (_ done: Int, _ total: Int, _ etaSeconds: Double, _ line: String) -> Void) throws -> Results {
         var results: [CaseResult] = []
-        var config = PipelineConfiguration()
-        config.scar.thresholdFraction = scenario.scarThresholdFraction
-        config.scar.method = ScarDetection.Method(rawValue: scenario.scarMethod) ?? .fwhm
+        let evaluation = CaseEvaluation(scenario: scenario, presetFolder: presetFolder)
         let start = Date()
         let mine = (0..<scenario.cases).filter(shard.contains)
         for (done, i) in mine.enumerated() {
-            let preset = scenario.phantoms[i % scenario.phantoms.count]
-            let file = presetFolder + "/\(preset).yaml"
-            var spec = try PhantomSpec.load(yaml: try String(contentsOfFile: file, encoding: .utf8), file: file)
-            if let v = scenario.cineSnr { spec.cmr.cine.snr = v }
-            if let v = scenario.lgeSnr { spec.cmr.lge.snr = v }
-            if let v = scenario.sliceMisregistrationMm { spec.cmr.sliceMisregistrationMm = v }
-            let seed = scenario.caseSeed(i)
-            let base = try folder.directory("cases/case-\(i)")
-            _ = try CaseGenerator.generate(spec: spec, seed: seed, out: base + "/case", replace: true, previews: false, xray: false)
-            let t0 = Date()
-            let output = try GuidancePipeline(configuration: config).run(try CMRStudy.load(cmrDirectory: base + "/case/cmr"))
-            let seconds = Date().timeIntervalSince(t0)
-            _ = try AnalysisWriter.write(output, to: base + "/analysis", replace: true, extras: AnalysisProducts.all(output))
-            let score = try PipelineScore.score(caseDirectory: base + "/case", analysisDirectory: base + "/analysis")
-            results.append(CaseResult(index: i, preset: preset, seed: seed, score: score, analysisSeconds: seconds))
+            let r = try evaluation.run(index: i, into: try folder.directory("cases/case-\(i)"))
+            results.append(r)
             let elapsed = Date().timeIntervalSince(start)
             let eta = elapsed / Double(done + 1) * Double(mine.count - done - 1)
-            progress(String(format: "[%d/%d] case %d, %@ seed %llu: target %@, kappa %.2f, EDV %+.1f %%  (ETA %.0f s)",
-                            done + 1, mine.count, i, preset, seed, score.primaryTargetCategory, score.scarKappa,
-                            100 * score.edvRelativeError, eta))
+            var line = String(format: "case %d, %@ seed %llu: target %@, scar kappa %.2f, EDV %+.1f %%", i, r.preset, r.seed,
+                              r.score.primaryTargetCategory, r.score.scarKappa, 100 * r.score.edvRelativeError)
+            if let reg = r.registration { line += String(format: ", mTRE %.2f mm, lead %@", reg.mTREMm, reg.leadCategory36Analysis ?? "-") }
+            progress(done + 1, mine.count, eta, line)
         }
+        let p = scenario.pipeline
         var manifest = [
             "crtsim": "0.1.0", "gitCommit": Self.gitCommit(), "scenarioHash": scenario.hash,
             "seed": String(scenario.seed), "cases": String(scenario.cases),
-            "settings": "scarThresholdFraction=\(scenario.scarThresholdFraction), scarMethod=\(scenario.scarMethod)",
+            "caseSeeds": (0..<scenario.cases).map { String(scenario.caseSeed($0)) }.joined(separator: " "),
+            "settings": "scarThresholdFraction=\(p.scarThresholdFraction), scarMethod=\(p.scarMethod), nSD=\(p.nSD), fluoroscopy=\(scenario.fluoroscopy), registrationStarts=\(scenario.registrationStarts)"
+                + (scenario.secondObserver.map { ", secondObserver: scarThresholdFraction=\($0.scarThresholdFraction), clickNoiseSDPx=\($0.clickNoiseSDPx)" } ?? ""),
         ]
         manifest["shard"] = "\(shard.index)/\(shard.count)"
+        manifest["seconds"] = String(format: "%.1f", Date().timeIntervalSince(start))
         return Self.judge(scenario: scenario.id, description: scenario.description, expectations: scenario.expectations,
-                          manifest: manifest, cases: results)
+                          groupBy: scenario.groupBy, manifest: manifest, cases: results)
     }
 
-    /// Metrics and verdicts of a set of cases.
-    public static func judge(scenario: String, description: String, expectations: [Scenario.Expectation],
+    /// Metrics, group statistics and verdicts of a set of cases.
+    public static func judge(scenario: String, description: String, expectations: [Scenario.Expectation], groupBy: [String],
                              manifest: [String: String], cases: [CaseResult]) -> Results {
         let sorted = cases.sorted { $0.index < $1.index }
-        let metrics = PipelineMetrics.compute(sorted.map(\.score))
+        let metrics = PipelineMetrics.compute(sorted)
         let verdicts = expectations.map { e -> Verdict in
             let v = metrics.first { $0.id == e.metric }?.value ?? .nan
             return Verdict(metric: e.metric, expectation: e.text, value: v, passed: e.passes(v))
         }
-        return Results(scenario: scenario, description: description, expectations: expectations, metrics: metrics,
+        return Results(scenario: scenario, description: description, expectations: expectations, groupBy: groupBy, metrics: metrics,
+                       groupMetrics: CohortStatistics.groupMetrics(sorted, groupBy: groupBy),
+                       groupTests: CohortStatistics.tests(sorted, groupBy: groupBy),
                        verdicts: verdicts, passed: verdicts.allSatisfy(\.passed), manifest: manifest, cases: sorted)
     }
 
@@ -182,8 +128,9 @@ public struct ScenarioRunner {
         }
         var manifest = first.manifest
         manifest["shard"] = "merged from \(parts.count)"
+        manifest["seconds"] = String(format: "%.1f", parts.compactMap { Double($0.manifest["seconds"] ?? "") }.reduce(0, +))
         return judge(scenario: first.scenario, description: first.description, expectations: first.expectations,
-                     manifest: manifest, cases: cases)
+                     groupBy: first.groupBy, manifest: manifest, cases: cases)
     }
 
     /// Metric-by-metric comparison of a run against a baseline: a metric regresses when it is worse (by its
@@ -219,14 +166,21 @@ public struct ScenarioRunner {
 
     /// cases.csv: one row per case, truth and estimate side by side.
     public static func csv(_ r: Results) -> String {
-        var rows = ["case,preset,seed,primaryTargetTruth,primaryTargetAnalysis,targetCategory,scarKappa,scarDice,scarBurdenErrorPoints,edvRelativeError,esvRelativeError,efErrorPoints,activationMedianAbsErrorMs,latestSegmentCategory,analysisSeconds"]
-        func f(_ x: Double?) -> String { x.map { String(format: "%.4f", $0) } ?? "" }
+        var rows = ["case,phantom,seed,sweep,icm,lbbb,primaryTargetTruth,primaryTargetAnalysis,targetCategory,targetDistanceMm,scarKappa,scarDice,scarBurdenTruthPercent,scarBurdenAnalysisPercent,edvTruthMl,edvAnalysisMl,esvRelativeError,efTruth,efAnalysis,activationMedianAbsErrorMs,latestSegmentCategory,strainRMSEPercent,mTREMm,landmarkMTREMm,mPDMm,mRPDMm,leadSegmentTruth,leadSegmentAnalysis,leadCategory36Truth,leadCategory36Analysis,leadCategory18Truth,leadCategory18Analysis,fluoroscopyOnlyCategory36,pacingElectrodeErrorMm,observer2PrimaryTarget,observer2LeadCategory36,analysisSeconds,registrationSeconds"]
+        func f(_ x: Double?) -> String { x.map { $0.isFinite ? String(format: "%.4f", $0) : "" } ?? "" }
+        func i(_ x: Int?) -> String { x.map(String.init) ?? "" }
+        func q(_ s: String) -> String { s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
         for c in r.cases {
-            let s = c.score
-            rows.append([String(c.index), c.preset, String(c.seed), s.primaryTargetTruth.map(String.init) ?? "",
-                         s.primaryTargetAnalysis.map(String.init) ?? "", s.primaryTargetCategory, f(s.scarKappa), f(s.scarDice),
-                         f(s.scarBurdenErrorPoints), f(s.edvRelativeError), f(s.esvRelativeError), f(s.efErrorPoints),
-                         f(s.activationMedianAbsErrorMs), s.latestSegmentCategory ?? "", f(c.analysisSeconds)].joined(separator: ","))
+            let s = c.score, g = c.registration
+            rows.append([String(c.index), q(c.preset), String(c.seed), q(c.groups["sweep"] ?? ""), c.groups["icm"] ?? "", c.groups["lbbb"] ?? "",
+                         i(s.primaryTargetTruth), i(s.primaryTargetAnalysis), s.primaryTargetCategory, f(s.targetDistanceMm),
+                         f(s.scarKappa), f(s.scarDice), f(s.scarBurdenTruthPercent), f(s.scarBurdenAnalysisPercent),
+                         f(s.edvTruthMl), f(s.edvAnalysisMl), f(s.esvRelativeError), f(s.efTruth), f(s.efAnalysis),
+                         f(s.activationMedianAbsErrorMs), s.latestSegmentCategory ?? "", f(s.strainRMSEPercent),
+                         f(g?.mTREMm), f(g?.landmarkMTREMm), f(g?.mPDMm), f(g?.mRPDMm), i(g?.leadSegmentTruth), i(g?.leadSegmentAnalysis),
+                         g?.leadCategory36Truth ?? "", g?.leadCategory36Analysis ?? "", g?.leadCategory18Truth ?? "", g?.leadCategory18Analysis ?? "",
+                         g?.fluoroscopyOnlyCategory36 ?? "", f(g?.pacingElectrodeErrorMm), i(c.secondObserver?.primaryTarget),
+                         c.secondObserver?.leadCategory36 ?? "", f(c.analysisSeconds), f(c.registrationSeconds)].joined(separator: ","))
         }
         return rows.joined(separator: "\n") + "\n"
     }

@@ -29,6 +29,10 @@ public struct OperatorClicks: Codable, Sendable, Equatable {
     public var pixelConvention: String
     /// Landmark name to clicked (column, row); landmarks outside the detector are absent.
     public var landmarks: [String: [Double]]
+
+    public init(view: String, pixelConvention: String = XRaySimulator.pixelConvention, landmarks: [String: [Double]]) {
+        self.view = view; self.pixelConvention = pixelConvention; self.landmarks = landmarks
+    }
 }
 
 /// Everything the X-ray simulation of one case produces.

@@ -5,10 +5,15 @@ import Foundation
 import Fourier
 import GuidancePipeline
 import HeartPhantom
+import ImageIO
 import SyntheticCase
+import Validation
 
 // Release-mode benchmarks for crtsim. Figures are reported as ratios to baselines measured in the same run,
 // because these machines are shared and noisy. Run: swift run -c release crtsim-bench [phantom]
+// Scenario throughput: swift run -c release crtsim-bench scenario [Scenarios/standard.yaml] [N] runs the scenario's
+// first N and 2N cases (default N = 5, one of each preset) and reports cases per minute and the linearity ratio
+// time(2N) / (2 time(N)) (1 = time grows linearly with the number of cases).
 func seconds(_ body: () throws -> Void) rethrows -> Double {
     let t0 = DispatchTime.now().uptimeNanoseconds
     try body()
@@ -78,4 +83,27 @@ func runBenchmarks() throws {
 
 }
 
-do { try runBenchmarks() } catch { print("crtsim-bench: \(error)"); exit(2) }
+/// Cases per minute of a scenario and how its time grows with the number of cases.
+func runScenarioBenchmark(_ args: [String]) throws {
+    let file = args.first ?? "Scenarios/standard.yaml"
+    let n = args.count > 1 ? Int(args[1]) ?? 5 : 5
+    guard n >= 1 else { throw InputError("crtsim-bench scenario: N must be at least 1") }
+    let presets = try FileManager.default.contentsOfDirectory(atPath: "Phantoms").filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }
+    var scenario = try Scenario.load(file, presets: presets, presetFolder: "Phantoms")
+    let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("crtsim-bench-scenario-\(getpid())")
+    defer { try? FileManager.default.removeItem(at: tmp) }
+    var times: [Double] = []
+    for count in [n, 2 * n] {
+        scenario.cases = count
+        let folder = try StagedFolder(out: tmp.appendingPathComponent("run-\(count)").path, replace: true, marker: "results.json", kind: "a benchmark run")
+        let t = try seconds { _ = try ScenarioRunner(scenario: scenario, presetFolder: "Phantoms").run(into: folder) { _, _, _, _ in } }
+        times.append(t)
+        print(String(format: "scenario %@: %d cases in %.1f s, %.2f cases per minute", scenario.id, count, t, 60 * Double(count) / t))
+    }
+    print(String(format: "linearity: time(%d) / (2 x time(%d)) = %.2f (1 = linear)", 2 * n, n, times[1] / (2 * times[0])))
+}
+
+do {
+    let args = Array(CommandLine.arguments.dropFirst())
+    if args.first == "scenario" { try runScenarioBenchmark(Array(args.dropFirst())) } else { try runBenchmarks() }
+} catch let e as InputError { print("crtsim-bench: \(e.message)"); exit(2) } catch { print("crtsim-bench: \(error)"); exit(2) }

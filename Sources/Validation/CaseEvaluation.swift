@@ -1,0 +1,150 @@
+import CRTCore
+import FluoroGuidance
+import Foundation
+import GuidancePipeline
+import HeartPhantom
+import ImageIO
+import SegmentModel
+import SyntheticCase
+import XRaySimulation
+
+/// One scenario case end to end: generate the synthetic patient, perturb what the scanner and C-arm record, run
+/// the guidance pipeline on the images (the CMR stage, then the fluoroscopy stage), score against the truth, and
+/// repeat the operator's steps as a second observer. Only the scoring reads `truth/`; the pipeline gets `cmr/`,
+/// `xray/` and `operator/` folders.
+public struct CaseEvaluation: Sendable {
+    public var scenario: Scenario
+    public var presetFolder: String
+
+    /// What the second observer found (other scar threshold, other clicks).
+    public struct ObserverResult: Codable, Sendable {
+        public var scarredSegments: [Bool]
+        public var scarBurdenPercent: Double
+        public var primaryTarget: Int?
+        public var leadCategory36: String?
+    }
+
+    public struct Result: Codable, Sendable {
+        public var index: Int, preset: String, seed: UInt64
+        /// Group labels: icm, lbbb, phantom, sweep.
+        public var groups: [String: String]
+        public var score: PipelineScore
+        public var registration: RegistrationScore?
+        public var registrationTrials: [RegistrationTrials.Trial]?
+        public var registrationSeconds: Double?
+        public var firstObserver: ObserverResult?
+        public var secondObserver: ObserverResult?
+        public var analysisSeconds: Double
+    }
+
+    public func run(index i: Int, into base: String) throws -> Result {
+        let (phantom, g) = scenario.assignment(i)
+        let seed = scenario.caseSeed(i)
+        let drawn = scenario.variation.drawnSettings(caseSeed: seed)
+        let spec = try scenario.phantomSpec(phantom: phantom, gridPoint: g, drawn: drawn, presetFolder: presetFolder)
+        let caseDir = base + "/case", analysisDir = base + "/analysis"
+        let summary = try CaseGenerator.generate(spec: spec, seed: seed, out: caseDir, replace: true, previews: false,
+                                                 xray: scenario.fluoroscopy, xrayVolume: false)
+        if scenario.fluoroscopy { try miscalibrate(xrayDirectory: caseDir + "/xray", seed: seed) }
+
+        let t0 = Date()
+        let study = try CMRStudy.load(cmrDirectory: caseDir + "/cmr")
+        var output = try GuidancePipeline(configuration: configuration(threshold: scenario.pipeline.scarThresholdFraction)).run(study)
+        let seconds = Date().timeIntervalSince(t0)
+        var extras = AnalysisProducts.all(output)
+        var fusion: DualViewFusion.Output? = nil, fluoro: FluoroStudy? = nil, regSeconds: Double? = nil
+        if scenario.fluoroscopy {
+            let f = try FluoroStudy.load(xrayDirectory: caseDir + "/xray", operatorDirectory: caseDir + "/operator")
+            let t1 = Date()
+            let fu = try DualViewFusion().run(f, cmr: output)
+            regSeconds = Date().timeIntervalSince(t1)
+            fu.record(into: &output)
+            extras.append(fu.overlayWriter(study: f, cmr: output))
+            fusion = fu; fluoro = f
+        }
+        _ = try AnalysisWriter.write(output, to: analysisDir, replace: true, extras: extras)
+
+        let score = try PipelineScore.score(caseDirectory: caseDir, analysisDirectory: analysisDir)
+        let truth = summary.truth
+        var result = Result(index: i, preset: spec.name, seed: seed, groups: [:], score: score, analysisSeconds: seconds)
+        result.groups = [
+            // Ischaemic by "history" (the phantom has a scar) or scar >= 5 % of the LV myocardium (DOMAIN.md section 1).
+            "icm": !spec.scars.isEmpty || truth.scarBurdenPercent >= 5 ? "ICM" : "non-ICM",
+            "lbbb": spec.activation.pattern == "lbbb" ? "LBBB" : "non-LBBB",
+            "phantom": spec.name,
+            "sweep": scenario.variation.gridPoint(g).label,
+        ]
+        if let fusion, let fluoro {
+            let points = try RegistrationScore.myocardiumPoints(caseDirectory: caseDir)
+            result.registration = RegistrationScore.score(truth: truth, analysis: output.result, pointsMm: points)
+            result.registrationSeconds = regSeconds
+            if scenario.registrationStarts > 0, let pose = truth.heartPose {
+                result.registrationTrials = RegistrationTrials.run(
+                    study: fluoro, fusion: fusion, truePose: Affine3D(matrix4x4: pose), pointsMm: points,
+                    count: scenario.registrationStarts, maxStartErrorMm: scenario.maxStartErrorMm, seed: seed)
+            }
+        }
+        if let observer = scenario.secondObserver {
+            result.firstObserver = ObserverResult(scarredSegments: output.result.segments.map(\.scarred),
+                                                  scarBurdenPercent: output.result.scarBurdenPercent,
+                                                  primaryTarget: output.result.primaryTarget,
+                                                  leadCategory36: output.result.lead?.category36?.rawValue)
+            result.secondObserver = try secondObserver(observer, study: study, caseDir: caseDir, base: base, truth: truth, seed: seed)
+        }
+        return result
+    }
+
+    func configuration(threshold: Double) -> PipelineConfiguration {
+        var config = PipelineConfiguration()
+        config.scar.thresholdFraction = threshold
+        config.scar.method = ScarDetection.Method(rawValue: scenario.pipeline.scarMethod) ?? .fwhm
+        config.scar.nSD = scenario.pipeline.nSD
+        return config
+    }
+
+    /// The second observer repeats the operator's steps: the scar threshold of their choice, and their own clicks
+    /// (the landmarks' true projections plus new Gaussian noise, label "observer2.clicks.<VIEW>", written to
+    /// `operator-observer2/` in the operator's format).
+    func secondObserver(_ o: Scenario.Observer, study: CMRStudy, caseDir: String, base: String, truth: GroundTruth,
+                        seed: UInt64) throws -> ObserverResult {
+        var output = try GuidancePipeline(configuration: configuration(threshold: o.scarThresholdFraction)).run(study)
+        var category: String? = nil
+        if scenario.fluoroscopy, let views = truth.views {
+            let dir = base + "/operator-observer2"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            for v in views {
+                var rng = SeededRandom(seed: seed, label: "observer2.clicks.\(v.name)")
+                var clicked: [String: [Double]] = [:]
+                for name in v.landmarksPx.keys.sorted() {
+                    let p = v.landmarksPx[name]!
+                    clicked[name] = [p[0] + o.clickNoiseSDPx * rng.normal(), p[1] + o.clickNoiseSDPx * rng.normal()]
+                }
+                try FileOutput.writeJSON(OperatorClicks(view: v.name, landmarks: clicked), to: dir + "/clicks-\(v.name).json")
+            }
+            let f = try FluoroStudy.load(xrayDirectory: caseDir + "/xray", operatorDirectory: dir)
+            let fusion = try DualViewFusion().run(f, cmr: output)
+            fusion.record(into: &output)
+            category = output.result.lead?.category36?.rawValue
+        }
+        return ObserverResult(scarredSegments: output.result.segments.map(\.scarred), scarBurdenPercent: output.result.scarBurdenPercent,
+                              primaryTarget: output.result.primaryTarget, leadCategory36: category)
+    }
+
+    /// C-arm miscalibration: the recorded angles and distances of each view (xray/<VIEW>.json) get Gaussian errors
+    /// (scenario acquisition SDs, label "scenario.carm.<VIEW>"); the images stay as rendered with the true geometry.
+    func miscalibrate(xrayDirectory: String, seed: UInt64) throws {
+        let a = scenario.acquisition
+        guard a.cArmAngleErrorSDDeg > 0 || a.cArmDistanceErrorSDMm > 0 else { return }
+        let files = try FileManager.default.contentsOfDirectory(atPath: xrayDirectory).filter { $0.hasSuffix(".json") }.sorted()
+        for file in files {
+            let path = xrayDirectory + "/" + file
+            var view = try JSONDecoder().decode(CArmView.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+            var rng = SeededRandom(seed: seed, label: "scenario.carm.\(view.name)")
+            view.primaryAngleDeg += a.cArmAngleErrorSDDeg * rng.normal()
+            view.secondaryAngleDeg += a.cArmAngleErrorSDDeg * rng.normal()
+            view.sourceToDetectorMm += a.cArmDistanceErrorSDMm * rng.normal()
+            view.sourceToPatientMm += a.cArmDistanceErrorSDMm * rng.normal()
+            try FileOutput.writeJSON(view, to: path)
+        }
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import SegmentModel
+import Statistics
+
+/// Metrics of a scenario run: id, unit and direction, computed from the per-case results (DOMAIN.md section 4).
+/// A metric that does not apply to a run (registration without fluoroscopy, inter-observer agreement without a
+/// second observer, an undefined statistic) is NaN, written as null; an expectation on it fails.
+public enum PipelineMetrics {
+    public struct Metric: Codable, Sendable, Equatable {
+        public var id: String
+        public var value: Double
+        public var unit: String
+        /// "higher" or "lower" is better.
+        public var better: String
+
+        enum CodingKeys: String, CodingKey { case id, value, unit, better }
+        public init(id: String, value: Double, unit: String, better: String) {
+            self.id = id; self.value = value; self.unit = unit; self.better = better
+        }
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            id = try c.decode(String.self, forKey: .id)
+            value = try c.decodeIfPresent(Double.self, forKey: .value) ?? .nan
+            unit = try c.decode(String.self, forKey: .unit)
+            better = try c.decode(String.self, forKey: .better)
+        }
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(id, forKey: .id)
+            if value.isFinite { try c.encode(value, forKey: .value) } else { try c.encodeNil(forKey: .value) }
+            try c.encode(unit, forKey: .unit)
+            try c.encode(better, forKey: .better)
+        }
+    }
+
+    public static let definitions: [(id: String, unit: String, better: String)] = [
+        ("scar.kappa", "1", "higher"), ("scar.kappa_ci_lower", "1", "higher"), ("scar.dice_mean", "1", "higher"),
+        ("scar.burden_abs_error_max_pp", "percentage points", "lower"), ("scar.burden_icc", "1", "higher"),
+        ("scar.false_positive_cases", "cases", "lower"),
+        ("volume.edv_abs_rel_error_max", "fraction", "lower"), ("volume.esv_abs_rel_error_max", "fraction", "lower"),
+        ("volume.ef_abs_error_max_points", "EF points", "lower"), ("volume.edv_icc", "1", "higher"), ("volume.ef_icc", "1", "higher"),
+        ("activation.mae_median_ms", "ms", "lower"), ("activation.latest_hit_rate", "fraction", "higher"),
+        ("strain.radial_rmse_mean_pct", "strain percent", "lower"),
+        ("target.within_or_adjacent_rate", "fraction", "higher"), ("target.exact_rate", "fraction", "higher"),
+        ("target.remote_rate", "fraction", "lower"), ("target.distance_mean_mm", "mm", "lower"),
+        ("registration.mtre_median_mm", "mm", "lower"), ("registration.mtre_landmarks_median_mm", "mm", "lower"),
+        ("registration.mpd_median_mm", "mm", "lower"), ("registration.mrpd_median_mm", "mm", "lower"),
+        ("registration.success_rate_5mm", "fraction", "higher"), ("registration.success_rate_2mm", "fraction", "higher"),
+        ("registration.capture_range_mm", "mm", "higher"), ("registration.seconds_median", "s", "lower"),
+        ("lead.tip_error_median_mm", "mm", "lower"), ("lead.segment_agreement_rate", "fraction", "higher"),
+        ("lead.category36_agreement_rate", "fraction", "higher"), ("lead.category36_kappa", "1", "higher"),
+        ("lead.category36_kappa_ci_lower", "1", "higher"), ("lead.category36_weighted_kappa", "1", "higher"),
+        ("lead.category18_kappa", "1", "higher"), ("lead.localisation_category36_kappa", "1", "higher"),
+        ("lead.fluoroscopy_only_kappa", "1", "higher"),
+        ("observer.scar_kappa", "1", "higher"), ("observer.scar_burden_icc", "1", "higher"),
+        ("observer.target_same_rate", "fraction", "higher"), ("observer.target_within_or_adjacent_rate", "fraction", "higher"),
+        ("observer.lead_category36_kappa", "1", "higher"),
+    ]
+    public static var ids: [String] { definitions.map(\.id) }
+
+    /// The lead categories in their order (for the linearly weighted kappa).
+    public static let leadCategories = ["within", "adjacent", "remote"]
+
+    /// Every metric over a set of case results. Scar kappa is pooled over all segments of all cases (a case where
+    /// neither side has scar counts as agreement); Dice counts only cases where truth or estimate has scar.
+    public static func compute(_ cases: [CaseEvaluation.Result]) -> [Metric] {
+        let scores = cases.map(\.score)
+        func frac(_ x: [Bool]) -> Double { x.isEmpty ? .nan : Double(x.filter { $0 }.count) / Double(x.count) }
+        func med(_ x: [Double]) -> Double { (try? Statistics.median(x)) ?? .nan }
+        func mean(_ x: [Double]) -> Double { (try? Statistics.mean(x)) ?? .nan }
+        func icc(_ pairs: [(Double?, Double?)]) -> Double {
+            let rows = pairs.compactMap { p -> [Double]? in
+                guard let a = p.0, let b = p.1 else { return nil }
+                return [a, b]
+            }
+            return (try? intraclassCorrelation(rows).icc) ?? .nan
+        }
+        func kappa(_ pairs: [(String, String)], _ w: KappaWeighting = .unweighted) -> KappaResult? {
+            pairs.isEmpty ? nil : try? cohensKappa(first: pairs.map(\.0), second: pairs.map(\.1), categories: leadCategories, weighting: w)
+        }
+        let truthFlags = scores.flatMap(\.scarredTruth), estFlags = scores.flatMap(\.scarredAnalysis)
+        let scarKappa = try? cohensKappa(first: truthFlags, second: estFlags, categories: [false, true])
+        let agreeAll = truthFlags == estFlags
+        let dices = scores.compactMap(\.scarDice)
+        let targets = scores.filter { $0.primaryTargetCategory != "agree-none" }
+        let regs = cases.compactMap(\.registration)
+        let trials = cases.flatMap { $0.registrationTrials ?? [] }
+        let lead36 = regs.compactMap { r -> (String, String)? in
+            guard let a = r.leadCategory36Truth, let b = r.leadCategory36Analysis else { return nil }; return (a, b)
+        }
+        let lead18 = regs.compactMap { r -> (String, String)? in
+            guard let a = r.leadCategory18Truth, let b = r.leadCategory18Analysis else { return nil }; return (a, b)
+        }
+        let localisation = regs.compactMap { r -> (String, String)? in
+            guard let a = r.leadCategory36TruthSegmentVsAnalysisTarget, let b = r.leadCategory36Analysis else { return nil }; return (a, b)
+        }
+        let fluoroOnly = regs.compactMap { r -> (String, String)? in
+            guard let a = r.leadCategory36Analysis, let b = r.fluoroscopyOnlyCategory36 else { return nil }; return (a, b)
+        }
+        let observed = cases.filter { $0.firstObserver != nil && $0.secondObserver != nil }
+        let o1 = observed.map { $0.firstObserver! }, o2 = observed.map { $0.secondObserver! }
+        let obsScar = observed.isEmpty ? nil : try? cohensKappa(first: o1.flatMap(\.scarredSegments), second: o2.flatMap(\.scarredSegments), categories: [false, true])
+        let obsTargets = zip(o1, o2).compactMap { a, b -> String? in
+            guard let x = a.primaryTarget.flatMap({ Segment36($0) }), let y = b.primaryTarget.flatMap({ Segment36($0) }) else { return nil }
+            return LeadCategory.category36(lead: y, target: x).rawValue
+        }
+        let obsLead = zip(o1, o2).compactMap { a, b -> (String, String)? in
+            guard let x = a.leadCategory36, let y = b.leadCategory36 else { return nil }; return (x, y)
+        }
+        let k36 = kappa(lead36)
+        let values: [String: Double] = [
+            "scar.kappa": scarKappa?.kappa ?? (agreeAll && !scores.isEmpty ? 1 : .nan),
+            "scar.kappa_ci_lower": scarKappa?.confidenceInterval.lower ?? (agreeAll && !scores.isEmpty ? 1 : .nan),
+            "scar.dice_mean": dices.isEmpty ? (scores.isEmpty ? .nan : 1) : mean(dices),
+            "scar.burden_abs_error_max_pp": scores.map { abs($0.scarBurdenErrorPoints) }.max() ?? .nan,
+            "scar.burden_icc": icc(scores.map { ($0.scarBurdenTruthPercent, $0.scarBurdenAnalysisPercent) }),
+            "scar.false_positive_cases": Double(scores.filter { !$0.truthHasScar && $0.analysisFoundScar }.count),
+            "volume.edv_abs_rel_error_max": scores.map { abs($0.edvRelativeError) }.max() ?? .nan,
+            "volume.esv_abs_rel_error_max": scores.map { abs($0.esvRelativeError) }.max() ?? .nan,
+            "volume.ef_abs_error_max_points": scores.map { abs($0.efErrorPoints) }.max() ?? .nan,
+            "volume.edv_icc": icc(scores.map { ($0.edvTruthMl, $0.edvAnalysisMl) }),
+            "volume.ef_icc": icc(scores.map { ($0.efTruth, $0.efAnalysis) }),
+            "activation.mae_median_ms": med(scores.compactMap(\.activationMedianAbsErrorMs)),
+            "activation.latest_hit_rate": frac(scores.compactMap(\.latestSegmentCategory).map { $0 != "remote" }),
+            "strain.radial_rmse_mean_pct": mean(scores.compactMap(\.strainRMSEPercent)),
+            "target.within_or_adjacent_rate": frac(targets.map { $0.primaryTargetCategory == "within" || $0.primaryTargetCategory == "adjacent" }),
+            "target.exact_rate": frac(targets.map { $0.primaryTargetCategory == "within" }),
+            "target.remote_rate": frac(targets.map { $0.primaryTargetCategory != "within" && $0.primaryTargetCategory != "adjacent" }),
+            "target.distance_mean_mm": mean(scores.compactMap(\.targetDistanceMm)),
+            "registration.mtre_median_mm": med(regs.map(\.mTREMm)),
+            "registration.mtre_landmarks_median_mm": med(regs.compactMap(\.landmarkMTREMm)),
+            "registration.mpd_median_mm": med(regs.map(\.mPDMm)),
+            "registration.mrpd_median_mm": med(regs.map(\.mRPDMm)),
+            "registration.success_rate_5mm": frac(regs.map(\.success)),
+            "registration.success_rate_2mm": frac(regs.map(\.successStrict)),
+            "registration.capture_range_mm": RegistrationTrials.captureRangeMm(trials) ?? .nan,
+            "registration.seconds_median": med(cases.compactMap(\.registrationSeconds)),
+            "lead.tip_error_median_mm": med(regs.compactMap(\.pacingElectrodeErrorMm)),
+            "lead.segment_agreement_rate": frac(regs.filter { $0.leadSegmentTruth != nil }.map { $0.leadSegmentTruth == $0.leadSegmentAnalysis }),
+            "lead.category36_agreement_rate": frac(lead36.map { $0.0 == $0.1 }),
+            "lead.category36_kappa": k36?.kappa ?? .nan,
+            "lead.category36_kappa_ci_lower": k36?.confidenceInterval.lower ?? .nan,
+            "lead.category36_weighted_kappa": kappa(lead36, .linear)?.kappa ?? .nan,
+            "lead.category18_kappa": kappa(lead18)?.kappa ?? .nan,
+            "lead.localisation_category36_kappa": kappa(localisation)?.kappa ?? .nan,
+            "lead.fluoroscopy_only_kappa": kappa(fluoroOnly)?.kappa ?? .nan,
+            "observer.scar_kappa": obsScar?.kappa ?? (observed.isEmpty ? .nan : (o1.flatMap(\.scarredSegments) == o2.flatMap(\.scarredSegments) ? 1 : .nan)),
+            "observer.scar_burden_icc": icc(zip(o1, o2).map { ($0.scarBurdenPercent, $1.scarBurdenPercent) }),
+            "observer.target_same_rate": frac(obsTargets.map { $0 == "within" }),
+            "observer.target_within_or_adjacent_rate": frac(obsTargets.map { $0 != "remote" }),
+            "observer.lead_category36_kappa": kappa(obsLead)?.kappa ?? .nan,
+        ]
+        return definitions.map { Metric(id: $0.id, value: values[$0.id] ?? .nan, unit: $0.unit, better: $0.better) }
+    }
+}

@@ -1,0 +1,168 @@
+import CRTCore
+import Foundation
+import HeartPhantom
+import Statistics
+import Testing
+import Validation
+
+/// The package root (Scenarios/, Phantoms/), from this file's path.
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+let presets = ["advise-typical", "lbbb-nonischemic", "ischemic-posterolateral", "ischemic-anteroseptal", "normal-conduction"]
+
+/// Writes a scenario text to a temporary file and loads it.
+func loadScenario(_ text: String) throws -> Scenario {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("crtsim-scenario-\(UUID().uuidString).yaml")
+    try text.write(to: url, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(at: url) }
+    return try Scenario.load(url.path, presets: presets, presetFolder: packageRoot + "/Phantoms")
+}
+
+func loadError(_ text: String) -> String {
+    do { _ = try loadScenario(text); return "" } catch let e as InputError { return e.message } catch { return "\(error)" }
+}
+
+@Suite struct PhantomVariationTests {
+    @Test("overrides set nested fields, list items and new mappings; the phantom reader sees the values")
+    func overrides() throws {
+        let yaml = try String(contentsOfFile: packageRoot + "/Phantoms/ischemic-posterolateral.yaml", encoding: .utf8)
+        let settings = [PhantomVariation.Setting(path: "anatomy.edvMl", yaml: "150"),
+                        PhantomVariation.Setting(path: "scars.0.transmurality", yaml: "0.4"),
+                        PhantomVariation.Setting(path: "cmr.cine.snr", yaml: "12"),
+                        PhantomVariation.Setting(path: "activation", yaml: "{pattern: rbbb}")]
+        let varied = try PhantomVariation.apply(settings, toPhantomYAML: yaml, origin: "test")
+        let spec = try PhantomSpec.load(yaml: varied, file: "test")
+        #expect(spec.anatomy.edvMl == 150)
+        #expect(spec.scars.first?.transmurality == 0.4)
+        #expect(spec.cmr.cine.snr == 12)
+        #expect(spec.activation.pattern == "rbbb")
+        #expect(spec.motion.peakRadialStrain == 0.22)  // untouched field of the preset
+        #expect(throws: InputError.self) {
+            try PhantomVariation.apply([.init(path: "scars.1.transmurality", yaml: "1")], toPhantomYAML: yaml, origin: "test")
+        }
+    }
+
+    @Test("the sweep grid: case i takes grid point i mod G (last axis fastest) and phantom (i / G) mod P")
+    func grid() throws {
+        let s = try loadScenario("""
+        id: g
+        cases: 12
+        phantoms: [advise-typical, normal-conduction]
+        sweep:
+          - parameter: cmr.lge.snr
+            values: [10, 20, 40]
+          - parameter: cmr.cine.snr
+            values: [15, 30]
+        """)
+        #expect(s.variation.gridSize == 6)
+        #expect(s.variation.gridPoint(0).label == "cmr.lge.snr=10, cmr.cine.snr=15")
+        #expect(s.variation.gridPoint(1).label == "cmr.lge.snr=10, cmr.cine.snr=30")
+        #expect(s.variation.gridPoint(5).label == "cmr.lge.snr=40, cmr.cine.snr=30")
+        #expect(s.assignment(7).phantom == "normal-conduction" && s.assignment(7).gridPoint == 1)
+        let spec = try s.phantomSpec(phantom: "normal-conduction", gridPoint: 5, drawn: [], presetFolder: packageRoot + "/Phantoms")
+        #expect(spec.cmr.lge.snr == 40 && spec.cmr.cine.snr == 30 && spec.name == "normal-conduction")
+    }
+
+    @Test("draws: deterministic per case seed; normal mean and SD, truncation and choice weights within sampling tolerance")
+    func draws() throws {
+        let s = try loadScenario("""
+        id: d
+        draws:
+          - parameter: anatomy.edvMl
+            normal: {mean: 209, sd: 79, min: 100, max: 420}
+          - parameter: activation.pattern
+            choice: {values: [lbbb, normal, rbbb], weights: [0.69, 0.21, 0.10]}
+          - parameter: veins.lateralBranches
+            uniform: {min: 1, max: 3}
+            round: true
+        """)
+        #expect(s.variation.drawnSettings(caseSeed: 5) == s.variation.drawnSettings(caseSeed: 5))
+        let n = 4000
+        var edv: [Double] = [], lbbb = 0
+        for k in 0..<n {
+            let d = s.variation.drawnSettings(caseSeed: UInt64(k) * 7919 + 1)
+            let x = Double(d[0].yaml)!
+            #expect((100...420).contains(x))
+            edv.append(x)
+            if d[1].yaml == "lbbb" { lbbb += 1 }
+            #expect(["1", "2", "3"].contains(d[2].yaml))
+        }
+        // Truncated normal N(209, 79) on [100, 420]: mean 221.36 and SD 66.55 (closed form, Johnson & Kotz), tolerance
+        // 4 standard errors.
+        let mean = try Statistics.mean(edv), sd = try Statistics.standardDeviation(edv)
+        #expect(abs(mean - 221.36) < 4 * 66.55 / Double(n).squareRoot())
+        #expect(abs(sd - 66.55) < 3)
+        // Choice frequency: binomial(4000, 0.69), SD 0.0073; tolerance 4 SD.
+        #expect(abs(Double(lbbb) / Double(n) - 0.69) < 4 * (0.69 * 0.31 / Double(n)).squareRoot())
+    }
+
+    @Test("malformed variation: the message names the file, the line of the draw or sweep and the field", .tags(.fast))
+    func errors() {
+        let bad1 = loadError("""
+        id: e
+        phantoms: [advise-typical]
+        sweep:
+          - parameter: cmr.cine.snrr
+            values: [10]
+        """)
+        #expect(bad1.contains("line 4: sweep[0] (cmr.cine.snrr)") && bad1.contains("unknown field"))
+        let bad2 = loadError("""
+        id: e
+        draws:
+          - parameter: anatomy.edvMl
+            normal: {mean: 209, sd: 79, min: 10, max: 420}
+        """)
+        #expect(bad2.contains("line 3: draws[0] (anatomy.edvMl)") && bad2.contains("60 to 450"))
+        let bad3 = loadError("""
+        id: e
+        draws:
+          - parameter: activation.pattern
+            choice: {values: [lbbb, normal], weights: [0.5, 0.6]}
+        """)
+        #expect(bad3.contains("line 4: draws[0].choice.weights: must sum to 1"))
+        #expect(loadError("id: e\nacquisition:\n  cArmAngleErrorSDDeg: 2\n").contains("fluoroscopy.enabled"))
+        #expect(loadError("id: e\ngroupBy: [sex]\n").contains("groupBy: 'sex' is not allowed"))
+        #expect(loadError("id: e\nexpectations:\n  - metric: lead.kappa\n    atLeast: 1\n").contains("expectations[0].metric"))
+        #expect(loadError("id: e\nphantoms: [no-such-preset]\n").contains("neither a preset"))
+    }
+
+    @Test("every catalogue scenario loads; the JSON Schema lists exactly the metric ids and acquisition fields of the reader", .tags(.fast))
+    func catalogueAndSchema() throws {
+        let dir = packageRoot + "/Scenarios"
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".yaml") }
+        #expect(files.count >= 12)
+        for f in files {
+            let s = try Scenario.load(dir + "/" + f, presets: presets, presetFolder: packageRoot + "/Phantoms")
+            #expect(s.id + ".yaml" == f, "scenario id matches its file name: \(f)")
+        }
+        let schema = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/scenario.schema.json"))) as! [String: Any]
+        let props = schema["properties"] as! [String: Any]
+        let expectation = ((props["expectations"] as! [String: Any])["items"] as! [String: Any])["properties"] as! [String: Any]
+        let metricEnum = (expectation["metric"] as! [String: Any])["enum"] as! [String]
+        #expect(metricEnum == PipelineMetrics.ids)
+        let readme = try String(contentsOfFile: dir + "/README.md", encoding: .utf8)
+        for id in PipelineMetrics.ids { #expect(readme.contains("`\(id)`"), "Scenarios/README.md documents \(id)") }
+        for key in props.keys { #expect(readme.contains(key + ":"), "Scenarios/README.md shows the field \(key)") }
+    }
+}
+
+@Suite struct CaptureRangeTests {
+    typealias Trial = RegistrationTrials.Trial
+
+    @Test("capture range: the upper edge of the last 2-mm bin before the first bin under 95 % success", .tags(.fast))
+    func bins() {
+        var trials: [Trial] = []
+        // Bins 0-2 ... 12-14 mm all succeed; 14-16 has 1 failure in 10 (90 %); later bins succeed again.
+        for b in 0..<10 { for k in 0..<10 { trials.append(Trial(initialMTREMm: Double(2 * b) + 0.1 * Double(k) + 0.05, finalMTREMm: b == 7 && k == 0 ? 6 : 1)) } }
+        #expect(RegistrationTrials.captureRangeMm(trials) == 14)
+        #expect(RegistrationTrials.captureRangeMm([]) == nil)
+        #expect(RegistrationTrials.captureRangeMm([Trial(initialMTREMm: 1, finalMTREMm: 9)]) == 0)
+        // Exactly 95 % (19 of 20) still counts.
+        let edge = (0..<20).map { Trial(initialMTREMm: 3, finalMTREMm: $0 == 0 ? 7 : 0.5) }
+        #expect(RegistrationTrials.captureRangeMm(edge) == 4)
+    }
+}
+
+extension Tag {
+    /// Tests that take well under a second.
+    @Tag static var fast: Self
+}
