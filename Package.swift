@@ -56,12 +56,15 @@ let package = Package(
         // The fluoroscopy stage of the pipeline on xray/ and operator/ plus the CMR model: landmark and vessel
         // registration, electrode detection, lead position, overlays. Never the phantom or the simulators.
         .target(name: "FluoroGuidance", dependencies: ["CRTCore", "SegmentModel", "ImageIO", "SurfaceMesh", "Fourier", "Figures", "GuidancePipeline"]),
+        // Teaching: one case explained step by step on a self-contained HTML page (`crtsim teach`). Shows the
+        // pipeline's result; the truth comes in only as a value from the caller.
+        .target(name: "Teaching", dependencies: ["CRTCore", "SegmentModel", "GuidancePipeline", "FluoroGuidance"]),
         // Agreement statistics and group tests (kappa, ICC, Fisher, Mann-Whitney, t, ANOVA): pure Swift, no deps.
         .target(name: "Statistics"),
         // Scoring against the truth (the validation side: it reads both truth and analysis).
         .target(name: "Validation", dependencies: ["CRTCore", "SegmentModel", "HeartPhantom", "GuidancePipeline", "FluoroGuidance", "ImageIO", "Statistics", "SyntheticCase", "XRaySimulation", .product(name: "Yams", package: "Yams")]),
         // Command-line interface (library so tests can drive it).
-        .target(name: "CRTSimCLI", dependencies: ["CRTCore", "HeartPhantom", "SyntheticCase", "GuidancePipeline", "FluoroGuidance", "SegmentModel", "Validation",
+        .target(name: "CRTSimCLI", dependencies: ["CRTCore", "HeartPhantom", "SyntheticCase", "GuidancePipeline", "FluoroGuidance", "SegmentModel", "Validation", "Teaching",
                                                    .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "crtsim", dependencies: ["CRTSimCLI"]),
         // Release-mode benchmarks, reported as ratios to baselines measured in the same run.
@@ -84,7 +87,7 @@ let package = Package(
         // Scores the pipeline against phantoms made by the generator (the test sees both; the pipeline does not).
         .testTarget(name: "ValidationTests", dependencies: ["Validation", "HeartPhantom", "CRTCore", "Statistics"]),
         .testTarget(name: "GuidancePipelineTests", dependencies: ["GuidancePipeline", "Validation", "SyntheticCase", "HeartPhantom", "ImageIO", "SegmentModel", "CRTCore"]),
-        .testTarget(name: "CRTSimCLITests", dependencies: ["CRTSimCLI", "ImageIO"]),
+        .testTarget(name: "CRTSimCLITests", dependencies: ["CRTSimCLI", "ImageIO", "Figures"]),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics"]),
         // report.html from hand-made results (tables, confusion matrices, escaping) and in headless Chromium.
         // Registration and electrode detection on rendered views (the test sees the truth; FluoroGuidance does not).

@@ -55,3 +55,30 @@ int crt_png_write_gray16(const char *path, const uint16_t *pixels, int width, in
     if (fclose(f) != 0) { snprintf(error, error_capacity, "cannot close: %s", strerror(errno)); return 1; }
     return 0;
 }
+
+int crt_png_read_rgba8(const char *path, uint8_t **pixels, int *width, int *height, char *error, size_t error_capacity) {
+    png_image image;
+    memset(&image, 0, sizeof image);
+    image.version = PNG_IMAGE_VERSION;
+    *pixels = NULL;
+    if (!png_image_begin_read_from_file(&image, path)) {
+        snprintf(error, error_capacity, "libpng: %s", image.message);
+        return 1;
+    }
+    image.format = PNG_FORMAT_RGBA;
+    size_t size = PNG_IMAGE_SIZE(image);
+    uint8_t *buffer = (uint8_t *)malloc(size);
+    if (!buffer) { png_image_free(&image); snprintf(error, error_capacity, "out of memory"); return 1; }
+    if (!png_image_finish_read(&image, NULL, buffer, 0, NULL)) {
+        snprintf(error, error_capacity, "libpng: %s", image.message);
+        free(buffer);
+        png_image_free(&image);
+        return 1;
+    }
+    *pixels = buffer;
+    *width = (int)image.width;
+    *height = (int)image.height;
+    return 0;
+}
+
+void crt_png_free(uint8_t *pixels) { free(pixels); }

@@ -75,37 +75,34 @@ struct AnalyzeCommand: ParsableCommand {
         if let f = contours { inputs.contours = try ManualContours.load(f); inputs.contoursSource = f }
         let cmr = Self.cmrFolder(caseDir)
         let start = Date()
-        let study = try CMRStudy.load(cmrDirectory: cmr)
-        var output = try GuidancePipeline(configuration: config).run(study, operator: inputs)
-        var extras = AnalysisProducts.all(output)
-        let root = URL(fileURLWithPath: cmr).deletingLastPathComponent()
-        let xray = root.appendingPathComponent("xray").path
-        var fusionSummary: [String] = []
-        if !noFluoroscopy && FileManager.default.fileExists(atPath: xray) {
-            let fluoro = try FluoroStudy.load(xrayDirectory: xray, operatorDirectory: root.appendingPathComponent("operator").path)
-            var settings = DualViewFusion.Settings()
-            settings.refineOnImages = !noVesselRefinement
-            let fusion = try DualViewFusion(settings: settings).run(fluoro, cmr: output)
-            fusion.record(into: &output)
-            extras.append(fusion.overlayWriter(study: fluoro, cmr: output))
-            let reg = fusion.record.registration
-            let rms = { (d: [String: Double]) in (d.values.reduce(0) { $0 + $1 * $1 } / Double(max(d.count, 1))).squareRoot() }
-            fusionSummary.append(String(format: "  registration: %@, click RMS %.1f px (landmarks %.1f px), %.1f s", reg.method, rms(reg.finalResidualsPx), rms(reg.landmarkResidualsPx), reg.seconds))
-            if let lead = fusion.lead {
-                fusionSummary.append("  lead: pacing electrode in segment \(lead.segment36) (\(Segment36(lead.segment36)!.name)), \(lead.category36?.rawValue ?? "no target") (36), \(lead.category18?.rawValue ?? "no target") (18)")
-            } else {
-                fusionSummary.append("  lead: \(fusion.record.lead.status)")
-            }
-            for w in fusion.record.warnings { fusionSummary.append("  warning: \(w)") }
-        }
-        let files = try AnalysisWriter.write(output, to: out, replace: force, extras: extras)
+        var fusionSettings = DualViewFusion.Settings()
+        fusionSettings.refineOnImages = !noVesselRefinement
+        let analysis = try CaseAnalysis.run(cmrFolder: cmr, configuration: config, operator: inputs,
+                                            fusion: noFluoroscopy ? nil : fusionSettings)
+        let files = try analysis.write(to: out, replace: force)
+        let output = analysis.output
         let r = output.result
         print("crtsim analyze: \(cmr), \(String(format: "%.1f", Date().timeIntervalSince(start))) s")
         print(String(format: "  EDV %.1f mL, ESV %.1f mL, EF %.1f %%, scar burden %.1f %%", r.edvMl, r.esvMl, 100 * r.ef, r.scarBurdenPercent))
         print("  primary target: \(r.primaryTarget.map { "\($0) (\(r.segments[$0 - 1].name))" } ?? "none: \(r.targetStatus)")")
         print("  LMA sites: \(r.lmaTargets.map(String.init).joined(separator: ", "))")
-        for line in fusionSummary { print(line) }
+        if let fusion = analysis.fusion { for line in Self.fusionSummary(fusion) { print(line) } }
         print("  analysis: \(URL(fileURLWithPath: out).standardizedFileURL.path)/analysis.json (\(files.count) files)")
+    }
+
+    /// Lines about the fluoroscopy stage: registration residuals, lead position, warnings.
+    static func fusionSummary(_ fusion: DualViewFusion.Output) -> [String] {
+        var lines: [String] = []
+        let reg = fusion.record.registration
+        let rms = { (d: [String: Double]) in (d.values.reduce(0) { $0 + $1 * $1 } / Double(max(d.count, 1))).squareRoot() }
+        lines.append(String(format: "  registration: %@, click RMS %.1f px (landmarks %.1f px), %.1f s", reg.method, rms(reg.finalResidualsPx), rms(reg.landmarkResidualsPx), reg.seconds))
+        if let lead = fusion.lead {
+            lines.append("  lead: pacing electrode in segment \(lead.segment36) (\(Segment36(lead.segment36)!.name)), \(lead.category36?.rawValue ?? "no target") (36), \(lead.category18?.rawValue ?? "no target") (18)")
+        } else {
+            lines.append("  lead: \(fusion.record.lead.status)")
+        }
+        for w in fusion.record.warnings { lines.append("  warning: \(w)") }
+        return lines
     }
 
     /// CASE_DIR/cmr when it exists, else CASE_DIR itself if it holds acquisition.json.

@@ -52,14 +52,17 @@ public struct ScarDetection: Sendable {
         public var transmuralityBinDegrees = 10.0
     }
 
-    /// Scar per voxel of the LGE grid (1 scar), myocardium segment ids per voxel (0 outside).
-    var scarMask: ImageVolume<UInt8>
-    var segmentMap: ImageVolume<UInt8>
+    /// Scar per voxel of the LGE grid (1 scar, after the presence gate), and the LV myocardium on the LGE grid as
+    /// 36-segment ids per voxel (0 outside): the mask the threshold is applied in.
+    public internal(set) var scarMask: ImageVolume<UInt8>
+    public internal(set) var segmentMap: ImageVolume<UInt8>
     var scarFraction: [Double?]
     var transmurality: [Double?]
     var burdenPercent: Double
     var present: Bool
     var status: String
+    /// The brightest myocardial LGE signal away from the borders: the reference of the FWHM threshold (signal units).
+    public internal(set) var brightestSignal: Double
     var thresholdSignal: Double
     var remoteMedian: Double, remoteSD: Double
     var myocardialVolumeMl: Double
@@ -169,7 +172,10 @@ public struct ScarDetection: Sendable {
             binMyo[bin[i], default: 0] += 1; binScar[bin[i], default: 0] += Int(scar[i]); binSegment[bin[i]] = s
         }
         var transW = [Double](repeating: 0, count: 37), transN = [Double](repeating: 0, count: 37)
-        for (b, m) in binMyo where m > 0 {
+        // Sorted bins: Dictionary order changes from run to run, and the sum's last bit with it.
+        for b in binMyo.keys.sorted() {
+            let m = binMyo[b]!
+            guard m > 0 else { continue }
             let s = binSegment[b]!
             transW[s] += Double(binScar[b] ?? 0) / Double(m); transN[s] += 1
         }
@@ -185,7 +191,7 @@ public struct ScarDetection: Sendable {
             scarFraction: (1...36).map { myoCount[$0] > 0 ? Double(scarCount[$0]) / Double(myoCount[$0]) : nil },
             transmurality: (1...36).map { transN[$0] > 0 ? transW[$0] / transN[$0] : nil },
             burdenPercent: 100 * Double(totalScar) / Double(myoIdx.count), present: present, status: status,
-            thresholdSignal: threshold, remoteMedian: remoteMedian, remoteSD: remoteSD,
+            brightestSignal: brightest, thresholdSignal: threshold, remoteMedian: remoteMedian, remoteSD: remoteSD,
             myocardialVolumeMl: Double(myoIdx.count) * voxelMl, alignmentShiftsMm: shifts.map { [$0.x, $0.y] })
     }
 

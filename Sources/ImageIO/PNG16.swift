@@ -32,3 +32,32 @@ public enum PNG16 {
         try write(pixels: px, width: width, height: height, to: path)
     }
 }
+
+/// An 8-bit RGBA image read from a PNG file (any PNG colour type and depth, converted by libpng).
+public struct RGBAImage: Sendable {
+    public var width: Int
+    public var height: Int
+    /// width * height * 4 bytes (red, green, blue, alpha), row by row from the top.
+    public var pixels: [UInt8]
+
+    /// The (red, green, blue) of pixel (x, y), x to the right and y down from the top-left corner.
+    public func rgb(_ x: Int, _ y: Int) -> (UInt8, UInt8, UInt8) {
+        let i = (y * width + x) * 4
+        return (pixels[i], pixels[i + 1], pixels[i + 2])
+    }
+
+    /// Reads `path`.
+    /// - Throws: `InputError` naming the file when it is missing or not a PNG.
+    public static func readPNG(_ path: String) throws -> RGBAImage {
+        var err = [CChar](repeating: 0, count: 256)
+        var buffer: UnsafeMutablePointer<UInt8>? = nil
+        var w: Int32 = 0, h: Int32 = 0
+        guard crt_png_read_rgba8(path, &buffer, &w, &h, &err, err.count) == 0, let buffer else {
+            let end = err.firstIndex(of: 0) ?? err.count
+            throw InputError("\(path): \(String(decoding: err[..<end].map { UInt8(bitPattern: $0) }, as: UTF8.self))")
+        }
+        defer { crt_png_free(buffer) }
+        let count = Int(w) * Int(h) * 4
+        return RGBAImage(width: Int(w), height: Int(h), pixels: Array(UnsafeBufferPointer(start: buffer, count: count)))
+    }
+}

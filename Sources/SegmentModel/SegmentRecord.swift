@@ -68,10 +68,28 @@ public struct DecisionModel: Codable, Sendable, Equatable {
         public var targetStatus: String
     }
 
+    /// A rule that makes a segment ineligible, in the order the rules are listed.
+    public enum Exclusion: String, Codable, Sendable, CaseIterable {
+        /// `scarFraction >= scarFractionThreshold`.
+        case scarred
+        /// `peakRadialStrain < minPeakRadialStrain`.
+        case lowPeakStrain
+        /// No activation time.
+        case activationNotMeasurable
+    }
+
+    /// Every rule that excludes `segment` (empty: eligible). The one definition of eligibility: `decide` and
+    /// `reasons` both use it.
+    public func exclusions(of segment: SegmentRecord) -> [Exclusion] {
+        var out: [Exclusion] = []
+        if segment.scarFractionAtLeast(scarFractionThreshold) { out.append(.scarred) }
+        if segment.peakRadialStrain < minPeakRadialStrain { out.append(.lowPeakStrain) }
+        if segment.activationTimeMs == nil { out.append(.activationNotMeasurable) }
+        return out
+    }
+
     public func decide(_ segments: [SegmentRecord]) -> Decision {
-        let eligible = segments.filter {
-            !$0.scarFractionAtLeast(scarFractionThreshold) && $0.peakRadialStrain >= minPeakRadialStrain && $0.activationTimeMs != nil
-        }
+        let eligible = segments.filter { exclusions(of: $0).isEmpty }
         let ordered = eligible.sorted {
             ($0.activationTimeMs!, -$0.id) > ($1.activationTimeMs!, -$1.id)
         }

@@ -1,0 +1,54 @@
+import CRTCore
+import Foundation
+import GuidancePipeline
+
+/// The `crtsim analyze` flow on one case folder, shared by the commands that analyse a case (`analyze`,
+/// `teach`): the CMR pipeline on `cmr/`, then, when `xray/` exists beside it, the dual-view fusion that adds the
+/// heart pose, the views and the lead position to the result. Reads images, scanner and C-arm metadata and the
+/// operator's clicks only, never `truth/`.
+public struct CaseAnalysis {
+    /// The CMR images the pipeline read.
+    public var study: CMRStudy
+    /// The pipeline output, with the fusion's pose, views, lead and record filled in when it ran.
+    public var output: GuidancePipeline.Output
+    /// The fluoroscopy study and the fusion result; nil when there is no `xray/` or the stage was skipped.
+    public var fluoroscopy: FluoroStudy?
+    public var fusion: DualViewFusion.Output?
+    /// Writers of the files beside analysis.json: meshes, figures and (with fusion) `figures/overlay-<view>.png`.
+    public var products: [AnalysisProducts.Writer]
+
+    /// Runs the pipeline on `cmrFolder` and, unless `fusion` is nil or there is no `xray/` folder beside
+    /// `cmrFolder`, the fluoroscopy stage with `operator/` clicks.
+    /// - Parameters:
+    ///   - cmrFolder: the case's `cmr/` folder.
+    ///   - configuration: pipeline settings.
+    ///   - inputs: the operator's corrections (erase mask, RV insertion points, contours).
+    ///   - fusion: dual-view fusion settings; nil skips the fluoroscopy stage.
+    /// - Throws: `InputError` for unreadable or inconsistent inputs.
+    public static func run(cmrFolder: String, configuration: PipelineConfiguration = PipelineConfiguration(),
+                           operator inputs: OperatorInputs = OperatorInputs(),
+                           fusion settings: DualViewFusion.Settings? = DualViewFusion.Settings()) throws -> CaseAnalysis {
+        let study = try CMRStudy.load(cmrDirectory: cmrFolder)
+        var output = try GuidancePipeline(configuration: configuration).run(study, operator: inputs)
+        var products = AnalysisProducts.all(output)
+        let root = URL(fileURLWithPath: cmrFolder).deletingLastPathComponent()
+        let xray = root.appendingPathComponent("xray").path
+        guard let settings, FileManager.default.fileExists(atPath: xray) else {
+            return CaseAnalysis(study: study, output: output, fluoroscopy: nil, fusion: nil, products: products)
+        }
+        let fluoro = try FluoroStudy.load(xrayDirectory: xray, operatorDirectory: root.appendingPathComponent("operator").path)
+        let fusion = try DualViewFusion(settings: settings).run(fluoro, cmr: output)
+        fusion.record(into: &output)
+        products.append(fusion.overlayWriter(study: fluoro, cmr: output))
+        return CaseAnalysis(study: study, output: output, fluoroscopy: fluoro, fusion: fusion, products: products)
+    }
+
+    /// Relative path of a view's overlay figure in an analysis folder.
+    public static func overlayPath(view: String) -> String { "figures/overlay-\(view).png" }
+
+    /// Writes the analysis folder (analysis.json, labels, products) to `out`; see `AnalysisWriter.write`.
+    /// - Returns: the relative paths written, sorted.
+    public func write(to out: String, replace: Bool) throws -> [String] {
+        try AnalysisWriter.write(output, to: out, replace: replace, extras: products)
+    }
+}
