@@ -53,11 +53,12 @@ public struct LVGeometry: Sendable {
         /// Angular span of the septum between the RV insertion points used with `arcMidpoint` (degrees; AHA: two
         /// 60-degree septal sectors).
         public var nominalSeptalSpanDegrees = 120.0
-        /// Valve plane in the volume curve (through-plane motion of the base): `tracked` (default) moves it from its
-        /// end-diastolic position (the basal edge of the first slice's Simpson slab) by a descent proportional to the cavity volume
-        /// ejected from the slices that cut the LV at every phase, the amplitude read from the phases at which basal
-        /// slices stop or start cutting the LV (the plane then crosses their centre); `halfSlice` puts it half a slice
-        /// above the first slice that still cuts the LV, with no descent while the first slice does.
+        /// Valve plane in the volume curve (through-plane motion of the base), where basal slices no longer cut the
+        /// LV: `tracked` (default) moves it from its end-diastolic position (the basal edge of the first slice's
+        /// Simpson slab) by a descent proportional to the cavity volume ejected from the slices that cut the LV at
+        /// every phase, the amplitude read from the phases at which basal slices stop or start cutting the LV (the
+        /// plane then crosses their centre), and fills the gap above the first slice that cuts the LV down from it
+        /// (at most half a slice); `halfSlice` always fills half a slice.
         public var valvePlane: ValvePlaneModel = .tracked
     }
 
@@ -130,14 +131,11 @@ public struct LVGeometry: Sendable {
                 let area = w.cavityAreaMm2(frame: t)
                 v += area * spacing
                 let gapAbove = s > 0 && !walls[s - 1].valid[t] && walls[s - 1].valid.contains(true)
-                if first, s >= valvePlane.edBaseSlice, let descent = valvePlane.descentMm {
-                    // The valve plane lies at the modelled descent, held between the centre of the slice above
-                    // (which no longer cuts the LV) and this slice's centre (which still does); the slab above the
-                    // plane is left out, the gap below it filled with this slice's cavity.
+                if first, gapAbove, s >= valvePlane.edBaseSlice, let descent = valvePlane.descentMm {
+                    // A slice that cuts the LV counts whole; the gap above it, up to the centre of the slice that no
+                    // longer does, is filled with its cavity down from the modelled valve plane.
                     let slabTop = Double(s - valvePlane.edBaseSlice) * spacing
-                    let lower = gapAbove ? slabTop - spacing / 2 : slabTop
-                    let plane = clamp(descent[t], lower, slabTop + spacing / 2)
-                    v -= area * (plane - slabTop)
+                    v += area * clamp(slabTop - descent[t], 0, spacing / 2)
                 } else if gapAbove {
                     v += 0.5 * area * spacing
                 }
@@ -255,9 +253,10 @@ public struct LVGeometry: Sendable {
     /// atrioventricular plane displacement follows the volume curve); its amplitude is the sum of the crossing
     /// distances over the sum of g at the crossings (g interpolated half-way between the bracketing phases). Only the
     /// two ends of each basal slice's longest run of phases without the LV count, and only if that run holds the
-    /// phase of least volume (the base is lowest at end-systole). In the volume curve the plane is further held, at
-    /// each phase, between the centre of the last slice that no longer cuts the LV and that of the first that does,
-    /// so an implausible amplitude cannot contradict what the slices show.
+    /// phase of least volume (the base is lowest at end-systole). In the volume curve a slice that cuts the LV
+    /// counts whole (the clinical convention) and the plane only sets how much of the gap above it is filled, between
+    /// none and the half slice up to the centre of the slice that no longer cuts the LV (the older rule's fill), so a
+    /// wrong amplitude (through-plane misregistration of the basal slice) moves the volume by half a slice at most.
     static func valvePlaneDescent(walls: [WallTracker.SliceWall], spacing: Double, settings: Settings)
         -> (descentMm: [Double]?, edBaseSlice: Int, note: String?) {
         let frames = walls.first?.valid.count ?? 0
