@@ -7,7 +7,9 @@ import SegmentModel
 /// so every ray's 36-segment id.
 ///
 /// Method: ED and ES are the phases of largest and smallest cavity volume (Simpson's rule over the slices that
-/// show myocardium all round). The base is the end of the stack with the larger cavity; the base plane is the
+/// show myocardium all round, from the valve plane at each phase: through-plane motion carries the base through the
+/// basal slices, and its descent is modelled from the phases at which they stop cutting the LV, see
+/// `valvePlaneDescent`). The base is the end of the stack with the larger cavity; the base plane is the
 /// basal face of the most basal slice with a closed ring; the endocardial apex is where the cavity area,
 /// extrapolated linearly over the two most apical slices with a cavity, reaches zero. RV insertion points are
 /// the ends of the longest arc of rays that meet bright blood just outside the epicardium (the RV cavity across
@@ -51,9 +53,17 @@ public struct LVGeometry: Sendable {
         /// Angular span of the septum between the RV insertion points used with `arcMidpoint` (degrees; AHA: two
         /// 60-degree septal sectors).
         public var nominalSeptalSpanDegrees = 120.0
+        /// Valve plane in the volume curve (through-plane motion of the base), where basal slices no longer cut the
+        /// LV: `tracked` (default) moves it from its end-diastolic position (the basal edge of the first slice's
+        /// Simpson slab) by a descent proportional to the cavity volume ejected from the slices that cut the LV at
+        /// every phase, the amplitude read from the phases at which basal slices stop or start cutting the LV (the
+        /// plane then crosses their centre), and fills the gap above the first slice that cuts the LV down from it
+        /// (at most half a slice); `halfSlice` always fills half a slice.
+        public var valvePlane: ValvePlaneModel = .tracked
     }
 
     public enum InsertionReference: String, Codable, Sendable, CaseIterable { case stackMedian, perSlice }
+    public enum ValvePlaneModel: String, Codable, Sendable, CaseIterable { case tracked, halfSlice }
     public enum InsertionPoint: String, Codable, Sendable, CaseIterable { case arcMidpoint, arcEnds }
 
     /// Slices ordered from base to apex.
@@ -111,16 +121,25 @@ public struct LVGeometry: Sendable {
         let areaLast = unordered.suffix(2).reduce(0) { $0 + largest($1) }
         let walls = areaFirst >= areaLast ? unordered : Array(unordered.reversed())
         let baseToApex = (areaFirst >= areaLast ? stackDirection : -stackDirection).normalized
-        // Simpson's rule over the slices that cut the LV. Where the base has moved below a slice that showed LV
-        // (through-plane motion), the valve plane lies somewhere between that slice and the next valid one: half a
-        // slice spacing of the valid slice's cavity is added (the expected value of the unseen part).
+        // Simpson's rule over the slices that cut the LV, from the valve plane at each phase (`ValvePlaneModel`).
+        let valvePlane = Self.valvePlaneDescent(walls: walls, spacing: spacing, settings: settings)
+        if let note = valvePlane.note { notes.append(note) }
         func volume(_ t: Int) -> Double {
             var v = 0.0
+            var first = true
             for (s, w) in walls.enumerated() where w.valid[t] {
-                v += w.cavityAreaMm2(frame: t) * spacing
-                if s > 0 && !walls[s - 1].valid[t] && walls[s - 1].valid.contains(true) {
-                    v += 0.5 * w.cavityAreaMm2(frame: t) * spacing
+                let area = w.cavityAreaMm2(frame: t)
+                v += area * spacing
+                let gapAbove = s > 0 && !walls[s - 1].valid[t] && walls[s - 1].valid.contains(true)
+                if first, gapAbove, s >= valvePlane.edBaseSlice, let descent = valvePlane.descentMm {
+                    // A slice that cuts the LV counts whole; the gap above it, up to the centre of the slice that no
+                    // longer does, is filled with its cavity down from the modelled valve plane.
+                    let slabTop = Double(s - valvePlane.edBaseSlice) * spacing
+                    v += area * clamp(slabTop - descent[t], 0, spacing / 2)
+                } else if gapAbove {
+                    v += 0.5 * area * spacing
                 }
+                first = false
             }
             return v / 1000
         }
@@ -221,6 +240,56 @@ public struct LVGeometry: Sendable {
                                   segmentIds: [], spacingMm: spacing, notes: notes, settings: settings)
         geometry.assignSegments()
         return geometry
+    }
+
+    /// Descent of the valve plane at each phase (mm along base-to-apex from its end-diastolic position, the basal
+    /// edge of the Simpson slab of `edBaseSlice`, half a slice spacing above its centre), nil with `halfSlice` or
+    /// when no basal slice stops cutting the LV around end-systole.
+    ///
+    /// A short-axis slice cuts the LV while the valve plane lies above its centre (most of its thickness is
+    /// ventricle), so the phases between which a basal slice stops (or starts again) cutting the LV bracket the
+    /// moment the plane crosses that centre, a known distance below the end-diastolic plane. The plane is taken to
+    /// descend in proportion to the normalised ejected volume g(t) of the slices that cut the LV at every phase (the
+    /// atrioventricular plane displacement follows the volume curve); its amplitude is the sum of the crossing
+    /// distances over the sum of g at the crossings (g interpolated half-way between the bracketing phases). Only the
+    /// two ends of each basal slice's longest run of phases without the LV count, and only if that run holds the
+    /// phase of least volume (the base is lowest at end-systole). In the volume curve a slice that cuts the LV
+    /// counts whole (the clinical convention) and the plane only sets how much of the gap above it is filled, between
+    /// none and the half slice up to the centre of the slice that no longer cuts the LV (the older rule's fill), so a
+    /// wrong amplitude (through-plane misregistration of the basal slice) moves the volume by half a slice at most.
+    static func valvePlaneDescent(walls: [WallTracker.SliceWall], spacing: Double, settings: Settings)
+        -> (descentMm: [Double]?, edBaseSlice: Int, note: String?) {
+        let frames = walls.first?.valid.count ?? 0
+        let always = walls.indices.filter { walls[$0].valid.allSatisfy { $0 } }
+        let below = (0..<frames).map { t in always.reduce(0.0) { $0 + walls[$1].cavityAreaMm2(frame: t) } }
+        guard let maxBelow = below.max(), let minBelow = below.min(), maxBelow > minBelow,
+              let ed = below.indices.first(where: { below[$0] >= (1 - settings.edToleranceFraction) * maxBelow }),
+              let edBase = walls.firstIndex(where: { $0.valid[ed] }) else {
+            return (nil, walls.firstIndex { $0.valid.contains(true) } ?? 0, nil)
+        }
+        guard settings.valvePlane == .tracked, let firstAlways = always.first else { return (nil, edBase, nil) }
+        let g = below.map { (below[ed] - $0) / (maxBelow - minBelow) }
+        let es = below.indices.min { below[$0] < below[$1] }!
+        var distance = 0.0, contraction = 0.0, crossings = 0
+        for s in edBase..<firstAlways where walls[s].valid[ed] {
+            // The slice's longest run of phases without the LV, if it holds end-systole (shorter runs are glitches).
+            var best: Range<Int>? = nil, start: Int? = nil
+            for t in 0...frames {
+                if t < frames && !walls[s].valid[t] { if start == nil { start = t } ; continue }
+                if let a = start, best.map({ t - a > $0.count }) ?? true { best = a..<t }
+                start = nil
+            }
+            guard let run = best, run.contains(es) else { continue }
+            for t in [run.lowerBound, run.upperBound] where t > 0 && t < frames {
+                distance += (Double(s - edBase) + 0.5) * spacing
+                contraction += 0.5 * (g[t] + g[t - 1])
+                crossings += 1
+            }
+        }
+        guard crossings > 0, contraction > 0 else { return (nil, edBase, nil) }
+        let amplitude = distance / contraction
+        let note = String(format: "valve plane descends %.1f mm at most (from %d basal slice crossing(s))", amplitude, crossings)
+        return (g.map { amplitude * $0 }, edBase, note)
     }
 
     /// Gives every ray its 36-segment id from its slice's ring and its angle from the anterior insertion.
