@@ -104,9 +104,15 @@ struct MergeCommand: ParsableCommand {
         let merged = try ScenarioRunner.merge(parts, sources: shards)
         let folder = try StagedFolder(out: out, replace: force, marker: "results.json", kind: "a scenario run")
         try RunCommand.writeOutputs(merged, to: folder)
+        // The report takes each case's figures from the shard folder that ran it (they are not copied).
+        var shardOf: [Int: String] = [:]
+        for (part, dir) in zip(parts, shards) { for c in part.cases { shardOf[c.index] = dir } }
+        let report = ScenarioReport.html(merged) { i in (shardOf[i] ?? shards[0]) + "/cases/case-\(i)" }
+        try FileOutput.writeData(Data(report.utf8), to: folder.path("report.html"))
         try folder.commit()
         print("crtsim merge: \(merged.scenario), \(merged.cases.count) cases from \(parts.count) shards -> \(folder.destination.path)/results.json")
         for v in merged.verdicts { print("  \(v.passed ? "PASS" : "FAIL") \(v.metric) = \(String(format: "%.4f", v.value)), expected \(v.expectation)") }
+        print("  report: \(folder.destination.path)/report.html (figures read from the shard folders)")
         if !merged.passed { throw ExitCode(1) }
     }
 }

@@ -214,6 +214,11 @@ struct ScenarioCommandTests {
         }
         let m = try CLI.run(["merge", "s1", "s2", "--out", "merged"], in: tmp)
         #expect(m.status == 0, "\(m.stderr)")
+        // The merged report shows the figures of cases from both shards (case 0 ran in s1, case 1 in s2).
+        let mergedReport = try String(contentsOfFile: tmp.appendingPathComponent("merged/report.html").path, encoding: .utf8)
+        #expect(mergedReport.components(separatedBy: "data:image/png;base64,").count - 1
+                == (try String(contentsOfFile: tmp.appendingPathComponent("smoke/report.html").path, encoding: .utf8))
+                    .components(separatedBy: "data:image/png;base64,").count - 1)
         func metrics(_ dir: String) throws -> [[String: Any]] {
             let data = try Data(contentsOf: tmp.appendingPathComponent(dir + "/results.json"))
             return ((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["metrics"] as? [[String: Any]]) ?? []
