@@ -85,9 +85,11 @@ let package = Package(
         .testTarget(name: "SyntheticCaseTests", dependencies: ["SyntheticCase", "HeartPhantom", "ImageIO", "CRTCore"]),
         .testTarget(name: "SurfaceMeshTests", dependencies: ["SurfaceMesh", "CRTCore"]),
         // Scores the pipeline against phantoms made by the generator (the test sees both; the pipeline does not).
-        .testTarget(name: "ValidationTests", dependencies: ["Validation", "HeartPhantom", "CRTCore", "Statistics"]),
+        // Headless Chromium runner for the tests that open crtsim's HTML pages (report.html) in a real browser.
+        .target(name: "HeadlessBrowser"),
+        .testTarget(name: "ValidationTests", dependencies: ["Validation", "HeartPhantom", "CRTCore", "Statistics", "HeadlessBrowser"]),
         .testTarget(name: "GuidancePipelineTests", dependencies: ["GuidancePipeline", "Validation", "SyntheticCase", "HeartPhantom", "ImageIO", "SegmentModel", "CRTCore"]),
-        .testTarget(name: "CRTSimCLITests", dependencies: ["CRTSimCLI", "ImageIO", "Figures"]),
+        .testTarget(name: "CRTSimCLITests", dependencies: ["CRTSimCLI", "ImageIO", "Figures", "HeadlessBrowser"]),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics"]),
         // report.html from hand-made results (tables, confusion matrices, escaping) and in headless Chromium.
         // Registration and electrode detection on rendered views (the test sees the truth; FluoroGuidance does not).

@@ -1,4 +1,5 @@
 import Foundation
+import HeadlessBrowser
 import Statistics
 import Testing
 import Validation

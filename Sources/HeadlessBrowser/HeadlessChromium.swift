@@ -1,13 +1,13 @@
 import Foundation
-import Testing
 
-/// Runs headless Chromium on a local page and returns the DOM after the load (`--dump-dom`). The report sets
-/// `<html data-error="...">` on any script error or blocked resource and `<body data-ok="1">` after a clean load.
-enum HeadlessChromium {
-    struct Failure: Error, CustomStringConvertible { var description: String }
+/// Runs headless Chromium on a local page and returns the DOM after the load (`--dump-dom`), for the tests that
+/// check crtsim's HTML pages in a real browser. The scenario report sets `<html data-error="...">` on any script
+/// error or blocked resource and `<body data-ok="1">` after a clean load.
+public enum HeadlessChromium {
+    public struct Failure: Error, CustomStringConvertible { public var description: String }
 
     /// The Chromium executable: /usr/bin/chromium, or chromium / chromium-browser / google-chrome on PATH; nil when none.
-    static func executable() -> String? {
+    public static func executable() -> String? {
         var candidates = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
         for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
             for name in ["chromium", "chromium-browser", "google-chrome"] { candidates.append("\(dir)/\(name)") }
@@ -16,7 +16,7 @@ enum HeadlessChromium {
     }
 
     /// `chromium --headless=new --dump-dom file://<path>` with a scratch profile; throws on a non-zero exit or timeout.
-    static func dumpDOM(_ path: String, timeoutSeconds: Double = 90) throws -> String {
+    public static func dumpDOM(_ path: String, timeoutSeconds: Double = 90) throws -> String {
         guard let exe = executable() else {
             throw Failure(description: "chromium not found (/usr/bin/chromium or on PATH): install it (scripts/bootstrap.sh apt packages)")
         }
@@ -52,7 +52,7 @@ enum HeadlessChromium {
     }
 
     /// The value of `name="..."` on the first `<tag` of the dumped DOM, or nil.
-    static func attribute(_ name: String, of tag: String, in dom: String) -> String? {
+    public static func attribute(_ name: String, of tag: String, in dom: String) -> String? {
         guard let start = dom.range(of: "<\(tag)"), let end = dom[start.upperBound...].firstIndex(of: ">") else { return nil }
         let element = dom[start.upperBound..<end]
         guard let a = element.range(of: " \(name)=\"") else { return nil }
