@@ -94,9 +94,7 @@ public struct DualViewFusion: Sendable {
         var vBefore: Double? = nil, vAfter: Double? = nil
         var method = "landmarks"
         if settings.refineOnImages {
-            let curves = landmarks.curvesMm.keys.sorted().flatMap { landmarks.curvesMm[$0]! }
-            let refined = ImageRefinement(settings: settings.refinement).refine(
-                initial: pose, curvesMm: curves, venograms: study.views.map(\.venogram), projections: projections, clicks: points)
+            let refined = refineOnVessels(pose, study: study, landmarks: landmarks, points: points)
             vBefore = refined.vesselnessBefore; vAfter = refined.vesselnessAfter
             if refined.vesselnessAfter > refined.vesselnessBefore {
                 pose = refined.worldFromHeart
@@ -117,6 +115,27 @@ public struct DualViewFusion: Sendable {
                                        warnings: warnings, registration: registration, lead: leadRecord, fluoroscopyOnly: fluoroOnly)
         return Output(worldFromHeart: pose, views: study.views.map { ViewProjectionRecord(name: $0.name, projection: $0.projection) },
                       lead: lead, record: record, landmarks: landmarks)
+    }
+
+    /// The automatic refinement on the venograms from `pose`: the model's vein curves aligned to the vessels, the
+    /// clicks kept as a weak prior.
+    func refineOnVessels(_ pose: Affine3D, study: FluoroStudy, landmarks: ModelLandmarks,
+                         points: [PointCorrespondence]) -> ImageRefinement.Result {
+        let curves = landmarks.curvesMm.keys.sorted().flatMap { landmarks.curvesMm[$0]! }
+        return ImageRefinement(settings: settings.refinement).refine(
+            initial: pose, curvesMm: curves, venograms: study.views.map(\.venogram), projections: study.views.map(\.projection), clicks: points)
+    }
+
+    /// Registration from a given starting pose instead of the landmarks' closed-form start, as the capture-range
+    /// evaluation needs: the clicks fitted from `start` (Levenberg-Marquardt), then the vessel refinement, kept when it
+    /// raises the vesselness (the same rule as `run`).
+    public func register(from start: Affine3D, study: FluoroStudy, landmarks: ModelLandmarks) -> Affine3D {
+        let points = PoseEstimation.correspondences(modelLandmarksMm: landmarks.landmarksMm, views: study.views)
+        let fit = PoseEstimation.refine(initial: start, points: points, projections: study.views.map(\.projection),
+                                        huberDeltaPx: settings.huberDeltaPx)
+        guard settings.refineOnImages else { return fit.worldFromHeart }
+        let refined = refineOnVessels(fit.worldFromHeart, study: study, landmarks: landmarks, points: points)
+        return refined.vesselnessAfter > refined.vesselnessBefore ? refined.worldFromHeart : fit.worldFromHeart
     }
 
     /// Epicardial centre of a segment on the annotated mesh (mean of its vertices), nil when no vertex carries it.

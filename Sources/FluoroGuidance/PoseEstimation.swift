@@ -218,6 +218,18 @@ public enum PoseEstimation {
         return x.allSatisfy(\.isFinite) ? x : nil
     }
 
+    /// The clicked landmarks that the model has, view by view (names sorted): model point and clicked pixel.
+    public static func correspondences(modelLandmarksMm: [String: Vec3], views: [FluoroView]) -> [PointCorrespondence] {
+        var points: [PointCorrespondence] = []
+        for (v, view) in views.enumerated() {
+            for name in view.clicks.keys.sorted() {
+                guard let m = modelLandmarksMm[name] else { continue }
+                points.append(PointCorrespondence(name: name, modelMm: m, view: v, pixel: view.clicks[name]!))
+            }
+        }
+        return points
+    }
+
     /// Landmark registration as in the clinic: the clicked landmarks seen in at least two views are triangulated
     /// (DLT, `triangulate`), the model landmarks are aligned to them rigidly (Kabsch), and the pose is refined by
     /// Levenberg-Marquardt on the reprojection error of every click in every view with a Huber loss.
@@ -229,13 +241,7 @@ public enum PoseEstimation {
     @inline(never)
     public static func landmarkRegistration(modelLandmarksMm: [String: Vec3], views: [FluoroView],
                                             huberDeltaPx: Double = 3) -> (fit: Fit, points: [PointCorrespondence])? {
-        var points: [PointCorrespondence] = []
-        for (v, view) in views.enumerated() {
-            for name in view.clicks.keys.sorted() {
-                guard let m = modelLandmarksMm[name] else { continue }
-                points.append(PointCorrespondence(name: name, modelMm: m, view: v, pixel: view.clicks[name]!))
-            }
-        }
+        let points = correspondences(modelLandmarksMm: modelLandmarksMm, views: views)
         var src: [Vec3] = [], dst: [Vec3] = []
         for name in modelLandmarksMm.keys.sorted() {
             let obs = views.compactMap { view -> (ProjectionMatrix, column: Double, row: Double)? in

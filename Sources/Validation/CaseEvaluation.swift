@@ -77,8 +77,12 @@ public struct CaseEvaluation: Sendable {
         }
         _ = try AnalysisWriter.write(output, to: analysisDir, replace: true, extras: extras)
 
-        let score = try PipelineScore.score(caseDirectory: caseDir, analysisDirectory: analysisDir)
+        // Scored from the values in hand (the truth the generator returned, the analysis just written); only the two
+        // label volumes are read back.
         let truth = summary.truth
+        let score = PipelineScore.score(truth: truth, analysis: output.result,
+                                        truthScarLabels: try NIfTI.read(caseDir + "/truth/lge-scar.nii.gz").data,
+                                        analysisScarMask: try NIfTI.read(analysisDir + "/labels/lge-scar.nii.gz").data)
         var result = Result(index: i, preset: spec.name, seed: seed, groups: [:], score: score, analysisSeconds: seconds)
         result.groups = [
             // Ischaemic by "history" (the phantom has a scar) or scar >= 5 % of the LV myocardium (DOMAIN.md section 1).

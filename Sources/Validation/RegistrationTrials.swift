@@ -20,16 +20,8 @@ public enum RegistrationTrials {
                            count: Int, maxStartErrorMm: Double, seed: UInt64) -> [Trial] {
         guard count > 0, !pointsMm.isEmpty else { return [] }
         var rng = SeededRandom(seed: seed, label: "scenario.starts")
-        let model = fusion.landmarks
-        var clicks: [PointCorrespondence] = []
-        for (v, view) in study.views.enumerated() {
-            for name in view.clicks.keys.sorted() where model.landmarksMm[name] != nil {
-                clicks.append(PointCorrespondence(name: name, modelMm: model.landmarksMm[name]!, view: v, pixel: view.clicks[name]!))
-            }
-        }
-        let curves = model.curvesMm.keys.sorted().flatMap { model.curvesMm[$0]! }
         let centre = pointsMm.reduce(Vec3.zero, +) / Double(pointsMm.count)
-        let projections = study.views.map(\.projection)
+        let stage = DualViewFusion()
         return (0..<count).map { _ in
             let s = rng.uniform()
             let axis = Vec3(rng.normal(), rng.normal(), rng.normal()).normalized
@@ -37,10 +29,7 @@ public enum RegistrationTrials {
             let c = truePose.apply(centre)
             let r = Mat3.rotation(axis: axis, angleRadians: radians(maxStartErrorMm * 2 / 3 * s))
             let start = Affine3D(linear: r, translation: c - r * c + dir * (maxStartErrorMm * 22 / 30 * s)).composed(after: truePose)
-            let lm = PoseEstimation.refine(initial: start, points: clicks, projections: projections)
-            let refined = ImageRefinement().refine(initial: lm.worldFromHeart, curvesMm: curves, venograms: study.views.map(\.venogram),
-                                                   projections: projections, clicks: clicks)
-            let end = refined.vesselnessAfter > refined.vesselnessBefore ? refined.worldFromHeart : lm.worldFromHeart
+            let end = stage.register(from: start, study: study, landmarks: fusion.landmarks)
             return Trial(initialMTREMm: RegistrationScore.mTRE(truePose, start, pointsMm),
                          finalMTREMm: RegistrationScore.mTRE(truePose, end, pointsMm))
         }
