@@ -32,7 +32,7 @@ public struct CaseEvaluation: Sendable {
         public var index: Int, preset: String, seed: UInt64
         /// Group labels: icm, lbbb, phantom, sweep.
         public var groups: [String: String]
-        public var score: PipelineScore
+        public var score: AnalysisScore
         public var registration: RegistrationScore?
         public var registrationTrials: [RegistrationTrials.Trial]?
         public var registrationSeconds: Double?
@@ -40,7 +40,7 @@ public struct CaseEvaluation: Sendable {
         public var secondObserver: ObserverResult?
         public var analysisSeconds: Double
 
-        public init(index: Int, preset: String, seed: UInt64, groups: [String: String] = [:], score: PipelineScore,
+        public init(index: Int, preset: String, seed: UInt64, groups: [String: String] = [:], score: AnalysisScore,
                     registration: RegistrationScore? = nil, registrationTrials: [RegistrationTrials.Trial]? = nil,
                     registrationSeconds: Double? = nil, firstObserver: ObserverResult? = nil, secondObserver: ObserverResult? = nil,
                     analysisSeconds: Double) {
@@ -80,7 +80,7 @@ public struct CaseEvaluation: Sendable {
         // Scored from the values in hand (the truth the generator returned, the analysis just written); only the two
         // label volumes are read back.
         let truth = summary.truth
-        let score = PipelineScore.score(truth: truth, analysis: output.result,
+        let score = AnalysisScore.score(truth: truth, analysis: output.result,
                                         truthScarLabels: try NIfTI.read(caseDir + "/truth/lge-scar.nii.gz").data,
                                         analysisScarMask: try NIfTI.read(analysisDir + "/labels/lge-scar.nii.gz").data)
         var result = Result(index: i, preset: spec.name, seed: seed, groups: [:], score: score, analysisSeconds: seconds)

@@ -12,8 +12,8 @@ struct ScenarioReportTests {
     /// 36 scar flags with `ids` scarred.
     static func flags(_ ids: [Int]) -> [Bool] { (1...36).map { ids.contains($0) } }
 
-    static func score(target: (Int?, Int?, String), scar: ([Int], [Int])) -> PipelineScore {
-        PipelineScore(scarKappa: 0.9, scarDice: scar.0.isEmpty && scar.1.isEmpty ? nil : 0.8, scarBurdenErrorPoints: 0.5,
+    static func score(target: (Int?, Int?, String), scar: ([Int], [Int])) -> AnalysisScore {
+        AnalysisScore(scarKappa: 0.9, scarDice: scar.0.isEmpty && scar.1.isEmpty ? nil : 0.8, scarBurdenErrorPoints: 0.5,
                       truthHasScar: !scar.0.isEmpty, analysisFoundScar: !scar.1.isEmpty,
                       edvRelativeError: 0.01, esvRelativeError: -0.02, efErrorPoints: 1.5, activationMedianAbsErrorMs: 12,
                       latestSegmentCategory: "within", primaryTargetCategory: target.2,

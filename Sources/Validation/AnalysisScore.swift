@@ -6,9 +6,10 @@ import ImageIO
 import SegmentModel
 import Statistics
 
-/// Scores one analysis against its case's truth (DOMAIN.md section 4): the scorer reads both; the pipeline never
-/// reads the truth. Every metric compares keys of the shared vocabulary (truth.json vs analysis.json).
-public struct PipelineScore: Codable, Sendable {
+/// Scores one analysis (the pipeline's output) against its case's truth (DOMAIN.md section 4). This is the scorer,
+/// in `Validation`, outside the pipeline: it reads both sides; the pipeline modules (`GuidancePipeline`,
+/// `FluoroGuidance`) cannot import the generator and never read `truth/`. Every metric compares keys of the shared vocabulary (truth.json vs analysis.json).
+public struct AnalysisScore: Codable, Sendable {
     /// Cohen's kappa of scarred / not scarred over the 36 segments (1 when both are constant and agree).
     public var scarKappa: Double
     /// Voxel Dice of the scar mask against the truth's scar core on the LGE grid; nil when neither has scar.
@@ -67,7 +68,7 @@ public struct PipelineScore: Codable, Sendable {
     }
 
     /// Scores an analysis folder against a case folder.
-    public static func score(caseDirectory: String, analysisDirectory: String) throws -> PipelineScore {
+    public static func score(caseDirectory: String, analysisDirectory: String) throws -> AnalysisScore {
         let truthData = try Data(contentsOf: URL(fileURLWithPath: caseDirectory + "/truth/truth.json"))
         let truth = try JSONDecoder().decode(GroundTruth.self, from: truthData)
         let analysisData = try Data(contentsOf: URL(fileURLWithPath: analysisDirectory + "/analysis.json"))
@@ -79,7 +80,7 @@ public struct PipelineScore: Codable, Sendable {
 
     /// Scores values in memory. `truthScarLabels`: truth/lge-scar.nii.gz (2 = core); `analysisScarMask`: non-zero = scar.
     public static func score(truth: GroundTruth, analysis: AnalysisResult, truthScarLabels: [Float],
-                             analysisScarMask: [Float]) -> PipelineScore {
+                             analysisScarMask: [Float]) -> AnalysisScore {
         let a = truth.segments.map(\.scarred), b = analysis.segments.map(\.scarred)
         var both = 0, tp = 0, fp = 0, fn = 0
         for (t, e) in zip(truthScarLabels, analysisScarMask) {
@@ -113,7 +114,7 @@ public struct PipelineScore: Codable, Sendable {
             guard let curve else { continue }
             for (x, y) in zip(curve, truth.radialStrainCurves[k]) where x.isFinite && y.isFinite { sq += 1e4 * (x - y) * (x - y); count += 1 }
         }
-        var score = PipelineScore(
+        var score = AnalysisScore(
             scarKappa: Agreement.cohensKappa(a, b), scarDice: dice,
             scarBurdenErrorPoints: analysis.scarBurdenPercent - truth.scarBurdenPercent,
             truthHasScar: truth.segments.contains { $0.scarred }, analysisFoundScar: analysis.scar.present,
