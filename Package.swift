@@ -19,7 +19,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
-        // C libraries (Debian: libfftw3-dev, libcairo2-dev, libniftiio-dev).
+        // C libraries (Debian: libfftw3-dev, libcairo2-dev, libniftiio-dev, libnifti2-dev, libznz-dev).
         .systemLibrary(name: "CFFTW", path: "Sources/CFFTW", pkgConfig: "fftw3",
                        providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "CCairo", path: "Sources/CCairo", pkgConfig: "cairo",

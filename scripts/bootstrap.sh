@@ -2,7 +2,7 @@
 # Installs what crtsim needs on Debian/Ubuntu (apt, when missing; chromium only for the teaching-page test) and checks the Swift toolchain.
 # On other systems it prints what to install and stops.
 set -euo pipefail
-packages=(libfftw3-dev libcairo2-dev libniftiio-dev libpng-dev zlib1g-dev fonts-dejavu-core pkg-config chromium)
+packages=(libfftw3-dev libcairo2-dev libniftiio-dev libnifti2-dev libznz-dev libpng-dev zlib1g-dev fonts-dejavu-core pkg-config chromium)
 if ! command -v swift >/dev/null 2>&1; then
     echo "crtsim needs Swift 6 (swift.org toolchain, 6.0 or newer) on PATH." >&2
     exit 1
