@@ -157,7 +157,8 @@ public struct DualViewFusion: Sendable {
         // The first two views with a lead image: candidates in each, matched by epipolar geometry and spacing.
         let pair = Array(views.prefix(2))
         let found = pair.map { detector.candidates($0.lead!) }
-        for (v, f) in zip(pair, found) where f.blobs.count < settings.electrodes.electrodeCount - 1 {
+        let fewest = settings.electrodes.electrodeCount - settings.leadMatching.maximumSharedCandidates
+        for (v, f) in zip(pair, found) where f.blobs.count < max(1, fewest) {
             return (nil, FluoroscopyRecord.Lead(status: "not found: \(f.blobs.count) electrode-like spot(s) on \(v.name), \(settings.electrodes.electrodeCount) expected"), nil)
         }
         guard var match = LeadTriangulation.match(candidates: found.map { $0.blobs.map(\.pixel) }, projections: pair.map(\.projection),

@@ -25,6 +25,10 @@ public enum LeadTriangulation {
         public var spacingWeight = 1.0
         /// Penalty (pixels) for one candidate standing for two overlapping electrodes in one view.
         public var sharedPenaltyPx = 3.0
+        /// Most electrodes that may share a candidate with another in one view. A lead running nearly along one
+        /// view's beam projects its four rings within a few pixels there, so they merge into two or three spots
+        /// (seen in the LAO 40 view of basal inferolateral leads); the other view then fixes their spacing.
+        public var maximumSharedCandidates = 2
         public init() {}
     }
 
@@ -79,8 +83,8 @@ public enum LeadTriangulation {
         for i in a.indices { for j in b.indices where pairPoint[i][j] != nil { pairs.append((i, j)) } }
         var best: Match? = nil
         // First every candidate at most once per view; failing that, one candidate may stand for two electrodes
-        // that overlap in that view's projection (foreshortening), at a penalty.
-        for allowShared in [false, true] where best == nil {
+        // that overlap in that view's projection (foreshortening), at a penalty each; then two.
+        for allowedShared in 0...max(0, settings.maximumSharedCandidates) where best == nil {
             func consider(_ chosen: [(Int, Int)]) {
                 let pts = chosen.map { pairPoint[$0.0][$0.1]! }
                 let err = chosen.map { pairError[$0.0][$0.1] }
@@ -109,7 +113,7 @@ public enum LeadTriangulation {
                     let (i, j) = pairs[k]
                     let sa = chosen.contains { $0.0 == i }, sb = chosen.contains { $0.1 == j }
                     let extra = (sa ? 1 : 0) + (sb ? 1 : 0)
-                    if extra == 0 || (allowShared && sharedSoFar + extra <= 1) { pick(k + 1, chosen + [(i, j)], sharedSoFar + extra) }
+                    if sharedSoFar + extra <= allowedShared { pick(k + 1, chosen + [(i, j)], sharedSoFar + extra) }
                 }
             }
             pick(0, [], 0)

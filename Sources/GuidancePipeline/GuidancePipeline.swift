@@ -60,11 +60,21 @@ public struct GuidancePipeline: Sendable {
             geometry.notes.append("RV insertion points from the operator's file")
         }
         let times = study.cineTimesMs
-        let motion = timed("activation") { SegmentMotion.measure(geometry, timesMs: times, settings: c.motion) }
+        let measured = timed("activation") { SegmentMotion.measure(geometry, timesMs: times, settings: c.motion) }
         let scar = try timed("scar") {
             try ScarDetection.detect(lge: study.lge, geometry: geometry, cineTimesMs: times, lgeTimeMs: study.lgeTimeMs,
                                      erase: inputs.eraseMask, settings: c.scar)
         }
+        // The activation map is regularised over the segments whose timing means something: neither scarred nor
+        // akinetic (the decision model's own rules on scar and peak strain).
+        let reliable = Segment36.all.map { seg in
+            let i = seg.id - 1
+            let r = SegmentRecord(id: seg, scarFraction: scar.scarFraction[i] ?? 0, transmurality: 0,
+                                  activationTimeMs: measured.activationMs[i], peakRadialStrain: measured.peak[i] ?? 0,
+                                  decision: c.decision)
+            return c.decision.exclusions(of: r).isEmpty
+        }
+        let motion = measured.regularised(reliable: reliable, settings: c.motion)
         var records: [SegmentRecord] = []
         var unmeasured: [Int] = []
         for seg in Segment36.all {

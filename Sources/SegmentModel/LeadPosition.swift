@@ -18,6 +18,9 @@ public struct LeadPosition: Codable, Sendable, Equatable {
     public var electrodesMm: [Vec3]?
     /// Truth only: index into `electrodesMm` of the pacing electrode (0 = distal).
     public var pacingElectrodeIndex: Int?
+    /// Truth only: 36-segment id of each electrode of `electrodesMm`, so a scorer can judge whichever electrode the
+    /// pipeline chose for pacing.
+    public var electrodeSegments36: [Int]?
     /// Truth only: the vein branch holding the tip, the branch the implanter aimed for first, and why they
     /// differ ("none", "no venous access", "high threshold", "phrenic stimulation", "no primary target").
     public var branch: String?

@@ -28,9 +28,12 @@ public struct RegistrationScore: Codable, Sendable {
     public var leadCategory36Analysis: String?
     public var leadCategory18Truth: String?
     public var leadCategory18Analysis: String?
-    /// Category of the truth's lead segment against the pipeline's own primary target: isolates the lead
-    /// localisation from the CMR target choice.
+    /// Category against the pipeline's own primary target of the true segment of the electrode the pipeline chose
+    /// for pacing (the truth electrode nearest the pipeline's pacing electrode; the truth's pacing electrode when the
+    /// truth lists no electrode segments): isolates the lead localisation from the CMR target choice.
     public var leadCategory36TruthSegmentVsAnalysisTarget: String?
+    /// The truth has a lead and the analysis found none (its `lead` is absent).
+    public var leadNotFound: Bool?
     /// Fluoroscopy-only segment and category (against the pipeline's target).
     public var fluoroscopyOnlySegment: Int?
     public var fluoroscopyOnlyCategory36: String?
@@ -95,8 +98,17 @@ public struct RegistrationScore: Codable, Sendable {
         s.leadCategory18Truth = truth.lead?.category18?.rawValue
         s.leadCategory36Analysis = analysis.lead?.category36?.rawValue
         s.leadCategory18Analysis = analysis.lead?.category18?.rawValue
-        if let ts = truth.lead.flatMap({ Segment36($0.segment36) }), let target = analysis.primaryTarget.flatMap({ Segment36($0) }) {
-            s.leadCategory36TruthSegmentVsAnalysisTarget = LeadCategory.category36(lead: ts, target: target).rawValue
+        s.leadNotFound = truth.lead != nil && analysis.lead == nil
+        if let tl = truth.lead, let target = analysis.primaryTarget.flatMap({ Segment36($0) }) {
+            var segment = tl.segment36
+            if let chosen = analysis.lead?.pacingElectrodeMm, let electrodes = tl.electrodesMm, let segments = tl.electrodeSegments36,
+               electrodes.count == segments.count, !electrodes.isEmpty {
+                let nearest = electrodes.indices.min { (electrodes[$0] - chosen).length < (electrodes[$1] - chosen).length }!
+                segment = segments[nearest]
+            }
+            if let ts = Segment36(segment) {
+                s.leadCategory36TruthSegmentVsAnalysisTarget = LeadCategory.category36(lead: ts, target: target).rawValue
+            }
         }
         s.fluoroscopyOnlySegment = analysis.fluoroscopy?.fluoroscopyOnly?.segment36
         s.fluoroscopyOnlyCategory36 = analysis.fluoroscopy?.fluoroscopyOnly?.category36?.rawValue

@@ -62,6 +62,26 @@ public enum PipelineMetrics {
 
     /// The lead categories in their order (for the linearly weighted kappa).
     public static let leadCategories = ["within", "adjacent", "remote"]
+    /// The lead categories and the analysis' "not found", the worst outcome: a true lead the pipeline did not find
+    /// counts against its agreement instead of leaving the kappa.
+    public static let leadOutcomes = leadCategories + ["not found"]
+
+    /// The categories of a set of lead pairs: "not found" joins them only when it occurs, so the linear weights of a
+    /// run that found every lead stay those of the three ordered categories.
+    public static func leadCategories(of pairs: [(String, String)]) -> [String] {
+        pairs.contains { $0.1 == "not found" } ? leadOutcomes : leadCategories
+    }
+
+    /// (truth, analysis) lead categories over the cases with a truth category; the analysis side is "not found"
+    /// when the pipeline found no lead.
+    public static func leadPairs(_ regs: [RegistrationScore], truth: KeyPath<RegistrationScore, String?>,
+                          analysis: KeyPath<RegistrationScore, String?>) -> [(String, String)] {
+        regs.compactMap { r in
+            guard let a = r[keyPath: truth] else { return nil }
+            if let b = r[keyPath: analysis] { return (a, b) }
+            return r.leadNotFound == true ? (a, "not found") : nil
+        }
+    }
 
     /// Every metric over a set of case results. Scar kappa is pooled over all segments of all cases (a case where
     /// neither side has scar counts as agreement); Dice counts only cases where truth or estimate has scar.
@@ -78,7 +98,7 @@ public enum PipelineMetrics {
             return (try? intraclassCorrelation(rows).icc) ?? .nan
         }
         func kappa(_ pairs: [(String, String)], _ w: KappaWeighting = .unweighted) -> KappaResult? {
-            pairs.isEmpty ? nil : try? cohensKappa(first: pairs.map(\.0), second: pairs.map(\.1), categories: leadCategories, weighting: w)
+            pairs.isEmpty ? nil : try? cohensKappa(first: pairs.map(\.0), second: pairs.map(\.1), categories: leadCategories(of: pairs), weighting: w)
         }
         let truthFlags = scores.flatMap(\.scarredTruth), estFlags = scores.flatMap(\.scarredAnalysis)
         let scarKappa = try? cohensKappa(first: truthFlags, second: estFlags, categories: [false, true])
@@ -87,15 +107,9 @@ public enum PipelineMetrics {
         let targets = scores.filter { $0.primaryTargetCategory != "agree-none" }
         let regs = cases.compactMap(\.registration)
         let trials = cases.flatMap { $0.registrationTrials ?? [] }
-        let lead36 = regs.compactMap { r -> (String, String)? in
-            guard let a = r.leadCategory36Truth, let b = r.leadCategory36Analysis else { return nil }; return (a, b)
-        }
-        let lead18 = regs.compactMap { r -> (String, String)? in
-            guard let a = r.leadCategory18Truth, let b = r.leadCategory18Analysis else { return nil }; return (a, b)
-        }
-        let localisation = regs.compactMap { r -> (String, String)? in
-            guard let a = r.leadCategory36TruthSegmentVsAnalysisTarget, let b = r.leadCategory36Analysis else { return nil }; return (a, b)
-        }
+        let lead36 = leadPairs(regs, truth: \.leadCategory36Truth, analysis: \.leadCategory36Analysis)
+        let lead18 = leadPairs(regs, truth: \.leadCategory18Truth, analysis: \.leadCategory18Analysis)
+        let localisation = leadPairs(regs, truth: \.leadCategory36TruthSegmentVsAnalysisTarget, analysis: \.leadCategory36Analysis)
         let fluoroOnly = regs.compactMap { r -> (String, String)? in
             guard let a = r.leadCategory36Analysis, let b = r.fluoroscopyOnlyCategory36 else { return nil }; return (a, b)
         }

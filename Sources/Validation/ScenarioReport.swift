@@ -248,10 +248,17 @@ public enum ScenarioReport {
                           first: r.cases.map { SegmentNames.wall($0.score.primaryTargetTruth) ?? "none" },
                           second: r.cases.map { SegmentNames.wall($0.score.primaryTargetAnalysis) ?? "none" }, categories: walls))
         let regs = r.cases.compactMap(\.registration)
-        let lead = regs.compactMap { g -> (String, String)? in g.leadCategory36Truth.flatMap { t in g.leadCategory36Analysis.map { (t, $0) } } }
+        let lead = PipelineMetrics.leadPairs(regs, truth: \.leadCategory36Truth, analysis: \.leadCategory36Analysis)
         if !lead.isEmpty {
-            out.append(Matrix(id: "cm-lead36", title: "Lead category (36 segments)", rowsLabel: "truth", columnsLabel: "analysis",
-                              first: lead.map(\.0), second: lead.map(\.1), categories: categories, weighted: true))
+            out.append(Matrix(id: "cm-lead36", title: "Lead category (36 segments): true lead vs true target, analysis vs its target",
+                              rowsLabel: "truth", columnsLabel: "analysis",
+                              first: lead.map(\.0), second: lead.map(\.1), categories: PipelineMetrics.leadCategories(of: lead), weighted: true))
+        }
+        let located = PipelineMetrics.leadPairs(regs, truth: \.leadCategory36TruthSegmentVsAnalysisTarget, analysis: \.leadCategory36Analysis)
+        if !located.isEmpty {
+            out.append(Matrix(id: "cm-localisation36", title: "Lead localisation (36 segments): true segment of the pacing electrode vs the analysis, both against the analysis' target",
+                              rowsLabel: "truth", columnsLabel: "analysis",
+                              first: located.map(\.0), second: located.map(\.1), categories: PipelineMetrics.leadCategories(of: located), weighted: true))
         }
         let fluoro = regs.compactMap { g -> (String, String)? in g.leadCategory36Analysis.flatMap { m in g.fluoroscopyOnlyCategory36.map { (m, $0) } } }
         if !fluoro.isEmpty {

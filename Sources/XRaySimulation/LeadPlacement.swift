@@ -96,6 +96,7 @@ public struct LeadPlacement: Sendable {
                                pacingElectrodeMm: electrodes[pacing], tipMm: chosen.path.point(atArc: chosen.tipArc))
         pos.electrodesMm = electrodes
         pos.pacingElectrodeIndex = pacing
+        pos.electrodeSegments36 = electrodes.map { heart.segment(nearSurfacePoint: $0, st).id }
         pos.branch = chosen.name
         pos.intendedBranch = options[0].name
         pos.deviation = deviation

@@ -14,6 +14,8 @@ enum Tolerance {
     static let noisyClicksMedianMTREMm = 2.0
     /// Detected electrode vs its true projection (pixels).
     static let electrodePx = 1.0
+    /// Triangulated electrode vs truth when two electrodes share one spot in a view (mm).
+    static let mergedElectrodeMm = 1.5
 }
 
 /// A rendered case at full detector size (512 x 512, 0.6 mm), coarse 4 mm attenuation voxels.
@@ -112,6 +114,38 @@ struct ElectrodeTests {
             let backward = zip(chain.reversed(), truePx).map { $0.distance(to: $1) }.max()!
             #expect(min(forward, backward) <= Tolerance.electrodePx, "\(images.view.name): worst electrode \(min(forward, backward)) px")
         }
+    }
+}
+
+@Suite("Foreshortened lead")
+struct ForeshortenedLeadTests {
+    /// A lead running nearly along the LAO 40 beam: its four rings project about 3 px apart there and merge into two
+    /// spots, while RAO 30 shows all four. The match must let each LAO spot stand for two electrodes.
+    @Test("electrodes merged into two spots in one view are still matched and triangulated within 1.5 mm")
+    func mergedInOneView() throws {
+        let lao = CArmView.lao40, rao = CArmView.rao30
+        let centre = Vec3(10, -5, 20)
+        let beam = (centre - lao.sourceMm).normalized
+        // Tilted towards the head, as a lateral branch runs from the atrioventricular groove towards the apex:
+        // the rings then differ in detector row, across the (near-horizontal) epipolar lines of these views.
+        let direction = (beam + Vec3(0, 0, 0.12)).normalized
+        let spacingMm = 12.0
+        let electrodes = (0..<4).map { centre + direction * (Double($0) * spacingMm) }
+        func pixel(_ g: CArmView, _ p: Vec3) -> DetectorPixel { let q = g.projection.project(p)!; return DetectorPixel(column: q.column, row: q.row) }
+        let laoPx = electrodes.map { pixel(lao, $0) }
+        let merged = [0, 2].map { k in
+            DetectorPixel(column: 0.5 * (laoPx[k].column + laoPx[k + 1].column), row: 0.5 * (laoPx[k].row + laoPx[k + 1].row))
+        }
+        #expect(laoPx[0].distance(to: laoPx[1]) < 5, "the test lead must be foreshortened in LAO")
+        let candidates = [merged, electrodes.map { pixel(rao, $0) }]
+        var oneShared = LeadTriangulation.Settings()
+        oneShared.maximumSharedCandidates = 1
+        #expect(LeadTriangulation.match(candidates: candidates, projections: [lao.projection, rao.projection], settings: oneShared) == nil,
+                "two merged pairs need two shared candidates")
+        let match = try #require(LeadTriangulation.match(candidates: candidates, projections: [lao.projection, rao.projection]))
+        let forward = zip(match.worldMm, electrodes).map { ($0 - $1).length }.max()!
+        let backward = zip(match.worldMm.reversed(), electrodes).map { ($0 - $1).length }.max()!
+        #expect(min(forward, backward) <= Tolerance.mergedElectrodeMm, "worst electrode \(min(forward, backward)) mm")
     }
 }
 

@@ -161,3 +161,45 @@ struct OperatorInputTests {
         #expect(throws: InputError.self) { try GuidancePipeline().run(study, operator: OperatorInputs(contours: open)) }
     }
 }
+
+@Suite("Activation map regularisation")
+struct ActivationRegularisationTests {
+    /// A smooth LBBB-like map (latest at segment angle 220 degrees, 120 ms spread) with the basal and mid
+    /// inferolateral wall scarred (segments 9-10 and 21-22): their measured times are meaningless. The latest
+    /// reliable segment is apical 34 (210-240 degrees).
+    func map(scarredTimesMs: [Int: Double]) -> (times: [Double?], reliable: [Bool]) {
+        let scarred: Set<Int> = [9, 10, 21, 22]
+        var times: [Double?] = [], reliable: [Bool] = []
+        for id in 1...36 {
+            let seg = Segment36(id)!
+            let d = abs(wrapDegrees(seg.centreAngleDegrees - 220 + 180) - 180) / 180
+            let t = 200 + 120 * 0.5 * (1 + cos(Double.pi * d)) + 5 * Double(2 - seg.ring)
+            times.append(scarred.contains(id) ? scarredTimesMs[id] ?? t : t)
+            reliable.append(!scarred.contains(id))
+        }
+        return (times, reliable)
+    }
+
+    func latestReliable(_ t: [Double?], _ reliable: [Bool]) -> Int {
+        (0..<36).filter { reliable[$0] && t[$0] != nil }.max { t[$0]! < t[$1]! }! + 1
+    }
+
+    @Test("unreliable (scarred) segments do not move the reliable segments' times or the latest reliable site")
+    func scarredNeighboursExcluded() {
+        let settings = SegmentMotion.Settings()
+        // Two sets of meaningless scarred times: uniform, and mid ring 21 late with 22 early.
+        let early = map(scarredTimesMs: [9: 150, 10: 150, 21: 420, 22: 150]), late = map(scarredTimesMs: [9: 400, 10: 390, 21: 160, 22: 410])
+        let a = SegmentMotion.regularisedActivation(early.times, reliable: early.reliable, settings: settings)
+        let b = SegmentMotion.regularisedActivation(late.times, reliable: late.reliable, settings: settings)
+        for i in 0..<36 where early.reliable[i] {
+            #expect(abs(a[i]! - b[i]!) < 1e-9, "segment \(i + 1): \(a[i]!) vs \(b[i]!) ms")
+        }
+        #expect(latestReliable(early.times, early.reliable) == 34)
+        #expect(latestReliable(a, early.reliable) == 34)
+        #expect(latestReliable(b, late.reliable) == 34)
+        // The same map blended with every neighbour (all flagged reliable for blending) lets the late scarred ring
+        // neighbour 21 lift 33 above 34 (and the early 22 pull 34 down): the failure this rule removes.
+        let all = SegmentMotion.regularisedActivation(early.times, reliable: [Bool](repeating: true, count: 36), settings: settings)
+        #expect(latestReliable(all, early.reliable) != 34)
+    }
+}

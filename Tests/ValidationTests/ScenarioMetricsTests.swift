@@ -61,6 +61,21 @@ import Validation
         #expect(metric(m, "registration.capture_range_mm").isNaN)
     }
 
+    /// Case 7's lead not found by the analysis: its (adjacent, "not found") pair stays in the kappa as a
+    /// disagreement. By hand: po = 5/8, pe = (2/8)(1/8) + (4/8)(3/8) + (2/8)(3/8) + 0 = 5/16, kappa = 5/11.
+    @Test("a lead the analysis did not find counts against the lead kappa instead of leaving it", .tags(.fast))
+    func notFoundLead() throws {
+        var cases = try Self.cases()
+        cases[7].registration!.leadCategory36Analysis = nil
+        cases[7].registration!.leadNotFound = true
+        let m = PipelineMetrics.compute(cases)
+        #expect(abs(metric(m, "lead.category36_kappa") - 5.0 / 11.0) < 1e-12)
+        #expect(metric(m, "lead.category36_agreement_rate") == 5.0 / 8.0)
+        // Without the flag the case would silently drop out (7 pairs, kappa above the 8-pair value).
+        cases[7].registration!.leadNotFound = false
+        #expect(metric(PipelineMetrics.compute(cases), "lead.category36_kappa") > 5.0 / 11.0)
+    }
+
     @Test("group tests ICM vs non-ICM agree with SciPy; shards re-judged give the same metrics", .tags(.fast))
     func groups() throws {
         let cases = try Self.cases()
