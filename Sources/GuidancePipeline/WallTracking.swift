@@ -44,6 +44,19 @@ public struct WallTracker: Sendable {
         public var temporalMedian = true
         /// Largest outward move of the epicardium from the first phase (mm).
         public var maxEpicardialOutwardMm = 1.0
+        /// Papillary muscles and trabeculae joined to the wall only bulge the endocardial border inwards, over a few
+        /// rays; the convex hull bridges them only where blood lies on their far side. Rays whose endocardium lies
+        /// more than `papillaryToleranceMm` inside a smooth contour (Fourier series of the radius over angle up to
+        /// `papillaryBridgeHarmonics`, refitted with those rays replaced) take the contour's radius, so these
+        /// structures count as cavity (DOMAIN.md section 7) at every phase. 0 harmonics: off, the default.
+        /// Measured on `standard` with 4 harmonics and 1 mm (and an earlier stopping rule: once the set of bridged
+        /// rays was stable): the early activation bias of the papillary sectors
+        /// (mid 240-270 degrees, LBBB preset) fell from -24 to -5 ms, EDV / ESV errors fell, activation MAE 4.07 ->
+        /// 3.60 ms; but it uncovered a late bias of the apical lateral segments (+16 to +19 ms) that the papillary
+        /// bias had hidden, and targets moved apical (exact 0.80 -> 0.60). Worth enabling once apical strain is
+        /// measured normal to the curved wall.
+        public var papillaryBridgeHarmonics = 0
+        public var papillaryToleranceMm = 1.0
     }
 
     /// Contours of one slice over the cycle.
@@ -148,7 +161,7 @@ public struct WallTracker: Sendable {
                     if let e = [up, down].compactMap({ $0 }).min() { epi[r] = e; found += 1; break }
                 }
             }
-            endo = clean(endo)
+            endo = bridgeInwardBulges(clean(endo))
             epi = clean(epi)
             for r in 0..<settings.rayCount where !(epi[r] > endo[r] + settings.minWallMm * 0.5) {
                 epi[r] = endo[r] + settings.minWallMm * 0.5
@@ -181,6 +194,40 @@ public struct WallTracker: Sendable {
     }
 
     static func median3(_ a: Double, _ b: Double, _ c: Double) -> Double { max(min(a, b), min(max(a, b), c)) }
+
+    /// The endocardial radii with inward bulges (papillary muscles, trabeculae) replaced by a smooth contour: a
+    /// Fourier series over the rays' angles up to `papillaryBridgeHarmonics`, fitted to the radii with the bulging
+    /// rays replaced by the previous fit, until no ray moves by 0.005 mm (at most 50 rounds).
+    func bridgeInwardBulges(_ radii: [Double]) -> [Double] {
+        Self.bridgeInwardBulges(radii, harmonics: settings.papillaryBridgeHarmonics, toleranceMm: settings.papillaryToleranceMm)
+    }
+
+    /// `bridgeInwardBulges` on equally spaced rays' radii (mm), with its settings as arguments.
+    public static func bridgeInwardBulges(_ radii: [Double], harmonics maxHarmonics: Int, toleranceMm: Double) -> [Double] {
+        let n = radii.count, harmonics = min(maxHarmonics, (n - 1) / 2)
+        guard harmonics > 0, n >= 8 else { return radii }
+        let angles = (0..<n).map { 2 * Double.pi * Double($0) / Double(n) }
+        func smooth(_ x: [Double]) -> [Double] {
+            // Rays are equally spaced, so the truncated discrete Fourier series is the least-squares fit.
+            var out = [Double](repeating: x.reduce(0, +) / Double(n), count: n)
+            for k in 1...harmonics {
+                var a = 0.0, b = 0.0
+                for (r, v) in x.enumerated() { a += v * cos(Double(k) * angles[r]); b += v * sin(Double(k) * angles[r]) }
+                a *= 2 / Double(n); b *= 2 / Double(n)
+                for r in 0..<n { out[r] += a * cos(Double(k) * angles[r]) + b * sin(Double(k) * angles[r]) }
+            }
+            return out
+        }
+        var working = radii
+        for _ in 0..<50 {
+            let fit = smooth(working)
+            let next = (0..<n).map { radii[$0] < fit[$0] - toleranceMm ? fit[$0] : radii[$0] }
+            let change = zip(next, working).map { abs($0 - $1) }.max() ?? 0
+            working = next
+            if change < 0.005 { break }
+        }
+        return working
+    }
 
     /// Replaces rays further than `outlierMm` from the cyclic median of their neighbours (and NaN rays).
     private func clean(_ x: [Double]) -> [Double] {

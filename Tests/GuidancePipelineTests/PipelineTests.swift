@@ -203,3 +203,33 @@ struct ActivationRegularisationTests {
         #expect(latestReliable(all, early.reliable) != 34)
     }
 }
+
+@Suite("Papillary muscle bridging")
+struct PapillaryBridgeTests {
+    /// An elliptical endocardium (radius 20 mm, 3 mm second harmonic) on 120 rays.
+    func ellipse() -> [Double] { (0..<120).map { 20 + 3 * cos(2 * 2 * Double.pi * Double($0) / 120) } }
+
+    @Test("a papillary muscle bulging 4 mm into the cavity over 36 degrees is bridged: every ray within the 1 mm tolerance of the wall, 0.5 mm on average")
+    func bulgeIsBridged() {
+        let wall = ellipse()
+        var measured = wall
+        for r in 40..<52 { measured[r] -= 4 * sin(Double.pi * Double(r - 40 + 1) / 13) }   // smooth bump, 12 rays
+        let bridged = WallTracker.bridgeInwardBulges(measured, harmonics: 4, toleranceMm: 1)
+        let errors = zip(bridged, wall).map { abs($0 - $1) }
+        #expect(errors.max()! <= 1.0, "worst ray \(errors.max()!) mm from the wall")
+        let bump = errors[40..<52]
+        // The bump's flanks, less than the tolerance inside the contour, stay as measured (unbridged mean: 2.7 mm).
+        #expect(bump.reduce(0, +) / Double(bump.count) <= 0.5, "mean over the bump \(bump.reduce(0, +) / Double(bump.count)) mm")
+        // Without bridging the bump stays (the tolerance is a real check, not a pass-through).
+        #expect(zip(measured, wall).map { abs($0 - $1) }.max()! > 3.5)
+    }
+
+    @Test("a smooth contour and an outward bump are left as they are")
+    func smoothAndOutwardUnchanged() {
+        let wall = ellipse()
+        #expect(WallTracker.bridgeInwardBulges(wall, harmonics: 4, toleranceMm: 1) == wall)
+        var outward = wall
+        for r in 80..<86 { outward[r] += 2 }
+        #expect(WallTracker.bridgeInwardBulges(outward, harmonics: 4, toleranceMm: 1) == outward)
+    }
+}
