@@ -65,29 +65,23 @@ public struct GuidancePipeline: Sendable {
             try ScarDetection.detect(lge: study.lge, geometry: geometry, cineTimesMs: times, lgeTimeMs: study.lgeTimeMs,
                                      erase: inputs.eraseMask, settings: c.scar)
         }
-        // The activation map is regularised over the segments whose timing means something: neither scarred nor
-        // akinetic (the decision model's own rules on scar and peak strain).
-        let reliable = Segment36.all.map { seg in
-            let i = seg.id - 1
-            let r = SegmentRecord(id: seg, scarFraction: scar.scarFraction[i] ?? 0, transmurality: 0,
-                                  activationTimeMs: measured.activationMs[i], peakRadialStrain: measured.peak[i] ?? 0,
-                                  decision: c.decision)
-            return c.decision.exclusions(of: r).isEmpty
-        }
-        let motion = measured.regularised(reliable: reliable, settings: c.motion)
         var records: [SegmentRecord] = []
         var unmeasured: [Int] = []
         for seg in Segment36.all {
             let i = seg.id - 1
-            if motion.curves[i] == nil { unmeasured.append(seg.id) }
+            if measured.curves[i] == nil { unmeasured.append(seg.id) }
             var r = SegmentRecord(id: seg, scarFraction: scar.scarFraction[i] ?? 0, transmurality: scar.transmurality[i] ?? 0,
-                                  activationTimeMs: motion.activationMs[i], peakRadialStrain: motion.peak[i] ?? 0,
+                                  activationTimeMs: measured.activationMs[i], peakRadialStrain: measured.peak[i] ?? 0,
                                   decision: c.decision)
-            r.areaCm2 = motion.areaCm2[i]
-            r.wallThicknessMm = motion.wallThicknessMm[i]
-            r.centreMm = motion.centreMm[i]
+            r.areaCm2 = measured.areaCm2[i]
+            r.wallThicknessMm = measured.wallThicknessMm[i]
+            r.centreMm = measured.centreMm[i]
             records.append(r)
         }
+        // The activation map is regularised over the segments whose timing means something: those the decision
+        // model's own rules leave eligible (neither scarred nor akinetic).
+        let motion = measured.regularised(reliable: records.map { c.decision.exclusions(of: $0).isEmpty }, settings: c.motion)
+        for i in records.indices { records[i].activationTimeMs = motion.activationMs[i] }
         let decision = c.decision.decide(records)
         func mapped(_ f: (Segment36) -> Int) -> AnalysisResult.MappedTargets {
             var seen: [Int] = []
