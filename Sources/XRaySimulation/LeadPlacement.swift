@@ -90,13 +90,14 @@ public struct LeadPlacement: Sendable {
         let electrodes = arcs.map { chosen.path.point(atArc: $0) }
         let dists = electrodes.map { ($0 - aim).length }
         let pacing = dists.indices.min { dists[$0] < dists[$1] }!
-        let seg = heart.segment(nearSurfacePoint: electrodes[pacing], st)
+        let segments = electrodes.map { heart.segment(nearSurfacePoint: $0, st) }
+        let seg = segments[pacing]
         let (c36, c18) = LeadPosition.categories(lead: seg, target: target)
         var pos = LeadPosition(segment36: seg.id, category36: c36, category18: c18,
                                pacingElectrodeMm: electrodes[pacing], tipMm: chosen.path.point(atArc: chosen.tipArc))
         pos.electrodesMm = electrodes
         pos.pacingElectrodeIndex = pacing
-        pos.electrodeSegments36 = electrodes.map { heart.segment(nearSurfacePoint: $0, st).id }
+        pos.electrodeSegments36 = segments.map(\.id)
         pos.branch = chosen.name
         pos.intendedBranch = options[0].name
         pos.deviation = deviation
