@@ -72,7 +72,8 @@ public struct DualViewFusion: Sendable {
         let start = Date()
         let r = cmr.result
         guard let base = r.lvAxis["baseCentreMm"] else { throw InputError("LV model: no base centre") }
-        let landmarks = try ModelLandmarks(contours: cmr.contoursED, baseCentreMm: base, anatomy: settings.anatomy)
+        let landmarks = try ModelLandmarks(contours: cmr.contoursED, baseCentreMm: base,
+                                           inferiorInsertionMm: r.rvInsertionPointsMm["inferior"], anatomy: settings.anatomy)
         var warnings = study.warnings
         let clicked = Set(study.views.flatMap { $0.clicks.keys })
         let ignored = clicked.subtracting(landmarks.landmarksMm.keys).sorted()

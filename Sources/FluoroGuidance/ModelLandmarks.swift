@@ -22,7 +22,8 @@ public struct GrooveAnatomy: Codable, Sendable, Equatable {
     /// angle convention: positive away from the septum).
     public var ostiumAngleFromInferiorDeg = -5.0
     public var mcvOriginAngleFromInferiorDeg = 3.0
-    /// Angular span of the septum between the RV insertions (the pipeline's nominal value; degrees).
+    /// Angular span of the septum between the RV insertions (degrees), used when the LV model gives no inferior
+    /// insertion point (AHA: two 60-degree septal sectors).
     public var septalSpanDeg = 120.0
     /// Vein centre outside the epicardium (mm): vein radius + 0.5 mm of fat. Coronary sinus (radius about 4 mm),
     /// proximal AIV / MCV (about 2 mm), distal AIV / MCV (about 1 mm).
@@ -55,6 +56,9 @@ public struct ModelLandmarks: Sendable {
     public var baseToApex: Vec3
     public var epicardialApexMm: Vec3
     public var cavityLengthMm: Double
+    /// Segment angle of the inferior RV insertion, where the middle cardiac vein and coronary sinus ostium are
+    /// placed (degrees): from the LV model's inferior insertion point, else `GrooveAnatomy.septalSpanDeg`.
+    public var septalSpanDeg: Double
 
     /// The landmark names the pipeline can place.
     public static let names = ["lvApex", "coronarySinusOstium", "middleCardiacVeinOrigin", "middleCardiacVeinEnd",
@@ -68,9 +72,12 @@ public struct ModelLandmarks: Sendable {
     /// - Parameters:
     ///   - contours: the end-diastolic contour stack (`GuidancePipeline.Output.contoursED`).
     ///   - baseCentreMm: centre of the base plane (`lvAxis["baseCentreMm"]`).
+    ///   - inferiorInsertionMm: the inferior RV insertion point (`rvInsertionPointsMm["inferior"]`), which places the
+    ///     posterior interventricular groove; nil: `anatomy.septalSpanDeg` from the anterior insertion.
     ///   - anatomy: vein course defaults.
     /// - Throws: `InputError` when no slice carries segment ids (no RV insertion known).
-    public init(contours: WallContourStack, baseCentreMm: Vec3, anatomy: GrooveAnatomy = GrooveAnatomy()) throws {
+    public init(contours: WallContourStack, baseCentreMm: Vec3, inferiorInsertionMm: Vec3? = nil,
+                anatomy: GrooveAnatomy = GrooveAnatomy()) throws {
         self.anatomy = anatomy
         let axis = contours.baseToApex.normalized
         self.baseToApex = axis
@@ -102,7 +109,11 @@ public struct ModelLandmarks: Sendable {
         self.rings = rings.sorted { $0.height < $1.height }
         landmarksMm = [:]
         curvesMm = [:]
-        let a = anatomy, inferior = a.septalSpanDeg
+        septalSpanDeg = anatomy.septalSpanDeg
+        if let p = inferiorInsertionMm {
+            septalSpanDeg = wrapDegrees(segmentAngleDegrees(of: p))
+        }
+        let a = anatomy, inferior = septalSpanDeg
         let aivEnd = a.aivEndFraction * cavityLengthMm
         landmarksMm["lvApex"] = contours.epicardialApexMm
         landmarksMm["coronarySinusOstium"] = groovePoint(angleDeg: inferior + a.ostiumAngleFromInferiorDeg, heightMm: -a.avGrooveAboveBaseMm, outsideMm: a.ostiumOutsideEpicardiumMm)
@@ -136,11 +147,16 @@ public struct ModelLandmarks: Sendable {
     public func segment(of p: Vec3, rings boundaries: RingBoundaries) -> Segment36 {
         let h = (p - baseCentreMm).dot(baseToApex)
         let f = clamp(h / max(cavityLengthMm, 1e-6), 0, 0.999)
+        return Segment36.id(ring: boundaries.ring(forFraction: f) ?? 2, angleDegrees: segmentAngleDegrees(of: p))
+    }
+
+    /// Segment angle (degrees, 0-360 from the anterior insertion) of a point about the nearest contour slice's centre.
+    public func segmentAngleDegrees(of p: Vec3) -> Double {
+        let h = (p - baseCentreMm).dot(baseToApex)
         let g = rings.min { abs($0.height - h) < abs($1.height - h) }!
         let d = p - g.centre
         let theta = atan2(d.dot(g.v), d.dot(g.u))
-        let angle = wrapDegrees(degrees(theta - g.anteriorRad))
-        return Segment36.id(ring: boundaries.ring(forFraction: f) ?? 2, angleDegrees: angle)
+        return wrapDegrees(degrees(theta - g.anteriorRad))
     }
 
     /// Epicardial point of one slice at a segment angle (degrees), and the outward unit direction there.

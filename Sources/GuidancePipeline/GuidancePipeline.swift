@@ -52,11 +52,18 @@ public struct GuidancePipeline: Sendable {
             guard let anterior = manual["anterior"] else {
                 throw InputError("RV insertion file: key 'anterior' ([x, y, z] mm, LPS) is required")
             }
-            geometry.assignSegments(overridingAnteriorDegrees: geometry.walls.indices.map { s in
-                let w = geometry.walls[s]
-                let q = w.plane.inPlane(anterior).position - w.centres[geometry.edFrame]
-                return wrapDegrees(geometry.handedness * degrees(atan2(q.y, q.x)))
-            })
+            func angles(_ p: Vec3) -> [Double] {
+                geometry.walls.indices.map { s in
+                    let w = geometry.walls[s]
+                    let q = w.plane.inPlane(p).position - w.centres[geometry.edFrame]
+                    return wrapDegrees(geometry.handedness * degrees(atan2(q.y, q.x)))
+                }
+            }
+            let anteriorDegrees = angles(anterior)
+            geometry.assignSegments(overridingAnteriorDegrees: anteriorDegrees)
+            if let inferior = manual["inferior"] {
+                geometry.septalSpanDegrees = Stats.median(zip(angles(inferior), anteriorDegrees).map { wrapDegrees($0 - $1) })
+            }
             geometry.notes.append("RV insertion points from the operator's file")
         }
         let times = study.cineTimesMs

@@ -44,15 +44,28 @@ public struct LVGeometry: Sendable {
         /// median of the detections on the basal and mid slices (steadier, and the RV narrows towards the apex);
         /// `perSlice` uses each slice's own detection.
         public var insertionReference: InsertionReference = .stackMedian
-        /// Where the anterior insertion is taken on the arc of rays that meet bright blood beyond the epicardium:
-        /// `arcMidpoint` (default) centres the septum on the arc, the anterior insertion lying half of
-        /// `nominalSeptalSpanDegrees` before the arc's middle; `arcEnds` takes the arc's first ray. The arc's ends
-        /// also catch the bright fat of the interventricular grooves beside the insertions (on bSSFP fat is as bright
-        /// as blood), which widens the arc on both sides; its middle is not moved by that.
-        public var insertionPoint: InsertionPoint = .arcMidpoint
+        /// Where the insertions are taken on the arc of rays that meet bright signal beyond the epicardium. The arc's
+        /// ends also catch the fat of the interventricular grooves beside the insertions, which widens it on both
+        /// sides. `fatTrimmedEnds` (default) measures both insertions: at each end of the arc, the rays within
+        /// `maxGrooveFatDegrees` whose brightest sample exceeds `grooveFatBrightnessRatio` times the RV blood
+        /// (the median over the arc's middle half) are groove fat and are cut off, up to the innermost of them (on
+        /// bSSFP fat is brighter than blood: its T2/T1 ratio is higher). A slice whose arc shows no such fat at
+        /// either end falls back to `arcMidpoint`. `arcMidpoint` centres the septum on the arc, the insertions lying
+        /// half of `nominalSeptalSpanDegrees` either side of its middle (the fat widens both ends alike, so the
+        /// middle stays); it assumes the span. `arcEnds` takes the arc's ends as they are.
+        public var insertionPoint: InsertionPoint = .fatTrimmedEnds
         /// Angular span of the septum between the RV insertion points used with `arcMidpoint` (degrees; AHA: two
         /// 60-degree septal sectors).
         public var nominalSeptalSpanDegrees = 120.0
+        /// Groove fat at the arc's ends with `fatTrimmedEnds`: brighter than this multiple of the RV blood, within
+        /// this angle of the end (degrees).
+        public var grooveFatBrightnessRatio = 1.1
+        public var maxGrooveFatDegrees = 25.0
+        /// How far inward of the groove fat the RV tip (the darkest sample) is searched (degrees).
+        public var rvTipSearchDegrees = 8.0
+        /// Angular samples around each slice for the RV arc (finer than the tracker's rays, so the insertions are
+        /// not quantised to a ray).
+        public var rvArcSamples = 360
         /// Valve plane in the volume curve (through-plane motion of the base), where basal slices no longer cut the
         /// LV: `tracked` (default) moves it from its end-diastolic position (the basal edge of the first slice's
         /// Simpson slab) by a descent proportional to the cavity volume ejected from the slices that cut the LV at
@@ -64,7 +77,7 @@ public struct LVGeometry: Sendable {
 
     public enum InsertionReference: String, Codable, Sendable, CaseIterable { case stackMedian, perSlice }
     public enum ValvePlaneModel: String, Codable, Sendable, CaseIterable { case tracked, halfSlice }
-    public enum InsertionPoint: String, Codable, Sendable, CaseIterable { case arcMidpoint, arcEnds }
+    public enum InsertionPoint: String, Codable, Sendable, CaseIterable { case fatTrimmedEnds, arcMidpoint, arcEnds }
 
     /// Slices ordered from base to apex.
     var walls: [WallTracker.SliceWall]
@@ -85,6 +98,9 @@ public struct LVGeometry: Sendable {
     var anteriorInsertionDegrees: [Double]
     /// Inferior insertion per slice where detected (degrees).
     var inferiorInsertionDegrees: [Double?]
+    /// Septal span from the anterior to the inferior insertion (degrees): the circular median over the basal and
+    /// mid slices where both were measured, else `nominalSeptalSpanDegrees`.
+    var septalSpanDegrees: Double
     /// 36-segment id of every ray of every slice (0 = none).
     var segmentIds: [[Int]]
     /// Slice spacing (mm).
@@ -178,27 +194,45 @@ public struct LVGeometry: Sendable {
         let rings = heights.indices.map { $0 < baseIndex ? nil : settings.rings.ring(forFraction: heights[$0] / length) }
 
         // RV insertion points per slice at ED.
-        let rays = walls[0].rayCount
+        let rays = settings.rvArcSamples
         var anterior: [Double?] = [], inferior: [Double?] = []
-        for (s, w) in walls.enumerated() {
+        var fallbacks = 0
+        for w in walls {
             let image = PlaneImage(volume: cine, slice: w.slice, frame: ed)
-            var bright = [Bool](repeating: false, count: rays)   // indexed by right-handed ray index
-            for r in 0..<rays {
-                let e = w.epi[ed][r]
+            let epi = w.epi[ed], trackerRays = Double(w.rayCount)
+            var bright = [Bool](repeating: false, count: rays)   // indexed by right-handed sample index
+            var peak = [Float](repeating: 0, count: rays)
+            for k in 0..<rays {
+                // Right-handed angle k * step; the tracker's ray angle (and epicardial radius, interpolated) for it.
+                let raw = wrapDegrees(handedness * 360 * Double(k) / Double(rays))
+                let x = raw / 360 * trackerRays
+                let i0 = Int(x) % w.rayCount, i1 = (i0 + 1) % w.rayCount
+                let e = lerp(epi[i0], epi[i1], x - x.rounded(.down))
+                let direction = SIMD2(cos(radians(raw)), sin(radians(raw)))
                 var maxV: Float = 0
                 var rho = e + settings.rvSearchFromMm
                 while rho <= e + settings.rvSearchToMm {
-                    maxV = max(maxV, image.sample(w.centres[ed] + w.direction(r) * rho)); rho += 0.5
+                    maxV = max(maxV, image.sample(w.centres[ed] + direction * rho)); rho += 0.5
                 }
-                let rh = handedness > 0 ? r : (rays - r) % rays
-                bright[rh] = maxV > 0.5 * (w.bloodLevel + w.myocardiumLevel)
+                bright[k] = maxV > 0.5 * (w.bloodLevel + w.myocardiumLevel)
+                peak[k] = maxV
             }
             let arc = longestRun(bright)
             let step = 360 / Double(rays)
             if let arc, Double(arc.length) * step >= settings.rvArcMinDegrees, Double(arc.length) * step <= settings.rvArcMaxDegrees {
                 let start = (Double(arc.start) - 0.5) * step, end = (Double(arc.start + arc.length) - 0.5) * step
-                switch settings.insertionPoint {
-                case .arcEnds:
+                var mode = settings.insertionPoint
+                if mode == .fatTrimmedEnds {
+                    if let (a, b) = Self.trimGrooveFat(peak: peak, arcStart: arc.start, arcLength: arc.length, settings: settings) {
+                        anterior.append(wrapDegrees((Double(arc.start) + a - 0.5) * step))
+                        inferior.append(wrapDegrees((Double(arc.start + arc.length) - b - 0.5) * step))
+                        continue
+                    }
+                    mode = .arcMidpoint
+                    fallbacks += 1
+                }
+                switch mode {
+                case .arcEnds, .fatTrimmedEnds:
                     anterior.append(wrapDegrees(start)); inferior.append(wrapDegrees(end))
                 case .arcMidpoint:
                     let mid = 0.5 * (start + end)
@@ -208,7 +242,10 @@ public struct LVGeometry: Sendable {
             } else {
                 anterior.append(nil); inferior.append(nil)
             }
-            _ = s
+        }
+        if fallbacks > 0 {
+            notes.append("no groove fat brighter than RV blood at the RV arc's ends on \(fallbacks) slice(s): there the "
+                + "insertions lie \(Int(settings.nominalSeptalSpanDegrees / 2)) degrees either side of the arc's middle")
         }
         let found = anterior.compactMap { $0 }
         guard !found.isEmpty else {
@@ -220,6 +257,16 @@ public struct LVGeometry: Sendable {
             return a
         }
         let fallback = circularMedian(baseMid.isEmpty ? found : baseMid)
+        // Septal span over the basal and mid slices where both insertions were found (else all such slices).
+        func spans(_ basalMidOnly: Bool) -> [Double] {
+            walls.indices.compactMap { s -> Double? in
+                guard let a = anterior[s], let b = inferior[s] else { return nil }
+                if basalMidOnly { guard let ring = rings[s], ring <= 1 else { return nil } }
+                return wrapDegrees(b - a)
+            }
+        }
+        let spanSamples = spans(true).isEmpty ? spans(false) : spans(true)
+        let septalSpan = spanSamples.isEmpty ? settings.nominalSeptalSpanDegrees : Stats.median(spanSamples)
         var anteriorFilled: [Double] = []
         for s in walls.indices {
             if let a = anterior[s] { anteriorFilled.append(a); continue }
@@ -237,6 +284,7 @@ public struct LVGeometry: Sendable {
                                   endoApexMm: endoApex, epiApexMm: epiApex, cavityLengthMm: length,
                                   edFrame: ed, esFrame: es, volumeCurveMl: curve, rings: rings, heightsMm: heights,
                                   anteriorInsertionDegrees: anteriorFilled, inferiorInsertionDegrees: inferior,
+                                  septalSpanDegrees: septalSpan,
                                   segmentIds: [], spacingMm: spacing, notes: notes, settings: settings)
         geometry.assignSegments()
         return geometry
@@ -315,8 +363,41 @@ public struct LVGeometry: Sendable {
             return point(slice: mid, frame: edFrame, ray: r, radiusMm: w.epi[edFrame][r])
         }
         out["anterior"] = at(anteriorInsertionDegrees[mid])
-        if let inf = inferiorInsertionDegrees[mid] { out["inferior"] = at(inf) }
+        out["inferior"] = at(wrapDegrees(anteriorInsertionDegrees[mid] + septalSpanDegrees))
         return out
+    }
+
+    /// Where the insertions lie on the RV arc (`Settings.insertionPoint`): how far (in samples, fractional) to cut
+    /// from its start and from its end, nil when either end shows no groove fat. `peak` is each sample's brightest
+    /// value beyond the epicardium, indexed cyclically from `arcStart`.
+    ///
+    /// At each end, the samples within `maxGrooveFatDegrees` brighter than `grooveFatBrightnessRatio` times the RV
+    /// blood (the median over the arc's middle half) are groove fat. Inward of the innermost of them the signal first
+    /// fades to the blood level (the fat's partial-volume edge, just outside the junction) and then reaches its
+    /// minimum within `rvTipSearchDegrees` (the RV tip, where the cavity has vanished and the ray meets only the
+    /// wall, pushed inward by the fat's blur). The insertion is taken half-way between the two.
+    static func trimGrooveFat(peak: [Float], arcStart: Int, arcLength: Int, settings: Settings) -> (Double, Double)? {
+        let n = peak.count
+        guard arcLength >= 8 else { return nil }
+        let step = 360 / Double(n)
+        let at = { (i: Int) in Double(peak[((arcStart + i) % n + n) % n]) }
+        let middle = (arcLength / 4..<(arcLength - arcLength / 4)).map(at)
+        let blood = Stats.median(middle)
+        guard blood > 0 else { return nil }
+        let limit = settings.grooveFatBrightnessRatio * blood
+        let reach = min(arcLength / 4, Int(settings.maxGrooveFatDegrees / step))
+        let window = max(1, Int((settings.rvTipSearchDegrees / step).rounded()))
+        /// Cut from one end, `value(k)` the k-th sample from it.
+        func cut(_ value: (Int) -> Double) -> Double? {
+            guard let fat = (0..<reach).last(where: { value($0) > limit }) else { return nil }
+            let search = (fat + 1)..<min(fat + 1 + window, arcLength / 2)
+            guard !search.isEmpty else { return Double(fat + 1) }
+            let fade = search.first { value($0) <= blood } ?? search.lowerBound
+            let tip = search.min { (value($0 - 1) + value($0) + value($0 + 1)) < (value($1 - 1) + value($1) + value($1 + 1)) }!
+            return 0.5 * (Double(fade) + Double(tip)) + 0.5
+        }
+        guard let fromStart = cut(at), let fromEnd = cut({ at(arcLength - 1 - $0) }) else { return nil }
+        return (fromStart, fromEnd)
     }
 
     /// The longest cyclic run of true values: start index and length.
