@@ -147,12 +147,16 @@ public struct ModelLandmarks: Sendable {
     public func segment(of p: Vec3, rings boundaries: RingBoundaries) -> Segment36 {
         let h = (p - baseCentreMm).dot(baseToApex)
         let f = clamp(h / max(cavityLengthMm, 1e-6), 0, 0.999)
-        return Segment36.id(ring: boundaries.ring(forFraction: f) ?? 2, angleDegrees: segmentAngleDegrees(of: p))
+        return Segment36.id(ring: boundaries.ring(forFraction: f) ?? 2, angleDegrees: segmentAngleDegrees(of: p, heightMm: h))
     }
 
     /// Segment angle (degrees, 0-360 from the anterior insertion) of a point about the nearest contour slice's centre.
     public func segmentAngleDegrees(of p: Vec3) -> Double {
-        let h = (p - baseCentreMm).dot(baseToApex)
+        segmentAngleDegrees(of: p, heightMm: (p - baseCentreMm).dot(baseToApex))
+    }
+
+    /// `segmentAngleDegrees(of:)` for a point whose height below the base (mm along `baseToApex`) is known.
+    private func segmentAngleDegrees(of p: Vec3, heightMm h: Double) -> Double {
         let g = rings.min { abs($0.height - h) < abs($1.height - h) }!
         let d = p - g.centre
         let theta = atan2(d.dot(g.v), d.dot(g.u))

@@ -96,8 +96,6 @@ public struct LVGeometry: Sendable {
     var heightsMm: [Double]
     /// Angle of the anterior RV insertion per slice (degrees, right-handed ray angle).
     var anteriorInsertionDegrees: [Double]
-    /// Inferior insertion per slice where detected (degrees).
-    var inferiorInsertionDegrees: [Double?]
     /// Septal span from the anterior to the inferior insertion (degrees): the circular median over the basal and
     /// mid slices where both were measured, else `nominalSeptalSpanDegrees`.
     var septalSpanDegrees: Double
@@ -265,7 +263,8 @@ public struct LVGeometry: Sendable {
                 return wrapDegrees(b - a)
             }
         }
-        let spanSamples = spans(true).isEmpty ? spans(false) : spans(true)
+        let basalMidSpans = spans(true)
+        let spanSamples = basalMidSpans.isEmpty ? spans(false) : basalMidSpans
         let septalSpan = spanSamples.isEmpty ? settings.nominalSeptalSpanDegrees : Stats.median(spanSamples)
         var anteriorFilled: [Double] = []
         for s in walls.indices {
@@ -283,7 +282,7 @@ public struct LVGeometry: Sendable {
         var geometry = LVGeometry(walls: walls, handedness: handedness, baseToApex: baseToApex, baseCentreMm: baseCentre,
                                   endoApexMm: endoApex, epiApexMm: epiApex, cavityLengthMm: length,
                                   edFrame: ed, esFrame: es, volumeCurveMl: curve, rings: rings, heightsMm: heights,
-                                  anteriorInsertionDegrees: anteriorFilled, inferiorInsertionDegrees: inferior,
+                                  anteriorInsertionDegrees: anteriorFilled,
                                   septalSpanDegrees: septalSpan,
                                   segmentIds: [], spacingMm: spacing, notes: notes, settings: settings)
         geometry.assignSegments()
@@ -376,7 +375,7 @@ public struct LVGeometry: Sendable {
     /// fades to the blood level (the fat's partial-volume edge, just outside the junction) and then reaches its
     /// minimum within `rvTipSearchDegrees` (the RV tip, where the cavity has vanished and the ray meets only the
     /// wall, pushed inward by the fat's blur). The insertion is taken half-way between the two.
-    static func trimGrooveFat(peak: [Float], arcStart: Int, arcLength: Int, settings: Settings) -> (Double, Double)? {
+    public static func trimGrooveFat(peak: [Float], arcStart: Int, arcLength: Int, settings: Settings) -> (Double, Double)? {
         let n = peak.count
         guard arcLength >= 8 else { return nil }
         let step = 360 / Double(n)

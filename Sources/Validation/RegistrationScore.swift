@@ -37,8 +37,12 @@ public struct RegistrationScore: Codable, Sendable {
     /// Fluoroscopy-only segment and category (against the pipeline's target).
     public var fluoroscopyOnlySegment: Int?
     public var fluoroscopyOnlyCategory36: String?
-    /// Distance of the estimated pacing electrode from the true one (CMR frame, mm).
+    /// Distance of the estimated pacing electrode from the true one (CMR frame, mm). The two are chosen against
+    /// different targets (the pipeline's and the truth's), so this carries the target choice as well.
     public var pacingElectrodeErrorMm: Double?
+    /// Distance of the estimated pacing electrode from the nearest true electrode (CMR frame, mm): the lead
+    /// localisation alone (detection, triangulation, registration).
+    public var electrodeLocalisationErrorMm: Double?
 
     public static let successMTREMm = 5.0
     public static let strictSuccessMTREMm = 2.0
@@ -105,6 +109,7 @@ public struct RegistrationScore: Codable, Sendable {
                electrodes.count == segments.count, !electrodes.isEmpty {
                 let nearest = electrodes.indices.min { (electrodes[$0] - chosen).length < (electrodes[$1] - chosen).length }!
                 segment = segments[nearest]
+                s.electrodeLocalisationErrorMm = (electrodes[nearest] - chosen).length
             }
             if let ts = Segment36(segment) {
                 s.leadCategory36TruthSegmentVsAnalysisTarget = LeadCategory.category36(lead: ts, target: target).rawValue

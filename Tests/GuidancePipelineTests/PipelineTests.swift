@@ -233,3 +233,41 @@ struct PapillaryBridgeTests {
         #expect(WallTracker.bridgeInwardBulges(outward, harmonics: 4, toleranceMm: 1) == outward)
     }
 }
+
+@Suite("RV insertion: groove fat trimmed from the RV arc")
+struct GrooveFatTrimTests {
+    /// A 1-degree profile (360 samples) of the brightest value beyond the epicardium; the RV arc (120 samples, RV
+    /// blood 100) starts at ray 300 so it wraps through ray 0. At its start: 5 samples of groove fat (150), the fat's
+    /// fade (95) and the RV tip's dip (85, 80, 85, minimum at arc sample 7); at its end: 10 samples of fat (140), the
+    /// fade (100) and a dip (90, 70, 90, minimum 12 samples in). A bright sample 27 degrees in lies beyond
+    /// `maxGrooveFatDegrees` (25) and is not fat. Outside the arc: LV wall and lung (300).
+    func profile(fatAtStart: Bool = true) -> (peak: [Float], start: Int, length: Int) {
+        let start = 300, length = 120
+        var arc = [Float](repeating: 100, count: length)
+        if fatAtStart { for i in 0..<5 { arc[i] = 150 } }
+        arc[5] = 95; arc[6] = 85; arc[7] = 80; arc[8] = 85
+        arc[27] = 160
+        for k in 0..<10 { arc[length - 1 - k] = 140 }
+        arc[length - 1 - 11] = 90; arc[length - 1 - 12] = 70; arc[length - 1 - 13] = 90
+        var peak = [Float](repeating: 300, count: 360)
+        for i in 0..<length { peak[(start + i) % 360] = arc[i] }
+        return (peak, start, length)
+    }
+
+    @Test("the cut lies half-way between the fat's fade and the RV tip, within 0.01 samples: 6.5 from the start, 11.5 from the end")
+    func cutBetweenFadeAndTip() throws {
+        let p = profile()
+        let cut = try #require(LVGeometry.trimGrooveFat(peak: p.peak, arcStart: p.start, arcLength: p.length, settings: .init()))
+        // start: fade at 5, tip at 7 (3-sample minimum); end: fade at 10, tip at 12; +0.5 puts the cut on the sample's edge.
+        #expect(abs(cut.0 - 6.5) < 0.01, "start cut \(cut.0)")
+        #expect(abs(cut.1 - 11.5) < 0.01, "end cut \(cut.1)")
+    }
+
+    @Test("no fat at one end gives nil (the caller falls back to the nominal span), and a too-short arc gives nil")
+    func noFatGivesNil() {
+        let p = profile(fatAtStart: false)
+        #expect(LVGeometry.trimGrooveFat(peak: p.peak, arcStart: p.start, arcLength: p.length, settings: .init()) == nil)
+        let q = profile()
+        #expect(LVGeometry.trimGrooveFat(peak: q.peak, arcStart: q.start, arcLength: 7, settings: .init()) == nil)
+    }
+}
