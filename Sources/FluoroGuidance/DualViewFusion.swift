@@ -84,7 +84,6 @@ public struct DualViewFusion: Sendable {
                                                                        huberDeltaPx: settings.huberDeltaPx) else {
             throw InputError("operator: fewer than 3 of the landmarks \(ModelLandmarks.names.joined(separator: ", ")) are clicked in two views; registration needs at least 3")
         }
-        let projections = study.views.map(\.projection)
         func keyed(_ residuals: [Double]) -> [String: Double] {
             var out: [String: Double] = [:]
             for (p, e) in zip(points, residuals) { out["\(study.views[p.view].name)/\(p.name)"] = e }
@@ -111,7 +110,8 @@ public struct DualViewFusion: Sendable {
             finalResidualsPx: keyed(finalResiduals), vesselnessBefore: vBefore, vesselnessAfter: vAfter,
             seconds: Date().timeIntervalSince(start))
 
-        let (lead, leadRecord, fluoroOnly) = localiseLead(study, cmr: cmr, worldFromHeart: pose, model: landmarks)
+        let (lead, leadRecord, fluoroOnly, leadWarning) = localiseLead(study, cmr: cmr, worldFromHeart: pose, model: landmarks)
+        if let w = leadWarning { warnings.append(w) }
         let record = FluoroscopyRecord(viewNames: study.views.map(\.name), viewSeparationDegrees: study.separationDegrees,
                                        warnings: warnings, registration: registration, lead: leadRecord, fluoroscopyOnly: fluoroOnly)
         return Output(worldFromHeart: pose, views: study.views.map { ViewProjectionRecord(name: $0.name, projection: $0.projection) },
@@ -147,32 +147,60 @@ public struct DualViewFusion: Sendable {
         return n > 0 ? s / Double(n) : nil
     }
 
-    /// Electrodes in both lead images -> epipolar matching -> triangulation -> CMR frame -> segment and category.
+    /// Electrodes in both lead images -> epipolar matching -> triangulation -> CMR frame -> segment and category;
+    /// the fourth value is a warning when one view showed the electrodes merged (matched along epipolar lines).
     func localiseLead(_ study: FluoroStudy, cmr: GuidancePipeline.Output, worldFromHeart: Affine3D, model: ModelLandmarks)
-        -> (LeadPosition?, FluoroscopyRecord.Lead, FluoroscopyRecord.FluoroscopyOnly?) {
+        -> (LeadPosition?, FluoroscopyRecord.Lead, FluoroscopyRecord.FluoroscopyOnly?, String?) {
         let detector = ElectrodeDetection(settings: settings.electrodes)
         let views = study.views.filter { $0.lead != nil }
         guard views.count >= 2 else {
-            return (nil, FluoroscopyRecord.Lead(status: "not found: lead images in \(views.count) view(s), two needed"), nil)
+            return (nil, FluoroscopyRecord.Lead(status: "not found: lead images in \(views.count) view(s), two needed"), nil, nil)
         }
         // The first two views with a lead image: candidates in each, matched by epipolar geometry and spacing.
         let pair = Array(views.prefix(2))
         let found = pair.map { detector.candidates($0.lead!) }
-        let fewest = settings.electrodes.electrodeCount - settings.leadMatching.maximumSharedCandidates
-        for (v, f) in zip(pair, found) where f.blobs.count < max(1, fewest) {
-            return (nil, FluoroscopyRecord.Lead(status: "not found: \(f.blobs.count) electrode-like spot(s) on \(v.name), \(settings.electrodes.electrodeCount) expected"), nil)
+        let count = settings.electrodes.electrodeCount
+        let fewest = count - settings.leadMatching.maximumSharedCandidates
+        if let empty = zip(pair, found).first(where: { $0.1.blobs.isEmpty }) {
+            return (nil, FluoroscopyRecord.Lead(status: "not found: no electrode-like spot on \(empty.0.name), \(count) expected"), nil, nil)
         }
-        guard var match = LeadTriangulation.match(candidates: found.map { $0.blobs.map(\.pixel) }, projections: pair.map(\.projection),
-                                                  count: settings.electrodes.electrodeCount, settings: settings.leadMatching) else {
-            return (nil, FluoroscopyRecord.Lead(status: "not found: no four electrode spots in the two views agree in 3D (epipolar geometry and spacing)"), nil)
+        var warning: String? = nil
+        var matched: LeadTriangulation.Match? = nil
+        if found.allSatisfy({ $0.blobs.count >= max(1, fewest) }) {
+            matched = LeadTriangulation.match(candidates: found.map { $0.blobs.map(\.pixel) }, projections: pair.map(\.projection),
+                                              count: count, settings: settings.leadMatching)
+        }
+        if matched == nil {
+            // A lead along one view's beam merges its rings into one or two spots there: search along the epipolar
+            // lines of the other view's electrodes (the view with more spots).
+            let s = found[0].blobs.count >= found[1].blobs.count ? 0 : 1, m = 1 - s
+            if var e = LeadTriangulation.matchAlongEpipolarLines(separated: found[s].blobs.map(\.pixel), merged: found[m].blobs.map(\.pixel),
+                                                                 mergedTopHat: found[m].topHat, projections: [pair[s].projection, pair[m].projection],
+                                                                 count: count, settings: settings.leadMatching) {
+                if s == 1 { e.chains.reverse() }
+                matched = e
+                warning = "lead: the electrodes merge into \(found[m].blobs.count) spot(s) on \(pair[m].name) (lead along its beam); "
+                    + "located there along the epipolar lines of \(pair[s].name)'s electrodes, so their depth in \(pair[s].name) is less certain"
+            }
+        }
+        guard var match = matched else {
+            let spots = zip(pair, found).map { "\($0.1.blobs.count) on \($0.0.name)" }.joined(separator: ", ")
+            return (nil, FluoroscopyRecord.Lead(status: "not found: no \(count) electrode spots in the two views agree in 3D (epipolar geometry and spacing; spots: \(spots))"), nil, nil)
         }
         // Distal first: the lead body continues beyond the proximal end only.
         let last = match.worldMm.count - 1
         var beyondFirst = 0.0, beyondLast = 0.0
-        for (k, f) in found.enumerated() {
+        // Only views where each end electrode stands apart from its neighbour give the chain's direction there;
+        // in a foreshortened view the extension points anywhere.
+        let apart = settings.electrodes.extensionRangePx.lowerBound / 2
+        let directional = found.indices.filter { k in
             let c = match.chains[k]
-            beyondFirst += detector.bodyBeyond(f.topHat, end: c[0], neighbour: c[1])
-            beyondLast += detector.bodyBeyond(f.topHat, end: c[last], neighbour: c[last - 1])
+            return c[0].distance(to: c[1]) >= apart && c[last].distance(to: c[last - 1]) >= apart
+        }
+        for k in directional.isEmpty ? Array(found.indices) : directional {
+            let c = match.chains[k]
+            beyondFirst += detector.bodyBeyond(found[k].topHat, end: c[0], neighbour: c[1])
+            beyondLast += detector.bodyBeyond(found[k].topHat, end: c[last], neighbour: c[last - 1])
         }
         if beyondFirst > beyondLast {
             match.chains = match.chains.map { Array($0.reversed()) }
@@ -183,7 +211,7 @@ public struct DualViewFusion: Sendable {
         var electrodesPx: [String: [[Double]]] = [:]
         for (v, c) in zip(views2, chains) { electrodesPx[v.name] = c.map { [$0.column, $0.row] } }
         guard let heartFromWorld = worldFromHeart.inverse else {
-            return (nil, FluoroscopyRecord.Lead(status: "not found: singular pose"), nil)
+            return (nil, FluoroscopyRecord.Lead(status: "not found: singular pose"), nil, nil)
         }
         let heart = world.map { heartFromWorld.apply($0) }
         let mesh = AnalysisProducts.annotatedMesh(cmr, surface: .epicardium)
@@ -191,16 +219,13 @@ public struct DualViewFusion: Sendable {
         let result = cmr.result
         let aimId = result.primaryTarget ?? settings.conventionalAimSegment
         guard let aim = DualViewFusion.segmentCentre(mesh, aimId) else {
-            return (nil, FluoroscopyRecord.Lead(status: "not found: the mesh has no vertex of segment \(aimId)"), nil)
+            return (nil, FluoroscopyRecord.Lead(status: "not found: the mesh has no vertex of segment \(aimId)"), nil, nil)
         }
         let distances = heart.map { ($0 - aim).length }
         let pacing = distances.indices.min { distances[$0] < distances[$1] }!
         let p = heart[pacing]
-        var nearest = -1, nearestD = Double.infinity
-        for (i, v) in mesh.vertices.enumerated() where i < ids.count && ids[i] > 0 {
-            let d = (v - p).length
-            if d < nearestD { nearestD = d; nearest = i }
-        }
+        var nearestD = Double.infinity
+        for (i, v) in mesh.vertices.enumerated() where i < ids.count && ids[i] > 0 { nearestD = min(nearestD, (v - p).length) }
         let seg = model.segment(of: p, rings: result.configuration.geometry.rings)
         let target = result.primaryTarget.flatMap { Segment36($0) }
         let (c36, c18) = LeadPosition.categories(lead: seg, target: target)
@@ -216,7 +241,7 @@ public struct DualViewFusion: Sendable {
         let (f36, f18) = LeadPosition.categories(lead: fSeg, target: target)
         let fluoroOnly = FluoroscopyRecord.FluoroscopyOnly(method: "standard heart orientation at the isocentre (no CMR model)",
                                                            segment36: fSeg.id, category36: f36, category18: f18)
-        return (lead, record, fluoroOnly)
+        return (lead, record, fluoroOnly, warning)
     }
 
     /// The overlay figure of one view: the epicardial mesh projected with scar in red, the LMA targets in green

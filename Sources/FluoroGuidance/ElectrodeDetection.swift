@@ -8,7 +8,7 @@ import Foundation
 /// `minimumContrast`) form 8-connected components; the four components of largest integrated contrast are the
 /// electrodes (platinum-iridium rings are far denser than the lead body, ribs or spine), located at their
 /// contrast-weighted centroids and ordered along the lead. The distal end is the one beyond which no lead body
-/// continues (lower mean contrast along the extension of the chain).
+/// continues (lower contrast along rays leaving the end electrode away from the chain).
 public struct ElectrodeDetection: Sendable {
     public struct Settings: Codable, Sendable, Equatable {
         public var backgroundSigmaPx = 6.0
@@ -26,6 +26,8 @@ public struct ElectrodeDetection: Sendable {
         public var maximumCandidates = 8
         /// Extension beyond an end electrode sampled for the lead body (pixels from the electrode centre).
         public var extensionRangePx: ClosedRange<Double> = 8...16
+        /// Directions within this angle of the chain (towards the neighbouring electrode) are not lead body (degrees).
+        public var bodyExclusionDegrees = 60.0
         public init() {}
     }
 
@@ -105,22 +107,32 @@ public struct ElectrodeDetection: Sendable {
         return (Array(blobs.prefix(settings.maximumCandidates)), th, threshold)
     }
 
-    /// Mean top-hat contrast along the extension of a chain beyond `end` (away from `neighbour`): the lead body
-    /// continues beyond the proximal electrode, not beyond the distal one.
+    /// Lead-body evidence beyond the chain's `end` electrode: the largest mean top-hat contrast along a ray from it
+    /// (radii `extensionRangePx`, lateral tolerance 1 px) over the directions more than `bodyExclusionDegrees` away
+    /// from `neighbour`. The lead body leaves the proximal electrode, often at a bend (out of the coronary sinus
+    /// into the branch), so any direction away from the chain counts; beyond the distal electrode lies only the tip.
     public func bodyBeyond(_ th: DetectorImage, end: DetectorPixel, neighbour: DetectorPixel) -> Double {
-        let dx = end.column - neighbour.column, dy = end.row - neighbour.row
-        let len = max((dx * dx + dy * dy).squareRoot(), 1e-9)
-        var s = 0.0, k = 0
-        var t = settings.extensionRangePx.lowerBound
-        while t <= settings.extensionRangePx.upperBound {
-            var best = -Double.infinity
-            for lat in stride(from: -3.0, through: 3.0, by: 1.0) {
-                let x = end.column + dx / len * t - dy / len * lat, y = end.row + dy / len * t + dx / len * lat
-                best = max(best, Double(th.sample(column: x, row: y)))
+        let towards = atan2(neighbour.row - end.row, neighbour.column - end.column)
+        let exclusion = settings.bodyExclusionDegrees * Double.pi / 180
+        var best = -Double.infinity
+        for step in 0..<72 {
+            let angle = Double(step) * Double.pi / 36
+            var off = abs(angle - towards).truncatingRemainder(dividingBy: 2 * Double.pi)
+            if off > Double.pi { off = 2 * Double.pi - off }
+            guard off > exclusion else { continue }
+            let dx = cos(angle), dy = sin(angle)
+            var s = 0.0, k = 0
+            var t = settings.extensionRangePx.lowerBound
+            while t <= settings.extensionRangePx.upperBound {
+                var strongest = -Double.infinity
+                for lat in [-1.0, 0.0, 1.0] {
+                    strongest = max(strongest, Double(th.sample(column: end.column + dx * t - dy * lat, row: end.row + dy * t + dx * lat)))
+                }
+                s += strongest; k += 1; t += 1
             }
-            s += best; k += 1; t += 1
+            best = max(best, s / Double(max(k, 1)))
         }
-        return s / Double(max(k, 1))
+        return best
     }
 
     /// Single-view detection: the strongest `electrodeCount` candidates ordered along the lead, distal first.

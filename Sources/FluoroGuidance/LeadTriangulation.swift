@@ -29,7 +29,89 @@ public enum LeadTriangulation {
         /// view's beam projects its four rings within a few pixels there, so they merge into two or three spots
         /// (seen in the LAO 40 view of basal inferolateral leads); the other view then fixes their spacing.
         public var maximumSharedCandidates = 2
+        /// Epipolar fallback (`matchAlongEpipolarLines`): how far from a spot of the merged view an epipolar line
+        /// may pass, and how far along the line from that spot the strongest response is sought (pixels).
+        public var epipolarSearchPx = 8.0
         public init() {}
+    }
+
+    /// Epipolar line in view `to` of the pixel (column, row) of view `from`, homogeneous (a, b, c) with
+    /// a column + b row + c = 0 and (a, b) of unit length; nil when a camera is degenerate.
+    public static func epipolarLine(column: Double, row: Double, from: ProjectionMatrix, to: ProjectionMatrix) -> Vec3? {
+        let m = from.m
+        guard let inv = Mat3(rows: Vec3(m[0][0], m[0][1], m[0][2]), Vec3(m[1][0], m[1][1], m[1][2]), Vec3(m[2][0], m[2][1], m[2][2])).inverse else { return nil }
+        let p4 = Vec3(m[0][3], m[1][3], m[2][3])
+        // Source (camera centre) and one point of the pixel's ray, both imaged in the other view (homogeneous).
+        let centre = inv * (-1 * p4), onRay = inv * (Vec3(column, row, 1) - p4)
+        let e = to.homogeneous(centre), x = to.homogeneous(onRay)
+        let line = Vec3(e.0, e.1, e.2).cross(Vec3(x.0, x.1, x.2))
+        let n = (line.x * line.x + line.y * line.y).squareRoot()
+        guard n > 1e-12 else { return nil }
+        return line * (1 / n)
+    }
+
+    /// Match for a lead whose electrodes merge in one view into fewer spots than `maximumSharedCandidates` allows
+    /// (the lead runs along that view's beam): every set of `count` candidates of the other (`separated`) view is
+    /// paired, electrode by electrode, with the strongest top-hat response of the merged view along the
+    /// candidate's epipolar line, within `epipolarSearchPx` of one of the merged view's spots; the pairs are
+    /// triangulated, ordered as the shortest 3D path and scored by the irregularity of their spacing.
+    /// - Parameters:
+    ///   - separated: candidate pixels of the view that shows the electrodes apart (strongest first).
+    ///   - merged: candidate pixels (spots) of the other view, and its top-hat image.
+    ///   - projections: world-to-pixel matrices, separated view first.
+    /// - Returns: the match with chains in the order [separated, merged].
+    public static func matchAlongEpipolarLines(separated: [DetectorPixel], merged: [DetectorPixel], mergedTopHat: DetectorImage,
+                                               projections: [ProjectionMatrix], count: Int = 4,
+                                               settings: Settings = Settings()) -> Match? {
+        guard projections.count == 2, separated.count >= count, !merged.isEmpty else { return nil }
+        let reach = settings.epipolarSearchPx
+        // For each separated candidate: its partner in the merged view and the triangulated point.
+        var partner: [(DetectorPixel, Vec3, Double)?] = []
+        for a in separated {
+            guard let l = epipolarLine(column: a.column, row: a.row, from: projections[0], to: projections[1]) else { partner.append(nil); continue }
+            var best: (Float, DetectorPixel)? = nil
+            for spot in merged {
+                let d = l.x * spot.column + l.y * spot.row + l.z
+                guard abs(d) <= reach else { continue }
+                // Foot of the spot on the line, then along the line (direction (-b, a)) in quarter pixels.
+                let foot = DetectorPixel(column: spot.column - d * l.x, row: spot.row - d * l.y)
+                for k in stride(from: -reach, through: reach, by: 0.25) {
+                    let q = DetectorPixel(column: foot.column - k * l.y, row: foot.row + k * l.x)
+                    let v = mergedTopHat.sample(column: q.column, row: q.row)
+                    if best == nil || v > best!.0 { best = (v, q) }
+                }
+            }
+            guard let (_, q) = best,
+                  let p = triangulate([(projections[0], column: a.column, row: a.row), (projections[1], column: q.column, row: q.row)]),
+                  let qa = projections[0].project(p), let qb = projections[1].project(p)
+            else { partner.append(nil); continue }
+            let e = max(DetectorPixel(column: qa.column, row: qa.row).distance(to: a), DetectorPixel(column: qb.column, row: qb.row).distance(to: q))
+            partner.append((q, p, e))
+        }
+        let usable = separated.indices.filter { partner[$0] != nil }
+        guard usable.count >= count else { return nil }
+        let orders = paths(count)
+        var best: Match? = nil
+        for subset in subsets(usable.count, count) {
+            let chosen = subset.map { usable[$0] }
+            let pts = chosen.map { partner[$0]!.1 }
+            var bestOrder: [Int] = [], bestLength = Double.infinity
+            for o in orders {
+                var len = 0.0
+                for m in 1..<count { len += (pts[o[m]] - pts[o[m - 1]]).length }
+                if len < bestLength { bestLength = len; bestOrder = o }
+            }
+            let d = (1..<count).map { (pts[bestOrder[$0]] - pts[bestOrder[$0 - 1]]).length }
+            let mean = d.reduce(0, +) / Double(d.count)
+            guard settings.spacingRangeMm.contains(mean), d.min()! >= settings.spacingRangeMm.lowerBound / 2 else { continue }
+            let score = settings.spacingWeight * d.reduce(0) { $0 + abs($1 - mean) }
+            if best == nil || score < best!.score {
+                best = Match(chains: [bestOrder.map { separated[chosen[$0]] }, bestOrder.map { partner[chosen[$0]]!.0 }],
+                             worldMm: bestOrder.map { pts[$0] }, residualsPx: bestOrder.map { partner[chosen[$0]]!.2 },
+                             spacingMm: mean, score: score)
+            }
+        }
+        return best
     }
 
     static func subsets(_ n: Int, _ k: Int) -> [[Int]] {

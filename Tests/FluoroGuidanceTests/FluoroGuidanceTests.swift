@@ -113,6 +113,44 @@ struct ElectrodeTests {
             let forward = zip(chain, truePx).map { $0.distance(to: $1) }.max()!
             let backward = zip(chain.reversed(), truePx).map { $0.distance(to: $1) }.max()!
             #expect(min(forward, backward) <= Tolerance.electrodePx, "\(images.view.name): worst electrode \(min(forward, backward)) px")
+            // Single-view detection orders the electrodes distal first.
+            let single = detector.detect(DetectorImage(columns: images.view.columns, rows: images.view.rows, pixels: images.lead))
+            #expect(single.electrodes.count == 4 && single.electrodes[0].distance(to: truePx[0]) <= Tolerance.electrodePx,
+                    "\(images.view.name): distal electrode \(single.electrodes.first.map { "\($0)" } ?? "none"), true \(truePx[0])")
+        }
+    }
+}
+
+@Suite("Distal end of the lead")
+struct DistalEndTests {
+    /// A top-hat image: four rings (Gaussian spots, contrast 2.5) 20 px apart along a row, and the lead body (a line
+    /// of contrast 0.6) leaving the proximal ring at a right angle, as it does where it turns out of the coronary
+    /// sinus into a lateral branch (anatomy-variation case 29, RAO 30).
+    func image(bodyAngleDeg: Double) -> (DetectorImage, [DetectorPixel]) {
+        let w = 160, h = 160
+        var px = [Float](repeating: 0, count: w * h)
+        let rings = (0..<4).map { DetectorPixel(column: 110 - 20 * Double($0), row: 80) }   // distal first
+        for r in 0..<h { for c in 0..<w {
+            var v = 0.0
+            for e in rings { v += 2.5 * exp(-((Double(c) - e.column) * (Double(c) - e.column) + (Double(r) - e.row) * (Double(r) - e.row)) / 3) }
+            // The body: from the proximal ring along bodyAngleDeg, 1.5 px wide, from 3 px out.
+            let p = rings[3], a = bodyAngleDeg * Double.pi / 180
+            let along = (Double(c) - p.column) * cos(a) + (Double(r) - p.row) * sin(a)
+            let across = -(Double(c) - p.column) * sin(a) + (Double(r) - p.row) * cos(a)
+            if along > 3 && abs(across) < 0.75 { v += 0.6 }
+            px[r * w + c] = Float(v)
+        } }
+        return (DetectorImage(columns: w, rows: h, pixels: px), rings)
+    }
+
+    @Test("the body is found beyond the proximal ring whether it continues straight or bends by 90 degrees (margin 0.3)")
+    func bodyBeyondProximal() {
+        let detector = ElectrodeDetection()
+        for angle in [180.0, 90.0, -90.0, 135.0] {
+            let (th, rings) = image(bodyAngleDeg: angle)
+            let distal = detector.bodyBeyond(th, end: rings[0], neighbour: rings[1])
+            let proximal = detector.bodyBeyond(th, end: rings[3], neighbour: rings[2])
+            #expect(proximal > distal + 0.3, "body at \(angle) degrees: proximal \(proximal), distal \(distal)")
         }
     }
 }
@@ -146,6 +184,60 @@ struct ForeshortenedLeadTests {
         let forward = zip(match.worldMm, electrodes).map { ($0 - $1).length }.max()!
         let backward = zip(match.worldMm.reversed(), electrodes).map { ($0 - $1).length }.max()!
         #expect(min(forward, backward) <= Tolerance.mergedElectrodeMm, "worst electrode \(min(forward, backward)) mm")
+    }
+}
+
+@Suite("Lead along the beam")
+struct LeadAlongBeamTests {
+    /// A lead nearly along the LAO 40 beam (as drawn heart orientations give: anatomy-variation case 29), its four
+    /// rings 2-5 px apart there: rendered as Gaussian spots (SD 1.2 px, the detector blur) on a top-hat image they
+    /// merge into one or two spots, fewer than the two-shared-candidates match accepts. RAO 30 shows them apart.
+    @Test("rings merged into one spot in LAO are located along RAO's epipolar lines: every electrode within 1.5 mm")
+    func mergedIntoOneSpot() throws {
+        let lao = CArmView.lao40, rao = CArmView.rao30
+        let centre = Vec3(10, -5, 20)
+        let beam = (centre - lao.sourceMm).normalized
+        let direction = (beam + Vec3(0, 0, 0.06)).normalized
+        let electrodes = (0..<4).map { centre + direction * (Double($0) * 12) }
+        func pixel(_ g: CArmView, _ p: Vec3) -> DetectorPixel { let q = g.projection.project(p)!; return DetectorPixel(column: q.column, row: q.row) }
+        let laoPx = electrodes.map { pixel(lao, $0) }
+        let spread = laoPx.map { $0.distance(to: laoPx[0]) }.max()!
+        #expect(spread < 8, "the test lead must be foreshortened in LAO (spread \(spread) px)")
+        var pixels = [Float](repeating: 0, count: lao.columns * lao.rows)
+        for p in laoPx {
+            for r in Int(p.row) - 6...Int(p.row) + 6 { for c in Int(p.column) - 6...Int(p.column) + 6 {
+                let d2 = (Double(c) - p.column) * (Double(c) - p.column) + (Double(r) - p.row) * (Double(r) - p.row)
+                pixels[r * lao.columns + c] += Float(2.5 * exp(-d2 / (2 * 1.2 * 1.2)))
+            } }
+        }
+        let topHat = DetectorImage(columns: lao.columns, rows: lao.rows, pixels: pixels)
+        let spots = ElectrodeDetection().candidates(topHat).blobs.map(\.pixel)
+        #expect(spots.count <= 1, "the LAO rings must merge into one spot (found \(spots.count))")
+        let raoPx = electrodes.map { pixel(rao, $0) }
+        #expect(LeadTriangulation.match(candidates: [spots, raoPx], projections: [lao.projection, rao.projection]) == nil,
+                "one spot for four rings is beyond the discrete match")
+        let match = try #require(LeadTriangulation.matchAlongEpipolarLines(separated: raoPx, merged: spots, mergedTopHat: topHat,
+                                                                           projections: [rao.projection, lao.projection]))
+        let forward = zip(match.worldMm, electrodes).map { ($0 - $1).length }.max()!
+        let backward = zip(match.worldMm.reversed(), electrodes).map { ($0 - $1).length }.max()!
+        #expect(min(forward, backward) <= Tolerance.mergedElectrodeMm, "worst electrode \(min(forward, backward)) mm")
+    }
+
+    @Test("the epipolar line of a pixel passes within 1e-6 px of the other view's projection of every point on its ray")
+    func epipolarLine() throws {
+        let lao = CArmView.lao40, rao = CArmView.rao30
+        let p = Vec3(12, -30, 41), q = Vec3(-20, 15, -8)
+        let a = try #require(lao.projection.project(p))
+        let l = try #require(LeadTriangulation.epipolarLine(column: a.column, row: a.row, from: lao.projection, to: rao.projection))
+        // Points on the LAO ray through p: p moved towards and away from the LAO source.
+        for t in [-0.3, 0.0, 0.2, 0.5] {
+            let x = p + (lao.sourceMm - p) * t
+            let b = try #require(rao.projection.project(x))
+            #expect(abs(l.x * b.column + l.y * b.row + l.z) < 1e-6)
+        }
+        // A point off the ray is not on the line.
+        let b = try #require(rao.projection.project(q))
+        #expect(abs(l.x * b.column + l.y * b.row + l.z) > 1)
     }
 }
 
