@@ -95,16 +95,8 @@ public enum LeadTriangulation {
         for subset in subsets(usable.count, count) {
             let chosen = subset.map { usable[$0] }
             let pts = chosen.map { partner[$0]!.1 }
-            var bestOrder: [Int] = [], bestLength = Double.infinity
-            for o in orders {
-                var len = 0.0
-                for m in 1..<count { len += (pts[o[m]] - pts[o[m - 1]]).length }
-                if len < bestLength { bestLength = len; bestOrder = o }
-            }
-            let d = (1..<count).map { (pts[bestOrder[$0]] - pts[bestOrder[$0 - 1]]).length }
-            let mean = d.reduce(0, +) / Double(d.count)
-            guard settings.spacingRangeMm.contains(mean), d.min()! >= settings.spacingRangeMm.lowerBound / 2 else { continue }
-            let score = settings.spacingWeight * d.reduce(0) { $0 + abs($1 - mean) }
+            guard let (bestOrder, irregular, mean) = alongLead(pts, orders: orders, settings: settings) else { continue }
+            let score = settings.spacingWeight * irregular
             if best == nil || score < best!.score {
                 best = Match(chains: [bestOrder.map { separated[chosen[$0]] }, bestOrder.map { partner[chosen[$0]]!.0 }],
                              worldMm: bestOrder.map { pts[$0] }, residualsPx: bestOrder.map { partner[chosen[$0]]!.2 },
@@ -112,6 +104,22 @@ public enum LeadTriangulation {
             }
         }
         return best
+    }
+
+    /// Points ordered along the lead as the shortest 3D path over `orders`: the order, the summed deviation of the
+    /// gaps from their mean (mm) and the mean gap; nil when the spacing is implausible (`spacingRangeMm`, no gap
+    /// under half its lower end).
+    static func alongLead(_ pts: [Vec3], orders: [[Int]], settings: Settings) -> (order: [Int], irregularityMm: Double, meanMm: Double)? {
+        var bestOrder: [Int] = [], bestLength = Double.infinity
+        for o in orders {
+            var len = 0.0
+            for m in 1..<pts.count { len += (pts[o[m]] - pts[o[m - 1]]).length }
+            if len < bestLength { bestLength = len; bestOrder = o }
+        }
+        let d = (1..<pts.count).map { (pts[bestOrder[$0]] - pts[bestOrder[$0 - 1]]).length }
+        let mean = d.reduce(0, +) / Double(d.count)
+        guard settings.spacingRangeMm.contains(mean), d.min()! >= settings.spacingRangeMm.lowerBound / 2 else { return nil }
+        return (bestOrder, d.reduce(0) { $0 + abs($1 - mean) }, mean)
     }
 
     static func subsets(_ n: Int, _ k: Int) -> [[Int]] {
@@ -170,17 +178,8 @@ public enum LeadTriangulation {
             func consider(_ chosen: [(Int, Int)]) {
                 let pts = chosen.map { pairPoint[$0.0][$0.1]! }
                 let err = chosen.map { pairError[$0.0][$0.1] }
-                var bestOrder: [Int] = [], bestLength = Double.infinity
-                for o in orders {
-                    var len = 0.0
-                    for m in 1..<count { len += (pts[o[m]] - pts[o[m - 1]]).length }
-                    if len < bestLength { bestLength = len; bestOrder = o }
-                }
-                let d = (1..<count).map { (pts[bestOrder[$0]] - pts[bestOrder[$0 - 1]]).length }
-                let mean = d.reduce(0, +) / Double(d.count)
-                guard settings.spacingRangeMm.contains(mean), d.min()! >= settings.spacingRangeMm.lowerBound / 2 else { return }
+                guard let (bestOrder, irregular, mean) = alongLead(pts, orders: orders, settings: settings) else { return }
                 let shared = (count - Set(chosen.map(\.0)).count) + (count - Set(chosen.map(\.1)).count)
-                let irregular = d.reduce(0) { $0 + abs($1 - mean) }
                 let score = err.reduce(0, +) + settings.spacingWeight * irregular + settings.sharedPenaltyPx * Double(shared)
                 if best == nil || score < best!.score {
                     best = Match(chains: [bestOrder.map { a[chosen[$0].0] }, bestOrder.map { b[chosen[$0].1] }],
