@@ -25,6 +25,11 @@ public enum LeadTriangulation {
         public var spacingWeight = 1.0
         /// Penalty (pixels) for one candidate standing for two overlapping electrodes in one view.
         public var sharedPenaltyPx = 3.0
+        /// Weight of the fold penalty: per pixel by which a view's 2D chain, taken in the 3D order, is longer than
+        /// its shortest 2D ordering. Two electrodes on nearly the same epipolar line can be swapped between the
+        /// views with residuals as small as the true pairing (seen on lead-placement case 34, 9 mm off); the lead's
+        /// projection then zigzags. A true fold (a lead curving towards the viewer) costs the same in both pairings.
+        public var foldPenaltyPerPx = 0.2
         /// Most electrodes that may share a candidate with another in one view. A lead running nearly along one
         /// view's beam projects its four rings within a few pixels there, so they merge into two or three spots
         /// (seen in the LAO 40 view of basal inferolateral leads); the other view then fixes their spacing.
@@ -122,6 +127,12 @@ public enum LeadTriangulation {
         return (bestOrder, d.reduce(0) { $0 + abs($1 - mean) }, mean)
     }
 
+    /// How much longer (pixels) a view's chain is in `order` than in its shortest ordering over `orders`.
+    static func excessLengthPx(_ px: [DetectorPixel], order: [Int], orders: [[Int]]) -> Double {
+        func length(_ o: [Int]) -> Double { (1..<o.count).reduce(0) { $0 + px[o[$1]].distance(to: px[o[$1 - 1]]) } }
+        return length(order) - (orders.map(length).min() ?? 0)
+    }
+
     static func subsets(_ n: Int, _ k: Int) -> [[Int]] {
         guard k > 0 else { return [[]] }
         guard n >= k else { return [] }
@@ -180,7 +191,9 @@ public enum LeadTriangulation {
                 let err = chosen.map { pairError[$0.0][$0.1] }
                 guard let (bestOrder, irregular, mean) = alongLead(pts, orders: orders, settings: settings) else { return }
                 let shared = (count - Set(chosen.map(\.0)).count) + (count - Set(chosen.map(\.1)).count)
+                let fold = [chosen.map { a[$0.0] }, chosen.map { b[$0.1] }].reduce(0) { $0 + excessLengthPx($1, order: bestOrder, orders: orders) }
                 let score = err.reduce(0, +) + settings.spacingWeight * irregular + settings.sharedPenaltyPx * Double(shared)
+                    + settings.foldPenaltyPerPx * fold
                 if best == nil || score < best!.score {
                     best = Match(chains: [bestOrder.map { a[chosen[$0].0] }, bestOrder.map { b[chosen[$0].1] }],
                                  worldMm: bestOrder.map { pts[$0] }, residualsPx: bestOrder.map { err[$0] },

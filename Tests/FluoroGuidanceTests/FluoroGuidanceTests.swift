@@ -196,6 +196,28 @@ struct ForeshortenedLeadTests {
     }
 }
 
+@Suite("Electrodes on nearly the same epipolar line")
+struct SwappedElectrodeTests {
+    /// lead-placement case 34 (seed 44): the true electrodes (C-arm world mm, distal first) and the spots detected in
+    /// LAO 40 and RAO 30. Rings 1 and 3 lie within 1.2 px of the same (near-horizontal) epipolar line, so pairing
+    /// them crosswise triangulates with residuals of 0.14 px and more regular 3D gaps than the true, curved lead.
+    static let electrodes = [Vec3(-26.226, 1.443, 47.331), Vec3(-19.884, 7.601, 52.542), Vec3(-8.934, 14.955, 53.966), Vec3(0.495, 23.946, 51.460)]
+    static let lao = [(210.521, 144.395), (231.061, 132.292), (262.073, 129.434), (292.624, 134.954)].map { DetectorPixel(column: $0.0, row: $0.1) }
+    static let rao = [(202.669, 148.748), (228.155, 134.478), (220.371, 130.539), (207.362, 135.716)].map { DetectorPixel(column: $0.0, row: $0.1) }
+
+    @Test("the fold penalty keeps the pairing whose projections do not zigzag: every electrode within 1 mm (9 mm off without it)")
+    func foldPenalty() throws {
+        let projections = [CArmView.lao40.projection, CArmView.rao30.projection]
+        let match = try #require(LeadTriangulation.match(candidates: [Self.lao, Self.rao], projections: projections))
+        let worst = worstElectrodeMm(match.worldMm, Self.electrodes)
+        #expect(worst <= 1.0, "worst electrode \(worst) mm")
+        var noFold = LeadTriangulation.Settings()
+        noFold.foldPenaltyPerPx = 0
+        let swapped = try #require(LeadTriangulation.match(candidates: [Self.lao, Self.rao], projections: projections, settings: noFold))
+        #expect(worstElectrodeMm(swapped.worldMm, Self.electrodes) > 5, "without the penalty the crosswise pairing wins")
+    }
+}
+
 @Suite("Lead along the beam")
 struct LeadAlongBeamTests {
     /// A lead nearly along the LAO 40 beam (as drawn heart orientations give: anatomy-variation case 29), its four
