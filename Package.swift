@@ -93,7 +93,7 @@ let package = Package(
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics"]),
         // report.html from hand-made results (tables, confusion matrices, escaping) and in headless Chromium.
         // Registration and electrode detection on rendered views (the test sees the truth; FluoroGuidance does not).
-        .testTarget(name: "FluoroGuidanceTests", dependencies: ["FluoroGuidance", "XRaySimulation", "HeartPhantom", "GuidancePipeline", "ImageIO", "CRTCore"]),
+        .testTarget(name: "FluoroGuidanceTests", dependencies: ["FluoroGuidance", "XRaySimulation", "HeartPhantom", "GuidancePipeline", "ImageIO", "CRTCore", "SurfaceMesh", "SegmentModel"]),
     ],
     swiftLanguageModes: [.v6]
 )

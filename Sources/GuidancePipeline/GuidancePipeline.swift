@@ -140,7 +140,8 @@ extension LVGeometry {
                 centreMm: w.plane.patient(w.centres[t]), axisU: w.plane.axisColumns, axisV: v,
                 endoRadiiMm: order.map { w.endo[t][$0] }, epiRadiiMm: order.map { w.epi[t][$0] },
                 segmentIds: order.map { segmentIds[s][$0] },
-                scarTransmurality: order.map { let id = segmentIds[s][$0]; return id > 0 ? (scar.transmurality[id - 1] ?? 0) : 0 }))
+                scarTransmurality: order.map { let id = segmentIds[s][$0]; return id > 0 ? (scar.transmurality[id - 1] ?? 0) : 0 },
+                segmentZeroAngleDegrees: rings[s] == nil ? nil : anteriorInsertionDegrees[s]))
         }
         return WallContourStack(slices: slices, baseToApex: baseToApex, epicardialApexMm: epiApexMm, endocardialApexMm: endoApexMm)
     }

@@ -36,12 +36,16 @@ public struct SliceContour: Sendable, Codable {
     public var segmentIds: [Int]
     /// Scar transmurality along each ray (fraction of the wall, 0-1).
     public var scarTransmurality: [Double]
+    /// Ray angle (degrees) at which the 36-segment angle is 0 (the anterior RV insertion), when known; the ray ids
+    /// only bound it to within half a ray.
+    public var segmentZeroAngleDegrees: Double?
 
     public init(centreMm: Vec3, axisU: Vec3, axisV: Vec3, endoRadiiMm: [Double], epiRadiiMm: [Double],
-                segmentIds: [Int], scarTransmurality: [Double]) {
+                segmentIds: [Int], scarTransmurality: [Double], segmentZeroAngleDegrees: Double? = nil) {
         self.centreMm = centreMm; self.axisU = axisU; self.axisV = axisV
         self.endoRadiiMm = endoRadiiMm; self.epiRadiiMm = epiRadiiMm
         self.segmentIds = segmentIds; self.scarTransmurality = scarTransmurality
+        self.segmentZeroAngleDegrees = segmentZeroAngleDegrees
     }
 
     public var rayCount: Int { endoRadiiMm.count }

@@ -3,6 +3,8 @@ import FluoroGuidance
 import Foundation
 import HeartPhantom
 import ImageIO
+import SegmentModel
+import SurfaceMesh
 import Testing
 import XRaySimulation
 
@@ -215,6 +217,35 @@ struct SwappedElectrodeTests {
         noFold.foldPenaltyPerPx = 0
         let swapped = try #require(LeadTriangulation.match(candidates: [Self.lao, Self.rao], projections: projections, settings: noFold))
         #expect(worstElectrodeMm(swapped.worldMm, Self.electrodes) > 5, "without the penalty the crosswise pairing wins")
+    }
+}
+
+@Suite("Segment angle of the lead")
+struct LeadSegmentAngleTests {
+    /// Six circular slices (radius 30 mm, 120 rays of 3 degrees) along z, the anterior insertion at ray angle 32.9
+    /// degrees: every segment boundary then falls 0.1 degrees past a ray and 2.9 before the next, so the ray ids
+    /// place it 1.4 degrees early.
+    func stack(exactInsertion: Bool) -> WallContourStack {
+        let anterior = 32.9, n = 120
+        let slices = (0..<6).map { k in
+            SliceContour(centreMm: Vec3(0, 0, 5 + 10 * Double(k)), axisU: Vec3(1, 0, 0), axisV: Vec3(0, 1, 0),
+                         endoRadiiMm: [Double](repeating: 22, count: n), epiRadiiMm: [Double](repeating: 30, count: n),
+                         segmentIds: (0..<n).map { Segment36.id(ring: 0, angleDegrees: wrapDegrees(3 * Double($0) - anterior)).id },
+                         scarTransmurality: [Double](repeating: 0, count: n),
+                         segmentZeroAngleDegrees: exactInsertion ? anterior : nil)
+        }
+        return WallContourStack(slices: slices, baseToApex: Vec3(0, 0, 1), epicardialApexMm: Vec3(0, 0, 78), endocardialApexMm: Vec3(0, 0, 70))
+    }
+
+    @Test("an electrode's segment angle uses the slice's insertion angle: within 0.01 degrees (1.4 degrees off from the ray ids alone)")
+    func exactInsertion() throws {
+        let theta = radians(32.9 + 240.3)
+        let electrode = Vec3(33 * cos(theta), 33 * sin(theta), 27)
+        let exact = try ModelLandmarks(contours: stack(exactInsertion: true), baseCentreMm: Vec3(0, 0, 0))
+        #expect(abs(angleDifferenceDegrees(exact.segmentAngleDegrees(of: electrode), 240.3)) < 0.01)
+        let fromIds = try ModelLandmarks(contours: stack(exactInsertion: false), baseCentreMm: Vec3(0, 0, 0))
+        #expect(abs(angleDifferenceDegrees(fromIds.segmentAngleDegrees(of: electrode), 240.3) - 1.4) < 0.05,
+                "the ray ids alone put it \(fromIds.segmentAngleDegrees(of: electrode)) degrees")
     }
 }
 
