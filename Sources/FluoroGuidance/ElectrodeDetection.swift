@@ -112,15 +112,11 @@ public struct ElectrodeDetection: Sendable {
     /// from `neighbour`. The lead body leaves the proximal electrode, often at a bend (out of the coronary sinus
     /// into the branch), so any direction away from the chain counts; beyond the distal electrode lies only the tip.
     public func bodyBeyond(_ th: DetectorImage, end: DetectorPixel, neighbour: DetectorPixel) -> Double {
-        let towards = atan2(neighbour.row - end.row, neighbour.column - end.column)
-        let exclusion = settings.bodyExclusionDegrees * Double.pi / 180
+        let towardsDeg = degrees(atan2(neighbour.row - end.row, neighbour.column - end.column))
         var best = -Double.infinity
-        for step in 0..<72 {
-            let angle = Double(step) * Double.pi / 36
-            var off = abs(angle - towards).truncatingRemainder(dividingBy: 2 * Double.pi)
-            if off > Double.pi { off = 2 * Double.pi - off }
-            guard off > exclusion else { continue }
-            let dx = cos(angle), dy = sin(angle)
+        for angleDeg in stride(from: 0.0, to: 360, by: 5) {
+            guard abs(angleDifferenceDegrees(angleDeg, towardsDeg)) > settings.bodyExclusionDegrees else { continue }
+            let dx = cos(radians(angleDeg)), dy = sin(radians(angleDeg))
             var s = 0.0, k = 0
             var t = settings.extensionRangePx.lowerBound
             while t <= settings.extensionRangePx.upperBound {

@@ -86,23 +86,9 @@ public struct ModelLandmarks: Sendable {
         cavityLengthMm = (contours.endocardialApexMm - baseCentreMm).dot(axis)
         var rings: [Ring] = []
         for s in contours.slices {
-            let n = s.rayCount
-            var sx = 0.0, sy = 0.0
-            for r in 0..<n {
-                let a = s.segmentIds[r], b = s.segmentIds[(r + 1) % n]
-                guard a > 0, b > 0, a != b else { continue }
-                // Boundary between rays r and r + 1: the start angle of the higher-angle segment of the two.
-                let ka = (a - 1) % 12, kb = (b - 1) % 12
-                let upper = (ka + 1) % 12 == kb ? kb : ka
-                let segmentAngle = 300.0 + 30.0 * Double(upper)
-                let rayAngle = 360.0 * (Double(r) + 0.5) / Double(n)
-                let offset = radians(rayAngle - segmentAngle)
-                sx += cos(offset); sy += sin(offset)
-            }
-            guard sx != 0 || sy != 0 else { continue }
-            // The exact insertion angle when the contours carry it; else the mean of the boundaries, which the ray
-            // ids place only to within half a ray (1.5 degrees on 120 rays, the same for all twelve boundaries).
-            let anterior = s.segmentZeroAngleDegrees.map(radians) ?? atan2(sy, sx)
+            // The exact insertion angle when the contours carry it; else the mean of the segment boundaries, which
+            // the ray ids place only to within half a ray (1.5 degrees on 120 rays, the same for all twelve).
+            guard let anterior = s.segmentZeroAngleDegrees.map(radians) ?? Self.insertionFromSegmentIds(s) else { continue }
             rings.append(Ring(height: (s.centreMm - baseCentreMm).dot(axis), centre: s.centreMm, u: s.axisU, v: s.axisV,
                               epi: s.epiRadiiMm, anteriorRad: anterior))
         }
@@ -140,6 +126,26 @@ public struct ModelLandmarks: Sendable {
             groovePoint(angleDeg: inferior + a.mcvOriginAngleFromInferiorDeg * (1 - t), heightMm: lerp(-a.avGrooveAboveBaseMm, aivEnd - a.mcvEndShortOfAivMm, t),
                         outsideMm: lerp(a.proximalVeinOutsideEpicardiumMm, a.distalVeinOutsideEpicardiumMm, t))
         }
+    }
+
+
+    /// Ray angle (radians) of segment angle 0 on a slice, from the circular mean of its segment boundaries; nil when
+    /// the slice has none.
+    static func insertionFromSegmentIds(_ s: SliceContour) -> Double? {
+        let n = s.rayCount
+        var sx = 0.0, sy = 0.0
+        for r in 0..<n {
+            let a = s.segmentIds[r], b = s.segmentIds[(r + 1) % n]
+            guard a > 0, b > 0, a != b else { continue }
+            // Boundary between rays r and r + 1: the start angle of the higher-angle segment of the two.
+            let ka = (a - 1) % 12, kb = (b - 1) % 12
+            let upper = (ka + 1) % 12 == kb ? kb : ka
+            let segmentAngle = 300.0 + 30.0 * Double(upper)
+            let rayAngle = 360.0 * (Double(r) + 0.5) / Double(n)
+            let offset = radians(rayAngle - segmentAngle)
+            sx += cos(offset); sy += sin(offset)
+        }
+        return sx != 0 || sy != 0 ? atan2(sy, sx) : nil
     }
 
     /// The 36-segment of a point on or near the LV wall (CMR patient mm) in the model's own coordinates, as the
