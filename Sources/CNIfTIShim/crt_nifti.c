@@ -200,6 +200,11 @@ static int sniff_header(const char *path, char *err, size_t errlen) {
         set_err(err, errlen, "is a directory, expected a NIfTI file");
         return -1;
     }
+    if (!S_ISREG(st.st_mode)) {
+        /* A FIFO, socket or device: opening or reading it could block forever. */
+        set_err(err, errlen, "is not a regular file (a FIFO, socket or device), expected a NIfTI file");
+        return -1;
+    }
     gzFile gz = gzopen(path, "rb");
     if (gz == NULL) {
         set_err(err, errlen, "cannot open: %s", strerror(errno));

@@ -95,7 +95,7 @@ struct AnalyzeCommand: ParsableCommand {
         var lines: [String] = []
         let reg = fusion.record.registration
         let rms = { (d: [String: Double]) in (d.values.reduce(0) { $0 + $1 * $1 } / Double(max(d.count, 1))).squareRoot() }
-        lines.append(String(format: "  registration: %@, click RMS %.1f px (landmarks %.1f px), %.1f s", reg.method, rms(reg.finalResidualsPx), rms(reg.landmarkResidualsPx), reg.seconds))
+        lines.append(String(format: "  registration: %@, click RMS %.1f px (landmarks %.1f px), %.1f s", reg.method, rms(reg.finalResidualsPx), rms(reg.landmarkResidualsPx), fusion.registrationSeconds))
         if let lead = fusion.lead {
             lines.append("  lead: pacing electrode in segment \(lead.segment36) (\(Segment36(lead.segment36)!.name)), \(lead.category36?.rawValue ?? "no target") (36), \(lead.category18?.rawValue ?? "no target") (18)")
         } else {
@@ -115,7 +115,7 @@ struct AnalyzeCommand: ParsableCommand {
     }
 
     static func readConfiguration(_ path: String) throws -> PipelineConfiguration {
-        guard let data = FileManager.default.contents(atPath: path) else { throw InputError("\(path): cannot read the file") }
+        let data = try InputFile.read(path, what: "pipeline configuration (JSON)")
         do { return try JSONDecoder().decode(PipelineConfiguration.self, from: data) } catch let DecodingError.keyNotFound(key, ctx) {
             throw InputError("\(path): \((ctx.codingPath + [key]).map(\.stringValue).joined(separator: ".")): missing (copy the configuration object of an analysis.json)")
         } catch let DecodingError.typeMismatch(_, ctx) {
@@ -128,7 +128,7 @@ struct AnalyzeCommand: ParsableCommand {
     }
 
     static func readPoints(_ path: String) throws -> [String: Vec3] {
-        guard let data = FileManager.default.contents(atPath: path) else { throw InputError("\(path): cannot read the file") }
+        let data = try InputFile.read(path, what: "RV insertion file (JSON)")
         guard let points = try? JSONDecoder().decode([String: Vec3].self, from: data) else {
             throw InputError("\(path): expected {\"anterior\": [x, y, z], \"inferior\": [x, y, z]} in mm")
         }

@@ -39,7 +39,12 @@ public struct CRTSim: ParsableCommand {
         }
     }
 
+    /// One line on stderr, "crtsim: warning: ...", control characters escaped.
+    static func printWarning(_ s: String) {
+        FileHandle.standardError.write(Data(("crtsim: warning: " + oneLine(s) + "\n").utf8))
+    }
+
     static func printError(_ s: String) {
-        FileHandle.standardError.write(("crtsim: error: " + s + "\n").data(using: .utf8)!)
+        FileHandle.standardError.write(Data(("crtsim: error: " + oneLine(s) + "\n").utf8))
     }
 }

@@ -81,9 +81,7 @@ struct PhantomCommand: ParsableCommand {
         if preset != nil && phantom != nil { throw InputError("--preset and --phantom: give one of them, not both") }
         let file: String
         if let phantom { file = phantom } else { file = try PresetLibrary.path(of: preset ?? "advise-typical") }
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-            throw InputError("\(file): cannot read the phantom file")
-        }
+        let text = try InputFile.readText(file, what: "phantom file")
         var spec = try PhantomSpec.load(yaml: text, file: file)
         if let v = cineSnr {
             guard v.isFinite, (2...1000).contains(v) else { throw InputError("--cine-snr: expected a number from 2 to 1000") }
@@ -111,9 +109,7 @@ struct PresetsCommand: ParsableCommand {
             // A preset that does not load is listed with its error, not silently with an empty description.
             let summary: String
             do {
-                guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                    throw InputError("\(file): cannot read the phantom file")
-                }
+                let text = try InputFile.readText(file, what: "phantom file")
                 summary = try PhantomSpec.load(yaml: text, file: file).description
             } catch {
                 summary = "INVALID: \(error)"

@@ -1,6 +1,9 @@
 import ArgumentParser
 import CRTCore
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import ImageIO
 import Validation
 
@@ -10,9 +13,10 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Run a scenario: generate its cases, analyse them, score against the truth, check the expectations.",
         discussion: """
-        Writes DIR/results.json (metrics with units, verdicts, manifest), DIR/cases.csv, DIR/junit.xml, DIR/report.html and \
-        DIR/cases/case-<i>/ (case and analysis). Exit code 0: all expectations met; 1: some failed; 2: bad input. \
-        Scenario format: Scenarios/README.md.
+        Writes DIR/results.json (metrics with units, verdicts, manifest), DIR/cases.csv, DIR/junit.xml, DIR/report.html, \
+        DIR/timing.json (wall-clock seconds) and DIR/cases/case-<i>/ (case, analysis, score.json). Exit code 0: all \
+        expectations met; 1: some failed; 2: bad input; 130 / 143: interrupted by SIGINT / SIGTERM (resume with \
+        --resume). Scenario format: Scenarios/README.md.
         """)
 
     @Argument(help: "Scenario YAML file (Scenarios/*.yaml).")
@@ -27,8 +31,12 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: "Run only shard I of N (I/N, 1 <= I <= N): cases i with i mod N = I - 1. Also from a Slurm array or a Kubernetes Indexed Job (docs/scale-out.md). Join the shards with 'crtsim merge'.")
     var shard: String?
 
+    @Flag(name: .long, help: "Continue an interrupted run into the same --out: the cases it recorded are kept, the rest are run; the results equal an uninterrupted run's.")
+    var resume = false
+
     func run() throws {
         let s = try Scenario.load(scenario, presets: try PresetLibrary.names(), presetFolder: try PresetLibrary.directory())
+        for w in s.warnings { CRTSim.printWarning(w) }
         var part = ScenarioRunner.Shard.whole
         if let text = shard {
             let f = text.split(separator: "/").map { Int($0) }
@@ -38,27 +46,56 @@ struct RunCommand: ParsableCommand {
             part = env
         }
         let defaultOut = part.count == 1 ? "Results/\(s.id)" : "Results/\(s.id)-shard-\(part.index)-of-\(part.count)"
-        let folder = try StagedFolder(out: out ?? defaultOut, replace: force, marker: "results.json", kind: "a scenario run")
+        let outFolder = out ?? defaultOut
+        let folder = try StagedFolder(out: outFolder, replace: force, marker: "results.json", kind: "a scenario run", resume: resume)
+        for stale in folder.removedStale { CRTSim.printWarning("removed the staging folder of an interrupted run: \(stale)") }
+        if let adopted = folder.resumedFrom { print("crtsim run: resuming the interrupted run in \(adopted)") }
         let runner = ScenarioRunner(scenario: s, presetFolder: try PresetLibrary.directory())
+        let mine = (0..<s.cases).filter(part.contains)
+        let need = try mine.reduce(0.0) { sum, i in sum + (try s.estimatedCaseFileBytes(i, presetFolder: try PresetLibrary.directory())) }
+        try folder.requireFreeSpace(need, for: "this run (\(mine.count) cases)")
         let interactive = isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["CI"] == nil
-        let results = try runner.run(into: folder, shard: part) { done, total, eta, line in
-            if interactive {
-                FileHandle.standardOutput.write(Data(("\r\u{1B}[2K" + Self.progressBar(done: done, total: total, etaSeconds: eta) + "  " + line).utf8))
-            } else {
-                print("[\(done)/\(total)] \(line) (ETA \(Self.duration(eta)))")
-                fflush(nil)  // one line per case as it happens, also when stdout is a file or a pipe
+        let resumeCommand = (["crtsim", "run", scenario, "--out", outFolder] + (shard.map { ["--shard", $0] } ?? []) + ["--resume"]).joined(separator: " ")
+        let interruption = Interruption.install(resumeCommand: resumeCommand)
+        let outcome: (results: ScenarioRunner.Results, timing: ScenarioRunner.Timing)
+        do {
+            outcome = try runner.run(into: folder, shard: part, stop: { interruption.signal != nil }) { done, total, eta, line in
+                if interactive {
+                    FileHandle.standardOutput.write(Data(("\r\u{1B}[2K" + Self.progressBar(done: done, total: total, etaSeconds: eta) + "  " + line).utf8))
+                } else {
+                    print("[\(done)/\(total)] \(line) (ETA \(Self.duration(eta)))")
+                    fflush(nil)  // one line per case as it happens, also when stdout is a file or a pipe
+                }
             }
+        } catch let stopped as ScenarioRunner.Interrupted {
+            folder.keepForResume()
+            if interactive { print("") }
+            let signal = interruption.signal ?? SIGINT
+            CRTSim.printError("interrupted by \(signal == SIGTERM ? "SIGTERM" : "SIGINT") after \(stopped.done) of \(stopped.total) cases; they are recorded: resume with '\(resumeCommand)'")
+            throw ExitCode(128 + signal)
+        } catch let e as InputError {
+            if folder.resumedFrom != nil { folder.keepForResume() }  // a mismatched resume keeps the interrupted run
+            throw e
         }
+        let results = outcome.results
         if interactive { print("") }
-        try Self.writeOutputs(results, to: folder)
-        let report = ScenarioReport.html(results) { i in folder.staging.appendingPathComponent("cases/case-\(i)").path }
-        try FileOutput.writeData(Data(report.utf8), to: folder.path("report.html"))
-        try folder.commit()
-        print("crtsim run: \(s.id), \(results.cases.count) of \(s.cases) cases (shard \(part.index)/\(part.count))")
-        for m in results.metrics {
-            print("  " + m.id.padding(toLength: 32, withPad: " ", startingAt: 0) + String(format: "%9.4f ", m.value) + "\(m.unit) (\(m.better) is better)")
+        do {
+            // results.json first: the report reads case folders and can fail; the scores must not be lost with it.
+            try Self.writeOutputs(results, to: folder)
+            try FileOutput.writeJSON(outcome.timing, to: folder.path("timing.json"))
+            let report = ScenarioReport.html(results) { i in folder.staging.appendingPathComponent("cases/case-\(i)").path }
+            try FileOutput.writeData(Data(report.utf8), to: folder.path("report.html"))
+            try folder.commit()
+        } catch {
+            folder.keepForResume()
+            throw OutputError("\(error); the \(results.cases.count) finished cases are kept in \(folder.staging.path): fix the cause and run '\(resumeCommand)' to write the results without running them again")
         }
-        for v in results.verdicts { print("  \(v.passed ? "PASS" : "FAIL") \(v.metric) = \(String(format: "%.4f", v.value)), expected \(v.expectation)") }
+        print("crtsim run: \(s.id), \(results.cases.count) of \(s.cases) cases (shard \(part.index)/\(part.count)), \(String(format: "%.1f", outcome.timing.seconds)) s")
+        for m in results.metrics {
+            let value = m.value.isFinite ? String(format: "%9.4f ", m.value) : "     null "
+            print("  " + m.id.padding(toLength: 44, withPad: " ", startingAt: 0) + value + "\(m.unit) (\(m.better) is better)")
+        }
+        for v in results.verdicts { print("  " + v.line) }
         print("  results: \(folder.destination.path)/results.json, report: \(folder.destination.path)/report.html")
         if !results.passed { throw ExitCode(1) }
     }
@@ -82,8 +119,9 @@ struct RunCommand: ParsableCommand {
 
     static func readResults(_ dir: String) throws -> ScenarioRunner.Results {
         let path = dir + "/results.json"
-        guard let data = FileManager.default.contents(atPath: path) else { throw InputError("\(path): not found (not a crtsim run folder)") }
-        do { return try JSONDecoder().decode(ScenarioRunner.Results.self, from: data) } catch {
+        guard FileManager.default.fileExists(atPath: path) else { throw InputError("\(path): not found (not a crtsim run folder)") }
+        let data = try InputFile.read(path, what: "results file")
+        do { return try FileOutput.jsonDecoder().decode(ScenarioRunner.Results.self, from: data) } catch {
             throw InputError("\(path): not a crtsim results file (\(error.localizedDescription))")
         }
     }
@@ -111,7 +149,7 @@ struct MergeCommand: ParsableCommand {
         try FileOutput.writeData(Data(report.utf8), to: folder.path("report.html"))
         try folder.commit()
         print("crtsim merge: \(merged.scenario), \(merged.cases.count) cases from \(parts.count) shards -> \(folder.destination.path)/results.json")
-        for v in merged.verdicts { print("  \(v.passed ? "PASS" : "FAIL") \(v.metric) = \(String(format: "%.4f", v.value)), expected \(v.expectation)") }
+        for v in merged.verdicts { print("  " + v.line) }
         print("  report: \(folder.destination.path)/report.html (figures read from the shard folders)")
         if !merged.passed { throw ExitCode(1) }
     }
@@ -152,6 +190,46 @@ struct ValidateCommand: ParsableCommand {
 
     func run() throws {
         let s = try Scenario.load(file, presets: try PresetLibrary.names(), presetFolder: try PresetLibrary.directory())
+        for w in s.warnings { CRTSim.printWarning(w) }
         print("\(file): valid scenario '\(s.id)' (\(s.cases) cases over \(s.phantoms.joined(separator: ", ")), \(s.variation.gridSize) sweep point(s), \(s.variation.draws.count) draw(s), \(s.expectations.count) expectations)")
+    }
+}
+
+/// SIGINT and SIGTERM during `crtsim run`: the first asks the runner to stop after the case in progress (its
+/// finished cases stay recorded for `--resume`); a second one stops at once, leaving the staging folder for
+/// `--resume` (the case in progress is run again).
+final class Interruption: @unchecked Sendable {
+    // @unchecked Sendable: the one mutable field is read and written only under `lock`.
+    private let lock = NSLock()
+    private var received: Int32?
+    private var sources: [DispatchSourceSignal] = []
+
+    /// The first signal received, or nil.
+    var signal: Int32? { lock.lock(); defer { lock.unlock() }; return received }
+
+    static func install(resumeCommand: String) -> Interruption {
+        let me = Interruption()
+        for sig in [SIGINT, SIGTERM] {
+            Glibc.signal(sig, SIG_IGN)  // delivered to the dispatch source instead of ending the process
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { [me] in me.handle(sig, resumeCommand: resumeCommand) }
+            source.resume()
+            me.sources.append(source)
+        }
+        return me
+    }
+
+    private func handle(_ sig: Int32, resumeCommand: String) {
+        lock.lock()
+        let first = received == nil
+        if first { received = sig }
+        lock.unlock()
+        let name = sig == SIGTERM ? "SIGTERM" : "SIGINT"
+        if first {
+            FileHandle.standardError.write(Data("\ncrtsim: \(name): stopping after the case in progress (send it again to stop at once)\n".utf8))
+        } else {
+            FileHandle.standardError.write(Data("\ncrtsim: error: stopped by \(name); finished cases are recorded: resume with '\(resumeCommand)'\n".utf8))
+            _exit(128 + (received ?? sig))
+        }
     }
 }

@@ -41,7 +41,7 @@ struct TeachCommand: ParsableCommand {
             throw InputError("--seed: \(seed) is out of range: expected an integer from 0 to \(Self.maximumSeed)")
         }
         let file = try PresetLibrary.path(of: preset)
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw InputError("\(file): cannot read the phantom file") }
+        let text = try InputFile.readText(file, what: "phantom file")
         let spec = try PhantomSpec.load(yaml: text, file: file)
         let folder = try StagedFolder(out: out, replace: force, marker: Self.marker, kind: "a crtsim teaching folder")
         let start = Date()

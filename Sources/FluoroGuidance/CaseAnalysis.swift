@@ -1,6 +1,7 @@
 import CRTCore
 import Foundation
 import GuidancePipeline
+import ImageIO
 
 /// The `crtsim analyze` flow on one case folder, shared by the commands that analyse a case (`analyze`,
 /// `teach`): the CMR pipeline on `cmr/`, then, when `xray/` exists beside it, the dual-view fusion that adds the
@@ -16,6 +17,20 @@ public struct CaseAnalysis {
     public var fusion: DualViewFusion.Output?
     /// Writers of the files beside analysis.json: meshes, figures and (with fusion) `figures/overlay-<view>.png`.
     public var products: [AnalysisProducts.Writer]
+    /// Wall-clock seconds of the stages, written to `timing.json` beside analysis.json (never into it, so that
+    /// analysis.json is the same bytes on every run).
+    public var timing: Timing
+
+    /// Seconds spent in each stage (machine-dependent, not part of the result).
+    public struct Timing: Codable, Sendable, Equatable {
+        /// The CMR pipeline (load, contours, tracking, scar, activation, targets).
+        public var cmrSeconds: Double
+        /// The dual-view registration; nil without the fluoroscopy stage.
+        public var registrationSeconds: Double?
+        public init(cmrSeconds: Double, registrationSeconds: Double? = nil) {
+            self.cmrSeconds = cmrSeconds; self.registrationSeconds = registrationSeconds
+        }
+    }
 
     /// Runs the pipeline on `cmrFolder` and, unless `fusion` is nil or there is no `xray/` folder beside
     /// `cmrFolder`, the fluoroscopy stage with `operator/` clicks.
@@ -28,27 +43,33 @@ public struct CaseAnalysis {
     public static func run(cmrFolder: String, configuration: PipelineConfiguration = PipelineConfiguration(),
                            operator inputs: OperatorInputs = OperatorInputs(),
                            fusion settings: DualViewFusion.Settings? = DualViewFusion.Settings()) throws -> CaseAnalysis {
+        let start = Date()
         let study = try CMRStudy.load(cmrDirectory: cmrFolder)
         var output = try GuidancePipeline(configuration: configuration).run(study, operator: inputs)
+        let cmrSeconds = Date().timeIntervalSince(start)
         var products = AnalysisProducts.all(output)
         let root = URL(fileURLWithPath: cmrFolder).deletingLastPathComponent()
         let xray = root.appendingPathComponent("xray").path
         guard let settings, FileManager.default.fileExists(atPath: xray) else {
-            return CaseAnalysis(study: study, output: output, fluoroscopy: nil, fusion: nil, products: products)
+            return CaseAnalysis(study: study, output: output, fluoroscopy: nil, fusion: nil, products: products,
+                                timing: Timing(cmrSeconds: cmrSeconds))
         }
         let fluoro = try FluoroStudy.load(xrayDirectory: xray, operatorDirectory: root.appendingPathComponent("operator").path)
         let fusion = try DualViewFusion(settings: settings).run(fluoro, cmr: output)
         fusion.record(into: &output)
         products.append(fusion.overlayWriter(study: fluoro, cmr: output))
-        return CaseAnalysis(study: study, output: output, fluoroscopy: fluoro, fusion: fusion, products: products)
+        return CaseAnalysis(study: study, output: output, fluoroscopy: fluoro, fusion: fusion, products: products,
+                            timing: Timing(cmrSeconds: cmrSeconds, registrationSeconds: fusion.registrationSeconds))
     }
 
     /// Relative path of a view's overlay figure in an analysis folder.
     public static func overlayPath(view: String) -> String { "figures/overlay-\(view).png" }
 
-    /// Writes the analysis folder (analysis.json, labels, products) to `out`; see `AnalysisWriter.write`.
+    /// Writes the analysis folder (analysis.json, labels, products, timing.json) to `out`; see `AnalysisWriter.write`.
     /// - Returns: the relative paths written, sorted.
     public func write(to out: String, replace: Bool) throws -> [String] {
-        try AnalysisWriter.write(output, to: out, replace: replace, extras: products)
+        let timing = self.timing
+        let timingWriter: AnalysisProducts.Writer = { path in try FileOutput.writeJSON(timing, to: try path("timing.json")) }
+        return try AnalysisWriter.write(output, to: out, replace: replace, extras: products + [timingWriter])
     }
 }

@@ -60,6 +60,8 @@ public struct DualViewFusion: Sendable {
         public var lead: LeadPosition?
         public var record: FluoroscopyRecord
         public var landmarks: ModelLandmarks
+        /// Wall-clock time of the registration (s); for timing.json only, never in analysis.json.
+        public var registrationSeconds: Double
     }
 
     public var settings: Settings
@@ -107,15 +109,15 @@ public struct DualViewFusion: Sendable {
         let registration = FluoroscopyRecord.Registration(
             method: method, modelLandmarksMm: landmarks.landmarksMm, landmarksUsed: Array(Set(points.map(\.name))).sorted(),
             landmarksIgnored: ignored, landmarkPose: fit.worldFromHeart.matrix4x4, landmarkResidualsPx: keyed(fit.residualsPx),
-            finalResidualsPx: keyed(finalResiduals), vesselnessBefore: vBefore, vesselnessAfter: vAfter,
-            seconds: Date().timeIntervalSince(start))
+            finalResidualsPx: keyed(finalResiduals), vesselnessBefore: vBefore, vesselnessAfter: vAfter)
+        let registrationSeconds = Date().timeIntervalSince(start)
 
         let (lead, leadRecord, fluoroOnly, leadWarning) = localiseLead(study, cmr: cmr, worldFromHeart: pose, model: landmarks)
         if let w = leadWarning { warnings.append(w) }
         let record = FluoroscopyRecord(viewNames: study.views.map(\.name), viewSeparationDegrees: study.separationDegrees,
                                        warnings: warnings, registration: registration, lead: leadRecord, fluoroscopyOnly: fluoroOnly)
         return Output(worldFromHeart: pose, views: study.views.map { ViewProjectionRecord(name: $0.name, projection: $0.projection) },
-                      lead: lead, record: record, landmarks: landmarks)
+                      lead: lead, record: record, landmarks: landmarks, registrationSeconds: registrationSeconds)
     }
 
     /// The automatic refinement on the venograms from `pose`: the model's vein curves aligned to the vessels, the

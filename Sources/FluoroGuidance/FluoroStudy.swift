@@ -118,9 +118,11 @@ public struct FluoroStudy: Sendable {
             let path = dir.appendingPathComponent(file).path
             let geometry: CArmView
             do {
-                geometry = try JSONDecoder().decode(CArmView.self, from: try Data(contentsOf: URL(fileURLWithPath: path)))
+                geometry = try JSONDecoder().decode(CArmView.self, from: try InputFile.read(path, what: "C-arm geometry file (JSON)"))
             } catch let e as DecodingError {
                 throw InputError("\(path): not a C-arm geometry record (\(describe(e))); expected the DICOM XA keys SeriesDescription, PositionerPrimaryAngle, PositionerSecondaryAngle, DistanceSourceToDetector, DistanceSourceToPatient, Rows, Columns, ImagerPixelSpacing")
+            } catch let e as InputError {
+                throw e
             } catch {
                 throw InputError("\(path): cannot read (\(error.localizedDescription))")
             }
@@ -181,7 +183,7 @@ public struct FluoroStudy: Sendable {
     static func readClicks(_ path: String, geometry: CArmView) throws -> [String: DetectorPixel] {
         let file: ClicksFile
         do {
-            file = try JSONDecoder().decode(ClicksFile.self, from: try Data(contentsOf: URL(fileURLWithPath: path)))
+            file = try JSONDecoder().decode(ClicksFile.self, from: try InputFile.read(path, what: "operator clicks file (JSON)"))
         } catch let e as DecodingError {
             throw InputError("\(path): expected {\"view\": name, \"landmarks\": {name: [column, row]}} (\(describe(e)))")
         }

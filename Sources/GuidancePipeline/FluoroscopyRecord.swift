@@ -46,14 +46,14 @@ public struct FluoroscopyRecord: Codable, Sendable, Equatable {
         /// Mean vesselness along the projected vein courses (0-1) before and after the image refinement.
         public var vesselnessBefore: Double?
         public var vesselnessAfter: Double?
-        public var seconds: Double
+        // No wall-clock time here: analysis.json is deterministic; the registration's seconds go to timing.json.
         public init(method: String, modelLandmarksMm: [String: Vec3], landmarksUsed: [String], landmarksIgnored: [String],
                     landmarkPose: [[Double]], landmarkResidualsPx: [String: Double], finalResidualsPx: [String: Double],
-                    vesselnessBefore: Double?, vesselnessAfter: Double?, seconds: Double) {
+                    vesselnessBefore: Double?, vesselnessAfter: Double?) {
             self.method = method; self.modelLandmarksMm = modelLandmarksMm; self.landmarksUsed = landmarksUsed
             self.landmarksIgnored = landmarksIgnored; self.landmarkPose = landmarkPose
             self.landmarkResidualsPx = landmarkResidualsPx; self.finalResidualsPx = finalResidualsPx
-            self.vesselnessBefore = vesselnessBefore; self.vesselnessAfter = vesselnessAfter; self.seconds = seconds
+            self.vesselnessBefore = vesselnessBefore; self.vesselnessAfter = vesselnessAfter
         }
     }
 

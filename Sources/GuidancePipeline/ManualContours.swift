@@ -26,7 +26,7 @@ public struct ManualContours: Codable, Sendable {
 
     /// Reads and checks the file's structure.
     public static func load(_ path: String) throws -> ManualContours {
-        guard let data = FileManager.default.contents(atPath: path) else { throw InputError("\(path): cannot read the file") }
+        let data = try InputFile.read(path, what: "contours file (JSON)")
         do { return try JSONDecoder().decode(ManualContours.self, from: data) } catch {
             throw InputError("\(path): expected {\"frame\": N, \"slices\": [{\"sliceIndex\": K, \"endocardiumMm\": [[x, y, z], ...], \"epicardiumMm\": [...]}]}")
         }

@@ -196,4 +196,16 @@ extension PhantomSpec {
         let muVolume = extent * extent * extent * 0.6 * 4 * 3
         return cine + work + lge + xrayImages + muVolume
     }
+
+    /// Estimated bytes that one scenario case of this phantom writes (generated case and its analysis), an upper
+    /// bound used to check the free disk space before a run: the cine and LGE float32 volumes stored raw (gzip
+    /// keeps about 83 % of noisy float images) plus their truth labels (one byte a voxel, cine-sized for each
+    /// phase), the X-ray images (venogram and lead image per view, float32) and 4 MB for the analysis (labels on
+    /// the LGE grid, meshes, figures).
+    public func estimatedCaseFileBytes(fluoroscopy: Bool) -> Double {
+        let cineVoxels = Double(cmr.cine.matrix * cmr.cine.matrix * cmr.cine.slices * cmr.cine.phases)
+        let lgeVoxels = Double(cmr.lge.matrix * cmr.lge.matrix * cmr.lge.slices)
+        let xrayImages = fluoroscopy ? Double(xray.views.count * 2 * xray.detectorRows * xray.detectorColumns) * 4 : 0
+        return cineVoxels * (4 + 1) + lgeVoxels * (4 + 2) + xrayImages + 4e6
+    }
 }

@@ -33,11 +33,22 @@ public enum FileOutput {
         try writeData(data + Data("\n".utf8), to: path)
     }
 
-    /// The encoder used by `writeJSON`: sorted keys, pretty printed, slashes unescaped.
+    /// The encoder used by `writeJSON`: sorted keys, pretty printed, slashes unescaped. Values that may be
+    /// undefined (metrics, verdicts) write null themselves; any other non-finite number is written as the string
+    /// "NaN", "Infinity" or "-Infinity" rather than failing, so that an undefined value can never lose a result
+    /// file (`jsonDecoder` reads them back).
     public static func jsonEncoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
         return encoder
+    }
+
+    /// The decoder matching `jsonEncoder`: reads the strings "NaN", "Infinity" and "-Infinity" as numbers.
+    public static func jsonDecoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        return decoder
     }
 
     /// Writes `data` to `path` through a temporary file in the same folder and a rename.

@@ -195,13 +195,7 @@ public struct CMRAcquisition: Codable, Sendable, Equatable {
     /// - Throws: `InputError` with one line naming the file and the field (for example
     ///   `acquisition.json: cine.PixelSpacing: expected [row spacing, column spacing], each > 0 mm, got [0, 1.5]`).
     public static func load(_ path: String) throws -> CMRAcquisition {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            let missing = !FileManager.default.fileExists(atPath: path)
-            throw InputError("\(path): " + (missing ? "file not found" : "cannot read: \(error.localizedDescription)"))
-        }
+        let data = try InputFile.read(path, what: "acquisition.json file")
         let acquisition: CMRAcquisition
         do {
             acquisition = try JSONDecoder().decode(CMRAcquisition.self, from: data)

@@ -35,47 +35,51 @@ public struct CaseEvaluation: Sendable {
         public var score: AnalysisScore
         public var registration: RegistrationScore?
         public var registrationTrials: [RegistrationTrials.Trial]?
-        public var registrationSeconds: Double?
         public var firstObserver: ObserverResult?
         public var secondObserver: ObserverResult?
-        public var analysisSeconds: Double
 
         public init(index: Int, preset: String, seed: UInt64, groups: [String: String] = [:], score: AnalysisScore,
                     registration: RegistrationScore? = nil, registrationTrials: [RegistrationTrials.Trial]? = nil,
-                    registrationSeconds: Double? = nil, firstObserver: ObserverResult? = nil, secondObserver: ObserverResult? = nil,
-                    analysisSeconds: Double) {
+                    firstObserver: ObserverResult? = nil, secondObserver: ObserverResult? = nil) {
             self.index = index; self.preset = preset; self.seed = seed; self.groups = groups; self.score = score
-            self.registration = registration; self.registrationTrials = registrationTrials; self.registrationSeconds = registrationSeconds
-            self.firstObserver = firstObserver; self.secondObserver = secondObserver; self.analysisSeconds = analysisSeconds
+            self.registration = registration; self.registrationTrials = registrationTrials
+            self.firstObserver = firstObserver; self.secondObserver = secondObserver
         }
     }
 
-    public func run(index i: Int, into base: String) throws -> Result {
+    /// Wall-clock seconds of one case's stages (timing.json; never in results.json, which must be the same bytes
+    /// on every run).
+    public struct Timing: Codable, Sendable, Equatable {
+        public var index: Int
+        /// Phantom and image generation.
+        public var generationSeconds: Double
+        /// The pipeline's stages (CMR, registration).
+        public var analysis: CaseAnalysis.Timing
+        public init(index: Int, generationSeconds: Double, analysis: CaseAnalysis.Timing) {
+            self.index = index; self.generationSeconds = generationSeconds; self.analysis = analysis
+        }
+    }
+
+    /// Generates, analyses and scores case `i` into `base` (`case/`, `analysis/`, and `operator-observer2/` with a
+    /// second observer).
+    public func run(index i: Int, into base: String) throws -> (result: Result, timing: Timing) {
         let (phantom, g) = scenario.assignment(i)
         let seed = scenario.caseSeed(i)
         let drawn = scenario.variation.drawnSettings(caseSeed: seed)
         let spec = try scenario.phantomSpec(phantom: phantom, gridPoint: g, drawn: drawn, presetFolder: presetFolder)
         let caseDir = base + "/case", analysisDir = base + "/analysis"
+        let t0 = Date()
         let summary = try CaseGenerator.generate(spec: spec, seed: seed, out: caseDir, replace: true, previews: false,
                                                  xray: scenario.fluoroscopy, xrayVolume: false)
+        let generationSeconds = Date().timeIntervalSince(t0)
         if scenario.fluoroscopy { try miscalibrate(xrayDirectory: caseDir + "/xray", seed: seed) }
 
-        let t0 = Date()
-        let study = try CMRStudy.load(cmrDirectory: caseDir + "/cmr")
-        var output = try GuidancePipeline(configuration: configuration(threshold: scenario.pipeline.scarThresholdFraction)).run(study)
-        let seconds = Date().timeIntervalSince(t0)
-        var extras = AnalysisProducts.all(output)
-        var fusion: DualViewFusion.Output? = nil, fluoro: FluoroStudy? = nil, regSeconds: Double? = nil
-        if scenario.fluoroscopy {
-            let f = try FluoroStudy.load(xrayDirectory: caseDir + "/xray", operatorDirectory: caseDir + "/operator")
-            let t1 = Date()
-            let fu = try DualViewFusion().run(f, cmr: output)
-            regSeconds = Date().timeIntervalSince(t1)
-            fu.record(into: &output)
-            extras.append(fu.overlayWriter(study: f, cmr: output))
-            fusion = fu; fluoro = f
-        }
-        _ = try AnalysisWriter.write(output, to: analysisDir, replace: true, extras: extras)
+        // The shipped analysis path (`crtsim analyze`): the CMR pipeline, then the fluoroscopy stage when the case has one.
+        let analysis = try CaseAnalysis.run(cmrFolder: caseDir + "/cmr",
+                                            configuration: configuration(threshold: scenario.pipeline.scarThresholdFraction),
+                                            fusion: scenario.fluoroscopy ? DualViewFusion.Settings() : nil)
+        _ = try analysis.write(to: analysisDir, replace: true)
+        let output = analysis.output, study = analysis.study
 
         // Scored from the values in hand (the truth the generator returned, the analysis just written); only the two
         // label volumes are read back.
@@ -83,7 +87,7 @@ public struct CaseEvaluation: Sendable {
         let score = AnalysisScore.score(truth: truth, analysis: output.result,
                                         truthScarLabels: try NIfTI.read(caseDir + "/truth/lge-scar.nii.gz").data,
                                         analysisScarMask: try NIfTI.read(analysisDir + "/labels/lge-scar.nii.gz").data)
-        var result = Result(index: i, preset: spec.name, seed: seed, groups: [:], score: score, analysisSeconds: seconds)
+        var result = Result(index: i, preset: spec.name, seed: seed, groups: [:], score: score)
         result.groups = [
             // Ischaemic by "history" (the phantom has a scar) or scar >= 5 % of the LV myocardium (DOMAIN.md section 1).
             "icm": !spec.scars.isEmpty || truth.scarBurdenPercent >= 5 ? "ICM" : "non-ICM",
@@ -91,10 +95,9 @@ public struct CaseEvaluation: Sendable {
             "phantom": spec.name,
             "sweep": scenario.variation.gridPoint(g).label,
         ]
-        if let fusion, let fluoro {
+        if let fusion = analysis.fusion, let fluoro = analysis.fluoroscopy {
             let points = try RegistrationScore.myocardiumPoints(caseDirectory: caseDir)
             result.registration = RegistrationScore.score(truth: truth, analysis: output.result, pointsMm: points)
-            result.registrationSeconds = regSeconds
             if scenario.registrationStarts > 0, let pose = truth.heartPose {
                 result.registrationTrials = RegistrationTrials.run(
                     study: fluoro, fusion: fusion, truePose: Affine3D(matrix4x4: pose), pointsMm: points,
@@ -108,7 +111,7 @@ public struct CaseEvaluation: Sendable {
                                                   leadCategory36: output.result.lead?.category36?.rawValue)
             result.secondObserver = try secondObserver(observer, study: study, caseDir: caseDir, base: base, truth: truth, seed: seed)
         }
-        return result
+        return (result, Timing(index: i, generationSeconds: generationSeconds, analysis: analysis.timing))
     }
 
     func configuration(threshold: Double) -> PipelineConfiguration {

@@ -100,9 +100,7 @@ public struct Scenario: Sendable {
     /// Reads and validates a scenario file. Every phantom is checked with the overrides and sweep values applied
     /// (so a wrong path or value is reported now, not in case 17).
     public static func load(_ path: String, presets: [String], presetFolder: String) throws -> Scenario {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw InputError("\(path): cannot read the scenario file")
-        }
+        let text = try InputFile.readText(path, what: "scenario file")
         let r = try SpecReader.parse(yaml: text, file: path)
         let id = try r.string("id", default: "")
         guard !id.isEmpty, id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
@@ -195,6 +193,22 @@ public struct Scenario: Sendable {
         return s
     }
 
+    /// Expectations whose metric cannot have a value in this scenario (the stage it needs is off): one line each.
+    /// `validate` and `run` print them as warnings; such an expectation fails at the end of the run.
+    public var warnings: [String] {
+        expectations.compactMap { e in
+            let need: String?
+            switch PipelineMetrics.requirement(of: e.metric) {
+            case .cmr: need = nil
+            case .fluoroscopy: need = fluoroscopy ? nil : "fluoroscopy.enabled is false"
+            case .registrationStarts:
+                need = !fluoroscopy ? "fluoroscopy.enabled is false" : registrationStarts == 0 ? "fluoroscopy.registrationStarts is 0" : nil
+            case .secondObserver: need = secondObserver == nil ? "the scenario has no secondObserver" : nil
+            }
+            return need.map { "\(file): expectation on \(e.metric) cannot be met: its metric has no value when \($0); it will fail" }
+        }
+    }
+
     /// Draw values to check at load time: the lower and upper bounds (or every choice) of each draw.
     func probeDraws() -> [[PhantomVariation.Setting]] {
         guard !variation.draws.isEmpty else { return [[]] }
@@ -222,7 +236,7 @@ public struct Scenario: Sendable {
         let file = phantom.hasSuffix(".yaml")
             ? (phantom.hasPrefix("/") ? phantom : (URL(fileURLWithPath: self.file).deletingLastPathComponent().appendingPathComponent(phantom).path))
             : presetFolder + "/\(phantom).yaml"
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw InputError("\(file): cannot read the phantom file") }
+        let text = try InputFile.readText(file, what: "phantom file")
         let settings = variation.overrides + variation.gridPoint(gridPoint).settings + drawn + acquisition.settings
         if settings.isEmpty { return try PhantomSpec.load(yaml: text, file: file) }
         let varied = try PhantomVariation.apply(settings, toPhantomYAML: text, origin: file)
@@ -233,6 +247,13 @@ public struct Scenario: Sendable {
     }
 
     /// Which phantom and grid point case i (0-based) uses.
+    /// Estimated bytes that case `i` writes (generated case and analysis; `PhantomSpec.estimatedCaseFileBytes`).
+    public func estimatedCaseFileBytes(_ i: Int, presetFolder: String) throws -> Double {
+        let (phantom, g) = assignment(i)
+        let spec = try phantomSpec(phantom: phantom, gridPoint: g, drawn: variation.drawnSettings(caseSeed: caseSeed(i)), presetFolder: presetFolder)
+        return spec.estimatedCaseFileBytes(fluoroscopy: fluoroscopy)
+    }
+
     public func assignment(_ i: Int) -> (phantom: String, gridPoint: Int) {
         let g = variation.gridSize
         return (phantoms[(i / g) % phantoms.count], i % g)

@@ -14,10 +14,12 @@ public enum PipelineMetrics {
         public var unit: String
         /// "higher" or "lower" is better.
         public var better: String
+        /// Why the value is null (NaN): set for every metric without a value, absent otherwise.
+        public var reason: String?
 
-        enum CodingKeys: String, CodingKey { case id, value, unit, better }
-        public init(id: String, value: Double, unit: String, better: String) {
-            self.id = id; self.value = value; self.unit = unit; self.better = better
+        enum CodingKeys: String, CodingKey { case id, value, unit, better, reason }
+        public init(id: String, value: Double, unit: String, better: String, reason: String? = nil) {
+            self.id = id; self.value = value; self.unit = unit; self.better = better; self.reason = reason
         }
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -25,6 +27,7 @@ public enum PipelineMetrics {
             value = try c.decodeIfPresent(Double.self, forKey: .value) ?? .nan
             unit = try c.decode(String.self, forKey: .unit)
             better = try c.decode(String.self, forKey: .better)
+            reason = try c.decodeIfPresent(String.self, forKey: .reason)
         }
         public func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -32,6 +35,37 @@ public enum PipelineMetrics {
             if value.isFinite { try c.encode(value, forKey: .value) } else { try c.encodeNil(forKey: .value) }
             try c.encode(unit, forKey: .unit)
             try c.encode(better, forKey: .better)
+            try c.encodeIfPresent(reason, forKey: .reason)
+        }
+    }
+
+    /// What a metric needs from the run beyond the CMR analysis: registration and lead metrics need the
+    /// fluoroscopy stage, observer metrics a second observer, the capture range perturbed registration starts.
+    public enum Requirement: String, Sendable { case cmr, fluoroscopy, registrationStarts, secondObserver }
+
+    /// The requirement of metric `id` (by its family prefix).
+    public static func requirement(of id: String) -> Requirement {
+        if id == "registration.capture_range_mm" { return .registrationStarts }
+        if id.hasPrefix("registration.") || id.hasPrefix("lead.") { return .fluoroscopy }
+        if id.hasPrefix("observer.") { return .secondObserver }
+        return .cmr
+    }
+
+    /// Why metric `id` has no value on `cases`: the stage it needs did not run, or the statistic is undefined on
+    /// these cases (no case it applies to, a single category, no spread).
+    public static func nullReason(id: String, cases: [CaseEvaluation.Result]) -> String {
+        if cases.isEmpty { return "no cases" }
+        switch requirement(of: id) {
+        case .fluoroscopy where !cases.contains { $0.registration != nil }:
+            return "needs the fluoroscopy stage, which no case ran (scenario fluoroscopy disabled)"
+        case .registrationStarts where !cases.contains { !($0.registrationTrials ?? []).isEmpty }:
+            return "needs perturbed registration starts (scenario fluoroscopy.registrationStarts is 0 or fluoroscopy disabled)"
+        case .secondObserver where !cases.contains { $0.secondObserver != nil }:
+            return "needs a second observer, which the scenario does not have"
+        default:
+            return id.contains("kappa") || id.contains("icc")
+                ? "undefined on these cases: no case it applies to, or every pair in one category (no spread to agree on)"
+                : "undefined on these cases: no case it applies to"
         }
     }
 
@@ -168,6 +202,9 @@ public enum PipelineMetrics {
             "observer.target_within_or_adjacent_rate": frac(obsTargets.map { $0 != "remote" }),
             "observer.lead_category36_kappa": kappa(obsLead)?.kappa ?? .nan,
         ]
-        return definitions.map { Metric(id: $0.id, value: values[$0.id] ?? .nan, unit: $0.unit, better: $0.better) }
+        return definitions.map { d in
+            let v = values[d.id] ?? .nan
+            return Metric(id: d.id, value: v, unit: d.unit, better: d.better, reason: v.isFinite ? nil : nullReason(id: d.id, cases: cases))
+        }
     }
 }

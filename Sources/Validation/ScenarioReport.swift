@@ -108,13 +108,14 @@ public enum ScenarioReport {
         var h = "<h1>crtsim scenario: \(ReportHTML.escape(r.scenario))</h1>\n"
         h += ReportHTML.paragraph(r.description)
         h += "<p>\(badge) \(met) of \(r.verdicts.count) expectations met · \(r.cases.count) cases</p>"
-        let keys = [("crtsim", "crtsim version"), ("gitCommit", "commit"), ("scenarioHash", "scenario hash"), ("seconds", "seconds"),
+        let keys = [("crtsim", "crtsim version"), ("gitCommit", "commit"), ("scenarioHash", "scenario hash"),
                     ("seed", "seed"), ("cases", "cases in the scenario"), ("shard", "shard"), ("settings", "settings")]
         let manifestRows = keys.compactMap { k, label in r.manifest[k].map { [Cell.rowHeader(label), Cell.text($0)] } }
         h += ReportHTML.table(["manifest", "value"], manifestRows, id: "manifest")
         let verdictRows = r.verdicts.map { v -> [Cell] in
             [.text(v.metric), .significant(v.value), .text(v.expectation),
-             Cell(html: v.passed ? "PASS" : "FAIL", classes: ["l", v.passed ? "pass" : "fail"])]
+             Cell(html: (v.passed ? "PASS" : "FAIL") + (v.reason.map { " (no value: " + ReportHTML.escape($0) + ")" } ?? ""),
+                  classes: ["l", v.passed ? "pass" : "fail"])]
         }
         h += verdictRows.isEmpty ? ReportHTML.paragraph("No expectations.", classes: "note")
             : ReportHTML.table(["expectation on", "value", "expected", "verdict"], verdictRows, id: "verdicts", caption: "Expectations")

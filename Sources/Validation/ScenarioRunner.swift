@@ -17,8 +17,37 @@ public struct ScenarioRunner {
 
     public typealias CaseResult = CaseEvaluation.Result
 
+    /// One expectation judged. A metric without a value (NaN, written as null) fails its expectation, and
+    /// `reason` says why it has none.
     public struct Verdict: Codable, Sendable {
         public var metric: String, expectation: String, value: Double, passed: Bool
+        public var reason: String?
+
+        public init(metric: String, expectation: String, value: Double, passed: Bool, reason: String? = nil) {
+            self.metric = metric; self.expectation = expectation; self.value = value; self.passed = passed; self.reason = reason
+        }
+        enum CodingKeys: String, CodingKey { case metric, expectation, value, passed, reason }
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            metric = try c.decode(String.self, forKey: .metric)
+            expectation = try c.decode(String.self, forKey: .expectation)
+            value = try c.decodeIfPresent(Double.self, forKey: .value) ?? .nan
+            passed = try c.decode(Bool.self, forKey: .passed)
+            reason = try c.decodeIfPresent(String.self, forKey: .reason)
+        }
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(metric, forKey: .metric)
+            try c.encode(expectation, forKey: .expectation)
+            if value.isFinite { try c.encode(value, forKey: .value) } else { try c.encodeNil(forKey: .value) }
+            try c.encode(passed, forKey: .passed)
+            try c.encodeIfPresent(reason, forKey: .reason)
+        }
+        /// "PASS scar.kappa = 0.9200, expected >= 0.85" or "FAIL x = null (why), expected ...": one line for the terminal.
+        public var line: String {
+            let shown = value.isFinite ? String(format: "%.4f", value) : "null (\(reason ?? "no value"))"
+            return "\(passed ? "PASS" : "FAIL") \(metric) = \(shown), expected \(expectation)"
+        }
     }
 
     /// Which part of the cases a run takes: case i belongs to shard (i mod count) + 1.
@@ -66,19 +95,81 @@ public struct ScenarioRunner {
         public var cases: [CaseResult]
     }
 
-    /// Runs every case into `folder.path("cases/case-<i>")`; `progress` receives the cases done, the cases of
-    /// this shard, the seconds left (estimate) and a one-line summary of the case just done.
-    public func run(into folder: StagedFolder, shard: Shard = .whole,
-                    progress: (_ done: Int, _ total: Int, _ etaSeconds: Double, _ line: String) -> Void) throws -> Results {
+    /// What identifies a run in its folder (`run.json`): a resumed run must be the same scenario text and shard.
+    public struct RunIdentity: Codable, Sendable, Equatable {
+        public var scenario: String, scenarioHash: String, shard: String, cases: Int
+    }
+
+    /// The run stopped between cases on request (SIGINT / SIGTERM); its finished cases are recorded in the folder.
+    public struct Interrupted: Error, Sendable {
+        public var done: Int, total: Int
+    }
+
+    /// Wall-clock times of a run (timing.json): machine-dependent, so kept out of results.json.
+    public struct Timing: Codable, Sendable {
+        /// Seconds of this process (a resumed run counts only its own part).
+        public var seconds: Double
+        public var cases: [CaseEvaluation.Timing]
+    }
+
+    /// The per-case record files: a case folder is complete once its score is written and it is renamed from
+    /// `cases/.case-<i>.partial` to `cases/case-<i>`.
+    public static let caseScoreFile = "score.json"
+    public static let caseTimingFile = "timing.json"
+
+    /// Runs every case of the shard into `folder`'s `cases/case-<i>/`. Each finished case is recorded at once
+    /// (`score.json` in its folder, written before the folder is renamed complete), so a killed run loses at most
+    /// the cases in progress, and a run whose folder was adopted with `resume` skips the cases already recorded;
+    /// the results equal an uninterrupted run's, byte for byte. `stop` is asked between cases; when it answers
+    /// true the run ends with `Interrupted`. `progress` receives the cases done, the cases of this shard, the
+    /// seconds left (estimate) and a one-line summary of the case just done.
+    public func run(into folder: StagedFolder, shard: Shard = .whole, stop: () -> Bool = { false },
+                    progress: (_ done: Int, _ total: Int, _ etaSeconds: Double, _ line: String) -> Void) throws -> (results: Results, timing: Timing) {
+        let fm = FileManager.default
+        let identity = RunIdentity(scenario: scenario.id, scenarioHash: scenario.hash, shard: "\(shard.index)/\(shard.count)", cases: scenario.cases)
+        let identityPath = folder.staging.appendingPathComponent("run.json").path
+        if fm.fileExists(atPath: identityPath) {
+            let recorded = try? FileOutput.jsonDecoder().decode(RunIdentity.self, from: InputFile.read(identityPath, what: "run record"))
+            guard recorded == identity else {
+                throw InputError("\(folder.resumedFrom ?? identityPath): the interrupted run there is of \(recorded.map { "scenario \($0.scenario) (hash \($0.scenarioHash), shard \($0.shard))" } ?? "an unknown scenario"), not \(scenario.id) (hash \(scenario.hash), shard \(identity.shard)); run without --resume to start over")
+            }
+        } else {
+            try FileOutput.writeJSON(identity, to: try folder.path("run.json"))
+        }
         var results: [CaseResult] = []
+        var timings: [CaseEvaluation.Timing] = []
         let evaluation = CaseEvaluation(scenario: scenario, presetFolder: presetFolder)
         let start = Date()
         let mine = (0..<scenario.cases).filter(shard.contains)
+        var ranHere = 0
         for (done, i) in mine.enumerated() {
-            let r = try evaluation.run(index: i, into: try folder.directory("cases/case-\(i)"))
+            let record = folder.staging.appendingPathComponent("cases/case-\(i)")
+            let scoreFile = record.appendingPathComponent(Self.caseScoreFile).path
+            if let kept = try? FileOutput.jsonDecoder().decode(CaseResult.self, from: InputFile.read(scoreFile, what: "case score")), kept.index == i {
+                results.append(kept)
+                if let t = try? FileOutput.jsonDecoder().decode(CaseEvaluation.Timing.self,
+                                                                 from: InputFile.read(record.appendingPathComponent(Self.caseTimingFile).path, what: "case timing")) {
+                    timings.append(t)
+                }
+                progress(done + 1, mine.count, 0, "case \(i): recorded by the interrupted run, kept")
+                continue
+            }
+            if stop() { throw Interrupted(done: done, total: mine.count) }
+            try? fm.removeItem(at: record)  // an incomplete folder without its score
+            let workFolder = "cases/.case-\(i).partial"
+            try? fm.removeItem(at: folder.staging.appendingPathComponent(workFolder))  // left by a killed run
+            let work = try folder.directory(workFolder)
+            let (r, timing) = try evaluation.run(index: i, into: work)
+            try FileOutput.writeJSON(timing, to: work + "/" + Self.caseTimingFile)
+            try FileOutput.writeJSON(r, to: work + "/" + Self.caseScoreFile)
+            guard rename(work, record.path) == 0 else {
+                throw OutputError("\(record.path): cannot record the finished case: \(String(cString: strerror(errno)))")
+            }
             results.append(r)
+            timings.append(timing)
+            ranHere += 1
             let elapsed = Date().timeIntervalSince(start)
-            let eta = elapsed / Double(done + 1) * Double(mine.count - done - 1)
+            let eta = elapsed / Double(ranHere) * Double(mine.count - done - 1)
             var line = String(format: "case %d, %@ seed %llu: target %@, scar kappa %.2f, EDV %+.1f %%", i, r.preset, r.seed,
                               r.score.primaryTargetCategory, r.score.scarKappa, 100 * r.score.edvRelativeError)
             if let reg = r.registration { line += String(format: ", mTRE %.2f mm, lead %@", reg.mTREMm, reg.leadCategory36Analysis ?? "-") }
@@ -93,9 +184,9 @@ public struct ScenarioRunner {
                 + (scenario.secondObserver.map { ", secondObserver: scarThresholdFraction=\($0.scarThresholdFraction), clickNoiseSDPx=\($0.clickNoiseSDPx)" } ?? ""),
         ]
         manifest["shard"] = "\(shard.index)/\(shard.count)"
-        manifest["seconds"] = String(format: "%.1f", Date().timeIntervalSince(start))
-        return Self.judge(scenario: scenario.id, description: scenario.description, expectations: scenario.expectations,
-                          groupBy: scenario.groupBy, manifest: manifest, cases: results)
+        let judged = Self.judge(scenario: scenario.id, description: scenario.description, expectations: scenario.expectations,
+                                groupBy: scenario.groupBy, manifest: manifest, cases: results)
+        return (judged, Timing(seconds: Date().timeIntervalSince(start), cases: timings.sorted { $0.index < $1.index }))
     }
 
     /// Metrics, group statistics and verdicts of a set of cases.
@@ -104,8 +195,10 @@ public struct ScenarioRunner {
         let sorted = cases.sorted { $0.index < $1.index }
         let metrics = PipelineMetrics.compute(sorted)
         let verdicts = expectations.map { e -> Verdict in
-            let v = metrics.first { $0.id == e.metric }?.value ?? .nan
-            return Verdict(metric: e.metric, expectation: e.text, value: v, passed: e.passes(v))
+            let m = metrics.first { $0.id == e.metric }
+            let v = m?.value ?? .nan
+            return Verdict(metric: e.metric, expectation: e.text, value: v, passed: e.passes(v),
+                           reason: v.isFinite ? nil : (m?.reason ?? "not a metric of this crtsim version"))
         }
         return Results(scenario: scenario, description: description, expectations: expectations, groupBy: groupBy, metrics: metrics,
                        groupMetrics: CohortStatistics.groupMetrics(sorted, groupBy: groupBy),
@@ -128,7 +221,6 @@ public struct ScenarioRunner {
         }
         var manifest = first.manifest
         manifest["shard"] = "merged from \(parts.count)"
-        manifest["seconds"] = String(format: "%.1f", parts.compactMap { Double($0.manifest["seconds"] ?? "") }.reduce(0, +))
         return judge(scenario: first.scenario, description: first.description, expectations: first.expectations,
                      groupBy: first.groupBy, manifest: manifest, cases: cases)
     }
@@ -181,7 +273,7 @@ public struct ScenarioRunner {
 
     /// cases.csv: one row per case, truth and estimate side by side.
     public static func csv(_ r: Results) -> String {
-        var rows = ["case,phantom,seed,sweep,icm,lbbb,primaryTargetTruth,primaryTargetAnalysis,targetCategory,targetDistanceMm,scarKappa,scarDice,scarBurdenTruthPercent,scarBurdenAnalysisPercent,edvTruthMl,edvAnalysisMl,esvRelativeError,efTruth,efAnalysis,activationMedianAbsErrorMs,latestSegmentCategory,strainRMSEPercent,mTREMm,landmarkMTREMm,mPDMm,mRPDMm,leadSegmentTruth,leadSegmentAnalysis,leadCategory36Truth,leadCategory36Analysis,leadCategory18Truth,leadCategory18Analysis,fluoroscopyOnlyCategory36,pacingElectrodeErrorMm,observer2PrimaryTarget,observer2LeadCategory36,analysisSeconds,registrationSeconds"]
+        var rows = ["case,phantom,seed,sweep,icm,lbbb,primaryTargetTruth,primaryTargetAnalysis,targetCategory,targetDistanceMm,scarKappa,scarDice,scarBurdenTruthPercent,scarBurdenAnalysisPercent,edvTruthMl,edvAnalysisMl,esvRelativeError,efTruth,efAnalysis,activationMedianAbsErrorMs,latestSegmentCategory,strainRMSEPercent,mTREMm,landmarkMTREMm,mPDMm,mRPDMm,leadSegmentTruth,leadSegmentAnalysis,leadCategory36Truth,leadCategory36Analysis,leadCategory18Truth,leadCategory18Analysis,fluoroscopyOnlyCategory36,pacingElectrodeErrorMm,observer2PrimaryTarget,observer2LeadCategory36"]
         func f(_ x: Double?) -> String { x.map { $0.isFinite ? String(format: "%.4f", $0) : "" } ?? "" }
         func i(_ x: Int?) -> String { x.map(String.init) ?? "" }
         func q(_ s: String) -> String { s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
@@ -195,7 +287,7 @@ public struct ScenarioRunner {
                          f(g?.mTREMm), f(g?.landmarkMTREMm), f(g?.mPDMm), f(g?.mRPDMm), i(g?.leadSegmentTruth), i(g?.leadSegmentAnalysis),
                          g?.leadCategory36Truth ?? "", g?.leadCategory36Analysis ?? "", g?.leadCategory18Truth ?? "", g?.leadCategory18Analysis ?? "",
                          g?.fluoroscopyOnlyCategory36 ?? "", f(g?.pacingElectrodeErrorMm), i(c.secondObserver?.primaryTarget),
-                         c.secondObserver?.leadCategory36 ?? "", f(c.analysisSeconds), f(c.registrationSeconds)].joined(separator: ","))
+                         c.secondObserver?.leadCategory36 ?? ""].joined(separator: ","))
         }
         return rows.joined(separator: "\n") + "\n"
     }

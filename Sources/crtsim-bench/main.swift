@@ -69,7 +69,7 @@ func runBenchmarks() throws {
         var record: DualViewFusion.Output!
         let t = try seconds { record = try fusion.run(fluoro, cmr: analysis) }
         fusionSeconds = min(fusionSeconds, t)
-        registrationSeconds = min(registrationSeconds, record.record.registration.seconds)
+        registrationSeconds = min(registrationSeconds, record.registrationSeconds)
     }
     try? FileManager.default.removeItem(atPath: out)
     try? FileManager.default.removeItem(atPath: out + "-analysis")

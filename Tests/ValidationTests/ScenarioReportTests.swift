@@ -49,15 +49,14 @@ struct ScenarioReportTests {
                 groups: ["icm": i % 2 == 0 ? "non-ICM" : "ICM", "lbbb": "LBBB", "phantom": "p", "sweep": ""],
                 score: score(target: targets[i], scar: scars[i]),
                 registration: registration(mTRE: [0.8, 1.6, 2.4, 6.0][i], lead36: lead36[i], lead18: lead18[i], fluoroOnly: fluoro[i]),
-                registrationTrials: [trials[i]], registrationSeconds: 1.5,
+                registrationTrials: [trials[i]],
                 firstObserver: .init(scarredSegments: flags(scars[i].1), scarBurdenPercent: 10, primaryTarget: targets[i].1, leadCategory36: lead36[i].1),
                 secondObserver: .init(scarredSegments: flags(scars[i].1), scarBurdenPercent: 11, primaryTarget: targets[i].1,
-                                      leadCategory36: i == 3 ? "adjacent" : lead36[i].1),
-                analysisSeconds: 3)
+                                      leadCategory36: i == 3 ? "adjacent" : lead36[i].1))
         }
         let expectations = [Scenario.Expectation(metric: "target.within_or_adjacent_rate", kind: .atLeast, value: 0.7, tolerance: nil)]
         return ScenarioRunner.judge(scenario: "hand-made <test> & \"quotes\"", description: "Four hand-made cases.", expectations: expectations,
-                                    groupBy: ["icm"], manifest: ["crtsim": "0.1.0", "gitCommit": "abc", "scenarioHash": "h", "seconds": "1.0"],
+                                    groupBy: ["icm"], manifest: ["crtsim": "0.1.0", "gitCommit": "abc", "scenarioHash": "h"],
                                     cases: cases)
     }
 
