@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <nifti1_io.h>
@@ -54,6 +55,52 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...) {
 static pthread_once_t quiet_once = PTHREAD_ONCE_INIT;
 static void make_quiet(void) { nifti_set_debug_level(0); }
 static void ensure_quiet(void) { pthread_once(&quiet_once, make_quiet); }
+
+/* Some niftilib messages ("** ERROR: nifti_convert_nhdr2nim: bad dim[0]") are printed whatever the debug level.
+   The header read runs with stderr redirected to a temporary file, under one lock (stderr is process-wide), and
+   what niftilib printed comes back folded into one line, so that crtsim's own message is the only line. */
+static pthread_mutex_t stderr_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static nifti_image *read_header_capturing(const char *path, char *said, size_t saidlen) {
+    said[0] = '\0';
+    pthread_mutex_lock(&stderr_lock);
+    fflush(stderr);
+    FILE *capture = tmpfile();
+    int saved = -1;
+    if (capture != NULL) {
+        saved = dup(STDERR_FILENO);
+        if (saved >= 0 && dup2(fileno(capture), STDERR_FILENO) < 0) {
+            close(saved);
+            saved = -1;
+        }
+    }
+    nifti_image *nim = nifti_image_read(path, 0);
+    fflush(stderr);
+    if (saved >= 0) {
+        dup2(saved, STDERR_FILENO);
+        close(saved);
+    }
+    pthread_mutex_unlock(&stderr_lock);
+    if (capture != NULL) {
+        rewind(capture);
+        size_t n = fread(said, 1, saidlen - 1, capture);
+        said[n] = '\0';
+        fclose(capture);
+        /* One line: newlines become "; ", other control characters spaces, the "** " markers go. */
+        size_t w = 0;
+        for (size_t r = 0; r < n; r++) {
+            char c = said[r];
+            if (c == '*' && r + 2 < n && said[r + 1] == '*' && said[r + 2] == ' ') { r += 2; continue; }
+            if (c == '\n') {
+                if (r + 1 < n && w > 0 && w + 2 < saidlen) { said[w++] = ';'; said[w++] = ' '; }
+                continue;
+            }
+            said[w++] = (unsigned char)c < 0x20 ? ' ' : c;
+        }
+        said[w] = '\0';
+    }
+    return nim;
+}
 
 static int ends_with(const char *s, const char *suffix) {
     size_t n = strlen(s), m = strlen(suffix);
@@ -320,9 +367,13 @@ crt_nifti_file *crt_nifti_open(const char *path, crt_nifti_info *info, char *err
     if (sniff_header(path, err, errlen) != 0) return NULL;
 
     /* Header only: the voxels are read by load_voxels() below. */
-    nifti_image *nim = nifti_image_read(path, 0);
+    char said[256];
+    nifti_image *nim = read_header_capturing(path, said, sizeof said);
     if (nim == NULL) {
-        set_err(err, errlen, "niftilib could not parse the header (not a valid NIfTI-1 file)");
+        if (said[0] != '\0')
+            set_err(err, errlen, "niftilib could not parse the header (not a valid NIfTI-1 file): %s", said);
+        else
+            set_err(err, errlen, "niftilib could not parse the header (not a valid NIfTI-1 file)");
         return NULL;
     }
     if (!supported_read_type(nim->datatype)) {

@@ -43,6 +43,39 @@ public struct CMRStudy: Sendable {
         }
     }
 
+    /// Largest relative difference allowed between the cine phase interval in the NIfTI header (pixdim[4]) and
+    /// the median step of acquisition.json's cine TriggerTime (2 %, and at least 0.5 ms for rounding).
+    public static let frameIntervalTolerance = 0.02
+    /// Largest ratio allowed between the R-R intervals (NominalInterval) recorded for the cine and the LGE series
+    /// of one examination: heart rate at rest changes by far less than 50 % between the two acquisitions
+    /// (docs/reliability.md), while a misrecorded interval is typically off by a multiple.
+    public static let rrIntervalRatioLimit = 1.5
+
+    /// Timing within and between the series: the NIfTI phase interval against the trigger times, trigger times
+    /// within the R-R interval, and the cine and LGE R-R intervals against each other.
+    func validateTiming() throws {
+        let t = acquisition.cine.triggerTime
+        if cine.frames > 1, cine.frameIntervalMs > 0, t.count > 1 {
+            let steps = zip(t, t.dropFirst()).map { $1 - $0 }.sorted()
+            let step = steps[steps.count / 2]
+            if abs(cine.frameIntervalMs - step) > max(0.5, Self.frameIntervalTolerance * step) {
+                throw InputError("acquisition.json: cine.TriggerTime steps by \(String(format: "%.4g", step)) ms but cine.nii.gz has a phase "
+                    + "interval (pixdim[4]) of \(String(format: "%.4g", cine.frameIntervalMs)) ms: the two files contradict each other")
+            }
+        }
+        for (key, series) in [("cine", acquisition.cine), ("lge", acquisition.lge)] {
+            if let rr = series.nominalInterval, let last = series.triggerTime.max(), last >= rr {
+                throw InputError("acquisition.json: \(key).TriggerTime \(String(format: "%.4g", last)) ms is not within the R-R interval "
+                    + "\(key).NominalInterval = \(String(format: "%.4g", rr)) ms (trigger times count from the R wave)")
+            }
+        }
+        if let a = acquisition.cine.nominalInterval, let b = acquisition.lge.nominalInterval,
+           max(a, b) > Self.rrIntervalRatioLimit * min(a, b) {
+            throw InputError("acquisition.json: lge.NominalInterval = \(String(format: "%.4g", b)) ms and cine.NominalInterval = "
+                + "\(String(format: "%.4g", a)) ms differ by more than a factor \(Self.rrIntervalRatioLimit) (one examination, one heart)")
+        }
+    }
+
     /// Checks the images against each other and against acquisition.json.
     func validate() throws {
         for (name, volume, series) in [("cine.nii.gz", cine, acquisition.cine), ("lge.nii.gz", lge, acquisition.lge)] {
@@ -57,7 +90,12 @@ public struct CMRStudy: Sendable {
             if let bad = volume.data.firstIndex(where: { !$0.isFinite }) {
                 throw InputError("\(name): voxel \(bad) is not a finite number")
             }
+            let key = name == "cine.nii.gz" ? "cine" : "lge"
+            if let conflict = series.disagreement(with: volume.grid) {
+                throw InputError("acquisition.json: \(key).\(conflict) of \(name): the two files contradict each other")
+            }
         }
+        try validateTiming()
         guard cine.frames >= 3 else {
             throw InputError("cine.nii.gz: \(cine.frames) phases; feature tracking needs at least 3 (allowed 3-200)")
         }

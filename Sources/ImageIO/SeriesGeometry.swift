@@ -157,6 +157,53 @@ public struct SeriesGeometry: Codable, Sendable, Equatable {
                          patientFromVoxel: Affine3D(linear: linear, translation: origin))
     }
 
+    /// Largest distance allowed between a slice origin in ImagePositionPatient and the same voxel of the NIfTI
+    /// affine (mm). NIfTI stores its affine in float32 (about 1e-4 mm at a few hundred mm), and DICOM-to-NIfTI
+    /// converters round the affine; 0.1 mm is a tenth of the finest clinical CMR voxel (docs/reliability.md).
+    public static let crossCheckPositionToleranceMm = 0.1
+    /// Largest relative difference allowed between a spacing in acquisition.json and in the NIfTI affine.
+    public static let crossCheckSpacingTolerance = 1e-3
+    /// Largest angle allowed between an axis in acquisition.json and in the NIfTI affine (degrees).
+    public static let crossCheckAngleToleranceDeg = 0.1
+
+    /// Where this record contradicts the NIfTI grid of the same series, or nil when they agree within the
+    /// cross-check tolerances: pixel and slice spacing, row, column and slice directions, and the origin of the
+    /// first and last slice. A record whose own geometry is invalid is left to `validate`.
+    /// - Parameter grid: the image grid read from the NIfTI file (LPS patientFromVoxel).
+    /// - Returns: one phrase naming the acquisition.json field and both values.
+    public func disagreement(with grid: ImageGrid) -> String? {
+        guard let recorded = try? self.grid(), grid.size.count == 3 else { return nil }
+        let (a0, a1, a2) = recorded.patientFromVoxel.linear.columns
+        let (b0, b1, b2) = grid.patientFromVoxel.linear.columns
+        var axes = [("PixelSpacing[1] (column spacing)", "ImageOrientationPatient[0...2] (row direction)", a0, b0),
+                    ("PixelSpacing[0] (row spacing)", "ImageOrientationPatient[3...5] (column direction)", a1, b1)]
+        if grid.size[2] > 1 && imagePositionPatient.count > 1 {
+            axes.append(("slice spacing (ImagePositionPatient steps)", "slice direction (ImagePositionPatient steps)", a2, b2))
+        }
+        func mm(_ v: Double) -> String { String(format: "%.4g mm", v) }
+        for (spacingField, directionField, a, b) in axes {
+            if abs(a.length - b.length) > Self.crossCheckSpacingTolerance * max(a.length, b.length) {
+                return "\(spacingField) = \(mm(a.length)) but the NIfTI affine has \(mm(b.length)) (allowed difference \(100 * Self.crossCheckSpacingTolerance) %)"
+            }
+            let cosine = max(-1, min(1, a.normalized.dot(b.normalized)))
+            let degrees = acos(cosine) * 180 / .pi
+            if degrees > Self.crossCheckAngleToleranceDeg {
+                return "\(directionField) differs from the NIfTI affine's axis by \(String(format: "%.3g", degrees)) degrees (allowed \(Self.crossCheckAngleToleranceDeg))"
+            }
+        }
+        for k in Set([0, min(grid.size[2], imagePositionPatient.count) - 1]).sorted() where k >= 0 {
+            let p = imagePositionPatient[k]
+            guard p.count == 3 else { continue }
+            let recordedOrigin = Vec3(p[0], p[1], p[2]), niftiOrigin = grid.patient(0, 0, Double(k))
+            let distance = (recordedOrigin - niftiOrigin).length
+            if distance > Self.crossCheckPositionToleranceMm {
+                return "ImagePositionPatient[\(k)] = \(p) is \(mm(distance)) from slice \(k)'s first voxel in the NIfTI affine "
+                    + "[\(niftiOrigin.array.map { String(format: "%.2f", $0) }.joined(separator: ", "))] (allowed \(Self.crossCheckPositionToleranceMm) mm)"
+            }
+        }
+        return nil
+    }
+
     /// Checks the whole record: the geometry (as `grid()`), SliceThickness > 0, at least one finite TriggerTime
     /// >= 0, NominalInterval > 0 and InversionTime >= 0 when present.
     /// - Throws: `InputError` naming the field and the allowed range.
