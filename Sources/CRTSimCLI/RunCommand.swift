@@ -47,13 +47,19 @@ struct RunCommand: ParsableCommand {
         }
         let defaultOut = part.count == 1 ? "Results/\(s.id)" : "Results/\(s.id)-shard-\(part.index)-of-\(part.count)"
         let outFolder = out ?? defaultOut
-        let folder = try StagedFolder(out: outFolder, replace: force, marker: "results.json", kind: "a scenario run", resume: resume)
-        for stale in folder.removedStale { CRTSim.printWarning("removed the staging folder of an interrupted run: \(stale)") }
-        if let adopted = folder.resumedFrom { print("crtsim run: resuming the interrupted run in \(adopted)") }
-        let runner = ScenarioRunner(scenario: s, presetFolder: try PresetLibrary.directory())
         let mine = (0..<s.cases).filter(part.contains)
         let need = try mine.reduce(0.0) { sum, i in sum + (try s.estimatedCaseFileBytes(i, presetFolder: try PresetLibrary.directory())) }
-        try folder.requireFreeSpace(need, for: "this run (\(mine.count) cases)")
+        let folder = try StagedFolder(out: outFolder, replace: force, marker: "results.json", kind: "a scenario run", resume: resume)
+        for stale in folder.removedStale { CRTSim.printWarning("removed the staging folder of an interrupted run: \(stale)") }
+        let runner = ScenarioRunner(scenario: s, presetFolder: try PresetLibrary.directory())
+        do {
+            try runner.prepare(folder, shard: part)
+            try folder.requireFreeSpace(need, for: "this run (\(mine.count) cases)")
+        } catch {
+            folder.returnAdopted()  // a resume that cannot go on leaves the interrupted run as it was
+            throw error
+        }
+        if let adopted = folder.resumedFrom { print("crtsim run: resuming the interrupted run in \(adopted)") }
         let interactive = isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["CI"] == nil
         let resumeCommand = (["crtsim", "run", scenario, "--out", outFolder] + (shard.map { ["--shard", $0] } ?? []) + ["--resume"]).joined(separator: " ")
         let interruption = Interruption.install(resumeCommand: resumeCommand)
@@ -73,9 +79,12 @@ struct RunCommand: ParsableCommand {
             let signal = interruption.signal ?? SIGINT
             CRTSim.printError("interrupted by \(signal == SIGTERM ? "SIGTERM" : "SIGINT") after \(stopped.done) of \(stopped.total) cases; they are recorded: resume with '\(resumeCommand)'")
             throw ExitCode(128 + signal)
-        } catch let e as InputError {
-            if folder.resumedFrom != nil { folder.keepForResume() }  // a mismatched resume keeps the interrupted run
-            throw e
+        } catch {
+            // A case that failed: the cases recorded before it stay for --resume once the cause is fixed.
+            folder.keepForResume()
+            let hint = "; the cases finished so far are kept: resume with '\(resumeCommand)'"
+            if let e = error as? InputError { throw InputError(e.message + hint) }
+            throw OutputError("\(error)" + hint)
         }
         let results = outcome.results
         if interactive { print("") }

@@ -126,6 +126,15 @@ public final class StagedFolder {
         release()
     }
 
+    /// Gives an adopted staging folder (`resume`) its old name back, leaving it as it was found, and releases the
+    /// claim; for a resume that cannot continue that run.
+    public func returnAdopted() {
+        guard let from = resumedFrom else { return }
+        keepStaging = true
+        _ = rename(staging.path, from)
+        release()
+    }
+
     /// Moves the finished folder into place, replacing the old one. The destination is checked again first (still
     /// under the claim): a folder that appeared meanwhile and may not be replaced is an `InputError`.
     public func commit() throws {

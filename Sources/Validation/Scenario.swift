@@ -104,7 +104,7 @@ public struct Scenario: Sendable {
         let r = try SpecReader.parse(yaml: text, file: path)
         let id = try r.string("id", default: "")
         guard !id.isEmpty, id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
-            throw r.error("id", "required: letters, digits, '-' and '_' only")
+            throw r.error("id", id.isEmpty ? "required: letters, digits, '-' and '_' only" : "'\(id)' is not allowed: letters, digits, '-' and '_' only")
         }
         let description = try r.string("description", default: "")
         let seed = try r.int("seed", default: 1, range: 0...Int(Int32.max))

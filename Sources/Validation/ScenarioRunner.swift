@@ -117,14 +117,10 @@ public struct ScenarioRunner {
     public static let caseScoreFile = "score.json"
     public static let caseTimingFile = "timing.json"
 
-    /// Runs every case of the shard into `folder`'s `cases/case-<i>/`. Each finished case is recorded at once
-    /// (`score.json` in its folder, written before the folder is renamed complete), so a killed run loses at most
-    /// the cases in progress, and a run whose folder was adopted with `resume` skips the cases already recorded;
-    /// the results equal an uninterrupted run's, byte for byte. `stop` is asked between cases; when it answers
-    /// true the run ends with `Interrupted`. `progress` receives the cases done, the cases of this shard, the
-    /// seconds left (estimate) and a one-line summary of the case just done.
-    public func run(into folder: StagedFolder, shard: Shard = .whole, stop: () -> Bool = { false },
-                    progress: (_ done: Int, _ total: Int, _ etaSeconds: Double, _ line: String) -> Void) throws -> (results: Results, timing: Timing) {
+    /// Records the run's identity in `folder` (`run.json`), or, in a folder adopted to resume, checks that it is
+    /// this scenario's and shard's. Idempotent; `run` calls it first.
+    /// - Throws: `InputError` when the adopted run is of another scenario text or shard.
+    public func prepare(_ folder: StagedFolder, shard: Shard) throws {
         let fm = FileManager.default
         let identity = RunIdentity(scenario: scenario.id, scenarioHash: scenario.hash, shard: "\(shard.index)/\(shard.count)", cases: scenario.cases)
         let identityPath = folder.staging.appendingPathComponent("run.json").path
@@ -136,6 +132,18 @@ public struct ScenarioRunner {
         } else {
             try FileOutput.writeJSON(identity, to: try folder.path("run.json"))
         }
+    }
+
+    /// Runs every case of the shard into `folder`'s `cases/case-<i>/`. Each finished case is recorded at once
+    /// (`score.json` in its folder, written before the folder is renamed complete), so a killed run loses at most
+    /// the cases in progress, and a run whose folder was adopted with `resume` skips the cases already recorded;
+    /// the results equal an uninterrupted run's, byte for byte. `stop` is asked between cases; when it answers
+    /// true the run ends with `Interrupted`. `progress` receives the cases done, the cases of this shard, the
+    /// seconds left (estimate) and a one-line summary of the case just done.
+    public func run(into folder: StagedFolder, shard: Shard = .whole, stop: () -> Bool = { false },
+                    progress: (_ done: Int, _ total: Int, _ etaSeconds: Double, _ line: String) -> Void) throws -> (results: Results, timing: Timing) {
+        let fm = FileManager.default
+        try prepare(folder, shard: shard)
         var results: [CaseResult] = []
         var timings: [CaseEvaluation.Timing] = []
         let evaluation = CaseEvaluation(scenario: scenario, presetFolder: presetFolder)

@@ -34,7 +34,7 @@ struct BadInput: Sendable, CustomTestStringConvertible {
                  arguments: ["--preset", "advise-typical", "--phantom", "phantom.yaml"],
                  mentions: ["--preset", "--phantom", "not both"]),
         BadInput(name: "missing phantom file", arguments: ["--phantom", "missing-phantom.yaml"],
-                 mentions: ["missing-phantom.yaml", "cannot read"]),
+                 mentions: ["missing-phantom.yaml", "not found"]),
         BadInput(name: "unknown CLI option", arguments: ["--preset", "advise-typical", "--colour", "red"],
                  mentions: ["--colour", "Unknown option", "crtsim --help"]),
         BadInput(name: "--seed -1", yaml: tiny, arguments: ["--phantom", "phantom.yaml", "--seed", "-1"],
