@@ -30,3 +30,33 @@ import Testing
         #expect(angleDifferenceDegrees(350, 10) == -20)
     }
 }
+
+/// One-line messages and input files that cannot hang a read.
+@Suite struct InputSafetyTests {
+    /// Control characters (newline, tab, ESC, DEL, C1) become visible escapes; the result is idempotent and other
+    /// characters stay.
+    @Test func oneLineEscapesControlCharacters() {
+        let raw = "a\nb\tc\u{1B}[31md\u{7F}e\u{85}f \\ é"
+        let line = oneLine(raw)
+        #expect(line == "a\\nb\\tc\\u{1B}[31md\\u{7F}e\\u{85}f \\ é")
+        #expect(oneLine(line) == line)
+        #expect(InputError("x: 'multi\nline'").message == "x: 'multi\\nline'")
+    }
+
+    /// A FIFO and a folder are refused at once (reading a FIFO used to hang); a regular file is read whole.
+    @Test func onlyRegularFilesAreRead() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("crtsim-input-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(mkfifo(dir + "/pipe.yaml", 0o644) == 0)
+        func refusal(_ path: String) -> String? {
+            do { _ = try InputFile.read(path, what: "scenario file"); return nil } catch let e as InputError { return e.message } catch { return nil }
+        }
+        #expect(refusal(dir + "/pipe.yaml") == dir + "/pipe.yaml: is a FIFO, not a regular file (expected a scenario file)")
+        #expect(refusal(dir) == dir + ": is a folder, not a regular file (expected a scenario file)")
+        #expect(refusal(dir + "/missing.yaml") == dir + "/missing.yaml: file not found")
+        let text = String(repeating: "key: value\n", count: 20_000)
+        try text.write(toFile: dir + "/big.yaml", atomically: true, encoding: .utf8)
+        #expect(try InputFile.readText(dir + "/big.yaml", what: "scenario file") == text)
+    }
+}

@@ -33,6 +33,32 @@ import Validation
 
     func metric(_ m: [PipelineMetrics.Metric], _ id: String) -> Double { m.first { $0.id == id }!.value }
 
+    /// An expectation on a metric that has no value (registration without fluoroscopy, observer agreement without
+    /// a second observer) fails with the reason, and the results still encode: null in JSON, read back as NaN.
+    /// (It used to end the run with "cannot encode JSON ... nan" and no output at all.)
+    @Test("expectations on null metrics fail with a reason, and results.json still encodes", .tags(.fast))
+    func nullMetricExpectation() throws {
+        var cases = try Self.cases()
+        for i in cases.indices { cases[i].registration = nil }
+        let expectations = [Scenario.Expectation(metric: "registration.mtre_median_mm", kind: .atMost, value: 2),
+                            Scenario.Expectation(metric: "observer.scar_kappa", kind: .atLeast, value: 0.8),
+                            Scenario.Expectation(metric: "scar.false_positive_cases", kind: .atMost, value: 1)]
+        let r = ScenarioRunner.judge(scenario: "s", description: "", expectations: expectations, groupBy: [], manifest: [:], cases: cases)
+        #expect(r.verdicts.map(\.passed) == [false, false, true])
+        #expect(r.verdicts[0].reason?.contains("fluoroscopy") == true)
+        #expect(r.verdicts[1].reason?.contains("second observer") == true)
+        #expect(r.verdicts[2].reason == nil)
+        #expect(!r.passed)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = try encoder.encode(r)
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(text.contains("\"metric\":\"registration.mtre_median_mm\",\"passed\":false,\"reason\""))
+        let back = try JSONDecoder().decode(ScenarioRunner.Results.self, from: data)
+        #expect(back.verdicts[0].value.isNaN && back.verdicts[0].reason == r.verdicts[0].reason)
+        #expect(back.metrics.first { $0.id == "registration.mtre_median_mm" }?.reason == r.metrics.first { $0.id == "registration.mtre_median_mm" }?.reason)
+    }
+
     @Test("metrics: rates, maxima, medians, pooled scar kappa, lead kappa and linearly weighted kappa", .tags(.fast))
     func metrics() throws {
         let m = PipelineMetrics.compute(try Self.cases())
