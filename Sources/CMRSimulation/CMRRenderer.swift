@@ -50,6 +50,8 @@ public struct CMRSimulator: Sendable {
 
     /// Timing of the k-space stage for benchmarks (seconds, summed over all slices and phases).
     public final class StageTimes: @unchecked Sendable {
+        // @unchecked Sendable: the counters are written only through `add`, under `lock`, and read after the
+        // simulation has returned.
         let lock = NSLock()
         public private(set) var sampling = 0.0, transforms = 0.0, kspace = 0.0, noise = 0.0
         public private(set) var transformCount = 0

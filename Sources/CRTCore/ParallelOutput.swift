@@ -1,6 +1,8 @@
 /// An output array that parallel jobs fill in disjoint ranges (each job owns its range, so no two jobs write the
 /// same element). Used with `DispatchQueue.concurrentPerform`; results do not depend on scheduling.
 public final class ParallelOutput<Element>: @unchecked Sendable {
+    // @unchecked Sendable: the storage is written by parallel jobs in disjoint index ranges only (never the same
+    // element from two jobs), and read after `concurrentPerform` has returned, which orders the writes before it.
     public let count: Int
     private let storage: UnsafeMutableBufferPointer<Element>
 

@@ -8,6 +8,7 @@
 /// The class owns its memory and frees it in `deinit`. It is `@unchecked Sendable` so it can be handed to
 /// another task; it is not internally synchronised: do not mutate one buffer from two tasks at once.
 public final class ComplexBuffer2D: @unchecked Sendable {
+    // @unchecked Sendable: ownership moves between tasks (handed over, never shared while being written); see above.
     /// Number of rows (slow axis).
     public let rows: Int
     /// Number of columns (fast axis).

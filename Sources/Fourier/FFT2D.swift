@@ -75,6 +75,8 @@ public enum ConvolutionBoundary: String, Codable, Sendable, CaseIterable {
 /// it to many images (detector blur on every frame) costs one real-to-complex and one complex-to-real FFT each.
 /// Immutable and `Sendable`: `apply` may run from several tasks at once. Semantics as `FFT2D.convolve`.
 public final class Convolver: @unchecked Sendable {
+    // @unchecked Sendable: every stored property is set in init and never changed (the kernel spectrum buffer is
+    // only read); `apply` works on its own scratch buffers and executes FFTW plans, which is thread-safe.
     /// Image size.
     public let rows: Int, columns: Int
     /// Boundary handling.

@@ -34,6 +34,8 @@ enum TransformKind: Hashable {
 /// same allocator (`ComplexBuffer2D`, internal scratch), which the new-array execute functions require. They
 /// are never destroyed: the cache lives as long as the process and holds one plan per size and kind used.
 final class PlanCache: @unchecked Sendable {
+    // @unchecked Sendable: `plans` is read and written only under `lock`, which also serialises the FFTW planner
+    // (not thread-safe); the plans handed out are immutable and executing them from several tasks is safe.
     static let shared = PlanCache()
 
     private struct Key: Hashable {

@@ -13,6 +13,8 @@ import Fourier
 /// (`Fourier.Convolver`; normalised convolution, out = (k * counts) / (k * 1), so the border keeps its level);
 /// the output is -ln(max(counts, `minimumCounts`) / N0), an estimate of L.
 public final class Detector: @unchecked Sendable {
+    // @unchecked Sendable: every stored property is a `let` of a Sendable value or of `Convolver`, which is
+    // immutable after init; a class only because Convolver is one (it owns FFTW memory).
     public let rows: Int, columns: Int
     /// Unattenuated photons per pixel.
     public let photonsPerPixel: Double

@@ -81,6 +81,8 @@ public struct XRaySimulator: Sendable {
 
     /// Wall-clock times of the stages (s), filled by `simulate(times:)`.
     public final class StageTimes: @unchecked Sendable {
+        // @unchecked Sendable: written only by the task running `simulate(times:)`, sequentially between its
+        // parallel stages, and read by the caller after it returns; never shared while being written.
         public var volume = 0.0, scene = 0.0, bulkProjection = 0.0, tubes = 0.0, detector = 0.0
         public init() {}
         /// Image formation: ray casting (volume and tubes), noise, blur and logarithm for all images.
