@@ -31,6 +31,9 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: "Run only shard I of N (I/N, 1 <= I <= N): cases i with i mod N = I - 1. Also from a Slurm array or a Kubernetes Indexed Job (docs/scale-out.md). Join the shards with 'crtsim merge'.")
     var shard: String?
 
+    @Option(name: .long, help: "Cases run at once (1-256; default: the machine's cores, bounded by its memory at the largest case's estimated peak). Outputs are the same bytes whatever the number.")
+    var jobs: Int?
+
     @Flag(name: .long, help: "Continue an interrupted run into the same --out: the cases it recorded are kept, the rest are run; the results equal an uninterrupted run's.")
     var resume = false
 
@@ -49,6 +52,7 @@ struct RunCommand: ParsableCommand {
         let outFolder = out ?? defaultOut
         let mine = (0..<s.cases).filter(part.contains)
         let need = try mine.reduce(0.0) { sum, i in sum + (try s.estimatedCaseFileBytes(i, presetFolder: try PresetLibrary.directory())) }
+        let jobCount = try Self.jobCount(requested: jobs, scenario: s, cases: mine)
         let folder = try StagedFolder(out: outFolder, replace: force, marker: "results.json", kind: "a scenario run", resume: resume)
         for stale in folder.removedStale { CRTSim.printWarning("removed the staging folder of an interrupted run: \(stale)") }
         let runner = ScenarioRunner(scenario: s, presetFolder: try PresetLibrary.directory())
@@ -65,7 +69,7 @@ struct RunCommand: ParsableCommand {
         let interruption = Interruption.install(resumeCommand: resumeCommand)
         let outcome: (results: ScenarioRunner.Results, timing: ScenarioRunner.Timing)
         do {
-            outcome = try runner.run(into: folder, shard: part, stop: { interruption.signal != nil }) { done, total, eta, line in
+            outcome = try runner.run(into: folder, shard: part, jobs: jobCount, stop: { interruption.signal != nil }) { done, total, eta, line in
                 if interactive {
                     FileHandle.standardOutput.write(Data(("\r\u{1B}[2K" + Self.progressBar(done: done, total: total, etaSeconds: eta) + "  " + line).utf8))
                 } else {
@@ -99,7 +103,7 @@ struct RunCommand: ParsableCommand {
             folder.keepForResume()
             throw OutputError("\(error); the \(results.cases.count) finished cases are kept in \(folder.staging.path): fix the cause and run '\(resumeCommand)' to write the results without running them again")
         }
-        print("crtsim run: \(s.id), \(results.cases.count) of \(s.cases) cases (shard \(part.index)/\(part.count)), \(String(format: "%.1f", outcome.timing.seconds)) s")
+        print("crtsim run: \(s.id), \(results.cases.count) of \(s.cases) cases (shard \(part.index)/\(part.count)), \(String(format: "%.1f", outcome.timing.seconds)) s with \(jobCount) at once")
         for m in results.metrics {
             let value = m.value.isFinite ? String(format: "%9.4f ", m.value) : "     null "
             print("  " + m.id.padding(toLength: 44, withPad: " ", startingAt: 0) + value + "\(m.unit) (\(m.better) is better)")
@@ -107,6 +111,31 @@ struct RunCommand: ParsableCommand {
         for v in results.verdicts { print("  " + v.line) }
         print("  results: \(folder.destination.path)/results.json, report: \(folder.destination.path)/report.html")
         if !results.passed { throw ExitCode(1) }
+    }
+
+    /// Share of the machine's memory that the cases running at once may take together.
+    static let memoryShare = 0.75
+
+    /// The number of cases to run at once: `requested`, or the machine's cores bounded by its memory; refused when
+    /// the requested number would need more memory than the machine has (estimated from the largest case's peak,
+    /// `PhantomSpec.estimatedImageBytes`, the figure `crtsim phantom --memory-limit-gib` checks).
+    static func jobCount(requested: Int?, scenario s: Scenario, cases: [Int]) throws -> Int {
+        if let n = requested, !(1...256).contains(n) { throw InputError("--jobs: \(n) is out of range: expected 1 to 256") }
+        let folder = try PresetLibrary.directory()
+        var perCase = 0.0
+        for i in cases {
+            let (phantom, g) = s.assignment(i)
+            let spec = try s.phantomSpec(phantom: phantom, gridPoint: g, drawn: s.variation.drawnSettings(caseSeed: s.caseSeed(i)), presetFolder: folder)
+            perCase = max(perCase, spec.estimatedImageBytes)
+        }
+        let memory = Double(ProcessInfo.processInfo.physicalMemory) * memoryShare
+        let byMemory = perCase > 0 ? max(1, Int(memory / perCase)) : Int.max
+        guard let n = requested else { return max(1, min(ProcessInfo.processInfo.activeProcessorCount, byMemory, max(cases.count, 1))) }
+        if n > 1 && Double(n) * perCase > memory {
+            let gib = { (x: Double) in String(format: "%.1f GiB", x / 1_073_741_824) }
+            throw InputError("--jobs \(n): \(n) cases at once need about \(gib(Double(n) * perCase)) (\(gib(perCase)) each), more than \(Int(memoryShare * 100)) % of this machine's memory (\(gib(memory))); use --jobs \(byMemory) or fewer")
+        }
+        return n
     }
 
     /// "[########------------] 12/30 ETA 1m05s": a bar of 20 cells.

@@ -109,6 +109,8 @@ public struct ScenarioRunner {
     public struct Timing: Codable, Sendable {
         /// Seconds of this process (a resumed run counts only its own part).
         public var seconds: Double
+        /// Cases run at once (`--jobs`).
+        public var jobs: Int
         public var cases: [CaseEvaluation.Timing]
     }
 
@@ -134,55 +136,63 @@ public struct ScenarioRunner {
         }
     }
 
-    /// Runs every case of the shard into `folder`'s `cases/case-<i>/`. Each finished case is recorded at once
-    /// (`score.json` in its folder, written before the folder is renamed complete), so a killed run loses at most
-    /// the cases in progress, and a run whose folder was adopted with `resume` skips the cases already recorded;
-    /// the results equal an uninterrupted run's, byte for byte. `stop` is asked between cases; when it answers
-    /// true the run ends with `Interrupted`. `progress` receives the cases done, the cases of this shard, the
-    /// seconds left (estimate) and a one-line summary of the case just done.
-    public func run(into folder: StagedFolder, shard: Shard = .whole, stop: () -> Bool = { false },
-                    progress: (_ done: Int, _ total: Int, _ etaSeconds: Double, _ line: String) -> Void) throws -> (results: Results, timing: Timing) {
-        let fm = FileManager.default
+    /// Runs every case of the shard into `folder`'s `cases/case-<i>/`, `jobs` cases at a time. Each finished case
+    /// is recorded at once (`score.json` in its folder, written before the folder is renamed complete), so a
+    /// killed run loses at most the cases in progress, and a run whose folder was adopted with `resume` skips the
+    /// cases already recorded; the results equal an uninterrupted run's, byte for byte, whatever `jobs` is (cases
+    /// are independent and drawn from their own seeds; results are sorted by case index). `stop` is asked before
+    /// each case starts; when it answers true the cases in progress finish and the run ends with `Interrupted`.
+    /// `progress` (called one at a time) receives the cases done, the cases of this shard, the seconds left
+    /// (estimate) and a one-line summary of the case just done. A case that fails ends the run with its error
+    /// (the lowest failing index when several fail) after the cases in progress have finished and been recorded.
+    /// - Parameter jobs: cases run at once (>= 1); the cases' own parallel stages share the machine's cores.
+    public func run(into folder: StagedFolder, shard: Shard = .whole, jobs: Int = 1, stop: @escaping @Sendable () -> Bool = { false },
+                    progress: @escaping @Sendable (_ done: Int, _ total: Int, _ etaSeconds: Double, _ line: String) -> Void) throws -> (results: Results, timing: Timing) {
         try prepare(folder, shard: shard)
-        var results: [CaseResult] = []
-        var timings: [CaseEvaluation.Timing] = []
-        let evaluation = CaseEvaluation(scenario: scenario, presetFolder: presetFolder)
         let start = Date()
         let mine = (0..<scenario.cases).filter(shard.contains)
-        var ranHere = 0
-        for (done, i) in mine.enumerated() {
+        let state = RunState()
+        var todo: [Int] = []
+        for i in mine {
             let record = folder.staging.appendingPathComponent("cases/case-\(i)")
             let scoreFile = record.appendingPathComponent(Self.caseScoreFile).path
             if let kept = try? FileOutput.jsonDecoder().decode(CaseResult.self, from: InputFile.read(scoreFile, what: "case score")), kept.index == i {
-                results.append(kept)
-                if let t = try? FileOutput.jsonDecoder().decode(CaseEvaluation.Timing.self,
-                                                                 from: InputFile.read(record.appendingPathComponent(Self.caseTimingFile).path, what: "case timing")) {
-                    timings.append(t)
-                }
-                progress(done + 1, mine.count, 0, "case \(i): recorded by the interrupted run, kept")
-                continue
+                let timing = try? FileOutput.jsonDecoder().decode(CaseEvaluation.Timing.self,
+                                                                  from: InputFile.read(record.appendingPathComponent(Self.caseTimingFile).path, what: "case timing"))
+                let done = state.record(kept, timing: timing, ranHere: false)
+                progress(done, mine.count, 0, "case \(i): recorded by the interrupted run, kept")
+            } else {
+                todo.append(i)
             }
-            if stop() { throw Interrupted(done: done, total: mine.count) }
-            try? fm.removeItem(at: record)  // an incomplete folder without its score
-            let workFolder = "cases/.case-\(i).partial"
-            try? fm.removeItem(at: folder.staging.appendingPathComponent(workFolder))  // left by a killed run
-            let work = try folder.directory(workFolder)
-            let (r, timing) = try evaluation.run(index: i, into: work)
-            try FileOutput.writeJSON(timing, to: work + "/" + Self.caseTimingFile)
-            try FileOutput.writeJSON(r, to: work + "/" + Self.caseScoreFile)
-            guard rename(work, record.path) == 0 else {
-                throw OutputError("\(record.path): cannot record the finished case: \(String(cString: strerror(errno)))")
-            }
-            results.append(r)
-            timings.append(timing)
-            ranHere += 1
-            let elapsed = Date().timeIntervalSince(start)
-            let eta = elapsed / Double(ranHere) * Double(mine.count - done - 1)
-            var line = String(format: "case %d, %@ seed %llu: target %@, scar kappa %.2f, EDV %+.1f %%", i, r.preset, r.seed,
-                              r.score.primaryTargetCategory, r.score.scarKappa, 100 * r.score.edvRelativeError)
-            if let reg = r.registration { line += String(format: ", mTRE %.2f mm, lead %@", reg.mTREMm, reg.leadCategory36Analysis ?? "-") }
-            progress(done + 1, mine.count, eta, line)
         }
+        let evaluation = CaseEvaluation(scenario: scenario, presetFolder: presetFolder)
+        let cases = folder.staging.appendingPathComponent("cases")
+        let queue = todo
+        let total = mine.count
+        let worker: @Sendable () -> Void = {
+            while let i = state.next(from: queue, stop: stop) {
+                do {
+                    let (r, timing) = try Self.runRecorded(evaluation, index: i, cases: cases)
+                    let (done, ranHere) = state.recordRun(r, timing: timing)
+                    // Wall time per finished case already reflects the cases running side by side.
+                    let eta = Date().timeIntervalSince(start) / Double(ranHere) * Double(total - done)
+                    var line = String(format: "case %d, %@ seed %llu: target %@, scar kappa %.2f, EDV %+.1f %%", i, r.preset, r.seed,
+                                      r.score.primaryTargetCategory, r.score.scarKappa, 100 * r.score.edvRelativeError)
+                    if let reg = r.registration { line += String(format: ", mTRE %.2f mm, lead %@", reg.mTREMm, reg.leadCategory36Analysis ?? "-") }
+                    state.report { progress(done, total, eta, line) }
+                } catch {
+                    state.fail(index: i, error)
+                }
+            }
+        }
+        let workers = max(1, min(jobs, queue.count))
+        let group = DispatchGroup()
+        for _ in 1..<max(workers, 1) { DispatchQueue.global().async(group: group, execute: worker) }
+        worker()  // this thread is one of the workers
+        group.wait()
+        if let error = state.firstError { throw error }
+        let (results, timings) = state.finished()
+        if results.count < total { throw Interrupted(done: results.count, total: total) }
         let p = scenario.pipeline
         var manifest = [
             "crtsim": "0.1.0", "gitCommit": Self.gitCommit(), "scenarioHash": scenario.hash,
@@ -194,7 +204,77 @@ public struct ScenarioRunner {
         manifest["shard"] = "\(shard.index)/\(shard.count)"
         let judged = Self.judge(scenario: scenario.id, description: scenario.description, expectations: scenario.expectations,
                                 groupBy: scenario.groupBy, manifest: manifest, cases: results)
-        return (judged, Timing(seconds: Date().timeIntervalSince(start), cases: timings.sorted { $0.index < $1.index }))
+        return (judged, Timing(seconds: Date().timeIntervalSince(start), jobs: jobs, cases: timings.sorted { $0.index < $1.index }))
+    }
+
+    /// Runs case `i` in `cases/.case-<i>.partial` and records it: its timing and score written, then the folder
+    /// renamed `cases/case-<i>` (the rename is what makes it count as done).
+    static func runRecorded(_ evaluation: CaseEvaluation, index i: Int, cases: URL) throws -> (CaseResult, CaseEvaluation.Timing) {
+        let fm = FileManager.default
+        let record = cases.appendingPathComponent("case-\(i)")
+        let work = cases.appendingPathComponent(".case-\(i).partial")
+        try? fm.removeItem(at: record)  // an incomplete folder without its score
+        try? fm.removeItem(at: work)    // left by a killed run
+        try fm.createDirectory(at: work, withIntermediateDirectories: true)
+        let (r, timing) = try evaluation.run(index: i, into: work.path)
+        try FileOutput.writeJSON(timing, to: work.path + "/" + caseTimingFile)
+        try FileOutput.writeJSON(r, to: work.path + "/" + caseScoreFile)
+        guard rename(work.path, record.path) == 0 else {
+            throw OutputError("\(record.path): cannot record the finished case: \(String(cString: strerror(errno)))")
+        }
+        return (r, timing)
+    }
+
+    /// The shared state of a run's workers: the next case to take, the results, the first failure.
+    final class RunState: @unchecked Sendable {
+        // @unchecked Sendable: every field is read and written only under `lock`; `report` serialises the
+        // progress callback with a second lock so that a slow terminal never holds up the bookkeeping.
+        private let lock = NSLock(), reportLock = NSLock()
+        private var taken = 0, stopped = false, ranHere = 0
+        private var results: [CaseResult] = [], timings: [CaseEvaluation.Timing] = []
+        private var errors: [(index: Int, error: Error)] = []
+
+        /// The next case index of `todo`, or nil when all are taken, one failed or `stop` answers true.
+        func next(from todo: [Int], stop: () -> Bool) -> Int? {
+            lock.lock(); defer { lock.unlock() }
+            guard errors.isEmpty, !stopped, taken < todo.count else { return nil }
+            if stop() { stopped = true; return nil }
+            taken += 1
+            return todo[taken - 1]
+        }
+
+        /// Records a kept or finished case; returns the number of cases done.
+        func record(_ r: CaseResult, timing: CaseEvaluation.Timing?, ranHere ran: Bool) -> Int {
+            lock.lock(); defer { lock.unlock() }
+            results.append(r)
+            if let timing { timings.append(timing) }
+            if ran { ranHere += 1 }
+            return results.count
+        }
+
+        /// Records a case run here; returns the cases done and the cases run here.
+        func recordRun(_ r: CaseResult, timing: CaseEvaluation.Timing) -> (Int, Int) {
+            lock.lock(); defer { lock.unlock() }
+            results.append(r); timings.append(timing); ranHere += 1
+            return (results.count, ranHere)
+        }
+
+        func fail(index: Int, _ error: Error) {
+            lock.lock(); errors.append((index, error)); lock.unlock()
+        }
+
+        func report(_ body: () -> Void) { reportLock.lock(); body(); reportLock.unlock() }
+
+        /// The failure of the lowest case index, so that the error does not depend on scheduling.
+        var firstError: Error? {
+            lock.lock(); defer { lock.unlock() }
+            return errors.min { $0.index < $1.index }?.error
+        }
+
+        func finished() -> ([CaseResult], [CaseEvaluation.Timing]) {
+            lock.lock(); defer { lock.unlock() }
+            return (results.sorted { $0.index < $1.index }, timings)
+        }
     }
 
     /// Metrics, group statistics and verdicts of a set of cases.

@@ -143,7 +143,13 @@ struct ReliabilityTests {
     /// --resume (and listed).
     @Test func killedRunResumes() throws {
         let s = try Fast.scratch(cases: 3)
-        #expect(try CLI.run(["run", "run.yaml", "--out", "whole"], in: s.url).status == 0)
+        #expect(try CLI.run(["run", "run.yaml", "--out", "whole", "--jobs", "2"], in: s.url).status == 0)
+        // Cases side by side give the same bytes as one at a time.
+        #expect(try CLI.run(["run", "run.yaml", "--out", "serial", "--jobs", "1"], in: s.url).status == 0)
+        for file in ["results.json", "cases.csv", "report.html", "junit.xml"] {
+            #expect(try Data(contentsOf: s.url.appendingPathComponent("whole/" + file))
+                    == Data(contentsOf: s.url.appendingPathComponent("serial/" + file)), "\(file): --jobs 2 differs from --jobs 1")
+        }
         for resume in [true, false] {
             let name = resume ? "killed" : "restarted"
             let run = try Background(["run", "run.yaml", "--out", name], in: s.url)
@@ -382,6 +388,11 @@ struct BadRun: Sendable, CustomTestStringConvertible {
                    try s.write(".out.partial-999999/run.json", "{\"cases\": 2, \"scenario\": \"other\", \"scenarioHash\": \"0\", \"shard\": \"1/1\"}\n")
                }),
         BadRun(name: "run with an unknown option", arguments: ["run", "run.yaml", "--jobz", "2"], mentions: ["--jobz"]),
+        BadRun(name: "run --jobs 0", arguments: ["run", "run.yaml", "--jobs", "0", "--out", "out"], mentions: ["--jobs", "1 to 256"]),
+        BadRun(name: "run --jobs beyond the machine's memory (refused with the estimate)",
+               files: [("big.yaml", "name: big\ncmr:\n  cine: {fovMm: 500, pixelMm: 0.8, phases: 60, slices: 30}\n"),
+                       ("bigrun.yaml", "id: big\ncases: 1\nphantoms: [big.yaml]\n")],
+               arguments: ["run", "bigrun.yaml", "--jobs", "256", "--out", "out"], mentions: ["--jobs 256", "GiB each", "memory", "or fewer"]),
 
         // merge and compare options.
         BadRun(name: "merge of a folder without results.json", arguments: ["merge", "nothing", "--out", "m"], mentions: ["nothing/results.json", "not found"],
