@@ -34,6 +34,9 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: "Cases run at once (1-256; default: the machine's cores, bounded by its memory at the largest case's estimated peak). Outputs are the same bytes whatever the number.")
     var jobs: Int?
 
+    @Option(name: .long, help: "Case folders to keep: all, failed (cases that miss a per-case tolerance, and the cases the report shows) or none (only the latter); every case's scores are kept. Default: failed above 50 cases, else all.")
+    var keepCases: String?
+
     @Flag(name: .long, help: "Continue an interrupted run into the same --out: the cases it recorded are kept, the rest are run; the results equal an uninterrupted run's.")
     var resume = false
 
@@ -51,8 +54,20 @@ struct RunCommand: ParsableCommand {
         let defaultOut = part.count == 1 ? "Results/\(s.id)" : "Results/\(s.id)-shard-\(part.index)-of-\(part.count)"
         let outFolder = out ?? defaultOut
         let mine = (0..<s.cases).filter(part.contains)
-        let need = try mine.reduce(0.0) { sum, i in sum + (try s.estimatedCaseFileBytes(i, presetFolder: try PresetLibrary.directory())) }
         let jobCount = try Self.jobCount(requested: jobs, scenario: s, cases: mine)
+        let keep: ScenarioRunner.KeepCases
+        if let k = keepCases {
+            guard let parsed = ScenarioRunner.KeepCases(rawValue: k) else { throw InputError("--keep-cases: '\(k)' is not one of all, failed, none") }
+            keep = parsed
+        } else {
+            keep = .defaultFor(cases: s.cases)
+        }
+        // Disk: every case folder with --keep-cases all; otherwise the cases in progress and those the report shows,
+        // and (failed) room for a quarter of the cases failing.
+        let caseBytes = try mine.map { try s.estimatedCaseFileBytes($0, presetFolder: try PresetLibrary.directory()) }
+        let largest = caseBytes.max() ?? 0, all = caseBytes.reduce(0, +)
+        let need = keep == .all ? all
+            : min(all, largest * Double(jobCount + ScenarioRunner.reportFigureCases) + (keep == .failed ? 0.25 * all : 0))
         let folder = try StagedFolder(out: outFolder, replace: force, marker: "results.json", kind: "a scenario run", resume: resume)
         for stale in folder.removedStale { CRTSim.printWarning("removed the staging folder of an interrupted run: \(stale)") }
         let runner = ScenarioRunner(scenario: s, presetFolder: try PresetLibrary.directory())
@@ -69,7 +84,7 @@ struct RunCommand: ParsableCommand {
         let interruption = Interruption.install(resumeCommand: resumeCommand)
         let outcome: (results: ScenarioRunner.Results, timing: ScenarioRunner.Timing)
         do {
-            outcome = try runner.run(into: folder, shard: part, jobs: jobCount, stop: { interruption.signal != nil }) { done, total, eta, line in
+            outcome = try runner.run(into: folder, shard: part, jobs: jobCount, keepCases: keep, stop: { interruption.signal != nil }) { done, total, eta, line in
                 if interactive {
                     FileHandle.standardOutput.write(Data(("\r\u{1B}[2K" + Self.progressBar(done: done, total: total, etaSeconds: eta) + "  " + line).utf8))
                 } else {

@@ -27,8 +27,10 @@ public struct CaseAnalysis {
         public var cmrSeconds: Double
         /// The dual-view registration; nil without the fluoroscopy stage.
         public var registrationSeconds: Double?
-        public init(cmrSeconds: Double, registrationSeconds: Double? = nil) {
-            self.cmrSeconds = cmrSeconds; self.registrationSeconds = registrationSeconds
+        /// The whole fluoroscopy stage (reading xray/ and operator/, registration, lead); nil without it.
+        public var fluoroscopySeconds: Double?
+        public init(cmrSeconds: Double, registrationSeconds: Double? = nil, fluoroscopySeconds: Double? = nil) {
+            self.cmrSeconds = cmrSeconds; self.registrationSeconds = registrationSeconds; self.fluoroscopySeconds = fluoroscopySeconds
         }
     }
 
@@ -39,12 +41,15 @@ public struct CaseAnalysis {
     ///   - configuration: pipeline settings.
     ///   - inputs: the operator's corrections (erase mask, RV insertion points, contours).
     ///   - fusion: dual-view fusion settings; nil skips the fluoroscopy stage.
+    ///   - study: the CMR images of `cmrFolder` when already loaded (a second observer on the same case).
+    ///   - operatorFolder: the folder of the operator's clicks (default `operator/` beside `cmrFolder`).
     /// - Throws: `InputError` for unreadable or inconsistent inputs.
     public static func run(cmrFolder: String, configuration: PipelineConfiguration = PipelineConfiguration(),
                            operator inputs: OperatorInputs = OperatorInputs(),
-                           fusion settings: DualViewFusion.Settings? = DualViewFusion.Settings()) throws -> CaseAnalysis {
+                           fusion settings: DualViewFusion.Settings? = DualViewFusion.Settings(),
+                           study loaded: CMRStudy? = nil, operatorFolder: String? = nil) throws -> CaseAnalysis {
         let start = Date()
-        let study = try CMRStudy.load(cmrDirectory: cmrFolder)
+        let study = try loaded ?? CMRStudy.load(cmrDirectory: cmrFolder)
         var output = try GuidancePipeline(configuration: configuration).run(study, operator: inputs)
         let cmrSeconds = Date().timeIntervalSince(start)
         var products = AnalysisProducts.all(output)
@@ -54,12 +59,14 @@ public struct CaseAnalysis {
             return CaseAnalysis(study: study, output: output, fluoroscopy: nil, fusion: nil, products: products,
                                 timing: Timing(cmrSeconds: cmrSeconds))
         }
-        let fluoro = try FluoroStudy.load(xrayDirectory: xray, operatorDirectory: root.appendingPathComponent("operator").path)
+        let fluoroStart = Date()
+        let fluoro = try FluoroStudy.load(xrayDirectory: xray, operatorDirectory: operatorFolder ?? root.appendingPathComponent("operator").path)
         let fusion = try DualViewFusion(settings: settings).run(fluoro, cmr: output)
         fusion.record(into: &output)
         products.append(fusion.overlayWriter(study: fluoro, cmr: output))
         return CaseAnalysis(study: study, output: output, fluoroscopy: fluoro, fusion: fusion, products: products,
-                            timing: Timing(cmrSeconds: cmrSeconds, registrationSeconds: fusion.registrationSeconds))
+                            timing: Timing(cmrSeconds: cmrSeconds, registrationSeconds: fusion.registrationSeconds,
+                                           fluoroscopySeconds: Date().timeIntervalSince(fluoroStart)))
     }
 
     /// Relative path of a view's overlay figure in an analysis folder.

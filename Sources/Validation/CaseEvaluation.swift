@@ -127,10 +127,10 @@ public struct CaseEvaluation: Sendable {
     /// `operator-observer2/` in the operator's format).
     func secondObserver(_ o: Scenario.Observer, study: CMRStudy, caseDir: String, base: String, truth: GroundTruth,
                         seed: UInt64) throws -> ObserverResult {
-        var output = try GuidancePipeline(configuration: configuration(threshold: o.scarThresholdFraction)).run(study)
-        var category: String? = nil
+        var clicks: String? = nil
         if scenario.fluoroscopy, let views = truth.views {
             let dir = base + "/operator-observer2"
+            clicks = dir
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             for v in views {
                 var rng = SeededRandom(seed: seed, label: "observer2.clicks.\(v.name)")
@@ -141,11 +141,12 @@ public struct CaseEvaluation: Sendable {
                 }
                 try FileOutput.writeJSON(OperatorClicks(view: v.name, landmarks: clicked), to: dir + "/clicks-\(v.name).json")
             }
-            let f = try FluoroStudy.load(xrayDirectory: caseDir + "/xray", operatorDirectory: dir)
-            let fusion = try DualViewFusion().run(f, cmr: output)
-            fusion.record(into: &output)
-            category = output.result.lead?.category36?.rawValue
         }
+        // The same entry point as the first observer and `crtsim analyze`, on the images already loaded.
+        let analysis = try CaseAnalysis.run(cmrFolder: caseDir + "/cmr", configuration: configuration(threshold: o.scarThresholdFraction),
+                                            fusion: clicks == nil ? nil : DualViewFusion.Settings(), study: study, operatorFolder: clicks)
+        let output = analysis.output
+        let category = clicks == nil ? nil : output.result.lead?.category36?.rawValue
         return ObserverResult(scarredSegments: output.result.segments.map(\.scarred), scarBurdenPercent: output.result.scarBurdenPercent,
                               primaryTarget: output.result.primaryTarget, leadCategory36: category)
     }

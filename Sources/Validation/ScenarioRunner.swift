@@ -145,8 +145,11 @@ public struct ScenarioRunner {
     /// `progress` (called one at a time) receives the cases done, the cases of this shard, the seconds left
     /// (estimate) and a one-line summary of the case just done. A case that fails ends the run with its error
     /// (the lowest failing index when several fail) after the cases in progress have finished and been recorded.
-    /// - Parameter jobs: cases run at once (>= 1); the cases' own parallel stages share the machine's cores.
-    public func run(into folder: StagedFolder, shard: Shard = .whole, jobs: Int = 1, stop: @escaping @Sendable () -> Bool = { false },
+    /// - Parameters:
+    ///   - jobs: cases run at once (>= 1); the cases' own parallel stages share the machine's cores.
+    ///   - keepCases: which cases keep their folders (generated case, analysis); every case keeps its scores.
+    public func run(into folder: StagedFolder, shard: Shard = .whole, jobs: Int = 1, keepCases: KeepCases = .all,
+                    stop: @escaping @Sendable () -> Bool = { false },
                     progress: @escaping @Sendable (_ done: Int, _ total: Int, _ etaSeconds: Double, _ line: String) -> Void) throws -> (results: Results, timing: Timing) {
         try prepare(folder, shard: shard)
         let start = Date()
@@ -168,11 +171,15 @@ public struct ScenarioRunner {
         let evaluation = CaseEvaluation(scenario: scenario, presetFolder: presetFolder)
         let cases = folder.staging.appendingPathComponent("cases")
         let queue = todo
+        let shown = Set(mine.prefix(Self.reportFigureCases))
+        let expectations = scenario.expectations
         let total = mine.count
         let worker: @Sendable () -> Void = {
             while let i = state.next(from: queue, stop: stop) {
                 do {
                     let (r, timing) = try Self.runRecorded(evaluation, index: i, cases: cases)
+                    let keep = keepCases == .all || shown.contains(i) || (keepCases == .failed && !Self.caseMisses(r, expectations: expectations).isEmpty)
+                    if !keep { Self.dropCaseFolders(cases.appendingPathComponent("case-\(i)")) }
                     let (done, ranHere) = state.recordRun(r, timing: timing)
                     // Wall time per finished case already reflects the cases running side by side.
                     let eta = Date().timeIntervalSince(start) / Double(ranHere) * Double(total - done)
@@ -205,6 +212,58 @@ public struct ScenarioRunner {
         let judged = Self.judge(scenario: scenario.id, description: scenario.description, expectations: scenario.expectations,
                                 groupBy: scenario.groupBy, manifest: manifest, cases: results)
         return (judged, Timing(seconds: Date().timeIntervalSince(start), jobs: jobs, cases: timings.sorted { $0.index < $1.index }))
+    }
+
+    /// Cases whose figures the report shows (the first of the shard); their folders are always kept.
+    public static let reportFigureCases = 3
+
+    /// Which case folders a run keeps (`--keep-cases`): all, those of cases that miss a per-case tolerance
+    /// (`caseMisses`) plus the cases the report shows, or only the latter. Every case's `score.json` and
+    /// `timing.json` are kept whatever this is: resume and the report rely on them.
+    public enum KeepCases: String, Sendable, CaseIterable {
+        case all, failed, none
+        /// Scenarios with more cases than this keep only failed cases by default.
+        public static let failedOnlyAbove = 50
+        public static func defaultFor(cases: Int) -> KeepCases { cases > failedOnlyAbove ? .failed : .all }
+    }
+
+    /// Where case `r` alone misses the scenario: an expectation that bounds every case (a maximum error, the count
+    /// of false-positive scar cases) that this case's own value breaks, or a miss that a rate expectation counts
+    /// (remote target, registration failure, lead not found or in another category). One phrase each; empty when
+    /// the case meets them all.
+    public static func caseMisses(_ r: CaseResult, expectations: [Scenario.Expectation]) -> [String] {
+        let s = r.score
+        var misses: [String] = []
+        for e in expectations where e.kind == .atMost {
+            let value: Double?
+            switch e.metric {
+            case "volume.edv_abs_rel_error_max": value = abs(s.edvRelativeError)
+            case "volume.esv_abs_rel_error_max": value = abs(s.esvRelativeError)
+            case "volume.ef_abs_error_max_points": value = abs(s.efErrorPoints)
+            case "scar.burden_abs_error_max_pp": value = abs(s.scarBurdenErrorPoints)
+            case "scar.false_positive_cases": value = !s.truthHasScar && s.analysisFoundScar ? 1 : 0
+            case "lead.electrode_localisation_error_max_mm": value = r.registration?.electrodeLocalisationErrorMm
+            default: value = nil
+            }
+            if let value, !e.passes(value) { misses.append("\(e.metric) \(e.text) (this case: \(String(format: "%.4g", value)))") }
+        }
+        let metrics = Set(expectations.map(\.metric))
+        if metrics.contains(where: { $0.hasPrefix("target.") }), s.primaryTargetCategory == "remote" || s.primaryTargetCategory == "missing" {
+            misses.append("primary target \(s.primaryTargetCategory)")
+        }
+        if let g = r.registration {
+            if metrics.contains(where: { $0.hasPrefix("registration.success") }), !g.success { misses.append(String(format: "registration failed (mTRE %.2f mm)", g.mTREMm)) }
+            if metrics.contains(where: { $0.hasPrefix("lead.") }) {
+                if g.leadNotFound == true { misses.append("lead not found") }
+                else if let t = g.leadCategory36Truth, let a = g.leadCategory36Analysis, t != a { misses.append("lead category \(a), truth \(t)") }
+            }
+        }
+        return misses
+    }
+
+    /// Removes a recorded case's generated case and analysis, keeping its scores.
+    static func dropCaseFolders(_ record: URL) {
+        for sub in ["case", "analysis", "operator-observer2"] { try? FileManager.default.removeItem(at: record.appendingPathComponent(sub)) }
     }
 
     /// Runs case `i` in `cases/.case-<i>.partial` and records it: its timing and score written, then the folder

@@ -189,6 +189,25 @@ struct ReliabilityTests {
         #expect(resumed.stdout.contains("resuming the interrupted run"))
     }
 
+    /// --keep-cases: every case keeps its scores; `none` keeps the folders of the cases the report shows (the first
+    /// three), `failed` also those that miss a per-case tolerance (here every case: EDV within 0.01 % is out of
+    /// reach); the results are the same bytes as with every folder kept.
+    @Test func keepCases() throws {
+        let s = try Fast.scratch(cases: 5, expectations: "  - metric: volume.edv_abs_rel_error_max\n    atMost: 0.0001\n")
+        for mode in ["all", "none", "failed"] {
+            let r = try CLI.run(["run", "run.yaml", "--out", mode, "--keep-cases", mode], in: s.url)
+            #expect(r.status == 1, "\(r)")  // the EDV expectation fails on purpose
+            for i in 0..<5 {
+                #expect(s.exists("\(mode)/cases/case-\(i)/score.json"))
+                let kept = mode != "none" || i < 3
+                #expect(s.exists("\(mode)/cases/case-\(i)/analysis/analysis.json") == kept, "\(mode) case \(i)")
+                #expect(s.exists("\(mode)/cases/case-\(i)/case/truth/truth.json") == kept, "\(mode) case \(i)")
+            }
+            #expect(try Data(contentsOf: s.url.appendingPathComponent("\(mode)/results.json"))
+                    == Data(contentsOf: s.url.appendingPathComponent("all/results.json")))
+        }
+    }
+
     /// Failure 8: wall-clock seconds made two runs differ. Two analyses of one case are the same bytes; the
     /// seconds are in timing.json.
     @Test func analysisIsDeterministic() throws {
@@ -388,6 +407,8 @@ struct BadRun: Sendable, CustomTestStringConvertible {
                    try s.write(".out.partial-999999/run.json", "{\"cases\": 2, \"scenario\": \"other\", \"scenarioHash\": \"0\", \"shard\": \"1/1\"}\n")
                }),
         BadRun(name: "run with an unknown option", arguments: ["run", "run.yaml", "--jobz", "2"], mentions: ["--jobz"]),
+        BadRun(name: "run --keep-cases some", arguments: ["run", "run.yaml", "--keep-cases", "some", "--out", "out"],
+               mentions: ["--keep-cases", "some", "all, failed, none"]),
         BadRun(name: "run --jobs 0", arguments: ["run", "run.yaml", "--jobs", "0", "--out", "out"], mentions: ["--jobs", "1 to 256"]),
         BadRun(name: "run --jobs beyond the machine's memory (refused with the estimate)",
                files: [("big.yaml", "name: big\ncmr:\n  cine: {fovMm: 500, pixelMm: 0.8, phases: 60, slices: 30}\n"),
