@@ -25,6 +25,9 @@ try:
     import jsonschema
     from jsonschema import Draft202012Validator
     from referencing import Registry, Resource
+    from importlib.metadata import version
+    if tuple(int(x) for x in re.findall(r"\d+", version("jsonschema"))[:2]) < (4, 18):
+        raise ImportError(f"jsonschema {version('jsonschema')} takes no registry")
 except ImportError as e:  # jsonschema older than 4.18 has no `referencing`
     sys.exit(f"check_schemas.py needs jsonschema >= 4.18 and referencing ({e}): pip install -U jsonschema referencing")
 
