@@ -8,7 +8,7 @@ public struct CRTSim: ParsableCommand {
         commandName: "crtsim",
         abstract: "Simulation and phantom validation for image-guided LV lead placement in CRT.",
         version: "0.1.0",
-        subcommands: [PhantomCommand.self, AnalyzeCommand.self, RunCommand.self, MergeCommand.self, CompareCommand.self, ValidateCommand.self, PresetsCommand.self, TeachCommand.self])
+        subcommands: [PhantomCommand.self, AnalyzeCommand.self, RunCommand.self, GenerateCommand.self, ScoreCommand.self, MergeCommand.self, CompareCommand.self, ValidateCommand.self, PresetsCommand.self, TeachCommand.self])
     public init() {}
 
     /// Runs the command line; returns the process exit code. Bad input: one line on stderr, exit code 2.

@@ -31,6 +31,9 @@ struct RunCommand: ParsableCommand {
     @Option(name: .long, help: "Run only shard I of N (I/N, 1 <= I <= N): cases i with i mod N = I - 1. Also from a Slurm array or a Kubernetes Indexed Job (docs/scale-out.md). Join the shards with 'crtsim merge'.")
     var shard: String?
 
+    @Option(name: .long, help: "Score analyses your own batch made of this scenario's cases (DIR/case-<i>/analysis.json and labels/, cases from 'crtsim generate') instead of running a pipeline; a missing analysis is a failed case.")
+    var analyses: String?
+
     @Option(name: .long, help: "Cases run at once (1-256; default: the machine's cores, bounded by its memory at the largest case's estimated peak). Outputs are the same bytes whatever the number.")
     var jobs: Int?
 
@@ -70,7 +73,17 @@ struct RunCommand: ParsableCommand {
             : min(all, largest * Double(jobCount + ScenarioRunner.reportFigureCases) + (keep == .failed ? 0.25 * all : 0))
         let folder = try StagedFolder(out: outFolder, replace: force, marker: "results.json", kind: "a scenario run", resume: resume)
         for stale in folder.removedStale { CRTSim.printWarning("removed the staging folder of an interrupted run: \(stale)") }
-        let runner = ScenarioRunner(scenario: s, presetFolder: try PresetLibrary.directory())
+        if let a = analyses {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: a, isDirectory: &isDir), isDir.boolValue else {
+                throw InputError("--analyses \(a): no such folder (expected DIR/case-<i>/analysis.json for the scenario's cases)")
+            }
+            guard s.secondObserver == nil, s.registrationStarts == 0 else {
+                throw InputError("--analyses: \(scenario) has a second observer or registration starts, which repeat the built-in pipeline")
+            }
+        }
+        let runner = ScenarioRunner(scenario: s, presetFolder: try PresetLibrary.directory(),
+                                    analysesFolder: analyses.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
         do {
             try runner.prepare(folder, shard: part)
             try folder.requireFreeSpace(need, for: "this run (\(mine.count) cases)")

@@ -122,3 +122,62 @@ public struct OperatorInputs: Sendable {
         self.contours = contours; self.contoursSource = contoursSource
     }
 }
+
+/// Reading analysis.json: the keys of the shared vocabulary are required; the keys only crtsim's pipeline writes
+/// (ED / ES phases, the 18- and 17-segment mappings, alternative timings, slices, notes, its configuration, the
+/// fluoroscopy record) may be absent, so that an analysis made by another pipeline can be read and scored. An
+/// absent key gets an empty or neutral value, listed in docs/analysis-schema.md.
+extension AnalysisResult {
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        schemaVersion = try c.decodeIfPresent(Int.self, forKey: .schemaVersion) ?? 1
+        software = try c.decodeIfPresent(String.self, forKey: .software) ?? "unknown"
+        edvMl = try c.decode(Double.self, forKey: .edvMl)
+        esvMl = try c.decode(Double.self, forKey: .esvMl)
+        ef = try c.decode(Double.self, forKey: .ef)
+        esTimeMs = try c.decodeIfPresent(Double.self, forKey: .esTimeMs) ?? .nan
+        scarBurdenPercent = try c.decode(Double.self, forKey: .scarBurdenPercent)
+        lvMyocardialVolumeMl = try c.decodeIfPresent(Double.self, forKey: .lvMyocardialVolumeMl) ?? .nan
+        wallThicknessMm = try c.decodeIfPresent(Double.self, forKey: .wallThicknessMm) ?? .nan
+        segments = try c.decode([SegmentRecord].self, forKey: .segments)
+        lmaTargets = try c.decodeIfPresent([Int].self, forKey: .lmaTargets) ?? []
+        primaryTarget = try c.decodeIfPresent(Int.self, forKey: .primaryTarget)
+        targetStatus = try c.decodeIfPresent(String.self, forKey: .targetStatus) ?? (primaryTarget == nil ? "none" : "ok")
+        rvInsertionPointsMm = try c.decodeIfPresent([String: Vec3].self, forKey: .rvInsertionPointsMm) ?? [:]
+        lvAxis = try c.decodeIfPresent([String: Vec3].self, forKey: .lvAxis) ?? [:]
+        radialStrainCurves = try c.decodeIfPresent([[Double]?].self, forKey: .radialStrainCurves) ?? []
+        curveTimesMs = try c.decodeIfPresent([Double].self, forKey: .curveTimesMs) ?? []
+        volumeCurveMl = try c.decodeIfPresent([Double].self, forKey: .volumeCurveMl) ?? []
+        edTimeMs = try c.decodeIfPresent(Double.self, forKey: .edTimeMs) ?? .nan
+        edFrame = try c.decodeIfPresent(Int.self, forKey: .edFrame) ?? 0
+        esFrame = try c.decodeIfPresent(Int.self, forKey: .esFrame) ?? 0
+        targets18 = try c.decodeIfPresent(MappedTargets.self, forKey: .targets18) ?? MappedTargets(lmaTargets: [], primaryTarget: nil)
+        targets17 = try c.decodeIfPresent(MappedTargets.self, forKey: .targets17) ?? MappedTargets(lmaTargets: [], primaryTarget: nil)
+        timeToPeakMs = try c.decodeIfPresent([Double?].self, forKey: .timeToPeakMs) ?? []
+        crossCorrelationDelayMs = try c.decodeIfPresent([Double?].self, forKey: .crossCorrelationDelayMs) ?? []
+        unmeasuredSegments = try c.decodeIfPresent([Int].self, forKey: .unmeasuredSegments) ?? []
+        scar = try c.decode(ScarSummary.self, forKey: .scar)
+        slices = try c.decodeIfPresent([SliceSummary].self, forKey: .slices) ?? []
+        notes = try c.decodeIfPresent([String].self, forKey: .notes) ?? []
+        configuration = try c.decodeIfPresent(PipelineConfiguration.self, forKey: .configuration) ?? PipelineConfiguration()
+        heartPose = try c.decodeIfPresent([[Double]].self, forKey: .heartPose)
+        views = try c.decodeIfPresent([ViewProjectionRecord].self, forKey: .views)
+        lead = try c.decodeIfPresent(LeadPosition.self, forKey: .lead)
+        fluoroscopy = try c.decodeIfPresent(FluoroscopyRecord.self, forKey: .fluoroscopy)
+    }
+}
+
+/// `scar` in analysis.json: `present` is required; the method details crtsim's pipeline writes may be absent.
+extension AnalysisResult.ScarSummary {
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        present = try c.decode(Bool.self, forKey: .present)
+        method = try c.decodeIfPresent(String.self, forKey: .method) ?? "unknown"
+        status = try c.decodeIfPresent(String.self, forKey: .status) ?? (present ? "scar" : "no scar")
+        thresholdSignal = try c.decodeIfPresent(Double.self, forKey: .thresholdSignal) ?? .nan
+        remoteMedian = try c.decodeIfPresent(Double.self, forKey: .remoteMedian) ?? .nan
+        remoteSD = try c.decodeIfPresent(Double.self, forKey: .remoteSD) ?? .nan
+        myocardialVolumeMl = try c.decodeIfPresent(Double.self, forKey: .myocardialVolumeMl) ?? .nan
+        alignmentShiftsMm = try c.decodeIfPresent([[Double]].self, forKey: .alignmentShiftsMm) ?? []
+    }
+}

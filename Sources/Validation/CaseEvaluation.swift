@@ -15,6 +15,12 @@ import XRaySimulation
 public struct CaseEvaluation: Sendable {
     public var scenario: Scenario
     public var presetFolder: String
+    /// Score analyses made earlier (`crtsim run --analyses DIR`: DIR/case-<i>/) instead of running a pipeline.
+    public var analysesFolder: String?
+
+    public init(scenario: Scenario, presetFolder: String, analysesFolder: String? = nil) {
+        self.scenario = scenario; self.presetFolder = presetFolder; self.analysesFolder = analysesFolder
+    }
 
     /// What the second observer found (other scar threshold, other clicks).
     public struct ObserverResult: Codable, Sendable {
@@ -47,6 +53,14 @@ public struct CaseEvaluation: Sendable {
         }
     }
 
+    /// A case whose pipeline failed (an external command that exited non-zero, timed out, or wrote an analysis
+    /// that does not read): no scores, the reason and the end of its log. It counts in `pipeline.failure_rate`.
+    public struct Failed: Error, Codable, Sendable, Equatable {
+        public var index: Int, preset: String, seed: UInt64
+        public var reason: String
+        public var logTail: [String]
+    }
+
     /// Wall-clock seconds of one case's stages (timing.json; never in results.json, which must be the same bytes
     /// on every run).
     public struct Timing: Codable, Sendable, Equatable {
@@ -63,16 +77,50 @@ public struct CaseEvaluation: Sendable {
     /// Generates, analyses and scores case `i` into `base` (`case/`, `analysis/`, and `operator-observer2/` with a
     /// second observer).
     public func run(index i: Int, into base: String) throws -> (result: Result, timing: Timing) {
-        let (phantom, g) = scenario.assignment(i)
-        let seed = scenario.caseSeed(i)
-        let drawn = scenario.variation.drawnSettings(caseSeed: seed)
-        let spec = try scenario.phantomSpec(phantom: phantom, gridPoint: g, drawn: drawn, presetFolder: presetFolder)
         let caseDir = base + "/case", analysisDir = base + "/analysis"
         let t0 = Date()
-        let summary = try CaseGenerator.generate(spec: spec, seed: seed, out: caseDir, replace: true, previews: false,
-                                                 xray: scenario.fluoroscopy, xrayVolume: false)
+        let (spec, summary, g) = try generate(index: i, into: caseDir)
+        let seed = scenario.caseSeed(i)
         let generationSeconds = Date().timeIntervalSince(t0)
-        if scenario.fluoroscopy { try miscalibrate(xrayDirectory: caseDir + "/xray", seed: seed) }
+
+        let truth = summary.truth
+        if let analyses = analysesFolder {
+            // Analyses made earlier by the user's own batch (`crtsim run --analyses DIR`): DIR/case-<i>/.
+            let source = analyses + "/case-\(i)"
+            guard FileManager.default.fileExists(atPath: source + "/analysis.json") else {
+                throw Failed(index: i, preset: spec.name, seed: seed, reason: "no analysis: \(source)/analysis.json not found", logTail: [])
+            }
+            let scores: CaseScoring.Scores
+            do {
+                try FileManager.default.copyItem(atPath: source, toPath: analysisDir)
+                scores = try CaseScoring.score(caseDirectory: caseDir, analysisDirectory: analysisDir)
+            } catch let e as InputError {
+                throw Failed(index: i, preset: spec.name, seed: seed, reason: e.message, logTail: [])
+            }
+            var result = Result(index: i, preset: spec.name, seed: seed, groups: groups(spec: spec, truth: truth, gridPoint: g),
+                                score: scores.score)
+            result.registration = scores.registration
+            return (result, Timing(index: i, generationSeconds: generationSeconds, analysis: CaseAnalysis.Timing(cmrSeconds: 0)))
+        }
+        if let external = scenario.pipeline.external {
+            // A user's pipeline: it sees only the clinic's hand-over; its analysis is read from its files and scored.
+            let log = base + "/pipeline.log"
+            let t1 = Date()
+            let scores: CaseScoring.Scores
+            do {
+                try external.run(caseDirectory: caseDir, out: analysisDir, log: log)
+                scores = try CaseScoring.score(caseDirectory: caseDir, analysisDirectory: analysisDir)
+            } catch let f as ExternalPipeline.Failure {
+                throw Failed(index: i, preset: spec.name, seed: seed, reason: f.reason, logTail: f.logTail)
+            } catch let e as InputError {
+                throw Failed(index: i, preset: spec.name, seed: seed, reason: e.message, logTail: ExternalPipeline.tail(of: log))
+            }
+            var result = Result(index: i, preset: spec.name, seed: seed, groups: groups(spec: spec, truth: truth, gridPoint: g),
+                                score: scores.score)
+            result.registration = scores.registration
+            return (result, Timing(index: i, generationSeconds: generationSeconds,
+                                   analysis: CaseAnalysis.Timing(cmrSeconds: Date().timeIntervalSince(t1))))
+        }
 
         // The shipped analysis path (`crtsim analyze`): the CMR pipeline, then the fluoroscopy stage when the case has one.
         let analysis = try CaseAnalysis.run(cmrFolder: caseDir + "/cmr",
@@ -81,24 +129,14 @@ public struct CaseEvaluation: Sendable {
         _ = try analysis.write(to: analysisDir, replace: true)
         let output = analysis.output, study = analysis.study
 
-        // Scored from the values in hand (the truth the generator returned, the analysis just written); only the two
-        // label volumes are read back.
-        let truth = summary.truth
-        let score = AnalysisScore.score(truth: truth, analysis: output.result,
-                                        truthScarLabels: try NIfTI.read(caseDir + "/truth/lge-scar.nii.gz").data,
-                                        analysisScarMask: try NIfTI.read(analysisDir + "/labels/lge-scar.nii.gz").data)
-        var result = Result(index: i, preset: spec.name, seed: seed, groups: [:], score: score)
-        result.groups = [
-            // Ischaemic by "history" (the phantom has a scar) or scar >= 5 % of the LV myocardium (DOMAIN.md section 1).
-            "icm": !spec.scars.isEmpty || truth.scarBurdenPercent >= 5 ? "ICM" : "non-ICM",
-            "lbbb": spec.activation.pattern == "lbbb" ? "LBBB" : "non-LBBB",
-            "phantom": spec.name,
-            "sweep": scenario.variation.gridPoint(g).label,
-        ]
+        // Scored from the files, as any pipeline's analysis is (`CaseScoring`, also `crtsim score`).
+        let scores = try CaseScoring.score(caseDirectory: caseDir, analysisDirectory: analysisDir)
+        var result = Result(index: i, preset: spec.name, seed: seed, groups: groups(spec: spec, truth: truth, gridPoint: g),
+                            score: scores.score)
+        result.registration = scores.registration
         if let fusion = analysis.fusion, let fluoro = analysis.fluoroscopy {
-            let points = try RegistrationScore.myocardiumPoints(caseDirectory: caseDir)
-            result.registration = RegistrationScore.score(truth: truth, analysis: output.result, pointsMm: points)
             if scenario.registrationStarts > 0, let pose = truth.heartPose {
+                let points = try RegistrationScore.myocardiumPoints(caseDirectory: caseDir)
                 result.registrationTrials = RegistrationTrials.run(
                     study: fluoro, fusion: fusion, truePose: Affine3D(matrix4x4: pose), pointsMm: points,
                     count: scenario.registrationStarts, maxStartErrorMm: scenario.maxStartErrorMm, seed: seed)
@@ -112,6 +150,31 @@ public struct CaseEvaluation: Sendable {
             result.secondObserver = try secondObserver(observer, study: study, caseDir: caseDir, base: base, truth: truth, seed: seed)
         }
         return (result, Timing(index: i, generationSeconds: generationSeconds, analysis: analysis.timing))
+    }
+
+    /// Generates case `i` of the scenario into `caseDir` (the whole case, truth included) and applies the scenario's
+    /// C-arm miscalibration to what the C-arm recorded. `crtsim generate` and `run` share it.
+    /// - Returns: the phantom, the generator's summary (with the truth) and the sweep grid point.
+    public func generate(index i: Int, into caseDir: String) throws -> (spec: PhantomSpec, summary: CaseGenerator.Summary, gridPoint: Int) {
+        let (phantom, g) = scenario.assignment(i)
+        let seed = scenario.caseSeed(i)
+        let drawn = scenario.variation.drawnSettings(caseSeed: seed)
+        let spec = try scenario.phantomSpec(phantom: phantom, gridPoint: g, drawn: drawn, presetFolder: presetFolder)
+        let summary = try CaseGenerator.generate(spec: spec, seed: seed, out: caseDir, replace: true, previews: false,
+                                                 xray: scenario.fluoroscopy, xrayVolume: false)
+        if scenario.fluoroscopy { try miscalibrate(xrayDirectory: caseDir + "/xray", seed: seed) }
+        return (spec, summary, g)
+    }
+
+    /// Group labels of a case: icm, lbbb, phantom, sweep.
+    func groups(spec: PhantomSpec, truth: GroundTruth, gridPoint g: Int) -> [String: String] {
+        [
+            // Ischaemic by "history" (the phantom has a scar) or scar >= 5 % of the LV myocardium (DOMAIN.md section 1).
+            "icm": !spec.scars.isEmpty || truth.scarBurdenPercent >= 5 ? "ICM" : "non-ICM",
+            "lbbb": spec.activation.pattern == "lbbb" ? "LBBB" : "non-LBBB",
+            "phantom": spec.name,
+            "sweep": scenario.variation.gridPoint(g).label,
+        ]
     }
 
     func configuration(threshold: Double) -> PipelineConfiguration {

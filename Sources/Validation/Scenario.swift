@@ -52,6 +52,8 @@ public struct Scenario: Sendable {
         public var scarThresholdFraction = 0.5
         public var scarMethod = "fwhm"
         public var nSD = 5.0
+        /// An external pipeline command instead of the built-in pipeline (`pipeline.command`).
+        public var external: ExternalPipeline?
         public init() {}
     }
 
@@ -144,9 +146,27 @@ public struct Scenario: Sendable {
         pipeline.scarThresholdFraction = try pipe.number("scarThresholdFraction", default: 0.5, range: 0.05...0.95)
         pipeline.scarMethod = try pipe.choice("scarMethod", default: "fwhm", allowed: ["fwhm", "nSD"])
         pipeline.nSD = try pipe.number("nSD", default: 5, range: 1...10)
+        let command = try pipe.strings("command", default: [])
+        let timeout = try pipe.number("timeoutSeconds", default: 600, range: 1...86400, unit: "s")
+        if !command.isEmpty {
+            guard command.joined(separator: " ").contains("{out}") else {
+                throw pipe.error("command", "must pass {out}, the analysis folder the command writes, e.g. [python3, mypipeline.py, \"{case}\", \"{out}\"]")
+            }
+            for key in ["scarThresholdFraction", "scarMethod", "nSD"] where pipe.has(key) {
+                throw pipe.error(key, "sets the built-in pipeline; not with command")
+            }
+            let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            pipeline.external = ExternalPipeline(command: command, timeoutSeconds: timeout, workingDirectory: folder)
+        } else if pipe.has("timeoutSeconds") {
+            throw pipe.error("timeoutSeconds", "applies to an external pipeline: give command too")
+        }
         try pipe.finish()
+        if pipeline.external != nil && starts > 0 {
+            throw fl.error("registrationStarts", "perturbed registration starts run the built-in registration; not with pipeline.command")
+        }
         var observer: Observer? = nil
         if r.has("secondObserver") {
+            if pipeline.external != nil { throw r.error("secondObserver", "the second observer repeats the built-in pipeline; not with pipeline.command") }
             let o = try r.section("secondObserver")
             observer = Observer(scarThresholdFraction: try o.number("scarThresholdFraction", default: pipeline.scarThresholdFraction, range: 0.05...0.95),
                                 clickNoiseSDPx: try o.number("clickNoiseSDPx", default: 2, range: 0...20, unit: "pixels"))

@@ -92,6 +92,7 @@ public enum PipelineMetrics {
         ("observer.scar_kappa", "1", "higher"), ("observer.scar_burden_icc", "1", "higher"),
         ("observer.target_same_rate", "fraction", "higher"), ("observer.target_within_or_adjacent_rate", "fraction", "higher"),
         ("observer.lead_category36_kappa", "1", "higher"),
+        ("pipeline.failure_rate", "fraction", "lower"),
     ]
     public static var ids: [String] { definitions.map(\.id) }
 
@@ -120,7 +121,10 @@ public enum PipelineMetrics {
 
     /// Every metric over a set of case results. Scar kappa is pooled over all segments of all cases (a case where
     /// neither side has scar counts as agreement); Dice counts only cases where truth or estimate has scar.
-    public static func compute(_ cases: [CaseEvaluation.Result]) -> [Metric] {
+    /// - Parameters:
+    ///   - cases: the scored cases.
+    ///   - failed: cases whose pipeline failed (they have no scores; `pipeline.failure_rate` counts them).
+    public static func compute(_ cases: [CaseEvaluation.Result], failed: Int = 0) -> [Metric] {
         let scores = cases.map(\.score)
         func frac(_ x: [Bool]) -> Double { x.isEmpty ? .nan : Double(x.filter { $0 }.count) / Double(x.count) }
         func med(_ x: [Double]) -> Double { (try? Statistics.median(x)) ?? .nan }
@@ -201,10 +205,12 @@ public enum PipelineMetrics {
             "observer.target_same_rate": frac(obsTargets.map { $0 == "within" }),
             "observer.target_within_or_adjacent_rate": frac(obsTargets.map { $0 != "remote" }),
             "observer.lead_category36_kappa": kappa(obsLead)?.kappa ?? .nan,
+            "pipeline.failure_rate": cases.count + failed > 0 ? Double(failed) / Double(cases.count + failed) : .nan,
         ]
         return definitions.map { d in
             let v = values[d.id] ?? .nan
-            return Metric(id: d.id, value: v, unit: d.unit, better: d.better, reason: v.isFinite ? nil : nullReason(id: d.id, cases: cases))
+            let reason = v.isFinite ? nil : cases.isEmpty && failed > 0 ? "every case's pipeline failed" : nullReason(id: d.id, cases: cases)
+            return Metric(id: d.id, value: v, unit: d.unit, better: d.better, reason: reason)
         }
     }
 }

@@ -20,7 +20,7 @@ public enum ScenarioReport {
     ///   - figureCases: how many cases show their figures (the first ones).
     public static func html(_ r: ScenarioRunner.Results, caseFolder: (Int) -> String, figureCases: Int = 3) -> String {
         let sections = [
-            header(r), metricsSection(r), categoryTablesSection(r), confusionSection(r), groupSection(r),
+            header(r), failuresSection(r), metricsSection(r), categoryTablesSection(r), confusionSection(r), groupSection(r),
             registrationSection(r), casesSection(r), figuresSection(r, caseFolder: caseFolder, count: figureCases),
         ]
         return document(title: "crtsim \(r.scenario)", body: sections.filter { !$0.isEmpty }.joined(separator: "\n"))
@@ -109,7 +109,7 @@ public enum ScenarioReport {
         h += ReportHTML.paragraph(r.description)
         h += "<p>\(badge) \(met) of \(r.verdicts.count) expectations met · \(r.cases.count) cases</p>"
         let keys = [("crtsim", "crtsim version"), ("gitCommit", "commit"), ("scenarioHash", "scenario hash"),
-                    ("seed", "seed"), ("cases", "cases in the scenario"), ("shard", "shard"), ("settings", "settings")]
+                    ("seed", "seed"), ("cases", "cases in the scenario"), ("shard", "shard"), ("pipeline", "pipeline"), ("settings", "settings")]
         let manifestRows = keys.compactMap { k, label in r.manifest[k].map { [Cell.rowHeader(label), Cell.text($0)] } }
         h += ReportHTML.table(["manifest", "value"], manifestRows, id: "manifest")
         let verdictRows = r.verdicts.map { v -> [Cell] in
@@ -120,6 +120,19 @@ public enum ScenarioReport {
         h += verdictRows.isEmpty ? ReportHTML.paragraph("No expectations.", classes: "note")
             : ReportHTML.table(["expectation on", "value", "expected", "verdict"], verdictRows, id: "verdicts", caption: "Expectations")
         return "<section id=\"summary\">\(h)</section>"
+    }
+
+    /// Cases whose pipeline failed: reason and the end of the log (empty when none failed).
+    static func failuresSection(_ r: ScenarioRunner.Results) -> String {
+        guard !r.failures.isEmpty else { return "" }
+        let rows = r.failures.map { f -> [Cell] in
+            [.text(String(f.index)), .text(f.preset), .text(String(f.seed)), .text(f.reason),
+             Cell(html: "<pre>" + ReportHTML.escape(f.logTail.joined(separator: "\n")) + "</pre>", classes: ["l"])]
+        }
+        let note = ReportHTML.paragraph("\(r.failures.count) of \(r.failures.count + r.cases.count) cases have no scores because their "
+            + "pipeline failed; every metric except pipeline.failure_rate is computed on the other \(r.cases.count).", classes: "note")
+        return "<section id=\"failures\"><h2>Failed cases</h2>" + note
+            + ReportHTML.table(["case", "phantom", "seed", "reason", "end of pipeline.log"], rows, id: "failures-table") + "</section>"
     }
 
     // MARK: - 2. Metrics

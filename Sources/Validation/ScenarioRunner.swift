@@ -12,8 +12,12 @@ public struct ScenarioRunner {
     public var scenario: Scenario
     /// Folder holding the presets (<name>.yaml).
     public var presetFolder: String
+    /// Score these analyses (DIR/case-<i>/) instead of running a pipeline (`crtsim run --analyses`).
+    public var analysesFolder: String?
 
-    public init(scenario: Scenario, presetFolder: String) { self.scenario = scenario; self.presetFolder = presetFolder }
+    public init(scenario: Scenario, presetFolder: String, analysesFolder: String? = nil) {
+        self.scenario = scenario; self.presetFolder = presetFolder; self.analysesFolder = analysesFolder
+    }
 
     public typealias CaseResult = CaseEvaluation.Result
 
@@ -93,11 +97,49 @@ public struct ScenarioRunner {
         public var passed: Bool
         public var manifest: [String: String]
         public var cases: [CaseResult]
+        /// Cases whose pipeline failed (no scores), by index.
+        public var failures: [CaseEvaluation.Failed]
+
+        public init(scenario: String, description: String, expectations: [Scenario.Expectation], groupBy: [String],
+                    metrics: [PipelineMetrics.Metric], groupMetrics: [CohortStatistics.GroupMetrics], groupTests: [CohortStatistics.GroupTest],
+                    verdicts: [Verdict], passed: Bool, manifest: [String: String], cases: [CaseResult], failures: [CaseEvaluation.Failed] = []) {
+            self.scenario = scenario; self.description = description; self.expectations = expectations; self.groupBy = groupBy
+            self.metrics = metrics; self.groupMetrics = groupMetrics; self.groupTests = groupTests; self.verdicts = verdicts
+            self.passed = passed; self.manifest = manifest; self.cases = cases; self.failures = failures
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case scenario, description, expectations, groupBy, metrics, groupMetrics, groupTests, verdicts, passed, manifest, cases, failures
+        }
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            scenario = try c.decode(String.self, forKey: .scenario)
+            description = try c.decode(String.self, forKey: .description)
+            expectations = try c.decode([Scenario.Expectation].self, forKey: .expectations)
+            groupBy = try c.decode([String].self, forKey: .groupBy)
+            metrics = try c.decode([PipelineMetrics.Metric].self, forKey: .metrics)
+            groupMetrics = try c.decode([CohortStatistics.GroupMetrics].self, forKey: .groupMetrics)
+            groupTests = try c.decode([CohortStatistics.GroupTest].self, forKey: .groupTests)
+            verdicts = try c.decode([Verdict].self, forKey: .verdicts)
+            passed = try c.decode(Bool.self, forKey: .passed)
+            manifest = try c.decode([String: String].self, forKey: .manifest)
+            cases = try c.decode([CaseResult].self, forKey: .cases)
+            failures = try c.decodeIfPresent([CaseEvaluation.Failed].self, forKey: .failures) ?? []  // older results.json
+        }
     }
 
     /// What identifies a run in its folder (`run.json`): a resumed run must be the same scenario text and shard.
     public struct RunIdentity: Codable, Sendable, Equatable {
         public var scenario: String, scenarioHash: String, shard: String, cases: Int
+        /// Which pipeline made the analyses (`pipelineDescription`).
+        public var pipeline: String?
+    }
+
+    /// The pipeline whose analyses are scored: "builtin", "command: ..." or "analyses: DIR".
+    public var pipelineDescription: String {
+        if let a = analysesFolder { return "analyses: \(a)" }
+        if let e = scenario.pipeline.external { return "command: " + e.command.joined(separator: " ") }
+        return "builtin"
     }
 
     /// The run stopped between cases on request (SIGINT / SIGTERM); its finished cases are recorded in the folder.
@@ -117,6 +159,8 @@ public struct ScenarioRunner {
     /// The per-case record files: a case folder is complete once its score is written and it is renamed from
     /// `cases/.case-<i>.partial` to `cases/case-<i>`.
     public static let caseScoreFile = "score.json"
+    /// Written instead of `score.json` for a case whose pipeline failed.
+    public static let caseFailureFile = "failure.json"
     public static let caseTimingFile = "timing.json"
 
     /// Records the run's identity in `folder` (`run.json`), or, in a folder adopted to resume, checks that it is
@@ -124,7 +168,8 @@ public struct ScenarioRunner {
     /// - Throws: `InputError` when the adopted run is of another scenario text or shard.
     public func prepare(_ folder: StagedFolder, shard: Shard) throws {
         let fm = FileManager.default
-        let identity = RunIdentity(scenario: scenario.id, scenarioHash: scenario.hash, shard: "\(shard.index)/\(shard.count)", cases: scenario.cases)
+        let identity = RunIdentity(scenario: scenario.id, scenarioHash: scenario.hash, shard: "\(shard.index)/\(shard.count)", cases: scenario.cases,
+                                   pipeline: pipelineDescription)
         let identityPath = folder.staging.appendingPathComponent("run.json").path
         if fm.fileExists(atPath: identityPath) {
             let recorded = try? FileOutput.jsonDecoder().decode(RunIdentity.self, from: InputFile.read(identityPath, what: "run record"))
@@ -164,11 +209,16 @@ public struct ScenarioRunner {
                                                                   from: InputFile.read(record.appendingPathComponent(Self.caseTimingFile).path, what: "case timing"))
                 let done = state.record(kept, timing: timing, ranHere: false)
                 progress(done, mine.count, 0, "case \(i): recorded by the interrupted run, kept")
+            } else if let failed = try? FileOutput.jsonDecoder().decode(CaseEvaluation.Failed.self,
+                                                                       from: InputFile.read(record.appendingPathComponent(Self.caseFailureFile).path, what: "case failure")),
+                      failed.index == i {
+                let done = state.recordFailure(failed)
+                progress(done, mine.count, 0, "case \(i): failed in the interrupted run (\(failed.reason)), kept")
             } else {
                 todo.append(i)
             }
         }
-        let evaluation = CaseEvaluation(scenario: scenario, presetFolder: presetFolder)
+        let evaluation = CaseEvaluation(scenario: scenario, presetFolder: presetFolder, analysesFolder: analysesFolder)
         let cases = folder.staging.appendingPathComponent("cases")
         let queue = todo
         let shown = Set(mine.prefix(Self.reportFigureCases))
@@ -187,6 +237,15 @@ public struct ScenarioRunner {
                                       r.score.primaryTargetCategory, r.score.scarKappa, 100 * r.score.edvRelativeError)
                     if let reg = r.registration { line += String(format: ", mTRE %.2f mm, lead %@", reg.mTREMm, reg.leadCategory36Analysis ?? "-") }
                     state.report { progress(done, total, eta, line) }
+                } catch let failed as CaseEvaluation.Failed {
+                    // The pipeline failed on this case: recorded as a failed case, the run goes on.
+                    do {
+                        try Self.recordFailure(failed, cases: cases)
+                        let done = state.recordFailure(failed)
+                        state.report { progress(done, total, 0, "case \(i), \(failed.preset) seed \(failed.seed): PIPELINE FAILED: \(failed.reason)") }
+                    } catch {
+                        state.fail(index: i, error)
+                    }
                 } catch {
                     state.fail(index: i, error)
                 }
@@ -198,8 +257,8 @@ public struct ScenarioRunner {
         worker()  // this thread is one of the workers
         group.wait()
         if let error = state.firstError { throw error }
-        let (results, timings) = state.finished()
-        if results.count < total { throw Interrupted(done: results.count, total: total) }
+        let (results, failures, timings) = state.finished()
+        if results.count + failures.count < total { throw Interrupted(done: results.count + failures.count, total: total) }
         let p = scenario.pipeline
         var manifest = [
             "crtsim": "0.1.0", "gitCommit": Self.gitCommit(), "scenarioHash": scenario.hash,
@@ -209,8 +268,9 @@ public struct ScenarioRunner {
                 + (scenario.secondObserver.map { ", secondObserver: scarThresholdFraction=\($0.scarThresholdFraction), clickNoiseSDPx=\($0.clickNoiseSDPx)" } ?? ""),
         ]
         manifest["shard"] = "\(shard.index)/\(shard.count)"
+        manifest["pipeline"] = pipelineDescription
         let judged = Self.judge(scenario: scenario.id, description: scenario.description, expectations: scenario.expectations,
-                                groupBy: scenario.groupBy, manifest: manifest, cases: results)
+                                groupBy: scenario.groupBy, manifest: manifest, cases: results, failures: failures)
         return (judged, Timing(seconds: Date().timeIntervalSince(start), jobs: jobs, cases: timings.sorted { $0.index < $1.index }))
     }
 
@@ -261,6 +321,17 @@ public struct ScenarioRunner {
         return misses
     }
 
+    /// Records a failed case: `failure.json` in its folder, then the folder renamed complete (its case, analysis
+    /// and pipeline.log are kept: they are what a developer looks at).
+    static func recordFailure(_ failed: CaseEvaluation.Failed, cases: URL) throws {
+        let record = cases.appendingPathComponent("case-\(failed.index)")
+        let work = cases.appendingPathComponent(".case-\(failed.index).partial")
+        try FileOutput.writeJSON(failed, to: work.path + "/" + caseFailureFile)
+        guard rename(work.path, record.path) == 0 else {
+            throw OutputError("\(record.path): cannot record the failed case: \(String(cString: strerror(errno)))")
+        }
+    }
+
     /// Removes a recorded case's generated case and analysis, keeping its scores.
     static func dropCaseFolders(_ record: URL) {
         for sub in ["case", "analysis", "operator-observer2"] { try? FileManager.default.removeItem(at: record.appendingPathComponent(sub)) }
@@ -291,6 +362,7 @@ public struct ScenarioRunner {
         private let lock = NSLock(), reportLock = NSLock()
         private var taken = 0, stopped = false, ranHere = 0
         private var results: [CaseResult] = [], timings: [CaseEvaluation.Timing] = []
+        private var failures: [CaseEvaluation.Failed] = []
         private var errors: [(index: Int, error: Error)] = []
 
         /// The next case index of `todo`, or nil when all are taken, one failed or `stop` answers true.
@@ -308,14 +380,21 @@ public struct ScenarioRunner {
             results.append(r)
             if let timing { timings.append(timing) }
             if ran { ranHere += 1 }
-            return results.count
+            return results.count + failures.count
         }
 
         /// Records a case run here; returns the cases done and the cases run here.
         func recordRun(_ r: CaseResult, timing: CaseEvaluation.Timing) -> (Int, Int) {
             lock.lock(); defer { lock.unlock() }
             results.append(r); timings.append(timing); ranHere += 1
-            return (results.count, ranHere)
+            return (results.count + failures.count, ranHere)
+        }
+
+        /// Records a case whose pipeline failed; returns the number of cases done.
+        func recordFailure(_ f: CaseEvaluation.Failed) -> Int {
+            lock.lock(); defer { lock.unlock() }
+            failures.append(f)
+            return results.count + failures.count
         }
 
         func fail(index: Int, _ error: Error) {
@@ -330,17 +409,17 @@ public struct ScenarioRunner {
             return errors.min { $0.index < $1.index }?.error
         }
 
-        func finished() -> ([CaseResult], [CaseEvaluation.Timing]) {
+        func finished() -> ([CaseResult], [CaseEvaluation.Failed], [CaseEvaluation.Timing]) {
             lock.lock(); defer { lock.unlock() }
-            return (results.sorted { $0.index < $1.index }, timings)
+            return (results.sorted { $0.index < $1.index }, failures.sorted { $0.index < $1.index }, timings)
         }
     }
 
     /// Metrics, group statistics and verdicts of a set of cases.
     public static func judge(scenario: String, description: String, expectations: [Scenario.Expectation], groupBy: [String],
-                             manifest: [String: String], cases: [CaseResult]) -> Results {
+                             manifest: [String: String], cases: [CaseResult], failures: [CaseEvaluation.Failed] = []) -> Results {
         let sorted = cases.sorted { $0.index < $1.index }
-        let metrics = PipelineMetrics.compute(sorted)
+        let metrics = PipelineMetrics.compute(sorted, failed: failures.count)
         let verdicts = expectations.map { e -> Verdict in
             let m = metrics.first { $0.id == e.metric }
             let v = m?.value ?? .nan
@@ -350,7 +429,8 @@ public struct ScenarioRunner {
         return Results(scenario: scenario, description: description, expectations: expectations, groupBy: groupBy, metrics: metrics,
                        groupMetrics: CohortStatistics.groupMetrics(sorted, groupBy: groupBy),
                        groupTests: CohortStatistics.tests(sorted, groupBy: groupBy),
-                       verdicts: verdicts, passed: verdicts.allSatisfy(\.passed), manifest: manifest, cases: sorted)
+                       verdicts: verdicts, passed: verdicts.allSatisfy(\.passed), manifest: manifest, cases: sorted,
+                       failures: failures.sorted { $0.index < $1.index })
     }
 
     /// Joins the results of the shards of one run (same scenario and hash, every case once) and judges them again.
@@ -359,8 +439,8 @@ public struct ScenarioRunner {
         for (p, src) in zip(parts, sources) where p.scenario != first.scenario || p.manifest["scenarioHash"] != first.manifest["scenarioHash"] {
             throw InputError("\(src)/results.json: scenario \(p.scenario) (hash \(p.manifest["scenarioHash"] ?? "?")) differs from \(sources[0]) (\(first.scenario), \(first.manifest["scenarioHash"] ?? "?"))")
         }
-        let cases = parts.flatMap(\.cases)
-        let indices = cases.map(\.index)
+        let cases = parts.flatMap(\.cases), failures = parts.flatMap(\.failures)
+        let indices = cases.map(\.index) + failures.map(\.index)
         guard Set(indices).count == indices.count else { throw InputError("crtsim merge: a case appears in more than one shard") }
         let expected = Int(first.manifest["cases"] ?? "") ?? indices.count
         guard indices.count == expected else {
@@ -369,7 +449,7 @@ public struct ScenarioRunner {
         var manifest = first.manifest
         manifest["shard"] = "merged from \(parts.count)"
         return judge(scenario: first.scenario, description: first.description, expectations: first.expectations,
-                     groupBy: first.groupBy, manifest: manifest, cases: cases)
+                     groupBy: first.groupBy, manifest: manifest, cases: cases, failures: failures)
     }
 
     /// Metric-by-metric comparison of a run against a baseline: a metric regresses when it is worse (by its

@@ -32,6 +32,14 @@ enum Fast {
         """
     }
 
+    /// The analysis of `caseFolder` by the built-in pipeline, made once and shared read-only.
+    static let analysisFolder: Result<URL, Error> = Result {
+        let c = try caseFolder.get()
+        let r = try CLI.run(["analyze", c.path, "--out", "analysis"], in: c.deletingLastPathComponent())
+        guard r.status == 0 else { throw CLIHarnessError("could not analyse the shared case: \(r)") }
+        return c.deletingLastPathComponent().appendingPathComponent("analysis")
+    }
+
     /// A scratch folder holding small.yaml and a scenario file run.yaml.
     static func scratch(cases: Int = 2, expectations: String = "") throws -> Scratch {
         let s = try Scratch()
@@ -357,6 +365,8 @@ struct BadRun: Sendable, CustomTestStringConvertible {
     var mentions: [String]
     /// Prepares the scratch folder beyond `files` (e.g. a FIFO).
     var prepare: (@Sendable (Scratch) throws -> Void)? = nil
+    /// Arguments are `score SHARED_CASE mine` (the shared generated case and the scratch's `mine/`).
+    var sharedCase = false
     var testDescription: String { name }
 
     static func scenario(_ name: String, _ yaml: String, mentions: [String]) -> BadRun {
@@ -365,6 +375,19 @@ struct BadRun: Sendable, CustomTestStringConvertible {
     }
 
     static let head = "id: bad\ndescription: x\nseed: 1\ncases: 1\nphantoms: [small.yaml]\n"
+
+    /// `crtsim score SHARED_CASE mine` where `mine` is a copy of the shared analysis with `edit` applied to its
+    /// analysis.json.
+    static func score(_ name: String, mentions: [String], _ edit: @escaping @Sendable (inout [String: Any]) -> Void) -> BadRun {
+        BadRun(name: "score: " + name, arguments: [], mentions: ["mine/analysis.json"] + mentions, prepare: { s in
+            let source = try Fast.analysisFolder.get()
+            try FileManager.default.createDirectory(atPath: s.path("mine/labels"), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: source.path + "/labels/lge-scar.nii.gz", toPath: s.path("mine/labels/lge-scar.nii.gz"))
+            var json = try JSONSerialization.jsonObject(with: Data(contentsOf: source.appendingPathComponent("analysis.json"))) as! [String: Any]
+            edit(&json)
+            try JSONSerialization.data(withJSONObject: json).write(to: s.url.appendingPathComponent("mine/analysis.json"))
+        }, sharedCase: true)
+    }
 
     static let all: [BadRun] = [
         // Scenario files.
@@ -427,6 +450,52 @@ struct BadRun: Sendable, CustomTestStringConvertible {
                    _ = mkfifo(s.path("p/results.json"), 0o644)
                }),
         BadRun(name: "merge without shards", arguments: ["merge", "--out", "m"], mentions: ["shards"]),
+        // crtsim score, generate, run --analyses and external pipelines (issue 17's commands).
+        BadRun(name: "score: a case folder without truth/", arguments: ["score", "nothing", "nothing"], mentions: ["nothing/truth/truth.json", "not found"],
+               prepare: { s in try FileManager.default.createDirectory(atPath: s.path("nothing"), withIntermediateDirectories: true) }),
+        BadRun(name: "score: an analysis folder without analysis.json", arguments: [], mentions: ["mine/analysis.json", "not found"],
+               prepare: { s in try FileManager.default.createDirectory(atPath: s.path("mine"), withIntermediateDirectories: true) }, sharedCase: true),
+        BadRun(name: "score: analysis.json not JSON", arguments: [], mentions: ["mine/analysis.json", "not valid JSON"],
+               prepare: { s in
+                   try FileManager.default.createDirectory(atPath: s.path("mine"), withIntermediateDirectories: true)
+                   try s.write("mine/analysis.json", "{\"edvMl\": ")
+               }, sharedCase: true),
+        BadRun(name: "score: analysis.json a FIFO", arguments: [], mentions: ["mine/analysis.json", "FIFO"],
+               prepare: { s in
+                   try FileManager.default.createDirectory(atPath: s.path("mine"), withIntermediateDirectories: true)
+                   _ = mkfifo(s.path("mine/analysis.json"), 0o644)
+               }, sharedCase: true),
+        score("missing edvMl", mentions: ["edvMl", "missing", "required key"]) { $0.removeValue(forKey: "edvMl") },
+        score("edvMl a string", mentions: ["edvMl", "wrong type"]) { $0["edvMl"] = "big" },
+        score("primaryTarget 0", mentions: ["primaryTarget", "0", "1-36"]) { $0["primaryTarget"] = 0 },
+        score("35 segments", mentions: ["segments", "36"]) { j in j["segments"] = Array((j["segments"] as! [Any]).dropLast()) },
+        score("heartPose 3 x 4", mentions: ["heartPose", "4 x 4"]) { $0["heartPose"] = [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]] },
+        score("schemaVersion from the future", mentions: ["schemaVersion", "newer"]) { $0["schemaVersion"] = 2 },
+        score("scar.present missing", mentions: ["scar.present", "required key"]) { j in
+            var scar = j["scar"] as! [String: Any]
+            scar.removeValue(forKey: "present")
+            j["scar"] = scar
+        },
+        BadRun(name: "score: a scar mask off the LGE grid", arguments: [], mentions: ["mine/labels/lge-scar.nii.gz", "LGE grid"],
+               prepare: { s in
+                   let source = try Fast.analysisFolder.get()
+                   try FileManager.default.createDirectory(atPath: s.path("mine/labels"), withIntermediateDirectories: true)
+                   try FileManager.default.copyItem(atPath: source.path + "/analysis.json", toPath: s.path("mine/analysis.json"))
+                   try FileManager.default.copyItem(atPath: try Fast.caseFolder.get().path + "/cmr/cine.nii.gz", toPath: s.path("mine/labels/lge-scar.nii.gz"))
+               }, sharedCase: true),
+        BadRun(name: "generate: --out under a file", files: [("plain", "x\n")], arguments: ["generate", "run.yaml", "--out", "plain/out"],
+               mentions: ["--out plain/out", "parent folder"]),
+        BadRun(name: "generate: missing scenario", arguments: ["generate", "missing.yaml"], mentions: ["missing.yaml", "not found"]),
+        BadRun(name: "run --analyses: no such folder", arguments: ["run", "run.yaml", "--analyses", "nowhere", "--out", "out"],
+               mentions: ["--analyses nowhere", "no such folder"]),
+        scenario("command without {out}", head + "pipeline:\n  command: [python3, mine.py, \"{case}\"]\n", mentions: ["pipeline.command", "{out}"]),
+        scenario("command with a built-in setting", head + "pipeline:\n  command: [sh, p.sh, \"{case}\", \"{out}\"]\n  scarThresholdFraction: 0.4\n",
+                 mentions: ["pipeline.scarThresholdFraction", "not with command"]),
+        scenario("timeoutSeconds without command", head + "pipeline:\n  timeoutSeconds: 10\n", mentions: ["pipeline.timeoutSeconds", "command"]),
+        scenario("timeoutSeconds 0", head + "pipeline:\n  command: [sh, p.sh, \"{case}\", \"{out}\"]\n  timeoutSeconds: 0\n",
+                 mentions: ["pipeline.timeoutSeconds", "out of range"]),
+        scenario("command with a second observer", head + "pipeline:\n  command: [sh, p.sh, \"{case}\", \"{out}\"]\nsecondObserver:\n  clickNoiseSDPx: 2\n",
+                 mentions: ["secondObserver", "not with pipeline.command"]),
         BadRun(name: "compare --relative-tolerance 2", arguments: ["compare", "a", "b", "--relative-tolerance", "2"],
                mentions: ["--relative-tolerance", "0-1"]),
     ]
@@ -443,7 +512,8 @@ struct BadRunTests {
         }
         try c.prepare?(s)
         let before = s.listing()
-        let r = try CLI.run(c.arguments, in: s.url, timeout: 30)
+        let arguments = c.sharedCase ? ["score", try Fast.caseFolder.get().path, "mine"] : c.arguments
+        let r = try CLI.run(arguments, in: s.url, timeout: 30)
         try expectOneLineError(r, mentions: c.mentions)
         #expect(!r.stderr.unicodeScalars.contains { $0.value == 0x1B }, "an escape character reached the terminal")
         #expect(s.listing() == before, "bad input wrote files: \(s.listing())")

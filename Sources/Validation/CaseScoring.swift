@@ -1,0 +1,132 @@
+import CRTCore
+import Foundation
+import GuidancePipeline
+import HeartPhantom
+import ImageIO
+import SegmentModel
+
+/// One analysis scored against one case: a function of the case's `truth/` folder (truth.json, lge-scar.nii.gz,
+/// cine-labels.nii.gz) and the analysis folder (analysis.json, labels/lge-scar.nii.gz), and nothing else. The
+/// scenario runner scores every case through it, whichever pipeline made the analysis (the built-in one or an
+/// external command), and `crtsim score` exposes it, so a score is the same however it was obtained.
+public enum CaseScoring {
+    /// Every per-case score of one analysis. A score whose inputs are missing is null (absent) and `missing`
+    /// says why, keyed by what it scores (`registration`, `scar.dice`).
+    public struct Scores: Codable, Sendable {
+        public var score: AnalysisScore
+        /// Registration and lead scores; nil when the case has no fluoroscopy or the analysis no `heartPose`.
+        public var registration: RegistrationScore?
+        /// Why a score is null: "registration" -> "missing key heartPose", "scar.dice" -> "missing file ...".
+        public var missing: [String: String]
+    }
+
+    /// The newest analysis.json and truth.json `schemaVersion` this scorer reads; a newer file is refused.
+    public static let supportedSchemaVersion = 1
+
+    /// The analysis' scar mask, relative to the analysis folder (uint8 or float, non-zero = scar, on the LGE grid).
+    public static let scarMaskFile = "labels/lge-scar.nii.gz"
+
+    /// Scores the analysis in `analysisDirectory` against the case in `caseDirectory`.
+    /// - Throws: `InputError` naming the file and key when truth.json or analysis.json is missing or malformed, or
+    ///   when the scar mask is not on the case's LGE grid.
+    public static func score(caseDirectory: String, analysisDirectory: String) throws -> Scores {
+        let truthPath = caseDirectory + "/truth/truth.json"
+        let truth: GroundTruth
+        do { truth = try FileOutput.jsonDecoder().decode(GroundTruth.self, from: InputFile.read(truthPath, what: "truth.json")) } catch let e as DecodingError {
+            throw InputError("\(truthPath): \(describe(e))")
+        }
+        guard truth.schemaVersion <= supportedSchemaVersion else {
+            throw InputError("\(truthPath): schemaVersion: \(truth.schemaVersion) is newer than this crtsim reads (\(supportedSchemaVersion); docs/schemas.md)")
+        }
+        let analysis = try readAnalysis(analysisDirectory)
+        let truthScar = try NIfTI.read(caseDirectory + "/truth/lge-scar.nii.gz")
+        var missing: [String: String] = [:]
+        let maskPath = analysisDirectory + "/" + scarMaskFile
+        var mask: [Float] = []
+        if FileManager.default.fileExists(atPath: maskPath) {
+            let found = try NIfTI.read(maskPath)
+            // The first voxel and the last one along each axis must sit where the case's LGE voxels do.
+            let corners = [[0, 0, 0]] + (0..<3).map { k in (0..<3).map { $0 == k ? truthScar.grid.size[k] - 1 : 0 } }
+            let offset = corners.map { c in
+                (found.grid.patient(Double(c[0]), Double(c[1]), Double(c[2])) - truthScar.grid.patient(Double(c[0]), Double(c[1]), Double(c[2]))).length
+            }.max() ?? 0
+            guard found.grid.size == truthScar.grid.size, found.frames == 1, offset <= SeriesGeometry.crossCheckPositionToleranceMm else {
+                throw InputError("\(maskPath): \(found.grid.size.map(String.init).joined(separator: " x ")) voxels, not on the case's LGE grid "
+                    + "(\(truthScar.grid.size.map(String.init).joined(separator: " x ")))")
+            }
+            mask = found.data
+        } else {
+            missing["scar.dice"] = "missing file \(scarMaskFile)"
+        }
+        var score = AnalysisScore.score(truth: truth, analysis: analysis, truthScarLabels: truthScar.data, analysisScarMask: mask)
+        if mask.isEmpty { score.scarDice = nil }
+        var registration: RegistrationScore? = nil
+        if truth.heartPose == nil || truth.views == nil {
+            missing["registration"] = "the case has no fluoroscopy (truth.json has no heartPose)"
+        } else if analysis.heartPose == nil {
+            missing["registration"] = "missing key heartPose in analysis.json"
+        } else {
+            registration = RegistrationScore.score(truth: truth, analysis: analysis,
+                                                   pointsMm: try RegistrationScore.myocardiumPoints(caseDirectory: caseDirectory))
+        }
+        return Scores(score: score, registration: registration, missing: missing)
+    }
+
+    /// Reads and checks `analysis.json` of an analysis folder: every required key with its type, 36 segment
+    /// records with ids 1-36 in order, segment ids (targets, lead) within 1-36, a 4 x 4 `heartPose`.
+    /// - Throws: `InputError` naming the file, the key path and the rule broken (required, type, range).
+    public static func readAnalysis(_ analysisDirectory: String) throws -> AnalysisResult {
+        let path = analysisDirectory + "/analysis.json"
+        let analysis: AnalysisResult
+        do { analysis = try FileOutput.jsonDecoder().decode(AnalysisResult.self, from: InputFile.read(path, what: "analysis.json")) } catch let e as DecodingError {
+            throw InputError("\(path): \(describe(e))")
+        }
+        guard analysis.schemaVersion <= supportedSchemaVersion else {
+            throw InputError("\(path): schemaVersion: \(analysis.schemaVersion) is newer than this crtsim reads (\(supportedSchemaVersion); docs/schemas.md)")
+        }
+        guard analysis.segments.count == 36, analysis.segments.enumerated().allSatisfy({ $0.element.id == $0.offset + 1 }) else {
+            throw InputError("\(path): segments: expected 36 records with ids 1-36 in order (rule: 36 items), got \(analysis.segments.count)")
+        }
+        func segment(_ key: String, _ id: Int?) throws {
+            if let id, Segment36(id) == nil { throw InputError("\(path): \(key): \(id) is not a segment id (rule: range 1-36)") }
+        }
+        try segment("primaryTarget", analysis.primaryTarget)
+        for (k, id) in analysis.lmaTargets.enumerated() { try segment("lmaTargets[\(k)]", id) }
+        try segment("lead.segment36", analysis.lead?.segment36)
+        for key in ["edvMl", "esvMl"] {
+            let v = key == "edvMl" ? analysis.edvMl : analysis.esvMl
+            guard v.isFinite, v > 0 else { throw InputError("\(path): \(key): \(v) (rule: a finite volume > 0 mL)") }
+        }
+        for (key, pose) in [("heartPose", analysis.heartPose), ("fluoroscopy.registration.landmarkPose", analysis.fluoroscopy?.registration.landmarkPose)] {
+            if let pose, !(pose.count == 4 && pose.allSatisfy({ $0.count == 4 && $0.allSatisfy(\.isFinite) })) {
+                throw InputError("\(path): \(key): expected a 4 x 4 matrix of finite numbers (rule: 4 x 4)")
+            }
+        }
+        return analysis
+    }
+
+    /// One phrase for a decoding error: the key path and the rule (required key, type, value).
+    static func describe(_ error: DecodingError) -> String {
+        func field(_ path: [CodingKey]) -> String {
+            var s = ""
+            for key in path {
+                if let i = key.intValue { s += "[\(i)]" } else { s += (s.isEmpty ? "" : ".") + key.stringValue }
+            }
+            return s.isEmpty ? "top level" : s
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            let parent = field(context.codingPath)
+            return (context.codingPath.isEmpty ? key.stringValue : "\(parent).\(key.stringValue)") + ": missing (rule: required key)"
+        case .typeMismatch(let type, let context):
+            return "\(field(context.codingPath)): wrong type, expected \(type) (rule: type)"
+        case .valueNotFound(let type, let context):
+            return "\(field(context.codingPath)): null, expected \(type) (rule: required value)"
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty { return "not valid JSON" }
+            return "\(field(context.codingPath)): \(context.debugDescription) (rule: allowed values)"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+}
