@@ -81,7 +81,7 @@ def main():
 
     # big-endian int16
     data = rng.integers(0, 1000, (4, 4, 2)).astype(">i2")
-    img = nib.Nifti1Image(data, affine())
+    img = nib.Nifti1Image(data, affine(), header=nib.Nifti1Header(endianness=">"), dtype=np.dtype(">i2"))
     save(img, out, "int16-bigendian.nii")
 
     # with a header extension (comment)

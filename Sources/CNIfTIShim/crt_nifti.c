@@ -259,7 +259,26 @@ static void *load_voxels(const nifti_image *nim, char *err, size_t errlen) {
         set_err(err, errlen, "no image data file name in the header");
         return NULL;
     }
-    size_t total = (size_t)nim->nvox * (size_t)nim->nbyper;
+    /* The voxel count and byte count from dim[1...ndim], checked for overflow: niftilib multiplies the dims into
+       nim->nvox in size_t without a check, so e.g. seven dimensions of 512 (2^63 voxels) of int16 wrapped the byte
+       count to 0, passed the size check below, and nifti_swap_Nbytes then swapped 2^63 values of a 1-byte buffer
+       (segfault; found with the Fuzz/ nifti target). */
+    size_t nvox = 1, total = 0;
+    int overflow = nim->ndim < 1 || nim->ndim > 7 || nim->nbyper < 1;
+    for (int a = 1; !overflow && a <= nim->ndim; a++) {
+        if (nim->dim[a] < 1) {
+            set_err(err, errlen, "invalid dimensions: dim[%d] = %d (each must be >= 1)", a, nim->dim[a]);
+            return NULL;
+        }
+        overflow = __builtin_mul_overflow(nvox, (size_t)nim->dim[a], &nvox);
+    }
+    if (!overflow) overflow = __builtin_mul_overflow(nvox, (size_t)nim->nbyper, &total) || total > (size_t)INT64_MAX;
+    if (overflow || nvox != nim->nvox) {
+        set_err(err, errlen, "unsupported dimensions: %d dimensions (dim[1...7] = %d, %d, %d, %d, %d, %d, %d) of "
+                "%d-byte voxels exceed a 64-bit byte count", nim->ndim, nim->dim[1], nim->dim[2], nim->dim[3],
+                nim->dim[4], nim->dim[5], nim->dim[6], nim->dim[7], nim->nbyper);
+        return NULL;
+    }
     if (!nifti_is_gzfile(nim->iname)) {
         struct stat st;
         if (stat(nim->iname, &st) != 0) {

@@ -235,6 +235,45 @@ struct NIfTITests {
         #expect(signed.data == labels.data.map { Float(Int8(bitPattern: $0)) })
     }
 
+    /// A minimal big-endian NIfTI-1 file (348-byte header, 4 extension bytes, then int16 voxels) with the given
+    /// `dim` field (dim[0] = ndim, then the sizes) and a qform; big-endian so that reading swaps the bytes.
+    static func bigEndianInt16File(dim: [Int16], voxels: [Int16] = []) -> Data {
+        var d = Data(count: 352)
+        func put16(_ offset: Int, _ v: Int16) {
+            d[offset] = UInt8(truncatingIfNeeded: v >> 8); d[offset + 1] = UInt8(truncatingIfNeeded: v)
+        }
+        func put32(_ offset: Int, _ v: UInt32) {
+            for b in 0..<4 { d[offset + b] = UInt8(truncatingIfNeeded: v >> (24 - 8 * b)) }
+        }
+        put32(0, 348)                                               // sizeof_hdr
+        for (i, v) in dim.enumerated() { put16(40 + 2 * i, v) }     // dim[0...7]
+        put16(70, 4); put16(72, 16)                                 // datatype int16, bitpix
+        for i in 0..<8 { put32(76 + 4 * i, Float(1).bitPattern) }   // pixdim (qfac = 1)
+        put32(108, Float(352).bitPattern)                           // vox_offset
+        put16(252, 1)                                               // qform_code: scanner
+        d.replaceSubrange(344..<348, with: Array("n+1\0".utf8))    // magic
+        for v in voxels { d.append(UInt8(truncatingIfNeeded: v >> 8)); d.append(UInt8(truncatingIfNeeded: v)) }
+        return d
+    }
+
+    /// Fuzz finding (Fuzz/corpus/nifti/regress-nvox-overflow-be.nii): niftilib multiplies the dims into nvox without
+    /// an overflow check; seven dimensions of 512 int16 voxels (2^64 bytes) wrapped the byte count to 0, and the
+    /// byte swap of a big-endian file then ran over a 1-byte buffer (segfault). Now an InputError.
+    @Test("dimensions whose byte count overflows 64 bits throw InputError, not a crash", .tags(.fast))
+    func overflowingDimensions() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        // The header builder itself makes a readable file: 2 x 2 voxels, values swapped to CPU order.
+        let small = folder.file("small.nii")
+        try Self.bigEndianInt16File(dim: [2, 2, 2, 1, 1, 1, 1, 1], voxels: [1, -2, 300, 4])
+            .write(to: URL(fileURLWithPath: small))
+        #expect(try NIfTI.read(small).data == [1, -2, 300, 4])
+        let huge = folder.file("huge.nii")
+        try Self.bigEndianInt16File(dim: [7, 512, 512, 512, 512, 512, 512, 512]).write(to: URL(fileURLWithPath: huge))
+        let message = inputErrorMessage { _ = try NIfTI.read(huge) }
+        #expect(message?.hasPrefix("\(huge): unsupported dimensions: 7 dimensions") == true, "\(message ?? "no error")")
+    }
+
     @Test("a file name without .nii/.nii.gz is refused with OutputError", .tags(.fast))
     func badOutputName() throws {
         let folder = try TemporaryFolder()
