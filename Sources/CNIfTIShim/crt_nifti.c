@@ -293,9 +293,14 @@ static void *load_voxels(const nifti_image *nim, char *err, size_t errlen) {
             return NULL;
         }
     }
-    void *buf = malloc(total > 0 ? total : 1);
+    /* A plain file holds at least `total` bytes (checked above), so the buffer takes them at once. A gzip file's
+       decompressed size is unknown until it is read, and its header may promise any size (a 4 KB file claiming
+       40 GB made malloc ask for 40 GB; found with the Fuzz/ nifti target): the buffer starts at one chunk and
+       doubles as data arrives, so memory stays within twice what the file really holds. */
+    size_t capacity = nifti_is_gzfile(nim->iname) && total > CRT_IO_CHUNK_BYTES ? CRT_IO_CHUNK_BYTES : total;
+    void *buf = malloc(capacity > 0 ? capacity : 1);
     if (buf == NULL) {
-        set_err(err, errlen, "out of memory for %zu bytes of voxel data", total);
+        set_err(err, errlen, "out of memory for %zu bytes of voxel data", capacity);
         return NULL;
     }
     gzFile gz = gzopen(nim->iname, "rb");
@@ -307,7 +312,20 @@ static void *load_voxels(const nifti_image *nim, char *err, size_t errlen) {
     size_t done = 0;
     int ok = gzseek(gz, (z_off_t)nim->iname_offset, SEEK_SET) == (z_off_t)nim->iname_offset;
     while (ok && done < total) {
-        size_t want = total - done < CRT_IO_CHUNK_BYTES ? total - done : CRT_IO_CHUNK_BYTES;
+        if (done == capacity) {
+            size_t grown = capacity > total / 2 ? total : 2 * capacity;
+            void *bigger = realloc(buf, grown);
+            if (bigger == NULL) {
+                free(buf);
+                gzclose(gz);
+                set_err(err, errlen, "out of memory for %zu bytes of voxel data", grown);
+                return NULL;
+            }
+            buf = bigger;
+            capacity = grown;
+        }
+        size_t room = capacity - done;
+        size_t want = room < CRT_IO_CHUNK_BYTES ? room : CRT_IO_CHUNK_BYTES;
         int got = gzread(gz, (unsigned char *)buf + done, (unsigned)want);
         if (got <= 0) break;
         done += (size_t)got;

@@ -274,6 +274,28 @@ struct NIfTITests {
         #expect(message?.hasPrefix("\(huge): unsupported dimensions: 7 dimensions") == true, "\(message ?? "no error")")
     }
 
+    /// Fuzz finding (Fuzz/corpus/nifti/regress-gz-huge-claim.nii.gz): for a gzip file the reader allocated the
+    /// byte count the header promises before reading, so a small file claiming 32767^4 voxels asked malloc for
+    /// about 10^18 bytes ("out of memory", and an out-of-memory report under the fuzzer's AddressSanitizer).
+    /// Memory now grows with the data actually read, and the file is reported as truncated.
+    @Test("a gzip file whose header promises far more voxels than it holds reads as truncated", .tags(.fast))
+    func gzipHeaderPromisingHugeData() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let plain = folder.file("labels.nii")
+        try NIfTI.write(Self.labelVolume(), to: plain, description: "")
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: plain))
+        for (i, v) in [Int16(4), 32767, 32767, 32767, 32767].enumerated() {
+            withUnsafeBytes(of: v.littleEndian) { bytes.replaceSubrange((40 + 2 * i)..<(42 + 2 * i), with: $0) }
+        }
+        // zlib reads an uncompressed file transparently, and the name ending .nii.gz selects the gzip path.
+        let path = folder.file("huge.nii.gz")
+        try bytes.write(to: URL(fileURLWithPath: path))
+        let message = inputErrorMessage { _ = try NIfTI.read(path) }
+        #expect(message?.hasPrefix("\(path): cannot read the voxel data (file truncated or corrupt") == true,
+                "\(message ?? "no error")")
+    }
+
     @Test("a file name without .nii/.nii.gz is refused with OutputError", .tags(.fast))
     func badOutputName() throws {
         let folder = try TemporaryFolder()
