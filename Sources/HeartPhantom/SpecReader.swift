@@ -19,10 +19,43 @@ public final class SpecReader {
             throw InputError("\(file): not valid YAML (\(SpecReader.oneLine(error)))")
         }
         guard let node else { return SpecReader(file: file, path: "", mapping: nil, line: 1) }
+        if let line = lineExceedingNodeLimit(node) {
+            throw InputError("\(file): line \(line): the document expands to more than \(maxNodes) values "
+                + "through YAML aliases (*name); phantom and scenario files hold a few hundred")
+        }
         guard let m = node.mapping else {
             throw InputError("\(file): line \(node.mark?.line ?? 1): the top level must be a mapping of fields")
         }
         return SpecReader(file: file, path: "", mapping: m, line: node.mark?.line ?? 1)
+    }
+
+    /// Most values (scalars, lists and mappings, counted as expanded) a phantom or scenario document may hold.
+    /// Yams shares an aliased node between its uses, but everything that walks or re-serialises the document
+    /// (a scenario's overrides, draws and sweep values) pays for the expanded tree: a 468-byte scenario with nine
+    /// levels of ten aliases each ("billion laughs") expands to 10^9 values and ran for minutes and gigabytes.
+    public static let maxNodes = 100_000
+
+    /// The line of the node at which the expanded document passes `maxNodes` values (nil when it does not).
+    /// Walks at most `maxNodes` nodes; the depth is bounded by libyaml's nesting limit (1000).
+    static func lineExceedingNodeLimit(_ root: Node) -> Int? {
+        var count = 0
+        func walk(_ n: Node) -> Int? {
+            count += 1
+            if count > maxNodes { return n.mark?.line ?? 1 }
+            switch n {
+            case .mapping(let m):
+                for (k, v) in m {
+                    if let hit = walk(k) { return hit }
+                    if let hit = walk(v) { return hit }
+                }
+            case .sequence(let seq):
+                for item in seq { if let hit = walk(item) { return hit } }
+            default:
+                break
+            }
+            return nil
+        }
+        return walk(root)
     }
 
     init(file: String, path: String, mapping: Node.Mapping?, line: Int) {

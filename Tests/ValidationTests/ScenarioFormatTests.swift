@@ -125,6 +125,25 @@ func loadError(_ text: String) -> String {
         #expect(loadError("id: e\nphantoms: [no-such-preset]\n").contains("neither a preset"))
     }
 
+    /// Fuzz finding (Fuzz/corpus/scenario/regress-alias-bomb.yaml): nine levels of ten YAML aliases each ("billion
+    /// laughs") expand to 10^9 values; Yams shares aliased nodes, but the scenario's overrides are re-serialised
+    /// expanded, so this 468-byte file ran for minutes and gigabytes. The reader now stops at 100000 values.
+    @Test("a YAML alias bomb is refused with one line naming the file, a few aliases still work", .tags(.fast),
+          .timeLimit(.minutes(1)))
+    func aliasBomb() throws {
+        var lines = ["id: bomb", "overrides:", "  l0: &a0 [1,1,1,1,1,1,1,1,1,1]"]
+        for i in 1...8 { lines.append("  l\(i): &a\(i) [" + Array(repeating: "*a\(i - 1)", count: 10).joined(separator: ",") + "]") }
+        let message = loadError(lines.joined(separator: "\n") + "\n")
+        #expect(message.contains(".yaml: line ") && message.contains("expands to more than 100000 values through YAML aliases"),
+                "\(message)")
+        #expect(!message.contains("\n"))
+        let phantom = lines.dropFirst(2).map { String($0.dropFirst(2)) }.joined(separator: "\n")
+        #expect(throws: InputError.self) { try PhantomSpec.load(yaml: phantom, file: "bomb.yaml") }
+        // Ordinary anchors and aliases are still read.
+        let shared = try loadScenario("id: shared\noverrides:\n  cmr.cine.snr: &snr 20\n  cmr.lge.snr: *snr\n")
+        #expect(shared.variation.overrides.map(\.yaml) == ["20", "20"])
+    }
+
     @Test("every catalogue scenario loads; the JSON Schema lists exactly the metric ids and acquisition fields of the reader", .tags(.fast))
     func catalogueAndSchema() throws {
         let dir = packageRoot + "/Scenarios"
