@@ -37,7 +37,7 @@ public final class SpecReader {
 
     /// The line of the node at which the expanded document passes `maxNodes` values (nil when it does not).
     /// Walks at most `maxNodes` nodes; the depth is bounded by libyaml's nesting limit (1000).
-    static func lineExceedingNodeLimit(_ root: Node) -> Int? {
+    public static func lineExceedingNodeLimit(_ root: Node) -> Int? {
         var count = 0
         func walk(_ n: Node) -> Int? {
             count += 1

@@ -106,6 +106,11 @@ public struct PhantomVariation: Sendable, Equatable {
         do { root = try Yams.compose(yaml: text) ?? Node.mapping(Node.Mapping([])) } catch {
             throw InputError("\(origin): not valid YAML")
         }
+        // Re-serialising expands aliases: refuse an alias bomb in the phantom file before that (SpecReader.maxNodes).
+        if let line = SpecReader.lineExceedingNodeLimit(root) {
+            throw InputError("\(origin): line \(line): the document expands to more than \(SpecReader.maxNodes) values "
+                + "through YAML aliases (*name); phantom and scenario files hold a few hundred")
+        }
         for s in settings {
             let value: Node
             do { value = try Yams.compose(yaml: s.yaml) ?? Node("") } catch {

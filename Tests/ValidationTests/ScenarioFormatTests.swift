@@ -139,6 +139,12 @@ func loadError(_ text: String) -> String {
         #expect(!message.contains("\n"))
         let phantom = lines.dropFirst(2).map { String($0.dropFirst(2)) }.joined(separator: "\n")
         #expect(throws: InputError.self) { try PhantomSpec.load(yaml: phantom, file: "bomb.yaml") }
+        // The same bomb in a phantom file that the scenario varies (the variation re-serialises the phantom).
+        let bombFile = FileManager.default.temporaryDirectory.appendingPathComponent("crtsim-bomb-\(UUID().uuidString).yaml")
+        try phantom.write(to: bombFile, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: bombFile) }
+        let varied = loadError("id: varied\nphantoms: [\(bombFile.path)]\noverrides:\n  anatomy.edvMl: 200\n")
+        #expect(varied.contains("\(bombFile.path): line ") && varied.contains("expands to more than 100000 values"), "\(varied)")
         // Ordinary anchors and aliases are still read.
         let shared = try loadScenario("id: shared\noverrides:\n  cmr.cine.snr: &snr 20\n  cmr.lge.snr: *snr\n")
         #expect(shared.variation.overrides.map(\.yaml) == ["20", "20"])
