@@ -296,6 +296,22 @@ struct NIfTITests {
                 "\(message ?? "no error")")
     }
 
+    /// Fuzz finding (Fuzz/corpus/nifti/regress-nan-origin.nii): only the affine's 3x3 part was checked (through
+    /// its determinant), so a NaN in the sform's translation (srow_x[3]) gave a volume with a NaN origin.
+    @Test("a NaN in the affine's translation throws InputError", .tags(.fast))
+    func nonFiniteTranslation() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let good = folder.file("good.nii")
+        try NIfTI.write(Self.labelVolume(), to: good, description: "")
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: good))
+        withUnsafeBytes(of: Float.nan) { bytes.replaceSubrange(292..<296, with: $0) }  // srow_x[3] (offset 280 + 12)
+        let path = folder.file("nan-origin.nii")
+        try bytes.write(to: URL(fileURLWithPath: path))
+        #expect(inputErrorMessage { _ = try NIfTI.read(path) }
+                == "\(path): the voxel-to-patient affine is singular or not finite")
+    }
+
     @Test("a file name without .nii/.nii.gz is refused with OutputError", .tags(.fast))
     func badOutputName() throws {
         let folder = try TemporaryFolder()
