@@ -23,6 +23,8 @@ fi
 work=".work/$target"
 mkdir -p "$work/corpus" "$work/artifacts"
 export LSAN_OPTIONS="suppressions=$PWD/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+# Swift's own crash backtracer would run before (and clash with) libFuzzer's and ASan's handlers.
+export SWIFT_BACKTRACE=enable=no
 export CRTSIM_ROOT="$(cd .. && pwd)"
 nice -n 19 "$bin" -runs=1000000 -max_total_time=3600 -rss_limit_mb=2048 -timeout=10 \
     -dict="dict/$target.dict" -artifact_prefix="$work/artifacts/" -print_final_stats=1 "$@" \
