@@ -154,6 +154,34 @@ func loadError(_ text: String) -> String {
         #expect(shared.variation.overrides.map(\.yaml) == ["20", "20"])
     }
 
+    /// Fuzz finding (Fuzz/corpus/scenario/regress-probe-product.yaml): load checks every phantom with every sweep
+    /// point and draw value; 20 phantoms x 64 sweep values x 50 choice values made a 1.1 KB file take minutes.
+    @Test("the load-time phantom checks are deduplicated and capped with a message naming the counts", .tags(.fast),
+          .timeLimit(.minutes(1)))
+    func loadCheckProduct() throws {
+        let sweep = (0..<64).map { String(100 + $0) }.joined(separator: ", ")
+        func scenario(phantoms: [String], choices: [String]) -> String {
+            """
+            id: product
+            phantoms: [\(phantoms.joined(separator: ", "))]
+            sweep:
+              - parameter: anatomy.edvMl
+                values: [\(sweep)]
+            draws:
+              - parameter: anatomy.rvWidthMm
+                choice: {values: [\(choices.joined(separator: ", "))]}
+            """
+        }
+        // Repeated phantoms and repeated draw values are checked once: 1 x 64 x 2 readings.
+        let repeated = try loadScenario(scenario(phantoms: Array(repeating: "advise-typical", count: 20),
+                                                 choices: Array(repeating: ["10", "20"], count: 25).flatMap { $0 }))
+        #expect(repeated.phantoms.count == 20)
+        let message = loadError(scenario(phantoms: ["advise-typical", "normal-conduction"],
+                                         choices: (0..<50).map { String(6 + $0 / 2) + ".\($0 % 2)" }))
+        #expect(message.contains("line 2: checking every phantom") && message.contains("needs 6400 phantom readings "
+                + "(2 phantoms x 64 sweep points x 50 draw values); at most 1024"), "\(message)")
+    }
+
     @Test("every catalogue scenario loads; the JSON Schema lists exactly the metric ids and acquisition fields of the reader", .tags(.fast))
     func catalogueAndSchema() throws {
         let dir = packageRoot + "/Scenarios"
