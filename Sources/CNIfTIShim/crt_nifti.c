@@ -262,7 +262,7 @@ static void *load_voxels(const nifti_image *nim, char *err, size_t errlen) {
     /* The voxel count and byte count from dim[1...ndim], checked for overflow: niftilib multiplies the dims into
        nim->nvox in size_t without a check, so e.g. seven dimensions of 512 (2^63 voxels) of int16 wrapped the byte
        count to 0, passed the size check below, and nifti_swap_Nbytes then swapped 2^63 values of a 1-byte buffer
-       (segfault; found with the Fuzz/ nifti target). */
+       (segfault; found reading this code for the Fuzz/ nifti target, confirmed with it). */
     size_t nvox = 1, total = 0;
     int overflow = nim->ndim < 1 || nim->ndim > 7 || nim->nbyper < 1;
     for (int a = 1; !overflow && a <= nim->ndim; a++) {
