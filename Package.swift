@@ -13,6 +13,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "crtsim", targets: ["crtsim"]),
+        .library(name: "CRTSimReaders", targets: ["HeartPhantom", "Validation", "ImageIO"]), // for Fuzz/ (libFuzzer targets)
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -311,7 +311,26 @@ static void *load_voxels(const nifti_image *nim, char *err, size_t errlen) {
         set_err(err, errlen, "no image data file name in the header");
         return NULL;
     }
-    size_t total = (size_t)nim->nvox * (size_t)nim->nbyper;
+    /* The voxel count and byte count from dim[1...ndim], checked for overflow: niftilib multiplies the dims into
+       nim->nvox in size_t without a check, so e.g. seven dimensions of 512 (2^63 voxels) of int16 wrapped the byte
+       count to 0, passed the size check below, and nifti_swap_Nbytes then swapped 2^63 values of a 1-byte buffer
+       (segfault; found reading this code for the Fuzz/ nifti target, confirmed with it). */
+    size_t nvox = 1, total = 0;
+    int overflow = nim->ndim < 1 || nim->ndim > 7 || nim->nbyper < 1;
+    for (int a = 1; !overflow && a <= nim->ndim; a++) {
+        if (nim->dim[a] < 1) {
+            set_err(err, errlen, "invalid dimensions: dim[%d] = %d (each must be >= 1)", a, nim->dim[a]);
+            return NULL;
+        }
+        overflow = __builtin_mul_overflow(nvox, (size_t)nim->dim[a], &nvox);
+    }
+    if (!overflow) overflow = __builtin_mul_overflow(nvox, (size_t)nim->nbyper, &total) || total > (size_t)INT64_MAX;
+    if (overflow || nvox != nim->nvox) {
+        set_err(err, errlen, "unsupported dimensions: %d dimensions (dim[1...7] = %d, %d, %d, %d, %d, %d, %d) of "
+                "%d-byte voxels exceed a 64-bit byte count", nim->ndim, nim->dim[1], nim->dim[2], nim->dim[3],
+                nim->dim[4], nim->dim[5], nim->dim[6], nim->dim[7], nim->nbyper);
+        return NULL;
+    }
     if (!nifti_is_gzfile(nim->iname)) {
         struct stat st;
         if (stat(nim->iname, &st) != 0) {
@@ -326,9 +345,14 @@ static void *load_voxels(const nifti_image *nim, char *err, size_t errlen) {
             return NULL;
         }
     }
-    void *buf = malloc(total > 0 ? total : 1);
+    /* A plain file holds at least `total` bytes (checked above), so the buffer takes them at once. A gzip file's
+       decompressed size is unknown until it is read, and its header may promise any size (a 4 KB file claiming
+       40 GB made malloc ask for 40 GB; found with the Fuzz/ nifti target): the buffer starts at one chunk and
+       doubles as data arrives, so memory stays within twice what the file really holds. */
+    size_t capacity = nifti_is_gzfile(nim->iname) && total > CRT_IO_CHUNK_BYTES ? CRT_IO_CHUNK_BYTES : total;
+    void *buf = malloc(capacity > 0 ? capacity : 1);
     if (buf == NULL) {
-        set_err(err, errlen, "out of memory for %zu bytes of voxel data", total);
+        set_err(err, errlen, "out of memory for %zu bytes of voxel data", capacity);
         return NULL;
     }
     gzFile gz = gzopen(nim->iname, "rb");
@@ -340,7 +364,20 @@ static void *load_voxels(const nifti_image *nim, char *err, size_t errlen) {
     size_t done = 0;
     int ok = gzseek(gz, (z_off_t)nim->iname_offset, SEEK_SET) == (z_off_t)nim->iname_offset;
     while (ok && done < total) {
-        size_t want = total - done < CRT_IO_CHUNK_BYTES ? total - done : CRT_IO_CHUNK_BYTES;
+        if (done == capacity) {
+            size_t grown = capacity > total / 2 ? total : 2 * capacity;
+            void *bigger = realloc(buf, grown);
+            if (bigger == NULL) {
+                free(buf);
+                gzclose(gz);
+                set_err(err, errlen, "out of memory for %zu bytes of voxel data", grown);
+                return NULL;
+            }
+            buf = bigger;
+            capacity = grown;
+        }
+        size_t room = capacity - done;
+        size_t want = room < CRT_IO_CHUNK_BYTES ? room : CRT_IO_CHUNK_BYTES;
         int got = gzread(gz, (unsigned char *)buf + done, (unsigned)want);
         if (got <= 0) break;
         done += (size_t)got;

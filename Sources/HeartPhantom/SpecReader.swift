@@ -1,4 +1,5 @@
 import CRTCore
+import CYaml
 import Foundation
 import Yams
 
@@ -14,6 +15,7 @@ public final class SpecReader {
 
     /// Parses YAML text. An empty document reads as an empty mapping (all defaults).
     public static func parse(yaml: String, file: String) throws -> SpecReader {
+        try checkExpandedSize(yaml: yaml, file: file)
         let node: Node?
         do { node = try Yams.compose(yaml: yaml) } catch {
             throw InputError("\(file): not valid YAML (\(SpecReader.oneLine(error)))")
@@ -23,6 +25,73 @@ public final class SpecReader {
             throw InputError("\(file): line \(node.mark?.line ?? 1): the top level must be a mapping of fields")
         }
         return SpecReader(file: file, path: "", mapping: m, line: node.mark?.line ?? 1)
+    }
+
+    /// Most values (scalars, lists and mappings, counted as expanded) a phantom or scenario document may hold.
+    /// Yams composes an alias as a shared copy of its anchored node, but it hashes mapping keys in full (to find
+    /// duplicates), and everything that walks or re-serialises the document (a scenario's overrides, draws and
+    /// sweep values) pays for the expanded tree: a 468-byte scenario with nine levels of ten aliases each ("billion
+    /// laughs") expands to 10^9 values and ran for minutes and gigabytes.
+    public static let maxNodes = 100_000
+
+    /// Throws `InputError` naming the file and line when the YAML text expands, through aliases, to more than
+    /// `maxNodes` values. Counts from libyaml's event stream (each anchor's expanded size recorded when its node
+    /// ends, an alias adding that size), so it costs one pass over the text and never composes the document.
+    /// Text that libyaml cannot parse passes here and is reported by the composer.
+    public static func checkExpandedSize(yaml: String, file: String) throws {
+        if let line = lineExceedingNodeLimit(yaml: yaml) {
+            throw InputError("\(file): line \(line): the document expands to more than \(maxNodes) values "
+                + "through YAML aliases (*name); phantom and scenario files hold a few hundred")
+        }
+    }
+
+    /// The line at which the expanded size passes `maxNodes` (nil when it does not, or the text does not parse).
+    static func lineExceedingNodeLimit(yaml: String) -> Int? {
+        var text = Array(yaml.utf8)
+        var parser = yaml_parser_t()
+        guard yaml_parser_initialize(&parser) == 1 else { return nil }
+        defer { yaml_parser_delete(&parser) }
+        return text.withUnsafeMutableBufferPointer { buffer -> Int? in
+            yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING)
+            yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
+            let limit = maxNodes
+            var anchors: [String: Int] = [:]
+            // Open collections: their anchor and the expanded size counted so far (the collection itself is 1).
+            var open: [(anchor: String?, size: Int)] = []
+            var total = 0
+            func name(_ p: UnsafeMutablePointer<yaml_char_t>?) -> String? { p.map { String(cString: $0) } }
+            /// Adds a finished node of `size` to its parent (or the stream); true when past the limit.
+            func add(_ size: Int) -> Bool {
+                if open.isEmpty { total = min(total + size, limit + 1); return total > limit }
+                open[open.count - 1].size = min(open[open.count - 1].size + size, limit + 1)
+                return open[open.count - 1].size > limit
+            }
+            while true {
+                var event = yaml_event_t()
+                guard yaml_parser_parse(&parser, &event) == 1 else { return nil }
+                defer { yaml_event_delete(&event) }
+                let line = Int(event.start_mark.line) + 1
+                switch event.type {
+                case YAML_STREAM_END_EVENT:
+                    return nil
+                case YAML_SCALAR_EVENT:
+                    if let a = name(event.data.scalar.anchor) { anchors[a] = 1 }
+                    if add(1) { return line }
+                case YAML_ALIAS_EVENT:
+                    if add(name(event.data.alias.anchor).flatMap { anchors[$0] } ?? 1) { return line }
+                case YAML_SEQUENCE_START_EVENT:
+                    open.append((name(event.data.sequence_start.anchor), 1))
+                case YAML_MAPPING_START_EVENT:
+                    open.append((name(event.data.mapping_start.anchor), 1))
+                case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
+                    guard let done = open.popLast() else { return nil }
+                    if let a = done.anchor { anchors[a] = done.size }
+                    if add(done.size) { return line }
+                default:
+                    break
+                }
+            }
+        }
     }
 
     init(file: String, path: String, mapping: Node.Mapping?, line: Int) {

@@ -93,7 +93,7 @@ public enum NIfTI {
         let patientFromVoxel = lpsFromRAS(Affine3D(matrix4x4: [
             Array(a[0..<4]), Array(a[4..<8]), Array(a[8..<12]), [0, 0, 0, 1]]))
         let det = patientFromVoxel.linear.determinant
-        guard det.isFinite, det != 0 else {
+        guard det.isFinite, det != 0, a.allSatisfy(\.isFinite) else {
             throw InputError("\(path): the voxel-to-patient affine is singular or not finite")
         }
         let grid = ImageGrid(size: Array(dims[0..<3]), patientFromVoxel: patientFromVoxel)

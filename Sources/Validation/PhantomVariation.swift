@@ -103,6 +103,8 @@ public struct PhantomVariation: Sendable, Equatable {
     ///   past the end, or a path through a number).
     public static func apply(_ settings: [Setting], toPhantomYAML text: String, origin: String) throws -> String {
         var root: Node
+        // Composing and re-serialising expand aliases: refuse an alias bomb in the phantom file first.
+        try SpecReader.checkExpandedSize(yaml: text, file: origin)
         do { root = try Yams.compose(yaml: text) ?? Node.mapping(Node.Mapping([])) } catch {
             throw InputError("\(origin): not valid YAML")
         }

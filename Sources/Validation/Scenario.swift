@@ -99,6 +99,10 @@ public struct Scenario: Sendable {
         }
     }
 
+    /// Most phantom readings `load` does to check a scenario (distinct phantoms x sweep points, at most 64, x
+    /// distinct draw probes); the catalogue needs at most 40, one reading takes about a millisecond.
+    public static let maxLoadChecks = 1024
+
     /// Reads and validates a scenario file. Every phantom is checked with the overrides and sweep values applied
     /// (so a wrong path or value is reported now, not in case 17).
     public static func load(_ path: String, presets: [String], presetFolder: String) throws -> Scenario {
@@ -195,10 +199,26 @@ public struct Scenario: Sendable {
                          variation: variation, acquisition: acquisition, fluoroscopy: fluoroscopy, registrationStarts: starts,
                          maxStartErrorMm: maxStart, pipeline: pipeline, secondObserver: observer, groupBy: groupBy,
                          expectations: expectations, hash: fnv1a(text))
-        // Every phantom with every sweep point and the extremes of every draw must read as a valid phantom.
-        for p in phantoms {
-            for g in 0..<min(variation.gridSize, 64) {
-                for probe in s.probeDraws() {
+        // Every phantom with every sweep point and the extremes of every draw must read as a valid phantom. The
+        // checks are a product (phantoms x sweep points x draw probes): repeated phantoms and identical probes add
+        // nothing, and the product is capped, so that a short file cannot make loading take minutes (a 1.1 KB file
+        // with 20 phantoms, 64 sweep values and 50 choice values needed 64000 checks, over 4 minutes; fuzz finding).
+        var seenPhantoms: Set<String> = [], seenProbes: Set<String> = []
+        let distinctPhantoms = phantoms.filter { seenPhantoms.insert($0).inserted }
+        let probes = s.probeDraws().filter { probe in
+            seenProbes.insert(probe.map { "\($0.path)=\($0.yaml)" }.joined(separator: "\n")).inserted
+        }
+        let gridPoints = min(variation.gridSize, 64)
+        let checks = distinctPhantoms.count * gridPoints * probes.count
+        guard checks <= maxLoadChecks else {
+            throw InputError("\(path): line \(r.line(of: "phantoms")): checking every phantom with every sweep point "
+                + "and draw value at load needs \(checks) phantom readings (\(distinctPhantoms.count) phantoms x "
+                + "\(gridPoints) sweep points x \(probes.count) draw values); at most \(maxLoadChecks): use fewer "
+                + "phantoms, sweep values or choice values")
+        }
+        for p in distinctPhantoms {
+            for g in 0..<gridPoints {
+                for probe in probes {
                     do { _ = try s.phantomSpec(phantom: p, gridPoint: g, drawn: probe, presetFolder: presetFolder) } catch let e as InputError {
                         // Name the draw, sweep axis or override whose path the phantom reader complained about.
                         let culprit = variation.paths.sorted { $0.count > $1.count }.first { e.message.contains($0) }

@@ -235,6 +235,83 @@ struct NIfTITests {
         #expect(signed.data == labels.data.map { Float(Int8(bitPattern: $0)) })
     }
 
+    /// A minimal big-endian NIfTI-1 file (348-byte header, 4 extension bytes, then int16 voxels) with the given
+    /// `dim` field (dim[0] = ndim, then the sizes) and a qform; big-endian so that reading swaps the bytes.
+    static func bigEndianInt16File(dim: [Int16], voxels: [Int16] = []) -> Data {
+        var d = Data(count: 352)
+        func put16(_ offset: Int, _ v: Int16) {
+            d[offset] = UInt8(truncatingIfNeeded: v >> 8); d[offset + 1] = UInt8(truncatingIfNeeded: v)
+        }
+        func put32(_ offset: Int, _ v: UInt32) {
+            for b in 0..<4 { d[offset + b] = UInt8(truncatingIfNeeded: v >> (24 - 8 * b)) }
+        }
+        put32(0, 348)                                               // sizeof_hdr
+        for (i, v) in dim.enumerated() { put16(40 + 2 * i, v) }     // dim[0...7]
+        put16(70, 4); put16(72, 16)                                 // datatype int16, bitpix
+        for i in 0..<8 { put32(76 + 4 * i, Float(1).bitPattern) }   // pixdim (qfac = 1)
+        put32(108, Float(352).bitPattern)                           // vox_offset
+        put16(252, 1)                                               // qform_code: scanner
+        d.replaceSubrange(344..<348, with: Array("n+1\0".utf8))    // magic
+        for v in voxels { d.append(UInt8(truncatingIfNeeded: v >> 8)); d.append(UInt8(truncatingIfNeeded: v)) }
+        return d
+    }
+
+    /// Fuzz finding (Fuzz/corpus/nifti/regress-nvox-overflow-be.nii): niftilib multiplies the dims into nvox without
+    /// an overflow check; seven dimensions of 512 int16 voxels (2^64 bytes) wrapped the byte count to 0, and the
+    /// byte swap of a big-endian file then ran over a 1-byte buffer (segfault). Now an InputError.
+    @Test("dimensions whose byte count overflows 64 bits throw InputError, not a crash", .tags(.fast))
+    func overflowingDimensions() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        // The header builder itself makes a readable file: 2 x 2 voxels, values swapped to CPU order.
+        let small = folder.file("small.nii")
+        try Self.bigEndianInt16File(dim: [2, 2, 2, 1, 1, 1, 1, 1], voxels: [1, -2, 300, 4])
+            .write(to: URL(fileURLWithPath: small))
+        #expect(try NIfTI.read(small).data == [1, -2, 300, 4])
+        let huge = folder.file("huge.nii")
+        try Self.bigEndianInt16File(dim: [7, 512, 512, 512, 512, 512, 512, 512]).write(to: URL(fileURLWithPath: huge))
+        let message = inputErrorMessage { _ = try NIfTI.read(huge) }
+        #expect(message?.hasPrefix("\(huge): unsupported dimensions: 7 dimensions") == true, "\(message ?? "no error")")
+    }
+
+    /// Fuzz finding (Fuzz/corpus/nifti/regress-gz-huge-claim.nii.gz): for a gzip file the reader allocated the
+    /// byte count the header promises before reading, so a small file claiming 32767^4 voxels asked malloc for
+    /// about 10^18 bytes ("out of memory", and an out-of-memory report under the fuzzer's AddressSanitizer).
+    /// Memory now grows with the data actually read, and the file is reported as truncated.
+    @Test("a gzip file whose header promises far more voxels than it holds reads as truncated", .tags(.fast))
+    func gzipHeaderPromisingHugeData() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let plain = folder.file("labels.nii")
+        try NIfTI.write(Self.labelVolume(), to: plain, description: "")
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: plain))
+        for (i, v) in [Int16(4), 32767, 32767, 32767, 32767].enumerated() {
+            withUnsafeBytes(of: v.littleEndian) { bytes.replaceSubrange((40 + 2 * i)..<(42 + 2 * i), with: $0) }
+        }
+        // zlib reads an uncompressed file transparently, and the name ending .nii.gz selects the gzip path.
+        let path = folder.file("huge.nii.gz")
+        try bytes.write(to: URL(fileURLWithPath: path))
+        let message = inputErrorMessage { _ = try NIfTI.read(path) }
+        #expect(message?.hasPrefix("\(path): cannot read the voxel data (file truncated or corrupt") == true,
+                "\(message ?? "no error")")
+    }
+
+    /// Fuzz finding (Fuzz/corpus/nifti/regress-nan-origin.nii): only the affine's 3x3 part was checked (through
+    /// its determinant), so a NaN in the sform's translation (srow_x[3]) gave a volume with a NaN origin.
+    @Test("a NaN in the affine's translation throws InputError", .tags(.fast))
+    func nonFiniteTranslation() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let good = folder.file("good.nii")
+        try NIfTI.write(Self.labelVolume(), to: good, description: "")
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: good))
+        withUnsafeBytes(of: Float.nan) { bytes.replaceSubrange(292..<296, with: $0) }  // srow_x[3] (offset 280 + 12)
+        let path = folder.file("nan-origin.nii")
+        try bytes.write(to: URL(fileURLWithPath: path))
+        #expect(inputErrorMessage { _ = try NIfTI.read(path) }
+                == "\(path): the voxel-to-patient affine is singular or not finite")
+    }
+
     @Test("a file name without .nii/.nii.gz is refused with OutputError", .tags(.fast))
     func badOutputName() throws {
         let folder = try TemporaryFolder()

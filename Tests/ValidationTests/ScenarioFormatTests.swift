@@ -125,6 +125,63 @@ func loadError(_ text: String) -> String {
         #expect(loadError("id: e\nphantoms: [no-such-preset]\n").contains("neither a preset"))
     }
 
+    /// Fuzz finding (Fuzz/corpus/scenario/regress-alias-bomb.yaml): nine levels of ten YAML aliases each ("billion
+    /// laughs") expand to 10^9 values; Yams shares aliased nodes, but the scenario's overrides are re-serialised
+    /// expanded, so this 468-byte file ran for minutes and gigabytes. The reader now stops at 100000 values.
+    @Test("a YAML alias bomb is refused with one line naming the file, a few aliases still work", .tags(.fast),
+          .timeLimit(.minutes(1)))
+    func aliasBomb() throws {
+        var lines = ["id: bomb", "overrides:", "  l0: &a0 [1,1,1,1,1,1,1,1,1,1]"]
+        for i in 1...8 { lines.append("  l\(i): &a\(i) [" + Array(repeating: "*a\(i - 1)", count: 10).joined(separator: ",") + "]") }
+        let message = loadError(lines.joined(separator: "\n") + "\n")
+        #expect(message.contains(".yaml: line ") && message.contains("expands to more than 100000 values through YAML aliases"),
+                "\(message)")
+        #expect(!message.contains("\n"))
+        // The bomb as a mapping key: Yams hashes keys in full while composing (found by fuzz-scenario, corpus
+        // regress-alias-key.yaml), so the size is checked on libyaml's events before composing.
+        let asKey = loadError(lines.joined(separator: "\n") + "\n  *a8 : 1\n")
+        #expect(asKey.contains("expands to more than 100000 values"), "\(asKey)")
+        let phantom = lines.dropFirst(2).map { String($0.dropFirst(2)) }.joined(separator: "\n")
+        #expect(throws: InputError.self) { try PhantomSpec.load(yaml: phantom, file: "bomb.yaml") }
+        // The same bomb in a phantom file that the scenario varies (the variation re-serialises the phantom).
+        let bombFile = FileManager.default.temporaryDirectory.appendingPathComponent("crtsim-bomb-\(UUID().uuidString).yaml")
+        try phantom.write(to: bombFile, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: bombFile) }
+        let varied = loadError("id: varied\nphantoms: [\(bombFile.path)]\noverrides:\n  anatomy.edvMl: 200\n")
+        #expect(varied.contains("\(bombFile.path): line ") && varied.contains("expands to more than 100000 values"), "\(varied)")
+        // Ordinary anchors and aliases are still read.
+        let shared = try loadScenario("id: shared\noverrides:\n  cmr.cine.snr: &snr 20\n  cmr.lge.snr: *snr\n")
+        #expect(shared.variation.overrides.map(\.yaml) == ["20", "20"])
+    }
+
+    /// Fuzz finding (Fuzz/corpus/scenario/regress-probe-product.yaml): load checks every phantom with every sweep
+    /// point and draw value; 20 phantoms x 64 sweep values x 50 choice values made a 1.1 KB file take minutes.
+    @Test("the load-time phantom checks are deduplicated and capped with a message naming the counts", .tags(.fast),
+          .timeLimit(.minutes(1)))
+    func loadCheckProduct() throws {
+        let sweep = (0..<64).map { String(100 + $0) }.joined(separator: ", ")
+        func scenario(phantoms: [String], choices: [String]) -> String {
+            """
+            id: product
+            phantoms: [\(phantoms.joined(separator: ", "))]
+            sweep:
+              - parameter: anatomy.edvMl
+                values: [\(sweep)]
+            draws:
+              - parameter: anatomy.rvWidthMm
+                choice: {values: [\(choices.joined(separator: ", "))]}
+            """
+        }
+        // Repeated phantoms and repeated draw values are checked once: 1 x 64 x 2 readings.
+        let repeated = try loadScenario(scenario(phantoms: Array(repeating: "advise-typical", count: 20),
+                                                 choices: Array(repeating: ["10", "20"], count: 25).flatMap { $0 }))
+        #expect(repeated.phantoms.count == 20)
+        let message = loadError(scenario(phantoms: ["advise-typical", "normal-conduction"],
+                                         choices: (0..<50).map { String(6 + $0 / 2) + ".\($0 % 2)" }))
+        #expect(message.contains("line 2: checking every phantom") && message.contains("needs 6400 phantom readings "
+                + "(2 phantoms x 64 sweep points x 50 draw values); at most 1024"), "\(message)")
+    }
+
     @Test("every catalogue scenario loads; the JSON Schema lists exactly the metric ids and acquisition fields of the reader", .tags(.fast))
     func catalogueAndSchema() throws {
         let dir = packageRoot + "/Scenarios"
