@@ -30,3 +30,12 @@ public func oneLine(_ text: String) -> String {
 private func isControl(_ u: Unicode.Scalar) -> Bool {
     u.value < 0x20 || (0x7F...0x9F).contains(u.value) || u.value == 0x2028 || u.value == 0x2029
 }
+
+/// A Codable key path as a reader names it: `cine.ImagePositionPatient[2]`, or "top level" for the root.
+public func keyPath(_ path: [CodingKey]) -> String {
+    var s = ""
+    for key in path {
+        if let i = key.intValue { s += "[\(i)]" } else { s += (s.isEmpty ? "" : ".") + key.stringValue }
+    }
+    return s.isEmpty ? "top level" : s
+}

@@ -107,13 +107,7 @@ public enum CaseScoring {
 
     /// One phrase for a decoding error: the key path and the rule (required key, type, value).
     static func describe(_ error: DecodingError) -> String {
-        func field(_ path: [CodingKey]) -> String {
-            var s = ""
-            for key in path {
-                if let i = key.intValue { s += "[\(i)]" } else { s += (s.isEmpty ? "" : ".") + key.stringValue }
-            }
-            return s.isEmpty ? "top level" : s
-        }
+        let field = keyPath
         switch error {
         case .keyNotFound(let key, let context):
             let parent = field(context.codingPath)

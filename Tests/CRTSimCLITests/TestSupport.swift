@@ -104,6 +104,7 @@ enum CLI {
 
 /// Pipe contents filled in by one reader thread and read after the group has finished.
 private final class DataBox: @unchecked Sendable {
+    // @unchecked Sendable: one reader thread writes `data`, and it is read only after the group has waited for it.
     var data = Data()
 }
 

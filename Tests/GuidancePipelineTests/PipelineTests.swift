@@ -21,6 +21,7 @@ enum Tolerance {
 
 /// A generated case, made once per process and shared by the tests (release build: about 4 s each).
 final class CaseStore: @unchecked Sendable {
+    // @unchecked Sendable: `made` is read and written only under `lock`.
     static let shared = CaseStore()
     private let lock = NSLock()
     private var made: [String: String] = [:]
