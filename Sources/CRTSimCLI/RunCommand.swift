@@ -265,8 +265,8 @@ struct ValidateCommand: ParsableCommand {
 /// finished cases stay recorded for `--resume`); a second one stops at once, leaving the staging folder for
 /// `--resume` (the case in progress is run again).
 final class Interruption: @unchecked Sendable {
-    // @unchecked Sendable: `received` is read and written only under `lock`; `sources` is filled once in `install`,
-    // before any handler can run, and never changed after.
+    // @unchecked Sendable: `received` is read and written only under `lock`; `sources` is written only in `install`
+    // (to keep the sources alive) and never read by the handlers.
     private let lock = NSLock()
     private var received: Int32?
     private var sources: [DispatchSourceSignal] = []
