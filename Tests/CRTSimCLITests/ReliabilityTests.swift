@@ -85,7 +85,8 @@ struct Background {
 
     /// Waits (at most `timeout` s) until `condition` holds; false on time-out or when the process ended first.
     func wait(until condition: () -> Bool, timeout: Double = 120) -> Bool {
-        let end = Date().addingTimeInterval(timeout)
+        let scale = ProcessInfo.processInfo.environment["CRTSIM_TEST_TIMEOUT_SCALE"].flatMap(Double.init) ?? 1
+        let end = Date().addingTimeInterval(timeout * max(1, scale))
         while Date() < end {
             if condition() { return true }
             if !process.isRunning { return condition() }

@@ -87,7 +87,9 @@ enum CLI {
         DispatchQueue.global().async { outData.data = outHandle.readDataToEndOfFile(); group.leave() }
         group.enter()
         DispatchQueue.global().async { errData.data = errHandle.readDataToEndOfFile(); group.leave() }
-        if group.wait(timeout: .now() + timeout) == .timedOut {
+        // Sanitizer builds run several times slower: CRTSIM_TEST_TIMEOUT_SCALE stretches every limit.
+        let scale = ProcessInfo.processInfo.environment["CRTSIM_TEST_TIMEOUT_SCALE"].flatMap(Double.init) ?? 1
+        if group.wait(timeout: .now() + timeout * max(1, scale)) == .timedOut {
             process.terminate()
             throw CLIHarnessError("crtsim \(arguments.joined(separator: " ")) did not finish within \(Int(timeout)) s")
         }
