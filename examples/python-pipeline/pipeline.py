@@ -8,29 +8,42 @@ OUT_DIR/labels/lge-scar.nii.gz, the two files crtsim's scorer reads (`crtsim sco
 On any error it prints one line to stderr and exits with code 1 (2 for unreadable or inconsistent input).
 
 It shares no code with crtsim; it follows the contract of crtsim's docs/schemas.md and Schemas/analysis.schema.json
-and textbook methods:
+and textbook methods. The steps (numbered as in the code):
 
-1. Geometry from acquisition.json (DICOM attribute names, LPS mm), checked against the NIfTI affine.
-2. Tissue classes by k-means (3 clusters: dark lung/air, grey muscle/myocardium, bright blood/fat) on the cine.
-3. LV blood pool: per slice, bright connected components scored by roundness and systolic shrinkage; the chain of
-   pools along the stack around the best one. Cavity = convex hull of the blood pool (papillary muscles and
-   trabeculae count as cavity, as in the SCMR post-processing recommendations, Schulz-Menger et al. JCMR 2020).
-4. Myocardium: rays from the cavity centre (polar unwrapping); the epicardium is where the grey wall gives way to
-   bright (fat, RV blood) or dark (lung) tissue; cyclic median over angles.
-5. Volumes by Simpson's rule (sum of cavity areas x SpacingBetweenSlices); ED = largest, ES = smallest.
-6. 36-segment model (crtsim docs/schemas.md "36 segments"): rings by height along the cavity, 12 sectors of 30
-   degrees from the anterior RV insertion point, found from the RV blood pool next to the septum.
-7. Wall motion: dense optical flow (OpenCV Farneback, Farneback SCIA 2003) from ED to every phase, tracking the ED
-   endocardial and epicardial points of every ray; radial strain = wall thickness / ED thickness - 1, averaged per
-   segment.
+1. Geometry from acquisition.json (DICOM attribute names, LPS mm), checked against the NIfTI affine (RAS).
+2. Tissue levels by k-means (OpenCV; 3 clusters: dark lung/air, grey muscle/myocardium, bright blood/fat) on the
+   cine; every edge below is placed at the half level between two classes (50 % partial volume).
+3. LV blood pool: per slice, bright connected components scored by roundness, systolic shrinkage and a grey ring
+   around them; the chain of overlapping pools along the stack from the best one. Cavity = convex hull of the
+   blood pool (papillary muscles and trabeculae count as cavity, as the SCMR post-processing recommendations
+   allow, Schulz-Menger et al. JCMR 2020).
+4. Myocardium: 180 rays from the cavity centre (polar unwrapping); the epicardium is where the grey wall gives way
+   to bright (fat, RV blood) or dark (lung) tissue; a cyclic median over 30 degrees stops leaks into grey
+   neighbours (liver, chest wall).
+5. Volumes by Simpson's rule (cavity areas x SpacingBetweenSlices). A basal slice the valve plane moves through
+   (its ED pool turns grey) counts its blood by signal (the LV blood fraction of the slab). ED = the trigger
+   phase unless another phase is clearly larger, ES = the smallest volume.
+6. 36-segment model (crtsim docs/schemas.md "36 segments"): rings by the slice centre's height between the base
+   plane and the endocardial apex (extrapolated from the apical cavity areas); 12 sectors of 30 degrees from the
+   anterior RV insertion, placed 60 degrees before the middle of the RV blood crescent that borders the septum
+   (the septum spans two AHA sectors). Angles are right-handed about base-to-apex, so the patient's orientation is
+   not assumed.
+7. Wall motion: dense optical flow (OpenCV DIS, Kroeger et al. ECCV 2016; Farneback, SCIA 2003, as an option) on
+   4x upsampled images from ED to every phase, tracking the ED endocardial and epicardial point of every ray;
+   radial strain = tracked wall thickness / ED thickness - 1, averaged per segment, low-pass filtered over the
+   cycle (6 harmonics). No strain on the apical tip slice, on slices the valve plane moves through, nor on the
+   next slice when its thickening is far above the others' (partial volume of the descending base).
 8. Activation time: first time a segment's strain curve reaches 50 % of its own peak (the contract's definition of
    `activationTimeMs`), linear between phases.
-9. Scar: full width at half maximum (FWHM; Amado et al. JACC 2004; Flett et al. JACC Imaging 2011) on the LGE,
-   within the cine myocardium carried onto the LGE grid; a cluster counts only if it is clearly brighter than the
-   remote myocardium (contrast-to-noise gate).
+9. Scar: full width at half maximum (FWHM; Amado et al. JACC 2004; Flett et al. JACC Imaging 2011): threshold at
+   half the maximum myocardial LGE signal, in the cine myocardium (phase nearest the LGE trigger time) carried
+   onto the LGE grid through patient coordinates. Clusters are sought in the "pure" wall (cine signal not raised
+   by partial volume with blood or fat) and kept when large enough, clearly brighter than remote myocardium
+   (contrast-to-noise) and near the blood pool's LGE signal (partial volume cannot do that); the border layer
+   joins a kept cluster where it is above the threshold.
 10. Target: the decision rule of crtsim's docs (DOMAIN.md section 1 item 5, TARGET trial): eligible = not scarred
-    (scar fraction >= 10 %) and moving (peak radial strain >= 10 %) and activation measurable; the latest
-    activated eligible segments are the LMA sites, the latest the primary target.
+    (scar fraction >= 10 %), moving (peak radial strain >= 10 %) and activation measurable; the latest activated
+    eligible segments are the LMA sites (3, latest first; ties to the lower id), the latest the primary target.
 """
 
 from __future__ import annotations
@@ -63,10 +76,11 @@ N_RAYS = 180              # rays per slice (2 degrees apart)
 MAX_WALL_MM = 20.0        # no LV wall is thicker than this
 RV_SEARCH_MM = 15.0       # RV blood looked for this far beyond the epicardium
 FLOW_UPSAMPLE = 4         # images are upsampled before optical flow (sub-pixel wall motion)
-FLOW_METHOD = "dis"       # OpenCV DIS optical flow (Kroeger et al. ECCV 2016); or "farneback"
+FLOW_METHOD = "dis"       # OpenCV DIS optical flow (Kroeger et al. ECCV 2016); or "farneback" (--flow)
 TEMPORAL_HARMONICS = 6    # strain curves keep this many harmonics of the heart rate (0: no smoothing)
-DIS = dict()               # DIS overrides, e.g. PatchSize=8, PatchStride=4, VariationalRefinementIterations=5
-FARNEBACK = dict(pyr_scale=0.5, levels=3, winsize=11, iterations=5, poly_n=5, poly_sigma=1.1, flags=256)  # 256: OPTFLOW_FARNEBACK_GAUSSIAN
+DIS = dict()              # DIS settings beyond its MEDIUM preset, e.g. dict(PatchSize=12) (setPatchSize)
+# Farneback settings (flags 256: OPTFLOW_FARNEBACK_GAUSSIAN); a 21-pixel window did best on crtsim's cases
+FARNEBACK = dict(pyr_scale=0.5, levels=3, winsize=21, iterations=5, poly_n=7, poly_sigma=1.5, flags=256)
 SCAR_CNR_MIN = 6.0        # a scar cluster's mean must exceed the remote median by this many robust SDs
 SCAR_MIN_ML = 0.2         # and its volume must be at least this
 SCAR_BLOOD_LEVEL = 0.75   # and its mean at least this far from the remote level to the blood pool's
@@ -498,7 +512,10 @@ def analyse(case_dir: Path, out_dir: Path, rings=DEFAULT_RINGS):
 
     # --- 2. tissue levels from k-means on the middle of the image at phase 0 (body, not the air around it)
     c0 = cine[ni // 4:3 * ni // 4, nj // 4:3 * nj // 4, :, 0]
-    lv = kmeans_levels(c0[c0 > np.percentile(c0, 5)][::3], 3)
+    sample = c0[c0 > np.percentile(c0, 5)][::3]
+    if sample.size < 100 or np.ptp(sample) <= 0:
+        raise InputError("the cine has no contrast")
+    lv = kmeans_levels(sample, 3)
     levels = dict(dark=float(lv[0]), grey=float(lv[1]), blood=float(lv[2]))
     bright_thr = 0.5 * (levels["blood"] + levels["grey"])
     mid_thr = 0.5 * (levels["grey"] + levels["dark"])
@@ -809,9 +826,10 @@ def analyse(case_dir: Path, out_dir: Path, rings=DEFAULT_RINGS):
         scar=dict(method="fwhm", present=present, status=status, thresholdSignal=threshold,
                   remoteMedian=remote_median, remoteSD=remote_sd, myocardialVolumeMl=float(myo.sum() * voxel_ml)),
         notes=notes,
-        pipelineSettings=dict(rings=list(rings), rays=N_RAYS, flow="farneback", flowUpsample=FLOW_UPSAMPLE,
-                           scarCnrMin=SCAR_CNR_MIN, scarMinMl=SCAR_MIN_ML,
-                           scarBloodLevel=SCAR_BLOOD_LEVEL),
+        # this pipeline's settings (not under `configuration`: crtsim's scorer reads that key as its own settings)
+        pipelineSettings=dict(rings=list(rings), rays=N_RAYS, flow=FLOW_METHOD, flowUpsample=FLOW_UPSAMPLE,
+                              temporalHarmonics=TEMPORAL_HARMONICS, scarCnrMin=SCAR_CNR_MIN,
+                              scarMinMl=SCAR_MIN_ML, scarBloodLevel=SCAR_BLOOD_LEVEL),
     )
     if rv_points:
         analysis["rvInsertionPointsMm"] = rv_points
@@ -827,14 +845,17 @@ def analyse(case_dir: Path, out_dir: Path, rings=DEFAULT_RINGS):
 
 
 def main(argv):
+    global FLOW_METHOD
     import argparse
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("case_dir", type=Path, help="a crtsim case folder (only its cmr/ is read)")
     p.add_argument("out_dir", type=Path, help="the analysis folder to write")
+    p.add_argument("--flow", choices=["dis", "farneback"], default=FLOW_METHOD, help="optical flow (default dis)")
     p.add_argument("--rings", type=float, nargs=2, default=DEFAULT_RINGS, metavar=("BASAL_MID", "MID_APICAL"),
                    help="ring boundaries as fractions of the cavity length (default 0.42 0.70; AHA: 0.333 0.667)")
     a = p.parse_args(argv)
     t0 = time.time()
+    FLOW_METHOD = a.flow
     try:
         a.out_dir.mkdir(parents=True, exist_ok=True)
         res = analyse(a.case_dir, a.out_dir, tuple(a.rings))
