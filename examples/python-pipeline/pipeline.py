@@ -30,11 +30,13 @@ and textbook methods. The steps (numbered as in the code):
    not assumed.
 7. Wall motion: dense optical flow (OpenCV DIS, Kroeger et al. ECCV 2016; Farneback, SCIA 2003, as an option) on
    4x upsampled images from ED to every phase, tracking the ED endocardial and epicardial point of every ray;
-   radial strain = tracked wall thickness / ED thickness - 1, averaged per segment, low-pass filtered over the
-   cycle (6 harmonics). No strain on the apical tip slice, on slices the valve plane moves through, nor on the
-   next slice when its thickening is far above the others' (partial volume of the descending base).
+   radial strain = radial wall thickness (epicardial minus endocardial distance from the tracked cavity centre)
+   / ED thickness - 1, averaged per segment, low-pass filtered over the cycle (6 harmonics). No strain on the
+   apical tip slice, on slices the valve plane moves through, nor on the next slice when its thickening is far
+   above the others' (partial volume of the descending base).
 8. Activation time: first time a segment's strain curve reaches 50 % of its own peak (the contract's definition of
-   `activationTimeMs`), linear between phases.
+   `activationTimeMs`), linear between phases; then (step 10a) averaged half and half with the mean of its reliable
+   neighbours (not scarred, moving), a spatial regularisation of the activation map.
 9. Scar: full width at half maximum (FWHM; Amado et al. JACC 2004; Flett et al. JACC Imaging 2011): threshold at
    half the maximum myocardial LGE signal, in the cine myocardium (phase nearest the LGE trigger time) carried
    onto the LGE grid through patient coordinates. Clusters are sought in the "pure" wall (cine signal not raised
@@ -78,6 +80,7 @@ RV_SEARCH_MM = 15.0       # RV blood looked for this far beyond the epicardium
 FLOW_UPSAMPLE = 4         # images are upsampled before optical flow (sub-pixel wall motion)
 FLOW_METHOD = "dis"       # OpenCV DIS optical flow (Kroeger et al. ECCV 2016); or "farneback" (--flow)
 TEMPORAL_HARMONICS = 6    # strain curves keep this many harmonics of the heart rate (0: no smoothing)
+ACTIVATION_BLEND = 0.5    # weight of a segment's neighbours in its activation time (0: none)
 DIS = dict()              # DIS settings beyond its MEDIUM preset, e.g. dict(PatchSize=12) (setPatchSize)
 # Farneback settings (flags 256: OPTFLOW_FARNEBACK_GAUSSIAN); a 21-pixel window did best on crtsim's cases
 FARNEBACK = dict(pyr_scale=0.5, levels=3, winsize=21, iterations=5, poly_n=7, poly_sigma=1.5, flags=256)
@@ -120,7 +123,10 @@ class Series:
 
     def affine_lps(self, k: int = 0) -> np.ndarray:
         """4x4 voxel (i, j, k) -> LPS mm, with the slice step taken from the positions."""
-        step = (self.positions[1] - self.positions[0]) if len(self.positions) > 1 else self.normal * self.slice_spacing
+        if len(self.positions) > 1:
+            step = self.positions[1] - self.positions[0]
+        else:
+            step = self.normal * self.slice_spacing
         a = np.eye(4)
         a[:3, 0] = self.row_cos * self.sx
         a[:3, 1] = self.col_cos * self.sy
@@ -401,17 +407,21 @@ def track_wall(frames: np.ndarray, ed: int, seg: dict, ser: Series, vmax: float)
             fl = cv2.calcOpticalFlowFarneback(ref, prep(crop[:, :, t]), None, **FARNEBACK)
         dxe, dye = bilinear(fl[:, :, 0], uex, uey), bilinear(fl[:, :, 1], uex, uey)
         dxp, dyp = bilinear(fl[:, :, 0], upx, upy), bilinear(fl[:, :, 1], upx, upy)
-        # back to mm: one upsampled pixel is s / FLOW_UPSAMPLE mm in both directions
+        # tracked points in mm (one upsampled pixel is s / FLOW_UPSAMPLE mm in both directions)
         u = s / FLOW_UPSAMPLE
-        dx = ((upx + dxp) - (uex + dxe)) * u
-        dy = ((upy + dyp) - (uey + dye)) * u
-        thick[:, t] = np.hypot(dx, dy)
+        ex_t, ey_t = (uex + dxe) * u, (uey + dye) * u
+        px_t, py_t = (upx + dxp) * u, (upy + dyp) * u
+        # radial thickness: distance of the epicardial point minus that of the endocardial point from the tracked
+        # cavity centre. (The plain distance between the two points would also grow with shear and twist, which
+        # move them apart tangentially without thickening the wall.)
+        c_x, c_y = ex_t.mean(), ey_t.mean()
+        thick[:, t] = np.hypot(px_t - c_x, py_t - c_y) - np.hypot(ex_t - c_x, ey_t - c_y)
     return thick
 
 
-def fourier_smooth(curve: np.ndarray, harmonics: int, times: np.ndarray, ser: Series) -> np.ndarray:
+def fourier_smooth(curve: np.ndarray, harmonics: int) -> np.ndarray:
     """Low-pass filter of a periodic curve: keeps the mean and the first `harmonics` Fourier harmonics of the
-    cardiac cycle (the cine's phases cover one R-R interval). Only when the phases are evenly spaced over the cycle."""
+    cardiac cycle (the cine's phases are evenly spaced over one R-R interval)."""
     n = len(curve)
     if harmonics <= 0 or harmonics >= n // 2:
         return curve
@@ -666,7 +676,7 @@ def analyse(case_dir: Path, out_dir: Path, rings=DEFAULT_RINGS):
             continue
         w = np.array([c[0] for c in seg_curves[sid]], float)
         cur = (np.array([c[1] for c in seg_curves[sid]]) * w[:, None]).sum(axis=0) / w.sum()
-        cur = fourier_smooth(cur, TEMPORAL_HARMONICS, times, cs)
+        cur = fourier_smooth(cur, TEMPORAL_HARMONICS)
         curves[sid - 1] = cur
         ip = int(np.argmax(cur))
         peak[sid - 1] = float(cur[ip])
@@ -776,8 +786,28 @@ def analyse(case_dir: Path, out_dir: Path, rings=DEFAULT_RINGS):
             scar_frac[sid - 1] = scar[m].sum() / m.sum()
             transmural[sid - 1] = scar_frac[sid - 1]   # area fraction as a simple stand-in for transmural extent
 
-    # --- 10. decision rule
+    # --- 10a. spatial regularisation of the activation map (after the scar, which decides what is reliable): each
+    # reliable segment's time becomes the mean of its own and of the mean of its reliable neighbours (the two
+    # angular neighbours in its ring, the same sector in the rings above and below). Reliable: measured, not
+    # scarred, moving (a scarred segment's curve is passive motion).
+    # One or two slices sample a segment that spans a third of the ventricle, and the wall's local geometry (apex,
+    # papillary muscles, the thin RV apex) biases single slices by 10-30 ms; the activation front propagates
+    # smoothly, so the neighbours carry information.
     measured = [sid for sid in range(1, 37) if curves[sid - 1] is not None]
+    reliable = {sid for sid in measured if act[sid - 1] is not None and scar_frac[sid - 1] < SCARRED_FRACTION
+                and peak[sid - 1] >= MIN_PEAK_STRAIN}
+    blended = list(act)
+    for sid in reliable:
+        r, i = (sid - 1) // 12, (sid - 1) % 12
+        nbrs = [12 * r + (i + d) % 12 + 1 for d in (-1, 1)]
+        nbrs += [12 * rr + i + 1 for rr in (r - 1, r + 1) if 0 <= rr < 3]
+        nbrs = [n for n in nbrs if n in reliable]
+        if nbrs:
+            mean_nbrs = float(np.mean([act[n - 1] for n in nbrs]))
+            blended[sid - 1] = (1 - ACTIVATION_BLEND) * act[sid - 1] + ACTIVATION_BLEND * mean_nbrs
+    act = blended
+
+    # --- 10b. decision rule
     eligible = [sid for sid in measured
                 if scar_frac[sid - 1] < SCARRED_FRACTION and peak[sid - 1] >= MIN_PEAK_STRAIN
                 and act[sid - 1] is not None]
@@ -803,7 +833,8 @@ def analyse(case_dir: Path, out_dir: Path, rings=DEFAULT_RINGS):
     # --- outputs
     segments = []
     for sid in range(1, 37):
-        rec = dict(id=sid, name=segment_name(sid), ring=(sid - 1) // 12, aha18=6 * ((sid - 1) // 12) + ((sid - 1) % 12) // 2 + 1,
+        rec = dict(id=sid, name=segment_name(sid), ring=(sid - 1) // 12,
+                   aha18=6 * ((sid - 1) // 12) + ((sid - 1) % 12) // 2 + 1,
                    aha17=aha17_of(sid), scarFraction=float(scar_frac[sid - 1]),
                    scarred=bool(scar_frac[sid - 1] >= SCARRED_FRACTION),
                    transmurality=float(transmural[sid - 1]), peakRadialStrain=float(peak[sid - 1]),
@@ -813,7 +844,8 @@ def analyse(case_dir: Path, out_dir: Path, rings=DEFAULT_RINGS):
         segments.append(rec)
     unmeasured = [sid for sid in range(1, 37) if curves[sid - 1] is None]
     if unmeasured:
-        notes.append(f"{len(unmeasured)} segments without a strain measurement (no slice of their ring valid at every phase)")
+        notes.append(f"{len(unmeasured)} segments without a strain measurement (no slice of their ring valid at "
+                     "every phase)")
     analysis = dict(
         schemaVersion=1, software=SOFTWARE,
         edvMl=edv, esvMl=esv, ef=ef, edFrame=ed, esFrame=es, edTimeMs=float(times[ed]), esTimeMs=float(times[es]),
@@ -828,7 +860,8 @@ def analyse(case_dir: Path, out_dir: Path, rings=DEFAULT_RINGS):
         notes=notes,
         # this pipeline's settings (not under `configuration`: crtsim's scorer reads that key as its own settings)
         pipelineSettings=dict(rings=list(rings), rays=N_RAYS, flow=FLOW_METHOD, flowUpsample=FLOW_UPSAMPLE,
-                              temporalHarmonics=TEMPORAL_HARMONICS, scarCnrMin=SCAR_CNR_MIN,
+                              temporalHarmonics=TEMPORAL_HARMONICS, activationBlend=ACTIVATION_BLEND,
+                              scarCnrMin=SCAR_CNR_MIN,
                               scarMinMl=SCAR_MIN_ML, scarBloodLevel=SCAR_BLOOD_LEVEL),
     )
     if rv_points:
