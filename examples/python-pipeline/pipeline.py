@@ -121,7 +121,7 @@ class Series:
             raise InputError(f"acquisition.json {name}: Columns x Rows x slices {cols} x {rows} x "
                              f"{len(self.positions)} differ from the NIfTI's {shape[:3]}")
 
-    def affine_lps(self, k: int = 0) -> np.ndarray:
+    def affine_lps(self) -> np.ndarray:
         """4x4 voxel (i, j, k) -> LPS mm, with the slice step taken from the positions."""
         if len(self.positions) > 1:
             step = self.positions[1] - self.positions[0]
@@ -225,7 +225,7 @@ def find_lv(cine: np.ndarray, ser: Series, bright_thr: float, mid_thr: float):
     a 4-mm ring around them that is grey (myocardium). The best candidate of the stack seeds a chain that follows
     the overlapping candidates towards both ends of the stack."""
     from scipy import ndimage as ndi
-    nk, nt = cine.shape[2], cine.shape[3]
+    nk = cine.shape[2]
     px_area = ser.sx * ser.sy
     ring_px = 4.0 / min(ser.sx, ser.sy)
     cands = []   # per slice: list of (score, mask)
@@ -571,7 +571,8 @@ def analyse(case_dir: Path, out_dir: Path, rings=DEFAULT_RINGS):
             continue
         if k in crossed:
             lev = seg["levels"]
-            frac = np.clip((cine[:, :, k, t].T[pools[k]] - lev["grey"]) / (lev["blood"] - lev["grey"]), 0, 1)
+            contrast = max(lev["blood"] - lev["grey"], 1e-9)
+            frac = np.clip((cine[:, :, k, t].T[pools[k]] - lev["grey"]) / contrast, 0, 1)
             areas[k, t] = frac.sum() * cs.sx * cs.sy
         else:
             areas[k, t] = seg["cavity"].sum() * cs.sx * cs.sy
