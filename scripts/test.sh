@@ -25,3 +25,19 @@ schema_dir=$(mktemp -d)
 rm -rf "$schema_dir"
 # The scenario files against their JSON Schema (an independent validator).
 .venv/bin/python scripts/check_scenarios_schema.py
+# An external pipeline through the contract (README "Bring your own pipeline"): examples/python-pipeline run by
+# pipeline.command on the smoke cases; it must not fail (its accuracy is reported, not required).
+.venv/bin/python -c "import nibabel, numpy, scipy, cv2" 2>/dev/null || .venv/bin/pip install -q -r examples/python-pipeline/requirements.txt
+tmp=$(mktemp -d)
+PATH="$PWD/.venv/bin:$PATH" .build/release/crtsim run examples/python-pipeline/smoke-python.yaml --out "$tmp/py-smoke" >/dev/null
+.venv/bin/python - "$tmp/py-smoke/results.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+m = {x["id"]: x.get("value") for x in r["metrics"]}
+keys = ["scar.kappa", "scar.false_positive_cases", "volume.edv_abs_rel_error_max", "volume.ef_abs_error_max_points",
+        "activation.mae_median_ms", "strain.radial_rmse_mean_pct", "target.within_or_adjacent_rate"]
+print("  " + ", ".join(f"{k} {'n/a' if m[k] is None else format(m[k], '.3g')}" for k in keys))
+n = len(r["cases"])
+print(f"python-pipeline: {n} cases, failure rate {m['pipeline.failure_rate']:.2f}")
+PY
+rm -rf "$tmp"
