@@ -148,18 +148,23 @@ extension AnalysisResult {
         radialStrainCurves = try c.decodeIfPresent([[Double]?].self, forKey: .radialStrainCurves) ?? []
         curveTimesMs = try c.decodeIfPresent([Double].self, forKey: .curveTimesMs) ?? []
         volumeCurveMl = try c.decodeIfPresent([Double].self, forKey: .volumeCurveMl) ?? []
-        edTimeMs = try c.decodeIfPresent(Double.self, forKey: .edTimeMs) ?? .nan
-        edFrame = try c.decodeIfPresent(Int.self, forKey: .edFrame) ?? 0
-        esFrame = try c.decodeIfPresent(Int.self, forKey: .esFrame) ?? 0
-        targets18 = try c.decodeIfPresent(MappedTargets.self, forKey: .targets18) ?? MappedTargets(lmaTargets: [], primaryTarget: nil)
-        targets17 = try c.decodeIfPresent(MappedTargets.self, forKey: .targets17) ?? MappedTargets(lmaTargets: [], primaryTarget: nil)
-        timeToPeakMs = try c.decodeIfPresent([Double?].self, forKey: .timeToPeakMs) ?? []
-        crossCorrelationDelayMs = try c.decodeIfPresent([Double?].self, forKey: .crossCorrelationDelayMs) ?? []
-        unmeasuredSegments = try c.decodeIfPresent([Int].self, forKey: .unmeasuredSegments) ?? []
+        // Pipeline-only keys: absent, or in another pipeline's own shape (its own `configuration`, say), they read
+        // as empty; only crtsim's pipeline needs their content.
+        func pipelineOnly<T: Decodable>(_ type: T.Type, _ key: CodingKeys, _ fallback: T) -> T {
+            ((try? c.decodeIfPresent(type, forKey: key)) ?? nil) ?? fallback
+        }
+        edTimeMs = pipelineOnly(Double.self, .edTimeMs, .nan)
+        edFrame = pipelineOnly(Int.self, .edFrame, 0)
+        esFrame = pipelineOnly(Int.self, .esFrame, 0)
+        targets18 = pipelineOnly(MappedTargets.self, .targets18, MappedTargets(lmaTargets: [], primaryTarget: nil))
+        targets17 = pipelineOnly(MappedTargets.self, .targets17, MappedTargets(lmaTargets: [], primaryTarget: nil))
+        timeToPeakMs = pipelineOnly([Double?].self, .timeToPeakMs, [])
+        crossCorrelationDelayMs = pipelineOnly([Double?].self, .crossCorrelationDelayMs, [])
+        unmeasuredSegments = pipelineOnly([Int].self, .unmeasuredSegments, [])
         scar = try c.decode(ScarSummary.self, forKey: .scar)
-        slices = try c.decodeIfPresent([SliceSummary].self, forKey: .slices) ?? []
-        notes = try c.decodeIfPresent([String].self, forKey: .notes) ?? []
-        configuration = try c.decodeIfPresent(PipelineConfiguration.self, forKey: .configuration) ?? PipelineConfiguration()
+        slices = pipelineOnly([SliceSummary].self, .slices, [])
+        notes = pipelineOnly([String].self, .notes, [])
+        configuration = pipelineOnly(PipelineConfiguration.self, .configuration, PipelineConfiguration())
         heartPose = try c.decodeIfPresent([[Double]].self, forKey: .heartPose)
         views = try c.decodeIfPresent([ViewProjectionRecord].self, forKey: .views)
         lead = try c.decodeIfPresent(LeadPosition.self, forKey: .lead)

@@ -43,6 +43,36 @@ public struct SegmentRecord: Codable, Sendable, Equatable {
     }
 }
 
+/// Reading a segment record: `id`, `scarFraction`, `scarred`, `transmurality` and `peakRadialStrain` are required;
+/// `name`, `ring`, `aha18` and `aha17` follow from the id and are derived when absent (a pipeline other than
+/// crtsim's need not copy the id table), and must agree with it when present.
+extension SegmentRecord {
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(Int.self, forKey: .id)
+        guard let segment = Segment36(id) else {
+            throw DecodingError.dataCorruptedError(forKey: .id, in: c, debugDescription: "\(id) is not a segment id (1-36)")
+        }
+        name = try c.decodeIfPresent(String.self, forKey: .name) ?? segment.name
+        ring = try c.decodeIfPresent(Int.self, forKey: .ring) ?? segment.ring
+        aha18 = try c.decodeIfPresent(Int.self, forKey: .aha18) ?? segment.aha18
+        aha17 = try c.decodeIfPresent(Int.self, forKey: .aha17) ?? segment.aha17
+        guard ring == segment.ring, aha18 == segment.aha18, aha17 == segment.aha17 else {
+            throw DecodingError.dataCorruptedError(forKey: .ring, in: c,
+                debugDescription: "ring / aha18 / aha17 disagree with segment id \(id) (ring \(segment.ring), AHA-18 \(segment.aha18), AHA-17 \(segment.aha17))")
+        }
+        scarFraction = try c.decode(Double.self, forKey: .scarFraction)
+        scarred = try c.decode(Bool.self, forKey: .scarred)
+        transmurality = try c.decode(Double.self, forKey: .transmurality)
+        activationTimeMs = try c.decodeIfPresent(Double.self, forKey: .activationTimeMs)
+        peakRadialStrain = try c.decode(Double.self, forKey: .peakRadialStrain)
+        areaCm2 = try c.decodeIfPresent(Double.self, forKey: .areaCm2)
+        wallThicknessMm = try c.decodeIfPresent(Double.self, forKey: .wallThicknessMm)
+        centreMm = try c.decodeIfPresent(Vec3.self, forKey: .centreMm)
+        onsetTimeMs = try c.decodeIfPresent(Double.self, forKey: .onsetTimeMs)
+    }
+}
+
 /// The decision model of DOMAIN.md section 1 item 5, one implementation used by the truth and by the pipeline.
 /// A segment is eligible unless it is scarred, or it is the apical cap (never one of the 36), or its peak radial
 /// strain is below `minPeakRadialStrain` (TARGET trial), or its activation time is not measurable. The
