@@ -31,13 +31,7 @@ public enum CaseScoring {
     ///   when the scar mask is not on the case's LGE grid.
     public static func score(caseDirectory: String, analysisDirectory: String) throws -> Scores {
         let truthPath = caseDirectory + "/truth/truth.json"
-        let truth: GroundTruth
-        do { truth = try FileOutput.jsonDecoder().decode(GroundTruth.self, from: InputFile.read(truthPath, what: "truth.json")) } catch let e as DecodingError {
-            throw InputError("\(truthPath): \(describe(e))")
-        }
-        guard truth.schemaVersion <= supportedSchemaVersion else {
-            throw InputError("\(truthPath): schemaVersion: \(truth.schemaVersion) is newer than this crtsim reads (\(supportedSchemaVersion); docs/schemas.md)")
-        }
+        let truth = try readVersioned(GroundTruth.self, truthPath, version: \.schemaVersion)
         let analysis = try readAnalysis(analysisDirectory)
         let truthScar = try NIfTI.read(caseDirectory + "/truth/lge-scar.nii.gz")
         var missing: [String: String] = [:]
@@ -77,13 +71,7 @@ public enum CaseScoring {
     /// - Throws: `InputError` naming the file, the key path and the rule broken (required, type, range).
     public static func readAnalysis(_ analysisDirectory: String) throws -> AnalysisResult {
         let path = analysisDirectory + "/analysis.json"
-        let analysis: AnalysisResult
-        do { analysis = try FileOutput.jsonDecoder().decode(AnalysisResult.self, from: InputFile.read(path, what: "analysis.json")) } catch let e as DecodingError {
-            throw InputError("\(path): \(describe(e))")
-        }
-        guard analysis.schemaVersion <= supportedSchemaVersion else {
-            throw InputError("\(path): schemaVersion: \(analysis.schemaVersion) is newer than this crtsim reads (\(supportedSchemaVersion); docs/schemas.md)")
-        }
+        let analysis = try readVersioned(AnalysisResult.self, path, version: \.schemaVersion)
         guard analysis.segments.count == 36, analysis.segments.enumerated().allSatisfy({ $0.element.id == $0.offset + 1 }) else {
             throw InputError("\(path): segments: expected 36 records with ids 1-36 in order (rule: 36 items), got \(analysis.segments.count)")
         }
@@ -103,6 +91,20 @@ public enum CaseScoring {
             }
         }
         return analysis
+    }
+
+    /// Reads a versioned JSON file (truth.json, analysis.json): decoding errors name the key and rule, and a
+    /// `schemaVersion` newer than `supportedSchemaVersion` is refused.
+    static func readVersioned<T: Decodable>(_ type: T.Type, _ path: String, version: KeyPath<T, Int>) throws -> T {
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        let value: T
+        do { value = try FileOutput.jsonDecoder().decode(type, from: InputFile.read(path, what: name)) } catch let e as DecodingError {
+            throw InputError("\(path): \(describe(e))")
+        }
+        guard value[keyPath: version] <= supportedSchemaVersion else {
+            throw InputError("\(path): schemaVersion: \(value[keyPath: version]) is newer than this crtsim reads (\(supportedSchemaVersion); docs/schemas.md)")
+        }
+        return value
     }
 
     /// One phrase for a decoding error: the key path and the rule (required key, type, value).

@@ -104,7 +104,7 @@ public struct Scenario: Sendable {
     public static let maxLoadChecks = 1024
 
     /// Reads and validates a scenario file. Every phantom is checked with the overrides and sweep values applied
-    /// (so a wrong path or value is reported now, not in case 17).
+    /// (so a wrong path or value is reported at load time, not when the case that uses it is reached).
     public static func load(_ path: String, presets: [String], presetFolder: String) throws -> Scenario {
         let text = try InputFile.readText(path, what: "scenario file")
         let r = try SpecReader.parse(yaml: text, file: path)
