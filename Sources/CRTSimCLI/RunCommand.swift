@@ -81,6 +81,9 @@ struct RunCommand: ParsableCommand {
             guard s.secondObserver == nil, s.registrationStarts == 0 else {
                 throw InputError("--analyses: \(scenario) has a second observer or registration starts, which repeat the built-in pipeline")
             }
+            guard s.comparedPipelines.isEmpty else {
+                throw InputError("--analyses: \(scenario) compares pipelines (pipelines), which run on the cases; score one pipeline's analyses at a time")
+            }
         }
         let runner = ScenarioRunner(scenario: s, presetFolder: try PresetLibrary.directory(),
                                     analysesFolder: analyses.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
@@ -137,8 +140,24 @@ struct RunCommand: ParsableCommand {
             print("  " + m.id.padding(toLength: 44, withPad: " ", startingAt: 0) + value + "\(m.unit) (\(m.better) is better)")
         }
         for v in results.verdicts { print("  " + v.line) }
+        if let c = results.comparison { Self.printComparison(c) }
         print("  results: \(folder.destination.path)/results.json, report: \(folder.destination.path)/report.html")
         if !results.passed { throw ExitCode(1) }
+    }
+
+    /// The A/B summary: each other pipeline's verdicts, the paired tests with p < 0.05 and the disagreements.
+    static func printComparison(_ c: PipelineComparison) {
+        print("  compared with \(c.judged) (judged):")
+        for p in c.pipelines.dropFirst() {
+            print("    \(p.name): \(p.verdicts.filter(\.passed).count) of \(p.verdicts.count) expectations met, \(p.failedCases.count) failed cases")
+            for t in c.tests where t.pipeline == p.name {
+                guard let pValue = t.pValue, pValue < 0.05 else { continue }
+                print(String(format: "      %@ (%@, %d pairs): %@ %@ vs %@, p = %.3g", t.quantity, t.test, t.pairs, c.judged,
+                             t.judgedValue.map { String(format: "%.4g", $0) } ?? "-", t.otherValue.map { String(format: "%.4g", $0) } ?? "-", pValue))
+            }
+            let d = c.disagreements.filter { $0.pipeline == p.name }
+            print("      \(d.count) disagreement(s)" + (d.isEmpty ? "" : ": " + d.prefix(8).map { "case \($0.index) \($0.what) \($0.judged) vs \($0.other)" }.joined(separator: "; ")))
+        }
     }
 
     /// Share of the machine's memory that the cases running at once may take together.

@@ -254,6 +254,25 @@ public final class SpecReader {
         }
     }
 
+    /// One item of a list whose items are a name (a scalar) or a mapping of fields.
+    public enum ListItem {
+        case name(String, line: Int)
+        case fields(SpecReader)
+    }
+
+    /// A list whose items are names or mappings (a scenario's `pipelines: [builtin, {name: mine, command: ...}]`).
+    public func namesOrMappings(_ key: String) throws -> [ListItem] {
+        guard let n = node(key) else { return [] }
+        guard let seq = n.sequence else { throw error(key, "expected a list", at: n) }
+        return try seq.enumerated().map { i, item in
+            if let m = item.mapping {
+                return .fields(SpecReader(file: file, path: fieldPath("\(key)[\(i)]"), mapping: m, line: item.mark?.line ?? line))
+            }
+            guard let s = item.scalar?.string, !s.isEmpty else { throw error("\(key)[\(i)]", "expected a name or a mapping of fields", at: item) }
+            return .name(s, line: item.mark?.line ?? line)
+        }
+    }
+
     /// A mapping from integer keys in `keyRange` to numbers in `valueRange`.
     public func intKeyedNumbers(_ key: String, keyRange: ClosedRange<Int>, valueRange: ClosedRange<Double>, unit: String) throws -> [Int: Double] {
         guard let n = node(key) else { return [:] }

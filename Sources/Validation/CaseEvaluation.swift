@@ -43,6 +43,8 @@ public struct CaseEvaluation: Sendable {
         public var registrationTrials: [RegistrationTrials.Trial]?
         public var firstObserver: ObserverResult?
         public var secondObserver: ObserverResult?
+        /// The other pipelines of an A/B comparison on this case (`Scenario.comparedPipelines`, in their order).
+        public var compared: [ComparedOutcome]?
 
         public init(index: Int, preset: String, seed: UInt64, groups: [String: String] = [:], score: AnalysisScore,
                     registration: RegistrationScore? = nil, registrationTrials: [RegistrationTrials.Trial]? = nil,
@@ -55,10 +57,23 @@ public struct CaseEvaluation: Sendable {
 
     /// A case whose pipeline failed (an external command that exited non-zero, timed out, or wrote an analysis
     /// that does not read): no scores, the reason and the end of its log. It counts in `pipeline.failure_rate`.
-    public struct Failed: Error, Codable, Sendable, Equatable {
+    public struct Failed: Error, Codable, Sendable {
         public var index: Int, preset: String, seed: UInt64
         public var reason: String
         public var logTail: [String]
+        /// The other pipelines of an A/B comparison, which still ran on the case.
+        public var compared: [ComparedOutcome]?
+    }
+
+    /// One compared pipeline on one case (A/B, `Scenario.comparedPipelines`): its scores, or why it failed.
+    /// Its analysis is kept in `analysis-<name>/` and an external command's log in `pipeline-<name>.log`.
+    public struct ComparedOutcome: Codable, Sendable {
+        public var pipeline: String
+        public var score: AnalysisScore?
+        public var registration: RegistrationScore?
+        /// Why the pipeline failed on this case (nil when it has scores).
+        public var failure: String?
+        public var logTail: [String]?
     }
 
     /// Wall-clock seconds of one case's stages (timing.json; never in results.json, which must be the same bytes
@@ -77,11 +92,62 @@ public struct CaseEvaluation: Sendable {
     /// Generates, analyses and scores case `i` into `base` (`case/`, `analysis/`, and `operator-observer2/` with a
     /// second observer).
     public func run(index i: Int, into base: String) throws -> (result: Result, timing: Timing) {
-        let caseDir = base + "/case", analysisDir = base + "/analysis"
+        let caseDir = base + "/case"
         let t0 = Date()
         let (spec, summary, g) = try generate(index: i, into: caseDir)
-        let seed = scenario.caseSeed(i)
         let generationSeconds = Date().timeIntervalSince(t0)
+        guard !scenario.comparedPipelines.isEmpty else {
+            return try runJudged(index: i, base: base, spec: spec, summary: summary, gridPoint: g, generationSeconds: generationSeconds)
+        }
+        // A/B: the judged pipeline, then each compared one on the same case files; a failure of one does not stop the others.
+        let judged: Swift.Result<(result: Result, timing: Timing), Failed>
+        do {
+            judged = .success(try runJudged(index: i, base: base, spec: spec, summary: summary, gridPoint: g, generationSeconds: generationSeconds))
+        } catch let f as Failed {
+            judged = .failure(f)
+        }
+        let compared = try scenario.comparedPipelines.map { try runCompared($0, caseDirectory: caseDir, base: base) }
+        switch judged {
+        case .success(var r):
+            r.result.compared = compared
+            return r
+        case .failure(var f):
+            f.compared = compared
+            throw f
+        }
+    }
+
+    /// Runs a compared pipeline of an A/B scenario on the case in `caseDirectory` into `base/analysis-<name>/` and
+    /// scores it; a pipeline failure (command exit, timeout, analysis that does not read) is recorded, not thrown.
+    func runCompared(_ p: Scenario.NamedPipeline, caseDirectory caseDir: String, base: String) throws -> ComparedOutcome {
+        let dir = base + "/analysis-\(p.name)"
+        var outcome = ComparedOutcome(pipeline: p.name)
+        do {
+            if let external = p.settings.external {
+                let log = base + "/pipeline-\(p.name).log"
+                do { try external.run(caseDirectory: caseDir, out: dir, log: log) } catch let f as ExternalPipeline.Failure {
+                    outcome.failure = f.reason; outcome.logTail = f.logTail
+                    return outcome
+                }
+            } else {
+                let analysis = try CaseAnalysis.run(cmrFolder: caseDir + "/cmr", configuration: configuration(p.settings),
+                                                    fusion: scenario.fluoroscopy ? DualViewFusion.Settings() : nil)
+                _ = try analysis.write(to: dir, replace: true)
+            }
+            let scores = try CaseScoring.score(caseDirectory: caseDir, analysisDirectory: dir)
+            outcome.score = scores.score
+            outcome.registration = scores.registration
+        } catch let e as InputError where p.settings.external != nil {
+            outcome.failure = e.message
+        }
+        return outcome
+    }
+
+    /// The judged pipeline on case `i`, generated in `base/case`: analysis in `base/analysis`, scored.
+    func runJudged(index i: Int, base: String, spec: PhantomSpec, summary: CaseGenerator.Summary, gridPoint g: Int,
+                   generationSeconds: Double) throws -> (result: Result, timing: Timing) {
+        let caseDir = base + "/case", analysisDir = base + "/analysis"
+        let seed = scenario.caseSeed(i)
 
         let truth = summary.truth
         if let analyses = analysesFolder {
@@ -124,7 +190,7 @@ public struct CaseEvaluation: Sendable {
 
         // The shipped analysis path (`crtsim analyze`): the CMR pipeline, then the fluoroscopy stage when the case has one.
         let analysis = try CaseAnalysis.run(cmrFolder: caseDir + "/cmr",
-                                            configuration: configuration(threshold: scenario.pipeline.scarThresholdFraction),
+                                            configuration: configuration(scenario.pipeline),
                                             fusion: scenario.fluoroscopy ? DualViewFusion.Settings() : nil)
         _ = try analysis.write(to: analysisDir, replace: true)
         let output = analysis.output, study = analysis.study
@@ -177,11 +243,13 @@ public struct CaseEvaluation: Sendable {
         ]
     }
 
-    func configuration(threshold: Double) -> PipelineConfiguration {
+    /// The built-in pipeline's configuration for `settings`, with the scar threshold `threshold` when given (the
+    /// second observer's).
+    func configuration(_ settings: Scenario.PipelineSettings, threshold: Double? = nil) -> PipelineConfiguration {
         var config = PipelineConfiguration()
-        config.scar.thresholdFraction = threshold
-        config.scar.method = ScarDetection.Method(rawValue: scenario.pipeline.scarMethod) ?? .fwhm
-        config.scar.nSD = scenario.pipeline.nSD
+        config.scar.thresholdFraction = threshold ?? settings.scarThresholdFraction
+        config.scar.method = ScarDetection.Method(rawValue: settings.scarMethod) ?? .fwhm
+        config.scar.nSD = settings.nSD
         return config
     }
 
@@ -206,7 +274,7 @@ public struct CaseEvaluation: Sendable {
             }
         }
         // The same entry point as the first observer and `crtsim analyze`, on the images already loaded.
-        let analysis = try CaseAnalysis.run(cmrFolder: caseDir + "/cmr", configuration: configuration(threshold: o.scarThresholdFraction),
+        let analysis = try CaseAnalysis.run(cmrFolder: caseDir + "/cmr", configuration: configuration(scenario.pipeline, threshold: o.scarThresholdFraction),
                                             fusion: clicks == nil ? nil : DualViewFusion.Settings(), study: study, operatorFolder: clicks)
         let output = analysis.output
         let category = clicks == nil ? nil : output.result.lead?.category36?.rawValue

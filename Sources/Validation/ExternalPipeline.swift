@@ -60,7 +60,7 @@ public struct ExternalPipeline: Sendable, Equatable {
             throw OutputError("\(stage.path): cannot stage the case for the external pipeline: \(error.localizedDescription)")
         }
         let arguments = command.map { $0.replacingOccurrences(of: "{case}", with: handed.path).replacingOccurrences(of: "{out}", with: out) }
-        fm.createFile(atPath: log, contents: nil)
+        _ = fm.createFile(atPath: log, contents: nil)
         guard let logHandle = FileHandle(forWritingAtPath: log) else { throw OutputError("\(log): cannot write the pipeline log") }
         defer { try? logHandle.close() }
         let process = Process()

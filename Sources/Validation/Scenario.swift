@@ -25,8 +25,13 @@ public struct Scenario: Sendable {
     /// Extra registrations per case from perturbed starting poses (van de Kraats): count and largest start error.
     public var registrationStarts: Int
     public var maxStartErrorMm: Double
-    /// Pipeline settings.
+    /// The judged pipeline's settings: its verdicts are the run's and set its exit code.
     public var pipeline: PipelineSettings
+    /// The judged pipeline's name (`judge`; "builtin", or "external" for a single `pipeline.command`).
+    public var judgedPipeline: String = "builtin"
+    /// The other pipelines of an A/B comparison (`pipelines`), run on the same cases and compared with the
+    /// judged one case by case; empty without a comparison.
+    public var comparedPipelines: [NamedPipeline] = []
     /// A second simulated observer (inter-observer agreement), or nil.
     public var secondObserver: Observer?
     /// Groupings for cohort statistics: any of `icm`, `lbbb`, `phantom`, `sweep`.
@@ -55,6 +60,13 @@ public struct Scenario: Sendable {
         /// An external pipeline command instead of the built-in pipeline (`pipeline.command`).
         public var external: ExternalPipeline?
         public init() {}
+    }
+
+    /// One entry of `pipelines`: a name and the built-in settings or an external command.
+    public struct NamedPipeline: Sendable, Equatable {
+        public var name: String
+        public var settings: PipelineSettings
+        public init(name: String, settings: PipelineSettings) { self.name = name; self.settings = settings }
     }
 
     /// The second observer: another scar threshold (the operator's adjustment) and other clicks (new click noise
@@ -146,25 +158,40 @@ public struct Scenario: Sendable {
             throw fl.error("enabled", "registration starts and C-arm miscalibration need fluoroscopy.enabled: true")
         }
         let pipe = try r.section("pipeline")
-        var pipeline = PipelineSettings()
-        pipeline.scarThresholdFraction = try pipe.number("scarThresholdFraction", default: 0.5, range: 0.05...0.95)
-        pipeline.scarMethod = try pipe.choice("scarMethod", default: "fwhm", allowed: ["fwhm", "nSD"])
-        pipeline.nSD = try pipe.number("nSD", default: 5, range: 1...10)
-        let command = try pipe.strings("command", default: [])
-        let timeout = try pipe.number("timeoutSeconds", default: 600, range: 1...86400, unit: "s")
-        if !command.isEmpty {
-            guard command.joined(separator: " ").contains("{out}") else {
-                throw pipe.error("command", "must pass {out}, the analysis folder the command writes, e.g. [python3, mypipeline.py, \"{case}\", \"{out}\"]")
-            }
-            for key in ["scarThresholdFraction", "scarMethod", "nSD"] where pipe.has(key) {
-                throw pipe.error(key, "sets the built-in pipeline; not with command")
-            }
-            let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-            pipeline.external = ExternalPipeline(command: command, timeoutSeconds: timeout, workingDirectory: folder)
-        } else if pipe.has("timeoutSeconds") {
-            throw pipe.error("timeoutSeconds", "applies to an external pipeline: give command too")
-        }
+        let builtin = try readPipeline(pipe, scenarioPath: path)
         try pipe.finish()
+        // A/B: `pipelines` lists the pipelines run on the same cases; `judge` names the one the expectations judge.
+        var named: [NamedPipeline] = []
+        for item in try r.namesOrMappings("pipelines") {
+            switch item {
+            case .name(let name, let line):
+                guard name == "builtin" else {
+                    throw InputError("\(path): line \(line): pipelines: '\(name)' is not a pipeline: write builtin (the pipeline section's settings) or a mapping with name and settings or command")
+                }
+                named.append(NamedPipeline(name: "builtin", settings: builtin))
+            case .fields(let f):
+                let name = try f.string("name", default: "")
+                guard !name.isEmpty, name != "builtin", name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+                    throw f.error("name", name.isEmpty ? "required: letters, digits, '-' and '_' only" : name == "builtin" ? "builtin is the pipeline section's settings: write it as the plain item builtin" : "'\(name)' is not allowed: letters, digits, '-' and '_' only")
+                }
+                named.append(NamedPipeline(name: name, settings: try readPipeline(f, scenarioPath: path)))
+                try f.finish()
+            }
+        }
+        var seenNames: Set<String> = []
+        for p in named where !seenNames.insert(p.name).inserted { throw r.error("pipelines", "'\(p.name)' is listed twice") }
+        if named.count == 1 { throw r.error("pipelines", "list at least two pipelines to compare (a single one is the pipeline section)") }
+        let judge = try r.string("judge", default: named.isEmpty ? "" : "builtin")
+        var pipeline = builtin, judgedName = builtin.external == nil ? "builtin" : "external", compared: [NamedPipeline] = []
+        if !named.isEmpty {
+            guard let judged = named.first(where: { $0.name == judge }) else {
+                throw r.error("judge", "'\(judge)' is not one of pipelines (\(named.map(\.name).joined(separator: ", ")))")
+            }
+            pipeline = judged.settings; judgedName = judged.name
+            compared = named.filter { $0.name != judge }
+        } else if r.has("judge") {
+            throw r.error("judge", "names one of pipelines: give pipelines too")
+        }
         if pipeline.external != nil && starts > 0 {
             throw fl.error("registrationStarts", "perturbed registration starts run the built-in registration; not with pipeline.command")
         }
@@ -197,8 +224,8 @@ public struct Scenario: Sendable {
         try r.finish()
         let s = Scenario(id: id, description: description, file: path, seed: UInt64(seed), cases: cases, phantoms: phantoms,
                          variation: variation, acquisition: acquisition, fluoroscopy: fluoroscopy, registrationStarts: starts,
-                         maxStartErrorMm: maxStart, pipeline: pipeline, secondObserver: observer, groupBy: groupBy,
-                         expectations: expectations, hash: fnv1a(text))
+                         maxStartErrorMm: maxStart, pipeline: pipeline, judgedPipeline: judgedName, comparedPipelines: compared,
+                         secondObserver: observer, groupBy: groupBy, expectations: expectations, hash: fnv1a(text))
         // Every phantom with every sweep point and the extremes of every draw must read as a valid phantom. The
         // checks are a product (phantoms x sweep points x draw probes): repeated phantoms and identical probes add
         // nothing, and the product is capped, so that a short file cannot make loading take minutes (a 1.1 KB file
@@ -231,6 +258,30 @@ public struct Scenario: Sendable {
             }
         }
         return s
+    }
+
+    /// Reads a pipeline's settings: the built-in pipeline's (`scarThresholdFraction`, `scarMethod`, `nSD`) or an
+    /// external command (`command`, `timeoutSeconds`), not both. The caller finishes the reader.
+    static func readPipeline(_ pipe: SpecReader, scenarioPath path: String) throws -> PipelineSettings {
+        var pipeline = PipelineSettings()
+        pipeline.scarThresholdFraction = try pipe.number("scarThresholdFraction", default: 0.5, range: 0.05...0.95)
+        pipeline.scarMethod = try pipe.choice("scarMethod", default: "fwhm", allowed: ["fwhm", "nSD"])
+        pipeline.nSD = try pipe.number("nSD", default: 5, range: 1...10)
+        let command = try pipe.strings("command", default: [])
+        let timeout = try pipe.number("timeoutSeconds", default: 600, range: 1...86400, unit: "s")
+        if !command.isEmpty {
+            guard command.joined(separator: " ").contains("{out}") else {
+                throw pipe.error("command", "must pass {out}, the analysis folder the command writes, e.g. [python3, mypipeline.py, \"{case}\", \"{out}\"]")
+            }
+            for key in ["scarThresholdFraction", "scarMethod", "nSD"] where pipe.has(key) {
+                throw pipe.error(key, "sets the built-in pipeline; not with command")
+            }
+            let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            pipeline.external = ExternalPipeline(command: command, timeoutSeconds: timeout, workingDirectory: folder)
+        } else if pipe.has("timeoutSeconds") {
+            throw pipe.error("timeoutSeconds", "applies to an external pipeline: give command too")
+        }
+        return pipeline
     }
 
     /// Expectations whose metric cannot have a value in this scenario (the stage it needs is off): one line each.

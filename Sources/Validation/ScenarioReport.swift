@@ -20,7 +20,7 @@ public enum ScenarioReport {
     ///   - figureCases: how many cases show their figures (the first ones).
     public static func html(_ r: ScenarioRunner.Results, caseFolder: (Int) -> String, figureCases: Int = 3) -> String {
         let sections = [
-            header(r), failuresSection(r), metricsSection(r), categoryTablesSection(r), confusionSection(r), groupSection(r),
+            header(r), failuresSection(r), metricsSection(r), comparisonSection(r), categoryTablesSection(r), confusionSection(r), groupSection(r),
             registrationSection(r), casesSection(r), figuresSection(r, caseFolder: caseFolder, count: figureCases),
         ]
         return document(title: "crtsim \(r.scenario)", body: sections.filter { !$0.isEmpty }.joined(separator: "\n"))
@@ -133,6 +133,50 @@ public enum ScenarioReport {
             + "pipeline failed; every metric except pipeline.failure_rate is computed on the other \(r.cases.count).", classes: "note")
         return "<section id=\"failures\"><h2>Failed cases</h2>" + note
             + ReportHTML.table(["case", "phantom", "seed", "reason", "end of pipeline.log"], rows, id: "failures-table") + "</section>"
+    }
+
+    // MARK: - A/B comparison
+
+    /// Pipelines compared on the same cases (`pipelines`): metrics side by side (with each pipeline's verdicts),
+    /// paired tests and the cases where they disagree; empty without a comparison.
+    static func comparisonSection(_ r: ScenarioRunner.Results) -> String {
+        guard let c = r.comparison, let judged = c.pipelines.first else { return "" }
+        let names = c.pipelines.map(\.name)
+        var rows: [[Cell]] = []
+        for m in judged.metrics {
+            let values = c.pipelines.map { p in p.metrics.first { $0.id == m.id }?.value }
+            guard values.contains(where: { $0?.isFinite == true }) else { continue }
+            var row: [Cell] = [Cell.text(m.id).keyed(m.id)]
+            for (p, v) in zip(c.pipelines, values) {
+                var cell = Cell.significant(v)
+                if let verdict = p.verdicts.first(where: { $0.metric == m.id }) { cell.classes.append(verdict.passed ? "pass" : "fail") }
+                row.append(cell)
+            }
+            row += [.text(m.unit), .text(m.better + " is better")]
+            rows.append(row)
+        }
+        rows.append([.text("failed cases")] + c.pipelines.map { .integer($0.failedCases.count) } + [.text("cases"), .text("")])
+        let note = ReportHTML.paragraph("The expectations judge \(c.judged) (its verdicts set the exit code); every pipeline's values are "
+            + "computed by the same metric code on its own scores, and shaded by its verdict where an expectation applies.", classes: "note")
+        let testRows: [[Cell]] = c.tests.filter { $0.pairs > 0 }.map { t in
+            let counts = t.test == "mcnemar" ? "\(t.onlyJudged ?? 0) / \(t.onlyOther ?? 0)" : (t.method ?? "")
+            return [.text(t.pipeline), .text(t.quantity), .text(t.test), .integer(t.pairs), .significant(t.judgedValue),
+                    .significant(t.otherValue), .text(counts), .significant(t.pValue), .text(t.unit + ", " + t.better + " is better")]
+        }
+        let testNote = ReportHTML.paragraph("\(c.judged) against each other pipeline over the cases both scored: McNemar's exact test on "
+            + "the rate of right answers (discordant cases right only for \(c.judged) / only for the other), Wilcoxon's signed-rank "
+            + "test on the per-case values (medians shown). Two-sided p-values, not corrected for the number of tests.", classes: "note")
+        let disagreementRows: [[Cell]] = c.disagreements.map { d in
+            [.integer(d.index), .text(d.pipeline), .text(d.what), .text(d.judged), .text(d.other)]
+        }
+        return "<section id=\"comparison\"><h2>Pipelines compared</h2>" + note
+            + ReportHTML.table(["metric"] + names + ["unit", "direction"], rows, id: "comparison-metrics")
+            + "<h3>Paired tests</h3>" + testNote
+            + ReportHTML.table(["pipeline", "quantity", "test", "pairs", c.judged, "other", "discordant / method", "p", "unit"], testRows, id: "comparison-tests")
+            + "<h3>Cases where they disagree</h3>"
+            + (disagreementRows.isEmpty ? ReportHTML.paragraph("None: every case has the same primary target, lead category and scar finding.", classes: "note")
+               : ReportHTML.table(["case", "pipeline", "what", c.judged, "other"], disagreementRows, id: "comparison-disagreements"))
+            + "</section>"
     }
 
     // MARK: - 2. Metrics

@@ -99,6 +99,8 @@ public struct ScenarioRunner {
         public var cases: [CaseResult]
         /// Cases whose pipeline failed (no scores), by index.
         public var failures: [CaseEvaluation.Failed]
+        /// A/B: every pipeline side by side with paired tests (scenarios with `pipelines`), else nil.
+        public var comparison: PipelineComparison?
 
         public init(scenario: String, description: String, expectations: [Scenario.Expectation], groupBy: [String],
                     metrics: [PipelineMetrics.Metric], groupMetrics: [CohortStatistics.GroupMetrics], groupTests: [CohortStatistics.GroupTest],
@@ -110,6 +112,7 @@ public struct ScenarioRunner {
 
         enum CodingKeys: String, CodingKey {
             case scenario, description, expectations, groupBy, metrics, groupMetrics, groupTests, verdicts, passed, manifest, cases, failures
+            case comparison
         }
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -125,6 +128,7 @@ public struct ScenarioRunner {
             manifest = try c.decode([String: String].self, forKey: .manifest)
             cases = try c.decode([CaseResult].self, forKey: .cases)
             failures = try c.decodeIfPresent([CaseEvaluation.Failed].self, forKey: .failures) ?? []  // older results.json
+            comparison = try c.decodeIfPresent(PipelineComparison.self, forKey: .comparison)
         }
     }
 
@@ -138,8 +142,9 @@ public struct ScenarioRunner {
     /// The pipeline whose analyses are scored: "builtin", "command: ..." or "analyses: DIR".
     public var pipelineDescription: String {
         if let a = analysesFolder { return "analyses: \(a)" }
-        if let e = scenario.pipeline.external { return "command: " + e.command.joined(separator: " ") }
-        return "builtin"
+        let judged = scenario.pipeline.external.map { "command: " + $0.command.joined(separator: " ") } ?? "builtin"
+        guard !scenario.comparedPipelines.isEmpty else { return judged }
+        return "\(scenario.judgedPipeline) (\(judged)) compared with " + scenario.comparedPipelines.map(\.name).joined(separator: ", ")
     }
 
     /// The run stopped between cases on request (SIGINT / SIGTERM); its finished cases are recorded in the folder.
@@ -269,6 +274,13 @@ public struct ScenarioRunner {
         ]
         manifest["shard"] = "\(shard.index)/\(shard.count)"
         manifest["pipeline"] = pipelineDescription
+        if !scenario.comparedPipelines.isEmpty {
+            manifest["judged"] = scenario.judgedPipeline
+            manifest["compared"] = scenario.comparedPipelines.map { p in
+                p.name + ": " + (p.settings.external.map { "command: " + $0.command.joined(separator: " ") }
+                    ?? "builtin, scarThresholdFraction=\(p.settings.scarThresholdFraction), scarMethod=\(p.settings.scarMethod), nSD=\(p.settings.nSD)")
+            }.joined(separator: "; ")
+        }
         let judged = Self.judge(scenario: scenario.id, description: scenario.description, expectations: scenario.expectations,
                                 groupBy: scenario.groupBy, manifest: manifest, cases: results, failures: failures)
         return (judged, Timing(seconds: Date().timeIntervalSince(start), jobs: jobs, cases: timings.sorted { $0.index < $1.index }))
@@ -418,19 +430,27 @@ public struct ScenarioRunner {
     /// Metrics, group statistics and verdicts of a set of cases.
     public static func judge(scenario: String, description: String, expectations: [Scenario.Expectation], groupBy: [String],
                              manifest: [String: String], cases: [CaseResult], failures: [CaseEvaluation.Failed] = []) -> Results {
-        let sorted = cases.sorted { $0.index < $1.index }
+        let sorted = cases.sorted { $0.index < $1.index }, failed = failures.sorted { $0.index < $1.index }
         let metrics = PipelineMetrics.compute(sorted, failed: failures.count)
-        let verdicts = expectations.map { e -> Verdict in
+        let verdicts = Self.verdicts(expectations, metrics: metrics)
+        var results = Results(scenario: scenario, description: description, expectations: expectations, groupBy: groupBy, metrics: metrics,
+                              groupMetrics: CohortStatistics.groupMetrics(sorted, groupBy: groupBy),
+                              groupTests: CohortStatistics.tests(sorted, groupBy: groupBy),
+                              verdicts: verdicts, passed: verdicts.allSatisfy(\.passed), manifest: manifest, cases: sorted,
+                              failures: failed)
+        results.comparison = PipelineComparison.compare(judged: manifest["judged"] ?? "builtin", cases: sorted, failures: failed,
+                                                        expectations: expectations)
+        return results
+    }
+
+    /// Each expectation judged on `metrics`; a metric without a value fails with its reason.
+    static func verdicts(_ expectations: [Scenario.Expectation], metrics: [PipelineMetrics.Metric]) -> [Verdict] {
+        expectations.map { e -> Verdict in
             let m = metrics.first { $0.id == e.metric }
             let v = m?.value ?? .nan
             return Verdict(metric: e.metric, expectation: e.text, value: v, passed: e.passes(v),
                            reason: v.isFinite ? nil : (m?.reason ?? "not a metric of this crtsim version"))
         }
-        return Results(scenario: scenario, description: description, expectations: expectations, groupBy: groupBy, metrics: metrics,
-                       groupMetrics: CohortStatistics.groupMetrics(sorted, groupBy: groupBy),
-                       groupTests: CohortStatistics.tests(sorted, groupBy: groupBy),
-                       verdicts: verdicts, passed: verdicts.allSatisfy(\.passed), manifest: manifest, cases: sorted,
-                       failures: failures.sorted { $0.index < $1.index })
     }
 
     /// Joins the results of the shards of one run (same scenario and hash, every case once) and judges them again.

@@ -75,8 +75,8 @@ struct Background {
         process.environment = env
         stdout = directory.appendingPathComponent(".bg-\(UUID().uuidString).out")
         stderr = directory.appendingPathComponent(".bg-\(UUID().uuidString).err")
-        FileManager.default.createFile(atPath: stdout.path, contents: nil)
-        FileManager.default.createFile(atPath: stderr.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdout.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderr.path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: stdout)
         process.standardError = try FileHandle(forWritingTo: stderr)
         process.standardInput = FileHandle.nullDevice
