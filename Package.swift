@@ -33,7 +33,8 @@ let package = Package(
 
         // Core value types: vectors, transforms, grids, seeded randomness.
         .target(name: "CRTCore"),
-        // 36/18/17-segment models, names, adjacency, mapping.
+        // 36/18/17-segment models, names, adjacency, mapping; the shared vocabulary of truth and analysis
+        // (CaseFindings, SegmentRecord, LeadPosition, DecisionModel).
         .target(name: "SegmentModel", dependencies: ["CRTCore"]),
         // The only importer of FFTW: cached plans behind one planner lock.
         .target(name: "Fourier", dependencies: ["CRTCore", "CFFTW"]),

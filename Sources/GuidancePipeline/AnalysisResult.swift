@@ -2,31 +2,22 @@ import CRTCore
 import Foundation
 import SegmentModel
 
-/// `analysis.json`: the pipeline's estimate in the shared vocabulary of DOMAIN.md section 7: every quantity has
-/// the key, unit and frame that section gives it, so a scorer compares any reference file key by key. Keys only the pipeline has (ED/ES phases, alternative timings, scar method details, notes) are extra.
+/// `analysis.json`: the pipeline's estimate. Written flat: the keys of the shared vocabulary (`findings`, DOMAIN.md
+/// section 7, the same type as the truth's `GroundTruth.findings`), so a scorer compares any reference file key by
+/// key, beside the keys only the pipeline has (ED/ES phases, alternative timings, scar method details, notes).
+/// Reads and writes of the shared keys go through `findings` (`result.edvMl` is `result.findings.edvMl`).
 /// The full schema is in docs/analysis-schema.md.
+@dynamicMemberLookup
 public struct AnalysisResult: Codable, Sendable {
     public var schemaVersion = 1
     /// Software that made it.
     public var software: String
-    // Keys of the shared vocabulary (DOMAIN.md section 7).
-    public var edvMl: Double
-    public var esvMl: Double
-    public var ef: Double
-    public var esTimeMs: Double
-    public var scarBurdenPercent: Double
-    public var lvMyocardialVolumeMl: Double
-    public var wallThicknessMm: Double
-    public var segments: [SegmentRecord]
-    public var lmaTargets: [Int]
-    public var primaryTarget: Int?
-    public var targetStatus: String
-    public var rvInsertionPointsMm: [String: Vec3]
-    public var lvAxis: [String: Vec3]
-    /// Radial strain per segment (index id - 1) and cine phase (fraction); null for segments no slice covers.
-    public var radialStrainCurves: [[Double]?]
-    public var curveTimesMs: [Double]
-    public var volumeCurveMl: [Double]
+    /// The shared vocabulary: the pipeline's estimate. ED and ES are the cine phases of the largest and smallest
+    /// cavity volume (Simpson's rule); the scar burden and myocardial volume are voxel counts on the LGE slices;
+    /// `radialStrainCurves` is nil for segments no slice covers; `heartPose` and `lead` come from the fluoroscopy
+    /// stage (absent for CMR-only cases; `lead` also when the electrodes were not found, `fluoroscopy.lead.status`
+    /// says why).
+    public var findings: CaseFindings
     // Pipeline only.
     /// ED phase time (ms after the R trigger) and the ED / ES phase indices (0-based).
     public var edTimeMs: Double
@@ -47,16 +38,23 @@ public struct AnalysisResult: Codable, Sendable {
     /// Per-stage remarks (what was left out, what was assumed).
     public var notes: [String]
     public var configuration: PipelineConfiguration
-    // Fluoroscopy (absent for CMR-only cases); the first three are keys of the shared vocabulary.
-    /// Row-major 4x4 matrix mapping CMR patient coordinates (LPS mm) to C-arm world coordinates (mm).
-    public var heartPose: [[Double]]?
+    // Fluoroscopy (absent for CMR-only cases); `heartPose` and `lead` are in `findings`.
     /// The C-arm views: name and world-to-pixel projection.
     public var views: [ViewProjectionRecord]?
-    /// The LV lead: segment of the pacing electrode and its category against `primaryTarget`; absent when the
-    /// electrodes were not found (`fluoroscopy.lead.status` says why).
-    public var lead: LeadPosition?
     /// What the fluoroscopy stage did (pipeline only).
     public var fluoroscopy: FluoroscopyRecord?
+
+    /// A key of the shared vocabulary, read and written through `findings`.
+    public subscript<T>(dynamicMember key: WritableKeyPath<CaseFindings, T>) -> T {
+        get { findings[keyPath: key] }
+        set { findings[keyPath: key] = newValue }
+    }
+
+    /// The keys only the pipeline has; the shared ones are `CaseFindings.CodingKeys`, in the same JSON object.
+    enum CodingKeys: String, CodingKey {
+        case schemaVersion, software, edTimeMs, edFrame, esFrame, targets18, targets17, timeToPeakMs,
+             crossCorrelationDelayMs, unmeasuredSegments, scar, slices, notes, configuration, views, fluoroscopy
+    }
 
     public struct MappedTargets: Codable, Sendable, Equatable {
         public var lmaTargets: [Int]
@@ -123,31 +121,17 @@ public struct OperatorInputs: Sendable {
     }
 }
 
-/// Reading analysis.json: the keys of the shared vocabulary are required; the keys only crtsim's pipeline writes
-/// (ED / ES phases, the 18- and 17-segment mappings, alternative timings, slices, notes, its configuration, the
-/// fluoroscopy record) may be absent, so that an analysis made by another pipeline can be read and scored. An
-/// absent key gets an empty or neutral value, listed in docs/analysis-schema.md.
+/// Reading analysis.json: the keys of the shared vocabulary are read by `CaseFindings` (the required ones are
+/// required); the keys only crtsim's pipeline writes (ED / ES phases, the 18- and 17-segment mappings, alternative
+/// timings, slices, notes, its configuration, the fluoroscopy record) may be absent, so that an analysis made by
+/// another pipeline can be read and scored. An absent key gets an empty or neutral value, listed in
+/// docs/analysis-schema.md. `scar.present` is required.
 extension AnalysisResult {
     public init(from decoder: Decoder) throws {
+        findings = try CaseFindings(from: decoder)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         schemaVersion = try c.decodeIfPresent(Int.self, forKey: .schemaVersion) ?? 1
         software = try c.decodeIfPresent(String.self, forKey: .software) ?? "unknown"
-        edvMl = try c.decode(Double.self, forKey: .edvMl)
-        esvMl = try c.decode(Double.self, forKey: .esvMl)
-        ef = try c.decode(Double.self, forKey: .ef)
-        esTimeMs = try c.decodeIfPresent(Double.self, forKey: .esTimeMs) ?? .nan
-        scarBurdenPercent = try c.decode(Double.self, forKey: .scarBurdenPercent)
-        lvMyocardialVolumeMl = try c.decodeIfPresent(Double.self, forKey: .lvMyocardialVolumeMl) ?? .nan
-        wallThicknessMm = try c.decodeIfPresent(Double.self, forKey: .wallThicknessMm) ?? .nan
-        segments = try c.decode([SegmentRecord].self, forKey: .segments)
-        lmaTargets = try c.decodeIfPresent([Int].self, forKey: .lmaTargets) ?? []
-        primaryTarget = try c.decodeIfPresent(Int.self, forKey: .primaryTarget)
-        targetStatus = try c.decodeIfPresent(String.self, forKey: .targetStatus) ?? (primaryTarget == nil ? "none" : "ok")
-        rvInsertionPointsMm = try c.decodeIfPresent([String: Vec3].self, forKey: .rvInsertionPointsMm) ?? [:]
-        lvAxis = try c.decodeIfPresent([String: Vec3].self, forKey: .lvAxis) ?? [:]
-        radialStrainCurves = try c.decodeIfPresent([[Double]?].self, forKey: .radialStrainCurves) ?? []
-        curveTimesMs = try c.decodeIfPresent([Double].self, forKey: .curveTimesMs) ?? []
-        volumeCurveMl = try c.decodeIfPresent([Double].self, forKey: .volumeCurveMl) ?? []
         // Pipeline-only keys: absent, or in another pipeline's own shape (its own `configuration`, say), they read
         // as empty; only crtsim's pipeline needs their content.
         func pipelineOnly<T: Decodable>(_ type: T.Type, _ key: CodingKeys, _ fallback: T) -> T {
@@ -165,10 +149,29 @@ extension AnalysisResult {
         slices = pipelineOnly([SliceSummary].self, .slices, [])
         notes = pipelineOnly([String].self, .notes, [])
         configuration = pipelineOnly(PipelineConfiguration.self, .configuration, PipelineConfiguration())
-        heartPose = try c.decodeIfPresent([[Double]].self, forKey: .heartPose)
         views = try c.decodeIfPresent([ViewProjectionRecord].self, forKey: .views)
-        lead = try c.decodeIfPresent(LeadPosition.self, forKey: .lead)
         fluoroscopy = try c.decodeIfPresent(FluoroscopyRecord.self, forKey: .fluoroscopy)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        try findings.encode(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(schemaVersion, forKey: .schemaVersion)
+        try c.encode(software, forKey: .software)
+        try c.encode(edTimeMs, forKey: .edTimeMs)
+        try c.encode(edFrame, forKey: .edFrame)
+        try c.encode(esFrame, forKey: .esFrame)
+        try c.encode(targets18, forKey: .targets18)
+        try c.encode(targets17, forKey: .targets17)
+        try c.encode(timeToPeakMs, forKey: .timeToPeakMs)
+        try c.encode(crossCorrelationDelayMs, forKey: .crossCorrelationDelayMs)
+        try c.encode(unmeasuredSegments, forKey: .unmeasuredSegments)
+        try c.encode(scar, forKey: .scar)
+        try c.encode(slices, forKey: .slices)
+        try c.encode(notes, forKey: .notes)
+        try c.encode(configuration, forKey: .configuration)
+        try c.encodeIfPresent(views, forKey: .views)
+        try c.encodeIfPresent(fluoroscopy, forKey: .fluoroscopy)
     }
 }
 

@@ -100,13 +100,14 @@ public struct GuidancePipeline: Sendable {
         let thick = motion.wallThicknessMm.compactMap { $0 }
         let result = AnalysisResult(
             software: "crtsim analyze 0.1.0",
-            edvMl: edv, esvMl: esv, ef: edv > 0 ? (edv - esv) / edv : 0, esTimeMs: times[es],
-            scarBurdenPercent: scar.burdenPercent, lvMyocardialVolumeMl: scar.myocardialVolumeMl,
-            wallThicknessMm: thick.isEmpty ? 0 : thick.reduce(0, +) / Double(thick.count),
-            segments: records, lmaTargets: decision.lmaTargets, primaryTarget: decision.primaryTarget,
-            targetStatus: decision.targetStatus, rvInsertionPointsMm: geometry.rvInsertionPointsMm,
-            lvAxis: ["apexMm": geometry.epiApexMm, "baseCentreMm": geometry.baseCentreMm, "baseToApex": geometry.baseToApex],
-            radialStrainCurves: motion.curves, curveTimesMs: times, volumeCurveMl: geometry.volumeCurveMl,
+            findings: CaseFindings(
+                edvMl: edv, esvMl: esv, ef: edv > 0 ? (edv - esv) / edv : 0, esTimeMs: times[es],
+                scarBurdenPercent: scar.burdenPercent, lvMyocardialVolumeMl: scar.myocardialVolumeMl,
+                wallThicknessMm: thick.isEmpty ? 0 : thick.reduce(0, +) / Double(thick.count),
+                segments: records, lmaTargets: decision.lmaTargets, primaryTarget: decision.primaryTarget,
+                targetStatus: decision.targetStatus, rvInsertionPointsMm: geometry.rvInsertionPointsMm,
+                lvAxis: ["apexMm": geometry.epiApexMm, "baseCentreMm": geometry.baseCentreMm, "baseToApex": geometry.baseToApex],
+                radialStrainCurves: motion.curves, curveTimesMs: times, volumeCurveMl: geometry.volumeCurveMl),
             edTimeMs: times[ed], edFrame: ed, esFrame: es,
             targets18: mapped { $0.aha18 }, targets17: mapped { $0.aha17 },
             timeToPeakMs: motion.timeToPeakMs, crossCorrelationDelayMs: motion.crossCorrelationDelayMs,

@@ -13,7 +13,7 @@ public struct SegmentMotion: Sendable {
     public struct Settings: Codable, Sendable, Equatable {
         public init() {}
         /// Fraction of the segment's own peak that marks activation (DOMAIN.md: 0.5).
-        public var activationFraction = 0.5
+        public var activationFraction = CaseFindings.activationFractionOfPeak
         /// Peaks below this (fraction) are too small to time: activation is null.
         public var minimumMeasurablePeak = 0.02
         /// Spatial regularisation of the activation map (`regularised(reliable:)`): each segment's time is blended

@@ -2,53 +2,65 @@ import CRTCore
 import Foundation
 import SegmentModel
 
-/// Every ground-truth value a scorer needs, in the shared vocabulary of DOMAIN.md section 7 (the pipeline's
-/// analysis.json uses the same keys). Written as `truth/truth.json`.
+/// Every ground-truth value a scorer needs. Written as `truth/truth.json`, flat: the keys of the shared vocabulary
+/// (`findings`, DOMAIN.md section 7, the same type as the pipeline's `AnalysisResult.findings`) beside the keys only
+/// the truth has. Reads and writes of the shared keys go through `findings` (`truth.edvMl` is `truth.findings.edvMl`).
+@dynamicMemberLookup
 public struct GroundTruth: Codable, Sendable {
     public var schemaVersion = 1
-    /// LV cavity volume at end-diastole (t = 0) and end-systole (minimum over the cycle), mL.
-    public var edvMl: Double
-    public var esvMl: Double
-    /// (EDV - ESV) / EDV.
-    public var ef: Double
-    /// Time of the smallest cavity volume (ms after the R trigger).
-    public var esTimeMs: Double
-    /// Scar core volume / LV myocardial volume x 100.
-    public var scarBurdenPercent: Double
-    /// LV myocardial volume at end-diastole, including the apical cap (mL).
-    public var lvMyocardialVolumeMl: Double
-    /// Mean end-diastolic wall thickness over the 36 segments (mm).
-    public var wallThicknessMm: Double
-    public var segments: [SegmentRecord]
-    public var lmaTargets: [Int]
-    public var primaryTarget: Int?
-    public var targetStatus: String
-    /// RV insertion points on the LV epicardium at mid-cavity height, end-diastole (LPS mm).
-    public var rvInsertionPointsMm: [String: Vec3]
-    /// Epicardial apex, centre of the base plane and the base-to-apex unit vector at end-diastole (LPS mm).
-    public var lvAxis: [String: Vec3]
-    /// Mean radial strain of each segment (fraction) at each cine phase time; index [segment id - 1][phase].
-    public var radialStrainCurves: [[Double]]
-    /// The cine phase times the curves are sampled at (ms).
-    public var curveTimesMs: [Double]
-    /// Cavity volume at each cine phase time (mL).
-    public var volumeCurveMl: [Double]
+    /// The shared vocabulary: the generator's exact values. ED is t = 0 (the R trigger) and ES the smallest cavity
+    /// volume on a 2 ms grid; the scar is the scar core and the myocardial volume the whole LV myocardium at
+    /// end-diastole, apical cap included; `radialStrainCurves` has all 36 segments; `heartPose` and `lead` are
+    /// filled by XRaySimulation (absent when the case has no X-ray images).
+    public var findings: CaseFindings
     /// Things the image simulation adds (breath-hold shifts, inversion times); filled by CMRSimulation.
     public var acquisition: [String: AnyCodableValue] = [:]
 
     // Fluoroscopy (filled by XRaySimulation; absent when the case has no X-ray images).
-    /// Row-major 4x4 matrix mapping CMR patient coordinates (LPS mm) to C-arm world coordinates (mm).
-    public var heartPose: [[Double]]?
     /// One entry per C-arm view: name, projection (world mm to pixel), geometry, landmark pixels.
     public var views: [XRayViewTruth]?
-    /// The LV lead after implant.
-    public var lead: LeadPosition?
     /// Anatomical landmarks at the X-ray cardiac phase, CMR patient frame (LPS mm).
     public var landmarksMm: [String: Vec3]?
     /// Vein centrelines at the X-ray cardiac phase, CMR patient frame (LPS mm), by vein name.
     public var veinCentrelinesMm: [String: [Vec3]]?
     /// Facts of the X-ray simulation (phase, contrast, dose, the attenuation volume's geometry).
     public var xray: [String: AnyCodableValue]?
+
+    /// A key of the shared vocabulary, read and written through `findings`.
+    public subscript<T>(dynamicMember key: WritableKeyPath<CaseFindings, T>) -> T {
+        get { findings[keyPath: key] }
+        set { findings[keyPath: key] = newValue }
+    }
+
+    /// The keys only the truth has; the shared ones are `CaseFindings.CodingKeys`, in the same JSON object.
+    enum CodingKeys: String, CodingKey {
+        case schemaVersion, acquisition, views, landmarksMm, veinCentrelinesMm, xray
+    }
+}
+
+/// truth.json is one flat object: the shared keys (`CaseFindings`, with its reading rule) and the truth's own.
+extension GroundTruth {
+    public init(from decoder: Decoder) throws {
+        findings = try CaseFindings(from: decoder)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        schemaVersion = try c.decode(Int.self, forKey: .schemaVersion)
+        acquisition = try c.decode([String: AnyCodableValue].self, forKey: .acquisition)
+        views = try c.decodeIfPresent([XRayViewTruth].self, forKey: .views)
+        landmarksMm = try c.decodeIfPresent([String: Vec3].self, forKey: .landmarksMm)
+        veinCentrelinesMm = try c.decodeIfPresent([String: [Vec3]].self, forKey: .veinCentrelinesMm)
+        xray = try c.decodeIfPresent([String: AnyCodableValue].self, forKey: .xray)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        try findings.encode(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(schemaVersion, forKey: .schemaVersion)
+        try c.encode(acquisition, forKey: .acquisition)
+        try c.encodeIfPresent(views, forKey: .views)
+        try c.encodeIfPresent(landmarksMm, forKey: .landmarksMm)
+        try c.encodeIfPresent(veinCentrelinesMm, forKey: .veinCentrelinesMm)
+        try c.encodeIfPresent(xray, forKey: .xray)
+    }
 }
 
 /// Truth of one C-arm view (truth.json `views[]`).
@@ -175,7 +187,7 @@ extension HeartModel {
             let peak = curve.max() ?? 0
             var act: Double? = nil
             if peak > 0.005 {
-                let half = 0.5 * peak
+                let half = CaseFindings.activationFractionOfPeak * peak
                 for t in 1..<rr where curve[t] >= half {
                     let f = (half - curve[t - 1]) / (curve[t] - curve[t - 1])
                     act = Double(t - 1) + f
@@ -213,13 +225,13 @@ extension HeartModel {
             "baseToApex": frame.apexDirection,
         ]
         let thick = records.compactMap(\.wallThicknessMm)
-        return GroundTruth(
+        return GroundTruth(findings: CaseFindings(
             edvMl: edv / 1000, esvMl: esv / 1000, ef: (edv - esv) / edv, esTimeMs: esT,
             scarBurdenPercent: 100 * totalCore / totalMyo, lvMyocardialVolumeMl: totalMyo / 1000,
             wallThicknessMm: thick.reduce(0, +) / Double(thick.count),
             segments: records, lmaTargets: decided.lmaTargets, primaryTarget: decided.primaryTarget,
             targetStatus: decided.targetStatus, rvInsertionPointsMm: ins, lvAxis: axis,
             radialStrainCurves: curves, curveTimesMs: phaseTimesMs,
-            volumeCurveMl: phaseTimesMs.map { cavityVolumeMm3(atMs: $0) / 1000 })
+            volumeCurveMl: phaseTimesMs.map { cavityVolumeMm3(atMs: $0) / 1000 }))
     }
 }

@@ -81,6 +81,10 @@ public struct AnalysisScore: Codable, Sendable {
     /// Scores values in memory. `truthScarLabels`: truth/lge-scar.nii.gz (2 = core); `analysisScarMask`: non-zero = scar.
     public static func score(truth: GroundTruth, analysis: AnalysisResult, truthScarLabels: [Float],
                              analysisScarMask: [Float]) -> AnalysisScore {
+        // Every metric compares the two sides' shared vocabulary, except the scar Dice (the label files) and
+        // whether the analysis found scar (its `scar.present`).
+        let analysisFoundScar = analysis.scar.present
+        let truth = truth.findings, analysis = analysis.findings
         let a = truth.segments.map(\.scarred), b = analysis.segments.map(\.scarred)
         var both = 0, tp = 0, fp = 0, fn = 0
         for (t, e) in zip(truthScarLabels, analysisScarMask) {
@@ -111,13 +115,13 @@ public struct AnalysisScore: Codable, Sendable {
         }
         var sq = 0.0, count = 0
         for (k, curve) in analysis.radialStrainCurves.enumerated() where k < truth.radialStrainCurves.count {
-            guard let curve else { continue }
-            for (x, y) in zip(curve, truth.radialStrainCurves[k]) where x.isFinite && y.isFinite { sq += 1e4 * (x - y) * (x - y); count += 1 }
+            guard let curve, let reference = truth.radialStrainCurves[k] else { continue }
+            for (x, y) in zip(curve, reference) where x.isFinite && y.isFinite { sq += 1e4 * (x - y) * (x - y); count += 1 }
         }
         var score = AnalysisScore(
             scarKappa: Agreement.cohensKappa(a, b), scarDice: dice,
             scarBurdenErrorPoints: analysis.scarBurdenPercent - truth.scarBurdenPercent,
-            truthHasScar: truth.segments.contains { $0.scarred }, analysisFoundScar: analysis.scar.present,
+            truthHasScar: truth.segments.contains { $0.scarred }, analysisFoundScar: analysisFoundScar,
             edvRelativeError: (analysis.edvMl - truth.edvMl) / truth.edvMl,
             esvRelativeError: (analysis.esvMl - truth.esvMl) / truth.esvMl,
             efErrorPoints: 100 * (analysis.ef - truth.ef),

@@ -76,10 +76,15 @@ public struct RegistrationScore: Codable, Sendable {
 
     /// Scores in memory; nil when either side has no pose.
     public static func score(truth: GroundTruth, analysis: AnalysisResult, pointsMm: [Vec3]) -> RegistrationScore? {
-        guard let tp = truth.heartPose, let ep = analysis.heartPose, let views = truth.views else { return nil }
+        // The poses and the lead are keys of the shared vocabulary; the views (truth) and the landmark pose and
+        // fluoroscopy-only lead (analysis) are each side's own.
+        guard let views = truth.views else { return nil }
+        let fluoroscopy = analysis.fluoroscopy
+        let truth = truth.findings, analysis = analysis.findings
+        guard let tp = truth.heartPose, let ep = analysis.heartPose else { return nil }
         let t = Affine3D(matrix4x4: tp), e = Affine3D(matrix4x4: ep)
         let mtre = mTRE(t, e, pointsMm)
-        let landmark = analysis.fluoroscopy.map { mTRE(t, Affine3D(matrix4x4: $0.registration.landmarkPose), pointsMm) }
+        let landmark = fluoroscopy.map { mTRE(t, Affine3D(matrix4x4: $0.registration.landmarkPose), pointsMm) }
         var pd = 0.0, rpd = 0.0, n = 0
         for v in views {
             let g = v.geometry, p = v.projection
@@ -115,8 +120,8 @@ public struct RegistrationScore: Codable, Sendable {
                 s.leadCategory36TruthSegmentVsAnalysisTarget = LeadCategory.category36(lead: ts, target: target).rawValue
             }
         }
-        s.fluoroscopyOnlySegment = analysis.fluoroscopy?.fluoroscopyOnly?.segment36
-        s.fluoroscopyOnlyCategory36 = analysis.fluoroscopy?.fluoroscopyOnly?.category36?.rawValue
+        s.fluoroscopyOnlySegment = fluoroscopy?.fluoroscopyOnly?.segment36
+        s.fluoroscopyOnlyCategory36 = fluoroscopy?.fluoroscopyOnly?.category36?.rawValue
         if let a = analysis.lead?.pacingElectrodeMm, let b = truth.lead?.pacingElectrodeMm { s.pacingElectrodeErrorMm = (a - b).length }
         return s
     }
