@@ -74,6 +74,11 @@ public struct CaseEvaluation: Sendable {
         /// Why the pipeline failed on this case (nil when it has scores).
         public var failure: String?
         public var logTail: [String]?
+        public init(pipeline: String, score: AnalysisScore? = nil, registration: RegistrationScore? = nil,
+                    failure: String? = nil, logTail: [String]? = nil) {
+            self.pipeline = pipeline; self.score = score; self.registration = registration
+            self.failure = failure; self.logTail = logTail
+        }
     }
 
     /// Wall-clock seconds of one case's stages (timing.json; never in results.json, which must be the same bytes

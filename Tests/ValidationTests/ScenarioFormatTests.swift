@@ -223,3 +223,44 @@ extension Tag {
     /// Tests that take well under a second.
     @Tag static var fast: Self
 }
+
+/// `pipelines` and `judge` (A/B): what is read, and each malformed form refused with the file, line and field.
+@Suite(.tags(.fast)) struct PipelinesFormatTests {
+    static let head = "id: ab\ncases: 2\nphantoms: [advise-typical]\n"
+
+    @Test func comparedPipelinesAreRead() throws {
+        let s = try loadScenario(Self.head + """
+            pipeline: {scarThresholdFraction: 0.45}
+            pipelines:
+              - builtin
+              - {name: t30, scarThresholdFraction: 0.3}
+              - {name: mine, command: [python3, p.py, "{case}", "{out}"], timeoutSeconds: 60}
+            judge: t30
+            """)
+        #expect(s.judgedPipeline == "t30" && s.pipeline.scarThresholdFraction == 0.3)
+        #expect(s.comparedPipelines.map(\.name) == ["builtin", "mine"])
+        #expect(s.comparedPipelines[0].settings.scarThresholdFraction == 0.45)
+        #expect(s.comparedPipelines[1].settings.external?.timeoutSeconds == 60)
+        let plain = try loadScenario(Self.head)
+        #expect(plain.comparedPipelines.isEmpty && plain.judgedPipeline == "builtin")
+    }
+
+    @Test func malformedPipelinesAreRefused() {
+        let bad: [(String, String)] = [
+            ("pipelines: [builtin, mine]\n", "line 4: pipelines: 'mine' is not a pipeline"),
+            ("pipelines: [builtin, {name: a}, {name: a}]\n", "pipelines: 'a' is listed twice"),
+            ("pipelines: [builtin]\n", "pipelines: list at least two pipelines"),
+            ("pipelines: [builtin, {name: a}]\njudge: b\n", "judge: 'b' is not one of pipelines (builtin, a)"),
+            ("judge: builtin\n", "judge: names one of pipelines: give pipelines too"),
+            ("pipelines: [builtin, {scarThresholdFraction: 0.3}]\n", "pipelines[1].name: required"),
+            ("pipelines: [builtin, {name: builtin}]\n", "pipelines[1].name: builtin is the pipeline section's settings"),
+            ("pipelines: [builtin, {name: a, command: [x, \"{out}\"], nSD: 3}]\n", "pipelines[1].nSD: sets the built-in pipeline; not with command"),
+            ("pipelines: [builtin, {name: a, colour: red}]\n", "pipelines[1].colour: unknown field"),
+        ]
+        for (text, message) in bad {
+            let e = loadError(Self.head + text)
+            #expect(e.contains(message), "\(text): \(e)")
+            #expect(!e.contains("\n"))
+        }
+    }
+}
