@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: builds in release mode (the image simulation is 30x slower in debug), runs every
-# Swift test, then cross-checks a generated case's NIfTI files with nibabel and SimpleITK and the scenario files
-# with a JSON Schema validator.
+# Swift test, then cross-checks a generated case's NIfTI files with nibabel and SimpleITK, the analysis meshes with
+# meshio, and the scenario files with a JSON Schema validator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
@@ -11,7 +11,7 @@ swift test -c release --skip-build
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv 2>/dev/null || { apt-get install -y -qq python3-venv >/dev/null && python3 -m venv .venv; }
 fi
-.venv/bin/python -c "import nibabel, SimpleITK, jsonschema, referencing, yaml" 2>/dev/null || .venv/bin/pip install -q nibabel SimpleITK numpy jsonschema referencing pyyaml
+.venv/bin/python -c "import nibabel, SimpleITK, jsonschema, referencing, yaml, meshio" 2>/dev/null || .venv/bin/pip install -q nibabel SimpleITK numpy jsonschema referencing pyyaml meshio
 case_dir=$(mktemp -d)/nifti-check
 .build/release/crtsim phantom --preset normal-conduction --seed 3 --out "$case_dir" --no-previews >/dev/null
 .venv/bin/python scripts/check_case_nifti.py "$case_dir"
@@ -22,6 +22,8 @@ schema_dir=$(mktemp -d)
 .build/release/crtsim phantom --preset advise-typical --seed 1 --out "$schema_dir/case" --no-previews --no-xray-volume >/dev/null
 .build/release/crtsim analyze "$schema_dir/case" --out "$schema_dir/analysis" >/dev/null
 .venv/bin/python scripts/check_schemas.py "$schema_dir/case" "$schema_dir/analysis" --doctored
+# Its LV meshes: .ply (meshio), .vtp and .vtk carry the same points, triangles and per-vertex arrays.
+.venv/bin/python scripts/check_meshes.py "$schema_dir/analysis"
 rm -rf "$schema_dir"
 # The scenario files against their JSON Schema (an independent validator).
 .venv/bin/python scripts/check_scenarios_schema.py

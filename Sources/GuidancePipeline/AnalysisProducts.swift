@@ -49,14 +49,16 @@ public enum AnalysisProducts {
     }
 
     /// The ED epicardial and endocardial surfaces, each vertex carrying its 36-segment id, scar transmurality,
-    /// activation time, peak radial strain and LMA rank (1 = primary target), as VTK (attributes for 3D Slicer and
-    /// ParaView) and PLY, in LPS millimetres (the header says SPACE=LPS).
+    /// activation time, peak radial strain and LMA rank (1 = primary target), as legacy VTK and VTK XML PolyData
+    /// (attributes for 3D Slicer and ParaView) and PLY (attributes for meshio, plyfile, trimesh, MeshLab), in LPS
+    /// millimetres (each file says SPACE=LPS). docs/analysis-schema.md lists the arrays and which readers open what.
     static func meshes(_ output: GuidancePipeline.Output) -> Writer {
         { path in
             for surface in [LVSurfaceBuilder.Surface.epicardium, .endocardium] {
                 let mesh = annotatedMesh(output, surface: surface)
                 let name = "mesh/lv-\(surface.rawValue)-ed"
                 try mesh.writeVTK(to: path(name + ".vtk"))
+                try mesh.writeVTP(to: path(name + ".vtp"))
                 try mesh.writePLY(to: path(name + ".ply"))
             }
         }

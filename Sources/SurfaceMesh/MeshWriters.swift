@@ -27,16 +27,18 @@ public struct MeshWriteError: Error, CustomStringConvertible, Sendable, Equatabl
     public var description: String { message }
 }
 
-/// Writers of PLY (binary little-endian 1.0) and legacy VTK POLYDATA (ASCII 4.2).
+/// Writers of PLY (binary little-endian 1.0), legacy VTK POLYDATA (ASCII 4.2) and VTK XML PolyData (`.vtp`).
 ///
-/// Both write vertex positions as float32 in `coordinateSystem` (default LPS, mm), triangles, and every
-/// attribute as a per-vertex property (PLY `int` / `float` after x y z; VTK `SCALARS name int|float 1`), sorted
-/// by name. The same mesh always gives the same bytes. Files are written atomically (a temporary file in the
-/// destination folder renamed over it), so a reader never sees a partial file.
+/// All write vertex positions as float32 in `coordinateSystem` (default LPS, mm), triangles, and every
+/// attribute as a per-vertex property (PLY `int` / `float` after x y z; VTK `SCALARS name int|float 1`; VTP
+/// PointData `Int32` / `Float32`), sorted by name. The same mesh always gives the same bytes. Files are written
+/// atomically (a temporary file in the destination folder renamed over it), so a reader never sees a partial file.
 ///
-/// Which to use: VTK's own readers (ParaView, 3D Slicer) load the attributes of the `.vtk` file, NaN included,
-/// but read only the geometry of a PLY file (vtkPLYReader skips custom vertex properties); MeshLab, Open3D and
-/// plyfile read the PLY properties. Checked with VTK 9.7.2: both files give the same points, triangles, volume and
+/// Which to use: VTK's own readers (ParaView, 3D Slicer) load the attributes of the `.vtp` and `.vtk` files, NaN
+/// included (a script's vtkPolyDataReader loads only the first SCALARS block of a `.vtk` unless
+/// `ReadAllScalarsOn()`), but read only the geometry of a PLY file (vtkPLYReader skips custom vertex properties);
+/// meshio, plyfile, trimesh and MeshLab read the PLY properties. meshio (5.3) reads neither file of VTK's
+/// PolyData type, legacy or XML. Checked with VTK 9.7.2: both files give the same points, triangles, volume and
 /// area, no boundary edges on a closed surface, and Slicer's `SPACE=` tag in the VTK title and PLY comments.
 extension TriangleMesh {
     /// Default first header comment (PLY) / title (VTK).
@@ -117,6 +119,101 @@ extension TriangleMesh {
             }
         }
         return Data(text.utf8)
+    }
+
+    /// The mesh as a VTK XML PolyData file (`.vtp`, VTKFile version 1.0, little-endian, inline base64 binary with
+    /// a UInt32 byte-count header per array): an XML comment with `title`, the coordinate-system tag and the unit;
+    /// FieldData "SPACE" (a String array "LPS" or "RAS", where 3D Slicer looks for the coordinate system of `.vtp`
+    /// files); PointData with one single-component Int32 / Float32 array per attribute, sorted by name; Points
+    /// Float32; Polys with Int32 connectivity and offsets. Binary keeps every value exact and NaN a bit pattern that
+    /// any reader decodes. Read by VTK (vtkXMLPolyDataReader, all arrays by default), ParaView and 3D Slicer.
+    /// - Throws: `MeshWriteError` if the mesh is inconsistent or an attribute name is unusable.
+    public func vtpData(coordinateSystem: CoordinateSystem = .lps, title: String = defaultTitle) throws -> Data {
+        let attributes = try checkedAttributes()
+        // "--" may not appear in an XML comment.
+        var comment = Self.singleLine(title)
+        while comment.contains("--") { comment = comment.replacingOccurrences(of: "--", with: "- ") }
+        var text = """
+            <?xml version="1.0"?>
+            <!-- \(comment) \(coordinateSystem.headerTag) units mm -->
+            <VTKFile type="PolyData" version="1.0" byte_order="LittleEndian" header_type="UInt32">
+              <PolyData>
+                <FieldData>
+                  <DataArray type="String" Name="SPACE" NumberOfTuples="1" format="ascii">
+                    \(coordinateSystem.rawValue.uppercased().utf8.map(String.init).joined(separator: " ")) 0
+                  </DataArray>
+                </FieldData>
+                <Piece NumberOfPoints="\(vertices.count)" NumberOfVerts="0" NumberOfLines="0" NumberOfStrips="0" NumberOfPolys="\(triangles.count)">
+
+            """
+        func array(_ type: String, name: String?, components: Int = 1, _ payload: [UInt8], indent: String) {
+            let nameAttribute = name.map { " Name=\"\(Self.xmlEscaped($0))\"" } ?? ""
+            let componentAttribute = components > 1 ? " NumberOfComponents=\"\(components)\"" : ""
+            text += "\(indent)<DataArray type=\"\(type)\"\(nameAttribute)\(componentAttribute) format=\"binary\">\n"
+            text += indent + "  " + Self.vtkBinaryBlock(payload) + "\n"
+            text += "\(indent)</DataArray>\n"
+        }
+        let indent = "        "
+        text += "      <PointData>\n"
+        for attribute in attributes {
+            switch attribute.values {
+            case .int(let values): array("Int32", name: attribute.name, Self.littleEndianBytes(values), indent: indent)
+            case .scalar(let values):
+                array("Float32", name: attribute.name, Self.littleEndianBytes(values.map(\.bitPattern)), indent: indent)
+            }
+        }
+        text += "      </PointData>\n      <Points>\n"
+        let coordinates = vertices.flatMap { p -> [UInt32] in
+            let q = coordinateSystem.fromLPS(p)
+            return [Float(q.x).bitPattern, Float(q.y).bitPattern, Float(q.z).bitPattern]
+        }
+        array("Float32", name: "Points", components: 3, Self.littleEndianBytes(coordinates), indent: indent)
+        text += "      </Points>\n      <Polys>\n"
+        array("Int32", name: "connectivity", Self.littleEndianBytes(triangles.flatMap { [$0.x, $0.y, $0.z] }),
+              indent: indent)
+        array("Int32", name: "offsets", Self.littleEndianBytes((0..<triangles.count).map { Int32(3 * ($0 + 1)) }),
+              indent: indent)
+        text += "      </Polys>\n    </Piece>\n  </PolyData>\n</VTKFile>\n"
+        return Data(text.utf8)
+    }
+
+    /// Writes `vtpData(coordinateSystem:title:)` to `path` atomically.
+    /// - Throws: `MeshWriteError` naming the file.
+    public func writeVTP(to path: String, coordinateSystem: CoordinateSystem = .lps,
+                         title: String = defaultTitle) throws {
+        try Self.writeAtomically(try vtpData(coordinateSystem: coordinateSystem, title: title), to: path)
+    }
+
+    /// VTK XML inline binary data: the UInt32 byte count and the bytes, base64-encoded separately and
+    /// concatenated, as vtkXMLWriter writes uncompressed inline arrays (and meshio reads them).
+    static func vtkBinaryBlock(_ payload: [UInt8]) -> String {
+        let count = UInt32(payload.count).littleEndian
+        let header = withUnsafeBytes(of: count) { Data($0) }
+        return header.base64EncodedString() + Data(payload).base64EncodedString()
+    }
+
+    /// `text` with the five XML special characters escaped, for an attribute value.
+    static func xmlEscaped(_ text: String) -> String {
+        var out = ""
+        for c in text {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&apos;"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+
+    /// `values` as little-endian bytes.
+    static func littleEndianBytes<T: FixedWidthInteger>(_ values: [T]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(values.count * MemoryLayout<T>.size)
+        for v in values { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
+        return bytes
     }
 
     /// Writes `plyData(coordinateSystem:title:)` to `path` atomically.
