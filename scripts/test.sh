@@ -42,4 +42,9 @@ print("  " + ", ".join(f"{k} {'n/a' if m[k] is None else format(m[k], '.3g')}" f
 n = len(r["cases"])
 print(f"python-pipeline: {n} cases, failure rate {m['pipeline.failure_rate']:.2f}")
 PY
+# A/B (Scenarios/README.md "Comparing pipelines"): the built-in pipeline against itself at a 30 % scar threshold;
+# the paired tests and disagreements recomputed from the case records with SciPy and statsmodels.
+.venv/bin/python -c "import scipy, statsmodels" 2>/dev/null || .venv/bin/pip install -q scipy statsmodels
+.build/release/crtsim run Scenarios/ab-scar-threshold.yaml --out "$tmp/ab" >/dev/null
+.venv/bin/python scripts/check_ab_stats.py "$tmp/ab/results.json"
 rm -rf "$tmp"

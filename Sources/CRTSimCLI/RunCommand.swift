@@ -214,7 +214,8 @@ struct RunCommand: ParsableCommand {
 
 /// `crtsim merge`: joins the shard folders of one scenario run.
 struct MergeCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "merge", abstract: "Join the shard outputs of one scenario run and judge the whole.")
+    static let configuration = CommandConfiguration(commandName: "merge", abstract: "Join the shard outputs of one scenario run and judge the whole.",
+        discussion: "A case whose analysis folder changed after it was scored (its recorded hash differs) is scored again from its case folder; when that folder was not kept, merge refuses (exit 2).")
     @Argument(help: "Shard run folders (each with results.json).")
     var shards: [String]
     @Option(name: .long, help: "Output folder for the merged results.")
@@ -223,7 +224,11 @@ struct MergeCommand: ParsableCommand {
     var force = false
 
     func run() throws {
-        let parts = try shards.map(RunCommand.readResults)
+        var parts = try shards.map(RunCommand.readResults)
+        // An analysis swapped or edited after its run is scored again (or refused when its case is gone).
+        for k in parts.indices {
+            for note in try ScenarioRunner.rescoreChanged(&parts[k], folder: shards[k]) { print("crtsim merge: " + note) }
+        }
         let merged = try ScenarioRunner.merge(parts, sources: shards)
         let folder = try StagedFolder(out: out, replace: force, marker: "results.json", kind: "a scenario run")
         try RunCommand.writeOutputs(merged, to: folder)

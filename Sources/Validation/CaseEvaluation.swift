@@ -45,6 +45,8 @@ public struct CaseEvaluation: Sendable {
         public var secondObserver: ObserverResult?
         /// The other pipelines of an A/B comparison on this case (`Scenario.comparedPipelines`, in their order).
         public var compared: [ComparedOutcome]?
+        /// `CaseScoring.analysisHash` of the analysis scored (`crtsim merge` re-scores a case whose analysis changed).
+        public var analysisHash: String?
 
         public init(index: Int, preset: String, seed: UInt64, groups: [String: String] = [:], score: AnalysisScore,
                     registration: RegistrationScore? = nil, registrationTrials: [RegistrationTrials.Trial]? = nil,
@@ -74,6 +76,8 @@ public struct CaseEvaluation: Sendable {
         /// Why the pipeline failed on this case (nil when it has scores).
         public var failure: String?
         public var logTail: [String]?
+        /// `CaseScoring.analysisHash` of `analysis-<name>/` when scored.
+        public var analysisHash: String?
         public init(pipeline: String, score: AnalysisScore? = nil, registration: RegistrationScore? = nil,
                     failure: String? = nil, logTail: [String]? = nil) {
             self.pipeline = pipeline; self.score = score; self.registration = registration
@@ -142,6 +146,7 @@ public struct CaseEvaluation: Sendable {
             let scores = try CaseScoring.score(caseDirectory: caseDir, analysisDirectory: dir)
             outcome.score = scores.score
             outcome.registration = scores.registration
+            outcome.analysisHash = try CaseScoring.analysisHash(dir)
         } catch let e as InputError where p.settings.external != nil {
             outcome.failure = e.message
         }
@@ -171,6 +176,7 @@ public struct CaseEvaluation: Sendable {
             var result = Result(index: i, preset: spec.name, seed: seed, groups: groups(spec: spec, truth: truth, gridPoint: g),
                                 score: scores.score)
             result.registration = scores.registration
+            result.analysisHash = try CaseScoring.analysisHash(analysisDir)
             return (result, Timing(index: i, generationSeconds: generationSeconds, analysis: CaseAnalysis.Timing(cmrSeconds: 0)))
         }
         if let external = scenario.pipeline.external {
@@ -189,6 +195,7 @@ public struct CaseEvaluation: Sendable {
             var result = Result(index: i, preset: spec.name, seed: seed, groups: groups(spec: spec, truth: truth, gridPoint: g),
                                 score: scores.score)
             result.registration = scores.registration
+            result.analysisHash = try CaseScoring.analysisHash(analysisDir)
             return (result, Timing(index: i, generationSeconds: generationSeconds,
                                    analysis: CaseAnalysis.Timing(cmrSeconds: Date().timeIntervalSince(t1))))
         }
@@ -205,6 +212,7 @@ public struct CaseEvaluation: Sendable {
         var result = Result(index: i, preset: spec.name, seed: seed, groups: groups(spec: spec, truth: truth, gridPoint: g),
                             score: scores.score)
         result.registration = scores.registration
+        result.analysisHash = try CaseScoring.analysisHash(analysisDir)
         if let fusion = analysis.fusion, let fluoro = analysis.fluoroscopy {
             if scenario.registrationStarts > 0, let pose = truth.heartPose {
                 let points = try RegistrationScore.myocardiumPoints(caseDirectory: caseDir)

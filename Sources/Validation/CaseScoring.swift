@@ -66,6 +66,21 @@ public enum CaseScoring {
         return Scores(score: score, registration: registration, missing: missing)
     }
 
+    /// The fingerprint of what scoring reads from an analysis folder: FNV-1a 64-bit (hex) over analysis.json, a
+    /// separator and the scar mask when present. Recorded with each case's scores, so that `crtsim merge` notices
+    /// an analysis changed after it was scored (it re-scores it, or refuses when the case is gone).
+    public static func analysisHash(_ analysisDirectory: String) throws -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        func add(_ bytes: Data) { for b in bytes { h ^= UInt64(b); h = h &* 0x0000_0100_0000_01b3 } }
+        add(try InputFile.read(analysisDirectory + "/analysis.json", what: "analysis.json"))
+        let mask = analysisDirectory + "/" + scarMaskFile
+        if FileManager.default.fileExists(atPath: mask) {
+            add(Data([0]))
+            add(try InputFile.read(mask, what: "scar mask"))
+        }
+        return String(format: "fnv1a64:%016llx", h)
+    }
+
     /// Reads and checks `analysis.json` of an analysis folder: every required key with its type, 36 segment
     /// records with ids 1-36 in order, segment ids (targets, lead) within 1-36, a 4 x 4 `heartPose`.
     /// - Throws: `InputError` naming the file, the key path and the rule broken (required, type, range).

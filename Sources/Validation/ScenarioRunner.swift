@@ -453,6 +453,45 @@ public struct ScenarioRunner {
         }
     }
 
+    /// Re-scores the cases of the run in `folder` whose analysis changed after it was scored: an analysis folder
+    /// (`cases/case-<i>/analysis/`, or `analysis-<name>/` of a compared pipeline) whose `CaseScoring.analysisHash`
+    /// differs from the one recorded is scored again against the case's truth; a case whose folders were not kept
+    /// keeps its recorded scores. Returns one line per re-scored analysis.
+    /// - Throws: `InputError` when an analysis changed but its case folder is gone, so it cannot be re-scored.
+    public static func rescoreChanged(_ results: inout Results, folder: String) throws -> [String] {
+        var notes: [String] = []
+        let fm = FileManager.default
+        for k in results.cases.indices {
+            let i = results.cases[k].index
+            let record = folder + "/cases/case-\(i)"
+            // The new scores and hash of the analysis in `dir`, or nil when it is unchanged or was not kept.
+            func changed(_ dir: String, recorded: String?) throws -> (CaseScoring.Scores, String)? {
+                guard let recorded, fm.fileExists(atPath: dir + "/analysis.json") else { return nil }
+                let now = try CaseScoring.analysisHash(dir)
+                guard now != recorded else { return nil }
+                guard fm.fileExists(atPath: record + "/case/truth/truth.json") else {
+                    throw InputError("\(dir)/analysis.json: changed since it was scored (\(now), recorded \(recorded)) and the case folder \(record)/case is gone, so it cannot be re-scored: restore the analysis or run the case again")
+                }
+                notes.append("case \(i): \(dir) changed since it was scored; re-scored")
+                return (try CaseScoring.score(caseDirectory: record + "/case", analysisDirectory: dir), now)
+            }
+            if let (scores, hash) = try changed(record + "/analysis", recorded: results.cases[k].analysisHash) {
+                results.cases[k].score = scores.score
+                results.cases[k].registration = scores.registration
+                results.cases[k].analysisHash = hash
+            }
+            for j in (results.cases[k].compared ?? []).indices {
+                let o = results.cases[k].compared![j]
+                if let (scores, hash) = try changed(record + "/analysis-\(o.pipeline)", recorded: o.analysisHash) {
+                    results.cases[k].compared![j].score = scores.score
+                    results.cases[k].compared![j].registration = scores.registration
+                    results.cases[k].compared![j].analysisHash = hash
+                }
+            }
+        }
+        return notes
+    }
+
     /// Joins the results of the shards of one run (same scenario and hash, every case once) and judges them again.
     public static func merge(_ parts: [Results], sources: [String]) throws -> Results {
         guard let first = parts.first else { throw InputError("crtsim merge: give at least one run folder") }

@@ -145,4 +145,36 @@ struct ExternalPipelineTests {
         #expect(failures.count == 1 && failures.first?["index"] as? Int == 1)
         #expect((failures.first?["reason"] as? String)?.contains("no analysis") == true)
     }
+    /// `crtsim merge` after an analysis.json was swapped: the changed case is scored again (its recorded hash no
+    /// longer matches) and the metric that reads the changed key moves; with the case folder gone it refuses (exit 2).
+    @Test func mergeRescoresAChangedAnalysis() throws {
+        let s = try Fast.scratch(cases: 2)
+        let run = try CLI.run(["run", "run.yaml", "--out", "r"], in: s.url)
+        #expect(run.status == 0, "\(run)")
+        func metric(_ folder: String, _ id: String) throws -> Double? {
+            let r = try json(s.url.appendingPathComponent(folder + "/results.json"))
+            return (r["metrics"] as? [[String: Any]])?.first { $0["id"] as? String == id }?["value"] as? Double
+        }
+        // Unchanged: merge reproduces the run's metric.
+        let same = try CLI.run(["merge", "r", "--out", "m1"], in: s.url)
+        #expect(same.status == 0 && !same.stdout.contains("re-scored"), "\(same)")
+        #expect(try metric("m1", "volume.edv_abs_rel_error_max") == metric("r", "volume.edv_abs_rel_error_max"))
+        // EDV of case 1 doubled: only that case is re-scored, and its EDV error grows by its EDV ratio (> 0.5 here,
+        // where the small phantom's EDV is underestimated by about 16 %).
+        let before = try #require(try metric("r", "volume.edv_abs_rel_error_max"))
+        let analysis = s.url.appendingPathComponent("r/cases/case-1/analysis/analysis.json")
+        var a = try json(analysis)
+        a["edvMl"] = try #require(a["edvMl"] as? Double) * 2
+        try JSONSerialization.data(withJSONObject: a).write(to: analysis)
+        let changed = try CLI.run(["merge", "r", "--out", "m2"], in: s.url)
+        #expect(changed.status == 0, "\(changed)")
+        #expect(changed.stdout.contains("case 1: ") && changed.stdout.contains("re-scored") && !changed.stdout.contains("case 0: "), "\(changed.stdout)")
+        #expect(try #require(try metric("m2", "volume.edv_abs_rel_error_max")) > before + 0.5)
+        // The case folder gone: the changed analysis cannot be re-scored, and merge says so.
+        try FileManager.default.removeItem(at: s.url.appendingPathComponent("r/cases/case-1/case"))
+        let refused = try CLI.run(["merge", "r", "--out", "m3"], in: s.url)
+        #expect(refused.status == 2, "\(refused)")
+        #expect(refused.stderr.contains("case-1/analysis/analysis.json: changed since it was scored"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: s.path("m3/results.json")))
+    }
 }
