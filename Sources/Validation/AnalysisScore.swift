@@ -67,17 +67,6 @@ public struct AnalysisScore: Codable, Sendable {
         self.edvTruthMl = edvTruthMl; self.edvAnalysisMl = edvAnalysisMl; self.efTruth = efTruth; self.efAnalysis = efAnalysis
     }
 
-    /// Scores an analysis folder against a case folder.
-    public static func score(caseDirectory: String, analysisDirectory: String) throws -> AnalysisScore {
-        let truthData = try Data(contentsOf: URL(fileURLWithPath: caseDirectory + "/truth/truth.json"))
-        let truth = try JSONDecoder().decode(GroundTruth.self, from: truthData)
-        let analysisData = try Data(contentsOf: URL(fileURLWithPath: analysisDirectory + "/analysis.json"))
-        let analysis = try JSONDecoder().decode(AnalysisResult.self, from: analysisData)
-        let truthScar = try NIfTI.read(caseDirectory + "/truth/lge-scar.nii.gz")
-        let found = try NIfTI.read(analysisDirectory + "/labels/lge-scar.nii.gz")
-        return score(truth: truth, analysis: analysis, truthScarLabels: truthScar.data, analysisScarMask: found.data)
-    }
-
     /// Scores values in memory. `truthScarLabels`: truth/lge-scar.nii.gz (2 = core); `analysisScarMask`: non-zero = scar.
     public static func score(truth: GroundTruth, analysis: AnalysisResult, truthScarLabels: [Float],
                              analysisScarMask: [Float]) -> AnalysisScore {

@@ -52,7 +52,7 @@ struct PipelineTests {
         let c = try CaseStore.shared.folder(preset: "ischemic-posterolateral", seed: 1)
         let a = c + "-analysis"
         _ = try analyse(c, into: a)
-        let s = try AnalysisScore.score(caseDirectory: c, analysisDirectory: a)
+        let s = try CaseScoring.score(caseDirectory: c, analysisDirectory: a).score
         #expect(s.truthHasScar && s.analysisFoundScar)
         #expect(s.scarKappa >= Tolerance.scarKappa, "kappa \(s.scarKappa)")
         #expect((s.scarDice ?? 0) >= Tolerance.scarDice, "Dice \(String(describing: s.scarDice))")
@@ -70,7 +70,7 @@ struct PipelineTests {
         let c = try CaseStore.shared.folder(preset: "lbbb-nonischemic", seed: 2)
         let a = c + "-analysis"
         let out = try analyse(c, into: a)
-        let s = try AnalysisScore.score(caseDirectory: c, analysisDirectory: a)
+        let s = try CaseScoring.score(caseDirectory: c, analysisDirectory: a).score
         #expect(!s.truthHasScar)
         #expect(!out.result.scar.present, "\(out.result.scar.status)")
         #expect(out.result.scarBurdenPercent == 0)
