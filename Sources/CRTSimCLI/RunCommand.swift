@@ -85,6 +85,9 @@ struct RunCommand: ParsableCommand {
                 throw InputError("--analyses: \(scenario) compares pipelines (pipelines), which run on the cases; score one pipeline's analyses at a time")
             }
         }
+        // Signals are caught from here on (before run.json is written), so none is lost while the run starts.
+        let resumeCommand = (["crtsim", "run", scenario, "--out", outFolder] + (shard.map { ["--shard", $0] } ?? []) + ["--resume"]).joined(separator: " ")
+        let interruption = Interruption.install(resumeCommand: resumeCommand)
         let runner = ScenarioRunner(scenario: s, presetFolder: try PresetLibrary.directory(),
                                     analysesFolder: analyses.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
         do {
@@ -96,8 +99,6 @@ struct RunCommand: ParsableCommand {
         }
         if let adopted = folder.resumedFrom { print("crtsim run: resuming the interrupted run in \(adopted)") }
         let interactive = isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["CI"] == nil
-        let resumeCommand = (["crtsim", "run", scenario, "--out", outFolder] + (shard.map { ["--shard", $0] } ?? []) + ["--resume"]).joined(separator: " ")
-        let interruption = Interruption.install(resumeCommand: resumeCommand)
         let outcome: (results: ScenarioRunner.Results, timing: ScenarioRunner.Timing)
         do {
             outcome = try runner.run(into: folder, shard: part, jobs: jobCount, keepCases: keep, stop: { interruption.signal != nil }) { done, total, eta, line in
@@ -285,42 +286,46 @@ struct ValidateCommand: ParsableCommand {
     }
 }
 
-/// SIGINT and SIGTERM during `crtsim run`: the first asks the runner to stop after the case in progress (its
-/// finished cases stay recorded for `--resume`); a second one stops at once, leaving the staging folder for
-/// `--resume` (the case in progress is run again).
-final class Interruption: @unchecked Sendable {
-    // @unchecked Sendable: `received` is read and written only under `lock`; `sources` is written only in `install`
-    // (to keep the sources alive) and never read by the handlers.
-    private let lock = NSLock()
-    private var received: Int32?
-    private var sources: [DispatchSourceSignal] = []
-
+/// SIGINT / SIGTERM during a run: the first stops the run after the cases in progress (they are recorded for
+/// `--resume`), a second ends the process at once. A plain `sigaction` handler that only stores the signal in a
+/// flag and writes a prepared message (both async-signal-safe), installed before the run writes anything, with the
+/// two signals unblocked on the main thread. (A libdispatch signal source needed the signal ignored first, and a
+/// signal arriving in between was lost: the run then finished as if never interrupted, seen under load in CI.)
+final class Interruption: Sendable {
     /// The first signal received, or nil.
-    var signal: Int32? { lock.lock(); defer { lock.unlock() }; return received }
+    var signal: Int32? { let s = interruptionReceived; return s == 0 ? nil : s }
 
     static func install(resumeCommand: String) -> Interruption {
-        let me = Interruption()
-        for sig in [SIGINT, SIGTERM] {
-            Glibc.signal(sig, SIG_IGN)  // delivered to the dispatch source instead of ending the process
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { [me] in me.handle(sig, resumeCommand: resumeCommand) }
-            source.resume()
-            me.sources.append(source)
+        for (sig, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
+            let first = "\ncrtsim: \(name): stopping after the case in progress (send it again to stop at once)\n"
+            let second = "\ncrtsim: error: stopped by \(name); finished cases are recorded: resume with '\(resumeCommand)'\n"
+            interruptionMessages[Int(sig)] = (strdup(first), strdup(second))
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { sig in
+                let messages = interruptionMessages[Int(sig)]
+                if interruptionReceived == 0 {
+                    interruptionReceived = sig
+                    if let m = messages?.first { _ = write(STDERR_FILENO, m, strlen(m)) }
+                } else {
+                    if let m = messages?.second { _ = write(STDERR_FILENO, m, strlen(m)) }
+                    _exit(128 + interruptionReceived)
+                }
+            }
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = SA_RESTART
+            sigaction(sig, &action, nil)
         }
-        return me
-    }
-
-    private func handle(_ sig: Int32, resumeCommand: String) {
-        lock.lock()
-        let first = received == nil
-        if first { received = sig }
-        lock.unlock()
-        let name = sig == SIGTERM ? "SIGTERM" : "SIGINT"
-        if first {
-            FileHandle.standardError.write(Data("\ncrtsim: \(name): stopping after the case in progress (send it again to stop at once)\n".utf8))
-        } else {
-            FileHandle.standardError.write(Data("\ncrtsim: error: stopped by \(name); finished cases are recorded: resume with '\(resumeCommand)'\n".utf8))
-            _exit(128 + (received ?? sig))
-        }
+        // A parent may start crtsim with these signals blocked (a child inherits the mask of the thread that spawned
+        // it, and thread pools block every signal): unblocked on this (the main) thread, they are delivered here.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        sigaddset(&unblock, SIGINT)
+        sigaddset(&unblock, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
+        return Interruption()
     }
 }
+
+/// The signal-handler state of `Interruption`: written by the handler only (the messages before it is installed).
+nonisolated(unsafe) private var interruptionReceived: Int32 = 0
+nonisolated(unsafe) private var interruptionMessages = [(first: UnsafeMutablePointer<CChar>?, second: UnsafeMutablePointer<CChar>?)?](repeating: nil, count: 65)
