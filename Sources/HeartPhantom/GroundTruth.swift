@@ -7,12 +7,20 @@ import SegmentModel
 /// the truth has. Reads and writes of the shared keys go through `findings` (`truth.edvMl` is `truth.findings.edvMl`).
 @dynamicMemberLookup
 public struct GroundTruth: Codable, Sendable {
-    public var schemaVersion = 1
+    /// 2 since `targetTies` and `latestTies` (docs/schemas.md); a version-1 file is read with both derived from its
+    /// segments by the default decision model.
+    public var schemaVersion = 2
     /// The shared vocabulary: the generator's exact values. ED is t = 0 (the R trigger) and ES the smallest cavity
     /// volume on a 2 ms grid; the scar is the scar core and the myocardial volume the whole LV myocardium at
     /// end-diastole, apical cap included; `radialStrainCurves` has all 36 segments; `heartPose` and `lead` are
     /// filled by XRaySimulation (absent when the case has no X-ray images).
     public var findings: CaseFindings
+    /// Near-ties of the primary target: the eligible segments activated within `DecisionModel.activationTieMarginMs`
+    /// (10 ms) of the latest eligible one, ids ascending (the primary target among them; one id when there is no
+    /// near-tie, empty without a target). A pipeline that names any of them names the truth within its resolution.
+    public var targetTies: [Int] = []
+    /// Near-ties of the latest-activated segment: every segment activated within 10 ms of the latest, ids ascending.
+    public var latestTies: [Int] = []
     /// Things the image simulation adds (breath-hold shifts, inversion times); filled by CMRSimulation.
     public var acquisition: [String: AnyCodableValue] = [:]
 
@@ -34,7 +42,7 @@ public struct GroundTruth: Codable, Sendable {
 
     /// The keys only the truth has; the shared ones are `CaseFindings.CodingKeys`, in the same JSON object.
     enum CodingKeys: String, CodingKey {
-        case schemaVersion, acquisition, views, landmarksMm, veinCentrelinesMm, xray
+        case schemaVersion, targetTies, latestTies, acquisition, views, landmarksMm, veinCentrelinesMm, xray
     }
 }
 
@@ -44,6 +52,14 @@ extension GroundTruth {
         findings = try CaseFindings(from: decoder)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         schemaVersion = try c.decode(Int.self, forKey: .schemaVersion)
+        if schemaVersion >= 2 {
+            targetTies = try c.decode([Int].self, forKey: .targetTies)
+            latestTies = try c.decode([Int].self, forKey: .latestTies)
+        } else {
+            // Version 1 had no ties: derived from its segments (the default decision model's eligibility).
+            targetTies = DecisionModel().targetTies(findings.segments)
+            latestTies = DecisionModel.latestTies(findings.segments)
+        }
         acquisition = try c.decode([String: AnyCodableValue].self, forKey: .acquisition)
         views = try c.decodeIfPresent([XRayViewTruth].self, forKey: .views)
         landmarksMm = try c.decodeIfPresent([String: Vec3].self, forKey: .landmarksMm)
@@ -55,6 +71,8 @@ extension GroundTruth {
         try findings.encode(to: encoder)
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(schemaVersion, forKey: .schemaVersion)
+        try c.encode(targetTies, forKey: .targetTies)
+        try c.encode(latestTies, forKey: .latestTies)
         try c.encode(acquisition, forKey: .acquisition)
         try c.encodeIfPresent(views, forKey: .views)
         try c.encodeIfPresent(landmarksMm, forKey: .landmarksMm)
@@ -225,7 +243,7 @@ extension HeartModel {
             "baseToApex": frame.apexDirection,
         ]
         let thick = records.compactMap(\.wallThicknessMm)
-        return GroundTruth(findings: CaseFindings(
+        var truth = GroundTruth(findings: CaseFindings(
             edvMl: edv / 1000, esvMl: esv / 1000, ef: (edv - esv) / edv, esTimeMs: esT,
             scarBurdenPercent: 100 * totalCore / totalMyo, lvMyocardialVolumeMl: totalMyo / 1000,
             wallThicknessMm: thick.reduce(0, +) / Double(thick.count),
@@ -233,5 +251,8 @@ extension HeartModel {
             targetStatus: decided.targetStatus, rvInsertionPointsMm: ins, lvAxis: axis,
             radialStrainCurves: curves, curveTimesMs: phaseTimesMs,
             volumeCurveMl: phaseTimesMs.map { cavityVolumeMm3(atMs: $0) / 1000 }))
+        truth.targetTies = decision.targetTies(records)
+        truth.latestTies = DecisionModel.latestTies(records)
+        return truth
     }
 }

@@ -118,6 +118,28 @@ public struct DecisionModel: Codable, Sendable, Equatable {
         return out
     }
 
+    /// Activation times closer than this to the latest are near-ties (ms): a third of the frame interval of a
+    /// 25-phase cine at an R-R interval of 800 ms (32 ms), below what cine feature tracking resolves
+    /// (docs/metrics.md, "Near-ties"). Fixed, not a setting, so that every scenario scores ties the same way.
+    public static let activationTieMarginMs = 10.0
+
+    /// The eligible segments whose activation time is within `activationTieMarginMs` of the latest eligible one
+    /// (the primary target among them), ids ascending; empty when no segment is eligible.
+    public func targetTies(_ segments: [SegmentRecord]) -> [Int] {
+        let eligible = segments.filter { exclusions(of: $0).isEmpty }
+        return Self.ties(eligible)
+    }
+
+    /// The segments whose measured activation time is within `activationTieMarginMs` of the latest measured one,
+    /// eligible or not (the latest-activated segment's near-ties), ids ascending.
+    public static func latestTies(_ segments: [SegmentRecord]) -> [Int] { ties(segments) }
+
+    static func ties(_ segments: [SegmentRecord]) -> [Int] {
+        let timed = segments.filter { $0.activationTimeMs != nil }
+        guard let latest = timed.map({ $0.activationTimeMs! }).max() else { return [] }
+        return timed.filter { $0.activationTimeMs! >= latest - activationTieMarginMs }.map(\.id).sorted()
+    }
+
     public func decide(_ segments: [SegmentRecord]) -> Decision {
         let eligible = segments.filter { exclusions(of: $0).isEmpty }
         let ordered = eligible.sorted {

@@ -259,3 +259,36 @@ public func cohensKappa<Category: Hashable>(
         ConfusionMatrix(first: first, second: second, categories: categories),
         weighting: weighting, confidence: confidence)
 }
+
+/// Kappa's companions when one category dominates (Byrt, Bishop & Carlin, J Clin Epidemiol 46:423, 1993): kappa
+/// depends on the prevalence of the categories and on the raters' bias, and is low or undefined beside high
+/// agreement when nearly every subject falls in one category.
+public struct PrevalenceAdjustedKappa: Sendable, Equatable, Hashable, Codable {
+    /// Observed agreement p_o (fraction of subjects on the diagonal).
+    public var agreement: Double
+    /// PABAK = (k p_o - 1) / (k - 1) for k categories (2 p_o - 1 for two): kappa with equal prevalences and no bias.
+    public var pabak: Double
+    /// Prevalence index |a - d| / n of a 2 x 2 table (a, d the agreeing cells); for k > 2 categories, the first
+    /// rater's share of its most frequent category. Near 1: one category dominates.
+    public var prevalenceIndex: Double
+    /// Bias index |b - c| / n of a 2 x 2 table (b, c the disagreeing cells); nil for k > 2.
+    public var biasIndex: Double?
+}
+
+/// PABAK, prevalence and bias indices of a confusion table (rows: first rater, columns: second).
+/// - Throws: `StatisticsError` for an empty table or fewer than two categories.
+public func prevalenceAdjustedKappa(_ table: ConfusionMatrix) throws -> PrevalenceAdjustedKappa {
+    let n = table.total, k = table.categoryCount
+    guard n > 0 else { throw StatisticsError("PABAK: the table is empty (no rated subjects)") }
+    guard k >= 2 else { throw StatisticsError("PABAK: needs at least two categories, got \(k)") }
+    let c = table.counts
+    let agreement = Double((0..<k).reduce(0) { $0 + c[$1][$1] }) / Double(n)
+    let pabak = (Double(k) * agreement - 1) / Double(k - 1)
+    if k == 2 {
+        return PrevalenceAdjustedKappa(agreement: agreement, pabak: pabak,
+                                       prevalenceIndex: Double(abs(c[0][0] - c[1][1])) / Double(n),
+                                       biasIndex: Double(abs(c[0][1] - c[1][0])) / Double(n))
+    }
+    return PrevalenceAdjustedKappa(agreement: agreement, pabak: pabak,
+                                   prevalenceIndex: Double(table.firstRaterTotals.max() ?? 0) / Double(n), biasIndex: nil)
+}

@@ -39,6 +39,20 @@ public struct AnalysisScore: Codable, Sendable {
     /// RMSE of the radial strain curves (strain in percent) over the segments the analysis measured and the frames
     /// both sides have; nil when none.
     public var strainRMSEPercent: Double?
+    /// The primary target against the truth's near-ties (`GroundTruth.targetTies`): "exact", "tie" (another
+    /// segment of the tie set), "adjacent" (to the true target, outside the tie set), "remote"; nil unless both
+    /// have a target. `targetTieCount`: the size of the truth's tie set (1: no near-tie).
+    public var primaryTargetTieCategory: String?
+    public var targetTieCount: Int?
+    /// The same for the latest-activated segment (`GroundTruth.latestTies`).
+    public var latestSegmentTieCategory: String?
+    public var latestTieCount: Int?
+    /// The truth's latest-activated segment and its eligible segments (for the null baselines: a constant answer
+    /// and a random eligible answer).
+    public var latestSegmentTruth: Int?
+    public var eligibleTruth: [Int]?
+    /// Segments with an activation time in the analysis (coverage; 36 = every segment measured).
+    public var activationSegmentsMeasured: Int?
     /// Values of both sides, for agreement statistics (ICC) over cases: scar burden (%), EDV (mL), EF (fraction).
     public var scarBurdenTruthPercent: Double?
     public var scarBurdenAnalysisPercent: Double?
@@ -73,6 +87,7 @@ public struct AnalysisScore: Codable, Sendable {
         // Every metric compares the two sides' shared vocabulary, except the scar Dice (the label files) and
         // whether the analysis found scar (its `scar.present`).
         let analysisFoundScar = analysis.scar.present
+        let targetTies = truth.targetTies, latestTies = truth.latestTies
         let truth = truth.findings, analysis = analysis.findings
         let a = truth.segments.map(\.scarred), b = analysis.segments.map(\.scarred)
         var both = 0, tp = 0, fp = 0, fn = 0
@@ -125,6 +140,20 @@ public struct AnalysisScore: Codable, Sendable {
         score.scarBurdenAnalysisPercent = analysis.scarBurdenPercent
         score.edvTruthMl = truth.edvMl; score.edvAnalysisMl = analysis.edvMl
         score.efTruth = truth.ef; score.efAnalysis = analysis.ef
+        // Near-ties: a pick inside the truth's tie set is within the truth's own resolution.
+        func tieCategory(truth t: Int?, ties: [Int], analysis e: Int?) -> String? {
+            guard let t, let e, let ts = Segment36(t), let es = Segment36(e) else { return nil }
+            if e == t { return "exact" }
+            if ties.contains(e) { return "tie" }
+            return LeadCategory.category36(lead: es, target: ts) == .adjacent ? "adjacent" : "remote"
+        }
+        score.primaryTargetTieCategory = tieCategory(truth: truth.primaryTarget, ties: targetTies, analysis: analysis.primaryTarget)
+        score.targetTieCount = truth.primaryTarget == nil ? nil : max(1, targetTies.count)
+        score.latestSegmentTieCategory = tieCategory(truth: latestT, ties: latestTies, analysis: latestA)
+        score.latestTieCount = latestT == nil ? nil : max(1, latestTies.count)
+        score.latestSegmentTruth = latestT
+        score.eligibleTruth = truth.segments.filter { DecisionModel().exclusions(of: $0).isEmpty }.map(\.id)
+        score.activationSegmentsMeasured = analysis.segments.filter { $0.activationTimeMs != nil }.count
         return score
     }
 }

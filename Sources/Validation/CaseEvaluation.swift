@@ -47,6 +47,12 @@ public struct CaseEvaluation: Sendable {
         public var compared: [ComparedOutcome]?
         /// `CaseScoring.analysisHash` of the analysis scored (`crtsim merge` re-scores a case whose analysis changed).
         public var analysisHash: String?
+        /// Which heart (a hash of the phantom's geometry) and which scar pattern (a hash of its scar regions) the
+        /// case has: cases that share one are not independent patients (`MetricUncertainty`).
+        public var anatomy: String?
+        public var scarPattern: String?
+        /// Scores left null and why (coverage: "registration" -> "missing key heartPose in analysis.json").
+        public var missing: [String: String]?
 
         public init(index: Int, preset: String, seed: UInt64, groups: [String: String] = [:], score: AnalysisScore,
                     registration: RegistrationScore? = nil, registrationTrials: [RegistrationTrials.Trial]? = nil,
@@ -176,7 +182,9 @@ public struct CaseEvaluation: Sendable {
             var result = Result(index: i, preset: spec.name, seed: seed, groups: groups(spec: spec, truth: truth, gridPoint: g),
                                 score: scores.score)
             result.registration = scores.registration
+            result.anatomy = Self.identity(spec.anatomy); result.scarPattern = Self.identity(spec.scars)
             result.analysisHash = try CaseScoring.analysisHash(analysisDir)
+            result.missing = scores.missing.isEmpty ? nil : scores.missing
             return (result, Timing(index: i, generationSeconds: generationSeconds, analysis: CaseAnalysis.Timing(cmrSeconds: 0)))
         }
         if let external = scenario.pipeline.external {
@@ -195,7 +203,9 @@ public struct CaseEvaluation: Sendable {
             var result = Result(index: i, preset: spec.name, seed: seed, groups: groups(spec: spec, truth: truth, gridPoint: g),
                                 score: scores.score)
             result.registration = scores.registration
+            result.anatomy = Self.identity(spec.anatomy); result.scarPattern = Self.identity(spec.scars)
             result.analysisHash = try CaseScoring.analysisHash(analysisDir)
+            result.missing = scores.missing.isEmpty ? nil : scores.missing
             return (result, Timing(index: i, generationSeconds: generationSeconds,
                                    analysis: CaseAnalysis.Timing(cmrSeconds: Date().timeIntervalSince(t1))))
         }
@@ -212,7 +222,9 @@ public struct CaseEvaluation: Sendable {
         var result = Result(index: i, preset: spec.name, seed: seed, groups: groups(spec: spec, truth: truth, gridPoint: g),
                             score: scores.score)
         result.registration = scores.registration
+        result.anatomy = Self.identity(spec.anatomy); result.scarPattern = Self.identity(spec.scars)
         result.analysisHash = try CaseScoring.analysisHash(analysisDir)
+        result.missing = scores.missing.isEmpty ? nil : scores.missing
         if let fusion = analysis.fusion, let fluoro = analysis.fluoroscopy {
             if scenario.registrationStarts > 0, let pose = truth.heartPose {
                 let points = try RegistrationScore.myocardiumPoints(caseDirectory: caseDir)
@@ -243,6 +255,15 @@ public struct CaseEvaluation: Sendable {
                                                  xray: scenario.fluoroscopy, xrayVolume: false)
         if scenario.fluoroscopy { try miscalibrate(xrayDirectory: caseDir + "/xray", seed: seed) }
         return (spec, summary, g)
+    }
+
+    /// A short hash (FNV-1a, 8 hex digits) of a value's sorted-key JSON: equal for the same anatomy or scar pattern.
+    static func identity<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in (try? encoder.encode(value)) ?? Data() { h ^= UInt64(b); h = h &* 0x0000_0100_0000_01b3 }
+        return String(format: "%08llx", h >> 32)
     }
 
     /// Group labels of a case: icm, lbbb, phantom, sweep.

@@ -20,8 +20,11 @@ public enum CaseScoring {
         public var missing: [String: String]
     }
 
-    /// The newest analysis.json and truth.json `schemaVersion` this scorer reads; a newer file is refused.
+    /// The newest analysis.json `schemaVersion` this scorer reads; a newer file is refused.
     public static let supportedSchemaVersion = 1
+    /// The newest truth.json `schemaVersion` this scorer reads (2: `targetTies`, `latestTies`; 1 is read with them
+    /// derived from its segments).
+    public static let supportedTruthSchemaVersion = 2
 
     /// The analysis' scar mask, relative to the analysis folder (uint8 or float, non-zero = scar, on the LGE grid).
     public static let scarMaskFile = "labels/lge-scar.nii.gz"
@@ -31,7 +34,7 @@ public enum CaseScoring {
     ///   when the scar mask is not on the case's LGE grid.
     public static func score(caseDirectory: String, analysisDirectory: String) throws -> Scores {
         let truthPath = caseDirectory + "/truth/truth.json"
-        let truth = try readVersioned(GroundTruth.self, truthPath, version: \.schemaVersion)
+        let truth = try readVersioned(GroundTruth.self, truthPath, version: \.schemaVersion, newest: supportedTruthSchemaVersion)
         let analysis = try readAnalysis(analysisDirectory)
         let truthScar = try NIfTI.read(caseDirectory + "/truth/lge-scar.nii.gz")
         var missing: [String: String] = [:]
@@ -86,7 +89,7 @@ public enum CaseScoring {
     /// - Throws: `InputError` naming the file, the key path and the rule broken (required, type, range).
     public static func readAnalysis(_ analysisDirectory: String) throws -> AnalysisResult {
         let path = analysisDirectory + "/analysis.json"
-        let analysis = try readVersioned(AnalysisResult.self, path, version: \.schemaVersion)
+        let analysis = try readVersioned(AnalysisResult.self, path, version: \.schemaVersion, newest: supportedSchemaVersion)
         guard analysis.segments.count == 36, analysis.segments.enumerated().allSatisfy({ $0.element.id == $0.offset + 1 }) else {
             throw InputError("\(path): segments: expected 36 records with ids 1-36 in order (rule: 36 items), got \(analysis.segments.count)")
         }
@@ -110,14 +113,14 @@ public enum CaseScoring {
 
     /// Reads a versioned JSON file (truth.json, analysis.json): decoding errors name the key and rule, and a
     /// `schemaVersion` newer than `supportedSchemaVersion` is refused.
-    static func readVersioned<T: Decodable>(_ type: T.Type, _ path: String, version: KeyPath<T, Int>) throws -> T {
+    static func readVersioned<T: Decodable>(_ type: T.Type, _ path: String, version: KeyPath<T, Int>, newest: Int) throws -> T {
         let name = URL(fileURLWithPath: path).lastPathComponent
         let value: T
         do { value = try FileOutput.jsonDecoder().decode(type, from: InputFile.read(path, what: name)) } catch let e as DecodingError {
             throw InputError("\(path): \(describe(e))")
         }
-        guard value[keyPath: version] <= supportedSchemaVersion else {
-            throw InputError("\(path): schemaVersion: \(value[keyPath: version]) is newer than this crtsim reads (\(supportedSchemaVersion); docs/schemas.md)")
+        guard value[keyPath: version] <= newest else {
+            throw InputError("\(path): schemaVersion: \(value[keyPath: version]) is newer than this crtsim reads (\(newest); docs/schemas.md)")
         }
         return value
     }

@@ -16,10 +16,12 @@ public enum PipelineMetrics {
         public var better: String
         /// Why the value is null (NaN): set for every metric without a value, absent otherwise.
         public var reason: String?
+        /// Cases the value is computed on (coverage: fewer than the run's cases when some lack what it reads).
+        public var cases: Int?
 
-        enum CodingKeys: String, CodingKey { case id, value, unit, better, reason }
-        public init(id: String, value: Double, unit: String, better: String, reason: String? = nil) {
-            self.id = id; self.value = value; self.unit = unit; self.better = better; self.reason = reason
+        enum CodingKeys: String, CodingKey { case id, value, unit, better, reason, cases }
+        public init(id: String, value: Double, unit: String, better: String, reason: String? = nil, cases: Int? = nil) {
+            self.id = id; self.value = value; self.unit = unit; self.better = better; self.reason = reason; self.cases = cases
         }
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -28,6 +30,7 @@ public enum PipelineMetrics {
             unit = try c.decode(String.self, forKey: .unit)
             better = try c.decode(String.self, forKey: .better)
             reason = try c.decodeIfPresent(String.self, forKey: .reason)
+            cases = try c.decodeIfPresent(Int.self, forKey: .cases)
         }
         public func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -36,6 +39,7 @@ public enum PipelineMetrics {
             try c.encode(unit, forKey: .unit)
             try c.encode(better, forKey: .better)
             try c.encodeIfPresent(reason, forKey: .reason)
+            try c.encodeIfPresent(cases, forKey: .cases)
         }
     }
 
@@ -73,12 +77,17 @@ public enum PipelineMetrics {
         ("scar.kappa", "1", "higher"), ("scar.kappa_ci_lower", "1", "higher"), ("scar.dice_mean", "1", "higher"),
         ("scar.burden_abs_error_max_pp", "percentage points", "lower"), ("scar.burden_icc", "1", "higher"),
         ("scar.false_positive_cases", "cases", "lower"),
+        ("scar.pabak", "1", "higher"), ("scar.prevalence_index", "1", "lower"), ("scar.bias_index", "1", "lower"),
         ("volume.edv_abs_rel_error_max", "fraction", "lower"), ("volume.esv_abs_rel_error_max", "fraction", "lower"),
         ("volume.ef_abs_error_max_points", "EF points", "lower"), ("volume.edv_icc", "1", "higher"), ("volume.ef_icc", "1", "higher"),
         ("activation.mae_median_ms", "ms", "lower"), ("activation.latest_hit_rate", "fraction", "higher"),
+        ("activation.latest_within_tie_set_rate", "fraction", "higher"), ("activation.cases_with_latest_ties", "cases", "lower"),
+        ("activation.segments_measured_fraction", "fraction", "higher"),
         ("strain.radial_rmse_mean_pct", "strain percent", "lower"),
         ("target.within_or_adjacent_rate", "fraction", "higher"), ("target.exact_rate", "fraction", "higher"),
         ("target.remote_rate", "fraction", "lower"), ("target.distance_mean_mm", "mm", "lower"),
+        ("target.within_tie_set_rate", "fraction", "higher"), ("target.cases_with_ties", "cases", "lower"),
+        ("target.exact_rate_cases_with_ties", "fraction", "higher"), ("target.within_tie_set_rate_cases_with_ties", "fraction", "higher"),
         ("registration.mtre_median_mm", "mm", "lower"), ("registration.mtre_landmarks_median_mm", "mm", "lower"),
         ("registration.mpd_median_mm", "mm", "lower"), ("registration.mrpd_median_mm", "mm", "lower"),
         ("registration.success_rate_5mm", "fraction", "higher"), ("registration.success_rate_2mm", "fraction", "higher"),
@@ -87,6 +96,7 @@ public enum PipelineMetrics {
         ("lead.electrode_localisation_error_max_mm", "mm", "lower"), ("lead.segment_agreement_rate", "fraction", "higher"),
         ("lead.category36_agreement_rate", "fraction", "higher"), ("lead.category36_kappa", "1", "higher"),
         ("lead.category36_kappa_ci_lower", "1", "higher"), ("lead.category36_weighted_kappa", "1", "higher"),
+        ("lead.category36_pabak", "1", "higher"), ("lead.category36_truth_mode_share", "fraction", "lower"),
         ("lead.category18_kappa", "1", "higher"), ("lead.localisation_category36_kappa", "1", "higher"),
         ("lead.fluoroscopy_only_kappa", "1", "higher"),
         ("observer.scar_kappa", "1", "higher"), ("observer.scar_burden_icc", "1", "higher"),
@@ -163,7 +173,29 @@ public enum PipelineMetrics {
             guard let x = a.leadCategory36, let y = b.leadCategory36 else { return nil }; return (x, y)
         }
         let k36 = kappa(lead36)
+        let scarTable = try? ConfusionMatrix(first: truthFlags, second: estFlags, categories: [false, true])
+        let scarPabak = scarTable.flatMap { try? prevalenceAdjustedKappa($0) }
+        let lead36Pabak = lead36.isEmpty ? nil : (try? ConfusionMatrix(first: lead36.map(\.0), second: lead36.map(\.1), categories: leadCategories(of: lead36)))
+            .flatMap { try? prevalenceAdjustedKappa($0) }
+        // Near-ties (GroundTruth.targetTies / latestTies): a pick in the truth's tie set is within its resolution.
+        let tieTargets = scores.compactMap { s in s.primaryTargetTieCategory.map { (category: $0, ties: s.targetTieCount ?? 1) } }
+        let withTies = tieTargets.filter { $0.ties > 1 }
+        let tieLatest = scores.compactMap { s in s.latestSegmentTieCategory.map { (category: $0, ties: s.latestTieCount ?? 1) } }
+        let inTies = { (c: String) in c == "exact" || c == "tie" }
+        let measured = scores.compactMap(\.activationSegmentsMeasured)
         let values: [String: Double] = [
+            "scar.pabak": scarPabak?.pabak ?? .nan,
+            "scar.prevalence_index": scarPabak?.prevalenceIndex ?? .nan,
+            "scar.bias_index": scarPabak?.biasIndex ?? .nan,
+            "activation.latest_within_tie_set_rate": frac(tieLatest.map { inTies($0.category) }),
+            "activation.cases_with_latest_ties": tieLatest.isEmpty ? .nan : Double(tieLatest.filter { $0.ties > 1 }.count),
+            "activation.segments_measured_fraction": measured.isEmpty ? .nan : Double(measured.reduce(0, +)) / Double(36 * measured.count),
+            "target.within_tie_set_rate": frac(tieTargets.map { inTies($0.category) }),
+            "target.cases_with_ties": tieTargets.isEmpty ? .nan : Double(withTies.count),
+            "target.exact_rate_cases_with_ties": frac(withTies.map { $0.category == "exact" }),
+            "target.within_tie_set_rate_cases_with_ties": frac(withTies.map { inTies($0.category) }),
+            "lead.category36_pabak": lead36Pabak?.pabak ?? .nan,
+            "lead.category36_truth_mode_share": lead36Pabak?.prevalenceIndex ?? .nan,
             "scar.kappa": scarKappa?.kappa ?? (agreeAll && !scores.isEmpty ? 1 : .nan),
             "scar.kappa_ci_lower": scarKappa?.confidenceInterval.lower ?? (agreeAll && !scores.isEmpty ? 1 : .nan),
             "scar.dice_mean": dices.isEmpty ? (scores.isEmpty ? .nan : 1) : mean(dices),
@@ -207,10 +239,39 @@ public enum PipelineMetrics {
             "observer.lead_category36_kappa": kappa(obsLead)?.kappa ?? .nan,
             "pipeline.failure_rate": cases.count + failed > 0 ? Double(failed) / Double(cases.count + failed) : .nan,
         ]
+        // Cases each value is computed on (coverage), by what the metric reads.
+        func counted(_ id: String) -> Int {
+            switch id {
+            case "pipeline.failure_rate": return cases.count + failed
+            case "scar.dice_mean": return dices.isEmpty ? scores.count : dices.count
+            case "activation.mae_median_ms": return scores.filter { $0.activationMedianAbsErrorMs != nil }.count
+            case "activation.latest_hit_rate", "activation.latest_within_tie_set_rate", "activation.cases_with_latest_ties": return tieLatest.count
+            case "activation.segments_measured_fraction": return measured.count
+            case "strain.radial_rmse_mean_pct": return scores.filter { $0.strainRMSEPercent != nil }.count
+            case "target.distance_mean_mm": return scores.filter { $0.targetDistanceMm != nil }.count
+            case "target.within_tie_set_rate", "target.cases_with_ties": return tieTargets.count
+            case "target.exact_rate_cases_with_ties", "target.within_tie_set_rate_cases_with_ties": return withTies.count
+            case "registration.mtre_landmarks_median_mm": return regs.filter { $0.landmarkMTREMm != nil }.count
+            case "registration.capture_range_mm": return cases.filter { !($0.registrationTrials ?? []).isEmpty }.count
+            case "lead.tip_error_median_mm": return regs.filter { $0.pacingElectrodeErrorMm != nil }.count
+            case "lead.electrode_localisation_error_median_mm", "lead.electrode_localisation_error_max_mm":
+                return regs.filter { $0.electrodeLocalisationErrorMm != nil }.count
+            case "lead.segment_agreement_rate": return regs.filter { $0.leadSegmentTruth != nil }.count
+            case "lead.category18_kappa": return lead18.count
+            case "lead.localisation_category36_kappa": return localisation.count
+            case "lead.fluoroscopy_only_kappa": return fluoroOnly.count
+            default:
+                if id.hasPrefix("target.") { return targets.count }
+                if id.hasPrefix("lead.") { return lead36.count }
+                if id.hasPrefix("registration.") { return regs.count }
+                if id.hasPrefix("observer.") { return observed.count }
+                return scores.count
+            }
+        }
         return definitions.map { d in
             let v = values[d.id] ?? .nan
             let reason = v.isFinite ? nil : cases.isEmpty && failed > 0 ? "every case's pipeline failed" : nullReason(id: d.id, cases: cases)
-            return Metric(id: d.id, value: v, unit: d.unit, better: d.better, reason: reason)
+            return Metric(id: d.id, value: v, unit: d.unit, better: d.better, reason: reason, cases: counted(d.id))
         }
     }
 }

@@ -20,7 +20,7 @@ public enum ScenarioReport {
     ///   - figureCases: how many cases show their figures (the first ones).
     public static func html(_ r: ScenarioRunner.Results, caseFolder: (Int) -> String, figureCases: Int = 3) -> String {
         let sections = [
-            header(r), failuresSection(r), metricsSection(r), comparisonSection(r), categoryTablesSection(r), confusionSection(r), groupSection(r),
+            header(r), failuresSection(r), metricsSection(r), contextSection(r), comparisonSection(r), categoryTablesSection(r), confusionSection(r), groupSection(r),
             registrationSection(r), casesSection(r), figuresSection(r, caseFolder: caseFolder, count: figureCases),
         ]
         return document(title: "crtsim \(r.scenario)", body: sections.filter { !$0.isEmpty }.joined(separator: "\n"))
@@ -134,6 +134,89 @@ public enum ScenarioReport {
         return "<section id=\"failures\"><h2>Failed cases</h2>" + note
             + ReportHTML.table(["case", "phantom", "seed", "reason", "end of pipeline.log"], rows, id: "failures-table") + "</section>"
     }
+
+    // MARK: - What the figures are worth
+
+    /// Null baselines, bootstrap intervals by case and by anatomy, the tie-aware target and latest-segment tables,
+    /// coverage, and when kappa is not informative (docs/metrics.md).
+    static func contextSection(_ r: ScenarioRunner.Results) -> String {
+        var html = "<section id=\"context\"><h2>What the figures are worth</h2>"
+        func metric(_ id: String) -> PipelineMetrics.Metric? { r.metrics.first { $0.id == id } }
+        func value(_ id: String) -> Double? { metric(id).flatMap { $0.value.isFinite ? $0.value : nil } }
+        if let u = r.uncertainty {
+            html += ReportHTML.paragraph("\(u.cases) cases, \(u.anatomies) distinct anatomies, \(u.scarPatterns) distinct scar patterns. "
+                + (u.anatomies < u.cases ? "Cases that share an anatomy are not independent patients: the intervals by anatomy resample whole hearts. " : "")
+                + "Percentile bootstrap, \(u.resamples) resamples, \(Int((u.confidence * 100).rounded())) % intervals.", classes: "note")
+        }
+        if let b = r.baselines, !b.isEmpty {
+            let rows: [[Cell]] = b.map { x in
+                var margin = Cell.significant(x.margin)
+                if let m = x.margin { margin.classes.append(m > 0 ? "pass" : "fail") }
+                return [Cell.text(x.metric).keyed(x.metric), .significant(x.pipeline), .text(x.constantAnswer), .significant(x.constant),
+                        .significant(x.random), margin]
+            }
+            html += "<h3>Null baselines</h3>" + ReportHTML.paragraph("What a blind answer scores on the same cases: always the most frequent "
+                + "truth (constant), or an eligible answer drawn at random (expected value). The margin is the pipeline's advantage over the "
+                + "better of the two; a margin at or below 0 means the metric says nothing about the pipeline.", classes: "note")
+                + ReportHTML.table(["metric", "pipeline", "constant answer", "constant", "random", "margin"], rows, id: "baselines")
+        }
+        // Near-ties: the tie-aware tables of the primary target and the latest-activated segment.
+        func tieRows(_ key: KeyPath<AnalysisScore, String?>, _ count: KeyPath<AnalysisScore, Int?>) -> [[Cell]] {
+            let all = r.cases.compactMap { c in c.score[keyPath: key].map { ($0, c.score[keyPath: count] ?? 1) } }
+            let groups: [(String, [(String, Int)])] = [("all cases", all), ("cases with near-ties", all.filter { $0.1 > 1 }),
+                                                         ("cases without", all.filter { $0.1 <= 1 })]
+            return groups.map { name, xs in
+                [Cell.text(name), .integer(xs.count)] + ["exact", "tie", "adjacent", "remote"].map { k in
+                    xs.isEmpty ? Cell.notApplicable("no case") : Cell(html: String(format: "%.0f %%", 100 * Double(xs.filter { $0.0 == k }.count) / Double(xs.count)))
+                }
+            }
+        }
+        let tieHeader = ["cases", "n", "exact", "in the tie set", "adjacent", "remote"]
+        html += "<h3>Near-ties in the truth</h3>" + ReportHTML.paragraph("Segments whose true activation is within "
+            + "\(Int(DecisionModel.activationTieMarginMs)) ms of the latest (a third of a 25-phase frame interval) are near-ties: naming "
+            + "any of them is right within the truth's own resolution. \(Int(value("target.cases_with_ties") ?? 0)) cases have near-ties of the "
+            + "primary target, \(Int(value("activation.cases_with_latest_ties") ?? 0)) of the latest-activated segment.", classes: "note")
+            + ReportHTML.table(tieHeader, tieRows(\.primaryTargetTieCategory, \.targetTieCount), id: "target-ties", caption: "Primary target")
+            + ReportHTML.table(tieHeader, tieRows(\.latestSegmentTieCategory, \.latestTieCount), id: "latest-ties", caption: "Latest-activated segment")
+        // Coverage: metrics on fewer cases than the run, scores left null, segments measured.
+        let total = r.cases.count + r.failures.count
+        let partial = r.metrics.filter { ($0.cases ?? total) < total && $0.value.isFinite }
+        var missing: [String: Int] = [:]
+        for c in r.cases { for (k, v) in c.missing ?? [:] { missing["\(k): \(v)", default: 0] += 1 } }
+        html += "<h3>Coverage</h3>" + ReportHTML.paragraph("\(r.failures.count) of \(total) cases failed in the pipeline; "
+            + (value("activation.segments_measured_fraction").map { String(format: "%.1f %% of segments have an activation time; ", 100 * $0) } ?? "")
+            + (partial.isEmpty ? "every metric with a value is computed on every case." : "\(partial.count) metrics are computed on fewer cases than the run has:"), classes: "note")
+        if !partial.isEmpty {
+            html += ReportHTML.table(["metric", "cases", "of"], partial.map { [Cell.text($0.id).keyed($0.id), .integer($0.cases), .integer(total)] }, id: "coverage")
+        }
+        if !missing.isEmpty {
+            html += ReportHTML.table(["score left null", "cases"], missing.sorted { $0.key < $1.key }.map { [Cell.text($0.key), .integer($0.value)] }, id: "missing")
+        }
+        // Kappa beside one dominant category.
+        var notes: [String] = []
+        if let p = value("scar.prevalence_index"), p >= dominantCategoryShare, let k = value("scar.kappa") {
+            notes.append(String(format: "Scar kappa %.2f is not informative alone: one category dominates the segments (prevalence index %.2f); PABAK %.2f.", k, p, value("scar.pabak") ?? .nan))
+        }
+        if let share = value("lead.category36_truth_mode_share"), share >= dominantCategoryShare {
+            notes.append(String(format: "Lead category kappa %@ is not informative: %.0f %% of the true lead categories are one category, so "
+                + "chance agreement is nearly total; agreement %.0f %%, PABAK %.2f.", value("lead.category36_kappa").map { String(format: "%.2f", $0) } ?? "n/a",
+                100 * share, 100 * (value("lead.category36_agreement_rate") ?? .nan), value("lead.category36_pabak") ?? .nan))
+        }
+        if !notes.isEmpty { html += "<h3>Kappa</h3>" + notes.map { ReportHTML.paragraph($0, classes: "note") }.joined() }
+        if let u = r.uncertainty, !u.intervals.isEmpty {
+            func ci(_ x: [Double]?) -> Cell {
+                guard let x, x.count == 2 else { return .notApplicable("no interval (every case its own anatomy, or too few resamples with a value)") }
+                return Cell(html: ReportHTML.escape("\(ReportHTML.formatSignificant(x[0]) ?? "") to \(ReportHTML.formatSignificant(x[1]) ?? "")"))
+            }
+            html += "<h3>Uncertainty by patient</h3>" + ReportHTML.table(["metric", "value", "95 % CI by case", "95 % CI by anatomy"],
+                u.intervals.map { [Cell.text($0.metric).keyed($0.metric), .significant($0.value), ci($0.byCase), ci($0.byAnatomy)] }, id: "uncertainty")
+        }
+        return html + "</section>"
+    }
+
+    /// Share of one category above which kappa is flagged as not informative (Byrt et al. 1993: kappa falls towards
+    /// 0 as the prevalence index approaches 1 whatever the agreement).
+    static let dominantCategoryShare = 0.8
 
     // MARK: - A/B comparison
 

@@ -101,6 +101,11 @@ public struct ScenarioRunner {
         public var failures: [CaseEvaluation.Failed]
         /// A/B: every pipeline side by side with paired tests (scenarios with `pipelines`), else nil.
         public var comparison: PipelineComparison?
+        /// What blind answers would score on the same cases (`NullBaseline`).
+        public var baselines: [NullBaseline]?
+        /// Bootstrap intervals of the metrics by case and by anatomy, with the numbers of cases, anatomies and scar
+        /// patterns.
+        public var uncertainty: MetricUncertainty?
 
         public init(scenario: String, description: String, expectations: [Scenario.Expectation], groupBy: [String],
                     metrics: [PipelineMetrics.Metric], groupMetrics: [CohortStatistics.GroupMetrics], groupTests: [CohortStatistics.GroupTest],
@@ -112,7 +117,7 @@ public struct ScenarioRunner {
 
         enum CodingKeys: String, CodingKey {
             case scenario, description, expectations, groupBy, metrics, groupMetrics, groupTests, verdicts, passed, manifest, cases, failures
-            case comparison
+            case comparison, baselines, uncertainty
         }
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -129,6 +134,8 @@ public struct ScenarioRunner {
             cases = try c.decode([CaseResult].self, forKey: .cases)
             failures = try c.decodeIfPresent([CaseEvaluation.Failed].self, forKey: .failures) ?? []  // older results.json
             comparison = try c.decodeIfPresent(PipelineComparison.self, forKey: .comparison)
+            baselines = try c.decodeIfPresent([NullBaseline].self, forKey: .baselines)
+            uncertainty = try c.decodeIfPresent(MetricUncertainty.self, forKey: .uncertainty)
         }
     }
 
@@ -438,6 +445,9 @@ public struct ScenarioRunner {
                               groupTests: CohortStatistics.tests(sorted, groupBy: groupBy),
                               verdicts: verdicts, passed: verdicts.allSatisfy(\.passed), manifest: manifest, cases: sorted,
                               failures: failed)
+        results.baselines = NullBaseline.compute(sorted, metrics: metrics)
+        results.uncertainty = MetricUncertainty.compute(sorted, failed: failed.count, metrics: metrics,
+                                                        seed: UInt64(manifest["seed"] ?? "") ?? 0)
         results.comparison = PipelineComparison.compare(judged: manifest["judged"] ?? "builtin", cases: sorted, failures: failed,
                                                         expectations: expectations)
         return results
