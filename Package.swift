@@ -7,6 +7,8 @@ import PackageDescription
 /// Dependency direction (the pipeline must never see the truth):
 ///   CRTCore <- SegmentModel <- HeartPhantom <- CMRSimulation, XRaySimulation <- SyntheticCase <- CRTSimCLI
 ///   CRTCore <- Fourier (only importer of FFTW)      ImageIO (NIfTI, acquisition.json)   Figures (cairo)
+///   Statistics and WebOutput (HTML escaping, page JSON) depend on nothing; Figures, SyntheticCase, GuidancePipeline,
+///   Teaching and Validation use them
 ///   CRTCore, SegmentModel, Fourier, ImageIO, Figures, SurfaceMesh <- GuidancePipeline (images only) <- CRTSimCLI
 let package = Package(
     name: "crtsim",
@@ -41,7 +43,10 @@ let package = Package(
         // NIfTI reading and writing, scanner metadata (acquisition.json).
         .target(name: "ImageIO", dependencies: ["CRTCore", "CNIfTIShim", "CPNGShim"]),
         // Figures drawn with cairo (previews, bullseyes, curves).
-        .target(name: "Figures", dependencies: ["CRTCore", "SegmentModel", "CCairo"]),
+        // The one HTML escaper and page-embedded JSON writer (report.html, 4D-MAP, teaching page, junit.xml). It
+        // depends on nothing, so pipeline products (the 4D-MAP page) can use it without Validation or the generator.
+        .target(name: "WebOutput"),
+        .target(name: "Figures", dependencies: ["CRTCore", "SegmentModel", "CCairo", "Statistics", "WebOutput"]),
         // The synthetic heart: anatomy, motion, activation, scar, veins, and its ground truth.
         .target(name: "HeartPhantom", dependencies: ["CRTCore", "SegmentModel", .product(name: "Yams", package: "Yams")]),
         // CMR image formation (cine bSSFP, LGE inversion recovery) through k-space.
@@ -49,22 +54,22 @@ let package = Package(
         // Dual-view fluoroscopy: chest attenuation, heart pose, venogram and lead, C-arm projection, detector.
         .target(name: "XRaySimulation", dependencies: ["CRTCore", "Fourier", "HeartPhantom", "SegmentModel"]),
         // Writes one synthetic case folder: cmr/, xray/, operator/, truth/, preview/.
-        .target(name: "SyntheticCase", dependencies: ["CRTCore", "SegmentModel", "HeartPhantom", "CMRSimulation", "XRaySimulation", "ImageIO", "Figures"]),
+        .target(name: "SyntheticCase", dependencies: ["CRTCore", "SegmentModel", "HeartPhantom", "CMRSimulation", "XRaySimulation", "ImageIO", "Figures", "Statistics"]),
         // Triangle meshes of the LV wall built from short-axis contours; PLY and VTK writers.
         .target(name: "SurfaceMesh", dependencies: ["CRTCore", "SegmentModel"]),
         // The guidance pipeline on images alone (cmr/): LV contours, scar, tracking, activation, targets, mesh.
         // It must never import HeartPhantom, CMRSimulation or SyntheticCase: the compiler keeps the truth out.
-        .target(name: "GuidancePipeline", dependencies: ["CRTCore", "SegmentModel", "Fourier", "ImageIO", "Figures", "SurfaceMesh"]),
+        .target(name: "GuidancePipeline", dependencies: ["CRTCore", "SegmentModel", "Fourier", "ImageIO", "Figures", "SurfaceMesh", "Statistics"]),
         // The fluoroscopy stage of the pipeline on xray/ and operator/ plus the CMR model: landmark and vessel
         // registration, electrode detection, lead position, overlays. Never the phantom or the simulators.
         .target(name: "FluoroGuidance", dependencies: ["CRTCore", "SegmentModel", "ImageIO", "SurfaceMesh", "Fourier", "Figures", "GuidancePipeline"]),
         // Teaching: one case explained step by step on a self-contained HTML page (`crtsim teach`). Shows the
         // pipeline's result; the truth comes in only as a value from the caller.
-        .target(name: "Teaching", dependencies: ["CRTCore", "SegmentModel", "GuidancePipeline", "FluoroGuidance"]),
+        .target(name: "Teaching", dependencies: ["CRTCore", "SegmentModel", "GuidancePipeline", "FluoroGuidance", "Statistics", "WebOutput"]),
         // Agreement statistics and group tests (kappa, ICC, Fisher, Mann-Whitney, t, ANOVA): pure Swift, no deps.
         .target(name: "Statistics"),
         // Scoring against the truth (the validation side: it reads both truth and analysis).
-        .target(name: "Validation", dependencies: ["CRTCore", "SegmentModel", "HeartPhantom", "GuidancePipeline", "FluoroGuidance", "ImageIO", "Statistics", "SyntheticCase", "XRaySimulation", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Validation", dependencies: ["CRTCore", "SegmentModel", "HeartPhantom", "GuidancePipeline", "FluoroGuidance", "ImageIO", "Statistics", "SyntheticCase", "XRaySimulation", "WebOutput", .product(name: "Yams", package: "Yams")]),
         // Command-line interface (library so tests can drive it).
         .target(name: "CRTSimCLI", dependencies: ["CRTCore", "HeartPhantom", "SyntheticCase", "GuidancePipeline", "FluoroGuidance", "SegmentModel", "Validation", "Teaching",
                                                    .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -93,6 +98,7 @@ let package = Package(
         .testTarget(name: "GuidancePipelineTests", dependencies: ["GuidancePipeline", "Validation", "SyntheticCase", "HeartPhantom", "ImageIO", "SegmentModel", "CRTCore"]),
         .testTarget(name: "CRTSimCLITests", dependencies: ["CRTSimCLI", "ImageIO", "Figures", "HeadlessBrowser"]),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics"]),
+        .testTarget(name: "WebOutputTests", dependencies: ["WebOutput"]),
         // report.html from hand-made results (tables, confusion matrices, escaping) and in headless Chromium.
         // Registration and electrode detection on rendered views (the test sees the truth; FluoroGuidance does not).
         .testTarget(name: "FluoroGuidanceTests", dependencies: ["FluoroGuidance", "XRaySimulation", "HeartPhantom", "GuidancePipeline", "ImageIO", "CRTCore", "SurfaceMesh", "SegmentModel"]),

@@ -126,7 +126,7 @@ struct RunCommand: ParsableCommand {
         if interactive { print("") }
         do {
             // results.json first: the report reads case folders and can fail; the scores must not be lost with it.
-            try Self.writeOutputs(results, to: folder)
+            try Self.writeOutputs(results, to: folder, seconds: outcome.timing.seconds)
             try FileOutput.writeJSON(outcome.timing, to: folder.path("timing.json"))
             let report = ScenarioReport.html(results) { i in folder.staging.appendingPathComponent("cases/case-\(i)").path }
             try FileOutput.writeData(Data(report.utf8), to: folder.path("report.html"))
@@ -197,10 +197,18 @@ struct RunCommand: ParsableCommand {
         return t >= 60 ? "\(t / 60)m\(String(format: "%02d", t % 60))s" : "\(t)s"
     }
 
-    static func writeOutputs(_ results: ScenarioRunner.Results, to folder: StagedFolder) throws {
+    /// results.json, cases.csv and junit.xml. `seconds` (the run's wall-clock time, as in timing.json) goes only into
+    /// junit.xml: results.json and cases.csv stay the same bytes on every run.
+    static func writeOutputs(_ results: ScenarioRunner.Results, to folder: StagedFolder, seconds: Double?) throws {
         try FileOutput.writeJSON(results, to: folder.path("results.json"))
         try FileOutput.writeData(Data(ScenarioRunner.csv(results).utf8), to: folder.path("cases.csv"))
-        try FileOutput.writeData(Data(ScenarioRunner.junit(results).utf8), to: folder.path("junit.xml"))
+        try FileOutput.writeData(Data(ScenarioRunner.junit(results, seconds: seconds).utf8), to: folder.path("junit.xml"))
+    }
+
+    /// The seconds a run folder's timing.json records, or nil when it has none or it cannot be read.
+    static func recordedSeconds(_ dir: String) -> Double? {
+        guard let data = try? Data(contentsOf: URL(fileURLWithPath: dir + "/timing.json")) else { return nil }
+        return (try? FileOutput.jsonDecoder().decode(ScenarioRunner.Timing.self, from: data))?.seconds
     }
 
     static func readResults(_ dir: String) throws -> ScenarioRunner.Results {
@@ -232,7 +240,10 @@ struct MergeCommand: ParsableCommand {
         }
         let merged = try ScenarioRunner.merge(parts, sources: shards)
         let folder = try StagedFolder(out: out, replace: force, marker: "results.json", kind: "a scenario run")
-        try RunCommand.writeOutputs(merged, to: folder)
+        // junit.xml's time: the shards' recorded seconds added up (left out when a shard has no timing.json).
+        let shardSeconds = shards.map(RunCommand.recordedSeconds)
+        let seconds = shardSeconds.contains { $0 == nil } ? nil : shardSeconds.compactMap { $0 }.reduce(0, +)
+        try RunCommand.writeOutputs(merged, to: folder, seconds: seconds)
         // The report takes each case's figures from the shard folder that ran it (they are not copied).
         var shardOf: [Int: String] = [:]
         for (part, dir) in zip(parts, shards) { for c in part.cases { shardOf[c.index] = dir } }

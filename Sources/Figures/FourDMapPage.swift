@@ -1,5 +1,6 @@
 import Foundation
 import SegmentModel
+import WebOutput
 
 /// The 4D mechanical activation plot (4D-MAP, DOMAIN.md section 1 item 3) as one self-contained HTML page:
 /// a time slider and a play button over the cine frames; on the left the 36-segment bullseye coloured by each
@@ -64,53 +65,40 @@ public struct FourDMapPage: Sendable {
     public func html() throws -> String {
         try validate()
         let view = alignedView()
-        var d = JSONWriter()
-        d.key("title"); d.string(title)
-        d.key("frameCount"); d.int(frameTimesMs.count)
-        d.key("initialFrame"); d.int(openingFrame())
-        d.key("times"); d.numbers(frameTimesMs, decimals: 1)
-        d.key("strain")
-        d.array(radialStrain.map { frame in
-            "[" + frame.map { $0.map { JSONWriter.number($0 * 100, decimals: 2) } ?? "null" }.joined(separator: ",")
-                + "]"
-        })
-        d.key("lower"); d.number(scale.lower, decimals: 6)
-        d.key("upper"); d.number(scale.upper, decimals: 6)
-        d.key("label"); d.string(scale.label)
-        d.key("stops")
-        d.array(scale.map.stops.map { c in
-            "[" + [c.red, c.green, c.blue].map { JSONWriter.number($0 * 255, decimals: 1) }.joined(separator: ",") + "]"
-        })
         let ticks = scale.barTicks()
-        d.key("ticks")
-        d.array(ticks.values.map {
-            "[" + JSONWriter.number($0, decimals: 6) + "," + JSONWriter.quoted(ticks.label($0)) + "]"
-        })
-        d.key("capFraction"); d.number(Bullseye36Style().capRadiusFraction, decimals: 4)
-        d.key("lma"); d.ints(Array(lmaTargets.prefix(Bullseye36.maximumLMATargets)))
-        d.key("primary")
-        if let p = primaryTarget { d.int(p) } else { d.raw("null") }
-        d.key("scarred"); d.ints(scarred.sorted())
-        d.key("names"); d.array(Segment36.all.map { JSONWriter.quoted($0.name) })
-        d.key("walls"); d.array(Segment36.ahaSectorNames.map { JSONWriter.quoted(Bullseye36.wallLabel($0)) })
-        d.key("vertices"); d.numbers(view.vertices, decimals: 2)
-        d.key("radius"); d.number(view.radius, decimals: 2)
-        d.key("triangles"); d.ints(triangles.flatMap { $0 })
-        d.key("triangleSegments"); d.ints(triangleSegments())
-        d.key("marks")
-        d.array(view.marks.map { m in
-            "{\"id\":\(m.id),\"c\":[" + m.centre.map { JSONWriter.number($0, decimals: 2) }.joined(separator: ",")
-                + "],\"n\":[" + m.normal.map { JSONWriter.number($0, decimals: 3) }.joined(separator: ",") + "]}"
-        })
-        d.key("base"); d.numbers(view.base, decimals: 2)
-        d.key("apex"); d.numbers(view.apex, decimals: 2)
-        let data = d.finish()
+        let data: JSON = .object([
+            "title": .string(title),
+            "frameCount": .int(frameTimesMs.count),
+            "initialFrame": .int(openingFrame()),
+            "times": .numbers(frameTimesMs, decimals: 1),
+            "strain": .array(radialStrain.map { frame in .array(frame.map { $0.map { .fixed($0 * 100, decimals: 2) } ?? .null }) }),
+            "lower": .fixed(scale.lower, decimals: 6),
+            "upper": .fixed(scale.upper, decimals: 6),
+            "label": .string(scale.label),
+            "stops": .array(scale.map.stops.map { c in .numbers([c.red, c.green, c.blue].map { $0 * 255 }, decimals: 1) }),
+            "ticks": .array(ticks.values.map { [.fixed($0, decimals: 6), .string(ticks.label($0))] }),
+            "capFraction": .fixed(Bullseye36Style().capRadiusFraction, decimals: 4),
+            "lma": .ints(lmaTargets.prefix(Bullseye36.maximumLMATargets)),
+            "primary": primaryTarget.map { .int($0) } ?? .null,
+            "scarred": .ints(scarred.sorted()),
+            "names": .array(Segment36.all.map { .string($0.name) }),
+            "walls": .array(Segment36.ahaSectorNames.map { .string(Bullseye36.wallLabel($0)) }),
+            "vertices": .numbers(view.vertices, decimals: 2),
+            "radius": .fixed(view.radius, decimals: 2),
+            "triangles": .ints(triangles.flatMap { $0 }),
+            "triangleSegments": .ints(triangleSegments()),
+            "marks": .array(view.marks.map { m in
+                ["id": .int(m.id), "c": .numbers(m.centre, decimals: 2), "n": .numbers(m.normal, decimals: 3)]
+            }),
+            "base": .numbers(view.base, decimals: 2),
+            "apex": .numbers(view.apex, decimals: 2),
+        ])
 
         return FourDMapPage.template
-            .replacingOccurrences(of: "__TITLE__", with: FourDMapPage.htmlEscaped(title))
+            .replacingOccurrences(of: "__TITLE__", with: FourDMapPage.titleText(title))
             .replacingOccurrences(of: "__FRAMES__", with: "\(frameTimesMs.count)")
             .replacingOccurrences(of: "__MAXFRAME__", with: "\(frameTimesMs.count - 1)")
-            .replacingOccurrences(of: "__DATA__", with: data)
+            .replacingOccurrences(of: "__DATA__", with: data.encoded)
     }
 
     // MARK: Validation
@@ -227,10 +215,9 @@ public struct FourDMapPage: Sendable {
 
     // MARK: Text
 
-    static func htmlEscaped(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-            .replacingOccurrences(of: "_", with: "&#95;")   // so a title cannot hold a template placeholder
+    /// The title as HTML text, with `_` also written as `&#95;` so a title cannot hold a template placeholder.
+    static func titleText(_ s: String) -> String {
+        HTML.escape(s).replacingOccurrences(of: "_", with: "&#95;")
     }
 
     /// The page; `__TITLE__`, `__FRAMES__`, `__MAXFRAME__` and `__DATA__` are filled in by `html()`.
@@ -524,54 +511,4 @@ drawBar(); legend(); show(frame);
 </body>
 </html>
 """#
-}
-
-/// Builds the compact JSON object embedded in the page, with fixed number formatting so output is byte-stable.
-struct JSONWriter {
-    private var out = "{"
-    private var first = true
-
-    mutating func key(_ k: String) {
-        out += (first ? "" : ",") + JSONWriter.quoted(k) + ":"
-        first = false
-    }
-    mutating func raw(_ s: String) { out += s }
-    mutating func string(_ s: String) { out += JSONWriter.quoted(s) }
-    mutating func int(_ i: Int) { out += String(i) }
-    mutating func number(_ x: Double, decimals: Int) { out += JSONWriter.number(x, decimals: decimals) }
-    mutating func ints(_ v: [Int]) { out += "[" + v.map(String.init).joined(separator: ",") + "]" }
-    mutating func numbers(_ v: [Double], decimals: Int) {
-        out += "[" + v.map { JSONWriter.number($0, decimals: decimals) }.joined(separator: ",") + "]"
-    }
-    /// An array of already encoded elements.
-    mutating func array(_ elements: [String]) { out += "[" + elements.joined(separator: ",") + "]" }
-    func finish() -> String { out + "}" }
-
-    /// `x` with at most `decimals` decimals, trailing zeros dropped, no "-0".
-    static func number(_ x: Double, decimals: Int) -> String {
-        var s = String(format: "%.\(decimals)f", x)
-        if s.contains(".") {
-            while s.hasSuffix("0") { s.removeLast() }
-            if s.hasSuffix(".") { s.removeLast() }
-        }
-        return s == "-0" ? "0" : s
-    }
-
-    /// A JSON string literal that is also safe inside an HTML `<script>` element (`<`, `>` and `&` escaped).
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "<", ">", "&", "\u{2028}", "\u{2029}": out += String(format: "\\u%04x", u.value)
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
-    }
 }

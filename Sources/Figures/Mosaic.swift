@@ -1,6 +1,7 @@
 import CCairo
 import CRTCore
 import Foundation
+import Statistics
 
 /// How voxels are resampled when a tile is enlarged by the mosaic scale.
 public enum TileInterpolation: String, Codable, Sendable {
@@ -144,8 +145,8 @@ public struct Mosaic: Sendable {
         let start = frame * n
         let values = volume.data[start..<(start + n)].filter { $0.isFinite }.sorted()
         guard !values.isEmpty else { return (0, 1) }
-        let low = percentile(sorted: values, defaultWindowPercentiles.low)
-        let high = percentile(sorted: values, defaultWindowPercentiles.high)
+        let low = Statistics.percentile(sorted: values, defaultWindowPercentiles.low, method: .linear)
+        let high = Statistics.percentile(sorted: values, defaultWindowPercentiles.high, method: .linear)
         return high > low ? (low, high) : (low, low + 1)
     }
 
@@ -420,14 +421,6 @@ public struct Mosaic: Sendable {
                 "label volume has \(overlay.labels.frames) frames; expected 1 or \(volume.frames)")
         }
         return frame
-    }
-
-    /// Percentile `p` (0...100) of sorted values, interpolating linearly between order statistics.
-    static func percentile(sorted v: [Float], _ p: Double) -> Float {
-        let position = p / 100 * Double(v.count - 1)
-        let lower = Int(position.rounded(.down)), upper = min(lower + 1, v.count - 1)
-        let f = Float(position - Double(lower))
-        return v[lower] + (v[upper] - v[lower]) * f
     }
 
     /// CAIRO_FORMAT_ARGB32 pixel (premultiplied, native-endian 0xAARRGGBB) of a colour at `opacity`.

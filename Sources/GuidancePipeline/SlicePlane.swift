@@ -1,5 +1,6 @@
 import CRTCore
 import Foundation
+import Statistics
 
 /// One 2D image of a short-axis stack with its place in the patient: in-plane coordinates are millimetres along
 /// the row direction (`axisColumns`, growing column index) and the column direction (`axisRows`, growing row
@@ -130,10 +131,9 @@ enum Stats {
         return s.count % 2 == 1 ? s[s.count / 2] : 0.5 * (s[s.count / 2 - 1] + s[s.count / 2])
     }
     static func median(_ x: [Float]) -> Float { Float(median(x.map(Double.init))) }
+    /// Percentile `p` (0...100): the order statistic nearest the position (Statistics `.nearest`); NaN when empty.
     static func percentile(_ x: [Float], _ p: Double) -> Float {
-        guard !x.isEmpty else { return .nan }
-        let s = x.sorted()
-        return s[min(s.count - 1, max(0, Int((p / 100 * Double(s.count - 1)).rounded())))]
+        Statistics.percentile(sorted: x.sorted(), p, method: .nearest)
     }
     static func mean(_ x: [Double]) -> Double { x.isEmpty ? .nan : x.reduce(0, +) / Double(x.count) }
     /// Median absolute deviation scaled to a Gaussian SD (x 1.4826).

@@ -37,7 +37,8 @@ public func median(_ values: [Double]) throws -> Double {
 ///
 /// Method: definition 7 of Hyndman & Fan (Am. Stat. 50:361, 1996), the default of R `quantile`, NumPy
 /// `percentile` and Excel `PERCENTILE.INC`: with the sorted values x(1) <= ... <= x(n), h = (n - 1) p / 100 + 1,
-/// the result is x(floor h) + (h - floor h) (x(floor h + 1) - x(floor h)).
+/// the result is x(floor h) + (h - floor h) (x(floor h + 1) - x(floor h)). The checked form of
+/// `percentile(sorted:_:method:)` with `.linear`.
 /// - Parameters:
 ///   - values: the sample, at least one finite value.
 ///   - percent: which percentile, in percent, in [0, 100] (50 is the median, 25 and 75 the quartiles).
@@ -47,12 +48,48 @@ public func percentile(_ values: [Double], _ percent: Double) throws -> Double {
     guard percent >= 0, percent <= 100 else {
         throw StatisticsError("percentile: percent must be in [0, 100], got \(percent)")
     }
-    let sorted = values.sorted()
-    let position = Double(sorted.count - 1) * percent / 100
-    let lowerIndex = Int(position.rounded(.down))
-    let fraction = position - Double(lowerIndex)
-    if lowerIndex + 1 >= sorted.count { return sorted[sorted.count - 1] }
-    return sorted[lowerIndex] + fraction * (sorted[lowerIndex + 1] - sorted[lowerIndex])
+    return percentile(sorted: values.sorted(), percent, method: .linear)
+}
+
+/// How `percentile(sorted:_:method:)` turns the position (n - 1) p / 100 (0-based, between two order statistics)
+/// into a value; the names are NumPy's `np.percentile(..., method=)`.
+public enum PercentileMethod: Sendable, Equatable {
+    /// Linear interpolation between the two order statistics around the position (Hyndman & Fan definition 7,
+    /// NumPy's default `"linear"`).
+    case linear
+    /// The order statistic at or below the position (NumPy `"lower"`): always a value of the sample.
+    case lower
+    /// The order statistic nearest the position, a position exactly halfway rounded up (NumPy `"nearest"` rounds
+    /// it to the even index instead; the two differ only there).
+    case nearest
+}
+
+/// The percentile `percent` of values already sorted ascending, without checks, for image code on `[Float]` in
+/// loops (the checked form for samples is `percentile(_:_:)`).
+///
+/// The position is h = (n - 1) percent / 100 (0-based, computed in Double); `method` says how it becomes a value.
+/// With `.linear` the result is x[floor h] + (x[floor h + 1] - x[floor h]) T(h - floor h), evaluated in `T`.
+/// - Parameters:
+///   - values: sorted ascending (not checked); NaN gives unspecified results.
+///   - percent: in [0, 100]; values outside are clamped to the extremes.
+///   - method: `.linear` (default), `.lower` or `.nearest`.
+/// - Returns: the percentile, or NaN for an empty array.
+@inlinable
+public func percentile<T: BinaryFloatingPoint>(sorted values: [T], _ percent: Double, method: PercentileMethod = .linear) -> T {
+    let n = values.count
+    guard n > 0, !percent.isNaN else { return .nan }
+    let position = min(max(Double(n - 1) * percent / 100, 0), Double(n - 1))
+    switch method {
+    case .lower:
+        return values[Int(position.rounded(.down))]
+    case .nearest:
+        return values[min(n - 1, Int(position.rounded()))]
+    case .linear:
+        let lower = Int(position.rounded(.down))
+        let upper = min(lower + 1, n - 1)
+        let fraction = T(position - Double(lower))
+        return values[lower] + (values[upper] - values[lower]) * fraction
+    }
 }
 
 /// Count, mean, standard deviation, extremes and quartiles of a sample, for tables in reports.

@@ -4,6 +4,7 @@ import Foundation
 import HeartPhantom
 import ImageIO
 import SegmentModel
+import Statistics
 import XRaySimulation
 
 /// Writes one synthetic case folder:
@@ -94,7 +95,7 @@ public enum CaseGenerator {
             let grid = ImageGrid(size: [view.columns, view.rows, 1], patientFromVoxel: Affine3D(
                 linear: Mat3(rows: Vec3(view.columnSpacingMm, 0, 0), Vec3(0, view.rowSpacingMm, 0), Vec3(0, 0, 1)),
                 translation: .zero))
-            let window = percentileWindow(v.venogram, low: 0.005, high: 0.995)
+            let window = percentileWindow(v.venogram, low: 0.5, high: 99.5)
             for state in XRayState.allCases {
                 let image = v.image(state)
                 try NIfTI.write(ImageVolume(grid: grid, data: image), to: path("xray/\(view.name)-\(state.rawValue).nii.gz"),
@@ -109,11 +110,11 @@ public enum CaseGenerator {
         }
     }
 
-    /// The values at two quantiles of an image (display window).
+    /// The values at two percentiles (0...100) of an image (display window): the order statistics at or below the
+    /// positions (NumPy method "lower"), so both ends are pixel values.
     static func percentileWindow(_ image: [Float], low: Double, high: Double) -> (lo: Float, hi: Float) {
         let sorted = image.sorted()
-        let n = sorted.count
-        let lo = sorted[min(n - 1, Int(low * Double(n - 1)))], hi = sorted[min(n - 1, Int(high * Double(n - 1)))]
+        let lo = percentile(sorted: sorted, low, method: .lower), hi = percentile(sorted: sorted, high, method: .lower)
         return (lo, max(hi, lo + 1e-6))
     }
 }

@@ -1,5 +1,6 @@
 import CRTCore
 import Foundation
+import Statistics
 
 /// Basal, mid and apical LGE slices prepared for the page's threshold slider: the LGE pixels (the pipeline's
 /// input, `cmr/lge.nii.gz`) cropped around the LV, the myocardium and the final scar as the pipeline found them
@@ -35,8 +36,9 @@ public struct LGETeachingSlices: Sendable, Equatable {
 
     /// Margin around the LV's bounding box in the crop, as a fraction of the box size.
     public static let cropMargin = 0.45
-    /// Grey window upper percentile of the cropped pixels.
-    public static let windowPercentile = 0.995
+    /// Grey window upper percentile of the cropped pixels, in percent (the pixel value at or below the position,
+    /// Statistics `.lower`).
+    public static let windowPercentile = 99.5
     static let ringNames = ["basal", "mid", "apical"]
 
     /// - Parameters:
@@ -75,7 +77,7 @@ public struct LGETeachingSlices: Sendable, Equatable {
         var cropped: [Float] = []
         for (_, k) in slices { for j in 0..<chh { for i in 0..<cw { cropped.append(lge.data[(k * h + j0 + j) * w + i0 + i]) } } }
         let sorted = cropped.sorted()
-        let upper = max(Double(sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * Self.windowPercentile))]), 1e-12)
+        let upper = max(Double(percentile(sorted: sorted, Self.windowPercentile, method: .lower)), 1e-12)
         windowUpper = upper
         levels = slices.map { name, k in
             var level = Level(name: name, slice: k, grey: [], myocardium: [], relativePerMille: [], pipelineScar: [])

@@ -3,6 +3,7 @@ import FluoroGuidance
 import Foundation
 import GuidancePipeline
 import SegmentModel
+import WebOutput
 
 /// One case explained step by step for teaching (`crtsim teach`): a single self-contained HTML page (no network;
 /// figures as data URIs, scripts inline) that walks through the pipeline's result on one case: LGE and the FWHM
@@ -54,7 +55,7 @@ public struct TeachingPage {
         let decision = r.configuration.decision
         let reasons = decision.reasons(r.segments)
         var page = Self.head(title: "crtsim teach: \(caseTitle)")
-        page += "<h1>How the pipeline chose a CRT lead target: \(esc(caseTitle))</h1>\n"
+        page += "<h1>How the pipeline chose a CRT lead target: \(HTML.escape(caseTitle))</h1>\n"
         page += "<p class=\"lead\">One synthetic patient, analysed by the crtsim guidance pipeline on its images alone "
             + "(CMR cine and LGE, then two fluoroscopy views), exactly as <code>crtsim analyze</code> does. Five steps follow "
             + "the clinical method: scar, mechanical activation, the target choice, the fusion with fluoroscopy and the lead.</p>\n"
@@ -90,12 +91,12 @@ public struct TeachingPage {
         h += "<label><input id=\"show-pipeline\" type=\"checkbox\"> show instead the pipeline's final scar "
             + "<span class=\"swatch\" style=\"background:#ffd21f\"></span>(after its presence gate)</label></p>\n"
         h += "<p id=\"burden\"></p>\n"
-        h += "<table class=\"facts\"><tr><th>method the pipeline used</th><td>\(esc(s.method))"
+        h += "<table class=\"facts\"><tr><th>method the pipeline used</th><td>\(HTML.escape(s.method))"
             + (s.method == ScarDetection.Method.fwhm.rawValue ? ", fraction \(fmt(settings.thresholdFraction, 2))" : ", n = \(fmt(settings.nSD, 1)) SD") + "</td></tr>"
         h += "<tr><th>brightest myocardial signal (FWHM reference)</th><td>\(sig(out.scar.brightestSignal))</td></tr>"
         h += "<tr><th>threshold signal</th><td>\(sig(s.thresholdSignal))</td></tr>"
         h += "<tr><th>remote myocardium</th><td>median \(sig(s.remoteMedian)), robust SD \(sig(s.remoteSD))</td></tr>"
-        h += "<tr><th>presence gate</th><td>\(esc(s.status))</td></tr>"
+        h += "<tr><th>presence gate</th><td>\(HTML.escape(s.status))</td></tr>"
         h += "<tr><th>scar burden (pipeline)</th><td>\(fmt(out.result.scarBurdenPercent, 1)) % of \(fmt(s.myocardialVolumeMl, 1)) mL myocardium</td></tr></table>\n"
         h += "<p class=\"note\">Why a gate? On scar-free LGE the brightest myocardial pixel is noise, and half of it labels about a "
             + "tenth of the wall. The pipeline keeps a connected cluster only if its mean exceeds the remote median + "
@@ -118,7 +119,7 @@ public struct TeachingPage {
             + "press Play or drag the slider (\(r.curveTimesMs.count) cine frames).</p>\n"
         let map = try String(contentsOfFile: figure("figures/4d-map.html"), encoding: .utf8)
         let hooked = map.replacingOccurrences(of: "<head>", with: "<head>\n<script>" + Self.frameErrorHook + "</script>\n<style>" + Self.frameStyle + "</style>")
-        h += "<iframe id=\"fourdmap\" title=\"4D-MAP\" srcdoc=\"\(esc(hooked))\"></iframe>\n</section>\n"
+        h += "<iframe id=\"fourdmap\" title=\"4D-MAP\" srcdoc=\"\(HTML.escape(hooked))\"></iframe>\n</section>\n"
         return h
     }
 
@@ -133,9 +134,9 @@ public struct TeachingPage {
             + "its peak radial strain is below \(pct(decision.minPeakRadialStrain)) (TARGET trial) or its activation is not measurable. "
             + "The \(decision.lmaCount) latest activated eligible segments are the LMA sites (numbered badges); the latest is the "
             + "<b>primary target</b> (star). Hatching marks scarred segments.</p>\n"
-        h += "<p class=\"result\">Primary target: <b>\(r.primaryTarget.map { "\($0) (\(esc(Segment36($0)!.name)))" } ?? "none")</b>"
+        h += "<p class=\"result\">Primary target: <b>\(r.primaryTarget.map { "\($0) (\(HTML.escape(Segment36($0)!.name)))" } ?? "none")</b>"
             + "; LMA sites: \(r.lmaTargets.isEmpty ? "none" : r.lmaTargets.map(String.init).joined(separator: ", "))"
-            + "; status: \(esc(r.targetStatus)).</p>\n"
+            + "; status: \(HTML.escape(r.targetStatus)).</p>\n"
         h += "<div class=\"row\"><img class=\"half\" alt=\"scar bullseye\" src=\"\(try dataURI("figures/bullseye-scar.png"))\">"
             + "<img class=\"half\" alt=\"peak strain bullseye\" src=\"\(try dataURI("figures/bullseye-peak-strain.png"))\"></div>\n"
         h += "<h3>Why each segment was or was not a target</h3>\n<table class=\"segments\"><thead><tr><th>id</th><th>segment</th>"
@@ -149,10 +150,10 @@ public struct TeachingPage {
             case .eligibleNotLatest: cls = "eligible"
             case .excluded: cls = "excluded"
             }
-            h += "<tr class=\"\(cls)\"><td>\(s.id)</td><td>\(esc(s.name))</td><td>\(pct(s.scarFraction))</td>"
+            h += "<tr class=\"\(cls)\"><td>\(s.id)</td><td>\(HTML.escape(s.name))</td><td>\(pct(s.scarFraction))</td>"
                 + "<td>\(pct(s.transmurality))</td><td>\(fmt(100 * s.peakRadialStrain, 1)) %</td>"
                 + "<td>\(s.activationTimeMs.map { fmt($0, 0) } ?? "-")</td><td>\(s.scarred ? "yes" : "no")</td>"
-                + "<td>\(reason.lmaRank.map(String.init) ?? "")</td><td>\(esc(reason.text))</td></tr>\n"
+                + "<td>\(reason.lmaRank.map(String.init) ?? "")</td><td>\(HTML.escape(reason.text))</td></tr>\n"
         }
         h += "</tbody></table>\n</section>\n"
         return h
@@ -165,21 +166,21 @@ public struct TeachingPage {
             return h + "<p>This case has no fluoroscopy (no <code>xray/</code> folder), so there is no overlay and no lead position.</p></section>\n"
         }
         h += "<p>The CMR model (LV surface with scar and targets painted on it) is registered to two venograms taken "
-            + "\(fmt(fusion.record.viewSeparationDegrees, 0)) degrees apart (\(esc(fluoro.views.map(\.name).joined(separator: " and ")))) "
+            + "\(fmt(fusion.record.viewSeparationDegrees, 0)) degrees apart (\(HTML.escape(fluoro.views.map(\.name).joined(separator: " and ")))) "
             + "with anatomical landmarks the operator clicked (coronary sinus ostium, middle cardiac vein, LV contour)"
             + (fusion.record.registration.method.contains("vessel") ? ", refined on the contrast-filled veins" : "")
             + ". The overlay is what the implanter sees live.</p>\n<div class=\"row\">"
         for view in fluoro.views {
-            h += "<figure><img class=\"overlay\" alt=\"overlay \(esc(view.name))\" src=\"\(try dataURI(CaseAnalysis.overlayPath(view: view.name)))\">"
-                + "<figcaption>\(esc(view.name))</figcaption></figure>"
+            h += "<figure><img class=\"overlay\" alt=\"overlay \(HTML.escape(view.name))\" src=\"\(try dataURI(CaseAnalysis.overlayPath(view: view.name)))\">"
+                + "<figcaption>\(HTML.escape(view.name))</figcaption></figure>"
         }
         h += "</div>\n"
         if let lead = fusion.lead {
             let seg = Segment36(lead.segment36)!
             h += "<p class=\"result\">After the implant the lead's electrodes are found on both views and triangulated. The pacing "
-                + "electrode (the one nearest the target) lies in segment <b>\(seg.id) (\(esc(seg.name)))</b>, AHA-18 segment \(seg.aha18).</p>\n"
+                + "electrode (the one nearest the target) lies in segment <b>\(seg.id) (\(HTML.escape(seg.name)))</b>, AHA-18 segment \(seg.aha18).</p>\n"
             if let target = r.primaryTarget.flatMap(Segment36.init) {
-                h += "<p>Against the primary target \(target.id) (\(esc(target.name))): <b>\(lead.category36?.rawValue ?? "-")</b> in the "
+                h += "<p>Against the primary target \(target.id) (\(HTML.escape(target.name))): <b>\(lead.category36?.rawValue ?? "-")</b> in the "
                     + "36-segment model and <b>\(lead.category18?.rawValue ?? "-")</b> in the 18-segment model. "
                     + "Within = the same segment; adjacent = sharing an edge or a corner; remote = further away. The 18-segment "
                     + "model merges pairs of segments, so a lead adjacent in 36 segments is often within in 18.</p>\n"
@@ -187,9 +188,9 @@ public struct TeachingPage {
                 h += "<p>There is no primary target, so the lead has no category.</p>\n"
             }
         } else {
-            h += "<p>No lead position: \(esc(fusion.record.lead.status)).</p>\n"
+            h += "<p>No lead position: \(HTML.escape(fusion.record.lead.status)).</p>\n"
         }
-        for w in fusion.record.warnings { h += "<p class=\"note\">Warning: \(esc(w))</p>\n" }
+        for w in fusion.record.warnings { h += "<p class=\"note\">Warning: \(HTML.escape(w))</p>\n" }
         return h + "</section>\n"
     }
 
@@ -200,7 +201,7 @@ public struct TeachingPage {
         h += "<p>This patient is synthetic, so its truth is known exactly. The pipeline never saw it (it read the images only); "
             + "this box compares. Each lead category is against the primary target of its own column.</p>\n"
             + "<table class=\"facts\"><tr><th></th><th>truth</th><th>pipeline estimate</th></tr>\n"
-        func seg(_ id: Int?) -> String { id.map { "\($0) (\(esc(Segment36($0)!.name)))" } ?? "none" }
+        func seg(_ id: Int?) -> String { id.map { "\($0) (\(HTML.escape(Segment36($0)!.name)))" } ?? "none" }
         h += "<tr><th>primary target</th><td>\(seg(t.primaryTarget))</td><td>\(seg(r.primaryTarget))</td></tr>\n"
         h += "<tr><th>LMA sites</th><td>\(t.lmaTargets.map(String.init).joined(separator: ", "))</td><td>\(r.lmaTargets.map(String.init).joined(separator: ", "))</td></tr>\n"
         h += "<tr><th>scar burden</th><td>\(fmt(t.scarBurdenPercent, 1)) %</td><td>\(fmt(r.scarBurdenPercent, 1)) %</td></tr>\n"
@@ -229,35 +230,19 @@ public struct TeachingPage {
     }
 
     func lgeJSON(_ s: LGETeachingSlices, fraction: Double) -> String {
-        func ints<T: BinaryInteger>(_ v: [T]) -> String { "[" + v.map { String($0) }.joined(separator: ",") + "]" }
-        let levels = s.levels.map { l in
-            "{\"name\":\"\(l.name)\",\"slice\":\(l.slice),\"grey\":\(ints(l.grey)),\"myo\":\(ints(l.myocardium)),"
-                + "\"rel\":\(ints(l.relativePerMille)),\"scar\":\(ints(l.pipelineScar))}"
+        let levels: [JSON] = s.levels.map { l in
+            ["name": .string(l.name), "slice": .int(l.slice), "grey": .ints(l.grey), "myo": .ints(l.myocardium),
+             "rel": .ints(l.relativePerMille), "scar": .ints(l.pipelineScar)]
         }
-        return "{\"width\":\(s.width),\"height\":\(s.height),\"spacingMm\":\(fmt(s.pixelSpacingMm[0], 3)),\"fraction\":\(fmt(fraction, 2)),"
-            + "\"above\":[" + s.volumeFractionAbove.map { fmt($0, 5) }.joined(separator: ",") + "],"
-            + "\"levels\":[" + levels.joined(separator: ",") + "]}"
+        let data: JSON = ["width": .int(s.width), "height": .int(s.height), "spacingMm": .fixed(s.pixelSpacingMm[0], decimals: 3),
+                          "fraction": .fixed(fraction, decimals: 2), "above": .numbers(s.volumeFractionAbove, decimals: 5),
+                          "levels": .array(levels)]
+        return data.encoded
     }
 }
 
 private extension String {
     var nonEmpty: String? { isEmpty ? nil : self }
-}
-
-/// HTML-escaped text (also safe in double-quoted attributes).
-func esc(_ s: String) -> String {
-    var out = ""
-    out.reserveCapacity(s.utf8.count)
-    for c in s {
-        switch c {
-        case "&": out += "&amp;"
-        case "<": out += "&lt;"
-        case ">": out += "&gt;"
-        case "\"": out += "&quot;"
-        default: out.append(c)
-        }
-    }
-    return out
 }
 
 func fmt(_ x: Double, _ decimals: Int) -> String { String(format: "%.\(decimals)f", x) }

@@ -1,3 +1,5 @@
+import WebOutput
+
 /// The fixed parts of the teaching page: head with style and error hook, and the page script.
 extension TeachingPage {
     /// Document head and the opening body tag. The first script records any script error of the page (window.onerror)
@@ -9,7 +11,7 @@ extension TeachingPage {
         <head>
         <meta charset="utf-8">
         <meta name="generator" content="crtsim teach">
-        <title>\(esc(title))</title>
+        <title>\(HTML.escape(title))</title>
         <script>window.teachErrors=[];window.onerror=function(m){window.teachErrors.push(String(m));};</script>
         <style>
         body{font-family:"DejaVu Sans",Verdana,Arial,sans-serif;margin:0 auto;padding:8px 16px 40px;max-width:1180px;color:#1a1a1a;background:#fff;line-height:1.4}

@@ -1,33 +1,12 @@
 import Foundation
 import SegmentModel
+import WebOutput
 
 /// Small building blocks of `report.html`: escaping, number formatting, table cells and tables. Everything returns
-/// HTML text; plain text goes through `escape` on its way in, so callers never paste unescaped strings.
+/// HTML text; plain text goes through `HTML.escape` (WebOutput) on its way in, so callers never paste unescaped strings.
 enum ReportHTML {
     /// Tooltip of a value that is NaN or absent because the run has no such data.
     static let notApplicableTitle = "does not apply to this run"
-
-    /// Escapes text for element content and (double- or single-quoted) attribute values: & < > " '.
-    static func escape(_ s: String) -> String {
-        var out = ""
-        out.reserveCapacity(s.utf8.count)
-        for ch in s.unicodeScalars {
-            switch ch {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(ch)
-            }
-        }
-        return out
-    }
-
-    /// ` name="value"` with the value escaped, or "" when the value is nil.
-    static func attribute(_ name: String, _ value: String?) -> String {
-        value.map { " \(name)=\"\(escape($0))\"" } ?? ""
-    }
 
     /// A number with `digits` decimals (POSIX formatting, so the same on every machine); nil for NaN, infinite or nil.
     static func format(_ x: Double?, digits: Int) -> String? {
@@ -56,9 +35,9 @@ enum ReportHTML {
         var header = false
 
         /// Left-aligned text (escaped).
-        static func text(_ s: String, title: String? = nil) -> Cell { Cell(html: escape(s), classes: ["l"], title: title) }
+        static func text(_ s: String, title: String? = nil) -> Cell { Cell(html: HTML.escape(s), classes: ["l"], title: title) }
         /// A row header (left-aligned, escaped).
-        static func rowHeader(_ s: String, title: String? = nil) -> Cell { Cell(html: escape(s), classes: ["l"], title: title, header: true) }
+        static func rowHeader(_ s: String, title: String? = nil) -> Cell { Cell(html: HTML.escape(s), classes: ["l"], title: title, header: true) }
         /// Pre-built HTML (the caller escaped its text).
         static func raw(_ html: String, classes: [String] = []) -> Cell { Cell(html: html, classes: classes) }
         /// "n/a" with the tooltip `reason`.
@@ -75,13 +54,13 @@ enum ReportHTML {
         static func integer(_ n: Int?) -> Cell { n.map { Cell(html: String($0)) } ?? .notApplicable() }
         /// A 36-segment id with its name as tooltip, or `empty` (default "none") when nil.
         static func segment(_ id: Int?, empty: String = "none") -> Cell {
-            guard let id else { return Cell(html: escape(empty), classes: ["muted"]) }
+            guard let id else { return Cell(html: HTML.escape(empty), classes: ["muted"]) }
             return Cell(html: String(id), title: SegmentNames.name36(id))
         }
         /// A category ("within", "adjacent", "remote", "missing", "agree-none"), coloured; "n/a" when nil.
         static func category(_ c: String?) -> Cell {
             guard let c else { return .notApplicable() }
-            return Cell(html: escape(c), classes: ["l", "cat-" + cssToken(c)])
+            return Cell(html: HTML.escape(c), classes: ["l", "cat-" + cssToken(c)])
         }
 
         /// The same cell with a `data-cell` key.
@@ -92,7 +71,7 @@ enum ReportHTML {
         var rendered: String {
             let tag = header ? "th" : "td"
             let cls = classes.isEmpty ? nil : classes.joined(separator: " ")
-            return "<\(tag)\(attribute("class", cls))\(attribute("title", title))\(attribute("data-cell", key))>\(html)</\(tag)>"
+            return "<\(tag)\(HTML.attribute("class", cls))\(HTML.attribute("title", title))\(HTML.attribute("data-cell", key))>\(html)</\(tag)>"
         }
     }
 
@@ -105,13 +84,13 @@ enum ReportHTML {
     /// before the row of the given index.
     static func table(_ header: [String], _ rows: [[Cell]], id: String? = nil, caption: String? = nil,
                       groupRows: [Int: String] = [:], classes: String? = nil) -> String {
-        var h = "<table\(attribute("id", id))\(attribute("class", classes))>"
-        if let caption { h += "<caption>\(escape(caption))</caption>" }
+        var h = "<table\(HTML.attribute("id", id))\(HTML.attribute("class", classes))>"
+        if let caption { h += "<caption>\(HTML.escape(caption))</caption>" }
         // A column heading is left-aligned like the column's first cell.
         let left = header.indices.map { i in i == 0 || (rows.first.map { i < $0.count && $0[i].classes.contains("l") } ?? false) }
-        h += "<thead><tr>" + header.enumerated().map { i, t in "<th\(left[i] ? " class=\"l\"" : "")>\(escape(t))</th>" }.joined() + "</tr></thead><tbody>"
+        h += "<thead><tr>" + header.enumerated().map { i, t in "<th\(left[i] ? " class=\"l\"" : "")>\(HTML.escape(t))</th>" }.joined() + "</tr></thead><tbody>"
         for (i, row) in rows.enumerated() {
-            if let g = groupRows[i] { h += "<tr class=\"group\"><th class=\"l\" colspan=\"\(header.count)\">\(escape(g))</th></tr>" }
+            if let g = groupRows[i] { h += "<tr class=\"group\"><th class=\"l\" colspan=\"\(header.count)\">\(HTML.escape(g))</th></tr>" }
             h += "<tr>" + row.map(\.rendered).joined() + "</tr>"
         }
         return h + "</tbody></table>"
@@ -119,11 +98,11 @@ enum ReportHTML {
 
     /// A section with an anchor id and a heading.
     static func section(_ id: String, _ title: String, _ body: String) -> String {
-        "<section id=\"\(escape(id))\"><h2>\(escape(title))</h2>\n\(body)\n</section>"
+        "<section id=\"\(HTML.escape(id))\"><h2>\(HTML.escape(title))</h2>\n\(body)\n</section>"
     }
 
     /// A paragraph of plain text (escaped).
-    static func paragraph(_ text: String, classes: String? = nil) -> String { "<p\(attribute("class", classes))>\(escape(text))</p>" }
+    static func paragraph(_ text: String, classes: String? = nil) -> String { "<p\(HTML.attribute("class", classes))>\(HTML.escape(text))</p>" }
 }
 
 /// Names of segments for tooltips and wall labels (from `Segment36`).

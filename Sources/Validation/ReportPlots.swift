@@ -1,4 +1,5 @@
 import Foundation
+import WebOutput
 
 /// Inline SVG plots of `report.html` (no xmlns needed inside HTML, no external resource). Coordinates are written
 /// with one decimal so the same data always gives the same bytes.
@@ -41,10 +42,10 @@ enum ReportPlots {
         "<line class=\"\(cls)\" x1=\"\(n(x1))\" y1=\"\(n(y1))\" x2=\"\(n(x2))\" y2=\"\(n(y2))\"/>"
     }
     static func rect(_ x: Double, _ y: Double, _ w: Double, _ h: Double, cls: String, title: String) -> String {
-        "<rect class=\"\(cls)\" x=\"\(n(x))\" y=\"\(n(y))\" width=\"\(n(max(w, 0)))\" height=\"\(n(max(h, 0)))\"><title>\(ReportHTML.escape(title))</title></rect>"
+        "<rect class=\"\(cls)\" x=\"\(n(x))\" y=\"\(n(y))\" width=\"\(n(max(w, 0)))\" height=\"\(n(max(h, 0)))\"><title>\(HTML.escape(title))</title></rect>"
     }
     static func text(_ x: Double, _ y: Double, _ s: String, anchor: String = "middle", cls: String = "tick") -> String {
-        "<text class=\"\(cls)\" x=\"\(n(x))\" y=\"\(n(y))\" text-anchor=\"\(anchor)\">\(ReportHTML.escape(s))</text>"
+        "<text class=\"\(cls)\" x=\"\(n(x))\" y=\"\(n(y))\" text-anchor=\"\(anchor)\">\(HTML.escape(s))</text>"
     }
 
     /// Axes with ticks: x ticks every `xStep` (labels in mm), y ticks at `yTicks` labelled by `yLabel`.
@@ -64,12 +65,12 @@ enum ReportPlots {
             p.append(text(f.left - 7, f.y(t) + 4, yLabel(t), anchor: "end"))
         }
         p.append(text(f.left + f.plotWidth / 2, f.height - 6, xTitle, cls: "label"))
-        p.append("<text class=\"label\" text-anchor=\"middle\" transform=\"translate(13 \(n(f.top + f.plotHeight / 2))) rotate(-90)\">\(ReportHTML.escape(yTitle))</text>")
+        p.append("<text class=\"label\" text-anchor=\"middle\" transform=\"translate(13 \(n(f.top + f.plotHeight / 2))) rotate(-90)\">\(HTML.escape(yTitle))</text>")
         return p
     }
 
     static func svg(_ f: Frame, id: String, label: String, _ parts: [String]) -> String {
-        "<svg id=\"\(id)\" class=\"plot\" viewBox=\"0 0 \(n(f.width)) \(n(f.height))\" width=\"\(n(f.width))\" height=\"\(n(f.height))\" role=\"img\" aria-label=\"\(ReportHTML.escape(label))\">"
+        "<svg id=\"\(id)\" class=\"plot\" viewBox=\"0 0 \(n(f.width)) \(n(f.height))\" width=\"\(n(f.width))\" height=\"\(n(f.height))\" role=\"img\" aria-label=\"\(HTML.escape(label))\">"
             + parts.joined() + "</svg>"
     }
 

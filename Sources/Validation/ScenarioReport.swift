@@ -1,6 +1,7 @@
 import Foundation
 import SegmentModel
 import Statistics
+import WebOutput
 
 /// `report.html`: one self-contained page that opens offline (no URL: images as data URIs, CSS and scripts inline,
 /// each case's 4D-MAP in an `<iframe srcdoc>`), the same bytes for the same results. Sections, in order:
@@ -83,13 +84,13 @@ public enum ScenarioReport {
             ("cases", "cases"), ("figures", "figures"),
         ]
         let nav = links.filter { body.contains("<section id=\"\($0.id)\"") }
-            .map { "<a href=\"#\($0.id)\">\(ReportHTML.escape($0.label))</a>" }.joined()
+            .map { "<a href=\"#\($0.id)\">\(HTML.escape($0.label))</a>" }.joined()
         return """
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8">
-        <meta http-equiv="Content-Security-Policy" content="\(ReportHTML.escape(contentSecurityPolicy))">
+        <meta http-equiv="Content-Security-Policy" content="\(HTML.escape(contentSecurityPolicy))">
         \(errorReporter)
-        <title>\(ReportHTML.escape(title))</title>
+        <title>\(HTML.escape(title))</title>
         <style>\(style)</style></head><body>
         <nav>\(nav)</nav>
         \(body)
@@ -105,7 +106,7 @@ public enum ScenarioReport {
     static func header(_ r: ScenarioRunner.Results) -> String {
         let met = r.verdicts.filter(\.passed).count
         let badge = "<span class=\"badge \(r.passed ? "pass" : "fail")\">\(r.passed ? "PASS" : "FAIL")</span>"
-        var h = "<h1>crtsim scenario: \(ReportHTML.escape(r.scenario))</h1>\n"
+        var h = "<h1>crtsim scenario: \(HTML.escape(r.scenario))</h1>\n"
         h += ReportHTML.paragraph(r.description)
         h += "<p>\(badge) \(met) of \(r.verdicts.count) expectations met · \(r.cases.count) cases</p>"
         let keys = [("crtsim", "crtsim version"), ("gitCommit", "commit"), ("scenarioHash", "scenario hash"),
@@ -114,7 +115,7 @@ public enum ScenarioReport {
         h += ReportHTML.table(["manifest", "value"], manifestRows, id: "manifest")
         let verdictRows = r.verdicts.map { v -> [Cell] in
             [.text(v.metric), .significant(v.value), .text(v.expectation),
-             Cell(html: (v.passed ? "PASS" : "FAIL") + (v.reason.map { " (no value: " + ReportHTML.escape($0) + ")" } ?? ""),
+             Cell(html: (v.passed ? "PASS" : "FAIL") + (v.reason.map { " (no value: " + HTML.escape($0) + ")" } ?? ""),
                   classes: ["l", v.passed ? "pass" : "fail"])]
         }
         h += verdictRows.isEmpty ? ReportHTML.paragraph("No expectations.", classes: "note")
@@ -127,7 +128,7 @@ public enum ScenarioReport {
         guard !r.failures.isEmpty else { return "" }
         let rows = r.failures.map { f -> [Cell] in
             [.text(String(f.index)), .text(f.preset), .text(String(f.seed)), .text(f.reason),
-             Cell(html: "<pre>" + ReportHTML.escape(f.logTail.joined(separator: "\n")) + "</pre>", classes: ["l"])]
+             Cell(html: "<pre>" + HTML.escape(f.logTail.joined(separator: "\n")) + "</pre>", classes: ["l"])]
         }
         let note = ReportHTML.paragraph("\(r.failures.count) of \(r.failures.count + r.cases.count) cases have no scores because their "
             + "pipeline failed; every metric except pipeline.failure_rate is computed on the other \(r.cases.count).", classes: "note")
@@ -279,7 +280,7 @@ public enum ScenarioReport {
             for m in ms {
                 let verdicts = r.verdicts.filter { $0.metric == m.id }
                 let verdict: Cell = verdicts.isEmpty ? .text("")
-                    : Cell(html: verdicts.map { ReportHTML.escape("\($0.passed ? "PASS" : "FAIL") \($0.expectation)") }.joined(separator: "<br>"),
+                    : Cell(html: verdicts.map { HTML.escape("\($0.passed ? "PASS" : "FAIL") \($0.expectation)") }.joined(separator: "<br>"),
                            classes: ["l", verdicts.allSatisfy(\.passed) ? "pass" : "fail"])
                 rows.append([Cell.text(m.id).keyed(m.id), .significant(m.value), .text(m.unit), .text(m.better + " is better"), verdict])
             }
@@ -424,7 +425,7 @@ public enum ScenarioReport {
     static func render(_ m: Matrix) -> String {
         let table = try? ConfusionMatrix(first: m.first, second: m.second, categories: m.categories)
         guard let table else {
-            return "<div class=\"matrix\"><h3>\(ReportHTML.escape(m.title))</h3>" + ReportHTML.paragraph("No pairs.", classes: "note") + "</div>"
+            return "<div class=\"matrix\"><h3>\(HTML.escape(m.title))</h3>" + ReportHTML.paragraph("No pairs.", classes: "note") + "</div>"
         }
         let k = m.categories.count
         var rows: [[Cell]] = (0..<k).map { i in
@@ -440,19 +441,19 @@ public enum ScenarioReport {
         let header = ["\(m.rowsLabel) \\ \(m.columnsLabel)"] + m.categories + ["total"]
         var lines = [kappaLine("kappa", try? cohensKappa(table))]
         if m.weighted { lines.append(kappaLine("linearly weighted kappa", try? cohensKappa(table, weighting: .linear))) }
-        if let p = m.paper { lines.append("paper: kappa \(ReportHTML.escape(p))") }
-        return "<div class=\"matrix\"><h3>\(ReportHTML.escape(m.title))</h3>" + ReportHTML.table(header, rows, id: m.id)
+        if let p = m.paper { lines.append("paper: kappa \(HTML.escape(p))") }
+        return "<div class=\"matrix\"><h3>\(HTML.escape(m.title))</h3>" + ReportHTML.table(header, rows, id: m.id)
             + "<p class=\"note\" id=\"\(m.id)-kappa\">" + lines.joined(separator: "<br>") + "</p></div>"
     }
 
     /// "kappa 0.812 (95 % CI 0.701-0.923), almost perfect, n = 72", or n/a when undefined.
     static func kappaLine(_ name: String, _ k: KappaResult?) -> String {
         guard let k, k.kappa.isFinite else {
-            return "\(ReportHTML.escape(name)) <span class=\"na\" title=\"undefined: chance agreement is 1 or no pairs (\(ReportHTML.notApplicableTitle))\">n/a</span>"
+            return "\(HTML.escape(name)) <span class=\"na\" title=\"undefined: chance agreement is 1 or no pairs (\(ReportHTML.notApplicableTitle))\">n/a</span>"
         }
         let ci = k.confidenceInterval
         let values = String(format: "%.3f (95 %% CI %.3f to %.3f)", k.kappa, ci.lower, ci.upper)
-        return ReportHTML.escape("\(name) \(values), \(k.strength.label), n = \(k.subjects)")
+        return HTML.escape("\(name) \(values), \(k.strength.label), n = \(k.subjects)")
     }
 
     // MARK: - 5. Group statistics
@@ -563,7 +564,7 @@ public enum ScenarioReport {
         let shown = r.cases.prefix(max(0, count))
         guard !shown.isEmpty else { return "" }
         let body = shown.map { c in
-            "<h3>case \(c.index): \(ReportHTML.escape(c.preset)), seed \(c.seed)</h3>" + caseFigures(folder: caseFolder(c.index) + "/analysis/figures", caseIndex: c.index)
+            "<h3>case \(c.index): \(HTML.escape(c.preset)), seed \(c.seed)</h3>" + caseFigures(folder: caseFolder(c.index) + "/analysis/figures", caseIndex: c.index)
         }.joined(separator: "\n")
         return ReportHTML.section("figures", "Figures of the first \(shown.count) cases", body)
     }
@@ -590,14 +591,14 @@ public enum ScenarioReport {
     /// One PNG as a data URI with its name as caption; nil when unreadable.
     static func figure(folder: String, name: String, wide: Bool) -> String? {
         guard let data = FileManager.default.contents(atPath: folder + "/" + name) else { return nil }
-        let label = ReportHTML.escape(String(name.dropLast(4)))
+        let label = HTML.escape(String(name.dropLast(4)))
         return "<figure><img\(wide ? " class=\"wide\"" : "") alt=\"\(label)\" src=\"data:image/png;base64,\(data.base64EncodedString())\"><figcaption>\(label)</figcaption></figure>"
     }
 
     /// An `<iframe srcdoc>` holding a whole page (its scripts run in the frame's own window); the error reporter is
     /// put at the start of its head so that its errors reach the report's marker.
     static func frame(_ page: String, title: String) -> String {
-        "<iframe class=\"map4d\" title=\"\(ReportHTML.escape(title))\" srcdoc=\"\(ReportHTML.escape(withErrorReporter(page)))\"></iframe>"
+        "<iframe class=\"map4d\" title=\"\(HTML.escape(title))\" srcdoc=\"\(HTML.escape(withErrorReporter(page)))\"></iframe>"
     }
 
     /// The page with `errorReporter` right after its `<head>` (or after the doctype, or first), so the page stays

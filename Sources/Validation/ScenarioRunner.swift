@@ -5,6 +5,7 @@ import HeartPhantom
 import ImageIO
 import Statistics
 import SyntheticCase
+import WebOutput
 
 /// Runs a scenario: generates every case, runs the pipeline on its cmr/ folder, scores it against its truth,
 /// computes the metrics and checks the expectations.
@@ -588,18 +589,27 @@ public struct ScenarioRunner {
         return rows.joined(separator: "\n") + "\n"
     }
 
-    /// junit.xml: one test case per expectation.
-    public static func junit(_ r: Results) -> String {
-        func esc(_ s: String) -> String {
-            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-        }
+    /// junit.xml: one test case per expectation, each with its measured value (a `value` property, shortest
+    /// round-trip decimal or `null`, with a `reason` property when null; also in the failure message) and a `time`.
+    ///
+    /// - Parameter seconds: the run's wall-clock seconds (`timing.json`), or nil when unknown. The time is not in
+    ///   `results.json`, which must be the same bytes on every run, so the caller passes it. It is the suite's `time`;
+    ///   each test case gets an equal share, since every expectation is measured on all the run's cases, so that
+    ///   the test cases add up to the suite. With nil, `time` is left out. The rest of the file depends on `r` only.
+    public static func junit(_ r: Results, seconds: Double? = nil) -> String {
+        func time(_ t: Double?) -> String { t.map { $0.isFinite ? " time=\"\(String(format: "%.3f", max($0, 0)))\"" : "" } ?? "" }
+        let share = seconds.map { r.verdicts.isEmpty ? 0 : $0 / Double(r.verdicts.count) }
         var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         let failures = r.verdicts.filter { !$0.passed }.count
-        out += "<testsuite name=\"\(esc(r.scenario))\" tests=\"\(r.verdicts.count)\" failures=\"\(failures)\">\n"
+        out += "<testsuite name=\"\(HTML.escape(r.scenario))\" tests=\"\(r.verdicts.count)\" failures=\"\(failures)\"\(time(seconds))>\n"
         for v in r.verdicts {
-            out += "  <testcase classname=\"\(esc(r.scenario))\" name=\"\(esc(v.metric)) \(esc(v.expectation))\">"
-            if !v.passed { out += "<failure message=\"\(esc(v.metric)) = \(v.value), expected \(esc(v.expectation))\"/>" }
+            let value = v.value.isFinite ? JSON.shortest(v.value) : "null"
+            let shown = v.value.isFinite ? value : "null (\(v.reason ?? "no value"))"
+            out += "  <testcase classname=\"\(HTML.escape(r.scenario))\" name=\"\(HTML.escape(v.metric)) \(HTML.escape(v.expectation))\"\(time(share))>"
+            out += "<properties><property name=\"value\" value=\"\(value)\"/>"
+            if !v.value.isFinite { out += "<property name=\"reason\" value=\"\(HTML.escape(v.reason ?? "no value"))\"/>" }
+            out += "</properties>"
+            if !v.passed { out += "<failure message=\"\(HTML.escape("\(v.metric) = \(shown), expected \(v.expectation)"))\"/>" }
             out += "</testcase>\n"
         }
         return out + "</testsuite>\n"
