@@ -195,9 +195,11 @@ public enum ScenarioReport {
             groupRows[rows.count] = g
             for m in ms {
                 let verdicts = r.verdicts.filter { $0.metric == m.id }
+                let sources = r.expectations.filter { $0.metric == m.id }.compactMap(\.source)
                 let verdict: Cell = verdicts.isEmpty ? .text("")
                     : Cell(html: verdicts.map { ReportHTML.escape("\($0.passed ? "PASS" : "FAIL") \($0.expectation)") }.joined(separator: "<br>"),
-                           classes: ["l", verdicts.allSatisfy(\.passed) ? "pass" : "fail"])
+                           classes: ["l", verdicts.allSatisfy(\.passed) ? "pass" : "fail"],
+                           title: sources.isEmpty ? nil : "threshold from " + sources.joined(separator: "; "))
                 rows.append([Cell.text(m.id).keyed(m.id), .significant(m.value), .text(m.unit), .text(m.better + " is better"), verdict])
             }
         }
