@@ -87,9 +87,13 @@ public struct Scenario: Sendable {
         public var value: Double
         /// For withinAbsolute (same unit as the metric) and withinRelative (fraction).
         public var tolerance: Double?
+        /// Where the threshold comes from: a published or clinical figure, or an issue's target (Scenarios/README.md
+        /// "Expectations"). Optional in the format (absent in results.json written before it existed); every
+        /// expectation of the catalogue has one.
+        public var source: String?
 
-        public init(metric: String, kind: Kind, value: Double, tolerance: Double? = nil) {
-            self.metric = metric; self.kind = kind; self.value = value; self.tolerance = tolerance
+        public init(metric: String, kind: Kind, value: Double, tolerance: Double? = nil, source: String? = nil) {
+            self.metric = metric; self.kind = kind; self.value = value; self.tolerance = tolerance; self.source = source
         }
 
         public func passes(_ x: Double) -> Bool {
@@ -209,6 +213,7 @@ public struct Scenario: Sendable {
             let metric = try e.choice("metric", default: "", allowed: PipelineMetrics.ids)
             let kinds = Expectation.Kind.allCasesInOrder.filter { e.has($0.rawValue) }
             _ = e.has("tolerance")
+            let source = try e.string("source", default: "").trimmingCharacters(in: .whitespacesAndNewlines)
             try e.finish()
             guard kinds.count == 1, let kind = kinds.first else {
                 throw e.error("metric", "give exactly one of atLeast, atMost, withinAbsolute, withinRelative")
@@ -219,7 +224,8 @@ public struct Scenario: Sendable {
                 guard e.has("tolerance") else { throw e.error("tolerance", "required with \(kind.rawValue)") }
                 tolerance = try e.number("tolerance", default: 0, range: 0...1e9)
             }
-            expectations.append(Expectation(metric: metric, kind: kind, value: value, tolerance: tolerance))
+            expectations.append(Expectation(metric: metric, kind: kind, value: value, tolerance: tolerance,
+                                            source: source.isEmpty ? nil : source))
         }
         try r.finish()
         let s = Scenario(id: id, description: description, file: path, seed: UInt64(seed), cases: cases, phantoms: phantoms,

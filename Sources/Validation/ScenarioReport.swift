@@ -207,7 +207,7 @@ public enum ScenarioReport {
         if let u = r.uncertainty, !u.intervals.isEmpty {
             func ci(_ x: [Double]?) -> Cell {
                 guard let x, x.count == 2 else { return .notApplicable("no interval (every case its own anatomy, or too few resamples with a value)") }
-                return Cell(html: ReportHTML.escape("\(ReportHTML.formatSignificant(x[0]) ?? "") to \(ReportHTML.formatSignificant(x[1]) ?? "")"))
+                return Cell(html: HTML.escape("\(ReportHTML.formatSignificant(x[0]) ?? "") to \(ReportHTML.formatSignificant(x[1]) ?? "")"))
             }
             html += "<h3>Uncertainty by patient</h3>" + ReportHTML.table(["metric", "value", "95 % CI by case", "95 % CI by anatomy"],
                 u.intervals.map { [Cell.text($0.metric).keyed($0.metric), .significant($0.value), ci($0.byCase), ci($0.byAnatomy)] }, id: "uncertainty")
@@ -279,9 +279,11 @@ public enum ScenarioReport {
             groupRows[rows.count] = g
             for m in ms {
                 let verdicts = r.verdicts.filter { $0.metric == m.id }
+                let sources = r.expectations.filter { $0.metric == m.id }.compactMap(\.source)
                 let verdict: Cell = verdicts.isEmpty ? .text("")
                     : Cell(html: verdicts.map { HTML.escape("\($0.passed ? "PASS" : "FAIL") \($0.expectation)") }.joined(separator: "<br>"),
-                           classes: ["l", verdicts.allSatisfy(\.passed) ? "pass" : "fail"])
+                           classes: ["l", verdicts.allSatisfy(\.passed) ? "pass" : "fail"],
+                           title: sources.isEmpty ? nil : "threshold from " + sources.joined(separator: "; "))
                 rows.append([Cell.text(m.id).keyed(m.id), .significant(m.value), .text(m.unit), .text(m.better + " is better"), verdict])
             }
         }

@@ -202,6 +202,50 @@ func loadError(_ text: String) -> String {
     }
 }
 
+/// Issue 18, "expectations from references": every threshold of the catalogue says where it comes from.
+@Suite(.tags(.fast)) struct ExpectationSourceTests {
+    @Test("every expectation of the catalogue (Scenarios/*.yaml, examples/python-pipeline/*.yaml) cites its source")
+    func catalogueExpectationsCiteSources() throws {
+        var checked = 0
+        for dir in [packageRoot + "/Scenarios", packageRoot + "/examples/python-pipeline"] {
+            let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".yaml") }.sorted()
+            for f in files {
+                let s = try Scenario.load(dir + "/" + f, presets: presets, presetFolder: packageRoot + "/Phantoms")
+                for e in s.expectations {
+                    checked += 1
+                    let source = e.source ?? ""
+                    #expect(!source.isEmpty, "\(f): \(e.metric) \(e.text) has no source")
+                    // Cite the paper, a docs/ file of this repository or an issue, not files outside it.
+                    #expect(!source.contains("DOMAIN.md") && !source.contains("../"), "\(f): \(e.metric): \(source)")
+                }
+            }
+        }
+        #expect(checked >= 60)
+    }
+
+    @Test("source is optional, read trimmed, and kept in results.json; results.json without it still reads")
+    func sourceIsReadAndEncoded() throws {
+        let s = try loadScenario("""
+            id: src
+            expectations:
+              - metric: scar.kappa
+                atLeast: 0.85
+                source: " issue 3 target: scar kappa >= 0.85 "
+              - metric: scar.dice_mean
+                atLeast: 0.8
+            """)
+        #expect(s.expectations.map(\.source) == ["issue 3 target: scar kappa >= 0.85", nil])
+        let encoded = try JSONEncoder().encode(s.expectations)
+        let decoded = try JSONDecoder().decode([Scenario.Expectation].self, from: encoded)
+        #expect(decoded == s.expectations)
+        let old = #"[{"kind": "atLeast", "metric": "scar.kappa", "value": 0.85}]"#
+        let read = try JSONDecoder().decode([Scenario.Expectation].self, from: Data(old.utf8))
+        #expect(read == [Scenario.Expectation(metric: "scar.kappa", kind: .atLeast, value: 0.85)])
+        #expect(loadError("id: src\nexpectations:\n  - metric: scar.kappa\n    atLeast: 1\n    source: [a]\n")
+            .contains("line 5: expectations[0].source: expected a text value"))
+    }
+}
+
 @Suite struct CaptureRangeTests {
     typealias Trial = RegistrationTrials.Trial
 
