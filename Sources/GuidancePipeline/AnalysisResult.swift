@@ -114,10 +114,13 @@ public struct OperatorInputs: Sendable {
     /// Operator contours (see `ManualContours`) and the file they came from (for messages).
     public var contours: ManualContours?
     public var contoursSource: String
+    /// Radial offsets of the borders (see `ContourOffsets`): an operator who draws the borders a little inside or
+    /// outside where the tracking put them (a second observer); applied after `contours`.
+    public var contourOffsets: ContourOffsets?
     public init(eraseMask: ImageVolume<Float>? = nil, rvInsertionPointsMm: [String: Vec3]? = nil,
-                contours: ManualContours? = nil, contoursSource: String = "contours") {
+                contours: ManualContours? = nil, contoursSource: String = "contours", contourOffsets: ContourOffsets? = nil) {
         self.eraseMask = eraseMask; self.rvInsertionPointsMm = rvInsertionPointsMm
-        self.contours = contours; self.contoursSource = contoursSource
+        self.contours = contours; self.contoursSource = contoursSource; self.contourOffsets = contourOffsets
     }
 }
 

@@ -43,11 +43,13 @@ public struct GuidancePipeline: Sendable {
         if let manual = inputs.contours {
             try manual.apply(to: &walls, frames: study.cine.frames, source: inputs.contoursSource)
         }
+        if let offsets = inputs.contourOffsets { offsets.apply(to: &walls) }
         var geometry = try timed("geometry") {
             try LVGeometry.build(walls: walls, cine: study.cine, sliceThicknessMm: study.acquisition.cine.sliceThickness,
                                  settings: c.geometry)
         }
         if inputs.contours != nil { geometry.notes.append("contours from the operator's file on slices \(inputs.contours!.slices.map(\.sliceIndex))") }
+        if inputs.contourOffsets != nil { geometry.notes.append("contours offset radially by the operator") }
         if let manual = inputs.rvInsertionPointsMm {
             guard let anterior = manual["anterior"] else {
                 throw InputError("RV insertion file: key 'anterior' ([x, y, z] mm, LPS) is required")

@@ -69,3 +69,47 @@ public struct ManualContours: Codable, Sendable {
         }
     }
 }
+
+/// An operator's redrawing of the automatic borders as radial offsets (mm, positive outwards) of the endo- and
+/// epicardium, per cine slice a smooth function of the in-plane ray angle theta (the angle of
+/// `WallTracker.SliceWall.direction`): offset(theta) = c[0] + sum_k (c[2k-1] cos(k theta) + c[2k] sin(k theta)).
+/// The same offset is applied at every phase (the operator's border is carried through the cycle, as with
+/// `ManualContours`); the endocardial radius stays >= 0 and the epicardium >= 0.5 mm outside the endocardium.
+/// Slices without coefficients are left as they are. This is the hook through which a simulated second observer
+/// draws their own contours (`Scenario.Observer`); it never reads the truth.
+public struct ContourOffsets: Sendable, Equatable {
+    /// Fourier coefficients (mm) per cine slice index: [c0, a1, b1, a2, b2, ...].
+    public var endocardiumMm: [Int: [Double]]
+    public var epicardiumMm: [Int: [Double]]
+    public init(endocardiumMm: [Int: [Double]], epicardiumMm: [Int: [Double]]) {
+        self.endocardiumMm = endocardiumMm; self.epicardiumMm = epicardiumMm
+    }
+
+    /// The offset (mm) of the coefficients `c` at the angle `theta` (radians).
+    public static func offset(_ c: [Double], theta: Double) -> Double {
+        guard let c0 = c.first else { return 0 }
+        var v = c0, k = 1
+        while 2 * k <= c.count - 1 {
+            v += c[2 * k - 1] * cos(Double(k) * theta) + c[2 * k] * sin(Double(k) * theta)
+            k += 1
+        }
+        return v
+    }
+
+    func apply(to walls: inout [WallTracker.SliceWall]) {
+        for w in walls.indices {
+            let s = walls[w].slice, rays = walls[w].rayCount
+            let endo = endocardiumMm[s], epi = epicardiumMm[s]
+            guard endo != nil || epi != nil else { continue }
+            for r in 0..<rays {
+                let theta = 2 * Double.pi * Double(r) / Double(rays)
+                let dEndo = endo.map { Self.offset($0, theta: theta) } ?? 0
+                let dEpi = epi.map { Self.offset($0, theta: theta) } ?? 0
+                for f in walls[w].endo.indices {
+                    walls[w].endo[f][r] = max(0, walls[w].endo[f][r] + dEndo)
+                    walls[w].epi[f][r] = max(walls[w].endo[f][r] + 0.5, walls[w].epi[f][r] + dEpi)
+                }
+            }
+        }
+    }
+}

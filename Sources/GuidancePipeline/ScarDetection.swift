@@ -50,6 +50,11 @@ public struct ScarDetection: Sendable {
         public var alignmentStepMm = 0.5
         /// Width of the angular bins over which transmurality is measured (degrees).
         public var transmuralityBinDegrees = 10.0
+        /// FWHM: the reference the operator takes, as a fraction of the brightest inner myocardial signal (nil or
+        /// 1: the brightest voxel itself). An operator who takes the maximum within a reference region of their own
+        /// choosing gets a level at or below the brightest voxel (a second observer, `Scenario.Observer`); the
+        /// threshold is `thresholdFraction` x this x the brightest signal. Absent from analysis.json when nil.
+        public var referenceScale: Double? = nil
     }
 
     /// Scar per voxel of the LGE grid (1 scar, after the presence gate), and the LV myocardium on the LGE grid as
@@ -128,7 +133,7 @@ public struct ScarDetection: Sendable {
         let values = innerIdx.map { Double(lge.data[$0]) }
         let remoteMedian = Stats.median(values), remoteSD = max(Stats.robustSD(values), 1e-12)
         let brightest = values.max()!
-        let threshold: Double = settings.method == .fwhm ? settings.thresholdFraction * brightest
+        let threshold: Double = settings.method == .fwhm ? settings.thresholdFraction * (settings.referenceScale ?? 1) * brightest
                                                          : remoteMedian + settings.nSD * remoteSD
         let bloodMedian = bloodValues.isEmpty ? 0 : Stats.median(bloodValues)
         var candidate = [Bool](repeating: false, count: segment.count)

@@ -22,15 +22,24 @@ public struct CaseEvaluation: Sendable {
         self.scenario = scenario; self.presetFolder = presetFolder; self.analysesFolder = analysesFolder
     }
 
-    /// What the second observer found (other scar threshold, other clicks).
+    /// What an observer found (the second: other scar threshold, other clicks, and with the human-variability
+    /// model other contours, RV insertion points and FWHM reference).
     public struct ObserverResult: Codable, Sendable {
         public var scarredSegments: [Bool]
         public var scarBurdenPercent: Double
         public var primaryTarget: Int?
         public var leadCategory36: String?
-        public init(scarredSegments: [Bool], scarBurdenPercent: Double, primaryTarget: Int?, leadCategory36: String?) {
+        /// The second observer's model: "clicks" (threshold and clicks) or "human" (`Scenario.HumanVariability`);
+        /// nil for the first observer and in results written before the model existed (read as "clicks").
+        public var model: String?
+        /// With `model` "human", what was drawn: the systematic endo- and epicardial offsets (mm), the rotation of
+        /// each RV insertion point (degrees), the FWHM reference as a fraction of the brightest signal.
+        public var contourBiasMm: [Double]?
+        public var rvInsertionRotationDeg: [String: Double]?
+        public var fwhmReferenceScale: Double?
+        public init(scarredSegments: [Bool], scarBurdenPercent: Double, primaryTarget: Int?, leadCategory36: String?, model: String? = nil) {
             self.scarredSegments = scarredSegments; self.scarBurdenPercent = scarBurdenPercent
-            self.primaryTarget = primaryTarget; self.leadCategory36 = leadCategory36
+            self.primaryTarget = primaryTarget; self.leadCategory36 = leadCategory36; self.model = model
         }
     }
 
@@ -238,7 +247,7 @@ public struct CaseEvaluation: Sendable {
                                                   scarBurdenPercent: output.result.scarBurdenPercent,
                                                   primaryTarget: output.result.primaryTarget,
                                                   leadCategory36: output.result.lead?.category36?.rawValue)
-            result.secondObserver = try secondObserver(observer, study: study, caseDir: caseDir, base: base, truth: truth, seed: seed)
+            result.secondObserver = try secondObserver(observer, study: study, first: output, caseDir: caseDir, base: base, truth: truth, seed: seed)
         }
         return (result, Timing(index: i, generationSeconds: generationSeconds, analysis: analysis.timing))
     }
@@ -289,9 +298,12 @@ public struct CaseEvaluation: Sendable {
 
     /// The second observer repeats the operator's steps: the scar threshold of their choice, and their own clicks
     /// (the landmarks' true projections plus new Gaussian noise, label "observer2.clicks.<VIEW>", written to
-    /// `operator-observer2/` in the operator's format).
-    func secondObserver(_ o: Scenario.Observer, study: CMRStudy, caseDir: String, base: String, truth: GroundTruth,
-                        seed: UInt64) throws -> ObserverResult {
+    /// `operator-observer2/` in the operator's format). With the human-variability model (`o.human`) they also draw
+    /// their own contours (radial offsets of the tracked borders), click the RV insertion points at an angle from
+    /// the first observer's (`first`), and take their own FWHM reference region (`ObserverModel`); all of it enters
+    /// as operator inputs and scar settings of the same pipeline.
+    func secondObserver(_ o: Scenario.Observer, study: CMRStudy, first: GuidancePipeline.Output, caseDir: String, base: String,
+                        truth: GroundTruth, seed: UInt64) throws -> ObserverResult {
         var clicks: String? = nil
         if scenario.fluoroscopy, let views = truth.views {
             let dir = base + "/operator-observer2"
@@ -307,13 +319,30 @@ public struct CaseEvaluation: Sendable {
                 try FileOutput.writeJSON(OperatorClicks(view: v.name, landmarks: clicked), to: dir + "/clicks-\(v.name).json")
             }
         }
+        var config = configuration(scenario.pipeline, threshold: o.scarThresholdFraction)
+        var inputs = OperatorInputs()
+        var drawn: (contourBias: [Double]?, rotation: [String: Double]?, reference: Double?) = (nil, nil, nil)
+        if let h = o.human {
+            inputs.contourOffsets = ObserverModel.contourOffsets(h, seed: seed, sliceCount: study.cine.grid.size[2])
+            drawn.contourBias = inputs.contourOffsets.flatMap { c in c.endocardiumMm[0].flatMap { e in c.epicardiumMm[0].map { [e[0], $0[0]] } } }
+            let axis = first.result.lvAxis
+            if let centre = axis["baseCentreMm"], let direction = axis["baseToApex"],
+               let rv = ObserverModel.rvInsertion(h, seed: seed, points: first.result.rvInsertionPointsMm, axisPointMm: centre, axis: direction) {
+                inputs.rvInsertionPointsMm = rv.points
+                drawn.rotation = rv.anglesDeg
+            }
+            config.scar.referenceScale = ObserverModel.fwhmReferenceScale(h, seed: seed)
+            drawn.reference = config.scar.referenceScale
+        }
         // The same entry point as the first observer and `crtsim analyze`, on the images already loaded.
-        let analysis = try CaseAnalysis.run(cmrFolder: caseDir + "/cmr", configuration: configuration(scenario.pipeline, threshold: o.scarThresholdFraction),
+        let analysis = try CaseAnalysis.run(cmrFolder: caseDir + "/cmr", configuration: config, operator: inputs,
                                             fusion: clicks == nil ? nil : DualViewFusion.Settings(), study: study, operatorFolder: clicks)
         let output = analysis.output
         let category = clicks == nil ? nil : output.result.lead?.category36?.rawValue
-        return ObserverResult(scarredSegments: output.result.segments.map(\.scarred), scarBurdenPercent: output.result.scarBurdenPercent,
-                              primaryTarget: output.result.primaryTarget, leadCategory36: category)
+        var r = ObserverResult(scarredSegments: output.result.segments.map(\.scarred), scarBurdenPercent: output.result.scarBurdenPercent,
+                               primaryTarget: output.result.primaryTarget, leadCategory36: category, model: o.human == nil ? "clicks" : "human")
+        r.contourBiasMm = drawn.contourBias; r.rvInsertionRotationDeg = drawn.rotation; r.fwhmReferenceScale = drawn.reference
+        return r
     }
 
     /// C-arm miscalibration: the recorded angles and distances of each view (xray/<VIEW>.json) get Gaussian errors

@@ -70,11 +70,45 @@ public struct Scenario: Sendable {
     }
 
     /// The second observer: another scar threshold (the operator's adjustment) and other clicks (new click noise
-    /// with this SD, drawn with the label "observer2.clicks.<VIEW>").
+    /// with this SD, drawn with the label "observer2.clicks.<VIEW>"); with `model: human` also the variability of a
+    /// second human (`HumanVariability`, docs/observer-model.md).
     public struct Observer: Sendable, Equatable {
         public var scarThresholdFraction: Double
         public var clickNoiseSDPx: Double
+        /// The human-variability model (`model: human`); nil for the threshold-and-clicks observer (`model: clicks`).
+        public var human: HumanVariability? = nil
+        public init(scarThresholdFraction: Double, clickNoiseSDPx: Double, human: HumanVariability? = nil) {
+            self.scarThresholdFraction = scarThresholdFraction; self.clickNoiseSDPx = clickNoiseSDPx; self.human = human
+        }
     }
+
+    /// What a second human does differently from the first, each drawn per case from the case seed with its own
+    /// label (docs/observer-model.md gives the published limits the defaults come from). 0 switches a part off.
+    public struct HumanVariability: Sendable, Equatable {
+        /// SD of the systematic radial offset of each border (endo, epi, independently) over the whole LV (mm),
+        /// label "observer2.contours".
+        public var contourSDMm = 1.0
+        /// Pointwise SD of the smooth angular part of the offset, per slice (harmonics 1-2, mm), same label.
+        public var contourLocalSDMm = 0.5
+        /// SD of the angle by which each RV insertion point is clicked off the first observer's, about the LV long
+        /// axis (degrees), label "observer2.rvInsertion".
+        public var rvInsertionSDDeg = 4.0
+        /// FWHM reference region: the observer's reference level is the brightest signal x (1 - |N(0, SD)|)
+        /// (a fraction), label "observer2.fwhmReference".
+        public var fwhmReferenceSD = 0.05
+        public init() {}
+        /// Every part off: the observer repeats the first observer's operator inputs.
+        public static let none: HumanVariability = {
+            var h = HumanVariability(); h.contourSDMm = 0; h.contourLocalSDMm = 0; h.rvInsertionSDDeg = 0; h.fwhmReferenceSD = 0
+            return h
+        }()
+    }
+
+    /// Fields of `secondObserver` that set the human-variability model (only with `model: human`).
+    nonisolated(unsafe) static let humanFields: [(key: String, path: WritableKeyPath<HumanVariability, Double>, range: ClosedRange<Double>, unit: String)] = [
+        ("contourSDMm", \.contourSDMm, 0...5, "mm"), ("contourLocalSDMm", \.contourLocalSDMm, 0...5, "mm"),
+        ("rvInsertionSDDeg", \.rvInsertionSDDeg, 0...45, "degrees"), ("fwhmReferenceSD", \.fwhmReferenceSD, 0...0.5, ""),
+    ]
 
     /// Groupings `groupBy` accepts.
     public static let groupings = ["icm", "lbbb", "phantom", "sweep"]
@@ -203,8 +237,17 @@ public struct Scenario: Sendable {
         if r.has("secondObserver") {
             if pipeline.external != nil { throw r.error("secondObserver", "the second observer repeats the built-in pipeline; not with pipeline.command") }
             let o = try r.section("secondObserver")
-            observer = Observer(scarThresholdFraction: try o.number("scarThresholdFraction", default: pipeline.scarThresholdFraction, range: 0.05...0.95),
-                                clickNoiseSDPx: try o.number("clickNoiseSDPx", default: 2, range: 0...20, unit: "pixels"))
+            var ob = Observer(scarThresholdFraction: try o.number("scarThresholdFraction", default: pipeline.scarThresholdFraction, range: 0.05...0.95),
+                              clickNoiseSDPx: try o.number("clickNoiseSDPx", default: 2, range: 0...20, unit: "pixels"))
+            let model = try o.choice("model", default: "clicks", allowed: ["clicks", "human"])
+            if model == "human" {
+                var h = HumanVariability()
+                for f in humanFields { h[keyPath: f.path] = try o.number(f.key, default: h[keyPath: f.path], range: f.range, unit: f.unit) }
+                ob.human = h
+            } else if let f = humanFields.first(where: { o.has($0.key) }) {
+                throw o.error(f.key, "sets the human-variability observer: give model: human too")
+            }
+            observer = ob
             try o.finish()
         }
         let groupBy = try r.strings("groupBy", default: [], allowed: groupings)

@@ -323,18 +323,55 @@ public enum ScenarioReport {
             guard let a = c.firstObserver?.primaryTarget.flatMap(Segment36.init), let b = c.secondObserver?.primaryTarget.flatMap(Segment36.init) else { return nil }
             return LeadCategory.category36(lead: b, target: a).rawValue
         }
+        let human = humanObserver(r)
         if !observed.isEmpty {
-            header += ["observer 2 vs observer 1", "paper: two observers"]
+            header += ["observer 2 vs observer 1"] + (human ? ["paper: two observers (95 % CI)"] : [])
             let obs = categoryCells(observed, key: "observer-target")
-            let paper = ["63 %", "32 %", nil]
             for i in 0..<3 {
-                rows[i] += [obs[i], paper[i].map { Cell(html: $0, classes: ["paper"]) } ?? .notApplicable("not reported in the paper")]
+                rows[i] += [obs[i]]
+                if human {
+                    rows[i] += [PaperObservers.targetCounts[i].map { Cell(html: PaperObservers.proportionText($0, of: PaperObservers.targetCases), classes: ["paper"]) }
+                                ?? .notApplicable("not reported in the paper")]
+                }
             }
-            for i in 3..<rows.count { rows[i] += [.text(""), .text("")] }
+            for i in 3..<rows.count { rows[i] += human ? [.text(""), .text("")] : [.text("")] }
         }
-        let note = "Percentages over the cases where truth or analysis has a target; \"missing\": only one side has one; \"agree-none\": neither has one (not counted)."
+        var note = "Percentages over the cases where truth or analysis has a target; \"missing\": only one side has one; \"agree-none\": neither has one (not counted)."
+        if !observed.isEmpty { note += " " + PaperObservers.note(human: human) }
         return ReportHTML.table(header, rows, id: "target-table", caption: "Primary target: analysis against the truth (36 segments)")
             + ReportHTML.paragraph(note, classes: "note")
+    }
+
+    /// Whether every second observer of the run is the human-variability model (`secondObserver.model: human`):
+    /// only then are the observer figures placed beside the paper's, which came from two humans.
+    static func humanObserver(_ r: ScenarioRunner.Results) -> Bool {
+        let observers = r.cases.compactMap(\.secondObserver)
+        return !observers.isEmpty && observers.allSatisfy { $0.model == "human" }
+    }
+
+    /// The paper's inter-observer figures (DOMAIN.md section 5) with 95 % intervals from its counts
+    /// (docs/observer-model.md): same target 12 / 19, adjacent 6 / 19 (Wilson); lead kappa 0.680 with a Wald
+    /// interval from the counts it implies (n = 29 leads, observed agreement 24 / 29, chance agreement from the
+    /// lead distribution 4 / 18 / 7); scar kappa 0.866 without an interval (the paper gives no segment count).
+    enum PaperObservers {
+        static let targetCases = 19
+        /// Same (within), adjacent, remote primary targets of the two observers; remote is not reported.
+        static let targetCounts: [Int?] = [12, 6, nil]
+        static let scarKappa = "0.866 (no interval: the paper gives neither the number of segments nor their scarred fraction)"
+        static let leadKappa = "0.680 (95 % CI 0.42-0.94 reconstructed: n = 29, agreement 24 / 29, both observers' categories 4 / 18 / 7)"
+
+        /// "63 % (41-81 %), 12 / 19".
+        static func proportionText(_ k: Int, of n: Int) -> String {
+            let p = Double(k) / Double(n)
+            guard let ci = try? wilsonInterval(successes: k, trials: n).confidenceInterval else { return "\(Int((100 * p).rounded())) %" }
+            func pc(_ x: Double) -> Int { Int((100 * x).rounded()) }
+            return "\(pc(p)) % (\(pc(ci.lower))-\(pc(ci.upper)) %), \(k) / \(n)"
+        }
+
+        static func note(human: Bool) -> String {
+            human ? "Observer 2 is the human-variability model (docs/observer-model.md): its agreement with observer 1 is a check against the paper's two humans, not a fit; the paper's 95 % intervals are Wilson intervals from its counts."
+                  : "Observer 2 repeats the algorithm with another threshold and other clicks only; the paper's inter-observer figures (two humans) are shown only with the human-variability observer (secondObserver.model: human)."
+        }
     }
 
     /// Lead position: the pipeline's lead segment against its own target ("analysis") and the true lead against
@@ -411,13 +448,16 @@ public enum ScenarioReport {
         }
         let observed = r.cases.compactMap { c in c.firstObserver.flatMap { a in c.secondObserver.map { (a, $0) } } }
         if !observed.isEmpty {
+            // The paper's kappas (two humans) only beside the human-variability observer.
+            let human = humanObserver(r)
             out.append(Matrix(id: "cm-observer-scar", title: "Scarred segments: observer 1 vs observer 2", rowsLabel: "observer 1", columnsLabel: "observer 2",
                               first: observed.flatMap { $0.0.scarredSegments.map(s) }, second: observed.flatMap { $0.1.scarredSegments.map(s) },
-                              categories: scar, paper: "0.866"))
+                              categories: scar, paper: human ? PaperObservers.scarKappa : nil))
             let obsLead = observed.compactMap { a, b -> (String, String)? in a.leadCategory36.flatMap { x in b.leadCategory36.map { (x, $0) } } }
             if !obsLead.isEmpty {
                 out.append(Matrix(id: "cm-observer-lead", title: "Lead category (36): observer 1 vs observer 2", rowsLabel: "observer 1", columnsLabel: "observer 2",
-                                  first: obsLead.map(\.0), second: obsLead.map(\.1), categories: categories, weighted: true, paper: "0.680"))
+                                  first: obsLead.map(\.0), second: obsLead.map(\.1), categories: categories, weighted: true,
+                                  paper: human ? PaperObservers.leadKappa : nil))
             }
         }
         return out

@@ -272,3 +272,50 @@ struct GrooveFatTrimTests {
         #expect(LVGeometry.trimGrooveFat(peak: q.peak, arcStart: q.start, arcLength: 7, settings: .init()) == nil)
     }
 }
+
+/// The operator-input hooks a second observer acts through: contour offsets, RV insertion points, FWHM reference.
+@Suite("Second observer's operator inputs on a phantom", .serialized)
+struct ObserverInputTests {
+    static func run(_ inputs: OperatorInputs = OperatorInputs(), referenceScale: Double? = nil) throws -> GuidancePipeline.Output {
+        let c = try CaseStore.shared.folder(preset: "ischemic-posterolateral", seed: 1)
+        var config = PipelineConfiguration()
+        config.scar.referenceScale = referenceScale
+        return try GuidancePipeline(configuration: config).run(try CMRStudy.load(cmrDirectory: c + "/cmr"), operator: inputs)
+    }
+
+    @Test("zero offsets and reference 1 reproduce the plain run; +1 mm endocardium thins every wall by exactly 1 mm; reference x 0.9 lowers the threshold by exactly 10 %")
+    func hooks() throws {
+        let plain = try Self.run()
+        let zeros = Dictionary(uniqueKeysWithValues: (0..<40).map { ($0, [0.0, 0, 0, 0, 0]) })
+        let same = try Self.run(OperatorInputs(contourOffsets: ContourOffsets(endocardiumMm: zeros, epicardiumMm: zeros)), referenceScale: 1)
+        #expect(same.result.segments.map(\.scarred) == plain.result.segments.map(\.scarred))
+        #expect(same.result.edvMl == plain.result.edvMl && same.result.scarBurdenPercent == plain.result.scarBurdenPercent)
+        #expect(same.result.primaryTarget == plain.result.primaryTarget)
+        let one = Dictionary(uniqueKeysWithValues: (0..<40).map { ($0, [1.0]) })
+        let thinner = try Self.run(OperatorInputs(contourOffsets: ContourOffsets(endocardiumMm: one, epicardiumMm: [:])))
+        #expect(thinner.result.edvMl > plain.result.edvMl)
+        let ed = plain.result.edFrame
+        for (a, b) in zip(plain.result.slices, thinner.result.slices) where a.valid[ed] && a.wallThicknessMm[ed] > 2 {
+            #expect(abs(a.wallThicknessMm[ed] - b.wallThicknessMm[ed] - 1) < 1e-9, "slice \(a.sliceIndex)")
+        }
+        let lower = try Self.run(referenceScale: 0.9)
+        #expect(abs(lower.result.scar.thresholdSignal - 0.9 * plain.result.scar.thresholdSignal) < 1e-9 * plain.result.scar.thresholdSignal)
+        #expect(lower.result.scarBurdenPercent >= plain.result.scarBurdenPercent)
+    }
+
+    @Test("RV insertion points rotated about the LV axis turn the segment origin by about that angle")
+    func rvInsertion() throws {
+        let plain = try Self.run()
+        let points = plain.result.rvInsertionPointsMm
+        let centre = try #require(plain.result.lvAxis["baseCentreMm"]), axis = try #require(plain.result.lvAxis["baseToApex"])
+        let unrotated = try Self.run(OperatorInputs(rvInsertionPointsMm: points))
+        let turned = points.mapValues { ObserverModel.rotate($0, aboutAxisThrough: centre, direction: axis, degrees: 12) }
+        let rotated = try Self.run(OperatorInputs(rvInsertionPointsMm: turned))
+        let changes = zip(unrotated.result.slices, rotated.result.slices).compactMap { a, b -> Double? in
+            a.ring == nil ? nil : abs(wrapDegrees(b.anteriorInsertionDegrees - a.anteriorInsertionDegrees))
+        }.sorted()
+        #expect(!changes.isEmpty)
+        let median = changes[changes.count / 2]
+        #expect(abs(median - 12) < 2.5, "median change \(median) degrees over \(changes)")
+    }
+}
