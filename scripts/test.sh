@@ -47,4 +47,5 @@ PY
 .venv/bin/python -c "import scipy, statsmodels" 2>/dev/null || .venv/bin/pip install -q scipy statsmodels
 .build/release/crtsim run Scenarios/ab-scar-threshold.yaml --out "$tmp/ab" >/dev/null
 .venv/bin/python scripts/check_ab_stats.py "$tmp/ab/results.json"
+.venv/bin/python scripts/check_results_schema.py "$tmp/ab/results.json"
 rm -rf "$tmp"

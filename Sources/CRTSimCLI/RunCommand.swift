@@ -215,9 +215,15 @@ struct RunCommand: ParsableCommand {
         let path = dir + "/results.json"
         guard FileManager.default.fileExists(atPath: path) else { throw InputError("\(path): not found (not a crtsim run folder)") }
         let data = try InputFile.read(path, what: "results file")
-        do { return try FileOutput.jsonDecoder().decode(ScenarioRunner.Results.self, from: data) } catch {
+        let results: ScenarioRunner.Results
+        do { results = try FileOutput.jsonDecoder().decode(ScenarioRunner.Results.self, from: data) } catch {
             throw InputError("\(path): not a crtsim results file (\(error.localizedDescription))")
         }
+        let newest = ScenarioRunner.Results.newestSchemaVersion
+        guard results.schemaVersion <= newest else {
+            throw InputError("\(path): schemaVersion: \(results.schemaVersion) is newer than this crtsim reads (\(newest); docs/schemas.md)")
+        }
+        return results
     }
 }
 

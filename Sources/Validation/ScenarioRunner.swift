@@ -84,6 +84,10 @@ public struct ScenarioRunner {
     }
 
     public struct Results: Codable, Sendable {
+        /// Format version of results.json (Schemas/results.schema.json): 2 since metrics carry `cases` and the run
+        /// `baselines` and `uncertainty` (issue 18); a file without it is version 1 and still reads.
+        public var schemaVersion = newestSchemaVersion
+        public static let newestSchemaVersion = 2
         public var scenario: String
         public var description: String
         /// The expectations checked (kept so that shards can be merged and re-judged).
@@ -118,10 +122,11 @@ public struct ScenarioRunner {
 
         enum CodingKeys: String, CodingKey {
             case scenario, description, expectations, groupBy, metrics, groupMetrics, groupTests, verdicts, passed, manifest, cases, failures
-            case comparison, baselines, uncertainty
+            case comparison, baselines, uncertainty, schemaVersion
         }
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
+            schemaVersion = try c.decodeIfPresent(Int.self, forKey: .schemaVersion) ?? 1
             scenario = try c.decode(String.self, forKey: .scenario)
             description = try c.decode(String.self, forKey: .description)
             expectations = try c.decode([Scenario.Expectation].self, forKey: .expectations)

@@ -113,7 +113,7 @@ struct ExternalPipelineTests {
         let changed = try #require(try json(s.url.appendingPathComponent("doctored.json"))["score"] as? NSDictionary)
         let keys = Set((mine.allKeys + changed.allKeys).compactMap { $0 as? String })
         let moved = keys.filter { (mine[$0] as? NSObject) != (changed[$0] as? NSObject) }
-        #expect(moved.isSubset(of: ["primaryTargetAnalysis", "primaryTargetCategory", "targetDistanceMm"]) && moved.contains("primaryTargetAnalysis"),
+        #expect(moved.isSubset(of: ["primaryTargetAnalysis", "primaryTargetCategory", "primaryTargetTieCategory", "targetDistanceMm"]) && moved.contains("primaryTargetAnalysis"),
                 "moved: \(moved.sorted())")
 
         // Malformed: a missing required key, a segment id out of range.
