@@ -16,6 +16,8 @@ let package = Package(
     products: [
         .executable(name: "crtsim", targets: ["crtsim"]),
         .library(name: "CRTSimReaders", targets: ["HeartPhantom", "Validation", "ImageIO"]), // for Fuzz/ (libFuzzer targets)
+        // for Benchmarks/ (a separate package: ordo-one/benchmark, which CI does not build)
+        .library(name: "CRTSimBenchmarkKit", targets: ["CRTCore", "HeartPhantom", "XRaySimulation", "SyntheticCase", "GuidancePipeline", "FluoroGuidance", "Validation"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
