@@ -58,7 +58,7 @@ let package = Package(
         // Writes one synthetic case folder: cmr/, xray/, operator/, truth/, preview/.
         .target(name: "SyntheticCase", dependencies: ["CRTCore", "SegmentModel", "HeartPhantom", "CMRSimulation", "XRaySimulation", "ImageIO", "Figures", "Statistics"]),
         // Triangle meshes of the LV wall built from short-axis contours; PLY and VTK writers.
-        .target(name: "SurfaceMesh", dependencies: ["CRTCore", "SegmentModel"]),
+        .target(name: "SurfaceMesh", dependencies: ["CRTCore", "SegmentModel", "WebOutput"]),
         // The guidance pipeline on images alone (cmr/): LV contours, scar, tracking, activation, targets, mesh.
         // It must never import HeartPhantom, CMRSimulation or SyntheticCase: the compiler keeps the truth out.
         .target(name: "GuidancePipeline", dependencies: ["CRTCore", "SegmentModel", "Fourier", "ImageIO", "Figures", "SurfaceMesh", "Statistics"]),

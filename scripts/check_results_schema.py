@@ -13,80 +13,25 @@ Checks, one line each:
 Ends with `results-schema: N passed, M failed`; exit code 1 on any failure, 2 on bad usage.
 Files are read as strict JSON (NaN, Infinity are refused as literals; crtsim writes them as strings where allowed).
 """
-import copy, glob, json, os, re, sys
+import copy, os, sys
 
-try:
-    import jsonschema
-    from jsonschema import Draft202012Validator
-    from referencing import Registry, Resource
-    from importlib.metadata import version
-    if tuple(int(x) for x in re.findall(r"\d+", version("jsonschema"))[:2]) < (4, 18):
-        raise ImportError(f"jsonschema {version('jsonschema')} takes no registry")
-except ImportError as e:  # jsonschema older than 4.18 has no `referencing`
-    sys.exit(f"check_results_schema.py needs jsonschema >= 4.18 and referencing ({e}): pip install -U jsonschema referencing")
+from schema_support import Draft202012Validator, SCHEMAS, Tally, errors_of, jsonschema, load_schemas, strict_json
 
-ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-SCHEMAS = os.path.join(ROOT, "Schemas")
 SCHEMA = os.path.join(SCHEMAS, "results.schema.json")
-
-passed = failed = 0
-
-
-def report(ok, what, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-    print(f"{'ok  ' if ok else 'FAIL'} {what}" + (f": {detail}" if detail else ""))
-
-
-def strict_json(path):
-    def refuse(name):
-        raise ValueError(f"non-standard JSON literal {name}")
-    with open(path) as f:
-        return json.load(f, parse_constant=refuse)
-
-
-def key_path(path):
-    """A JSON location as `metrics[0].id` (top level: `(top level)`)."""
-    out = ""
-    for p in path:
-        out += f"[{p}]" if isinstance(p, int) else (("." if out else "") + str(p))
-    return out or "(top level)"
-
-
-def describe(error):
-    """One message for an error, naming the key path (a missing key by its own path; for oneOf/anyOf, the error
-    of the best-matching branch other than the `null` one)."""
-    if error.validator in ("oneOf", "anyOf") and error.context:
-        branches = [e for e in error.context if not (e.validator == "type" and e.validator_value == "null")]
-        return describe(jsonschema.exceptions.best_match(branches or error.context))
-    if error.validator == "required" and isinstance(error.instance, dict):
-        missing = [k for k in error.validator_value if k not in error.instance]
-        if missing:
-            return f"{key_path(list(error.absolute_path) + [missing[0]])}: required key missing"
-    if error.validator == "enum" and len(error.validator_value) > 8:
-        return f"{key_path(error.absolute_path)}: {error.instance!r} is not one of the {len(error.validator_value)} allowed values"
-    return f"{key_path(error.absolute_path)}: {error.message}"
-
-
-def errors_of(validator, doc):
-    return sorted(describe(e) for e in validator.iter_errors(doc))
+tally = Tally()
+report = tally.report
 
 
 def load_validator():
-    schemas = {}
-    for path in sorted(glob.glob(os.path.join(SCHEMAS, "*.schema.json"))):
-        try:
-            schemas[os.path.basename(path)] = strict_json(path)
-        except (OSError, ValueError) as e:
-            report(False, f"Schemas/{os.path.basename(path)}", f"unreadable ({e})")
-    schema = schemas.get("results.schema.json")
+    try:
+        schemas, registry = load_schemas()
+    except (OSError, ValueError) as e:
+        report(False, "Schemas/", f"unreadable ({e})")
+        return None, None
+    schema = schemas.get("results")
     if schema is None:
         report(False, "Schemas/results.schema.json", "missing")
         return None, None
-    registry = Registry().with_resources((s["$id"], Resource.from_contents(s)) for s in schemas.values() if "$id" in s)
     try:
         Draft202012Validator.check_schema(schema)
     except jsonschema.exceptions.SchemaError as e:
@@ -172,8 +117,7 @@ def main(argv):
             doctored(validator, first[1], os.path.basename(os.path.dirname(os.path.abspath(first[0]))) + "/results.json")
         else:
             report(False, "doctored copies", "no valid file to start from")
-    print(f"results-schema: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return tally.finish("results-schema")
 
 
 if __name__ == "__main__":

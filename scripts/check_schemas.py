@@ -21,73 +21,12 @@ Ends with `schemas: N passed, M failed`; exit code 1 on any failure, 2 on bad us
 """
 import copy, glob, gzip, json, os, re, struct, sys
 
-try:
-    import jsonschema
-    from jsonschema import Draft202012Validator
-    from referencing import Registry, Resource
-    from importlib.metadata import version
-    if tuple(int(x) for x in re.findall(r"\d+", version("jsonschema"))[:2]) < (4, 18):
-        raise ImportError(f"jsonschema {version('jsonschema')} takes no registry")
-except ImportError as e:  # jsonschema older than 4.18 has no `referencing`
-    sys.exit(f"check_schemas.py needs jsonschema >= 4.18 and referencing ({e}): pip install -U jsonschema referencing")
+from schema_support import (Draft202012Validator, ROOT, SCHEMAS, Tally, errors_of, jsonschema, key_path,
+                            load_schemas, strict_json)
 
-ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-SCHEMAS = os.path.join(ROOT, "Schemas")
 METRICS_SWIFT = os.path.join(ROOT, "Sources", "Validation", "ScenarioMetrics.swift")
-
-passed = failed = 0
-
-
-def report(ok, what, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-    print(f"{'ok  ' if ok else 'FAIL'} {what}" + (f": {detail}" if detail else ""))
-
-
-def load_schemas():
-    schemas = {}
-    for path in sorted(glob.glob(os.path.join(SCHEMAS, "*.schema.json"))):
-        schemas[os.path.basename(path)[: -len(".schema.json")]] = json.load(open(path))
-    registry = Registry().with_resources((s["$id"], Resource.from_contents(s)) for s in schemas.values())
-    return schemas, registry
-
-
-def key_path(path):
-    """A JSON location as `segments[0].id` (top level: `(top level)`)."""
-    out = ""
-    for p in path:
-        out += f"[{p}]" if isinstance(p, int) else (("." if out else "") + str(p))
-    return out or "(top level)"
-
-
-def describe(error):
-    """One message for an error, naming the key path: a missing key by its own path; for oneOf/anyOf, the error of
-    the best-matching branch other than the `null` one (optional values may be null)."""
-    if error.validator in ("oneOf", "anyOf") and error.context:
-        branches = [e for e in error.context if not (e.validator == "type" and e.validator_value == "null")]
-        error = jsonschema.exceptions.best_match(branches or error.context)
-        return describe(error)
-    if error.validator == "required" and isinstance(error.instance, dict):
-        missing = [k for k in error.validator_value if k not in error.instance]
-        if missing:
-            return f"{key_path(list(error.absolute_path) + [missing[0]])}: required key missing"
-    return f"{key_path(error.absolute_path)}: {error.message}"
-
-
-def errors_of(validator, doc):
-    errors = sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path])
-    return [describe(e) for e in errors]
-
-
-def strict_json(path):
-    """Reads JSON refusing NaN / Infinity literals (not JSON; crtsim never writes them)."""
-    def bad(token):
-        raise ValueError(f"non-standard number {token}")
-    with open(path) as f:
-        return json.load(f, parse_constant=bad)
+tally = Tally()
+report = tally.report
 
 
 def check_file(validators, name, path, label, extra=None):
@@ -320,8 +259,7 @@ def main(argv):
         check_case(validators, case, analysis)
         if "--doctored" in flags:
             doctored(validators, case, analysis)
-    print(f"schemas: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return tally.finish("schemas")
 
 
 if __name__ == "__main__":

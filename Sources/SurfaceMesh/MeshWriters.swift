@@ -1,5 +1,6 @@
 import Foundation
 import CRTCore
+import WebOutput
 
 /// Patient coordinate convention of a written mesh file.
 ///
@@ -147,7 +148,7 @@ extension TriangleMesh {
 
             """
         func array(_ type: String, name: String?, components: Int = 1, _ payload: [UInt8], indent: String) {
-            let nameAttribute = name.map { " Name=\"\(Self.xmlEscaped($0))\"" } ?? ""
+            let nameAttribute = name.map { " Name=\"\(HTML.escape($0))\"" } ?? ""
             let componentAttribute = components > 1 ? " NumberOfComponents=\"\(components)\"" : ""
             text += "\(indent)<DataArray type=\"\(type)\"\(nameAttribute)\(componentAttribute) format=\"binary\">\n"
             text += indent + "  " + Self.vtkBinaryBlock(payload) + "\n"
@@ -190,22 +191,6 @@ extension TriangleMesh {
         let count = UInt32(payload.count).littleEndian
         let header = withUnsafeBytes(of: count) { Data($0) }
         return header.base64EncodedString() + Data(payload).base64EncodedString()
-    }
-
-    /// `text` with the five XML special characters escaped, for an attribute value.
-    static func xmlEscaped(_ text: String) -> String {
-        var out = ""
-        for c in text {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            default: out.append(c)
-            }
-        }
-        return out
     }
 
     /// `values` as little-endian bytes.
