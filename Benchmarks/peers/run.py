@@ -73,10 +73,11 @@ def run_cmd(args, **kw):
 
 
 def grab(pattern, text, what):
-    m = re.search(pattern, text)
-    if not m:
+    """The smallest match over the runs in `text` (outputs of repeated bench runs joined): best of N."""
+    found = [float(x) for x in re.findall(pattern, text)]
+    if not found:
         raise RuntimeError(f"could not find {what} in:\n{text}")
-    return float(m.group(1))
+    return min(found)
 
 
 def load_json(path):
@@ -179,6 +180,37 @@ def itk_drr(volume_frame, nib_affine, source, first, col, row, rows, cols, step=
     return render
 
 
+def reference_line_integrals(volume_frame, nib_affine, source, first, col, row, rows, cols, every=8, step_vox=0.05):
+    """Dense reference on every `every`-th pixel: trilinear samples every `step_vox` voxels (midpoint rule)
+    along each ray clipped to the grid box of voxel centres, as crtsim clips (no torso clipping: the volume is
+    0 outside the body). Returns (pixel rows, pixel columns, integrals)."""
+    from scipy.ndimage import map_coordinates
+    a = np.diag([-1.0, -1.0, 1.0]) @ nib_affine[:3, :4]
+    ainv = np.linalg.inv(a[:, :3])
+    vox = float(np.linalg.norm(a[:, 0]))
+    n = np.array(volume_frame.shape[:3], np.float64)
+    rr, cc = np.meshgrid(np.arange(0, rows, every), np.arange(0, cols, every), indexing="ij")
+    pix = first + cc.ravel()[:, None] * col + rr.ravel()[:, None] * row
+    o = ainv @ (source - a[:, 3])                      # source, voxel index space
+    d = (ainv @ (pix - source).T).T                    # index-space directions
+    d /= np.linalg.norm(d, axis=1)[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lo = (0 - o) / d; hi = (n - 1 - o) / d
+    t0 = np.nanmax(np.minimum(lo, hi), axis=1); t1 = np.nanmin(np.maximum(lo, hi), axis=1)
+    out = np.zeros(len(d))
+    for i in np.nonzero(t1 > t0)[0]:
+        m = int(np.ceil((t1[i] - t0[i]) / step_vox))
+        h = (t1[i] - t0[i]) / m
+        t = t0[i] + h * (np.arange(m) + 0.5)
+        p = o[:, None] + d[i][:, None] * t[None, :]
+        out[i] = map_coordinates(volume_frame, p, order=1, mode="nearest").sum() * h * vox
+    return rr.ravel(), cc.ravel(), out
+
+
+def rel_rms(img, rr, cc, ref):
+    return float(np.sqrt(np.mean((img[rr, cc] - ref) ** 2)) / np.sqrt(np.mean(ref ** 2)))
+
+
 def drr(case, work, repeat, xbench_text, views_truth):
     import nibabel as nib
     import itk
@@ -210,8 +242,13 @@ def drr(case, work, repeat, xbench_text, views_truth):
             full(); half()   # warm-up
             tf, img_f = best_of(repeat, full)
             th, img_h = best_of(repeat, half)
+            rr, cc, dense = reference_line_integrals(mu[..., fr], mu_img.affine, src, first, col, row, rows, cols)
             d = {
                 "itkSecondsFull": tf, "itkSecondsHalf": th,
+                "relativeRmsVsDenseReference": {"crtsim": rel_rms(ref, rr, cc, dense), "itk": rel_rms(img_f, rr, cc, dense),
+                                                "itkHalf": rel_rms(img_h, rr, cc, dense), "pixels": int(len(dense))},
+                "nccVsDenseReference": {"crtsim": ncc(ref[rr, cc], dense), "itk": ncc(img_f[rr, cc], dense),
+                                        "itkHalf": ncc(img_h[rr, cc], dense)},
                 "nccItkVsCrtsimLineIntegral": ncc(img_f, ref),
                 "nccItkHalfVsCrtsimLineIntegral": ncc(img_h, ref),
                 "nccItkVsCaseImage": ncc(img_f, noisy),
@@ -227,7 +264,9 @@ def drr(case, work, repeat, xbench_text, views_truth):
             np.save(os.path.join(work, f"drr-itk-{name}-{state}.npy"), img_f)
             np.save(os.path.join(work, f"drr-crtsim-{name}-{state}.npy"), ref)
             log(f"  DRR {name} {state}: ITK {tf:.3f} s (half {th:.3f} s), NCC {d['nccItkVsCrtsimLineIntegral']:.4f}"
-                f" (half {d['nccItkHalfVsCrtsimLineIntegral']:.4f}, vs noisy case image {d['nccItkVsCaseImage']:.4f})")
+                f" (half {d['nccItkHalfVsCrtsimLineIntegral']:.4f}, vs noisy case image {d['nccItkVsCaseImage']:.4f});"
+                f" rel. RMS vs dense reference crtsim {d['relativeRmsVsDenseReference']['crtsim']:.4f},"
+                f" ITK {d['relativeRmsVsDenseReference']['itk']:.4f}, ITK half {d['relativeRmsVsDenseReference']['itkHalf']:.4f}")
     itk_full = float(np.mean(t_full)); itk_half = float(np.mean(t_half))
     rows_out.append(row_("DRR 512x512 per view: ITK ray cast, every pixel", crt_per_view, itk_full,
                          f"NCC min {min(ncc_full):.4f} (4 images)", min(ncc_full)))
@@ -263,7 +302,7 @@ def median_abs_error(est, truth_segments):
     return (float(np.median(errs)) if errs else float("nan")), len(errs)
 
 
-def cine_tracking(case, repeat, bench_text, analysis, truth):
+def cine_tracking(case, repeat, bench_text, analysis, truth, analysis_dir):
     import cv2
     import nibabel as nib
     cv2.setNumThreads(CORES)
@@ -348,6 +387,9 @@ def cine_tracking(case, repeat, bench_text, analysis, truth):
                              f"activation median |err| crtsim {crt_err:.1f} ms ({crt_n} seg), {name} {err:.1f} ms ({n} seg)", err))
     detail["crtsim"] = {"trackingSeconds": crt_track, "activationMedianAbsErrorMs": crt_err, "segmentsMeasured": crt_n,
                         "trackedSlices": int(grab(r"\((\d+) slices per frame\)", bench_text, "tracked slices"))}
+    timing = os.path.join(analysis_dir, "timing.json")
+    if os.path.exists(timing):   # the analysis run's whole CMR stage (read, localisation, tracking, scar, ...)
+        detail["crtsim"]["analysisTiming"] = load_json(timing)
     return rows_out, detail
 
 
@@ -364,6 +406,27 @@ def pose_difference(a, b, points):
     p = np.c_[points, np.ones(len(points))]
     d = np.linalg.norm((p @ a.T)[:, :3] - (p @ b.T)[:, :3], axis=1)
     return rot_angle_deg(a[:3, :3] @ b[:3, :3].T), float(d.mean())
+
+
+def decompose_projection(p):
+    """P = K [R | t] with det R = +1 and points in front of the source at positive depth (crtsim's P: third
+    row = unit beam direction, w = depth in mm > 0). crtsim's detector frame (column, row, beam) is
+    left-handed (a radiograph is seen from the detector side), so K carries a negative fy: K = [[f, 0, cx],
+    [0, -f, cy], [0, 0, 1]] and R's second row is minus the row direction. For OpenCV, whose ITERATIVE solver
+    lands behind the camera with a negative fy, mirror the rows instead: v' = 2 cy - v with fy > 0 (exact)."""
+    from scipy.linalg import rq
+    p = np.asarray(p, np.float64)
+    k, r = rq(p[:, :3])
+    d = np.diag(np.sign(np.diag(k)))
+    k, r = k @ d, d @ r                   # positive diagonal: r's third row = beam direction, p[2, 2] > 0 kept
+    if np.linalg.det(r) < 0:
+        r[1] *= -1; k[:, 1] *= -1
+    t = np.linalg.solve(k, p[:, 3])       # P = K [R | t]; scaling K leaves R and t
+    k = k / k[2, 2]
+    kp = k @ np.c_[r, t]
+    assert np.allclose(kp / kp[2, 3], p / p[2, 3], rtol=1e-6, atol=1e-6), "K [R | t] does not reproduce the projection"
+    assert abs(np.linalg.det(r) - 1) < 1e-9
+    return k, r, t
 
 
 def landmark_pose(case, work, repeat, truth):
@@ -388,7 +451,7 @@ def landmark_pose(case, work, repeat, truth):
     e_rot, e_mm = pose_difference(crt_pose, true_pose, pts_model)
     detail["crtsim"]["vsTruth"] = {"rotationDeg": e_rot, "meanLandmarkMm": e_mm}
 
-    peer_times, agree = [], []
+    peer_times, errors = {}, {}
     for v in lm_analysis["views"]:
         name = v["name"]
         clicks = load_json(os.path.join(case, "operator", f"clicks-{name}.json"))["landmarks"]
@@ -396,41 +459,55 @@ def landmark_pose(case, work, repeat, truth):
         obj = np.array([model[n] for n in names], np.float64)
         img = np.array([clicks[n] for n in names], np.float64)
         p = np.asarray(v["projection"], np.float64)
-        k, r_cw, c_h = cv2.decomposeProjectionMatrix(p)[:3]
-        k = k / k[2, 2]
-        c = (c_h[:3] / c_h[3]).ravel()
-        t_cw = -r_cw @ c
+        k, r_cw, t_cw = decompose_projection(p)
+        img[:, 1] = 2 * k[1, 2] - img[:, 1]          # mirrored rows (see decompose_projection)
+        k = k.copy(); k[1, 1] = -k[1, 1]
+        assert k[0, 0] > 0 and k[1, 1] > 0
         cam_from_world = np.eye(4); cam_from_world[:3, :3] = r_cw; cam_from_world[:3, 3] = t_cw
-        kp = k @ np.c_[r_cw, t_cw]
-        assert np.allclose(kp / kp[2, 3], p / p[2, 3], rtol=1e-6, atol=1e-6), "K [R | t] does not reproduce the projection"
 
-        def solve():
-            return cv2.solvePnP(obj, img, k, None, flags=cv2.SOLVEPNP_ITERATIVE)
-        solve()
-        n_calls = 200
-        t, (ok, rvec, tvec) = best_of(repeat, lambda: [solve() for _ in range(n_calls)][-1])
-        t /= n_calls
-        cam_from_patient = np.eye(4)
-        cam_from_patient[:3, :3] = cv2.Rodrigues(rvec)[0]; cam_from_patient[:3, 3] = tvec.ravel()
-        world_from_patient = np.linalg.inv(cam_from_world) @ cam_from_patient
-        proj = (k @ cam_from_patient[:3]) @ np.c_[obj, np.ones(len(obj))].T
-        rms = float(np.sqrt(np.mean(np.sum(((proj[:2] / proj[2]).T - img) ** 2, axis=1))))
-        vs_crt = pose_difference(world_from_patient, crt_pose, pts_model)
-        vs_truth = pose_difference(world_from_patient, true_pose, pts_model)
-        peer_times.append(t)
-        agree.append(vs_crt[1])
-        detail[name] = {"solvePnPSeconds": t, "landmarks": len(names), "reprojectionRmsPx": rms,
-                        "vsCrtsim": {"rotationDeg": vs_crt[0], "meanLandmarkMm": vs_crt[1]},
-                        "vsTruth": {"rotationDeg": vs_truth[0], "meanLandmarkMm": vs_truth[1]},
-                        "worldFromPatient": world_from_patient.tolist()}
-        log(f"  solvePnP {name}: {t * 1e6:.0f} us, {len(names)} landmarks, RMS {rms:.2f} px, vs crtsim "
-            f"{vs_crt[0]:.2f} deg / {vs_crt[1]:.1f} mm, vs truth {vs_truth[0]:.2f} deg / {vs_truth[1]:.1f} mm")
-    peer = float(sum(peer_times))   # one solvePnP per view; crtsim fits both views at once
-    worst = max(detail[v["name"]]["vsTruth"]["meanLandmarkMm"] for v in lm_analysis["views"])
-    row = row_(f"landmark pose: OpenCV solvePnP ITERATIVE, once per view ({len(peer_times)} views)", crt_t, peer,
-               f"pose error vs truth: crtsim {e_mm:.1f} mm, solvePnP worst view {worst:.1f} mm "
-               f"(mean landmark displacement)", worst)
-    return [row], detail
+        def refined():
+            # The common recipe when ITERATIVE's DLT start fails: a global solver, then LM refinement.
+            ok, rv, tv = cv2.solvePnP(obj, img, k, None, flags=cv2.SOLVEPNP_SQPNP)
+            return cv2.solvePnP(obj, img, k, None, rv, tv, useExtrinsicGuess=True, flags=cv2.SOLVEPNP_ITERATIVE)
+        variants = {
+            "ITERATIVE": lambda: cv2.solvePnP(obj, img, k, None, flags=cv2.SOLVEPNP_ITERATIVE),
+            "SQPNP": lambda: cv2.solvePnP(obj, img, k, None, flags=cv2.SOLVEPNP_SQPNP),
+            "SQPNP+ITERATIVE": refined,
+        }
+        detail[name] = {"landmarks": len(names)}
+        for method, solve in variants.items():
+            solve()
+            n_calls = 200
+            t, (ok, rvec, tvec) = best_of(repeat, lambda: [solve() for _ in range(n_calls)][-1])
+            t /= n_calls
+            cam_from_patient = np.eye(4)
+            cam_from_patient[:3, :3] = cv2.Rodrigues(rvec)[0]; cam_from_patient[:3, 3] = tvec.ravel()
+            world_from_patient = np.linalg.inv(cam_from_world) @ cam_from_patient
+            cam = cam_from_patient[:3] @ np.c_[obj, np.ones(len(obj))].T
+            proj = k @ cam
+            rms = float(np.sqrt(np.mean(np.sum(((proj[:2] / proj[2]).T - img) ** 2, axis=1))))
+            vs_crt = pose_difference(world_from_patient, crt_pose, pts_model)
+            vs_truth = pose_difference(world_from_patient, true_pose, pts_model)
+            peer_times.setdefault(method, []).append(t)
+            errors.setdefault(method, []).append(vs_truth[1])
+            detail[name][method] = {
+                "seconds": t, "reprojectionRmsPx": rms, "inFrontOfSource": bool((cam[2] > 0).all()),
+                "vsCrtsim": {"rotationDeg": vs_crt[0], "meanLandmarkMm": vs_crt[1]},
+                "vsTruth": {"rotationDeg": vs_truth[0], "meanLandmarkMm": vs_truth[1]},
+                "worldFromPatient": world_from_patient.tolist()}
+            log(f"  solvePnP {method} {name}: {t * 1e6:.0f} us, {len(names)} landmarks, RMS {rms:.2f} px, "
+                f"in front {bool((cam[2] > 0).all())}, vs crtsim {vs_crt[0]:.2f} deg / {vs_crt[1]:.1f} mm, "
+                f"vs truth {vs_truth[0]:.2f} deg / {vs_truth[1]:.1f} mm")
+    rows = []
+    for method in ("ITERATIVE", "SQPNP+ITERATIVE"):
+        peer = float(sum(peer_times[method]))   # one solvePnP per view; crtsim fits both views at once
+        worst = max(errors[method])
+        behind = [v["name"] for v in lm_analysis["views"] if not detail[v["name"]][method]["inFrontOfSource"]]
+        note = f" (behind the source in {', '.join(behind)})" if behind else ""
+        rows.append(row_(f"landmark pose: OpenCV solvePnP {method}, once per view ({len(peer_times[method])} views)",
+                         crt_t, peer, f"pose error vs truth (mean landmark displacement): crtsim {e_mm:.1f} mm, "
+                         f"solvePnP worst view {worst:.1f} mm{note}", worst))
+    return rows, detail
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -445,8 +522,8 @@ def fft_compare(case, repeat, bench_text, xbench_text):
     jobs = cine["slices"] * cine["phases"] + lge["slices"]
     # crtsim-bench's baseline: `jobs` pairs (forward nf x nf, inverse n x n), fresh buffers, serially, FFTW
     # single-threaded plans (FFTW_ESTIMATE, in place, complex64).
-    m = re.search(r"baseline: (\d+) FFTW transform pairs serially\s+([0-9.]+) s", bench_text)
-    crt_jobs, crt_kspace = int(m.group(1)), float(m.group(2))
+    crt_jobs = int(re.search(r"baseline: (\d+) FFTW transform pairs", bench_text).group(1))
+    crt_kspace = grab(r"baseline: \d+ FFTW transform pairs serially\s+([0-9.]+) s", bench_text, "FFTW baseline")
     if crt_jobs != jobs:
         log(f"  warning: crtsim-bench timed {crt_jobs} pairs, the case has {jobs}")
     crt_pair512 = grab(r"baseline: one 512x512 complex FFT pair\s+([0-9.]+) s", xbench_text, "FFT pair")
@@ -526,8 +603,8 @@ def main():
     rows, detail = [], {}
     bench_text = xbench_text = ""
     if only & {"cine", "fft"}:
-        log("crtsim-bench (cine + LGE simulation, analysis stages, FFTW baseline)")
-        bench_text = run_cmd([BIN("crtsim-bench"), phantom_yaml])
+        log(f"crtsim-bench x {repeat} (cine + LGE simulation, analysis stages, FFTW baseline; best of {repeat})")
+        bench_text = "".join(run_cmd([BIN("crtsim-bench"), phantom_yaml]) for _ in range(repeat))
     if only & {"drr", "fft"}:
         log(f"crtsim-xray-bench --repeat {repeat}")
         xbench_text = run_cmd([BIN("crtsim-xray-bench"), phantom_yaml, "--repeat", str(repeat)])
@@ -541,7 +618,7 @@ def main():
     if "cine" in only:
         log("2. cine tracking")
         analysis = load_json(os.path.join(analysis_dir, "analysis.json"))
-        r, d = cine_tracking(case, repeat, bench_text, analysis, truth); rows += r; detail["cine"] = d
+        r, d = cine_tracking(case, repeat, bench_text, analysis, truth, analysis_dir); rows += r; detail["cine"] = d
     if "pose" in only:
         log("3. landmark pose")
         r, d = landmark_pose(case, work, repeat, truth); rows += r; detail["pose"] = d
@@ -569,7 +646,7 @@ def main():
     w = max(len(r["task"]) for r in rows)
     print(f"{'task':<{w}}  {'crtsim s':>9}  {'peer s':>9}  {'ratio':>6}  agreement")
     for r in rows:
-        print(f"{r['task']:<{w}}  {r['crtsimSeconds']:9.4f}  {r['peerSeconds']:9.4f}  {r['ratio']:6.2f}  {r['agreement']}")
+        print(f"{r['task']:<{w}}  {r['crtsimSeconds']:9.3g}  {r['peerSeconds']:9.3g}  {r['ratio']:6.2f}  {r['agreement']}")
     print(f"ratio = peer / crtsim seconds (> 1: crtsim faster); {CORES} cores; best of {repeat}; JSON: {out_json}")
     if not ARGS.work:
         shutil.rmtree(work, ignore_errors=True)

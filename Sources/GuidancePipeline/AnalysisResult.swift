@@ -9,7 +9,8 @@ import SegmentModel
 /// The full schema is in docs/analysis-schema.md.
 @dynamicMemberLookup
 public struct AnalysisResult: Codable, Sendable {
-    public var schemaVersion = 1
+    /// 2 since `activationUncertaintyMs`, `targetCandidates` and `targetConfidence` (docs/schemas.md).
+    public var schemaVersion = 2
     /// Software that made it.
     public var software: String
     /// The shared vocabulary: the pipeline's estimate. ED and ES are the cine phases of the largest and smallest
@@ -32,6 +33,15 @@ public struct AnalysisResult: Codable, Sendable {
     public var crossCorrelationDelayMs: [Double?]
     /// Segments with no measurement (no slice covers them), shown as not scarred and not eligible.
     public var unmeasuredSegments: [Int]
+    /// One standard deviation of each segment's activation time (index id - 1, ms; nil where not measured): the
+    /// frame quantisation and the strain noise at the 50 % crossing (`TargetUncertainty`, docs/pipeline.md).
+    public var activationUncertaintyMs: [Double?] = []
+    /// The eligible segments whose activation is within the uncertainty of the primary target's (1.96 SD of the
+    /// difference), latest first, the primary target first; one id when the choice is clear, empty without target.
+    public var targetCandidates: [Int] = []
+    /// Probability that the primary target is the latest-activated eligible segment, given the activation
+    /// uncertainties (independent Gaussian errors); nil without a target.
+    public var targetConfidence: Double?
     public var scar: ScarSummary
     /// What the pipeline saw on each cine slice of the LV, base to apex.
     public var slices: [SliceSummary]
@@ -53,7 +63,8 @@ public struct AnalysisResult: Codable, Sendable {
     /// The keys only the pipeline has; the shared ones are `CaseFindings.CodingKeys`, in the same JSON object.
     enum CodingKeys: String, CodingKey {
         case schemaVersion, software, edTimeMs, edFrame, esFrame, targets18, targets17, timeToPeakMs,
-             crossCorrelationDelayMs, unmeasuredSegments, scar, slices, notes, configuration, views, fluoroscopy
+             crossCorrelationDelayMs, unmeasuredSegments, scar, slices, notes, configuration, views, fluoroscopy,
+             activationUncertaintyMs, targetCandidates, targetConfidence
     }
 
     public struct MappedTargets: Codable, Sendable, Equatable {
@@ -148,6 +159,9 @@ extension AnalysisResult {
         timeToPeakMs = pipelineOnly([Double?].self, .timeToPeakMs, [])
         crossCorrelationDelayMs = pipelineOnly([Double?].self, .crossCorrelationDelayMs, [])
         unmeasuredSegments = pipelineOnly([Int].self, .unmeasuredSegments, [])
+        activationUncertaintyMs = pipelineOnly([Double?].self, .activationUncertaintyMs, [])
+        targetCandidates = pipelineOnly([Int].self, .targetCandidates, [])
+        targetConfidence = pipelineOnly(Double?.self, .targetConfidence, nil)
         scar = try c.decode(ScarSummary.self, forKey: .scar)
         slices = pipelineOnly([SliceSummary].self, .slices, [])
         notes = pipelineOnly([String].self, .notes, [])
@@ -169,6 +183,9 @@ extension AnalysisResult {
         try c.encode(timeToPeakMs, forKey: .timeToPeakMs)
         try c.encode(crossCorrelationDelayMs, forKey: .crossCorrelationDelayMs)
         try c.encode(unmeasuredSegments, forKey: .unmeasuredSegments)
+        try c.encode(activationUncertaintyMs, forKey: .activationUncertaintyMs)
+        try c.encode(targetCandidates, forKey: .targetCandidates)
+        try c.encodeIfPresent(targetConfidence, forKey: .targetConfidence)
         try c.encode(scar, forKey: .scar)
         try c.encode(slices, forKey: .slices)
         try c.encode(notes, forKey: .notes)

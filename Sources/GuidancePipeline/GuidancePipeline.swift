@@ -91,7 +91,15 @@ public struct GuidancePipeline: Sendable {
         // model's own rules leave eligible (neither scarred nor akinetic).
         let motion = measured.regularised(reliable: records.map { c.decision.exclusions(of: $0).isEmpty }, settings: c.motion)
         for i in records.indices { records[i].activationTimeMs = motion.activationMs[i] }
-        let decision = c.decision.decide(records)
+        var decision = c.decision.decide(records)
+        // How sure the choice is: the eligible segments within the activation uncertainty of the primary target.
+        let uncertainty = TargetUncertainty.candidates(records: records, uncertaintyMs: motion.activationUncertaintyMs,
+                                                       decision: c.decision)
+        if uncertainty.candidates.count > 1 {
+            decision.targetStatus += String(format: "; near-tie: %d eligible segments (%@) within the activation uncertainty, confidence %.2f",
+                                            uncertainty.candidates.count, uncertainty.candidates.map(String.init).joined(separator: ", "),
+                                            uncertainty.confidence ?? 0)
+        }
         func mapped(_ f: (Segment36) -> Int) -> AnalysisResult.MappedTargets {
             var seen: [Int] = []
             for id in decision.lmaTargets { let m = f(Segment36(id)!); if !seen.contains(m) { seen.append(m) } }
@@ -114,6 +122,8 @@ public struct GuidancePipeline: Sendable {
             targets18: mapped { $0.aha18 }, targets17: mapped { $0.aha17 },
             timeToPeakMs: motion.timeToPeakMs, crossCorrelationDelayMs: motion.crossCorrelationDelayMs,
             unmeasuredSegments: unmeasured,
+            activationUncertaintyMs: motion.activationUncertaintyMs, targetCandidates: uncertainty.candidates,
+            targetConfidence: uncertainty.confidence,
             scar: .init(method: c.scar.method.rawValue, present: scar.present, status: scar.status,
                         thresholdSignal: scar.thresholdSignal, remoteMedian: scar.remoteMedian, remoteSD: scar.remoteSD,
                         myocardialVolumeMl: scar.myocardialVolumeMl, alignmentShiftsMm: scar.alignmentShiftsMm),

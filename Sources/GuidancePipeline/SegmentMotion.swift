@@ -29,6 +29,8 @@ public struct SegmentMotion: Sendable {
     var curves: [[Double]?]
     var peak: [Double?]
     var activationMs: [Double?]
+    /// One standard deviation of each activation time (ms; `TargetUncertainty.activationUncertaintyMs`).
+    var activationUncertaintyMs: [Double?] = Array(repeating: nil, count: 36)
     var timeToPeakMs: [Double?]
     /// Delay of each segment's curve behind the global mean curve by circular cross-correlation (ms).
     var crossCorrelationDelayMs: [Double?]
@@ -116,6 +118,8 @@ public struct SegmentMotion: Sendable {
             for t in 1..<frames where c[t] >= level {
                 let f = (level - c[t - 1]) / (c[t] - c[t - 1])
                 act = timesMs[t - 1] + clamp(f, 0, 1) * (timesMs[t] - timesMs[t - 1])
+                result.activationUncertaintyMs[i] = TargetUncertainty.activationUncertaintyMs(
+                    curve: c, crossing: t, timesMs: timesMs)
                 break
             }
             result.activationMs.append(act)

@@ -234,10 +234,10 @@ public final class StagedFolder {
     }
 
     private static func readPid(_ fd: Int32) -> Int? {
-        var buffer = [CChar](repeating: 0, count: 32)
+        var buffer = [UInt8](repeating: 0, count: 32)
         let n = pread(fd, &buffer, 31, 0)
         guard n > 0 else { return nil }
-        return Int(String(cString: buffer).trimmingCharacters(in: .whitespacesAndNewlines))
+        return Int(String(decoding: buffer[..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     private static func modificationDate(_ path: String) -> Date {

@@ -20,8 +20,9 @@ public enum CaseScoring {
         public var missing: [String: String]
     }
 
-    /// The newest analysis.json `schemaVersion` this scorer reads; a newer file is refused.
-    public static let supportedSchemaVersion = 1
+    /// The newest analysis.json `schemaVersion` this scorer reads (2: the optional target-uncertainty keys; 1 is
+    /// read as it is); a newer file is refused.
+    public static let supportedSchemaVersion = 2
     /// The newest truth.json `schemaVersion` this scorer reads (2: `targetTies`, `latestTies`; 1 is read with them
     /// derived from its segments).
     public static let supportedTruthSchemaVersion = 2

@@ -40,7 +40,7 @@ enum Fixture {
         return path
     }()
 
-    nonisolated(unsafe) static let spec: PhantomSpec = {
+    static let spec: PhantomSpec = {
         let folder = ProcessInfo.processInfo.environment["CRTSIM_PHANTOMS"] ?? repository.appendingPathComponent("Phantoms").path
         let file = folder + "/\(preset).yaml"
         do {
@@ -51,8 +51,8 @@ enum Fixture {
     }()
 
     /// The heart model and a one-phase truth, the X-ray simulator's inputs (as crtsim-xray-bench).
-    nonisolated(unsafe) static let heart: HeartModel = HeartModel(spec: spec)
-    nonisolated(unsafe) static let heartTruth: GroundTruth = heart.groundTruth(phaseTimesMs: [0])
+    static let heart: HeartModel = HeartModel(spec: spec)
+    static let heartTruth: GroundTruth = heart.groundTruth(phaseTimesMs: [0])
 
     /// A whole case (cmr/, xray/, operator/, truth/) generated as the scenario runner does.
     static let caseDirectory: String = {
