@@ -251,6 +251,7 @@ extension HeartModel {
             targetStatus: decided.targetStatus, rvInsertionPointsMm: ins, lvAxis: axis,
             radialStrainCurves: curves, curveTimesMs: phaseTimesMs,
             volumeCurveMl: phaseTimesMs.map { cavityVolumeMm3(atMs: $0) / 1000 }))
+        truth.ringBoundaries = spec.segmentModel
         truth.targetTies = decision.targetTies(records)
         truth.latestTies = DecisionModel.latestTies(records)
         return truth

@@ -59,19 +59,23 @@ public struct CaseFindings: Codable, Sendable, Equatable {
     /// The LV lead after implant (`LeadPosition`); nil for a case without fluoroscopy, or an analysis that did not
     /// find the electrodes.
     public var lead: LeadPosition?
+    /// The ring boundaries the 36 segments were drawn with (fractions of the cavity length from the base plane): a
+    /// convention both sides must share, declared by each so that the scorer can refuse a mismatch; nil when a file
+    /// does not declare it (not checked then).
+    public var ringBoundaries: RingBoundaries?
 
     public init(edvMl: Double, esvMl: Double, ef: Double, esTimeMs: Double, scarBurdenPercent: Double,
                 lvMyocardialVolumeMl: Double, wallThicknessMm: Double, segments: [SegmentRecord], lmaTargets: [Int],
                 primaryTarget: Int?, targetStatus: String, rvInsertionPointsMm: [String: Vec3], lvAxis: [String: Vec3],
                 radialStrainCurves: [[Double]?], curveTimesMs: [Double], volumeCurveMl: [Double],
-                heartPose: [[Double]]? = nil, lead: LeadPosition? = nil) {
+                heartPose: [[Double]]? = nil, lead: LeadPosition? = nil, ringBoundaries: RingBoundaries? = nil) {
         self.edvMl = edvMl; self.esvMl = esvMl; self.ef = ef; self.esTimeMs = esTimeMs
         self.scarBurdenPercent = scarBurdenPercent; self.lvMyocardialVolumeMl = lvMyocardialVolumeMl
         self.wallThicknessMm = wallThicknessMm; self.segments = segments; self.lmaTargets = lmaTargets
         self.primaryTarget = primaryTarget; self.targetStatus = targetStatus
         self.rvInsertionPointsMm = rvInsertionPointsMm; self.lvAxis = lvAxis
         self.radialStrainCurves = radialStrainCurves; self.curveTimesMs = curveTimesMs; self.volumeCurveMl = volumeCurveMl
-        self.heartPose = heartPose; self.lead = lead
+        self.heartPose = heartPose; self.lead = lead; self.ringBoundaries = ringBoundaries
     }
 }
 
@@ -98,5 +102,6 @@ extension CaseFindings {
         volumeCurveMl = try c.decodeIfPresent([Double].self, forKey: .volumeCurveMl) ?? []
         heartPose = try c.decodeIfPresent([[Double]].self, forKey: .heartPose)
         lead = try c.decodeIfPresent(LeadPosition.self, forKey: .lead)
+        ringBoundaries = try c.decodeIfPresent(RingBoundaries.self, forKey: .ringBoundaries)
     }
 }

@@ -155,7 +155,7 @@ public struct CaseEvaluation: Sendable {
                 }
             } else {
                 let analysis = try CaseAnalysis.run(cmrFolder: caseDir + "/cmr", configuration: configuration(p.settings),
-                                                    fusion: scenario.fluoroscopy ? DualViewFusion.Settings() : nil)
+                                                    fusion: scenario.fluoroscopy ? fusionSettings() : nil)
                 _ = try analysis.write(to: dir, replace: true)
             }
             let scores = try CaseScoring.score(caseDirectory: caseDir, analysisDirectory: dir)
@@ -222,7 +222,7 @@ public struct CaseEvaluation: Sendable {
         // The shipped analysis path (`crtsim analyze`): the CMR pipeline, then the fluoroscopy stage when the case has one.
         let analysis = try CaseAnalysis.run(cmrFolder: caseDir + "/cmr",
                                             configuration: configuration(scenario.pipeline),
-                                            fusion: scenario.fluoroscopy ? DualViewFusion.Settings() : nil)
+                                            fusion: scenario.fluoroscopy ? fusionSettings() : nil)
         _ = try analysis.write(to: analysisDir, replace: true)
         let output = analysis.output, study = analysis.study
 
@@ -286,10 +286,18 @@ public struct CaseEvaluation: Sendable {
         ]
     }
 
+    /// The fluoroscopy stage's settings: the scenario's ring convention, when it sets one.
+    func fusionSettings() -> DualViewFusion.Settings {
+        var settings = DualViewFusion.Settings()
+        if let rings = scenario.ringBoundaries { settings.standardHeart.rings = rings }
+        return settings
+    }
+
     /// The built-in pipeline's configuration for `settings`, with the scar threshold `threshold` when given (the
-    /// second observer's).
+    /// second observer's), and the scenario's ring convention when it sets one.
     func configuration(_ settings: Scenario.PipelineSettings, threshold: Double? = nil) -> PipelineConfiguration {
         var config = PipelineConfiguration()
+        if let rings = scenario.ringBoundaries { config.geometry.rings = rings }
         config.scar.thresholdFraction = threshold ?? settings.scarThresholdFraction
         config.scar.method = ScarDetection.Method(rawValue: settings.scarMethod) ?? .fwhm
         config.scar.nSD = settings.nSD
@@ -336,7 +344,7 @@ public struct CaseEvaluation: Sendable {
         }
         // The same entry point as the first observer and `crtsim analyze`, on the images already loaded.
         let analysis = try CaseAnalysis.run(cmrFolder: caseDir + "/cmr", configuration: config, operator: inputs,
-                                            fusion: clicks == nil ? nil : DualViewFusion.Settings(), study: study, operatorFolder: clicks)
+                                            fusion: clicks == nil ? nil : fusionSettings(), study: study, operatorFolder: clicks)
         let output = analysis.output
         let category = clicks == nil ? nil : output.result.lead?.category36?.rawValue
         var r = ObserverResult(scarredSegments: output.result.segments.map(\.scarred), scarBurdenPercent: output.result.scarBurdenPercent,

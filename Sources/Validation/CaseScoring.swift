@@ -37,6 +37,13 @@ public enum CaseScoring {
         let truthPath = caseDirectory + "/truth/truth.json"
         let truth = try readVersioned(GroundTruth.self, truthPath, version: \.schemaVersion, newest: supportedTruthSchemaVersion)
         let analysis = try readAnalysis(analysisDirectory)
+        // The 36 segments mean the same regions only under the same ring convention.
+        if let t = truth.findings.ringBoundaries, let a = analysis.findings.ringBoundaries,
+           abs(t.basalMidFraction - a.basalMidFraction) > 1e-9 || abs(t.midApicalFraction - a.midApicalFraction) > 1e-9 {
+            throw InputError("\(analysisDirectory)/analysis.json: ringBoundaries: basal/mid \(a.basalMidFraction), mid/apical \(a.midApicalFraction) "
+                + "differ from the truth's \(t.basalMidFraction), \(t.midApicalFraction) (rule: the ring convention is shared; "
+                + "set the scenario's ringBoundaries or the pipeline's)")
+        }
         let truthScar = try NIfTI.read(caseDirectory + "/truth/lge-scar.nii.gz")
         var missing: [String: String] = [:]
         let maskPath = analysisDirectory + "/" + scarMaskFile

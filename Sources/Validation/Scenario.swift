@@ -1,6 +1,7 @@
 import CRTCore
 import Foundation
 import HeartPhantom
+import SegmentModel
 
 /// A scenario (`Scenarios/*.yaml`): which synthetic patients, how they are imaged, how the pipeline is set, and
 /// what the scores must reach. Format documented in Scenarios/README.md; read strictly (unknown fields, wrong types
@@ -32,6 +33,9 @@ public struct Scenario: Sendable {
     /// The other pipelines of an A/B comparison (`pipelines`), run on the same cases and compared with the
     /// judged one case by case; empty without a comparison.
     public var comparedPipelines: [NamedPipeline] = []
+    /// The ring convention of the 36 segments (`ringBoundaries`), set for the generator (the phantoms'
+    /// `segmentModel`) and the built-in pipeline alike; nil: each keeps its own (the same default).
+    public var ringBoundaries: RingBoundaries?
     /// A second simulated observer (inter-observer agreement), or nil.
     public var secondObserver: Observer?
     /// Groupings for cohort statistics: any of `icm`, `lbbb`, `phantom`, `sweep`.
@@ -250,6 +254,15 @@ public struct Scenario: Sendable {
             observer = ob
             try o.finish()
         }
+        var ringBoundaries: RingBoundaries? = nil
+        if r.has("ringBoundaries") {
+            let rb = try r.section("ringBoundaries")
+            let b = try rb.number("basalMidFraction", default: RingBoundaries.crtsimDefault.basalMidFraction, range: 0.1...0.8)
+            let m = try rb.number("midApicalFraction", default: RingBoundaries.crtsimDefault.midApicalFraction, range: 0.2...0.95)
+            try rb.finish()
+            guard m > b + 0.05 else { throw rb.error("midApicalFraction", "must exceed basalMidFraction by at least 0.05") }
+            ringBoundaries = try RingBoundaries(basalMidFraction: b, midApicalFraction: m)
+        }
         let groupBy = try r.strings("groupBy", default: [], allowed: groupings)
         var expectations: [Expectation] = []
         for e in try r.list("expectations") {
@@ -274,7 +287,8 @@ public struct Scenario: Sendable {
         let s = Scenario(id: id, description: description, file: path, seed: UInt64(seed), cases: cases, phantoms: phantoms,
                          variation: variation, acquisition: acquisition, fluoroscopy: fluoroscopy, registrationStarts: starts,
                          maxStartErrorMm: maxStart, pipeline: pipeline, judgedPipeline: judgedName, comparedPipelines: compared,
-                         secondObserver: observer, groupBy: groupBy, expectations: expectations, hash: fnv1a(text))
+                         ringBoundaries: ringBoundaries, secondObserver: observer, groupBy: groupBy,
+                         expectations: expectations, hash: fnv1a(text))
         // Every phantom with every sweep point and the extremes of every draw must read as a valid phantom. The
         // checks are a product (phantoms x sweep points x draw probes): repeated phantoms and identical probes add
         // nothing, and the product is capped, so that a short file cannot make loading take minutes (a 1.1 KB file
@@ -378,11 +392,15 @@ public struct Scenario: Sendable {
             : presetFolder + "/\(phantom).yaml"
         let text = try InputFile.readText(file, what: "phantom file")
         let settings = variation.overrides + variation.gridPoint(gridPoint).settings + drawn + acquisition.settings
-        if settings.isEmpty { return try PhantomSpec.load(yaml: text, file: file) }
-        let varied = try PhantomVariation.apply(settings, toPhantomYAML: text, origin: file)
-        var spec = try PhantomSpec.load(yaml: varied, file: file + " (varied by the scenario)")
-        let plain = try PhantomSpec.load(yaml: text, file: file)
-        spec.name = plain.name
+        var spec: PhantomSpec
+        if settings.isEmpty {
+            spec = try PhantomSpec.load(yaml: text, file: file)
+        } else {
+            let varied = try PhantomVariation.apply(settings, toPhantomYAML: text, origin: file)
+            spec = try PhantomSpec.load(yaml: varied, file: file + " (varied by the scenario)")
+            spec.name = try PhantomSpec.load(yaml: text, file: file).name
+        }
+        if let rings = ringBoundaries { spec.segmentModel = rings }  // the scenario's ring convention, on both sides
         return spec
     }
 

@@ -481,6 +481,9 @@ struct BadRun: Sendable, CustomTestStringConvertible {
         score("35 segments", mentions: ["segments", "36"]) { j in j["segments"] = Array((j["segments"] as! [Any]).dropLast()) },
         score("heartPose 3 x 4", mentions: ["heartPose", "4 x 4"]) { $0["heartPose"] = [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0]] },
         score("schemaVersion from the future", mentions: ["schemaVersion", "newer"]) { $0["schemaVersion"] = 3 },
+        score("ring boundaries not the truth's", mentions: ["ringBoundaries", "truth's", "ring convention"]) {
+            $0["ringBoundaries"] = ["basalMidFraction": 0.3333, "midApicalFraction": 0.6667]
+        },
         score("scar.present missing", mentions: ["scar.present", "required key"]) { j in
             var scar = j["scar"] as! [String: Any]
             scar.removeValue(forKey: "present")

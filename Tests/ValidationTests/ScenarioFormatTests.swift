@@ -1,6 +1,7 @@
 import CRTCore
 import Foundation
 import HeartPhantom
+import SegmentModel
 import Statistics
 import Testing
 import Validation
@@ -306,5 +307,18 @@ extension Tag {
             #expect(e.contains(message), "\(text): \(e)")
             #expect(!e.contains("\n"))
         }
+    }
+}
+
+/// `ringBoundaries`: one ring convention for the generator and the pipeline, read strictly.
+@Suite(.tags(.fast)) struct RingBoundariesFormatTests {
+    @Test func setsThePhantomsAndThePipeline() throws {
+        let s = try loadScenario(PipelinesFormatTests.head + "ringBoundaries: {basalMidFraction: 0.35, midApicalFraction: 0.68}\n")
+        #expect(s.ringBoundaries == (try RingBoundaries(basalMidFraction: 0.35, midApicalFraction: 0.68)))
+        let spec = try s.phantomSpec(phantom: "advise-typical", gridPoint: 0, drawn: [], presetFolder: packageRoot + "/Phantoms")
+        #expect(spec.segmentModel.basalMidFraction == 0.35 && spec.segmentModel.midApicalFraction == 0.68)
+        #expect(try loadScenario(PipelinesFormatTests.head).ringBoundaries == nil)
+        let e = loadError(PipelinesFormatTests.head + "ringBoundaries: {basalMidFraction: 0.5, midApicalFraction: 0.52}\n")
+        #expect(e.contains("ringBoundaries.midApicalFraction: must exceed basalMidFraction by at least 0.05"), "\(e)")
     }
 }
