@@ -15,7 +15,8 @@ Files are read as strict JSON (NaN, Infinity are refused as literals; crtsim wri
 """
 import copy, os, sys
 
-from schema_support import Draft202012Validator, SCHEMAS, Tally, errors_of, jsonschema, load_schemas, strict_json
+from schema_support import (Draft202012Validator, SCHEMAS, Tally, errors_of, id_list_problems, jsonschema, load_schemas,
+                            strict_json)
 
 SCHEMA = os.path.join(SCHEMAS, "results.schema.json")
 tally = Tally()
@@ -48,13 +49,7 @@ def check_metric_ids(schema):
     except (OSError, ValueError, KeyError, TypeError) as e:
         report(False, "results.schema.json metric ids vs Schemas/metrics.json", f"unreadable ({e})")
         return
-    problems = []
-    if set(listed) - set(ours):
-        problems.append("missing " + ", ".join(sorted(set(listed) - set(ours))))
-    if set(ours) - set(listed):
-        problems.append("not in metrics.json " + ", ".join(sorted(set(ours) - set(listed))))
-    if not problems and ours != listed:
-        problems.append("same ids in a different order")
+    problems = id_list_problems(listed, ours, "metrics.json", "results.schema.json")
     report(not problems, f"results.schema.json metric ids ({len(ours)}) vs Schemas/metrics.json ({len(listed)})",
            "; ".join(problems))
 

@@ -21,8 +21,8 @@ Ends with `schemas: N passed, M failed`; exit code 1 on any failure, 2 on bad us
 """
 import copy, glob, gzip, json, os, re, struct, sys
 
-from schema_support import (Draft202012Validator, ROOT, SCHEMAS, Tally, errors_of, jsonschema, key_path,
-                            load_schemas, strict_json)
+from schema_support import (Draft202012Validator, ROOT, SCHEMAS, Tally, errors_of, id_list_problems, jsonschema,
+                            key_path, load_schemas, strict_json)
 
 METRICS_SWIFT = os.path.join(ROOT, "Sources", "Validation", "ScenarioMetrics.swift")
 tally = Tally()
@@ -118,12 +118,7 @@ def check_metrics(schemas):
     if not swift:
         problems.append("no metric definitions found in ScenarioMetrics.swift")
     sid, oid = [s[0] for s in swift], [o[0] for o in ours]
-    if set(sid) - set(oid):
-        problems.append("missing ids " + ", ".join(sorted(set(sid) - set(oid))))
-    if set(oid) - set(sid):
-        problems.append("ids not in ScenarioMetrics.swift " + ", ".join(sorted(set(oid) - set(sid))))
-    if not problems and sid != oid:
-        problems.append("ids in a different order than PipelineMetrics.definitions")
+    problems += id_list_problems(sid, oid, "ScenarioMetrics.swift", "Schemas/metrics.json")
     for s in swift:
         o = dict((x[0], x) for x in ours).get(s[0])
         if o and o != s:

@@ -79,3 +79,15 @@ def errors_of(validator, doc):
     """Every error of `doc`, one message each, in key-path order."""
     errors = sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path])
     return [describe(e) for e in errors]
+
+
+def id_list_problems(expected, found, expected_name, found_name):
+    """How the id list `found` differs from `expected`: ids missing, ids extra, or the same ids in another order."""
+    problems = []
+    if set(expected) - set(found):
+        problems.append("missing ids " + ", ".join(sorted(set(expected) - set(found))))
+    if set(found) - set(expected):
+        problems.append(f"ids not in {expected_name} " + ", ".join(sorted(set(found) - set(expected))))
+    if not problems and expected != found:
+        problems.append(f"ids in {found_name} in a different order than {expected_name}")
+    return problems

@@ -27,7 +27,7 @@ public enum LeadTriangulation {
         public var sharedPenaltyPx = 3.0
         /// Weight of the fold penalty: per pixel by which a view's 2D chain, taken in the 3D order, is longer than
         /// its shortest 2D ordering. Two electrodes on nearly the same epipolar line can be swapped between the
-        /// views with residuals as small as the true pairing (seen on lead-placement case 34, 9 mm off); the lead's
+        /// views with residuals as small as the true pairing, which puts electrodes millimetres off; the lead's
         /// projection then zigzags. A true fold (a lead curving towards the viewer) costs the same in both pairings.
         public var foldPenaltyPerPx = 0.2
         /// Most electrodes that may share a candidate with another in one view. A lead running nearly along one

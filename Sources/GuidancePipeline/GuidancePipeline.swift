@@ -94,7 +94,7 @@ public struct GuidancePipeline: Sendable {
         var decision = c.decision.decide(records)
         // How sure the choice is: the eligible segments within the activation uncertainty of the primary target.
         let uncertainty = TargetUncertainty.candidates(records: records, uncertaintyMs: motion.activationUncertaintyMs,
-                                                       decision: c.decision)
+                                                       primaryTarget: decision.primaryTarget, decision: c.decision)
         if uncertainty.candidates.count > 1 {
             decision.targetStatus += String(format: "; near-tie: %d eligible segments (%@) within the activation uncertainty, confidence %.2f",
                                             uncertainty.candidates.count, uncertainty.candidates.map(String.init).joined(separator: ", "),

@@ -38,13 +38,14 @@ public enum TargetUncertainty {
     /// - Parameters:
     ///   - records: the 36 segment records with their activation times.
     ///   - uncertaintyMs: one SD per segment (index id - 1; nil: no uncertainty known, taken as 0).
-    ///   - decision: the decision model (eligibility, primary target).
+    ///   - primaryTarget: the decision model's primary target for `records` (nil: none).
+    ///   - decision: the decision model (eligibility).
     /// - Returns: the eligible segments within `candidateZ` SD of the difference from the primary target, latest
     ///   first (the primary target first), and the probability that the primary target is the latest of the
     ///   eligible segments under independent Gaussian errors (numerical integration); empty and nil without target.
-    public static func candidates(records: [SegmentRecord], uncertaintyMs: [Double?], decision: DecisionModel)
+    public static func candidates(records: [SegmentRecord], uncertaintyMs: [Double?], primaryTarget: Int?, decision: DecisionModel)
         -> (candidates: [Int], confidence: Double?) {
-        guard let primary = decision.decide(records).primaryTarget,
+        guard let primary = primaryTarget,
               let tp = records.first(where: { $0.id == primary })?.activationTimeMs else { return ([], nil) }
         func sd(_ id: Int) -> Double { id - 1 < uncertaintyMs.count ? (uncertaintyMs[id - 1] ?? 0) : 0 }
         let eligible = records.filter { decision.exclusions(of: $0).isEmpty }

@@ -33,7 +33,7 @@ import Testing
     @Test func nearTieHasTwoCandidatesAndHalfConfidence() throws {
         let r = Self.records([10: 301, 11: 300])
         let sd = [Double?](repeating: 10, count: 36)
-        let c = TargetUncertainty.candidates(records: r, uncertaintyMs: sd, decision: DecisionModel())
+        let c = TargetUncertainty.candidates(records: r, uncertaintyMs: sd, primaryTarget: DecisionModel().decide(r).primaryTarget, decision: DecisionModel())
         #expect(c.candidates == [10, 11])
         let confidence = try #require(c.confidence)
         #expect(abs(confidence - 0.5282) < 0.002, "\(confidence)")
@@ -42,12 +42,12 @@ import Testing
     /// A latest segment 80 ms after the next one with 10 ms SDs: one candidate, confidence 1 to 1e-6.
     @Test func clearTargetHasOneCandidate() throws {
         let r = Self.records([10: 380, 11: 300])
-        let c = TargetUncertainty.candidates(records: r, uncertaintyMs: [Double?](repeating: 10, count: 36), decision: DecisionModel())
+        let c = TargetUncertainty.candidates(records: r, uncertaintyMs: [Double?](repeating: 10, count: 36), primaryTarget: DecisionModel().decide(r).primaryTarget, decision: DecisionModel())
         #expect(c.candidates == [10])
         #expect(abs(try #require(c.confidence) - 1) < 1e-6)
         // Without a target (every segment scarred): no candidates, no confidence.
         let scarred = (1...36).map { SegmentRecord(id: Segment36($0)!, scarFraction: 0.5, transmurality: 0.5, activationTimeMs: 100, peakRadialStrain: 0.3) }
-        let none = TargetUncertainty.candidates(records: scarred, uncertaintyMs: [], decision: DecisionModel())
+        let none = TargetUncertainty.candidates(records: scarred, uncertaintyMs: [], primaryTarget: DecisionModel().decide(scarred).primaryTarget, decision: DecisionModel())
         #expect(none.candidates.isEmpty && none.confidence == nil)
     }
 }

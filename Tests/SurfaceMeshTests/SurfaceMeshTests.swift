@@ -143,11 +143,7 @@ struct LVSurfaceBuilderTests {
 
 @Suite(.tags(.fast))
 struct MeshWriterTests {
-    let mesh: TriangleMesh = {
-        var mesh = LVSurfaceBuilder.build(EllipsoidStack.stack(), surface: .endocardium)
-        mesh.setScalar("activationTimeMs", perSegment: (1...36).map { $0 % 7 == 0 ? nil : Double($0) * 3.25 })
-        return mesh
-    }()
+    let mesh = EllipsoidStack.annotatedEndocardium()
 
     @Test("PLY round trip: counts, positions, attributes and triangles read back equal")
     func plyRoundTrip() throws {

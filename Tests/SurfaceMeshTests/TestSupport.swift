@@ -181,3 +181,13 @@ func firstMismatch<T: Equatable>(_ a: [T], _ b: [T]) -> String? {
     guard a.count == b.count else { return "\(a.count) values against \(b.count)" }
     return a.indices.first { a[$0] != b[$0] }.map { "index \($0): \(a[$0]) against \(b[$0])" }
 }
+
+extension EllipsoidStack {
+    /// The endocardium of the ellipsoid stack with an activation time on every segment except each seventh (NaN
+    /// there), as the mesh writer tests write it.
+    static func annotatedEndocardium() -> TriangleMesh {
+        var mesh = LVSurfaceBuilder.build(stack(), surface: .endocardium)
+        mesh.setScalar("activationTimeMs", perSegment: (1...36).map { $0 % 7 == 0 ? nil : Double($0) * 3.25 })
+        return mesh
+    }
+}

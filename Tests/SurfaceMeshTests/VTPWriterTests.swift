@@ -8,11 +8,7 @@ import Testing
 
 @Suite(.tags(.fast))
 struct VTPWriterTests {
-    let mesh: TriangleMesh = {
-        var mesh = LVSurfaceBuilder.build(EllipsoidStack.stack(), surface: .endocardium)
-        mesh.setScalar("activationTimeMs", perSegment: (1...36).map { $0 % 7 == 0 ? nil : Double($0) * 3.25 })
-        return mesh
-    }()
+    let mesh = EllipsoidStack.annotatedEndocardium()
 
     @Test("VTP: XML parses; counts, points, triangles, array names and values (NaN included) read back; SPACE tag")
     func vtpReadsBack() throws {
