@@ -8,6 +8,9 @@ import Foundation
 public struct PhantomSpec: Codable, Sendable, Equatable {
     public var name: String = "default"
     public var description: String = ""
+    /// `clinical` (default): realism fields the file leaves out are drawn per patient; `ideal`: they are neutral
+    /// (RealismFields.swift, Phantoms/README.md "Realism").
+    public var realism: Realism = .clinical
     public var anatomy = Anatomy()
     public var segmentModel = RingBoundaries.crtsimDefault
     public var activation = Activation()
@@ -61,8 +64,12 @@ public struct PhantomSpec: Codable, Sendable, Equatable {
         public var totalDelayMs: Double? = nil
         /// Earliest mechanical onset after the R-wave trigger (ms). 0-200.
         public var earliestOnsetMs: Double = 20
-        /// Segment angle of the latest activated site (degrees). lbbb default 220 (inferolateral/posterolateral).
+        /// Segment angle of the latest activated site (degrees). A realism field: drawn per patient under
+        /// `clinical`; under `ideal` the pattern's default (lbbb 220, inferolateral/posterolateral).
         public var latestAngleDeg: Double? = nil
+        /// Height of the latest activated site as a fraction from base (0) to apex (1). A realism field; unset
+        /// (`ideal`), the latest site is at the base.
+        public var latestHeightFraction: Double? = nil
         /// Onset per 36-segment id (ms), for `explicit`; missing ids take `earliestOnsetMs`.
         public var explicitOnsetMs: [Int: Double] = [:]
 

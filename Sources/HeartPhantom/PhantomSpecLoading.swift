@@ -10,6 +10,7 @@ extension PhantomSpec {
         var spec = PhantomSpec()
         spec.name = try r.string("name", default: (file as NSString).lastPathComponent.replacingOccurrences(of: ".yaml", with: ""))
         spec.description = try r.string("description", default: "")
+        spec.realism = Realism(rawValue: try r.choice("realism", default: "clinical", allowed: Realism.allCases.map(\.rawValue)))!
 
         let a = try r.section("anatomy")
         spec.anatomy.edvMl = try a.number("edvMl", default: 209, range: 60...450, unit: "mL")
@@ -30,6 +31,7 @@ extension PhantomSpec {
         if spec.anatomy.apicalWallThicknessMm > spec.anatomy.wallThicknessMm * 1.5 {
             throw a.error("apicalWallThicknessMm", "must be at most 1.5 x wallThicknessMm (\(spec.anatomy.wallThicknessMm * 1.5) mm)")
         }
+        try RealismField.read(section: a, path: "anatomy", into: &spec)
         try a.finish()
 
         let s = try r.section("segmentModel")
@@ -47,9 +49,7 @@ extension PhantomSpec {
             spec.activation.totalDelayMs = try act.number("totalDelayMs", default: 120, range: 0...300, unit: "ms")
         }
         spec.activation.earliestOnsetMs = try act.number("earliestOnsetMs", default: 20, range: 0...200, unit: "ms")
-        if act.has("latestAngleDeg") {
-            spec.activation.latestAngleDeg = try act.number("latestAngleDeg", default: 220, range: 0...360, unit: "degrees")
-        }
+        try RealismField.read(section: act, path: "activation", into: &spec)
         spec.activation.explicitOnsetMs = try act.intKeyedNumbers("explicitOnsetMs", keyRange: 1...36, valueRange: 0...600, unit: "ms")
         if spec.activation.pattern == "explicit" && spec.activation.explicitOnsetMs.isEmpty {
             throw act.error("explicitOnsetMs", "pattern 'explicit' needs a map of segment id (1-36) to onset (0-600 ms)")
@@ -108,6 +108,7 @@ extension PhantomSpec {
         spec.cmr.inversionTimeErrorMs = try c.number("inversionTimeErrorMs", default: 0, range: -150...150, unit: "ms")
         spec.cmr.sliceMisregistrationMm = try c.number("sliceMisregistrationMm", default: 0, range: 0...10, unit: "mm")
         spec.cmr.cineFlipAngleDeg = try c.number("cineFlipAngleDeg", default: 60, range: 20...90, unit: "degrees")
+        try RealismField.read(section: c, path: "cmr", into: &spec)
         try c.finish()
         spec.xray = try readXRay(r.section("xray"))
         try r.finish()

@@ -49,7 +49,8 @@ struct ScarShape {
 /// The generator's mechanical onset field (ms after the R trigger) for each activation pattern.
 ///
 /// - lbbb: earliest at the mid septum (segment angle 60), latest at `latestAngleDeg` (default 220,
-///   inferolateral/posterolateral), basal later than apical.
+///   inferolateral/posterolateral) and `latestHeightFraction` (default the base), later the nearer a point is to
+///   that height.
 /// - normal: near-synchronous, earliest septal-apical, latest basal lateral; default spread 30 ms.
 /// - rbbb: LV early laterally, latest anteroseptal (default angle 30); default spread 50 ms.
 /// - explicit: per-segment onsets from `explicitOnsetMs` (piecewise constant per segment).
@@ -58,6 +59,8 @@ struct OnsetField {
     let earliest: Double, delay: Double
     let earlyAngle: Double, lateAngle: Double
     let baseWeight: Double
+    /// Height fraction of the latest site (0 = base).
+    let lateHeight: Double
     let explicit: [Int: Double]
 
     init(spec: PhantomSpec) {
@@ -68,6 +71,7 @@ struct OnsetField {
         lateAngle = a.resolvedLatestAngleDeg
         earlyAngle = wrapDegrees(lateAngle + 180)
         baseWeight = a.pattern == "normal" ? 0.5 : 0.2
+        lateHeight = a.latestHeightFraction ?? 0
         explicit = a.explicitOnsetMs
     }
 
@@ -78,7 +82,31 @@ struct OnsetField {
         }
         let dLate = abs(angleDifferenceDegrees(phiDeg, lateAngle)) / 180      // 0 at the latest site, 1 opposite
         let angular = 0.5 * (1 + cos(.pi * dLate))                             // 1 at the latest, 0 opposite
-        let lateness = (angular + baseWeight * (1 - f)) / (1 + baseWeight)    // 0-1
+        let height = 1 - min(1, abs(f - lateHeight))                          // 1 at the latest site's height
+        let lateness = (angular + baseWeight * height) / (1 + baseWeight)     // 0-1
         return earliest + delay * lateness
+    }
+}
+
+extension RealismField {
+    /// Where the latest-activated site lies, drawn per patient (clinical magnitudes, Phantoms/README.md).
+    static var activationFields: [RealismField] {
+        [
+            RealismField("activation.latestAngleDeg", \.activation.latestAngleDeg, unit: "degrees", range: 0...360,
+                         clinical: { spec in
+                             switch spec.activation.pattern {
+                             case "normal": return .normal(mean: 270, sd: 40)
+                             case "rbbb": return .normal(mean: 30, sd: 30)
+                             default: return .normal(mean: 225, sd: 35)
+                             }
+                         },
+                         ideal: nil,
+                         meaning: "segment angle of the latest-activated LV site (0 anterior RV insertion, through the septum)",
+                         source: "LBBB: latest site lateral, posterolateral or inferolateral with spread between patients (Auricchio et al., Circulation 2004;109:1133; Ypenburg et al., JACC 2008;52:1402); normal and RBBB: crtsim's earlier fixed sites with a comparable spread (assumption)"),
+            RealismField("activation.latestHeightFraction", \.activation.latestHeightFraction, unit: "(fraction, base 0 to apex 1)",
+                         range: 0...0.9, clinical: .normal(mean: 0.3, sd: 0.15), ideal: nil,
+                         meaning: "height of the latest-activated site; unset, the base",
+                         source: "latest mechanical activation at basal or mid level in most CRT candidates (Ypenburg et al., JACC 2008;52:1402; Delgado et al., JACC 2011;57:2034); spread chosen to cover the basal and mid rings"),
+        ]
     }
 }

@@ -36,6 +36,9 @@ public enum CaseGenerator {
     public static func generate(spec: PhantomSpec, seed: UInt64, out: String, replace: Bool = false,
                                 previews: Bool = true, xray: Bool = true, xrayVolume: Bool = true) throws -> Summary {
         let folder = try StagedFolder(out: out, replace: replace, marker: "crtsim-case.json", kind: "a crtsim case")
+        // The patient and scan of this case: realism fields drawn from the seed (or neutral for `realism: ideal`);
+        // truth/phantom.json records the result.
+        let spec = spec.resolved(seed: seed)
         let heart = HeartModel(spec: spec)
         let images = CMRSimulator(heart: heart, seed: seed).simulate()
         var truth = heart.groundTruth(phaseTimesMs: images.phaseTimesMs)

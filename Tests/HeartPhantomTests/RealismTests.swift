@@ -1,0 +1,83 @@
+import CRTCore
+import Foundation
+import HeartPhantom
+import Testing
+
+/// Named tolerances of the realism-field tests.
+enum RealismTolerance {
+    /// Sample mean and SD of 400 drawn values against the distribution's (truncation at the range moves the
+    /// moments a little): mean within 0.2 SD, SD within 20 %.
+    static let meanInSD = 0.2
+    static let sdFraction = 0.2
+}
+
+@Suite("Realism fields: one table drives drawing, reading and the README", .tags(.fast))
+struct RealismTests {
+    @Test("Phantoms/README.md holds the table generated from the code")
+    func readmeTable() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let readme = try String(contentsOf: root.appendingPathComponent("Phantoms/README.md"), encoding: .utf8)
+        let begin = try #require(readme.range(of: "<!-- realism-table:begin -->\n"))
+        let end = try #require(readme.range(of: "<!-- realism-table:end -->", range: begin.upperBound..<readme.endIndex))
+        let table = String(readme[begin.upperBound..<end.lowerBound]).trimmingCharacters(in: .newlines)
+        if ProcessInfo.processInfo.environment["CRTSIM_UPDATE_REALISM_TABLE"] == "1" {
+            // scripts/update-realism-table.sh: rewrite the README's table from the code.
+            let updated = readme.replacingCharacters(in: begin.upperBound..<end.lowerBound, with: RealismField.markdownTable + "\n")
+            try updated.write(to: root.appendingPathComponent("Phantoms/README.md"), atomically: true, encoding: .utf8)
+            return
+        }
+        #expect(table == RealismField.markdownTable, "replace the README table with:\n\(RealismField.markdownTable)")
+    }
+
+    @Test("a clinical patient is drawn from the seed: same seed same patient, given fields kept, ideal neutral")
+    func resolution() throws {
+        let base = try spec("activation: {pattern: lbbb}")
+        #expect(base.realism == .clinical)
+        let a = base.resolved(seed: 11), b = base.resolved(seed: 11), c = base.resolved(seed: 12)
+        #expect(a == b)
+        #expect(a.activation.latestAngleDeg != c.activation.latestAngleDeg)
+        for f in RealismField.all { #expect(a[keyPath: f.keyPathForTests] != nil, "\(f.path) left unset under clinical") }
+        let given = try spec("activation: {latestAngleDeg: 100}").resolved(seed: 11)
+        #expect(given.activation.latestAngleDeg == 100)
+        let ideal = try spec("realism: ideal").resolved(seed: 11)
+        for f in RealismField.all { #expect(ideal[keyPath: f.keyPathForTests] == f.ideal, "\(f.path) under ideal") }
+    }
+
+    @Test("drawn values stay in range and follow their distribution")
+    func distributions() throws {
+        let base = try spec("activation: {pattern: lbbb}")
+        for f in RealismField.all {
+            var values: [Double] = []
+            for seed in 0..<400 { values.append(base.resolved(seed: UInt64(seed))[keyPath: f.keyPathForTests]!) }
+            #expect(values.allSatisfy { f.range.contains($0) }, "\(f.path) out of range")
+            guard case let .normal(mean, sd) = f.clinicalForTests(base) else { continue }
+            let m = values.reduce(0, +) / Double(values.count)
+            let s = (values.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(values.count - 1)).squareRoot()
+            #expect(abs(m - mean) <= RealismTolerance.meanInSD * sd, "\(f.path): mean \(m) against \(mean)")
+            #expect(abs(s - sd) <= RealismTolerance.sdFraction * sd, "\(f.path): SD \(s) against \(sd)")
+        }
+    }
+
+    @Test("a realism field out of range is refused with its field and range")
+    func outOfRange() {
+        do {
+            _ = try spec("activation: {latestHeightFraction: 1.5}")
+            Issue.record("accepted")
+        } catch let e as InputError {
+            #expect(e.description.contains("activation.latestHeightFraction"))
+            #expect(e.description.contains("from 0 to 0.9"))
+        } catch { Issue.record("\(error)") }
+    }
+
+    @Test("the latest-activated site moves with latestHeightFraction")
+    func latestHeight() throws {
+        for f in [0.0, 0.5] {
+            let heart = HeartModel(spec: try spec("realism: ideal\nactivation: {pattern: lbbb, latestAngleDeg: 220, latestHeightFraction: \(f)}"))
+            // The onset along the 220-degree line peaks at the requested height (grid step of the sampling: 0.05).
+            let fractions = stride(from: 0.0, through: 0.9, by: 0.05).map { $0 }
+            let onsets = fractions.map { heart.onset(s: heart.height(fraction: $0), phiDeg: 220) }
+            let best = fractions[onsets.firstIndex(of: onsets.max()!)!]
+            #expect(abs(best - f) <= 0.05 + 1e-9, "latest at \(best) for \(f)")
+        }
+    }
+}
