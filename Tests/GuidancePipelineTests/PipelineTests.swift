@@ -31,7 +31,9 @@ final class CaseStore: @unchecked Sendable {
         if let f = made[key] { return f }
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let file = root.appendingPathComponent("Phantoms/\(preset).yaml").path
-        let spec = try PhantomSpec.load(yaml: try String(contentsOfFile: file, encoding: .utf8), file: file)
+        // The presets on the ideal scanner and anatomy (tests use `ideal` unless they test realism).
+        var spec = try PhantomSpec.load(yaml: try String(contentsOfFile: file, encoding: .utf8), file: file)
+        spec.realism = .ideal
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("crtsim-pipeline-tests-\(getpid())/\(key)").path
         _ = try CaseGenerator.generate(spec: spec, seed: seed, out: out, replace: true, previews: false)
         made[key] = out

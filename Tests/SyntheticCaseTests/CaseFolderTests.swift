@@ -24,6 +24,7 @@ func temporaryFolder(_ name: String) -> String {
 
 let smallSpec = try! PhantomSpec.load(yaml: """
     name: small
+    realism: ideal
     cmr:
       cine: {slices: 4, phases: 3, fovMm: 240, pixelMm: 2.5}
       lge: {slices: 4, fovMm: 240, pixelMm: 2.5}
@@ -51,6 +52,26 @@ struct CaseFolderTests {
         let enc = FileOutput.jsonEncoder()
         #expect(try enc.encode(ta.truth.segments) == enc.encode(tc.truth.segments))
         #expect(ta.truth.edvMl == tc.truth.edvMl && ta.truth.esvMl == tc.truth.esvMl && ta.truth.primaryTarget == tc.truth.primaryTarget)
+    }
+
+    @Test("under realism: clinical the seed draws the patient: same seed same phantom.json, another seed another patient")
+    func clinicalPatientPerSeed() throws {
+        var clinical = smallSpec
+        clinical.realism = .clinical
+        let a = temporaryFolder("clin-a"), c = temporaryFolder("clin-c")
+        defer { for d in [a, c] { try? FileManager.default.removeItem(atPath: d) } }
+        _ = try CaseGenerator.generate(spec: clinical, seed: 7, out: a, previews: false, xray: false)
+        let tc = try CaseGenerator.generate(spec: clinical, seed: 8, out: c, previews: false, xray: false)
+        let pa = try JSONDecoder().decode(PhantomSpec.self, from: Data(contentsOf: URL(fileURLWithPath: "\(a)/truth/phantom.json")))
+        let pc = try JSONDecoder().decode(PhantomSpec.self, from: Data(contentsOf: URL(fileURLWithPath: "\(c)/truth/phantom.json")))
+        #expect(pa == clinical.resolved(seed: 7), "phantom.json is the resolved patient of seed 7")
+        #expect(pa.activation.latestAngleDeg != pc.activation.latestAngleDeg)
+        // The recorded patient makes the same case again.
+        let b = temporaryFolder("clin-b")
+        defer { try? FileManager.default.removeItem(atPath: b) }
+        let tb = try CaseGenerator.generate(spec: pc, seed: 8, out: b, previews: false, xray: false)
+        let enc = FileOutput.jsonEncoder()
+        #expect(try enc.encode(tb.truth) == enc.encode(tc.truth))
     }
 
     @Test("cmr/ holds only what a scanner records")
