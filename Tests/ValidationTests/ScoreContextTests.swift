@@ -127,5 +127,9 @@ import Validation
         #expect(m["target.exact_rate_cases_with_ties"]?.value == 0)
         #expect(m["target.within_tie_set_rate_cases_with_ties"]?.value == 0.5)
         #expect(m["target.exact_rate_cases_with_ties"]?.cases == 2 && m["target.exact_rate"]?.cases == 4)
+        // The two tie cases score "adjacent" against the primary target: both within or adjacent, none remote.
+        #expect(m["target.within_or_adjacent_rate_cases_with_ties"]?.value == 1)
+        #expect(m["target.remote_rate_cases_with_ties"]?.value == 0 && m["target.remote_rate_cases_with_ties"]?.cases == 2)
+        #expect(m["target.remote_rate"]?.value == 0.25)
     }
 }
