@@ -162,7 +162,7 @@ public final class HeartModel: Sendable {
                 t.peak[idx] = Float(spec.motion.peakRadialStrain * (1 - (1 - spec.motion.transmuralScarResidual) * effective))
                 let seg: UInt8 = ring.map { UInt8(Segment36.id(ring: $0, angleDegrees: phi).id) } ?? 0
                 t.segment[idx] = seg
-                t.onset[idx] = Float(onsetField.onsetMs(phiDeg: phi, fraction: min(max(f, 0), 1), segment: seg))
+                t.onset[idx] = Float(onsetField.onsetMs(phiDeg: phi, fraction: min(max(f, 0), 1), segment: seg, lengthMm: length))
                 if s >= t.sApexEndo && i < ns - 1 { volume += 0.5 * en * en * radians(1) * ds }
             }
         }

@@ -70,6 +70,9 @@ public struct PhantomSpec: Codable, Sendable, Equatable {
         /// Height of the latest activated site as a fraction from base (0) to apex (1). A realism field; unset
         /// (`ideal`), the latest site is at the base.
         public var latestHeightFraction: Double? = nil
+        /// Conduction velocity round a transmural scar (mm/ms): points behind it are reached round its edge (U-shaped
+        /// activation). A realism field; unset (`ideal`), scar does not delay activation.
+        public var scarConductionVelocityMmPerMs: Double? = nil
         /// Onset per 36-segment id (ms), for `explicit`; missing ids take `earliestOnsetMs`.
         public var explicitOnsetMs: [Int: Double] = [:]
 

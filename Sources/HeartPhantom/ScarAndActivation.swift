@@ -62,6 +62,14 @@ struct OnsetField {
     /// Height fraction of the latest site (0 = base).
     let lateHeight: Double
     let explicit: [Int: Double]
+    /// Conduction around scar: the scars that block (core transmurality >= `blockingTransmurality`), the
+    /// conduction velocity of the detour (mm/ms; nil: no block, the ideal patient) and the most the detour may
+    /// add (ms): the slack of the beat (95 % of the R-R interval less the latest onset, contraction and relaxation)
+    /// so that every point still relaxes within the beat.
+    let blocks: [ScarShape]
+    let conductionMmPerMs: Double?
+    let maxBlockDelayMs: Double
+    static let blockingTransmurality = 0.5
 
     init(spec: PhantomSpec) {
         let a = spec.activation
@@ -73,10 +81,15 @@ struct OnsetField {
         baseWeight = a.pattern == "normal" ? 0.5 : 0.2
         lateHeight = a.latestHeightFraction ?? 0
         explicit = a.explicitOnsetMs
+        blocks = spec.scars.map { ScarShape(region: $0, rings: spec.segmentModel) }
+            .filter { $0.transmurality >= OnsetField.blockingTransmurality }
+        conductionMmPerMs = a.scarConductionVelocityMmPerMs
+        let m = spec.motion
+        maxBlockDelayMs = max(0, 0.95 * m.rrIntervalMs - (a.earliestOnsetMs + delay + m.contractionMs + m.relaxationMs))
     }
 
-    /// Onset (ms) at segment angle phi and height fraction f (0 base, 1 apex).
-    func onsetMs(phiDeg: Double, fraction f: Double, segment: UInt8) -> Double {
+    /// Onset (ms) at segment angle phi and height fraction f (0 base, 1 apex); `lengthMm` is the cavity length.
+    func onsetMs(phiDeg: Double, fraction f: Double, segment: UInt8, lengthMm: Double = 0) -> Double {
         if pattern == "explicit" {
             return segment == 0 ? earliest : (explicit[Int(segment)] ?? earliest)
         }
@@ -84,7 +97,28 @@ struct OnsetField {
         let angular = 0.5 * (1 + cos(.pi * dLate))                             // 1 at the latest, 0 opposite
         let height = 1 - min(1, abs(f - lateHeight))                          // 1 at the latest site's height
         let lateness = (angular + baseWeight * height) / (1 + baseWeight)     // 0-1
-        return earliest + delay * lateness
+        return earliest + delay * lateness + blockDelayMs(phiDeg: phiDeg, fraction: f, lengthMm: lengthMm)
+    }
+
+    /// Extra delay behind a blocking scar (U-shaped activation): the wavefront spreads round the LV from the
+    /// earliest site both ways; a point whose path crosses a transmural scar at its own height is reached round
+    /// the scar's nearer edge in height and back, `2 (halfHeight - |f - centre|) x length` mm further, at
+    /// `conductionMmPerMs`. The shadow fades over 90 degrees beyond the scar's far edge as the wave closes in
+    /// behind it.
+    func blockDelayMs(phiDeg: Double, fraction f: Double, lengthMm: Double) -> Double {
+        guard let cv = conductionMmPerMs, cv > 0, !blocks.isEmpty, lengthMm > 0 else { return 0 }
+        let path = angleDifferenceDegrees(phiDeg, earlyAngle)                 // signed, from the earliest site
+        var extra = 0.0
+        for b in blocks {
+            let toScar = angleDifferenceDegrees(b.centreAngle, earlyAngle)
+            guard toScar * path > 0 else { continue }                         // the scar is on the other way round
+            let beyond = abs(path) - (abs(toScar) + b.halfAngle)              // degrees past the scar's far edge
+            let off = abs(f - b.centreFraction)
+            guard beyond > 0, off < b.halfFraction else { continue }
+            let detourMm = 2 * (b.halfFraction - off) * lengthMm
+            extra = max(extra, detourMm / cv * max(0, 1 - beyond / 90))
+        }
+        return min(extra, maxBlockDelayMs)
     }
 }
 
@@ -103,6 +137,10 @@ extension RealismField {
                          ideal: nil,
                          meaning: "segment angle of the latest-activated LV site (0 anterior RV insertion, through the septum)",
                          source: "LBBB: latest site lateral, posterolateral or inferolateral with spread between patients (Auricchio et al., Circulation 2004;109:1133; Ypenburg et al., JACC 2008;52:1402); normal and RBBB: crtsim's earlier fixed sites with a comparable spread (assumption)"),
+            RealismField("activation.scarConductionVelocityMmPerMs", \.activation.scarConductionVelocityMmPerMs, unit: "mm/ms",
+                         range: 0.2...1.5, clinical: .normal(mean: 0.6, sd: 0.15), ideal: nil,
+                         meaning: "conduction velocity of the wavefront detouring round a transmural scar (scar core transmurality >= 0.5 blocks; U-shaped activation); unset, no block",
+                         source: "LV myocardial conduction 0.3-1 m/s in CRT candidates, slowed near scar; lines of block and U-shaped activation round scar and in LBBB (Auricchio et al., Circulation 2004;109:1133)"),
             RealismField("activation.latestHeightFraction", \.activation.latestHeightFraction, unit: "(fraction, base 0 to apex 1)",
                          range: 0...0.9, clinical: .normal(mean: 0.3, sd: 0.15), ideal: nil,
                          meaning: "height of the latest-activated site; unset, the base",

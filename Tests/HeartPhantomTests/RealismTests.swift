@@ -9,6 +9,8 @@ enum RealismTolerance {
     /// moments a little): mean within 0.2 SD, SD within 20 %.
     static let meanInSD = 0.2
     static let sdFraction = 0.2
+    /// Block delay against its formula: the material grid quantises height (0.5 mm steps, ~1 ms at 0.5 mm/ms).
+    static let blockDelayMs = 3.0
 }
 
 @Suite("Realism fields: one table drives drawing, reading and the README", .tags(.fast))
@@ -79,5 +81,30 @@ struct RealismTests {
             let best = fractions[onsets.firstIndex(of: onsets.max()!)!]
             #expect(abs(best - f) <= 0.05 + 1e-9, "latest at \(best) for \(f)")
         }
+    }
+
+    @Test("a transmural scar delays the wall behind it by the detour round its edge (U-shaped activation)")
+    func conductionBlock() throws {
+        // LBBB latest at 300 degrees, so the wave starts at 120 and runs through 180-250 where the scar lies.
+        let yaml = """
+            realism: ideal
+            activation: {pattern: lbbb, latestAngleDeg: 300, totalDelayMs: 100}
+            scars: [{centreAngleDeg: 215, centreHeightFraction: 0.5, angularExtentDeg: 70, heightExtentFraction: 0.4, transmurality: 1}]
+            """
+        let plain = HeartModel(spec: try spec(yaml))
+        let cv = 0.5
+        var withBlock = try spec(yaml)
+        withBlock.activation.scarConductionVelocityMmPerMs = cv
+        let blocked = HeartModel(spec: withBlock)
+        let s = blocked.height(fraction: 0.5)
+        let length = blocked.baseHeightMm - blocked.endoApexHeightMm
+        // Behind the scar (270 degrees, 20 past its far edge at 250): the detour is the scar's full height twice.
+        let expected = 2 * 0.2 * length / cv * (1 - 20.0 / 90)
+        let delay = blocked.onset(s: s, phiDeg: 270) - plain.onset(s: s, phiDeg: 270)
+        #expect(abs(delay - expected) <= RealismTolerance.blockDelayMs, "delay \(delay) ms, expected \(expected)")
+        // The other way round from the earliest site, and above the scar: no delay.
+        #expect(blocked.onset(s: s, phiDeg: 60) == plain.onset(s: s, phiDeg: 60))
+        let above = blocked.height(fraction: 0.2)
+        #expect(blocked.onset(s: above, phiDeg: 270) == plain.onset(s: above, phiDeg: 270))
     }
 }
