@@ -100,6 +100,9 @@ public struct AnalysisResult: Codable, Sendable {
         public var myocardialVolumeMl: Double
         /// In-plane shift that aligned each LGE slice with the cine contours ([column, row] axes of the LGE, mm).
         public var alignmentShiftsMm: [[Double]]
+        /// Through-plane shift of each LGE slice found by the same alignment (mm along the LGE slice normal, the
+        /// column axis crossed with the row axis); empty when not searched.
+        public var alignmentThroughPlaneMm: [Double] = []
     }
 }
 
@@ -207,5 +210,6 @@ extension AnalysisResult.ScarSummary {
         remoteSD = try c.decodeIfPresent(Double.self, forKey: .remoteSD) ?? .nan
         myocardialVolumeMl = try c.decodeIfPresent(Double.self, forKey: .myocardialVolumeMl) ?? .nan
         alignmentShiftsMm = try c.decodeIfPresent([[Double]].self, forKey: .alignmentShiftsMm) ?? []
+        alignmentThroughPlaneMm = try c.decodeIfPresent([Double].self, forKey: .alignmentThroughPlaneMm) ?? []
     }
 }

@@ -127,7 +127,8 @@ public struct GuidancePipeline: Sendable {
             targetConfidence: uncertainty.confidence,
             scar: .init(method: c.scar.method.rawValue, present: scar.present, status: scar.status,
                         thresholdSignal: scar.thresholdSignal, remoteMedian: scar.remoteMedian, remoteSD: scar.remoteSD,
-                        myocardialVolumeMl: scar.myocardialVolumeMl, alignmentShiftsMm: scar.alignmentShiftsMm),
+                        myocardialVolumeMl: scar.myocardialVolumeMl, alignmentShiftsMm: scar.alignmentShiftsMm,
+                        alignmentThroughPlaneMm: scar.alignmentThroughPlaneMm),
             slices: geometry.walls.indices.map { s in
                 let w = geometry.walls[s]
                 return .init(sliceIndex: w.slice, heightMm: geometry.heightsMm[s], ring: geometry.rings[s], valid: w.valid,

@@ -48,6 +48,11 @@ public struct ScarDetection: Sendable {
         public var subendocardialDepth = 0.5
         public var alignmentRangeMm = 6.0
         public var alignmentStepMm = 0.5
+        /// Also search the LGE slice's through-plane shift, within +-`throughPlaneRangeMm` in steps of
+        /// `throughPlaneStepMm` (the cine contours interpolated between slices, `ContourStack`).
+        public var alignThroughPlane = true
+        public var throughPlaneRangeMm = 6.0
+        public var throughPlaneStepMm = 1.0
         /// Width of the angular bins over which transmurality is measured (degrees).
         public var transmuralityBinDegrees = 10.0
         /// FWHM: the reference the operator takes, as a fraction of the brightest inner myocardial signal (nil or
@@ -73,6 +78,8 @@ public struct ScarDetection: Sendable {
     var myocardialVolumeMl: Double
     /// In-plane shift applied to each LGE slice to align it with the cine contours (LGE column, row axes; mm).
     var alignmentShiftsMm: [[Double]]
+    /// Through-plane shift of each LGE slice (mm along the LGE slice normal, column x row axes).
+    var alignmentThroughPlaneMm: [Double]
 
     static func detect(lge: ImageVolume<Float>, geometry g: LVGeometry, cineTimesMs: [Double], lgeTimeMs: Double,
                        erase: ImageVolume<Float>?, settings: Settings) throws -> ScarDetection {
@@ -88,30 +95,20 @@ public struct ScarDetection: Sendable {
         var depth = [Float](repeating: 1, count: w * h * ns)
         var bloodValues: [Double] = []
         let marginMm = settings.partialVolumeMarginPixels * max(lge.grid.spacingMm[0], lge.grid.spacingMm[1])
-        let shifts = settings.alignToCine ? alignmentShifts(lge: lge, geometry: g, frame: frame, settings: settings)
-                                          : [SIMD2<Double>](repeating: .zero, count: ns)
+        let contours = ContourStack(geometry: g, frame: frame)
+        let shifts = settings.alignToCine ? alignmentShifts(lge: lge, contours: contours, settings: settings)
+                                          : [SIMD3<Double>](repeating: .zero, count: ns)
         for k in 0..<ns {
             let lgePlane = SlicePlane(grid: lge.grid, slice: k)
             for j in 0..<h { for i in 0..<w {
-                let p = lgePlane.patient(lgePlane.position(i, j) - shifts[k])
-                // nearest cine slice of the LV within half a spacing
-                var best: Int? = nil, bestD = g.spacingMm / 2
-                for (s, wall) in g.walls.enumerated() {
-                    let d = abs(wall.plane.inPlane(p).offsetMm)
-                    if d <= bestD { bestD = d; best = s }
-                }
-                guard let s = best, g.rings[s] != nil else { continue }
-                let wall = g.walls[s]
-                let q = wall.plane.inPlane(p).position - wall.centres[frame]
-                let rho = (q * q).sum().squareRoot()
-                let rays = wall.rayCount
-                var x = atan2(q.y, q.x) / (2 * Double.pi) * Double(rays)
-                if x < 0 { x += Double(rays) }
-                let r0 = Int(x) % rays, r1 = (r0 + 1) % rays, f = x - Double(Int(x))
-                let en = wall.endo[frame][r0] * (1 - f) + wall.endo[frame][r1] * f
-                let ep = wall.epi[frame][r0] * (1 - f) + wall.epi[frame][r1] * f
+                // The heart point this LGE voxel shows: the breath-hold moved the heart by the slice's shift.
+                let p = lgePlane.patient(lgePlane.position(i, j) - SIMD2(shifts[k].x, shifts[k].y)) - lgePlane.normal * shifts[k].z
+                guard let c = contours.at(p) else { continue }
+                let s = c.nearestSlice
+                let rho = c.rho, en = c.endoMm, ep = c.epiMm, x = c.rayCoordinate
+                let rays = g.walls[s].rayCount
                 let idx = (k * h + j) * w + i
-                if rho < en - marginMm && g.walls[s].valid[frame] { bloodValues.append(Double(lge.data[idx])) }
+                if rho < en - marginMm { bloodValues.append(Double(lge.data[idx])) }
                 guard rho >= en, rho <= ep else { continue }
                 if let e = erase, e.data[idx] != 0 { continue }
                 let rNearest = Int(x.rounded()) % rays
@@ -197,53 +194,84 @@ public struct ScarDetection: Sendable {
             transmurality: (1...36).map { transN[$0] > 0 ? transW[$0] / transN[$0] : nil },
             burdenPercent: 100 * Double(totalScar) / Double(myoIdx.count), present: present, status: status,
             brightestSignal: brightest, thresholdSignal: threshold, remoteMedian: remoteMedian, remoteSD: remoteSD,
-            myocardialVolumeMl: Double(myoIdx.count) * voxelMl, alignmentShiftsMm: shifts.map { [$0.x, $0.y] })
+            myocardialVolumeMl: Double(myoIdx.count) * voxelMl, alignmentShiftsMm: shifts.map { [$0.x, $0.y] },
+            alignmentThroughPlaneMm: shifts.map(\.z))
     }
 
-    /// Per LGE slice, the in-plane shift (LGE in-plane mm) that best lays the cine cavity on the LGE blood pool.
-    static func alignmentShifts(lge: ImageVolume<Float>, geometry g: LVGeometry, frame: Int, settings: Settings) -> [SIMD2<Double>] {
-        let (w, h, ns) = (lge.grid.size[0], lge.grid.size[1], lge.grid.size[2])
-        var out = [SIMD2<Double>](repeating: .zero, count: ns)
+    /// Per LGE slice, the shift (in-plane: LGE column and row axes, mm; through-plane: along the LGE normal, mm) that
+    /// best lays the cine endocardium, carried in 3D (`ContourStack`), on the LGE blood-to-wall edge. Breath-holds
+    /// differ between the cine slices and the LGE slice, so the LGE slice may cut the heart higher or lower than
+    /// the cine slice beside it, and where the radius changes with height (base, apex) only a through-plane shift
+    /// makes the contours fit (Chandler et al., JCMR 2008;10:13: inter-breath-hold slice misalignment corrected by
+    /// registering each slice in 3D).
+    ///
+    /// The score of a shift is the median over rays of the blood-to-wall contrast across the shifted endocardium
+    /// (mean LGE signal 0.5-2.5 mm inside less 0.5-2.5 mm outside): remote myocardium is nulled and blood bright,
+    /// so the true border has the largest step, which a contour too small or too large for the cavity loses; scar,
+    /// bright at the endocardium, lowers the step only on its own rays, which the median ignores while they are
+    /// fewer than half. Ties go to the smaller shift (0.1 % of the blood level per mm). The through-plane search is
+    /// skipped when `alignThroughPlane` is off.
+    static func alignmentShifts(lge: ImageVolume<Float>, contours: ContourStack, settings: Settings) -> [SIMD3<Double>] {
+        let ns = lge.grid.size[2]
+        let rays = 72
+        let inner = [-2.5, -1.5, -0.5], outer = [0.5, 1.5, 2.5]
+        var out = [SIMD3<Double>](repeating: .zero, count: ns)
         for k in 0..<ns {
             let plane = SlicePlane(grid: lge.grid, slice: k)
-            // Pixels near a cine slice of the LV, with the cavity border of that slice.
-            var samples: [(p: SIMD2<Double>, value: Double)] = []
-            var wallIndex: Int? = nil
-            for j in 0..<h { for i in 0..<w {
-                let q = plane.patient(plane.position(i, j))
-                guard let s = g.walls.indices.min(by: { abs(g.walls[$0].plane.inPlane(q).offsetMm) < abs(g.walls[$1].plane.inPlane(q).offsetMm) }),
-                      abs(g.walls[s].plane.inPlane(q).offsetMm) <= g.spacingMm / 2, g.walls[s].valid[frame] else { continue }
-                let wall = g.walls[s]
-                let d = wall.plane.inPlane(q).position - wall.centres[frame]
-                let rho = (d * d).sum().squareRoot()
-                if rho < (wall.epi[frame].max() ?? 0) + settings.alignmentRangeMm {
-                    samples.append((plane.position(i, j), Double(lge.data[(k * h + j) * w + i]))); wallIndex = s
+            let image = PlaneImage(plane: plane, pixels: Array(lge.slice(k, frame: 0)))
+            let normal = plane.normal
+            let zSteps = settings.alignThroughPlane ? Int(settings.throughPlaneRangeMm / settings.throughPlaneStepMm) : 0
+            // The cine contour on the plane moved by dz: its centre (LGE in-plane mm) and endocardial radius per ray,
+            // from the ContourStack at the points of the moved plane.
+            struct Contour { var centre: SIMD2<Double>; var endo: [Double] }
+            var candidates: [(dz: Double, contour: Contour)] = []
+            for c in -zSteps...zSteps {
+                let dz = Double(c) * settings.throughPlaneStepMm
+                // The centre: the ContourStack at the slice centre gives the vector from it to the contour centre.
+                let mid = SIMD2(Double(plane.width - 1) * plane.dxMm, Double(plane.height - 1) * plane.dyMm) / 2
+                guard let m = contours.at(plane.patient(mid) - normal * dz) else { continue }
+                let centre = mid - m.fromCentre
+                var endo: [Double] = []
+                for r in 0..<rays {
+                    let t = 2 * Double.pi * Double(r) / Double(rays)
+                    let dir = SIMD2(cos(t), sin(t))
+                    // Every point of a plane parallel to the cine slices has the same interpolation weights, so
+                    // the contour centre is the same along the ray and the radius there is the endocardium's.
+                    guard let l = contours.at(plane.patient(centre + dir) - normal * dz) else { break }
+                    endo.append(l.endoMm)
                 }
-            } }
-            guard let s = wallIndex, samples.count > 50 else { continue }
-            let wall = g.walls[s]
-            let rays = wall.rayCount
-            func inCavity(_ p: SIMD2<Double>, _ shift: SIMD2<Double>) -> Bool {
-                let d = wall.plane.inPlane(plane.patient(p - shift)).position - wall.centres[frame]
-                let rho = (d * d).sum().squareRoot()
-                var x = atan2(d.y, d.x) / (2 * Double.pi) * Double(rays)
-                if x < 0 { x += Double(rays) }
-                return rho < wall.endo[frame][Int(x.rounded()) % rays] - 1.5
+                if endo.count == rays { candidates.append((dz, Contour(centre: centre, endo: endo))) }
             }
-            let cavity0 = samples.filter { inCavity($0.p, .zero) }.map(\.value)
-            guard cavity0.count > 20 else { continue }
-            let blood = Stats.median(cavity0)
-            var best = SIMD2<Double>.zero, bestScore = -Double.infinity
+            guard !candidates.isEmpty else { continue }
+            // Blood level: the LGE signal inside the unshifted contour.
+            let zero = candidates.min { abs($0.dz) < abs($1.dz) }!.contour
+            var bloodSamples: [Double] = []
+            for r in 0..<rays {
+                let t = 2 * Double.pi * Double(r) / Double(rays)
+                for f in [0.3, 0.6] { bloodSamples.append(Double(image.sample(zero.centre + SIMD2(cos(t), sin(t)) * zero.endo[r] * f))) }
+            }
+            let blood = max(Stats.median(bloodSamples), 1e-12)
             let steps = Int(settings.alignmentRangeMm / settings.alignmentStepMm)
-            for a in -steps...steps { for b in -steps...steps {
-                let shift = SIMD2(Double(a), Double(b)) * settings.alignmentStepMm
-                var sum = 0.0, n = 0
-                for smp in samples where inCavity(smp.p, shift) { sum += abs(smp.value - blood); n += 1 }
-                guard n > 20 else { continue }
-                // Prefer the smaller shift on ties (0.1 % of the blood level per mm).
-                let score = -sum / Double(n) - 0.001 * blood * (shift * shift).sum().squareRoot()
-                if score > bestScore { bestScore = score; best = shift }
-            } }
+            var best = SIMD3<Double>.zero, bestScore = -Double.infinity
+            var contrast = [Double](repeating: 0, count: rays)
+            for cand in candidates {
+                for a in -steps...steps { for b in -steps...steps {
+                    let shift = SIMD2(Double(a), Double(b)) * settings.alignmentStepMm
+                    for r in 0..<rays {
+                        let t = 2 * Double.pi * Double(r) / Double(rays)
+                        let dir = SIMD2(cos(t), sin(t))
+                        let base = cand.contour.centre + shift
+                        let e = cand.contour.endo[r]
+                        var inside = 0.0, outside = 0.0
+                        for d in inner { inside += Double(image.sample(base + dir * max(e + d, 0))) }
+                        for d in outer { outside += Double(image.sample(base + dir * (e + d))) }
+                        contrast[r] = (inside - outside) / 3
+                    }
+                    let size = (shift * shift).sum() + cand.dz * cand.dz
+                    let score = Stats.median(contrast) - 0.001 * blood * size.squareRoot()
+                    if score > bestScore { bestScore = score; best = SIMD3(shift.x, shift.y, cand.dz) }
+                } }
+            }
             out[k] = best
         }
         return out
