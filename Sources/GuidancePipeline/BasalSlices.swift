@@ -159,12 +159,14 @@ public enum BasalSlices {
 /// paraboloid cap, as in the modified Simpson methods: the cross-sectional area of a paraboloid falls linearly
 /// towards its tip).
 public enum ApicalCap {
-    /// Correction (mm3) to Simpson's sum, which counts the last cavity slice's area over its whole slab, for the cap:
-    /// the area falls linearly from `lastArea` at the last slice's centre to zero at the apex, `apexDistanceMm`
-    /// beyond it, replacing the flat half slab beyond the centre: lastArea / 2 (apexDistance - spacing). Negative when
-    /// the apex lies inside the slab.
-    public static func correctionMm3(lastArea: Double, apexDistanceMm: Double, spacingMm: Double) -> Double {
-        0.5 * lastArea * (apexDistanceMm - spacingMm)
+    /// Volume (mm3) to add to Simpson's sum, which counts the last cavity slice's area over its slab, for the cap
+    /// beyond the slab: the area falls linearly from `lastArea` at the last slice's centre to zero at the apex,
+    /// `apexDistanceMm` beyond it, and the part beyond the slab's apical face (half a spacing from the centre) is
+    /// lastArea (d - spacing / 2)^2 / (2 d). Zero when the apex lies inside the slab: the slab's area is measured on
+    /// an image that averages its thickness, so it is not cut back.
+    public static func correctionMm3(lastArea: Double, apexDistanceMm d: Double, spacingMm: Double) -> Double {
+        guard d > spacingMm / 2 else { return 0 }
+        return lastArea * (d - spacingMm / 2) * (d - spacingMm / 2) / (2 * d)
     }
 
     /// Distance (mm) from the last cavity slice's centre to the apex: where the area, extrapolated linearly over the

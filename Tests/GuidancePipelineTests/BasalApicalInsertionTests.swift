@@ -14,10 +14,10 @@ enum BasalTolerance {
     /// Myocardial arc against the drawn one: two rays (6 degrees) of the circumference.
     static let arcFraction = 2.0 / 120
     /// Apical cap: Simpson's rule with the cap against the analytic volume, for a paraboloid (the cap's own model;
-    /// what is left is the midpoint rule on the last half slab) and a half prolate ellipsoid (its tip only near a
-    /// paraboloid).
+    /// what is left is the flat slab where the apex lies inside the last slab, 0.15 % at most here) and a half
+    /// prolate ellipsoid (its tip is blunter than the paraboloid fitted over the last 8 mm: up to 2.4 % high here).
     static let paraboloidRelative = 0.01
-    static let ellipsoidRelative = 0.025
+    static let ellipsoidRelative = 0.03
     /// RV insertion on a heart without epicardial fat, against the phantom's insertion angles: a third of a
     /// 36-segment sector.
     static let insertionDegrees = 10.0
@@ -125,7 +125,7 @@ struct ApicalCapTests {
         }
     }
 
-    @Test("half prolate ellipsoid (volume 2/3 A0 L) within 2.5 %, for lengths 60-101 mm")
+    @Test("half prolate ellipsoid (volume 2/3 A0 L) within 3 %, for lengths 60-101 mm")
     func ellipsoid() {
         for length in [60.0, 77, 83, 90, 101] {
             let a0 = 1500.0
