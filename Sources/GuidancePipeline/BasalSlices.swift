@@ -6,8 +6,8 @@ import Foundation
 /// at least 50 % myocardium; the LV outflow tract counts as LV blood pool).
 ///
 /// Method: along each ray a band just outside the endocardial contour is sampled; the ray meets myocardium when most
-/// of the band lies between the myocardium/dark and blood/myocardium half levels (the thin atrial wall, fat, lung or
-/// blood beyond the contour fail). Gaps shorter than `minGapDegrees` are closed (a vein, noise) and the longest
+/// of the band lies between the myocardium/dark and blood/myocardium half levels, the blood level being that of the
+/// pool inside the contour at that phase (the thin atrial wall, fat, lung or blood beyond the contour fail). Gaps shorter than `minGapDegrees` are closed (a vein, noise) and the longest
 /// cyclic run of myocardial rays is the myocardial arc. Then:
 /// - arc >= `closedFraction` of the circumference: the LV cavity, counted whole;
 /// - a gap that is already there at end-diastole (anatomical, so it does not open with the base's descent) with an
@@ -15,7 +15,8 @@ import Foundation
 /// - a gap that opens during the cycle with an arc of at least `atriumBelowFraction`: the base has partly left the
 ///   slice; the slice counts the cavity on the ventricular side of the chord joining the endocardial ends of the
 ///   arc (the valve ring spans the gap), a partial area rather than all or nothing;
-/// - otherwise the atrium: myocardium no longer closes around the pool, nothing counts.
+/// - otherwise the atrium: myocardium no longer closes around the pool, nothing counts; so too a contour that does
+///   not enclose the slice's LV axis (a pool beside it, such as the atrium or the aortic root once the base has left).
 /// Continuity along the stack (`LVGeometry`): at each phase a slice basal to one decided atrium is atrium too.
 public enum BasalSlices {
     public struct Settings: Codable, Sendable, Equatable {
@@ -38,6 +39,10 @@ public enum BasalSlices {
         public var atriumBelowFraction = 0.25
         /// A gap is anatomical when at least this fraction of its rays is also outside the arc at end-diastole.
         public var anatomicalGapOverlap = 0.5
+        /// A ray whose endocardium lies within this distance of the slice's LV axis (the rays' centre) crosses no
+        /// blood pool; a contour with more than 1 - `closedFraction` of such rays does not enclose the LV axis (a pool
+        /// beside it: atrium, aortic root) and is atrium (mm).
+        public var minCavityRadiusMm = 1.0
     }
 
     public enum Content: String, Codable, Sendable { case lvCavity, outflowTract, partlyLeft, atrium }
@@ -58,7 +63,18 @@ public enum BasalSlices {
                                       blood: Float, myocardium: Float, dark: Float, settings: Settings,
                                       sample: (SIMD2<Double>) -> Float) -> [Bool] {
         let n = endo.count
-        let upper = 0.5 * (blood + myocardium), lower = 0.5 * (myocardium + dark)
+        // The blood level of this contour at this phase (median over the inner 60 % of its radius): a contour that
+        // has caught a darker pool (atrial blood, dimmed by through-plane partial volume) is judged against that pool,
+        // so the pool's own surroundings are not taken for myocardium. The slice's blood level when nothing is inside.
+        var inside: [Float] = []
+        for r in stride(from: 0, to: n, by: max(1, n / 60)) {
+            let a = 2 * Double.pi * Double(r) / Double(n)
+            let d = SIMD2(cos(a), sin(a))
+            var rho = 0.0
+            while rho < 0.6 * endo[r] { inside.append(sample(centre + d * rho)); rho += 0.5 }
+        }
+        let pool = inside.isEmpty ? blood : Stats.median(inside)
+        let upper = 0.5 * (pool + myocardium), lower = 0.5 * (myocardium + dark)
         let band = clamp(settings.bandWallFraction * referenceWallMm, settings.bandMinMm, settings.bandMaxMm)
         return (0..<n).map { r in
             let a = 2 * Double.pi * Double(r) / Double(n)
@@ -70,7 +86,8 @@ public enum BasalSlices {
                 if v < upper && v > lower { inside += 1 }
                 total += 1; rho += 0.5
             }
-            return total > 0 && Double(inside) >= settings.rayMyocardialFraction * Double(total)
+            return total > 0 && endo[r] >= settings.minCavityRadiusMm
+                && Double(inside) >= settings.rayMyocardialFraction * Double(total)
         }
     }
 
@@ -78,7 +95,8 @@ public enum BasalSlices {
     public static func decide(myocardial: [Bool], atEndDiastole: [Bool], endo: [Double], settings: Settings) -> Decision {
         let n = myocardial.count
         let closed = closeGaps(myocardial, maxGap: Int(settings.minGapDegrees / 360 * Double(n)))
-        guard let arc = longestRun(closed) else {
+        let noCavity = endo.filter { $0 < settings.minCavityRadiusMm }.count
+        guard let arc = longestRun(closed), Double(noCavity) <= (1 - settings.closedFraction) * Double(n) else {
             return Decision(content: .atrium, arcFraction: 0, areaFraction: 0, arcStart: 0, arcLength: 0)
         }
         let f = Double(arc.length) / Double(n)

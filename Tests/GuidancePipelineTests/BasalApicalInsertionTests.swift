@@ -65,6 +65,10 @@ struct BasalSliceDecisionTests {
         #expect(d.content == .atrium)
         #expect(d.areaFraction == 0)
         #expect(abs(d.arcFraction - 60.0 / 360) <= BasalTolerance.arcFraction)
+        // A pool beside the LV axis (the contour reaches only half the rays): not the LV, whatever surrounds it.
+        let beside = (0..<120).map { $0 < 60 ? 20.0 : 0 }
+        let off = BasalSlices.decide(myocardial: DrawnSlice().rays(), atEndDiastole: closedED, endo: beside, settings: .init())
+        #expect(off.content == .atrium && off.areaFraction == 0)
     }
 
     @Test("(c) a slice the base has partly left (240 degrees of myocardium at end-systole, closed at end-diastole): the chord part, (a - sin a) / 2 pi of the disc")
