@@ -73,6 +73,21 @@ public struct LVGeometry: Sendable {
         /// plane then crosses their centre), and fills the gap above the first slice that cuts the LV down from it
         /// (at most half a slice); `halfSlice` always fills half a slice.
         public var valvePlane: ValvePlaneModel = .tracked
+        /// Basal-slice decision per slice and phase (`BasalSlices`: LV cavity, outflow tract, partly left by the base,
+        /// atrium) over the basal half of the stack; false counts every slice that cuts the LV whole, the older rule.
+        public var basalSliceDecision = true
+        public var basal = BasalSlices.Settings()
+        /// Apical cap beyond the last slice with a cavity at each phase (`ApicalCap`: the area falls linearly to the
+        /// apex extrapolated from the last two cavity areas); false counts the last slice's slab flat, the older rule.
+        public var apicalCap = true
+        /// RV insertion at an end of the RV arc without groove fat (`fatTrimmedEnds`): extrapolate the RV cavity's
+        /// width, which tapers to nothing at the insertion, to zero over the outermost `rvTaperDegrees` of the arc,
+        /// at most `rvTaperMaxExtensionDegrees` beyond its end; false falls back to `arcMidpoint`, the older rule.
+        public var rvTaperInsertion = true
+        public var rvTaperDegrees = 20.0
+        public var rvTaperMaxExtensionDegrees = 15.0
+        /// RV cavity width searched this far beyond the epicardium (mm).
+        public var rvWidthSearchMm = 45.0
     }
 
     public enum InsertionReference: String, Codable, Sendable, CaseIterable { case stackMedian, perSlice }
@@ -133,18 +148,24 @@ public struct LVGeometry: Sendable {
         func largest(_ w: WallTracker.SliceWall) -> Double { w.endo.indices.map { w.cavityAreaMm2(frame: $0) }.max() ?? 0 }
         let areaFirst = unordered.prefix(2).reduce(0) { $0 + largest($1) }
         let areaLast = unordered.suffix(2).reduce(0) { $0 + largest($1) }
-        let walls = areaFirst >= areaLast ? unordered : Array(unordered.reversed())
+        var walls = areaFirst >= areaLast ? unordered : Array(unordered.reversed())
         let baseToApex = (areaFirst >= areaLast ? stackDirection : -stackDirection).normalized
+        // What each basal contour encloses at each phase (LV cavity, outflow tract, partly left, atrium).
+        if let note = Self.decideBasalContent(&walls, cine: cine, settings: settings) { notes.append(note) }
         // Simpson's rule over the slices that cut the LV, from the valve plane at each phase (`ValvePlaneModel`).
         let valvePlane = Self.valvePlaneDescent(walls: walls, spacing: spacing, settings: settings)
         if let note = valvePlane.note { notes.append(note) }
         func volume(_ t: Int) -> Double {
             var v = 0.0
             var first = true
+            var cavity: [(s: Int, area: Double)] = []
             for (s, w) in walls.enumerated() where w.valid[t] {
-                let area = w.cavityAreaMm2(frame: t)
+                let area = w.lvCavityAreaMm2(frame: t)
                 v += area * spacing
-                let gapAbove = s > 0 && !walls[s - 1].valid[t] && walls[s - 1].valid.contains(true)
+                if area > 0 { cavity.append((s, area)) }
+                // A slice the base has partly left holds the base itself (its chord part counts): no gap to fill.
+                let partial = !w.content.isEmpty && w.content[t] == .partlyLeft
+                let gapAbove = !partial && s > 0 && !walls[s - 1].valid[t] && walls[s - 1].valid.contains(true)
                 if first, gapAbove, s >= valvePlane.edBaseSlice, let descent = valvePlane.descentMm {
                     // A slice that cuts the LV counts whole; the gap above it, up to the centre of the slice that no
                     // longer does, is filled with its cavity down from the modelled valve plane.
@@ -154,6 +175,16 @@ public struct LVGeometry: Sendable {
                     v += 0.5 * area * spacing
                 }
                 first = false
+            }
+            // Apical cap beyond the last slice with a cavity (`ApicalCap`).
+            if settings.apicalCap, cavity.count >= 2 {
+                let a = cavity[cavity.count - 2], b = cavity[cavity.count - 1]
+                let next = b.s + 1 < walls.count ? walls[b.s + 1] : nil
+                let closedAt = next.flatMap { $0.cavityAreaMm2(frame: t) < 1 ? spacing : nil }
+                let d = ApicalCap.apexDistanceMm(previousArea: a.area, lastArea: b.area,
+                                                 spacingMm: spacing * Double(b.s - a.s), closedAtMm: closedAt,
+                                                 maxMm: spacing * Double(2 + walls.count - 1 - b.s))
+                v += ApicalCap.correctionMm3(lastArea: b.area, apexDistanceMm: d, spacingMm: spacing)
             }
             return v / 1000
         }
@@ -194,12 +225,14 @@ public struct LVGeometry: Sendable {
         // RV insertion points per slice at ED.
         let rays = settings.rvArcSamples
         var anterior: [Double?] = [], inferior: [Double?] = []
-        var fallbacks = 0
+        var fallbacks = 0, tapered = 0
         for w in walls {
             let image = PlaneImage(volume: cine, slice: w.slice, frame: ed)
             let epi = w.epi[ed], trackerRays = Double(w.rayCount)
             var bright = [Bool](repeating: false, count: rays)   // indexed by right-handed sample index
             var peak = [Float](repeating: 0, count: rays)
+            var width = [Double](repeating: 0, count: rays)       // RV cavity width beyond the epicardium (mm)
+            let level = 0.5 * (w.bloodLevel + w.myocardiumLevel)
             for k in 0..<rays {
                 // Right-handed angle k * step; the tracker's ray angle (and epicardial radius, interpolated) for it.
                 let raw = wrapDegrees(handedness * 360 * Double(k) / Double(rays))
@@ -212,8 +245,19 @@ public struct LVGeometry: Sendable {
                 while rho <= e + settings.rvSearchToMm {
                     maxV = max(maxV, image.sample(w.centres[ed] + direction * rho)); rho += 0.5
                 }
-                bright[k] = maxV > 0.5 * (w.bloodLevel + w.myocardiumLevel)
+                bright[k] = maxV > level
                 peak[k] = maxV
+                if bright[k] && settings.rvTaperInsertion {
+                    // The first run of blood beyond the epicardium starting within the search range: its length.
+                    var rho = e + settings.rvSearchFromMm, inRun = false, run = 0.0
+                    while rho <= e + settings.rvWidthSearchMm {
+                        let above = image.sample(w.centres[ed] + direction * rho) > level
+                        if above { inRun = true; run += 0.5 } else if inRun { break }
+                        else if rho > e + settings.rvSearchToMm { break }
+                        rho += 0.5
+                    }
+                    width[k] = run
+                }
             }
             let arc = longestRun(bright)
             let step = 360 / Double(rays)
@@ -224,6 +268,13 @@ public struct LVGeometry: Sendable {
                     if let (a, b) = Self.trimGrooveFat(peak: peak, arcStart: arc.start, arcLength: arc.length, settings: settings) {
                         anterior.append(wrapDegrees((Double(arc.start) + a - 0.5) * step))
                         inferior.append(wrapDegrees((Double(arc.start + arc.length) - b - 0.5) * step))
+                        continue
+                    }
+                    if settings.rvTaperInsertion,
+                       let (a, b) = Self.insertionCuts(peak: peak, width: width, arcStart: arc.start, arcLength: arc.length, settings: settings) {
+                        anterior.append(wrapDegrees((Double(arc.start) + a - 0.5) * step))
+                        inferior.append(wrapDegrees((Double(arc.start + arc.length) - b - 0.5) * step))
+                        tapered += 1
                         continue
                     }
                     mode = .arcMidpoint
@@ -240,6 +291,10 @@ public struct LVGeometry: Sendable {
             } else {
                 anterior.append(nil); inferior.append(nil)
             }
+        }
+        if tapered > 0 {
+            notes.append("no groove fat at one or both ends of the RV arc on \(tapered) slice(s): there the insertion is where the "
+                + "RV cavity's width, extrapolated over the arc's end, reaches zero")
         }
         if fallbacks > 0 {
             notes.append("no groove fat brighter than RV blood at the RV arc's ends on \(fallbacks) slice(s): there the "
@@ -376,13 +431,57 @@ public struct LVGeometry: Sendable {
     /// minimum within `rvTipSearchDegrees` (the RV tip, where the cavity has vanished and the ray meets only the
     /// wall, pushed inward by the fat's blur). The insertion is taken half-way between the two.
     public static func trimGrooveFat(peak: [Float], arcStart: Int, arcLength: Int, settings: Settings) -> (Double, Double)? {
-        let n = peak.count
+        let (a, b) = grooveFatCuts(peak: peak, arcStart: arcStart, arcLength: arcLength, settings: settings)
+        guard let a, let b else { return nil }
+        return (a, b)
+    }
+
+    /// Insertions on an arc with or without groove fat: at each end the groove-fat cut (`trimGrooveFat`) where there is
+    /// fat, else the RV cavity's taper extrapolated to zero width (`taperExtension`, a negative cut: beyond the arc's
+    /// end). Nil when the arc is too short. `width` is each sample's RV cavity width (mm), indexed like `peak`.
+    public static func insertionCuts(peak: [Float], width: [Double], arcStart: Int, arcLength: Int,
+                                     settings: Settings) -> (Double, Double)? {
+        let n = width.count
         guard arcLength >= 8 else { return nil }
+        let fat = grooveFatCuts(peak: peak, arcStart: arcStart, arcLength: arcLength, settings: settings)
+        let at = { (i: Int) in width[((arcStart + i) % n + n) % n] }
+        let middle = Stats.median((arcLength / 4..<(arcLength - arcLength / 4)).map(at))
+        let fromStart = (0..<arcLength).map(at)
+        let a = fat.0 ?? -taperExtension(widths: fromStart, middleWidth: middle, stepDegrees: 360 / Double(n), settings: settings)
+        let b = fat.1 ?? -taperExtension(widths: fromStart.reversed(), middleWidth: middle, stepDegrees: 360 / Double(n), settings: settings)
+        return (a, b)
+    }
+
+    /// How far (samples) beyond the end of the RV arc its cavity closes: `widths` runs from the end inward (the
+    /// outermost sample first, its outer edge half a sample beyond its centre). The samples within `rvTaperDegrees`
+    /// of the end narrower than half the arc's middle width (the taper towards the insertion, where the RV free wall
+    /// meets the LV epicardium) are fitted with a line in angle by least squares; its zero beyond the end is the
+    /// insertion, held between the end and `rvTaperMaxExtensionDegrees` beyond it. 0 when the cavity does not taper.
+    public static func taperExtension(widths: [Double], middleWidth: Double, stepDegrees: Double, settings: Settings) -> Double {
+        let reach = min(widths.count / 4, Int(settings.rvTaperDegrees / stepDegrees))
+        guard reach >= 2, middleWidth > 0 else { return 0 }
+        var m = 0
+        while m < reach && widths[m] < 0.5 * middleWidth { m += 1 }
+        m = max(m, 2)
+        let k = (0..<m).map(Double.init), y = Array(widths.prefix(m))
+        let kMean = k.reduce(0, +) / Double(m), yMean = y.reduce(0, +) / Double(m)
+        let sxy = zip(k, y).reduce(0) { $0 + ($1.0 - kMean) * ($1.1 - yMean) }
+        let sxx = k.reduce(0) { $0 + ($1 - kMean) * ($1 - kMean) }
+        guard sxx > 0, sxy > 0 else { return 0 }
+        let slope = sxy / sxx
+        let zero = kMean - yMean / slope          // sample coordinate where the width reaches zero
+        return clamp(-0.5 - zero, 0, settings.rvTaperMaxExtensionDegrees / stepDegrees)
+    }
+
+    /// The groove-fat cut at the start and at the end of the arc (`trimGrooveFat`), each nil without fat there.
+    static func grooveFatCuts(peak: [Float], arcStart: Int, arcLength: Int, settings: Settings) -> (Double?, Double?) {
+        let n = peak.count
+        guard arcLength >= 8 else { return (nil, nil) }
         let step = 360 / Double(n)
         let at = { (i: Int) in Double(peak[((arcStart + i) % n + n) % n]) }
         let middle = (arcLength / 4..<(arcLength - arcLength / 4)).map(at)
         let blood = Stats.median(middle)
-        guard blood > 0 else { return nil }
+        guard blood > 0 else { return (nil, nil) }
         let limit = settings.grooveFatBrightnessRatio * blood
         let reach = min(arcLength / 4, Int(settings.maxGrooveFatDegrees / step))
         let window = max(1, Int((settings.rvTipSearchDegrees / step).rounded()))
@@ -395,8 +494,7 @@ public struct LVGeometry: Sendable {
             let tip = search.min { (value($0 - 1) + value($0) + value($0 + 1)) < (value($1 - 1) + value($1) + value($1 + 1)) }!
             return 0.5 * (Double(fade) + Double(tip)) + 0.5
         }
-        guard let fromStart = cut(at), let fromEnd = cut({ at(arcLength - 1 - $0) }) else { return nil }
-        return (fromStart, fromEnd)
+        return (cut(at), cut({ at(arcLength - 1 - $0) }))
     }
 
     /// The longest cyclic run of true values: start index and length.
@@ -426,15 +524,66 @@ public struct LVGeometry: Sendable {
     }
 }
 
+extension LVGeometry {
+    /// Decides what each contour of the basal half of the stack (`walls` ordered base to apex) encloses at each phase
+    /// (`BasalSlices`), with continuity along the stack (basal to an atrium slice is atrium), and marks the phases
+    /// again: an atrium contour no longer cuts the LV; an outflow tract or partly left one does even where the
+    /// tracker found no closed ring. Returns a note when some slice is not whole LV at some phase.
+    static func decideBasalContent(_ walls: inout [WallTracker.SliceWall], cine: ImageVolume<Float>, settings: Settings) -> String? {
+        let frames = cine.frames
+        for s in walls.indices {
+            walls[s].content = [BasalSlices.Content](repeating: .lvCavity, count: frames)
+            walls[s].areaFraction = [Double](repeating: 1, count: frames)
+        }
+        guard settings.basalSliceDecision, !walls.isEmpty else { return nil }
+        // End-diastolic reference: the phase of largest summed cavity area; the reference wall is its median.
+        let total = (0..<frames).map { t in walls.reduce(0.0) { $0 + $1.cavityAreaMm2(frame: t) } }
+        let ref = total.indices.max { total[$0] < total[$1] }!
+        let referenceWall = Stats.median(walls.flatMap { w in zip(w.epi[ref], w.endo[ref]).map { $0 - $1 } })
+        let basal = 0..<((walls.count + 1) / 2)
+        for s in basal {
+            let w = walls[s]
+            let myocardial = (0..<frames).map { t -> [Bool] in
+                let image = PlaneImage(volume: cine, slice: w.slice, frame: t)
+                return BasalSlices.myocardialRays(centre: w.centres[t], endo: w.endo[t], referenceWallMm: referenceWall,
+                                                  blood: w.bloodLevel, myocardium: w.myocardiumLevel, dark: w.darkLevel,
+                                                  settings: settings.basal, sample: { image.sample($0) })
+            }
+            for t in 0..<frames {
+                let d = BasalSlices.decide(myocardial: myocardial[t], atEndDiastole: myocardial[ref], endo: w.endo[t],
+                                           settings: settings.basal)
+                walls[s].content[t] = d.content
+                walls[s].areaFraction[t] = d.areaFraction
+            }
+        }
+        for t in 0..<frames {
+            if let a = basal.last(where: { walls[$0].content[t] == .atrium }) {
+                for s in 0..<a { walls[s].content[t] = .atrium; walls[s].areaFraction[t] = 0 }
+            }
+        }
+        for s in walls.indices { walls[s].markValidPhases(settings: settings) }
+        var counts: [BasalSlices.Content: Int] = [:]
+        for s in basal { for c in walls[s].content where c != .lvCavity { counts[c, default: 0] += 1 } }
+        guard !counts.isEmpty else { return nil }
+        return "basal slices not whole LV (slice-phases): "
+            + [BasalSlices.Content.outflowTract, .partlyLeft, .atrium].compactMap { c in counts[c].map { "\(c.rawValue) \($0)" } }
+                .joined(separator: ", ")
+    }
+}
+
 extension WallTracker.SliceWall {
-    /// Marks the phases at which this slice still cuts the LV (see `LVGeometry.Settings.minCavityAreaFraction`).
+    /// Marks the phases at which this slice still cuts the LV (see `LVGeometry.Settings.minCavityAreaFraction`): a
+    /// closed ring (or a contour `BasalSlices` calls outflow tract or partly left), not atrium, a cavity and a
+    /// plausible wall.
     mutating func markValidPhases(settings: LVGeometry.Settings) {
         let areas = endo.indices.map { cavityAreaMm2(frame: $0) }
         let maxArea = areas.max() ?? 0
         let thickness = endo.indices.map { t in Stats.median(zip(epi[t], endo[t]).map { $0 - $1 }) }
         let reference = thickness.first ?? 0
         valid = endo.indices.map { t in
-            closed[t] && areas[t] >= settings.minCavityAreaFraction * maxArea
+            let decided = content.isEmpty ? BasalSlices.Content.lvCavity : content[t]
+            return (closed[t] || decided == .outflowTract || decided == .partlyLeft) && decided != .atrium
+                && areas[t] >= settings.minCavityAreaFraction * maxArea
                 && thickness[t] <= settings.maxThicknessRatio * reference
         }
     }

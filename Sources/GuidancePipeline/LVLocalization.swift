@@ -26,6 +26,12 @@ public struct LVLocalization: Sendable {
         /// Smallest score of a pool that continues a chain from its neighbouring slice (the basal slice, cut by the
         /// outflow tract, and the apical tip score low on their own).
         public var continueScore = 0.02
+        /// Smallest pool that continues a chain (mm2): the apical slices, where the cavity narrows to the apex, are
+        /// analysed down to it (a chain starts only from a pool of at least `minPoolAreaMm2`). Such a small pool must
+        /// shrink in systole (its bright area in the minimum-over-time image at most `smallPoolSystolicRatio` of it),
+        /// as a cavity does and fat or a vessel does not.
+        public var minContinuePoolAreaMm2 = 10.0
+        public var smallPoolSystolicRatio = 0.9
     }
 
     /// The LV blood pool on one slice.
@@ -113,7 +119,7 @@ public struct LVLocalization: Sendable {
                 region[$0] && image.pixels[$0] > threshold
             }
             let area = Double(members.count) * pixelArea
-            guard area >= settings.minPoolAreaMm2, area <= settings.maxPoolAreaMm2 else { continue }
+            guard area >= min(settings.minPoolAreaMm2, settings.minContinuePoolAreaMm2), area <= settings.maxPoolAreaMm2 else { continue }
             var c = SIMD2<Double>(0, 0)
             for m in members { c += plane.position(m % w, m / w) }
             c /= Double(members.count)
@@ -142,6 +148,7 @@ public struct LVLocalization: Sendable {
             var systolicArea = 0.0
             for m in members where systolic.pixels[m] > threshold { systolicArea += pixelArea }
             let ratio = systolicArea / area
+            if area < settings.minPoolAreaMm2 && ratio > settings.smallPoolSystolicRatio { continue }
             let shrink = min(1, 0.3 + 2 * max(0, 1 - ratio))
             let score = compactness * ringFraction * shrink
             result.append(Pool(slice: k, centre: c, radiusMm: req, score: score, threshold: threshold))
@@ -163,7 +170,8 @@ public struct LVLocalization: Sendable {
         }
         var bestChain: [Pool] = [], bestTotal = 0.0
         for k in 0..<ns {
-            for seed in candidates[k] where seed.score >= settings.minScore {
+            for seed in candidates[k] where seed.score >= settings.minScore
+                && Double.pi * seed.radiusMm * seed.radiusMm >= settings.minPoolAreaMm2 {
                 var chain = [seed]
                 var cur = seed
                 var kk = k - 1

@@ -72,6 +72,14 @@ public struct WallTracker: Sendable {
         var closed: [Bool]
         /// Whether the slice still cuts the LV at each phase (set by `LVGeometry`): closed, a cavity, a plausible wall.
         var valid: [Bool] = []
+        /// What the contour encloses at each phase and the fraction of its cavity area that counts as LV (set by
+        /// `LVGeometry` from `BasalSlices`; empty: the LV cavity, whole).
+        var content: [BasalSlices.Content] = []
+        var areaFraction: [Double] = []
+        /// Cavity area (mm2) counted as LV at a phase: the contour's, times `areaFraction`.
+        func lvCavityAreaMm2(frame t: Int) -> Double {
+            cavityAreaMm2(frame: t) * (areaFraction.isEmpty ? 1 : areaFraction[t])
+        }
         /// Signal levels: blood pool, myocardium, dark surroundings.
         var bloodLevel: Float, myocardiumLevel: Float, darkLevel: Float
 

@@ -121,10 +121,10 @@ extension HeartModel {
         if dOut < 16 {
             let v = veinDistance(a: a, b: b, sNow: sNow, st)
             if v < 0 { return TissueSample(tissue: .venousBlood) }
-            if v < veinFatHaloMm { return TissueSample(tissue: .epicardialFat) }
+            if spec.anatomy.epicardialFat && v < veinFatHaloMm { return TissueSample(tissue: .epicardialFat) }
         }
         // Epicardial fat lies in the grooves: the AV groove near the base and the two interventricular grooves.
-        if dOut < 3.5 {
+        if spec.anatomy.epicardialFat && dOut < 3.5 {
             let f = heightFraction(s: s)
             let ivg = min(abs(angleDifferenceDegrees(phi, 0)), abs(angleDifferenceDegrees(phi, spec.anatomy.inferiorInsertionAngleDeg)))
             if f < 0.12 || ivg < 12 { return TissueSample(tissue: .epicardialFat) }
@@ -212,7 +212,7 @@ extension HeartModel {
         if sRel < 14 {
             let v = veinDistance(a: a, b: b, sNow: sRel + baseHeightMm * st.lambda, st)
             if v < 0 { return TissueSample(tissue: .venousBlood) }
-            if v < veinFatHaloMm { return TissueSample(tissue: .epicardialFat) }
+            if spec.anatomy.epicardialFat && v < veinFatHaloMm { return TissueSample(tissue: .epicardialFat) }
         }
         if sRel <= valveThickness && r < baseEpi {
             // The mitral valve is open in diastole only; the aortic valve passes blood in systole.
@@ -236,7 +236,7 @@ extension HeartModel {
         let raQ = ellipsoidQ(a, b, sRel, ra, radii: (26, 24, 28))
         if raQ < 1 { return TissueSample(tissue: .blood) }
         if raQ < pow(1 + 2.5 / 24, 2) { return TissueSample(tissue: .atrialWall) }
-        if r < baseEpi + 4 && sRel < 12 { return TissueSample(tissue: .epicardialFat) }
+        if spec.anatomy.epicardialFat && r < baseEpi + 4 && sRel < 12 { return TissueSample(tissue: .epicardialFat) }
         return nil
     }
 

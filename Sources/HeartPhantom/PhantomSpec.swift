@@ -52,6 +52,9 @@ public struct PhantomSpec: Codable, Sendable, Equatable {
         public var papillaryMuscles: Bool = true
         /// Trabeculation on the apical and mid endocardium.
         public var trabeculation: Bool = true
+        /// Epicardial fat in the atrioventricular and interventricular grooves and around the coronary veins; false
+        /// gives a heart without fat (the tissue there is left to the surroundings).
+        public var epicardialFat: Bool = true
         /// Wall thinning at transmural scar: fraction of the wall lost at 100 % transmurality. 0-0.8.
         public var scarThinningFraction: Double = 0.5
     }

@@ -27,6 +27,7 @@ extension PhantomSpec {
         spec.anatomy.heartCentreMm = try a.vector("heartCentreMm", default: [35, -10, 0], count: 3, range: -60...60, unit: "mm, LPS")
         spec.anatomy.papillaryMuscles = try a.bool("papillaryMuscles", default: true)
         spec.anatomy.trabeculation = try a.bool("trabeculation", default: true)
+        spec.anatomy.epicardialFat = try a.bool("epicardialFat", default: true)
         spec.anatomy.scarThinningFraction = try a.number("scarThinningFraction", default: 0.5, range: 0...0.8)
         if spec.anatomy.apicalWallThicknessMm > spec.anatomy.wallThicknessMm * 1.5 {
             throw a.error("apicalWallThicknessMm", "must be at most 1.5 x wallThicknessMm (\(spec.anatomy.wallThicknessMm * 1.5) mm)")

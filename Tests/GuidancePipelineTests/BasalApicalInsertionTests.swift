@@ -1,0 +1,164 @@
+import CRTCore
+import Foundation
+import GuidancePipeline
+import HeartPhantom
+import SyntheticCase
+import Testing
+
+/// Named tolerances of the basal-slice, apical-cap and RV-insertion tests.
+enum BasalTolerance {
+    /// Chord area fraction of a partly left slice against the circular-segment formula: the contour is sampled on
+    /// 120 rays (3 degrees), so an arc end is known to one ray; a 3-degree shift of both ends moves the fraction by
+    /// about 0.013 at 240 degrees.
+    static let chordAreaFraction = 0.02
+    /// Myocardial arc against the drawn one: two rays (6 degrees) of the circumference.
+    static let arcFraction = 2.0 / 120
+    /// Apical cap: Simpson's rule with the cap against the analytic volume, for a paraboloid (the cap's own model;
+    /// what is left is the flat slab where the apex lies inside the last slab, 0.15 % at most here) and a half
+    /// prolate ellipsoid (its tip is blunter than the paraboloid fitted over the last 8 mm: up to 2.4 % high here).
+    static let paraboloidRelative = 0.01
+    static let ellipsoidRelative = 0.03
+    /// RV insertion on a heart without epicardial fat, against the phantom's insertion angles: a third of a
+    /// 36-segment sector.
+    static let insertionDegrees = 10.0
+}
+
+/// A drawn short-axis slice: LV blood pool of radius 20 mm (level 1), a myocardial ring to 29 mm (0.3) over the
+/// arc `myocardium` (degrees, from ray angle 0 counter-clockwise), and in the rest either a thin atrial wall (2.5 mm)
+/// with dark surroundings (0.02) beyond, or blood continuing outwards (an outflow tract).
+struct DrawnSlice {
+    var myocardiumDegrees: ClosedRange<Double>? = 0...360
+    var gapIsBlood = false
+    func sample(_ p: SIMD2<Double>) -> Float {
+        let r = (p * p).sum().squareRoot()
+        var a = atan2(p.y, p.x) * 180 / .pi
+        if a < 0 { a += 360 }
+        if r < 20 { return 1 }
+        let inArc = myocardiumDegrees.map { $0.contains(a) } ?? false
+        if inArc { return r < 29 ? 0.3 : 0.02 }
+        if gapIsBlood { return r < 45 ? 1 : 0.02 }
+        return r < 22.5 ? 0.3 : 0.02
+    }
+    func rays(_ settings: BasalSlices.Settings = .init()) -> [Bool] {
+        BasalSlices.myocardialRays(centre: .zero, endo: [Double](repeating: 20, count: 120), referenceWallMm: 9,
+                                   blood: 1, myocardium: 0.3, dark: 0.02, settings: settings, sample: sample)
+    }
+}
+
+@Suite("Basal-slice decision on drawn slices")
+struct BasalSliceDecisionTests {
+    let endo = [Double](repeating: 20, count: 120)
+    let closedED = DrawnSlice().rays()
+
+    @Test("(b) a slice cutting the LV: myocardium all round, counted whole")
+    func lvSlice() {
+        let d = BasalSlices.decide(myocardial: DrawnSlice().rays(), atEndDiastole: closedED, endo: endo, settings: .init())
+        #expect(d.content == .lvCavity)
+        #expect(d.areaFraction == 1)
+        #expect(abs(d.arcFraction - 1) <= BasalTolerance.arcFraction)
+    }
+
+    @Test("(a) a slice cutting the atrium at end-systole (60 degrees of myocardium left, closed at end-diastole): atrium, nothing counted")
+    func atriumSlice() {
+        let es = DrawnSlice(myocardiumDegrees: 150...210).rays()
+        let d = BasalSlices.decide(myocardial: es, atEndDiastole: closedED, endo: endo, settings: .init())
+        #expect(d.content == .atrium)
+        #expect(d.areaFraction == 0)
+        #expect(abs(d.arcFraction - 60.0 / 360) <= BasalTolerance.arcFraction)
+        // A pool beside the LV axis (the contour reaches only half the rays): not the LV, whatever surrounds it.
+        let beside = (0..<120).map { $0 < 60 ? 20.0 : 0 }
+        let off = BasalSlices.decide(myocardial: DrawnSlice().rays(), atEndDiastole: closedED, endo: beside, settings: .init())
+        #expect(off.content == .atrium && off.areaFraction == 0)
+    }
+
+    @Test("(c) a slice the base has partly left (240 degrees of myocardium at end-systole, closed at end-diastole): the chord part, (a - sin a) / 2 pi of the disc")
+    func partlyLeftSlice() {
+        let es = DrawnSlice(myocardiumDegrees: 60...300).rays()
+        let d = BasalSlices.decide(myocardial: es, atEndDiastole: closedED, endo: endo, settings: .init())
+        let alpha = 240 * Double.pi / 180
+        let expected = (alpha - sin(alpha)) / (2 * Double.pi)
+        #expect(d.content == .partlyLeft)
+        #expect(abs(d.arcFraction - 240.0 / 360) <= BasalTolerance.arcFraction)
+        #expect(abs(d.areaFraction - expected) <= BasalTolerance.chordAreaFraction, "area fraction \(d.areaFraction), expected \(expected)")
+        // Half the ring left: half the disc.
+        let half = BasalSlices.decide(myocardial: DrawnSlice(myocardiumDegrees: 90...270).rays(), atEndDiastole: closedED,
+                                      endo: endo, settings: .init())
+        #expect(half.content == .partlyLeft)
+        #expect(abs(half.areaFraction - 0.5) <= BasalTolerance.chordAreaFraction)
+    }
+
+    @Test("(c) an outflow tract (a 80-degree gap of blood running outwards, there at end-diastole as at end-systole): LV, counted whole")
+    func outflowTract() {
+        let lvot = DrawnSlice(myocardiumDegrees: 40...320, gapIsBlood: true).rays()
+        let d = BasalSlices.decide(myocardial: lvot, atEndDiastole: lvot, endo: endo, settings: .init())
+        #expect(d.content == .outflowTract)
+        #expect(d.areaFraction == 1)
+        #expect(abs(d.arcFraction - 280.0 / 360) <= BasalTolerance.arcFraction)
+        // The same gap opening only at end-systole is the base leaving, not the outflow tract.
+        let opening = BasalSlices.decide(myocardial: lvot, atEndDiastole: closedED, endo: endo, settings: .init())
+        #expect(opening.content == .partlyLeft && opening.areaFraction < 1)
+    }
+}
+
+@Suite("Apical cap against analytic shapes")
+struct ApicalCapTests {
+    /// Simpson's rule (midpoint, 8 mm slices from the base plane) over the slices whose area is at least a quarter of
+    /// the basal area (the apical tip left out, as at end-systole), with and without the cap; `area(h)` over [0, L].
+    func volumes(length: Double, area: (Double) -> Double) -> (plain: Double, capped: Double) {
+        let spacing = 8.0, a0 = area(0)
+        var areas: [Double] = []
+        while true {
+            let h = (Double(areas.count) + 0.5) * spacing
+            guard h < length, area(h) >= 0.25 * a0 else { break }
+            areas.append(area(h))
+        }
+        let plain = areas.reduce(0, +) * spacing
+        let d = ApicalCap.apexDistanceMm(previousArea: areas[areas.count - 2], lastArea: areas.last!, spacingMm: spacing,
+                                         maxMm: 4 * spacing)
+        return (plain, plain + ApicalCap.correctionMm3(lastArea: areas.last!, apexDistanceMm: d, spacingMm: spacing))
+    }
+
+    @Test("paraboloid cavity (area linear in height, volume A0 L / 2) within 1 %, for lengths 60-101 mm")
+    func paraboloid() {
+        for length in [60.0, 77, 83, 90, 101] {
+            let a0 = 1500.0
+            let exact = a0 * length / 2
+            let v = volumes(length: length) { a0 * (1 - $0 / length) }
+            #expect(abs(v.capped - exact) / exact <= BasalTolerance.paraboloidRelative, "L \(length): \(v.capped) vs \(exact)")
+            #expect(abs(v.capped - exact) < abs(v.plain - exact), "L \(length): the cap must improve on \(v.plain)")
+        }
+    }
+
+    @Test("half prolate ellipsoid (volume 2/3 A0 L) within 3 %, for lengths 60-101 mm")
+    func ellipsoid() {
+        for length in [60.0, 77, 83, 90, 101] {
+            let a0 = 1500.0
+            let exact = 2 * a0 * length / 3
+            let v = volumes(length: length) { a0 * (1 - ($0 / length) * ($0 / length)) }
+            #expect(abs(v.capped - exact) / exact <= BasalTolerance.ellipsoidRelative, "L \(length): \(v.capped) vs \(exact)")
+        }
+    }
+}
+
+@Suite("RV insertion without epicardial fat", .serialized)
+struct InsertionWithoutFatTests {
+    @Test("a heart with no epicardial fat and the inferior insertion at 105 degrees: both insertions within 10 degrees of the phantom's")
+    func noFat() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let file = root.appendingPathComponent("Phantoms/lbbb-nonischemic.yaml").path
+        var spec = try PhantomSpec.load(yaml: try String(contentsOfFile: file, encoding: .utf8), file: file)
+        spec.anatomy.epicardialFat = false
+        spec.anatomy.inferiorInsertionAngleDeg = 105
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("crtsim-nofat-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        _ = try CaseGenerator.generate(spec: spec, seed: 3, out: out, replace: true, previews: false, xray: false, xrayVolume: false)
+        let output = try GuidancePipeline().run(try CMRStudy.load(cmrDirectory: out + "/cmr"))
+        let points = try #require(output.result.rvInsertionPointsMm)
+        let frame = HeartModel(spec: spec).frame
+        let anterior = frame.local(try #require(points["anterior"])).phiDeg
+        let inferior = frame.local(try #require(points["inferior"])).phiDeg
+        #expect(abs(angleDifferenceDegrees(anterior, 0)) <= BasalTolerance.insertionDegrees, "anterior at \(anterior) degrees")
+        #expect(abs(angleDifferenceDegrees(inferior, 105)) <= BasalTolerance.insertionDegrees, "inferior at \(inferior) degrees")
+        #expect(!output.result.notes.contains { $0.contains("either side of the arc's middle") }, "\(output.result.notes)")
+    }
+}
