@@ -94,6 +94,17 @@ func runBenchmarks() throws {
     print(String(format: "fluoroscopy: registration (landmarks + vessels) %7.3f s (target <= 1 s), whole stage (read xray/ and operator/, registration, lead) %7.3f s (best of 3)", registrationSeconds, fusionSeconds))
     print(String(format: "ratio registration / serial FFTW baseline: %.2f", registrationSeconds / fftSeconds))
 
+    // Realism's cost (issue 14 target <= 1.5): the same phantom generated as a clinical patient and scan and as the
+    // ideal one, alternately, best of two each (no previews, no X-ray).
+    var idealSpec = spec, clinicalSpec = spec
+    idealSpec.realism = .ideal; clinicalSpec.realism = .clinical
+    var idealSeconds = Double.infinity, clinicalSeconds = Double.infinity
+    for _ in 0..<2 {
+        idealSeconds = min(idealSeconds, seconds { _ = try? CaseGenerator.generate(spec: idealSpec, seed: 1, out: out, replace: true, previews: false, xray: false) })
+        clinicalSeconds = min(clinicalSeconds, seconds { _ = try? CaseGenerator.generate(spec: clinicalSpec, seed: 1, out: out, replace: true, previews: false, xray: false) })
+    }
+    try? FileManager.default.removeItem(atPath: out)
+    print(String(format: "CMR case (no X-ray): ideal %7.3f s, clinical %7.3f s, ratio clinical / ideal %.2f (target <= 1.5)", idealSeconds, clinicalSeconds, clinicalSeconds / idealSeconds))
 }
 
 /// Cases per minute of a scenario and how its time grows with the number of cases.
