@@ -36,20 +36,21 @@ public struct ViewRays: Sendable {
 public enum RayCaster {
     /// Integral of mu (dimensionless) along each ray through the volume, rows x columns, column fastest.
     ///
-    /// Method: each ray is clipped to the grid (slab method), split into n equal steps of at most
-    /// `stepFraction` voxels, and the volume is sampled trilinearly at the step midpoints (midpoint rule); rows
-    /// run in parallel. Single precision inside the loop; positions advance incrementally.
+    /// Method: Joseph's projector (Joseph, IEEE TMI 1982;1:192): each ray is clipped to the grid (slab method) and
+    /// to the torso, then sampled once per voxel plane across its dominant axis, bilinearly within the plane (the
+    /// trilinear interpolant's value there, four voxels per sample instead of eight), each sample weighted by the
+    /// length of the ray within its plane's one-voxel slab (the end slabs partly); rows run in parallel. Against
+    /// the earlier midpoint rule at half-voxel steps along the ray this takes 2-3.5 times fewer samples of half
+    /// the voxels each. Single precision inside the loop; positions advance incrementally.
     /// - Parameters:
     ///   - volume: attenuation (1/mm), patient frame.
     ///   - rays: the view's rays in the patient frame.
-    ///   - stepFraction: step length in voxels (0 < f <= 1; default 0.5).
     ///   - raySpacing: cast a ray through every `raySpacing`-th pixel in each direction (and the last row and
     ///     column) and fill the pixels between bilinearly; 1 casts one ray per pixel. The chest volume holds no
     ///     detail finer than two voxels (4 mm, 9 pixels at the isocentre with the default C-arm), so a spacing
     ///     of 2 changes the image by far less than the quantum noise (tested); thin structures are always
     ///     drawn per pixel (`addLineIntegrals`).
-    public static func lineIntegrals(volume: AttenuationVolume, rays: ViewRays, stepFraction: Double = 0.5,
-                                     raySpacing: Int = 1) -> [Float] {
+    public static func lineIntegrals(volume: AttenuationVolume, rays: ViewRays, raySpacing: Int = 1) -> [Float] {
         let fullRows = rays.view.rows, fullCols = rays.view.columns
         let g = max(1, raySpacing)
         // Coarse grid: pixel indices 0, g, 2g, ... and the last one.
@@ -85,25 +86,7 @@ public enum RayCaster {
                         t0 = max(t0, (-qb - sq) / (2 * qa)); t1 = min(t1, (-qb + sq) / (2 * qa))
                     }
                     guard t1 > t0 else { continue }
-                    let n = max(1, Int(((t1 - t0) / stepFraction).rounded(.up)))
-                    let h = (t1 - t0) / Double(n)
-                    let tStart = t0 + 0.5 * h
-                    var x = Float(o.x + tStart * d.x), y = Float(o.y + tStart * d.y), z = Float(o.z + tStart * d.z)
-                    let dx = Float(h * d.x), dy = Float(h * d.y), dz = Float(h * d.z)
-                    var acc: Float = 0
-                    for _ in 0..<n {
-                        let ix = Int(x), iy = Int(y), iz = Int(z)
-                        let fx = x - Float(ix), fy = y - Float(iy), fz = z - Float(iz)
-                        let b = ix + iy * sx + iz * sxy
-                        let c00 = mu[b] + fx * (mu[b + 1] - mu[b])
-                        let c10 = mu[b + sx] + fx * (mu[b + sx + 1] - mu[b + sx])
-                        let c01 = mu[b + sxy] + fx * (mu[b + sxy + 1] - mu[b + sxy])
-                        let c11 = mu[b + sxy + sx] + fx * (mu[b + sxy + sx + 1] - mu[b + sxy + sx])
-                        let c0 = c00 + fy * (c10 - c00), c1 = c01 + fy * (c11 - c01)
-                        acc += c0 + fz * (c1 - c0)
-                        x += dx; y += dy; z += dz
-                    }
-                    dst[c] = acc * Float(h * vox)
+                    dst[c] = josephIntegral(mu: mu, o: o, d: d, t0: t0, t1: t1, size: (nx, ny, nz)) * Float(vox)
                 }
             }
         }
@@ -131,6 +114,53 @@ public enum RayCaster {
             }
         }
         return full
+    }
+
+    /// Joseph's line integral (in voxel units of length) of the volume along o + t d, t in [t0, t1] (voxel index
+    /// space, d a unit vector), the segment inside the grid of voxel centres.
+    @inline(__always)
+    static func josephIntegral(mu: UnsafeBufferPointer<Float>, o: Vec3, d: Vec3, t0: Double, t1: Double,
+                               size: (Int, Int, Int)) -> Float {
+        // Dominant axis a and the two others p, q, with their strides and sizes.
+        let ad = (abs(d.x), abs(d.y), abs(d.z))
+        let sx = size.0, sxy = size.0 * size.1
+        let (oa, da, op, dp, oq, dq, na, np, nq, sa, sp, sq): (Double, Double, Double, Double, Double, Double, Int, Int, Int, Int, Int, Int)
+        if ad.0 >= ad.1 && ad.0 >= ad.2 {
+            (oa, da, op, dp, oq, dq, na, np, nq, sa, sp, sq) = (o.x, d.x, o.y, d.y, o.z, d.z, size.0, size.1, size.2, 1, sx, sxy)
+        } else if ad.1 >= ad.2 {
+            (oa, da, op, dp, oq, dq, na, np, nq, sa, sp, sq) = (o.y, d.y, o.x, d.x, o.z, d.z, size.1, size.0, size.2, sx, 1, sxy)
+        } else {
+            (oa, da, op, dp, oq, dq, na, np, nq, sa, sp, sq) = (o.z, d.z, o.x, d.x, o.y, d.y, size.2, size.0, size.1, sxy, 1, sx)
+        }
+        let ua = oa + t0 * da, ub = oa + t1 * da
+        let uLo = min(ua, ub), uHi = max(ua, ub)
+        // Planes whose one-voxel slab [k - 0.5, k + 0.5] meets [uLo, uHi].
+        let k0 = max(0, Int((uLo + 0.5).rounded(.down))), k1 = min(na - 1, Int((uHi + 0.5).rounded(.down)))
+        guard k1 >= k0 else { return 0 }
+        let slopeP = dp / da, slopeQ = dq / da
+        var cp = Float(op + (Double(k0) - oa) * slopeP), cq = Float(oq + (Double(k0) - oa) * slopeQ)
+        let stepP = Float(slopeP), stepQ = Float(slopeQ)
+        let hiP = Float(np - 1) - 1e-3, hiQ = Float(nq - 1) - 1e-3
+        var acc: Float = 0
+        var base = k0 * sa
+        for k in k0...k1 {
+            let x = min(max(cp, 0), hiP), y = min(max(cq, 0), hiQ)
+            let ip = Int(x), iq = Int(y)
+            let fp = x - Float(ip), fq = y - Float(iq)
+            let b = base + ip * sp + iq * sq
+            let v0 = mu[b] + fp * (mu[b + sp] - mu[b])
+            let v1 = mu[b + sq] + fp * (mu[b + sq + sp] - mu[b + sq])
+            let v = v0 + fq * (v1 - v0)
+            if k == k0 || k == k1 {
+                let w = min(Double(k) + 0.5, uHi) - max(Double(k) - 0.5, uLo)
+                acc += v * Float(max(w, 0))
+            } else {
+                acc += v
+            }
+            cp += stepP; cq += stepQ; base += sa
+        }
+        // Path length per unit of the dominant coordinate: 1 / |d_a|.
+        return acc / Float(abs(da))
     }
 
     /// Slab clipping of o + t d to [0, hi] on one axis.
