@@ -85,9 +85,66 @@ struct AnatomyShape: Sendable {
         return 1 + g * cos((phi - septumCentreDeg) * .pi / 180)
     }
 
-    /// Annulus height above the mean base H0 at angle phi (mm), for a base endocardial radius `baseRadiusMm`.
-    func annulusOffsetMm(phiDeg phi: Double, baseRadiusMm: Double) -> Double {
-        let x = (phi - AnatomyShape.aorticAngleDeg) * .pi / 180
-        return baseRadiusMm * tan(tiltDeg * .pi / 180) * cos(x) + 0.5 * saddleMm * cos(2 * x)
+}
+
+/// The mitral annulus as a surface across the LV: material height (mm above the epicardial apex) at radial
+/// distance r from the long axis and angle phi,
+///   H(r, phi) = H0 + rho T cos(phi - 25) + rho^2 (saddle / 2) cos 2(phi - 25),  rho = min(r, R) / R,
+/// R the endocardial radius at the mean base H0 and T = R tan(tilt). Inside the cavity the tilt term is a plane and
+/// the saddle term a hyperbolic paraboloid (x^2 - y^2), so a short-axis plane meets it along a chord, as the
+/// leaflets are met in a real basal slice; from the endocardial ring outwards (the wall, the AV groove) the height
+/// is the ring's, H(R, phi). A flat base (no tilt, no saddle) is the plane H0.
+struct AnnulusSurface: Sendable {
+    let h0: Double, radius: Double
+    /// T cos(phi - 25) and (saddle / 2) cos 2(phi - 25) per degree (empty for a flat base).
+    let tilt: [Double], saddle: [Double]
+    var flat: Bool { tilt.isEmpty }
+
+    init(shape: AnatomyShape, h0: Double, radius: Double) {
+        self.h0 = h0; self.radius = max(radius, 1)
+        if shape.flatBase { tilt = []; saddle = []; return }
+        let tt = self.radius * tan(shape.tiltDeg * .pi / 180)
+        tilt = (0..<360).map { tt * cos((Double($0) - AnatomyShape.aorticAngleDeg) * .pi / 180) }
+        saddle = (0..<360).map { 0.5 * shape.saddleMm * cos(2 * (Double($0) - AnatomyShape.aorticAngleDeg) * .pi / 180) }
+    }
+
+    /// Height of the annulus ring (r >= R) at angle column j.
+    @inline(__always) func ring(_ j: Int) -> Double { flat ? h0 : h0 + tilt[j] + saddle[j] }
+
+    /// Height at radius r and angle phi (degrees, any).
+    @inline(__always) func height(r: Double, phiDeg: Double) -> Double {
+        if flat { return h0 }
+        var p = phiDeg.truncatingRemainder(dividingBy: 360); if p < 0 { p += 360 }
+        let j0 = Int(p) % 360, j1 = (j0 + 1) % 360, f = p - floor(p)
+        let rho = min(r, radius) / radius
+        let t = tilt[j0] * (1 - f) + tilt[j1] * f, s = saddle[j0] * (1 - f) + saddle[j1] * f
+        return h0 + rho * (t + rho * s)
+    }
+
+    /// Integral of r dr over the radii in [0, en] at angle column j where the surface lies above height s: the
+    /// sector area (divided by the angle step) of a cavity section of radius en that is LV blood pool.
+    func cavityArea(en: Double, s: Double, j: Int) -> Double {
+        if flat { return s < h0 ? 0.5 * en * en : 0 }
+        let a = saddle[j], b = tilt[j], c = h0 - s, R = radius
+        func q(_ rho: Double) -> Double { (a * rho + b) * rho + c }
+        let top = min(en, R) / R
+        var cuts = [0.0]
+        if abs(a) < 1e-12 {
+            if abs(b) > 1e-12 { cuts.append(-c / b) }
+        } else {
+            let disc = b * b - 4 * a * c
+            if disc >= 0 {
+                let sq = disc.squareRoot()
+                cuts.append((-b - sq) / (2 * a)); cuts.append((-b + sq) / (2 * a))
+            }
+        }
+        cuts = cuts.filter { $0 > 0 && $0 < top }.sorted()
+        cuts.insert(0, at: 0); cuts.append(top)
+        var area = 0.0
+        for k in 0..<(cuts.count - 1) where cuts[k + 1] > cuts[k] {
+            if q(0.5 * (cuts[k] + cuts[k + 1])) > 0 { area += 0.5 * R * R * (cuts[k + 1] * cuts[k + 1] - cuts[k] * cuts[k]) }
+        }
+        if en > R && ring(j) > s { area += 0.5 * (en * en - R * R) }
+        return area
     }
 }

@@ -141,7 +141,12 @@ extension HeartModel {
                 let e = Double(peakStrain[idx]) * contraction(t - Double(onsetMs[idx]))
                 let thick = (ep0 - en0) * (1 + e)
                 let en = max(0, ((ep0 * ep0 - en0 * en0) / lambda / thick - thick) / 2)
-                v += 0.5 * en * en * dphi * heightStepMm * lambda * cellWeight(i, j)
+                if flatBase {
+                    v += 0.5 * en * en * dphi * heightStepMm * lambda
+                } else {
+                    // Only the blood pool below the annulus surface (cell mid-height).
+                    v += annulusSurface.cavityArea(en: en, s: s + 0.5 * heightStepMm, j: j) * dphi * heightStepMm * lambda
+                }
             }
         }
         return v
@@ -300,7 +305,7 @@ extension HeartModel {
                 let p = centre + e1 * x + e2 * y
                 let (sNow, r, phi) = frame.local(p)
                 if sNow < 0 { continue }
-                if sNow <= annulusHeight(phiDeg: phi) * st.lambda {
+                if sNow <= annulusHeight(r: r, phiDeg: phi) * st.lambda {
                     let g = gridPosition(s: sNow / st.lambda, phiDeg: phi)
                     if r < Double(bilinear(st.rEndo, g)) { lv += 1 }
                 } else if sample(p, st)?.tissue == .blood {

@@ -21,8 +21,8 @@ public final class HeartModel: Sendable {
     public let centreHeightMm: Double, baseHeightMm: Double, endoApexHeightMm: Double
     /// Top of the material grid: the annulus's highest point (the base plane when the base is flat) (mm).
     public let gridTopMm: Double
-    /// Material annulus height per degree of angle (360 values; all `baseHeightMm` for a flat base).
-    let annulus: [Double]
+    /// The mitral annulus surface (AnatomyVariation.swift): the LV blood pool ends at it, the wall at its ring.
+    let annulusSurface: AnnulusSurface
     /// True for the flat base plane of the first releases (no tilt, no saddle).
     public let flatBase: Bool
     /// Material grid: `heightSamples` rows over [0, gridTopMm], 360 angle columns.
@@ -59,7 +59,7 @@ public final class HeartModel: Sendable {
         built = HeartModel.buildTables(spec: spec, endoShort: aEn, ns: ns)
         endoShortMm = aEn; endoLongMm = built.cEn; epiShortMm = built.aEp; epiLongMm = built.cEp
         centreHeightMm = built.sc; baseHeightMm = built.h; endoApexHeightMm = built.sApexEndo
-        gridTopMm = built.top; annulus = built.annulus; flatBase = built.flatBase
+        gridTopMm = built.top; annulusSurface = built.surface; flatBase = built.surface.flat
         heightStepMm = built.top / Double(ns - 1)
         rEndo0 = built.rEn; rEpi0 = built.rEp; coreDepth = built.core; borderDepth = built.border
         onsetMs = built.onset; peakStrain = built.peak; segmentIds = built.segment
@@ -77,14 +77,16 @@ public final class HeartModel: Sendable {
 
     // MARK: Annulus
 
-    /// Material height of the mitral annulus at segment angle phi (mm above the epicardial apex): `baseHeightMm`
-    /// for a flat base, else H0 + r tan(tilt) cos(phi - 25) + saddle/2 cos 2(phi - 25) (AnatomyVariation.swift).
-    /// Points of the material grid above it are not LV; the LV blood pool (outflow tract included) ends there.
+    /// Material height of the mitral annulus ring at segment angle phi (mm above the epicardial apex):
+    /// `baseHeightMm` for a flat base, else H0 + R tan(tilt) cos(phi - 25) + saddle/2 cos 2(phi - 25)
+    /// (AnatomyVariation.swift). The LV wall ends at this height; segment heights are measured from it.
     @inline(__always) public func annulusHeight(phiDeg: Double) -> Double {
-        if flatBase { return baseHeightMm }
-        var p = phiDeg.truncatingRemainder(dividingBy: 360); if p < 0 { p += 360 }
-        let j0 = Int(p) % 360, f = p - floor(p)
-        return annulus[j0] * (1 - f) + annulus[(j0 + 1) % 360] * f
+        annulusSurface.height(r: .greatestFiniteMagnitude, phiDeg: phiDeg)
+    }
+    /// Material height of the annulus surface at radial distance r (mm) from the long axis: inside the cavity the
+    /// tilted plane plus saddle that the LV blood pool (outflow tract included) ends at; the ring height outside.
+    @inline(__always) public func annulusHeight(r: Double, phiDeg: Double) -> Double {
+        annulusSurface.height(r: r, phiDeg: phiDeg)
     }
 
     /// Fraction of the cavity length from the local annulus (0) to the endocardial apex (1) at (s, phi): the
@@ -105,7 +107,7 @@ public final class HeartModel: Sendable {
     @inline(__always) func cellWeight(_ i: Int, _ j: Int) -> Double {
         if flatBase { return 1 }
         let s = Double(i) * heightStepMm
-        return min(1, max(0, (annulus[j] - s) / heightStepMm))
+        return min(1, max(0, (annulusSurface.ring(j) - s) / heightStepMm))
     }
 
     // MARK: Geometry helpers
@@ -149,7 +151,7 @@ public final class HeartModel: Sendable {
 
     struct Tables {
         var cEn = 0.0, aEp = 0.0, cEp = 0.0, sc = 0.0, h = 0.0, sApexEndo = 0.0, top = 0.0
-        var annulus: [Double] = [], flatBase = true
+        var surface: AnnulusSurface! = nil
         var rEn: [Float] = [], rEp: [Float] = [], core: [Float] = [], border: [Float] = []
         var onset: [Float] = [], peak: [Float] = [], segment: [UInt8] = []
         var globalCurve: [Float] = []
@@ -167,15 +169,10 @@ public final class HeartModel: Sendable {
         t.sApexEndo = t.cEp - t.cEn
         // The mitral annulus: flat at H0 = t.h, or tilted and saddle-shaped about it; the grid reaches its top.
         let shape = AnatomyShape(an)
-        t.flatBase = shape.flatBase
-        t.annulus = .init(repeating: t.h, count: na)
-        t.top = t.h
-        if !shape.flatBase {
-            let zb = (t.h - t.sc) / t.cEn
-            let rBase = aEn * max(0, 1 - zb * zb).squareRoot()
-            for j in 0..<na { t.annulus[j] = t.h + shape.annulusOffsetMm(phiDeg: Double(j), baseRadiusMm: rBase) }
-            t.top = t.annulus.max() ?? t.h
-        }
+        let zb = (t.h - t.sc) / t.cEn
+        t.surface = AnnulusSurface(shape: shape, h0: t.h, radius: aEn * max(0, 1 - zb * zb).squareRoot())
+        let flatBase = t.surface.flat
+        t.top = flatBase ? t.h : (0..<na).map { t.surface.ring($0) }.max() ?? t.h
         let endoFactor = (0..<na).map { shape.endoFactor(phiDeg: Double($0)) }
         let thickFactor = (0..<na).map { shape.thicknessFactor(phiDeg: Double($0)) }
         let circular = shape.circular
@@ -208,8 +205,9 @@ public final class HeartModel: Sendable {
                 }
                 let rMid = 0.5 * (rEp + rEn)
                 // Height fraction from the local annulus (the flat base: from the base plane).
-                let f = t.flatBase ? fRow : (t.annulus[j] - s) / (t.annulus[j] - t.sApexEndo)
-                let ring = t.flatBase ? ringRow : rings.ring(forFraction: f)
+                let ringTop = t.surface.ring(j)
+                let f = flatBase ? fRow : (ringTop - s) / (ringTop - t.sApexEndo)
+                let ring = flatBase ? ringRow : rings.ring(forFraction: f)
                 var core = 0.0, border = 0.0
                 for sc in scars {
                     let d = sc.depths(phiDeg: phi, fraction: f, midRadiusMm: rMid, lengthMm: length, wallMm: max(rEp - rEn, 1))
@@ -230,8 +228,9 @@ public final class HeartModel: Sendable {
                 t.segment[idx] = seg
                 t.onset[idx] = Float(onsetField.onsetMs(phiDeg: phi, fraction: min(max(f, 0), 1), segment: seg, lengthMm: length))
                 if s >= t.sApexEndo && i < ns - 1 {
-                    let w = t.flatBase ? 1 : min(1, max(0, (t.annulus[j] - s) / ds))
-                    volume += 0.5 * en * en * radians(1) * ds * w
+                    // The blood pool below the annulus surface (cell mid-height; the whole section when flat).
+                    let area = flatBase ? 0.5 * en * en : t.surface.cavityArea(en: en, s: s + 0.5 * ds, j: j)
+                    volume += area * radians(1) * ds
                 }
             }
         }
@@ -248,9 +247,9 @@ public final class HeartModel: Sendable {
         let ds = t.top / Double(ns - 1)
         for idx in 0..<(ns * angleSamples) {
             var w = Double(t.rEp[idx] * t.rEp[idx] - t.rEn[idx] * t.rEn[idx])
-            if !t.flatBase {
+            if !t.surface.flat {
                 let s = Double(idx / angleSamples) * ds
-                w *= min(1, max(0, (t.annulus[idx % angleSamples] - s) / ds))
+                w *= min(1, max(0, (t.surface.ring(idx % angleSamples) - s) / ds))
             }
             let b = min(max(Int(Double(t.onset[idx]).rounded()), 0), rr - 1)
             hist[b] += w; total += w

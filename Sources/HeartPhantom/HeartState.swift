@@ -99,7 +99,7 @@ extension HeartModel {
         var phi = atan2(b, a) * (180 / .pi)
         if phi < 0 { phi += 360 }
         // Above the local mitral annulus (flat or tilted and saddle-shaped) the LV ends.
-        let annulusNow = annulusHeight(phiDeg: phi)
+        let annulusNow = annulusHeight(r: r, phiDeg: phi)
         let baseNow = annulusNow * st.lambda
         if sNow > baseNow {
             return sampleAboveBase(a: a, b: b, r: r, phi: phi, sNow: sNow, annulusMm: annulusNow, st)
@@ -214,14 +214,15 @@ extension HeartModel {
                          _ st: HeartState) -> TissueSample? {
         let aEn = endoShortMm
         let sRel = sNow - annulusMm * st.lambda
-        // Heights above the annulus where the aortic root and the left atrium sit (the same as sRel for a flat base).
-        let sRelAortic = flatBase ? sRel : sNow - annulusHeight(phiDeg: AnatomyShape.aorticAngleDeg) * st.lambda
-        let sRelAtrium = flatBase ? sRel : sNow - annulusHeight(phiDeg: 200) * st.lambda
+        // The aortic root and the left atrium sit on the annulus surface (heights above it); the right atrium
+        // keeps its place above the mean base (XRaySimulation's landmark).
         let sRelMean = flatBase ? sRel : sNow - baseHeightMm * st.lambda
-        let baseEpi = Double(bilinear(st.rEpi, gridPosition(s: annulusMm, phiDeg: phi)))
+        let baseEpi = Double(bilinear(st.rEpi, gridPosition(s: flatBase ? annulusMm : annulusHeight(phiDeg: phi), phiDeg: phi)))
         let mitral = offset(phi: 200, radius: 0.35 * aEn), aortic = offset(phi: 25, radius: 0.5 * aEn)
         let mitralR = 0.45 * aEn, aorticR = 11.0
-        let valveThickness = 5.0
+        // The fibrous AV plane with the closed leaflets: 5 mm for the flat base of the first releases; 2 mm on a
+        // tilted annulus, which short-axis planes cut obliquely (a 5 mm layer would show as a band 2-3 cm wide).
+        let valveThickness = flatBase ? 5.0 : 2.0
         if sRel < 14 {
             let v = veinDistance(a: a, b: b, sNow: flatBase ? sRel + baseHeightMm * st.lambda : sNow, st)
             if v < 0 { return TissueSample(tissue: .venousBlood) }
@@ -236,11 +237,14 @@ extension HeartModel {
             return TissueSample(tissue: .valvePlane)
         }
         // Aortic root: a tube from the aortic orifice up along the long axis.
-        if sRelAortic < 60 && dist2(a, b, aortic) < aorticR * aorticR { return TissueSample(tissue: .blood) }
-        if sRelAortic < 60 && dist2(a, b, aortic) < (aorticR + 2) * (aorticR + 2) { return TissueSample(tissue: .valvePlane) }
+        if sRel < 60 && dist2(a, b, aortic) < aorticR * aorticR { return TissueSample(tissue: .blood) }
+        if sRel < 60 && dist2(a, b, aortic) < (aorticR + 2) * (aorticR + 2) { return TissueSample(tissue: .valvePlane) }
         // Left atrium: ellipsoid above the mitral orifice, 2.5 mm wall.
-        let la = (x: mitral.0 + 0.2 * aEn * cos(radians(200)), y: mitral.1 + 0.2 * aEn * sin(radians(200)), z: valveThickness + 24)
-        let laQ = ellipsoidQ(a, b, sRelAtrium, la, radii: (30, 30, 24))
+        // On a tilted annulus its floor is cut by the AV plane (centre 8 mm above it, 30 mm high), so the atrium
+        // fills the mitral orifice just above the leaflets, as in a basal short-axis slice.
+        let la = (x: mitral.0 + 0.2 * aEn * cos(radians(200)), y: mitral.1 + 0.2 * aEn * sin(radians(200)),
+                  z: valveThickness + (flatBase ? 24 : 8))
+        let laQ = ellipsoidQ(a, b, sRel, la, radii: (30, 30, flatBase ? 24 : 30))
         if laQ < 1 { return TissueSample(tissue: .blood) }
         if laQ < pow(1 + 2.5 / 24, 2) { return TissueSample(tissue: .atrialWall) }
         // Right atrium: right and posterior of the base, near the coronary sinus ostium.
