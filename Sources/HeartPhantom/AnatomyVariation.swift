@@ -24,7 +24,7 @@ extension RealismField {
                          source: "adult septum 8.3-11.2 mm, posterior wall 7.5-9.8 mm (medians by age; Int J Cardiol 1983;4:405), ratio 1.0 +/- 0.1 (Shimane Heart Study), normal wall 6-10 mm (Lang et al., JASE 2015;28:1)"),
             RealismField("anatomy.annulusTiltDeg", \.anatomy.annulusTiltDeg, unit: "degrees", range: 0...35,
                          clinical: .normal(mean: 15, sd: 5), ideal: 0,
-                         meaning: "tilt of the mitral annulus against the short-axis plane, aortic side (angle 25, the LV outflow tract) up: base height H(phi) = H0 + r tan(tilt) cos(phi - 25) + saddle/2 cos 2(phi - 25)",
+                         meaning: "tilt of the mitral annulus against the short-axis plane, aortic side (angle 25, the LV outflow tract) up: ring height H(phi) = H0 + R tan(tilt) cos(phi - 25) + saddle/2 cos 2(phi - 25), R the basal endocardial radius; inside the cavity a tilted plane plus saddle through H0 (Phantoms/README.md \"LV shape and base\")",
                          source: "the aortic valve and LV outflow tract lie above the posterior mitral annulus, so a basal short-axis slice shows LV outflow tract anteriorly and atrium posteriorly (Schulz-Menger et al., JCMR 2020;22:19, basal slice rules); the angle and its spread are an assumption giving 10-20 mm height difference across a dilated base"),
             RealismField("anatomy.annulusSaddleHeightMm", \.anatomy.annulusSaddleHeightMm, unit: "mm", range: 0...14,
                          clinical: .normal(mean: 5, sd: 1.5), ideal: 0,
