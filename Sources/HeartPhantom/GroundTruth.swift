@@ -125,7 +125,8 @@ public enum AnyCodableValue: Codable, Sendable, Equatable {
 
 extension HeartModel {
     /// LV cavity volume (mm^3) at time t: the region inside the endocardium between the endocardial apex and the
-    /// base plane (papillary muscles and trabeculae included, as clinical contours count them).
+    /// local mitral annulus (papillary muscles and trabeculae included, as clinical contours count them; the LV
+    /// outflow tract up to the aortic valve counts as LV blood pool, as in Schulz-Menger et al., JCMR 2020;22:19).
     public func cavityVolumeMm3(atMs t: Double) -> Double {
         let lambda = longitudinalStretch(atMs: t)
         var v = 0.0
@@ -140,7 +141,12 @@ extension HeartModel {
                 let e = Double(peakStrain[idx]) * contraction(t - Double(onsetMs[idx]))
                 let thick = (ep0 - en0) * (1 + e)
                 let en = max(0, ((ep0 * ep0 - en0 * en0) / lambda / thick - thick) / 2)
-                v += 0.5 * en * en * dphi * heightStepMm * lambda
+                if flatBase {
+                    v += 0.5 * en * en * dphi * heightStepMm * lambda
+                } else {
+                    // Only the blood pool below the annulus surface (cell mid-height).
+                    v += annulusSurface.cavityArea(en: en, s: s + 0.5 * heightStepMm, j: j) * dphi * heightStepMm * lambda
+                }
             }
         }
         return v
@@ -165,11 +171,13 @@ extension HeartModel {
             for j in 0..<na {
                 let idx = i * na + j
                 let en = Double(rEndo0[idx]), ep = Double(rEpi0[idx])
-                let vol = 0.5 * (ep * ep - en * en) * dphi * ds
+                // Only the wall below the local annulus is LV myocardium (weight 1 everywhere for a flat base).
+                let w = cellWeight(i, j)
+                let vol = 0.5 * (ep * ep - en * en) * dphi * ds * w
                 guard vol > 0 else { continue }
                 let c = Double(coreDepth[idx])
                 let rc = en + c * (ep - en)
-                let coreVol = 0.5 * (rc * rc - en * en) * dphi * ds
+                let coreVol = 0.5 * (rc * rc - en * en) * dphi * ds * w
                 totalMyo += vol; totalCore += coreVol
                 let seg = Int(segmentIds[idx])
                 guard seg > 0 else { continue }
@@ -177,7 +185,7 @@ extension HeartModel {
                 let mid0 = 0.5 * (en + ep)
                 let idx1 = (i + 1) * na + j
                 let mid1 = 0.5 * Double(rEndo0[idx1] + rEpi0[idx1])
-                let dA = mid0 * dphi * (ds * ds + (mid1 - mid0) * (mid1 - mid0)).squareRoot()
+                let dA = mid0 * dphi * (ds * ds + (mid1 - mid0) * (mid1 - mid0)).squareRoot() * w
                 area[seg] += dA
                 transW[seg] += c * dA
                 thickW[seg] += (ep - en) * dA
@@ -255,5 +263,57 @@ extension HeartModel {
         truth.targetTies = decision.targetTies(records)
         truth.latestTies = DecisionModel.latestTies(records)
         return truth
+    }
+}
+
+/// What one image plane cuts near the base at one instant (truth.acquisition["sliceContent"]).
+public struct SliceContent: Sendable, Equatable {
+    /// LV cavity area in the plane (mm^2): inside the endocardium, below the local annulus (papillary muscles and
+    /// trabeculae included, the LV outflow tract included; the same region as `cavityVolumeMm3`).
+    public var lvCavityMm2: Double
+    /// Blood above the local annulus in the plane (mm^2): left atrium, aortic root and right atrium.
+    public var atrialMm2: Double
+    /// lvCavity / (lvCavity + atrial); 0 when the plane cuts neither.
+    public var lvFraction: Double { lvCavityMm2 + atrialMm2 > 0 ? lvCavityMm2 / (lvCavityMm2 + atrialMm2) : 0 }
+    public init(lvCavityMm2: Double, atrialMm2: Double) { self.lvCavityMm2 = lvCavityMm2; self.atrialMm2 = atrialMm2 }
+}
+
+extension HeartModel {
+    /// LV cavity and atrial blood in the plane through `planePoint` with normal `normal` (heart-attached patient
+    /// coordinates, LPS mm; breath-hold shift removed) at `t` ms: which side of the mitral annulus a basal slice
+    /// shows. The plane is sampled on a `stepMm` grid over a disc around the LV long axis that covers the LV, the
+    /// left atrium and the aortic root.
+    public func basalContent(planePoint: Vec3, normal: Vec3, atMs t: Double, stepMm: Double = 1) -> SliceContent {
+        let n = normal.normalized
+        let st = state(atMs: t)
+        // Disc centre: where the long axis meets the plane (the plane point when the plane is near-parallel to it).
+        let along = frame.baseDirection.dot(n)
+        var centre = planePoint
+        if abs(along) > 0.2 {
+            let k = (planePoint - frame.apexMm).dot(n) / along
+            centre = frame.apexMm + frame.baseDirection * k
+        }
+        let helper = abs(n.dot(Vec3(1, 0, 0))) < 0.9 ? Vec3(1, 0, 0) : Vec3(0, 1, 0)
+        let e1 = n.cross(helper).normalized, e2 = n.cross(e1).normalized
+        let radius = maxEpiRadiusMm + 25
+        let m = Int((radius / stepMm).rounded(.up))
+        var lv = 0, atrial = 0
+        for i in -m...m {
+            for j in -m...m {
+                let x = Double(i) * stepMm, y = Double(j) * stepMm
+                if x * x + y * y > radius * radius { continue }
+                let p = centre + e1 * x + e2 * y
+                let (sNow, r, phi) = frame.local(p)
+                if sNow < 0 { continue }
+                if sNow <= annulusHeight(r: r, phiDeg: phi) * st.lambda {
+                    let g = gridPosition(s: sNow / st.lambda, phiDeg: phi)
+                    if r < Double(bilinear(st.rEndo, g)) { lv += 1 }
+                } else if sample(p, st)?.tissue == .blood {
+                    atrial += 1
+                }
+            }
+        }
+        let a = stepMm * stepMm
+        return SliceContent(lvCavityMm2: Double(lv) * a, atrialMm2: Double(atrial) * a)
     }
 }

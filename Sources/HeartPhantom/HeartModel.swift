@@ -16,8 +16,16 @@ public final class HeartModel: Sendable {
     /// Prolate-spheroid semi-axes (mm): endocardial short/long, epicardial short/long.
     public let endoShortMm: Double, endoLongMm: Double, epiShortMm: Double, epiLongMm: Double
     /// Height of the spheroids' centre, of the base plane and of the endocardial apex above the epicardial apex (mm).
+    /// With a tilted or saddle-shaped mitral annulus (`anatomy.annulusTiltDeg`, `annulusSaddleHeightMm`) the base
+    /// height is the annulus's mean over the angle; `annulusHeight(phiDeg:)` is the local height.
     public let centreHeightMm: Double, baseHeightMm: Double, endoApexHeightMm: Double
-    /// Material grid: `heightSamples` rows over [0, baseHeightMm], 360 angle columns.
+    /// Top of the material grid: the annulus's highest point (the base plane when the base is flat) (mm).
+    public let gridTopMm: Double
+    /// The mitral annulus surface (AnatomyVariation.swift): the LV blood pool ends at it, the wall at its ring.
+    let annulusSurface: AnnulusSurface
+    /// True for the flat base plane of the first releases (no tilt, no saddle).
+    public let flatBase: Bool
+    /// Material grid: `heightSamples` rows over [0, gridTopMm], 360 angle columns.
     public let heightSamples: Int
     public let heightStepMm: Double
     public static let angleSamples = 360
@@ -51,7 +59,8 @@ public final class HeartModel: Sendable {
         built = HeartModel.buildTables(spec: spec, endoShort: aEn, ns: ns)
         endoShortMm = aEn; endoLongMm = built.cEn; epiShortMm = built.aEp; epiLongMm = built.cEp
         centreHeightMm = built.sc; baseHeightMm = built.h; endoApexHeightMm = built.sApexEndo
-        heightStepMm = built.h / Double(ns - 1)
+        gridTopMm = built.top; annulusSurface = built.surface; flatBase = built.surface.flat
+        heightStepMm = built.top / Double(ns - 1)
         rEndo0 = built.rEn; rEpi0 = built.rEp; coreDepth = built.core; borderDepth = built.border
         onsetMs = built.onset; peakStrain = built.peak; segmentIds = built.segment
         globalCurve = built.globalCurve
@@ -66,9 +75,44 @@ public final class HeartModel: Sendable {
         veins = VenousTree(spec: spec, baseHeightMm: built.h, endoApexHeightMm: built.sApexEndo)
     }
 
+    // MARK: Annulus
+
+    /// Material height of the mitral annulus ring at segment angle phi (mm above the epicardial apex):
+    /// `baseHeightMm` for a flat base, else H0 + R tan(tilt) cos(phi - 25) + saddle/2 cos 2(phi - 25)
+    /// (AnatomyVariation.swift). The LV wall ends at this height; segment heights are measured from it.
+    @inline(__always) public func annulusHeight(phiDeg: Double) -> Double {
+        annulusSurface.height(r: .greatestFiniteMagnitude, phiDeg: phiDeg)
+    }
+    /// Material height of the annulus surface at radial distance r (mm) from the long axis: inside the cavity the
+    /// tilted plane plus saddle that the LV blood pool (outflow tract included) ends at; the ring height outside.
+    @inline(__always) public func annulusHeight(r: Double, phiDeg: Double) -> Double {
+        annulusSurface.height(r: r, phiDeg: phiDeg)
+    }
+
+    /// Fraction of the cavity length from the local annulus (0) to the endocardial apex (1) at (s, phi): the
+    /// height the segment rings are measured in (docs/truth-schema.md "Base and volumes").
+    @inline(__always) public func heightFraction(s: Double, phiDeg: Double) -> Double {
+        if flatBase { return heightFraction(s: s) }
+        let h = annulusHeight(phiDeg: phiDeg)
+        return (h - s) / (h - endoApexHeightMm)
+    }
+    /// Material height of a height fraction at angle phi (the inverse of `heightFraction(s:phiDeg:)`).
+    public func height(fraction f: Double, phiDeg: Double) -> Double {
+        if flatBase { return height(fraction: f) }
+        let h = annulusHeight(phiDeg: phiDeg)
+        return h - f * (h - endoApexHeightMm)
+    }
+
+    /// Weight (0-1) of material cell row i (heights [s, s + ds]) at angle column j below the local annulus.
+    @inline(__always) func cellWeight(_ i: Int, _ j: Int) -> Double {
+        if flatBase { return 1 }
+        let s = Double(i) * heightStepMm
+        return min(1, max(0, (annulusSurface.ring(j) - s) / heightStepMm))
+    }
+
     // MARK: Geometry helpers
 
-    /// Fraction of the cavity length from the base plane (0) to the endocardial apex (1) of material height s.
+    /// Fraction of the cavity length from the mean base plane (0) to the endocardial apex (1) of material height s.
     @inlinable public func heightFraction(s: Double) -> Double {
         (baseHeightMm - s) / (baseHeightMm - endoApexHeightMm)
     }
@@ -106,7 +150,8 @@ public final class HeartModel: Sendable {
     // MARK: Table construction
 
     struct Tables {
-        var cEn = 0.0, aEp = 0.0, cEp = 0.0, sc = 0.0, h = 0.0, sApexEndo = 0.0
+        var cEn = 0.0, aEp = 0.0, cEp = 0.0, sc = 0.0, h = 0.0, sApexEndo = 0.0, top = 0.0
+        var surface: AnnulusSurface! = nil
         var rEn: [Float] = [], rEp: [Float] = [], core: [Float] = [], border: [Float] = []
         var onset: [Float] = [], peak: [Float] = [], segment: [UInt8] = []
         var globalCurve: [Float] = []
@@ -122,7 +167,16 @@ public final class HeartModel: Sendable {
         t.sc = t.cEp
         t.h = t.sc + an.baseTruncation * t.cEn
         t.sApexEndo = t.cEp - t.cEn
-        let ds = t.h / Double(ns - 1)
+        // The mitral annulus: flat at H0 = t.h, or tilted and saddle-shaped about it; the grid reaches its top.
+        let shape = AnatomyShape(an)
+        let zb = (t.h - t.sc) / t.cEn
+        t.surface = AnnulusSurface(shape: shape, h0: t.h, radius: aEn * max(0, 1 - zb * zb).squareRoot())
+        let flatBase = t.surface.flat
+        t.top = flatBase ? t.h : (0..<na).map { t.surface.ring($0) }.max() ?? t.h
+        let endoFactor = (0..<na).map { shape.endoFactor(phiDeg: Double($0)) }
+        let thickFactor = (0..<na).map { shape.thicknessFactor(phiDeg: Double($0)) }
+        let circular = shape.circular
+        let ds = t.top / Double(ns - 1)
         let n = ns * na
         t.rEn = .init(repeating: 0, count: n); t.rEp = .init(repeating: 0, count: n)
         t.core = .init(repeating: 0, count: n); t.border = .init(repeating: 0, count: n)
@@ -136,14 +190,24 @@ public final class HeartModel: Sendable {
         for i in 0..<ns {
             let s = Double(i) * ds
             let zEp = (s - t.sc) / t.cEp, zEn = (s - t.sc) / t.cEn
-            let rEp = t.aEp * max(0, 1 - zEp * zEp).squareRoot()
-            let rEn = abs(zEn) < 1 ? aEn * max(0, 1 - zEn * zEn).squareRoot() : 0
-            let f = (t.h - s) / length
-            let ring = rings.ring(forFraction: f)
-            let rMid = 0.5 * (rEp + rEn)
+            let rEpS = t.aEp * max(0, 1 - zEp * zEp).squareRoot()
+            let rEnS = abs(zEn) < 1 ? aEn * max(0, 1 - zEn * zEn).squareRoot() : 0
+            let fRow = (t.h - s) / length
+            let ringRow = rings.ring(forFraction: fRow)
             for j in 0..<na {
                 let phi = Double(j)
                 let idx = i * na + j
+                // Shape beyond the spheroid: elliptical, septum-flattened endocardium, regional wall thickness.
+                var rEn = rEnS, rEp = rEpS
+                if !circular {
+                    rEn = rEnS * endoFactor[j]
+                    rEp = rEnS > 0 ? rEn + (rEpS - rEnS) * thickFactor[j] : rEpS * thickFactor[j]
+                }
+                let rMid = 0.5 * (rEp + rEn)
+                // Height fraction from the local annulus (the flat base: from the base plane).
+                let ringTop = t.surface.ring(j)
+                let f = flatBase ? fRow : (ringTop - s) / (ringTop - t.sApexEndo)
+                let ring = flatBase ? ringRow : rings.ring(forFraction: f)
                 var core = 0.0, border = 0.0
                 for sc in scars {
                     let d = sc.depths(phiDeg: phi, fraction: f, midRadiusMm: rMid, lengthMm: length, wallMm: max(rEp - rEn, 1))
@@ -163,7 +227,11 @@ public final class HeartModel: Sendable {
                 let seg: UInt8 = ring.map { UInt8(Segment36.id(ring: $0, angleDegrees: phi).id) } ?? 0
                 t.segment[idx] = seg
                 t.onset[idx] = Float(onsetField.onsetMs(phiDeg: phi, fraction: min(max(f, 0), 1), segment: seg, lengthMm: length))
-                if s >= t.sApexEndo && i < ns - 1 { volume += 0.5 * en * en * radians(1) * ds }
+                if s >= t.sApexEndo && i < ns - 1 {
+                    // The blood pool below the annulus surface (cell mid-height; the whole section when flat).
+                    let area = flatBase ? 0.5 * en * en : t.surface.cavityArea(en: en, s: s + 0.5 * ds, j: j)
+                    volume += area * radians(1) * ds
+                }
             }
         }
         t.edVolumeMm3 = volume
@@ -176,8 +244,13 @@ public final class HeartModel: Sendable {
         let rr = Int(spec.motion.rrIntervalMs.rounded(.up)) + 2
         var hist = [Double](repeating: 0, count: rr)
         var total = 0.0
+        let ds = t.top / Double(ns - 1)
         for idx in 0..<(ns * angleSamples) {
-            let w = Double(t.rEp[idx] * t.rEp[idx] - t.rEn[idx] * t.rEn[idx])
+            var w = Double(t.rEp[idx] * t.rEp[idx] - t.rEn[idx] * t.rEn[idx])
+            if !t.surface.flat {
+                let s = Double(idx / angleSamples) * ds
+                w *= min(1, max(0, (t.surface.ring(idx % angleSamples) - s) / ds))
+            }
             let b = min(max(Int(Double(t.onset[idx]).rounded()), 0), rr - 1)
             hist[b] += w; total += w
         }

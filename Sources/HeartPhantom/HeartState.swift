@@ -76,7 +76,7 @@ extension HeartModel {
     public func mayReach(_ p: Vec3) -> Bool {
         let d = p - frame.apexMm
         let s = d.dot(frame.baseDirection)
-        if s < -9 || s > baseHeightMm + 80 { return false }
+        if s < -9 || s > gridTopMm + 80 { return false }
         let a = d.dot(frame.u), b = d.dot(frame.v)
         let reach = maxEpiRadiusMm + spec.anatomy.rvWidthMm + spec.anatomy.rvWallThicknessMm + 50
         return a * a + b * b <= reach * reach
@@ -89,9 +89,8 @@ extension HeartModel {
         let an = spec.anatomy
         let d = p - frame.apexMm
         let sNow = d.dot(frame.baseDirection)
-        let baseNow = baseHeightMm * st.lambda
         // Quick rejection: far below the apex, far above the base, or far from the axis.
-        if sNow < -4 || sNow > baseNow + 75 { return nil }
+        if sNow < -4 || sNow > gridTopMm * st.lambda + 75 { return nil }
         let a = d.dot(frame.u), b = d.dot(frame.v)
         let r2 = a * a + b * b
         let reach = st.maxEpiRadius + an.rvWidthMm + an.rvWallThicknessMm + 45
@@ -99,7 +98,12 @@ extension HeartModel {
         let r = r2.squareRoot()
         var phi = atan2(b, a) * (180 / .pi)
         if phi < 0 { phi += 360 }
-        if sNow > baseNow { return sampleAboveBase(a: a, b: b, r: r, phi: phi, sRel: sNow - baseNow, st) }
+        // Above the local mitral annulus (flat or tilted and saddle-shaped) the LV ends.
+        let annulusNow = annulusHeight(r: r, phiDeg: phi)
+        let baseNow = annulusNow * st.lambda
+        if sNow > baseNow {
+            return sampleAboveBase(a: a, b: b, r: r, phi: phi, sNow: sNow, annulusMm: annulusNow, st)
+        }
         let s = sNow / st.lambda
         let g = gridPosition(s: s, phiDeg: phi)
         let rEp = Double(bilinear(st.rEpi, g))
@@ -125,7 +129,7 @@ extension HeartModel {
         }
         // Epicardial fat lies in the grooves: the AV groove near the base and the two interventricular grooves.
         if spec.anatomy.epicardialFat && dOut < 3.5 {
-            let f = heightFraction(s: s)
+            let f = heightFraction(s: s, phiDeg: phi)
             let ivg = min(abs(angleDifferenceDegrees(phi, 0)), abs(angleDifferenceDegrees(phi, spec.anatomy.inferiorInsertionAngleDeg)))
             if f < 0.12 || ivg < 12 { return TissueSample(tissue: .epicardialFat) }
         }
@@ -133,14 +137,14 @@ extension HeartModel {
     }
 
     @inline(__always) func cavityTissue(r: Double, rEn: Double, s: Double, phi: Double, _ st: HeartState) -> Tissue {
-        let f = heightFraction(s: s)
+        let f = heightFraction(s: s, phiDeg: phi)
         let an = spec.anatomy
         if an.papillaryMuscles && f > 0.35 && f < 0.85 {
-            // Anterolateral (angle 250) and posteromedial (angle 160) papillary muscles, attached to the wall,
-            // tapered at both ends, thickening with the wall.
+            // Anterolateral (angle 250 unless drawn) and posteromedial (angle 160 unless drawn) papillary muscles,
+            // attached to the wall, tapered at both ends, thickening with the wall.
             let taper = sin(.pi * (f - 0.35) / 0.5)
             let rho = (4.5 + 1.5 * st.contraction) * taper.squareRoot()
-            for pmAngle in [250.0, 160.0] {
+            for pmAngle in [an.anterolateralPapillaryAngleDeg ?? 250, an.posteromedialPapillaryAngleDeg ?? 160] {
                 let gp = gridPosition(s: s, phiDeg: pmAngle)
                 let rc = Double(bilinear(st.rEndo, gp)) - 0.7 * rho
                 let da = radians(phi - pmAngle)
@@ -149,11 +153,13 @@ extension HeartModel {
             }
         }
         if an.trabeculation && f > 0.3 && f <= 1 {
-            // Irregular strands: 30 around the circumference, each with its own depth and width (a fixed hash
-            // of the strand index, so the anatomy is the same for every seed), running obliquely down the wall.
+            // Irregular strands: 30 around the circumference, each with its own depth and width (a hash of the
+            // strand index and the patient's `trabeculationPattern`; pattern 0 is the first releases' anatomy),
+            // running obliquely down the wall.
             let x = phi / 360 * 30 + s / 40
             let k = Int(floor(x))
-            let h = UInt32(truncatingIfNeeded: ((k % 30) + 30) % 30 &* 2_654_435_761) >> 16
+            let pattern = Int(an.trabeculationPattern ?? 0)
+            let h = UInt32(truncatingIfNeeded: (((k % 30) + 30) % 30 &+ pattern &* 7919) &* 2_654_435_761) >> 16
             let depth = (1.0 + 2.5 * Double(h & 0xff) / 255) * min(1, (f - 0.3) / 0.3)
             let width = 0.15 + 0.3 * Double(h >> 8) / 255
             if rEn - r < depth && x - floor(x) < width { return .trabecula }
@@ -166,7 +172,7 @@ extension HeartModel {
         let an = spec.anatomy
         let span = an.inferiorInsertionAngleDeg
         guard phi <= span, dOut >= 0 else { return nil }
-        let f = heightFraction(s: s)
+        let f = heightFraction(s: s, phiDeg: phi)
         guard f >= 0, f < 0.75 else { return nil }
         let along = min(1, (0.75 - f) / 0.3).squareRoot()
         let width = an.rvWidthMm * sin(.pi * phi / span).squareRoot() * along * (1 - 0.3 * st.contraction)
@@ -201,16 +207,24 @@ extension HeartModel {
         return (Double(bilinear(st.rEndo, g)), Double(bilinear(st.rEpi, g)))
     }
 
-    /// Above the base plane: the AV plane (fibrous, with mitral and aortic orifices), left atrium, aortic root,
-    /// right atrium, and the coronary sinus in the AV groove.
-    func sampleAboveBase(a: Double, b: Double, r: Double, phi: Double, sRel: Double, _ st: HeartState) -> TissueSample? {
+    /// Above the local mitral annulus (material height `annulusMm` at this angle): the AV plane (fibrous, with
+    /// mitral and aortic orifices) following the annulus, left atrium and aortic root seated on the annulus at
+    /// their own angles, right atrium, and the coronary sinus in the AV groove.
+    func sampleAboveBase(a: Double, b: Double, r: Double, phi: Double, sNow: Double, annulusMm: Double,
+                         _ st: HeartState) -> TissueSample? {
         let aEn = endoShortMm
-        let baseEpi = Double(bilinear(st.rEpi, gridPosition(s: baseHeightMm, phiDeg: phi)))
+        let sRel = sNow - annulusMm * st.lambda
+        // The aortic root and the left atrium sit on the annulus surface (heights above it); the right atrium
+        // keeps its place above the mean base (XRaySimulation's landmark).
+        let sRelMean = flatBase ? sRel : sNow - baseHeightMm * st.lambda
+        let baseEpi = Double(bilinear(st.rEpi, gridPosition(s: flatBase ? annulusMm : annulusHeight(phiDeg: phi), phiDeg: phi)))
         let mitral = offset(phi: 200, radius: 0.35 * aEn), aortic = offset(phi: 25, radius: 0.5 * aEn)
         let mitralR = 0.45 * aEn, aorticR = 11.0
-        let valveThickness = 5.0
+        // The fibrous AV plane with the closed leaflets: 5 mm for the flat base of the first releases; 2 mm on a
+        // tilted annulus, which short-axis planes cut obliquely (a 5 mm layer would show as a band 2-3 cm wide).
+        let valveThickness = flatBase ? 5.0 : 2.0
         if sRel < 14 {
-            let v = veinDistance(a: a, b: b, sNow: sRel + baseHeightMm * st.lambda, st)
+            let v = veinDistance(a: a, b: b, sNow: flatBase ? sRel + baseHeightMm * st.lambda : sNow, st)
             if v < 0 { return TissueSample(tissue: .venousBlood) }
             if spec.anatomy.epicardialFat && v < veinFatHaloMm { return TissueSample(tissue: .epicardialFat) }
         }
@@ -226,14 +240,17 @@ extension HeartModel {
         if sRel < 60 && dist2(a, b, aortic) < aorticR * aorticR { return TissueSample(tissue: .blood) }
         if sRel < 60 && dist2(a, b, aortic) < (aorticR + 2) * (aorticR + 2) { return TissueSample(tissue: .valvePlane) }
         // Left atrium: ellipsoid above the mitral orifice, 2.5 mm wall.
-        let la = (x: mitral.0 + 0.2 * aEn * cos(radians(200)), y: mitral.1 + 0.2 * aEn * sin(radians(200)), z: valveThickness + 24)
-        let laQ = ellipsoidQ(a, b, sRel, la, radii: (30, 30, 24))
+        // On a tilted annulus its floor is cut by the AV plane (centre 8 mm above it, 30 mm high), so the atrium
+        // fills the mitral orifice just above the leaflets, as in a basal short-axis slice.
+        let la = (x: mitral.0 + 0.2 * aEn * cos(radians(200)), y: mitral.1 + 0.2 * aEn * sin(radians(200)),
+                  z: valveThickness + (flatBase ? 24 : 8))
+        let laQ = ellipsoidQ(a, b, sRel, la, radii: (30, 30, flatBase ? 24 : 30))
         if laQ < 1 { return TissueSample(tissue: .blood) }
         if laQ < pow(1 + 2.5 / 24, 2) { return TissueSample(tissue: .atrialWall) }
         // Right atrium: right and posterior of the base, near the coronary sinus ostium.
         let raDir = spec.anatomy.inferiorInsertionAngleDeg - 15
         let ra = (x: (baseEpi + 26) * cos(radians(raDir)), y: (baseEpi + 26) * sin(radians(raDir)), z: 12.0)
-        let raQ = ellipsoidQ(a, b, sRel, ra, radii: (26, 24, 28))
+        let raQ = ellipsoidQ(a, b, sRelMean, ra, radii: (26, 24, 28))
         if raQ < 1 { return TissueSample(tissue: .blood) }
         if raQ < pow(1 + 2.5 / 24, 2) { return TissueSample(tissue: .atrialWall) }
         if spec.anatomy.epicardialFat && r < baseEpi + 4 && sRel < 12 { return TissueSample(tissue: .epicardialFat) }

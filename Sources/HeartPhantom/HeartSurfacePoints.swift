@@ -26,10 +26,10 @@ extension HeartModel {
         }
     }
 
-    /// The epicardial point (LPS mm) at state `st` of height fraction `fraction` (0 base, 1 endocardial apex)
-    /// and segment angle `phiDeg`.
+    /// The epicardial point (LPS mm) at state `st` of height fraction `fraction` (0 the local annulus, 1 the
+    /// endocardial apex) and segment angle `phiDeg`.
     public func epicardialPoint(fraction: Double, phiDeg: Double, _ st: HeartState) -> Vec3 {
-        let s = height(fraction: fraction)
+        let s = height(fraction: fraction, phiDeg: phiDeg)
         let epi = Double(bilinear(st.rEpi, gridPosition(s: s, phiDeg: phiDeg)))
         return frame.patient(s: s * st.lambda, r: epi, phiDeg: phiDeg)
     }
@@ -49,8 +49,8 @@ extension HeartModel {
     /// (above the base plane counts as basal, the apical cap as apical).
     public func segment(nearSurfacePoint p: Vec3, _ st: HeartState) -> Segment36 {
         let (sNow, _, phi) = frame.local(p)
-        let f = clamp(heightFraction(s: sNow / st.lambda), 0, 0.999)
-        let s = height(fraction: f)
+        let f = clamp(heightFraction(s: sNow / st.lambda, phiDeg: phi), 0, 0.999)
+        let s = height(fraction: f, phiDeg: phi)
         let id = Int(segment(s: s, phiDeg: phi))
         if let seg = Segment36(id) { return seg }
         let ring = spec.segmentModel.ring(forFraction: f) ?? 2

@@ -57,6 +57,27 @@ public struct PhantomSpec: Codable, Sendable, Equatable {
         public var epicardialFat: Bool = true
         /// Wall thinning at transmural scar: fraction of the wall lost at 100 % transmurality. 0-0.8.
         public var scarThinningFraction: Double = 0.5
+
+        // Realism fields (AnatomyVariation.swift, Phantoms/README.md "Realism"): nil is the ideal value, the
+        // axisymmetric spheroid with a flat base plane.
+        /// Short-axis ellipticity: radii scaled by 1 + e cos 2(phi - ellipticityAngleDeg). 0-0.25; nil 0.
+        public var ellipticity: Double? = nil
+        /// Segment angle of the long diameter of the elliptical short-axis section (degrees). 0-180; nil 0.
+        public var ellipticityAngleDeg: Double? = nil
+        /// Septal flattening: the septal endocardium cut by a chord at (1 - k) x radius. 0-0.4; nil 0.
+        public var septalFlattening: Double? = nil
+        /// Septal / lateral wall thickness (the mean stays `wallThicknessMm`). 0.6-2; nil 1.
+        public var septalToLateralWallRatio: Double? = nil
+        /// Tilt of the mitral annulus against the short-axis plane, aortic (anterior, angle 25) side up (degrees).
+        /// 0-35; nil 0 (flat base).
+        public var annulusTiltDeg: Double? = nil
+        /// Saddle height of the mitral annulus, high points at the aortic and posterior sides (mm). 0-14; nil 0.
+        public var annulusSaddleHeightMm: Double? = nil
+        /// Segment angles of the anterolateral and posteromedial papillary muscles (degrees). nil 250 and 160.
+        public var anterolateralPapillaryAngleDeg: Double? = nil
+        public var posteromedialPapillaryAngleDeg: Double? = nil
+        /// Trabeculation pattern number (0-65535); nil or 0 the pattern of crtsim's first releases.
+        public var trabeculationPattern: Double? = nil
     }
 
     /// Mechanical activation: the generator's per-point onset of contraction.

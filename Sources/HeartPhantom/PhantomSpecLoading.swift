@@ -33,6 +33,17 @@ extension PhantomSpec {
             throw a.error("apicalWallThicknessMm", "must be at most 1.5 x wallThicknessMm (\(spec.anatomy.wallThicknessMm * 1.5) mm)")
         }
         try RealismField.read(section: a, path: "anatomy", into: &spec)
+        if let ratio = spec.anatomy.septalToLateralWallRatio {
+            // Impossible anatomy: the septal and lateral walls, wallThicknessMm x 2 ratio / (ratio + 1) and
+            // wallThicknessMm x 2 / (ratio + 1), must stay within wallThicknessMm's own 2-20 mm.
+            let t = spec.anatomy.wallThicknessMm
+            let lo = max(0.6, 1 / (t - 1), t / 10 - 1)
+            let hi = min(2, t - 1, 2 * t > 20 ? 20 / (2 * t - 20) : 2)
+            if ratio < lo - 1e-9 || ratio > hi + 1e-9 {
+                throw a.error("septalToLateralWallRatio",
+                              "must be from \(SpecReader.fmt(lo)) to \(SpecReader.fmt(hi)) with wallThicknessMm \(SpecReader.fmt(t)) mm (septal and lateral walls between 2 and 20 mm), not \(SpecReader.fmt(ratio))")
+            }
+        }
         try a.finish()
 
         let s = try r.section("segmentModel")

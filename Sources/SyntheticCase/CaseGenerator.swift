@@ -53,6 +53,7 @@ public enum CaseGenerator {
             "nullInversionTimeMs": .number(images.nullInversionTimeMs),
             "seed": .number(Double(seed)),
         ]
+        truth.acquisition["sliceContent"] = sliceContent(heart: heart, images: images)
 
         var xrayCase: XRayCase? = nil
         if xray {
@@ -119,5 +120,30 @@ public enum CaseGenerator {
         let sorted = image.sorted()
         let lo = percentile(sorted: sorted, low, method: .lower), hi = percentile(sorted: sorted, high, method: .lower)
         return (lo, max(hi, lo + 1e-6))
+    }
+}
+
+extension CaseGenerator {
+    /// Per cine slice and phase, what the slice cuts near the base (HeartModel.basalContent): LV cavity and
+    /// atrial blood areas (mm^2) and the LV fraction of the blood, arrays over phases, keyed "slice<k>" (1-based).
+    /// Slices wholly below the annulus have lvFraction 1.
+    static func sliceContent(heart: HeartModel, images: CMRImages) -> AnyCodableValue {
+        let grid = images.cine.grid
+        let m = grid.patientFromVoxel
+        let normal = Vec3(m.linear.r0.z, m.linear.r1.z, m.linear.r2.z).normalized
+        let ci = Double(grid.size[0] - 1) / 2, cj = Double(grid.size[1] - 1) / 2
+        var out: [String: AnyCodableValue] = [:]
+        for k in 0..<grid.size[2] {
+            let shift = k < images.cineShiftsMm.count ? images.cineShiftsMm[k] : .zero
+            let point = m.apply(Vec3(ci, cj, Double(k))) - shift
+            var lv: [Double] = [], atrial: [Double] = [], fraction: [Double] = []
+            for t in images.phaseTimesMs {
+                let c = heart.basalContent(planePoint: point, normal: normal, atMs: t, stepMm: 1.5)
+                lv.append(c.lvCavityMm2); atrial.append(c.atrialMm2); fraction.append(c.lvFraction)
+            }
+            out["slice\(k + 1)"] = .object(["lvCavityMm2": .numbers(lv), "atrialMm2": .numbers(atrial),
+                                           "lvFraction": .numbers(fraction)])
+        }
+        return .object(out)
     }
 }
