@@ -69,8 +69,8 @@ public struct InversionRecoveryLGE: Sendable {
 
     /// Relaxation-rate fraction of the grey border zone (between remote, 0, and core, 1). At the nulling TI it gives
     /// about 35 % of the core signal, inside the grey zone as the literature defines it (above remote + 2 SD, below
-    /// 50 % of the peak; Schmidt et al., Circulation 2007;115:2006; Yan et al., Circulation 2006;114:32 use the
-    /// same 2-3 SD and 50 % bounds). An even mix (0.5) would give 56 %, which FWHM counts as core by definition,
+    /// 50 % of the peak; Schmidt et al., Circulation 2007;115:2006; Yan et al., Circulation 2006;114:32 use
+    /// similar bounds). An even mix (0.5) would give 56 %, which FWHM counts as core by definition,
     /// contradicting the truth's label.
     public static let greyZoneEnhancement = 0.3
 

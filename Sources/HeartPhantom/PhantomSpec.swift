@@ -156,7 +156,8 @@ public struct PhantomSpec: Codable, Sendable, Equatable {
         /// Operator's planning: distance along the true long axis from the LV base plane to the basal face of the
         /// first slice (mm, positive towards the apex). -20-20. A realism field.
         public var planningBaseOffsetMm: Double? = nil
-        /// Operator's planning: angle between the stack normal and the true LV long axis (degrees). 0-30.
+        /// Operator's planning: signed angle between the stack normal and the true LV long axis (degrees), leaning
+        /// towards `planningTiltAzimuthDeg` (negative: the opposite wall). -30-30.
         public var planningTiltDeg: Double? = nil
         /// Direction of that tilt: segment angle (degrees, 0 anterior RV insertion, through the septum) towards
         /// which the planned apex direction leans. 0-360.
