@@ -26,10 +26,24 @@ public struct CMRImages: Sendable {
     /// Truth: heart displacement per slice between breath-holds (LPS mm), cine and LGE.
     public var cineShiftsMm: [Vec3]
     public var lgeShiftsMm: [Vec3]
-    /// Truth: noise SD added (image units) and the nominal reference signal for SNR.
+    /// Truth: heart rotation per slice between breath-holds, rotation vectors (LPS, degrees, right-handed about the
+    /// LV centre `rotationCentreMm`), cine and LGE.
+    public var cineRotationsDeg: [Vec3]
+    public var lgeRotationsDeg: [Vec3]
+    public var rotationCentreMm: Vec3
+    /// Truth: the operator's planning errors and the planned apex direction (stack normal towards the apex).
+    public var planning: ShortAxisPlanner.Planning
+    public var plannedApexDirection: Vec3
+    /// Truth: the receive array (nil: one uniform coil, Rician noise).
+    public var receiveArray: ReceiveArray?
+    /// Truth: noise SD added (image units; per coil and real/imaginary channel, equal to the SD of the
+    /// sum-of-squares image at high SNR where the array's combined sensitivity is 1, the LV centre) and the nominal
+    /// reference signal for SNR.
     public var cineNoiseSD: Double, lgeNoiseSD: Double
     public var cineMyocardiumSignal: Double, lgeScarSignal: Double
+    /// `nullInversionTimeMs` is the first LGE slice's; `lgeNullInversionTimesMs` one per slice (wash-out drift).
     public var inversionTimeMs: Double, nullInversionTimeMs: Double
+    public var lgeNullInversionTimesMs: [Double]
     /// Cine phase times (ms after R).
     public var phaseTimesMs: [Double]
 }
@@ -38,7 +52,10 @@ public struct CMRImages: Sendable {
 /// pixels (oversampling in plane, several samples across the slice profile: partial volume), transformed to
 /// k-space with FFTW, cropped to the acquired k-space window (band limit and Gibbs ringing as on a scanner),
 /// complex Gaussian noise is added at the requested SNR, and the inverse transform's magnitude is the image
-/// (Rician statistics).
+/// (Rician statistics). With a receive array (`cmr.receiveCoils`), the image is the sum of squares over the
+/// elements, each seeing the object through its sensitivity with its own complex Gaussian noise (non-central chi
+/// statistics, intensity shading); see `ReceiveArray`. Breath-holds move and rotate the heart per slice; the
+/// stack is planned with the operator's errors (`ShortAxisPlanner.Planning`); the LGE null TI drifts over the slices.
 public struct CMRSimulator: Sendable {
     public let heart: HeartModel
     public let torso: Torso
@@ -67,17 +84,38 @@ public struct CMRSimulator: Sendable {
         let rr = spec.motion.rrIntervalMs
         let cineS = spec.cmr.cine, lgeS = spec.cmr.lge
         let phaseTimes = (0..<cineS.phases).map { Double($0) * rr / Double(cineS.phases) }
-        let cineGrid = ShortAxisPlanner.plan(heart: heart, torso: torso, series: cineS)
-        let lgeGrid = ShortAxisPlanner.plan(heart: heart, torso: torso, series: lgeS)
+        let planning = ShortAxisPlanner.Planning(spec.cmr)
+        let cineGrid = ShortAxisPlanner.plan(heart: heart, torso: torso, series: cineS, planning: planning)
+        let lgeGrid = ShortAxisPlanner.plan(heart: heart, torso: torso, series: lgeS, planning: planning)
         let cineShifts = breathHoldShifts(label: "cmr.cine.breathhold", count: cineS.slices)
         let lgeShifts = breathHoldShifts(label: "cmr.lge.breathhold", count: lgeS.slices)
+        let cineRotations = breathHoldRotations(label: "cmr.cine.breathhold", count: cineS.slices)
+        let lgeRotations = breathHoldRotations(label: "cmr.lge.breathhold", count: lgeS.slices)
+        let centre = rotationCentre
+        let cinePoses = (0..<cineS.slices).map { SlicePose(shift: cineShifts[$0], rotationDeg: cineRotations[$0], centre: centre) }
+        let lgePoses = (0..<lgeS.slices).map { SlicePose(shift: lgeShifts[$0], rotationDeg: lgeRotations[$0], centre: centre) }
+        let array = spec.cmr.receiveCoils.map {
+            ReceiveArray(elements: Int($0), torso: torso, heartCentre: centre, intensityCorrection: spec.cmr.coilIntensityCorrection ?? 0)
+        }
+        let cineBias = biasMaps(array, grid: cineGrid, series: cineS)
+        let lgeBias = biasMaps(array, grid: lgeGrid, series: lgeS)
 
         // Signal tables.
         let ssfp = BalancedSSFP(flipAngleDeg: spec.cmr.cineFlipAngleDeg)
         let cineTable = Tissue.allCases.reduce(into: [Float](repeating: 0, count: 32)) { $0[Int($1.rawValue)] = Float(ssfp.signal($1.properties)) }
-        let ir = InversionRecoveryLGE(rrIntervalMs: rr, inversionTimeErrorMs: spec.cmr.inversionTimeErrorMs)
-        let lgeTable = Tissue.allCases.reduce(into: [Float](repeating: 0, count: 32)) { $0[Int($1.rawValue)] = Float(ir.signal($1, enhancement: 0)) }
-        let lgeMyo = [0, InversionRecoveryLGE.greyZoneEnhancement, 1].map { Float(ir.signal(.lvMyocardium, enhancement: $0)) }
+        let ir = InversionRecoveryLGE(rrIntervalMs: rr, inversionTimeErrorMs: spec.cmr.inversionTimeErrorMs ?? 0,
+                                      bloodT1PostMs: spec.cmr.bloodT1PostMs)
+        // Per LGE slice (acquired in slice order, one breath-hold each): the null TI drifts, the TI stays.
+        let drift = spec.cmr.inversionTimeDriftMsPerSlice ?? 0
+        let sliceIR = (0..<lgeS.slices).map { k in
+            drift == 0 ? ir : InversionRecoveryLGE(
+                rrIntervalMs: rr, inversionTimeErrorMs: spec.cmr.inversionTimeErrorMs ?? 0,
+                t1Scale: InversionRecoveryLGE.t1Scale(rrIntervalMs: rr, nullShiftMs: drift * Double(k)),
+                bloodT1PostMs: spec.cmr.bloodT1PostMs)
+        }
+        let lgeTables = sliceIR.map { ir in Tissue.allCases.reduce(into: [Float](repeating: 0, count: 32)) { $0[Int($1.rawValue)] = Float(ir.signal($1, enhancement: 0)) } }
+        let lgeMyos = sliceIR.map { ir in [0, InversionRecoveryLGE.greyZoneEnhancement, 1].map { Float(ir.signal(.lvMyocardium, enhancement: $0)) } }
+        let lgeMyo = lgeMyos[0]
         let myoSignal = Double(cineTable[Int(Tissue.lvMyocardium.rawValue)])
         let scarSignal = Double(lgeMyo[2])
         let cineSD = myoSignal / cineS.snr, lgeSD = scarSignal / lgeS.snr
@@ -93,16 +131,16 @@ public struct CMRSimulator: Sendable {
         let cineSignal: @Sendable (TissueSample) -> Float = { s in cineTable[Int(s.tissue.rawValue)] }
         let torsoCache = ParallelOutput<StaticSlice?>(count: cineS.slices, initial: nil)
         DispatchQueue.concurrentPerform(iterations: cineS.slices) { k in
-            torsoCache.range(k..<(k + 1))[0] = staticSlice(grid: cineGrid, slice: k, series: cineS, shift: cineShifts[k], signal: cineSignal)
+            torsoCache.range(k..<(k + 1))[0] = staticSlice(grid: cineGrid, slice: k, series: cineS, pose: cinePoses[k], signal: cineSignal)
         }
         let cached = torsoCache.array
         let jobs = cineS.slices * cineS.phases
         DispatchQueue.concurrentPerform(iterations: jobs) { job in
             let k = job % cineS.slices, p = job / cineS.slices
             let offset = (p * cineS.slices + k) * n2
-            renderSlice(grid: cineGrid, slice: k, series: cineS, state: states[p], shift: cineShifts[k],
+            renderSlice(grid: cineGrid, slice: k, series: cineS, state: states[p], pose: cinePoses[k],
                         signal: cineSignal, cache: cached[k],
-                        noiseSD: cineSD, noiseLabel: "cmr.cine.noise.slice\(k).phase\(p)",
+                        noiseSD: cineSD, noiseLabel: "cmr.cine.noise.slice\(k).phase\(p)", coils: cineBias.map { ($0.elements, $0.maps[k], $0.gains[k]) },
                         out: cineOut.range(offset..<(offset + n2)), labels: labelOut.range(offset..<(offset + n2)),
                         segments: p == 0 ? segOut.range((k * n2)..<((k + 1) * n2)) : nil,
                         scar: nil, times: times)
@@ -117,9 +155,10 @@ public struct CMRSimulator: Sendable {
         let lgeScar = ParallelOutput<UInt8>(count: m2 * lgeS.slices, initial: 0)
         DispatchQueue.concurrentPerform(iterations: lgeS.slices) { k in
             let r = (k * m2)..<((k + 1) * m2)
-            renderSlice(grid: lgeGrid, slice: k, series: lgeS, state: lgeState, shift: lgeShifts[k],
+            let lgeMyo = lgeMyos[k], lgeTable = lgeTables[k]
+            renderSlice(grid: lgeGrid, slice: k, series: lgeS, state: lgeState, pose: lgePoses[k],
                         signal: { s in s.tissue == .lvMyocardium ? lgeMyo[Int((s.enhancement * 2).rounded())] : lgeTable[Int(s.tissue.rawValue)] }, cache: nil,
-                        noiseSD: lgeSD, noiseLabel: "cmr.lge.noise.slice\(k)",
+                        noiseSD: lgeSD, noiseLabel: "cmr.lge.noise.slice\(k)", coils: lgeBias.map { ($0.elements, $0.maps[k], $0.gains[k]) },
                         out: lgeOut.range(r), labels: lgeLab.range(r), segments: lgeSeg.range(r),
                         scar: lgeScar.range(r), times: times)
         }
@@ -137,17 +176,56 @@ public struct CMRSimulator: Sendable {
             lgeLabels: ImageVolume(grid: lgeGrid, data: lgeLab.array),
             lgeSegments: ImageVolume(grid: lgeGrid, data: lgeSeg.array),
             acquisition: CMRAcquisition(cine: cineGeom, lge: lgeGeom),
-            cineShiftsMm: cineShifts, lgeShiftsMm: lgeShifts,
+            cineShiftsMm: cineShifts, lgeShiftsMm: lgeShifts, cineRotationsDeg: cineRotations, lgeRotationsDeg: lgeRotations,
+            rotationCentreMm: centre, planning: planning,
+            plannedApexDirection: ShortAxisPlanner.plannedApexDirection(heart: heart, planning: planning), receiveArray: array,
             cineNoiseSD: cineSD, lgeNoiseSD: lgeSD, cineMyocardiumSignal: myoSignal, lgeScarSignal: scarSignal,
-            inversionTimeMs: ir.inversionTimeMs, nullInversionTimeMs: ir.nullInversionTimeMs, phaseTimesMs: phaseTimes)
+            inversionTimeMs: ir.inversionTimeMs, nullInversionTimeMs: ir.nullInversionTimeMs,
+            lgeNullInversionTimesMs: sliceIR.map(\.nullInversionTimeMs), phaseTimesMs: phaseTimes)
     }
 
     /// Heart displacement per slice between breath-holds: each component normal with SD
     /// `sliceMisregistrationMm`, drawn from the seed and `label`.
-    func breathHoldShifts(label: String, count: Int) -> [Vec3] {
-        let sd = heart.spec.cmr.sliceMisregistrationMm
+    public func breathHoldShifts(label: String, count: Int) -> [Vec3] {
+        let sd = heart.spec.cmr.sliceMisregistrationMm ?? 0
         var rng = SeededRandom(seed: seed, label: label)
         return (0..<count).map { _ in sd > 0 ? Vec3(rng.normal() * sd, rng.normal() * sd, rng.normal() * sd) : .zero }
+    }
+
+    /// Heart rotation per slice between breath-holds: rotation vector (degrees) with each component normal with SD
+    /// `sliceMisregistrationRotationDeg`, from its own stream (so the shifts do not change with it).
+    public func breathHoldRotations(label: String, count: Int) -> [Vec3] {
+        let sd = heart.spec.cmr.sliceMisregistrationRotationDeg ?? 0
+        var rng = SeededRandom(seed: seed, label: label + ".rotation")
+        return (0..<count).map { _ in sd > 0 ? Vec3(rng.normal() * sd, rng.normal() * sd, rng.normal() * sd) : .zero }
+    }
+
+    /// The centre of the breath-hold rotations and of the coil normalisation: the LV long axis at mid-cavity height.
+    public var rotationCentre: Vec3 {
+        heart.frame.patient(s: 0.5 * (heart.baseHeightMm + heart.endoApexHeightMm), r: 0, phiDeg: 0)
+    }
+
+    /// The combined sensitivity of the array at the pixel centres of every slice, and the scanner's intensity
+    /// correction gain 1 / combined^k (nil without an array).
+    func biasMaps(_ array: ReceiveArray?, grid: ImageGrid, series: PhantomSpec.SeriesSettings)
+        -> (elements: Int, maps: [[Float]], gains: [[Float]])? {
+        guard let array else { return nil }
+        let n = series.matrix
+        let out = ParallelOutput<Float>(count: n * n * series.slices, initial: 0)
+        let gain = ParallelOutput<Float>(count: n * n * series.slices, initial: 0)
+        DispatchQueue.concurrentPerform(iterations: series.slices) { k in
+            let r = out.range((k * n * n)..<((k + 1) * n * n)), g = gain.range((k * n * n)..<((k + 1) * n * n))
+            for j in 0..<n {
+                for i in 0..<n {
+                    let b = array.combinedSensitivity(grid.patient(Double(i), Double(j), Double(k)))
+                    r[j * n + i] = Float(b)
+                    g[j * n + i] = Float(array.intensityCorrection == 0 ? 1 : pow(b, -array.intensityCorrection))
+                }
+            }
+        }
+        let all = out.array, gains = gain.array
+        let split = { (a: [Float]) in (0..<series.slices).map { Array(a[($0 * n * n)..<(($0 + 1) * n * n)]) } }
+        return (array.elements, split(all), split(gains))
     }
 
     /// The tissue at a patient point at one instant, the heart displaced by `shift`.
@@ -156,9 +234,16 @@ public struct CMRSimulator: Sendable {
         return TissueSample(tissue: torso.sample(p, shift: shift))
     }
 
+    /// The tissue at a patient point at one instant, the heart moved by a breath-hold pose.
+    @inline(__always) func sample(_ p: Vec3, _ state: HeartState, pose: SlicePose) -> TissueSample {
+        if let h = heart.sample(pose.heartPoint(p), state) { return h }
+        return TissueSample(tissue: torso.sample(p, shift: pose.shift))
+    }
+
     /// Renders one slice into `out` (magnitude), and truth labels at the voxel centres.
-    func renderSlice(grid: ImageGrid, slice k: Int, series: PhantomSpec.SeriesSettings, state: HeartState, shift: Vec3,
+    func renderSlice(grid: ImageGrid, slice k: Int, series: PhantomSpec.SeriesSettings, state: HeartState, pose: SlicePose,
                      signal: (TissueSample) -> Float, cache: StaticSlice?, noiseSD: Double, noiseLabel: String,
+                     coils: (elements: Int, bias: [Float], gain: [Float])?,
                      out: UnsafeMutableBufferPointer<Float>, labels: UnsafeMutableBufferPointer<UInt8>,
                      segments: UnsafeMutableBufferPointer<UInt8>?, scar: UnsafeMutableBufferPointer<UInt8>?,
                      times: StageTimes?) {
@@ -170,7 +255,7 @@ public struct CMRSimulator: Sendable {
         for j in 0..<n {
             for i in 0..<n {
                 let p = origin + c0 * Double(i) + c1 * Double(j)
-                let s = sample(p, state, shift: shift)
+                let s = sample(p, state, pose: pose)
                 labels[j * n + i] = s.tissue.rawValue
                 segments?[j * n + i] = s.tissue == .lvMyocardium ? s.segment : 0
                 scar?[j * n + i] = s.tissue == .lvMyocardium ? UInt8((s.enhancement * 2).rounded()) : 0
@@ -184,12 +269,12 @@ public struct CMRSimulator: Sendable {
                 for idx in 0..<(nf * nf) { z[2 * idx] = cache.signal[idx]; z[2 * idx + 1] = 0 }
                 for idx in cache.heartIndices {
                     let i = Int(idx)
-                    z[2 * i] = geo.average(i % nf, i / nf) { signal(sample($0, state, shift: shift)) }
+                    z[2 * i] = geo.average(i % nf, i / nf) { signal(sample($0, state, pose: pose)) }
                 }
             } else {
                 for jf in 0..<nf {
                     for ifn in 0..<nf {
-                        z[2 * (jf * nf + ifn)] = geo.average(ifn, jf) { signal(sample($0, state, shift: shift)) }
+                        z[2 * (jf * nf + ifn)] = geo.average(ifn, jf) { signal(sample($0, state, pose: pose)) }
                         z[2 * (jf * nf + ifn) + 1] = 0
                     }
                 }
@@ -201,19 +286,41 @@ public struct CMRSimulator: Sendable {
         let t2 = DispatchTime.now().uptimeNanoseconds
         let kspace = os == 1 ? buffer : buffer.centredCrop(to: n, columns: n)
         let t3 = DispatchTime.now().uptimeNanoseconds
-        // Complex Gaussian noise in k-space; SD chosen so the image noise SD per channel is `noiseSD`.
         var rng = SeededRandom(seed: seed, label: noiseLabel)
-        let sdK = Float(noiseSD * Double(os * os) * Double(n))
-        kspace.withUnsafeMutableInterleaved { z in
-            for idx in 0..<(2 * n * n) { z[idx] += sdK * Float(rng.normal()) }
+        if coils == nil {
+            // Complex Gaussian noise in k-space; SD chosen so the image noise SD per channel is `noiseSD`.
+            let sdK = Float(noiseSD * Double(os * os) * Double(n))
+            kspace.withUnsafeMutableInterleaved { z in
+                for idx in 0..<(2 * n * n) { z[idx] += sdK * Float(rng.normal()) }
+            }
         }
         let t4 = DispatchTime.now().uptimeNanoseconds
         FFT2D.inverse(kspace)
         let scale = 1 / Float(nf * nf)
-        kspace.withUnsafeMutableInterleaved { z in
-            for idx in 0..<(n * n) {
-                let re = z[2 * idx] * scale, im = z[2 * idx + 1] * scale
-                out[idx] = (re * re + im * im).squareRoot()
+        if let coils {
+            // Sum of squares over the elements, noise added per element in the image domain (white noise in
+            // k-space stays white and of the same SD through the unitary-scaled transform). Per pixel, a unitary
+            // change of coil basis puts all signal into one channel: |b x + n1|^2 plus the other N - 1 channels'
+            // pure noise, whose squared sum is sigma^2 chi^2 with 2(N - 1) degrees of freedom = 2 sigma^2 Gamma(N - 1).
+            // Exact in distribution, one transform per image whatever N.
+            let sd = Float(noiseSD)
+            let rest = coils.elements - 1
+            var gamma = GammaSampler(shape: Double(max(rest, 1)))
+            kspace.withUnsafeMutableInterleaved { z in
+                for idx in 0..<(n * n) {
+                    let b = coils.bias[idx]
+                    let re = z[2 * idx] * scale * b + sd * Float(rng.normal())
+                    let im = z[2 * idx + 1] * scale * b + sd * Float(rng.normal())
+                    let others = rest > 0 ? 2 * sd * sd * Float(gamma.next(&rng)) : 0
+                    out[idx] = (re * re + im * im + others).squareRoot() * coils.gain[idx]
+                }
+            }
+        } else {
+            kspace.withUnsafeMutableInterleaved { z in
+                for idx in 0..<(n * n) {
+                    let re = z[2 * idx] * scale, im = z[2 * idx + 1] * scale
+                    out[idx] = (re * re + im * im).squareRoot()
+                }
             }
         }
         let t5 = DispatchTime.now().uptimeNanoseconds
@@ -229,7 +336,7 @@ public struct CMRSimulator: Sendable {
         var heartIndices: [Int32]
     }
 
-    func staticSlice(grid: ImageGrid, slice k: Int, series: PhantomSpec.SeriesSettings, shift: Vec3,
+    func staticSlice(grid: ImageGrid, slice k: Int, series: PhantomSpec.SeriesSettings, pose: SlicePose,
                      signal: (TissueSample) -> Float) -> StaticSlice {
         let nf = series.matrix * series.oversampling
         let geo = FineGrid(grid: grid, slice: k, series: series)
@@ -239,8 +346,8 @@ public struct CMRSimulator: Sendable {
             for ifn in 0..<nf {
                 var near = false
                 out[jf * nf + ifn] = geo.average(ifn, jf) { p in
-                    if self.heart.mayReach(p - shift) { near = true }
-                    return signal(TissueSample(tissue: torso.sample(p, shift: shift)))
+                    if self.heart.mayReach(pose.heartPoint(p)) { near = true }
+                    return signal(TissueSample(tissue: torso.sample(p, shift: pose.shift)))
                 }
                 if near { heart.append(Int32(jf * nf + ifn)) }
             }

@@ -19,35 +19,67 @@ public struct BalancedSSFP: Sendable {
 /// inversion every other heartbeat (Trec = 2 R-R). The scanner operator chooses TI to null remote myocardium;
 /// `inversionTimeErrorMs` perturbs that choice. Scar enhancement e (0 remote, `greyZoneEnhancement` grey zone,
 /// 1 core) adds relaxation rate linearly: 1/T1 = (1 - e)/T1_remote + e/T1_scar.
+///
+/// Gadolinium wash-out during the acquisition: `t1Scale` multiplies every post-contrast T1 (1 at the first LGE
+/// slice, when the TI was set); the TI stays at the first slice's choice, `nullInversionTimeMs` is this slice's null.
+/// `bloodT1PostMs`, when given, replaces the tissue table's post-contrast T1 of blood.
 public struct InversionRecoveryLGE: Sendable {
     /// Recovery time between inversions (ms).
     public var recoveryMs: Double
     /// Inversion time used (ms).
     public var inversionTimeMs: Double
-    /// Inversion time that nulls remote myocardium (ms).
+    /// Inversion time that nulls remote myocardium at this slice (ms).
     public let nullInversionTimeMs: Double
+    /// Factor on every post-contrast T1 (wash-out since the TI was chosen).
+    public let t1Scale: Double
+    /// Post-contrast blood T1 (ms), nil for the tissue table's.
+    public let bloodT1PostMs: Double?
 
-    public init(rrIntervalMs: Double, inversionTimeErrorMs: Double) {
+    public init(rrIntervalMs: Double, inversionTimeErrorMs: Double, t1Scale: Double = 1, bloodT1PostMs: Double? = nil) {
         recoveryMs = 2 * rrIntervalMs
         let t1 = Tissue.lvMyocardium.properties.t1PostMs
-        nullInversionTimeMs = t1 * log(2 / (1 + exp(-recoveryMs / t1)))
-        inversionTimeMs = nullInversionTimeMs + inversionTimeErrorMs
+        let null0 = t1 * log(2 / (1 + exp(-recoveryMs / t1)))
+        inversionTimeMs = null0 + inversionTimeErrorMs
+        self.t1Scale = t1Scale
+        self.bloodT1PostMs = bloodT1PostMs
+        if t1Scale == 1 {
+            nullInversionTimeMs = null0
+        } else {
+            let t1s = t1 * t1Scale
+            nullInversionTimeMs = t1s * log(2 / (1 + exp(-recoveryMs / t1s)))
+        }
+    }
+
+    /// The scale of post-contrast T1 at which the remote-myocardium null has moved from the first slice's by
+    /// `driftMs` (solved by bisection; the null is increasing in T1).
+    public static func t1Scale(rrIntervalMs: Double, nullShiftMs driftMs: Double) -> Double {
+        guard driftMs != 0 else { return 1 }
+        let trec = 2 * rrIntervalMs, t1 = Tissue.lvMyocardium.properties.t1PostMs
+        func null(_ k: Double) -> Double { let t = t1 * k; return t * log(2 / (1 + exp(-trec / t))) }
+        let target = null(1) + driftMs
+        var lo = 0.2, hi = 5.0
+        for _ in 0..<60 { let mid = 0.5 * (lo + hi); if null(mid) < target { lo = mid } else { hi = mid } }
+        return 0.5 * (lo + hi)
     }
 
     public func signal(pd: Double, t1Ms: Double) -> Double {
-        pd * abs(1 - 2 * exp(-inversionTimeMs / t1Ms) + exp(-recoveryMs / t1Ms))
+        let t1 = t1Scale == 1 ? t1Ms : t1Ms * t1Scale
+        return pd * abs(1 - 2 * exp(-inversionTimeMs / t1) + exp(-recoveryMs / t1))
     }
 
     /// Relaxation-rate fraction of the grey border zone (between remote, 0, and core, 1). At the nulling TI it gives
     /// about 35 % of the core signal, inside the grey zone as the literature defines it (above remote + 2 SD, below
-    /// 50 % of the peak; Schmidt et al., Circulation 2007). An even mix (0.5) would give 56 %, which FWHM counts as
-    /// core by definition, contradicting the truth's label.
+    /// 50 % of the peak; Schmidt et al., Circulation 2007;115:2006; Yan et al., Circulation 2006;114:32 use
+    /// similar bounds). An even mix (0.5) would give 56 %, which FWHM counts as core by definition,
+    /// contradicting the truth's label.
     public static let greyZoneEnhancement = 0.3
 
     public func signal(_ t: Tissue, enhancement e: Double) -> Double {
         let p = t.properties
-        guard e > 0 else { return signal(pd: p.pd, t1Ms: p.t1PostMs) }
-        let r1 = (1 - e) / p.t1PostMs + e / scarT1PostMs
+        var t1Post = p.t1PostMs
+        if let b = bloodT1PostMs, [.blood, .lvBlood, .rvBlood, .venousBlood].contains(t) { t1Post = b }
+        guard e > 0 else { return signal(pd: p.pd, t1Ms: t1Post) }
+        let r1 = (1 - e) / t1Post + e / scarT1PostMs
         return signal(pd: p.pd, t1Ms: 1 / r1)
     }
 }

@@ -165,10 +165,34 @@ public struct PhantomSpec: Codable, Sendable, Equatable {
         public var lge = SeriesSettings(snr: 40)
         /// LGE cardiac phase as a fraction of the R-R interval (mid-diastole). 0.5-0.9.
         public var lgeTriggerFraction: Double = 0.7
-        /// Error of the inversion time relative to the remote-myocardium null (ms). -150-150.
-        public var inversionTimeErrorMs: Double = 0
-        /// SD of the heart's displacement between breath-holds, per slice, each direction (mm). 0-10.
-        public var sliceMisregistrationMm: Double = 0
+        /// Error of the inversion time relative to the remote-myocardium null of the first LGE slice (ms). -150-150.
+        /// A realism field (ScanVariation.swift): unset, 0 (`ideal`) or drawn per case (`clinical`).
+        public var inversionTimeErrorMs: Double? = nil
+        /// SD of the heart's displacement between breath-holds, per slice, each direction (mm). 0-10. A realism
+        /// field; `--misregistration-mm` overrides it.
+        public var sliceMisregistrationMm: Double? = nil
+        /// SD of the heart's rotation between breath-holds, per slice, each component of the rotation vector
+        /// (degrees, about the LV centre). 0-10. A realism field.
+        public var sliceMisregistrationRotationDeg: Double? = nil
+        /// Operator's planning: distance along the true long axis from the LV base plane to the basal face of the
+        /// first slice (mm, positive towards the apex). -20-20. A realism field.
+        public var planningBaseOffsetMm: Double? = nil
+        /// Operator's planning: signed angle between the stack normal and the true LV long axis (degrees), leaning
+        /// towards `planningTiltAzimuthDeg` (negative: the opposite wall). -30-30.
+        public var planningTiltDeg: Double? = nil
+        /// Direction of that tilt: segment angle (degrees, 0 anterior RV insertion, through the septum) towards
+        /// which the planned apex direction leans. 0-360.
+        public var planningTiltAzimuthDeg: Double? = nil
+        /// Receive coil elements (sum-of-squares reconstruction). 1-64. Unset: one spatially uniform coil.
+        public var receiveCoils: Double? = nil
+        /// The scanner's surface-coil intensity correction: the image is divided by (combined sensitivity)^this.
+        /// 0-1 (0 raw sum of squares, 1 flat signal with noise rising away from the coils). Unset: 0.
+        public var coilIntensityCorrection: Double? = nil
+        /// Increase of the remote-myocardium null inversion time per LGE slice while the TI stays as set (ms per
+        /// slice, gadolinium wash-out). 0-15.
+        public var inversionTimeDriftMsPerSlice: Double? = nil
+        /// Post-contrast T1 of blood at the LGE (ms). 150-600. Unset: the tissue table (300 ms).
+        public var bloodT1PostMs: Double? = nil
         /// Flip angle of the bSSFP cine (degrees). 20-90.
         public var cineFlipAngleDeg: Double = 60
     }

@@ -117,8 +117,6 @@ extension PhantomSpec {
         spec.cmr.cine = try readSeries(c.section("cine"), defaults: SeriesSettings(snr: 30), cine: true)
         spec.cmr.lge = try readSeries(c.section("lge"), defaults: SeriesSettings(snr: 40), cine: false)
         spec.cmr.lgeTriggerFraction = try c.number("lgeTriggerFraction", default: 0.7, range: 0.5...0.9)
-        spec.cmr.inversionTimeErrorMs = try c.number("inversionTimeErrorMs", default: 0, range: -150...150, unit: "ms")
-        spec.cmr.sliceMisregistrationMm = try c.number("sliceMisregistrationMm", default: 0, range: 0...10, unit: "mm")
         spec.cmr.cineFlipAngleDeg = try c.number("cineFlipAngleDeg", default: 60, range: 20...90, unit: "degrees")
         try RealismField.read(section: c, path: "cmr", into: &spec)
         try c.finish()

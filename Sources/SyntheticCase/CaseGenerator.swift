@@ -51,6 +51,16 @@ public enum CaseGenerator {
             "lgeScarSignal": .number(images.lgeScarSignal),
             "inversionTimeMs": .number(images.inversionTimeMs),
             "nullInversionTimeMs": .number(images.nullInversionTimeMs),
+            "lgeNullInversionTimesMs": .numbers(images.lgeNullInversionTimesMs),
+            "cineBreathHoldRotationsDeg": .vectors(images.cineRotationsDeg),
+            "lgeBreathHoldRotationsDeg": .vectors(images.lgeRotationsDeg),
+            "breathHoldRotationCentreMm": .vectors([images.rotationCentreMm]),
+            "planningBaseOffsetMm": .number(images.planning.baseOffsetMm),
+            "planningTiltDeg": .number(images.planning.tiltDeg),
+            "planningTiltAzimuthDeg": .number(images.planning.tiltAzimuthDeg),
+            "plannedApexDirection": .vectors([images.plannedApexDirection]),
+            "receiveCoils": .number(Double(images.receiveArray?.elements ?? 1)),
+            "coilIntensityCorrection": .number(images.receiveArray?.intensityCorrection ?? 0),
             "seed": .number(Double(seed)),
         ]
         truth.acquisition["sliceContent"] = sliceContent(heart: heart, images: images)
