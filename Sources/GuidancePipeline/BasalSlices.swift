@@ -17,7 +17,9 @@ import Foundation
 ///   arc (the valve ring spans the gap), a partial area rather than all or nothing;
 /// - otherwise the atrium: myocardium no longer closes around the pool, nothing counts; so too a contour that does
 ///   not enclose the slice's LV axis (a pool beside it, such as the atrium or the aortic root once the base has left).
-/// Continuity along the stack (`LVGeometry`): at each phase a slice basal to one decided atrium is atrium too.
+/// Continuity along the stack (`LVGeometry`): at each phase a basal contour much larger than its apical neighbour
+/// has leaked into the atrium and counts only as much as that neighbour (`maxAreaRatioToApicalNeighbour`), and a
+/// slice basal to one decided atrium is atrium too.
 public enum BasalSlices {
     public struct Settings: Codable, Sendable, Equatable {
         public init() {}
@@ -43,6 +45,13 @@ public enum BasalSlices {
         /// blood pool; a contour with more than 1 - `closedFraction` of such rays does not enclose the LV axis (a pool
         /// beside it: atrium, aortic root) and is atrium (mm).
         public var minCavityRadiusMm = 1.0
+        /// Contour leak: a basal contour whose cavity is more than this multiple of the next slice's towards the apex
+        /// (same phase) has run through the valve plane into the atrium or the aortic root; its LV part is taken as
+        /// large as that next slice's cavity (counted as partly left). The LV's
+        /// cross-section changes smoothly along its axis (a prolate shape truncated above its equator narrows
+        /// towards the base), so no real basal slice is half as large again as its neighbour; blood-pool
+        /// segmentation leaking at the base is the usual failure this guards against. 0 turns the check off.
+        public var maxAreaRatioToApicalNeighbour = 1.5
     }
 
     public enum Content: String, Codable, Sendable { case lvCavity, outflowTract, partlyLeft, atrium }

@@ -556,6 +556,18 @@ extension LVGeometry {
                 walls[s].areaFraction[t] = d.areaFraction
             }
         }
+        // Contour leak through the valve plane: far larger than the slice below it.
+        let leakRatio = settings.basal.maxAreaRatioToApicalNeighbour
+        if leakRatio > 0 {
+            for t in 0..<frames {
+                for s in basal where s + 1 < walls.count {
+                    let here = walls[s].cavityAreaMm2(frame: t), below = walls[s + 1].cavityAreaMm2(frame: t)
+                    // The LV part of a leaked contour is taken as large as the slice below (the LV does not widen
+                    // towards its base above its equator); the rest is atrium or aortic root.
+                    if below > 0 && here > leakRatio * below { walls[s].content[t] = .partlyLeft; walls[s].areaFraction[t] = below / here }
+                }
+            }
+        }
         for t in 0..<frames {
             if let a = basal.last(where: { walls[$0].content[t] == .atrium }) {
                 for s in 0..<a { walls[s].content[t] = .atrium; walls[s].areaFraction[t] = 0 }
