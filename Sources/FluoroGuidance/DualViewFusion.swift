@@ -17,6 +17,9 @@ public struct DualViewFusion: Sendable {
         public var huberDeltaPx = 3.0
         /// Weight each landmark's clicks by its prior SD on the model (`ModelLandmarks.landmarkWeights`).
         public var weightLandmarksByPrior = true
+        /// Let the vessel refinement move the vein courses off the prior means (groove height, AIV and MCV angles)
+        /// at a prior cost (`ImageRefinement.refine(initial:model:...)`).
+        public var fitCourseShift = true
         /// Run the image refinement after the landmark fit.
         public var refineOnImages = true
         public var refinement = ImageRefinement.Settings()
@@ -138,8 +141,13 @@ public struct DualViewFusion: Sendable {
     /// clicks kept as a weak prior.
     func refineOnVessels(_ pose: Affine3D, study: FluoroStudy, landmarks: ModelLandmarks,
                          points: [PointCorrespondence]) -> ImageRefinement.Result {
+        let refinement = ImageRefinement(settings: settings.refinement)
+        if settings.fitCourseShift {
+            return refinement.refine(initial: pose, model: landmarks, venograms: study.views.map(\.venogram),
+                                     projections: study.views.map(\.projection), clicks: points).result
+        }
         let curves = landmarks.curvesMm.keys.sorted().flatMap { landmarks.curvesMm[$0]! }
-        return ImageRefinement(settings: settings.refinement).refine(
+        return refinement.refine(
             initial: pose, curvesMm: curves, venograms: study.views.map(\.venogram), projections: study.views.map(\.projection), clicks: points)
     }
 

@@ -152,23 +152,46 @@ public struct ModelLandmarks: Sendable {
         landmarkSDMm["anteriorInterventricularVeinOrigin"] = sd(angleDeg: 0, heightMm: a.aivOriginAboveBaseSDMm)
         landmarkSDMm["anteriorInterventricularVeinEnd"] = sd(angleDeg: a.aivEndAngleSDDeg, heightMm: aivEndSD)
 
-        func line(_ n: Int, _ f: (Double) -> Vec3) -> [Vec3] { (0...n).map { f(Double($0) / Double(n)) } }
-        let csStart = inferior + a.ostiumAngleFromInferiorDeg
-        curvesMm["av groove"] = line(40) { t in
-            let angle = lerp(csStart, 360, t)
-            return groovePoint(angleDeg: angle, heightMm: -lerp(a.avGrooveAboveBaseMm, a.aivOriginAboveBaseMm, max(0, (angle - a.greatCardiacVeinStartDeg) / (360 - a.greatCardiacVeinStartDeg))),
-                               outsideMm: lerp(a.ostiumOutsideEpicardiumMm, a.proximalVeinOutsideEpicardiumMm, t))
+        curvesMm = courses(CourseShift())
+    }
+
+    /// A departure of the vein courses from the prior means, as the vessel refinement may fit it: the AV groove (and
+    /// the great cardiac vein) higher by `grooveMm`, the AIV and the MCV turned by `aivDeg` and `mcvDeg`.
+    public struct CourseShift: Sendable, Equatable {
+        public var grooveMm = 0.0, aivDeg = 0.0, mcvDeg = 0.0
+        public init(grooveMm: Double = 0, aivDeg: Double = 0, mcvDeg: Double = 0) {
+            self.grooveMm = grooveMm; self.aivDeg = aivDeg; self.mcvDeg = mcvDeg
         }
-        curvesMm["anterior interventricular"] = line(20) { t in
-            groovePoint(angleDeg: lerp(360, a.aivEndAngleDeg, t), heightMm: lerp(-a.aivOriginAboveBaseMm, aivEnd, t),
-                        outsideMm: lerp(a.proximalVeinOutsideEpicardiumMm, a.distalVeinOutsideEpicardiumMm, t))
-        }
-        curvesMm["middle cardiac"] = line(20) { t in
-            groovePoint(angleDeg: inferior + a.mcvOriginAngleFromInferiorDeg * (1 - t), heightMm: lerp(-a.avGrooveAboveBaseMm, aivEnd - a.mcvEndShortOfAivMm, t),
-                        outsideMm: lerp(a.proximalVeinOutsideEpicardiumMm, a.distalVeinOutsideEpicardiumMm, t))
+        /// Prior cost of the shift: half the sum of squared shifts in units of the priors' SDs.
+        public func priorCost(_ a: GrooveAnatomy) -> Double {
+            0.5 * (pow(grooveMm / a.avGrooveAboveBaseSDMm, 2) + pow(aivDeg / a.aivEndAngleSDDeg, 2) + pow(mcvDeg / a.mcvOriginAngleSDDeg, 2))
         }
     }
 
+    /// The vein courses ("av groove", "anterior interventricular", "middle cardiac") at the prior means moved by
+    /// `shift` (patient mm).
+    public func courses(_ shift: CourseShift) -> [String: [Vec3]] {
+        let a = anatomy, inferior = septalSpanDeg
+        let aivEnd = a.aivEndFraction * cavityLengthMm
+        let groove = a.avGrooveAboveBaseMm + shift.grooveMm, aivOrigin = a.aivOriginAboveBaseMm + shift.grooveMm
+        func line(_ n: Int, _ f: (Double) -> Vec3) -> [Vec3] { (0...n).map { f(Double($0) / Double(n)) } }
+        var out: [String: [Vec3]] = [:]
+        let csStart = inferior + a.ostiumAngleFromInferiorDeg
+        out["av groove"] = line(40) { t in
+            let angle = lerp(csStart, 360, t)
+            return groovePoint(angleDeg: angle, heightMm: -lerp(groove, aivOrigin, max(0, (angle - a.greatCardiacVeinStartDeg) / (360 - a.greatCardiacVeinStartDeg))),
+                               outsideMm: lerp(a.ostiumOutsideEpicardiumMm, a.proximalVeinOutsideEpicardiumMm, t))
+        }
+        out["anterior interventricular"] = line(20) { t in
+            groovePoint(angleDeg: lerp(360, a.aivEndAngleDeg, t) + shift.aivDeg, heightMm: lerp(-aivOrigin, aivEnd, t),
+                        outsideMm: lerp(a.proximalVeinOutsideEpicardiumMm, a.distalVeinOutsideEpicardiumMm, t))
+        }
+        out["middle cardiac"] = line(20) { t in
+            groovePoint(angleDeg: inferior + a.mcvOriginAngleFromInferiorDeg * (1 - t) + shift.mcvDeg, heightMm: lerp(-groove, aivEnd - a.mcvEndShortOfAivMm, t),
+                        outsideMm: lerp(a.proximalVeinOutsideEpicardiumMm, a.distalVeinOutsideEpicardiumMm, t))
+        }
+        return out
+    }
 
     /// Ray angle (radians) of segment angle 0 on a slice, from the circular mean of its segment boundaries; nil when
     /// the slice has none.
