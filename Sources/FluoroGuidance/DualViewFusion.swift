@@ -15,6 +15,11 @@ public struct DualViewFusion: Sendable {
         public var anatomy = GrooveAnatomy()
         /// Huber threshold of the landmark fit (pixels).
         public var huberDeltaPx = 3.0
+        /// Weight each landmark's clicks by its prior SD on the model (`ModelLandmarks.landmarkWeights`).
+        public var weightLandmarksByPrior = true
+        /// Let the vessel refinement move the vein courses off the prior means (groove height, AIV and MCV angles)
+        /// at a prior cost (`ImageRefinement.refine(initial:model:...)`).
+        public var fitCourseShift = true
         /// Run the image refinement after the landmark fit.
         public var refineOnImages = true
         public var refinement = ImageRefinement.Settings()
@@ -26,23 +31,34 @@ public struct DualViewFusion: Sendable {
         public init() {}
     }
 
-    /// The heart as a fluoroscopist pictures it without a CMR model, for the "fluoroscopy only" classification:
-    /// textbook long-axis orientation (apex 45 degrees from anterior towards the left, 25 degrees below the
-    /// horizontal), septum facing right and slightly anterior (mid-septum at segment angle 60), the LV centred at
-    /// the isocentre (the operator centres the heart), a cavity of `cavityLengthMm` centred on it.
+    /// The heart as a fluoroscopist pictures it without a CMR model, for the "fluoroscopy only" classification: a
+    /// published average orientation, not the phantom's (docs/fluoroscopy.md, "Pipeline priors"). The long axis
+    /// points `azimuthDeg` from anterior towards the patient's left in the axial plane, the azimuth of the LAO
+    /// projection that shows the interventricular septum edge-on (LAO 40 degrees); its projection on the frontal
+    /// plane lies `frontalAxisBelowHorizontalDeg` below the horizontal (anatomical cardiac axis on CT, 38.1 degrees,
+    /// Br J Cardiol 2015;22:69, doi 10.5837/bjc.2015.016), which fixes the elevation. The septum faces the RV,
+    /// perpendicular to the long axis in the septal plane that contains the LAO 40 beam (mid-septum at segment angle
+    /// 60). The LV is centred at the isocentre (the operator centres the heart), with a cavity of `cavityLengthMm`
+    /// centred on it (LV end-diastolic long axis of dilated CRT candidates, about 90 mm; assumption from the
+    /// Simpson biplane lengths of heart-failure cohorts).
     public struct StandardHeart: Codable, Sendable, Equatable {
-        public var azimuthDeg = 45.0
-        public var elevationDeg = 25.0
-        public var cavityLengthMm = 85.0
+        public var azimuthDeg = 40.0
+        public var frontalAxisBelowHorizontalDeg = 38.1
+        public var cavityLengthMm = 90.0
         public var centreWorldMm = [0.0, 0.0, 0.0]
         public var rings = RingBoundaries.crtsimDefault
         public init() {}
+
+        /// Elevation of the long axis below the horizontal plane (degrees) that gives the frontal-plane angle at
+        /// this azimuth: tan(frontal) = tan(elevation) / sin(azimuth).
+        public var elevationDeg: Double { degrees(atan(tan(radians(frontalAxisBelowHorizontalDeg)) * sin(radians(azimuthDeg)))) }
 
         /// Segment of a world point (C-arm world = patient LPS orientation on the table).
         public func segment(ofWorldPoint p: Vec3) -> Segment36 {
             let az = radians(azimuthDeg), el = radians(elevationDeg)
             let w = Vec3(cos(el) * sin(az), -cos(el) * cos(az), -sin(el)).normalized   // base to apex
-            let towardsRV = Vec3(-1, -0.35, 0)
+            // Septal normal: horizontal, perpendicular to the LAO beam at `azimuthDeg`, towards the right and anterior.
+            let towardsRV = Vec3(-cos(az), -sin(az), 0)
             let dSep = (towardsRV - w * towardsRV.dot(w)).normalized
             let u = Mat3.rotation(axis: w, angleRadians: radians(-60)) * dSep          // segment angle 0
             let v = w.cross(u)
@@ -83,7 +99,8 @@ public struct DualViewFusion: Sendable {
             throw InputError("operator: no landmark clicks (expected operator/clicks-<VIEW>.json for each view); the registration starts from the operator's landmarks")
         }
         guard let (fit, points) = PoseEstimation.landmarkRegistration(modelLandmarksMm: landmarks.landmarksMm, views: study.views,
-                                                                       huberDeltaPx: settings.huberDeltaPx) else {
+                                                                       huberDeltaPx: settings.huberDeltaPx,
+                                                                       landmarkWeights: settings.weightLandmarksByPrior ? landmarks.landmarkWeights : nil) else {
             throw InputError("operator: fewer than 3 of the landmarks \(ModelLandmarks.names.joined(separator: ", ")) are clicked in two views; registration needs at least 3")
         }
         func keyed(_ residuals: [Double]) -> [String: Double] {
@@ -124,8 +141,13 @@ public struct DualViewFusion: Sendable {
     /// clicks kept as a weak prior.
     func refineOnVessels(_ pose: Affine3D, study: FluoroStudy, landmarks: ModelLandmarks,
                          points: [PointCorrespondence]) -> ImageRefinement.Result {
+        let refinement = ImageRefinement(settings: settings.refinement)
+        if settings.fitCourseShift {
+            return refinement.refine(initial: pose, model: landmarks, venograms: study.views.map(\.venogram),
+                                     projections: study.views.map(\.projection), clicks: points).result
+        }
         let curves = landmarks.curvesMm.keys.sorted().flatMap { landmarks.curvesMm[$0]! }
-        return ImageRefinement(settings: settings.refinement).refine(
+        return refinement.refine(
             initial: pose, curvesMm: curves, venograms: study.views.map(\.venogram), projections: study.views.map(\.projection), clicks: points)
     }
 
@@ -134,8 +156,11 @@ public struct DualViewFusion: Sendable {
     /// raises the vesselness (the same rule as `run`).
     public func register(from start: Affine3D, study: FluoroStudy, landmarks: ModelLandmarks) -> Affine3D {
         let points = PoseEstimation.correspondences(modelLandmarksMm: landmarks.landmarksMm, views: study.views)
+        var weights: [Double]? = nil
+        let lw = landmarks.landmarkWeights
+        if settings.weightLandmarksByPrior, let top = lw.values.max(), top > 0 { weights = points.map { (lw[$0.name] ?? top) / top } }
         let fit = PoseEstimation.refine(initial: start, points: points, projections: study.views.map(\.projection),
-                                        huberDeltaPx: settings.huberDeltaPx)
+                                        huberDeltaPx: settings.huberDeltaPx, pointWeights: weights)
         guard settings.refineOnImages else { return fit.worldFromHeart }
         let refined = refineOnVessels(fit.worldFromHeart, study: study, landmarks: landmarks, points: points)
         return refined.vesselnessAfter > refined.vesselnessBefore ? refined.worldFromHeart : fit.worldFromHeart

@@ -23,6 +23,12 @@ public struct ImageRefinement: Sendable {
         public var rotationStepDeg = 2.0
         public var translationStepMm = 2.0
         public var maxEvaluations = 600
+        /// The vein courses may depart from the model's prior means (`refine(initial:model:...)`): weight of the
+        /// departure's prior cost (half the squared shifts in SDs) against the mean vesselness (0-1), and the
+        /// initial simplex steps of the groove height (mm) and the AIV / MCV angles (degrees).
+        public var courseShiftWeight = 0.05
+        public var courseShiftStepMm = 2.0
+        public var courseShiftStepDeg = 4.0
         public init() {}
     }
 
@@ -59,6 +65,30 @@ public struct ImageRefinement: Sendable {
     @inline(never)
     public func refine(initial: Affine3D, curvesMm: [Vec3], venograms: [DetectorImage], projections: [ProjectionMatrix],
                        clicks: [PointCorrespondence]) -> Result {
+        refine(initial: initial, venograms: venograms, projections: projections, clicks: clicks, extraSteps: [],
+               curves: { _ in curvesMm }, extraCost: { _ in 0 }).result
+    }
+
+    /// Refines `initial` together with a departure of the vein courses from the model's prior means
+    /// (`ModelLandmarks.CourseShift`): the courses may move where the veins are, at a cost of `courseShiftWeight`
+    /// times the shift's prior cost (in SDs), so that a patient whose veins lie off the textbook course does not
+    /// drag the pose with them.
+    /// - Returns: the result and the fitted shift.
+    @inline(never)
+    public func refine(initial: Affine3D, model: ModelLandmarks, venograms: [DetectorImage], projections: [ProjectionMatrix],
+                       clicks: [PointCorrespondence]) -> (result: Result, shift: ModelLandmarks.CourseShift) {
+        func shift(_ e: [Double]) -> ModelLandmarks.CourseShift { ModelLandmarks.CourseShift(grooveMm: e[0], aivDeg: e[1], mcvDeg: e[2]) }
+        func flat(_ c: [String: [Vec3]]) -> [Vec3] { c.keys.sorted().flatMap { c[$0]! } }
+        let w = settings.courseShiftWeight
+        let out = refine(initial: initial, venograms: venograms, projections: projections, clicks: clicks,
+                         extraSteps: [settings.courseShiftStepMm, settings.courseShiftStepDeg, settings.courseShiftStepDeg],
+                         curves: { flat(model.courses(shift($0))) }, extraCost: { w * shift($0).priorCost(model.anatomy) })
+        return (out.result, shift(out.extra))
+    }
+
+    /// The two-pass Nelder-Mead over the pose (6) and `extraSteps.count` course parameters.
+    func refine(initial: Affine3D, venograms: [DetectorImage], projections: [ProjectionMatrix], clicks: [PointCorrespondence],
+                extraSteps: [Double], curves: ([Double]) -> [Vec3], extraCost: ([Double]) -> Double) -> (result: Result, extra: [Double]) {
         let vessel = venograms.map { Vesselness.frangi($0, settings: settings.vesselness) }
         let coarse = vessel.map { Vesselness.smooth($0, sigma: settings.coarseSigmaPx) }
         let fine = vessel.map { Vesselness.smooth($0, sigma: settings.fineSigmaPx) }
@@ -70,6 +100,8 @@ public struct ImageRefinement: Sendable {
             }
         }
         let passes = [normalised(coarse), normalised(fine)]
+        let nExtra = extraSteps.count
+        let curvesMm = curves([Double](repeating: 0, count: nExtra))
         let centre = curvesMm.reduce(Vec3.zero, +) / Double(max(curvesMm.count, 1))
         let s = settings
         func pose(_ x: [Double], _ base: Affine3D) -> Affine3D {
@@ -85,23 +117,27 @@ public struct ImageRefinement: Sendable {
         }
         let before = ImageRefinement.meanSample(passes[1], projections, curvesMm, initial)
         var current = initial
+        var extra = [Double](repeating: 0, count: nExtra)
         var evaluations = 0
         for (k, maps) in passes.enumerated() {
             let base = current
             let scale = k == 0 ? 1.0 : 0.5
             let f: ([Double]) -> Double = { x in
                 let p = pose(x, base)
-                return s.clickWeight * clickCost(p) - ImageRefinement.meanSample(maps, projections, curvesMm, p)
+                let e = Array(x[6...])
+                let c = nExtra == 0 ? curvesMm : curves(e)
+                return s.clickWeight * clickCost(p) - ImageRefinement.meanSample(maps, projections, c, p) + (nExtra == 0 ? 0 : extraCost(e))
             }
-            let steps = [s.rotationStepDeg, s.rotationStepDeg, s.rotationStepDeg, s.translationStepMm, s.translationStepMm, s.translationStepMm].map { $0 * scale }
-            let (best, used) = NelderMead.minimise(f, start: [0, 0, 0, 0, 0, 0], steps: steps, maxEvaluations: s.maxEvaluations)
+            let steps = ([s.rotationStepDeg, s.rotationStepDeg, s.rotationStepDeg, s.translationStepMm, s.translationStepMm, s.translationStepMm] + extraSteps).map { $0 * scale }
+            let (best, used) = NelderMead.minimise(f, start: [0, 0, 0, 0, 0, 0] + extra, steps: steps, maxEvaluations: s.maxEvaluations * (6 + nExtra) / 6)
             evaluations += used
             current = pose(best, base)
+            extra = Array(best[6...])
         }
-        let after = ImageRefinement.meanSample(passes[1], projections, curvesMm, current)
+        let after = ImageRefinement.meanSample(passes[1], projections, nExtra == 0 ? curvesMm : curves(extra), current)
         let residuals = PoseEstimation.pixelErrors(PoseEstimation.residuals(current, clicks, projections))
-        return Result(worldFromHeart: current, vesselnessBefore: before, vesselnessAfter: after, clickResidualsPx: residuals,
-                      evaluations: evaluations)
+        return (Result(worldFromHeart: current, vesselnessBefore: before, vesselnessAfter: after, clickResidualsPx: residuals,
+                       evaluations: evaluations), extra)
     }
 }
 

@@ -3,36 +3,54 @@ import Foundation
 import SegmentModel
 import SurfaceMesh
 
-/// Where the coronary veins lie on the LV relative to the pipeline's own model (standard anatomy): the coronary
-/// sinus and great cardiac vein in the atrioventricular groove just above the base plane, the anterior
-/// interventricular vein (AIV) in the anterior interventricular groove (the anterior RV insertion), the middle
-/// cardiac vein (MCV) in the posterior interventricular groove (the inferior RV insertion), both descending
-/// towards the apex on the epicardium. The defaults follow the textbook course (and crtsim's venous model, so on
-/// synthetic cases they are a favourable assumption: a real patient's veins wander more).
+/// Where the coronary veins lie on the LV relative to the pipeline's own model: the coronary sinus and great
+/// cardiac vein in the atrioventricular groove above the base plane, the anterior interventricular vein (AIV) in the
+/// anterior interventricular groove (the anterior RV insertion), the middle cardiac vein (MCV) in the posterior
+/// interventricular groove (the inferior RV insertion), both descending towards the apex on the epicardium.
+///
+/// Every value is a prior from the anatomical literature, a mean with a spread (SD) between patients, never the
+/// generator's constants (docs/fluoroscopy.md, "Pipeline priors", gives each source). The spreads weight the
+/// landmarks in the registration (`landmarkSDMm`, `ModelLandmarks.landmarkWeights`): a landmark whose place on the
+/// model is uncertain counts less.
 public struct GrooveAnatomy: Codable, Sendable, Equatable {
-    /// Height of the AV groove above the base plane (mm, towards the atria).
-    public var avGrooveAboveBaseMm = 3.0
-    /// Height of the AIV origin (end of the great cardiac vein) above the base plane (mm).
-    public var aivOriginAboveBaseMm = 5.0
-    /// Where the AIV ends: this fraction of the cavity length from the base towards the endocardial apex.
-    public var aivEndFraction = 0.85
-    /// The MCV ends this much (mm) before the AIV end height.
-    public var mcvEndShortOfAivMm = 5.0
+    /// Height of the AV groove (coronary sinus) above the base plane (mm, towards the atria), and its SD.
+    public var avGrooveAboveBaseMm = 6.0
+    public var avGrooveAboveBaseSDMm = 3.0
+    /// Height of the AIV origin (end of the great cardiac vein) above the base plane (mm), and its SD.
+    public var aivOriginAboveBaseMm = 8.0
+    public var aivOriginAboveBaseSDMm = 4.0
+    /// Where the AIV ends: this fraction of the cavity length from the base towards the endocardial apex, and its SD.
+    public var aivEndFraction = 0.9
+    public var aivEndFractionSD = 0.1
+    /// Segment angle of the AIV end (degrees; 360 = the anterior interventricular groove), and its SD.
+    public var aivEndAngleDeg = 360.0
+    public var aivEndAngleSDDeg = 8.0
+    /// The MCV ends this much (mm) before the AIV end height, and its SD.
+    public var mcvEndShortOfAivMm = 0.0
+    public var mcvEndShortOfAivSDMm = 10.0
     /// Angle of the coronary sinus ostium and of the MCV origin from the inferior RV insertion (degrees, segment
-    /// angle convention: positive away from the septum).
-    public var ostiumAngleFromInferiorDeg = -5.0
-    public var mcvOriginAngleFromInferiorDeg = 3.0
+    /// angle convention: positive away from the septum), and their SDs.
+    public var ostiumAngleFromInferiorDeg = -10.0
+    public var ostiumAngleSDDeg = 10.0
+    public var mcvOriginAngleFromInferiorDeg = 0.0
+    public var mcvOriginAngleSDDeg = 8.0
     /// Angular span of the septum between the RV insertions (degrees), used when the LV model gives no inferior
     /// insertion point (AHA: two 60-degree septal sectors).
     public var septalSpanDeg = 120.0
-    /// Vein centre outside the epicardium (mm): vein radius + 0.5 mm of fat. Coronary sinus (radius about 4 mm),
-    /// proximal AIV / MCV (about 2 mm), distal AIV / MCV (about 1 mm).
-    public var ostiumOutsideEpicardiumMm = 4.5
-    public var proximalVeinOutsideEpicardiumMm = 2.5
-    public var distalVeinOutsideEpicardiumMm = 1.5
-    /// Angle (segment convention) where the coronary sinus becomes the great cardiac vein on the lateral wall, and
-    /// where the great cardiac vein reaches the anterior groove (degrees).
-    public var greatCardiacVeinStartDeg = 240.0
+    /// Vein centre outside the epicardium (mm): vein radius plus the fat between vein and myocardium. Coronary sinus
+    /// ostium (diameter about 8-10 mm), proximal AIV / MCV (about 4-5 mm), distal AIV / MCV (about 2 mm); one SD for all.
+    public var ostiumOutsideEpicardiumMm = 5.0
+    public var proximalVeinOutsideEpicardiumMm = 3.0
+    public var distalVeinOutsideEpicardiumMm = 2.0
+    public var outsideEpicardiumSDMm = 1.5
+    /// SD of the model's epicardial apex (mm): the apex lies between short-axis slices 8-10 mm apart.
+    public var apexSDMm = 3.0
+    /// Angle (segment convention) where the coronary sinus becomes the great cardiac vein on the lateral wall
+    /// (degrees); the AV groove rises from `avGrooveAboveBaseMm` to `aivOriginAboveBaseMm` beyond it.
+    public var greatCardiacVeinStartDeg = 220.0
+    /// The SD of a click (mm at the heart) against which a landmark's prior SD is weighed:
+    /// weight = clickSD^2 / (clickSD^2 + priorSD^2). 2 px at about 0.45 mm per pixel at the isocentre.
+    public var clickSDMm = 1.0
     public init() {}
 }
 
@@ -59,6 +77,14 @@ public struct ModelLandmarks: Sendable {
     /// Segment angle of the inferior RV insertion, where the middle cardiac vein and coronary sinus ostium are
     /// placed (degrees): from the LV model's inferior insertion point, else `GrooveAnatomy.septalSpanDeg`.
     public var septalSpanDeg: Double
+    /// Prior SD of each landmark's place on the model (mm), from `GrooveAnatomy`'s spreads.
+    public var landmarkSDMm: [String: Double]
+
+    /// Weight of each landmark's clicks in the registration: clickSD^2 / (clickSD^2 + priorSD^2).
+    public var landmarkWeights: [String: Double] {
+        let c2 = anatomy.clickSDMm * anatomy.clickSDMm
+        return landmarkSDMm.mapValues { c2 / (c2 + $0 * $0) }
+    }
 
     /// The landmark names the pipeline can place.
     public static let names = ["lvApex", "coronarySinusOstium", "middleCardiacVeinOrigin", "middleCardiacVeinEnd",
@@ -98,6 +124,7 @@ public struct ModelLandmarks: Sendable {
         self.rings = rings.sorted { $0.height < $1.height }
         landmarksMm = [:]
         curvesMm = [:]
+        landmarkSDMm = [:]
         septalSpanDeg = anatomy.septalSpanDeg
         if let p = inferiorInsertionMm {
             septalSpanDeg = wrapDegrees(segmentAngleDegrees(of: p))
@@ -109,25 +136,62 @@ public struct ModelLandmarks: Sendable {
         landmarksMm["middleCardiacVeinOrigin"] = groovePoint(angleDeg: inferior + a.mcvOriginAngleFromInferiorDeg, heightMm: -a.avGrooveAboveBaseMm, outsideMm: a.proximalVeinOutsideEpicardiumMm)
         landmarksMm["middleCardiacVeinEnd"] = groovePoint(angleDeg: inferior, heightMm: aivEnd - a.mcvEndShortOfAivMm, outsideMm: a.distalVeinOutsideEpicardiumMm)
         landmarksMm["anteriorInterventricularVeinOrigin"] = groovePoint(angleDeg: 0, heightMm: -a.aivOriginAboveBaseMm, outsideMm: a.proximalVeinOutsideEpicardiumMm)
-        landmarksMm["anteriorInterventricularVeinEnd"] = groovePoint(angleDeg: 358, heightMm: aivEnd, outsideMm: a.distalVeinOutsideEpicardiumMm)
+        landmarksMm["anteriorInterventricularVeinEnd"] = groovePoint(angleDeg: a.aivEndAngleDeg, heightMm: aivEnd, outsideMm: a.distalVeinOutsideEpicardiumMm)
 
-        func line(_ n: Int, _ f: (Double) -> Vec3) -> [Vec3] { (0...n).map { f(Double($0) / Double(n)) } }
-        let csStart = inferior + a.ostiumAngleFromInferiorDeg
-        curvesMm["av groove"] = line(40) { t in
-            let angle = lerp(csStart, 360, t)
-            return groovePoint(angleDeg: angle, heightMm: -lerp(a.avGrooveAboveBaseMm, a.aivOriginAboveBaseMm, max(0, (angle - a.greatCardiacVeinStartDeg) / (360 - a.greatCardiacVeinStartDeg))),
-                               outsideMm: lerp(a.ostiumOutsideEpicardiumMm, a.proximalVeinOutsideEpicardiumMm, t))
+        // Prior SDs: angle SD times the basal epicardial radius, height SD, offset SD, in quadrature.
+        let basalRadius = self.rings.first!.epi.reduce(0, +) / Double(max(self.rings.first!.epi.count, 1))
+        func sd(angleDeg: Double, heightMm: Double) -> Double {
+            let along = radians(angleDeg) * basalRadius
+            return (along * along + heightMm * heightMm + a.outsideEpicardiumSDMm * a.outsideEpicardiumSDMm).squareRoot()
         }
-        curvesMm["anterior interventricular"] = line(20) { t in
-            groovePoint(angleDeg: 360 - 2 * t, heightMm: lerp(-a.aivOriginAboveBaseMm, aivEnd, t),
-                        outsideMm: lerp(a.proximalVeinOutsideEpicardiumMm, a.distalVeinOutsideEpicardiumMm, t))
+        let aivEndSD = a.aivEndFractionSD * cavityLengthMm
+        landmarkSDMm["lvApex"] = a.apexSDMm
+        landmarkSDMm["coronarySinusOstium"] = sd(angleDeg: a.ostiumAngleSDDeg, heightMm: a.avGrooveAboveBaseSDMm)
+        landmarkSDMm["middleCardiacVeinOrigin"] = sd(angleDeg: a.mcvOriginAngleSDDeg, heightMm: a.avGrooveAboveBaseSDMm)
+        landmarkSDMm["middleCardiacVeinEnd"] = sd(angleDeg: a.mcvOriginAngleSDDeg, heightMm: (aivEndSD * aivEndSD + a.mcvEndShortOfAivSDMm * a.mcvEndShortOfAivSDMm).squareRoot())
+        landmarkSDMm["anteriorInterventricularVeinOrigin"] = sd(angleDeg: 0, heightMm: a.aivOriginAboveBaseSDMm)
+        landmarkSDMm["anteriorInterventricularVeinEnd"] = sd(angleDeg: a.aivEndAngleSDDeg, heightMm: aivEndSD)
+
+        curvesMm = courses(CourseShift())
+    }
+
+    /// A departure of the vein courses from the prior means, as the vessel refinement may fit it: the AV groove (and
+    /// the great cardiac vein) higher by `grooveMm`, the AIV and the MCV turned by `aivDeg` and `mcvDeg`.
+    public struct CourseShift: Sendable, Equatable {
+        public var grooveMm = 0.0, aivDeg = 0.0, mcvDeg = 0.0
+        public init(grooveMm: Double = 0, aivDeg: Double = 0, mcvDeg: Double = 0) {
+            self.grooveMm = grooveMm; self.aivDeg = aivDeg; self.mcvDeg = mcvDeg
         }
-        curvesMm["middle cardiac"] = line(20) { t in
-            groovePoint(angleDeg: inferior + a.mcvOriginAngleFromInferiorDeg * (1 - t), heightMm: lerp(-a.avGrooveAboveBaseMm, aivEnd - a.mcvEndShortOfAivMm, t),
-                        outsideMm: lerp(a.proximalVeinOutsideEpicardiumMm, a.distalVeinOutsideEpicardiumMm, t))
+        /// Prior cost of the shift: half the sum of squared shifts in units of the priors' SDs.
+        public func priorCost(_ a: GrooveAnatomy) -> Double {
+            0.5 * (pow(grooveMm / a.avGrooveAboveBaseSDMm, 2) + pow(aivDeg / a.aivEndAngleSDDeg, 2) + pow(mcvDeg / a.mcvOriginAngleSDDeg, 2))
         }
     }
 
+    /// The vein courses ("av groove", "anterior interventricular", "middle cardiac") at the prior means moved by
+    /// `shift` (patient mm).
+    public func courses(_ shift: CourseShift) -> [String: [Vec3]] {
+        let a = anatomy, inferior = septalSpanDeg
+        let aivEnd = a.aivEndFraction * cavityLengthMm
+        let groove = a.avGrooveAboveBaseMm + shift.grooveMm, aivOrigin = a.aivOriginAboveBaseMm + shift.grooveMm
+        func line(_ n: Int, _ f: (Double) -> Vec3) -> [Vec3] { (0...n).map { f(Double($0) / Double(n)) } }
+        var out: [String: [Vec3]] = [:]
+        let csStart = inferior + a.ostiumAngleFromInferiorDeg
+        out["av groove"] = line(40) { t in
+            let angle = lerp(csStart, 360, t)
+            return groovePoint(angleDeg: angle, heightMm: -lerp(groove, aivOrigin, max(0, (angle - a.greatCardiacVeinStartDeg) / (360 - a.greatCardiacVeinStartDeg))),
+                               outsideMm: lerp(a.ostiumOutsideEpicardiumMm, a.proximalVeinOutsideEpicardiumMm, t))
+        }
+        out["anterior interventricular"] = line(20) { t in
+            groovePoint(angleDeg: lerp(360, a.aivEndAngleDeg, t) + shift.aivDeg, heightMm: lerp(-aivOrigin, aivEnd, t),
+                        outsideMm: lerp(a.proximalVeinOutsideEpicardiumMm, a.distalVeinOutsideEpicardiumMm, t))
+        }
+        out["middle cardiac"] = line(20) { t in
+            groovePoint(angleDeg: inferior + a.mcvOriginAngleFromInferiorDeg * (1 - t) + shift.mcvDeg, heightMm: lerp(-groove, aivEnd - a.mcvEndShortOfAivMm, t),
+                        outsideMm: lerp(a.proximalVeinOutsideEpicardiumMm, a.distalVeinOutsideEpicardiumMm, t))
+        }
+        return out
+    }
 
     /// Ray angle (radians) of segment angle 0 on a slice, from the circular mean of its segment boundaries; nil when
     /// the slice has none.

@@ -118,18 +118,19 @@ public enum PoseEstimation {
     ///   - points: model points with their pixels.
     ///   - projections: world-to-pixel matrices, indexed by `PointCorrespondence.view`.
     ///   - huberDeltaPx: residual (pixels) beyond which the loss grows linearly.
-    ///   - extraCost: optional additional residuals (already weighted) of the pose, e.g. an image term.
+    ///   - pointWeights: optional weight of each correspondence (e.g. from its landmark's prior SD); nil: all 1.
     @inline(never)
     public static func refine(initial: Affine3D, points: [PointCorrespondence], projections: [ProjectionMatrix],
-                              huberDeltaPx: Double = 3, maxIterations: Int = 50) -> Fit {
+                              huberDeltaPx: Double = 3, maxIterations: Int = 50, pointWeights: [Double]? = nil) -> Fit {
+        let pw = pointWeights ?? [Double](repeating: 1, count: points.count)
         var pose = initial
         guard !points.isEmpty else { return Fit(worldFromHeart: pose, residualsPx: [], iterations: 0) }
         var lambda = 1e-3
         var iterations = 0
         func cost(_ r: [Double], _ w: [Double]) -> Double {
             var s = 0.0
-            for e in pixelErrors(r) {
-                s += e <= huberDeltaPx ? 0.5 * e * e : huberDeltaPx * (e - 0.5 * huberDeltaPx)
+            for (i, e) in pixelErrors(r).enumerated() {
+                s += pw[i] * (e <= huberDeltaPx ? 0.5 * e * e : huberDeltaPx * (e - 0.5 * huberDeltaPx))
             }
             _ = w
             return s
@@ -139,7 +140,7 @@ public enum PoseEstimation {
         for it in 0..<maxIterations {
             iterations = it + 1
             let centre = points.reduce(Vec3.zero) { $0 + pose.apply($1.modelMm) } / Double(points.count)
-            let weights: [Double] = pixelErrors(r).map { huberWeight($0, delta: huberDeltaPx) }
+            let weights: [Double] = pixelErrors(r).enumerated().map { pw[$0.offset] * huberWeight($0.element, delta: huberDeltaPx) }
             // Jacobian by central differences: steps of 1e-5 rad and 1e-3 mm.
             let m = r.count
             var jac = [[Double]](repeating: [Double](repeating: 0, count: 6), count: m)
@@ -237,10 +238,13 @@ public enum PoseEstimation {
     ///   - modelLandmarksMm: landmark name to model point (CMR patient mm).
     ///   - views: the views with their clicks.
     ///   - huberDeltaPx: Huber threshold (pixels).
+    ///   - landmarkWeights: optional weight per landmark name (`ModelLandmarks.landmarkWeights`), scaled so the
+    ///     largest is 1; a missing name weighs 1; nil: all 1.
     /// - Returns: the fit and the correspondences used; nil when fewer than 3 landmarks are clicked in two views.
     @inline(never)
     public static func landmarkRegistration(modelLandmarksMm: [String: Vec3], views: [FluoroView],
-                                            huberDeltaPx: Double = 3) -> (fit: Fit, points: [PointCorrespondence])? {
+                                            huberDeltaPx: Double = 3,
+                                            landmarkWeights: [String: Double]? = nil) -> (fit: Fit, points: [PointCorrespondence])? {
         let points = correspondences(modelLandmarksMm: modelLandmarksMm, views: views)
         var src: [Vec3] = [], dst: [Vec3] = []
         for name in modelLandmarksMm.keys.sorted() {
@@ -251,7 +255,11 @@ public enum PoseEstimation {
         }
         guard let initial = kabsch(from: src, to: dst) else { return nil }
         let projections = views.map(\.projection)
-        let fit = refine(initial: initial, points: points, projections: projections, huberDeltaPx: huberDeltaPx)
+        var weights: [Double]? = nil
+        if let lw = landmarkWeights, let top = lw.values.max(), top > 0 {
+            weights = points.map { (lw[$0.name] ?? top) / top }
+        }
+        let fit = refine(initial: initial, points: points, projections: projections, huberDeltaPx: huberDeltaPx, pointWeights: weights)
         return (fit, points)
     }
 }

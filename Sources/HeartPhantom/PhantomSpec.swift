@@ -157,6 +157,34 @@ public struct PhantomSpec: Codable, Sendable, Equatable {
         public var coronarySinusRadiusMm: Double = 4
         /// Radius of the branches (mm). 0.75-2.
         public var branchRadiusMm: Double = 1.25
+        // Realism fields (`RealismField.veinFields`, VeinVariation.swift): nil keeps the model's fixed course.
+        /// Height of the coronary sinus in the AV groove above the LV base plane (mm); nil: 3.
+        public var csAboveBaseMm: Double? = nil
+        /// Segment angle of the coronary sinus ostium from the inferior RV insertion (degrees); nil: -5.
+        public var ostiumFromInferiorDeg: Double? = nil
+        /// Segment angle where the coronary sinus becomes the great cardiac vein (degrees); nil: 240.
+        public var greatCardiacVeinStartDeg: Double? = nil
+        /// Segment angle of the distal end of the anterior interventricular vein (degrees, 360 = anterior groove);
+        /// nil: 358.
+        public var aivEndAngleDeg: Double? = nil
+        /// Segment angle of the middle cardiac vein origin from the inferior RV insertion (degrees); nil: 3.
+        public var mcvOriginFromInferiorDeg: Double? = nil
+        /// Where the AIV ends, as a fraction of the cavity length from the base towards the endocardial apex; nil: 0.85.
+        public var aivEndFraction: Double? = nil
+        /// Where the lateral branches end, as a fraction of the cavity length from the base; nil: 0.7.
+        public var branchEndFraction: Double? = nil
+        /// Number of lateral / posterolateral branches drawn per patient (1-3); nil: `lateralBranches`.
+        public var lateralBranchCount: Double? = nil
+        /// Shift of every default branch angle (degrees); nil: 0. Not applied to angles given in `branchAnglesDeg`.
+        public var branchAngleShiftDeg: Double? = nil
+        /// Scale of the spacing between default branch angles about their mean; nil: 1.
+        public var branchSpacingScale: Double? = nil
+        /// How far a branch drifts in segment angle from its origin to its end (degrees); nil: 12.
+        public var branchDriftDeg: Double? = nil
+        /// Tortuosity of the lateral branches: amplitude (mm, along the epicardium, across the branch) and period
+        /// (mm along the branch) of a sinusoidal wiggle; nil: 0 (straight) and 25.
+        public var branchTortuosityMm: Double? = nil
+        public var branchTortuosityPeriodMm: Double? = nil
     }
 
     /// CMR acquisition settings and perturbations.

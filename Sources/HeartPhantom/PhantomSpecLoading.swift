@@ -111,6 +111,11 @@ extension PhantomSpec {
         }
         spec.veins.coronarySinusRadiusMm = try v.number("coronarySinusRadiusMm", default: 4, range: 2...6, unit: "mm")
         spec.veins.branchRadiusMm = try v.number("branchRadiusMm", default: 1.25, range: 0.75...2, unit: "mm")
+        try RealismField.read(section: v, path: "veins", into: &spec)
+        if (v.has("lateralBranches") || v.has("branchAnglesDeg")) && !v.has("lateralBranchCount") {
+            // A layout given in the file is kept: its count is not drawn.
+            spec.veins.lateralBranchCount = Double(spec.veins.lateralBranches)
+        }
         try v.finish()
 
         let c = try r.section("cmr")

@@ -386,3 +386,126 @@ struct NoLeadTests {
         #expect(match == nil, "candidates per view: \(found.map(\.blobs.count))")
     }
 }
+
+/// A clinical patient (realism fields drawn from seed 5, the venous tree included) rendered as `RenderedCase`.
+enum DrawnVeinCase {
+    static let spec: PhantomSpec = try! PhantomSpec.load(yaml: "xray: {voxelMm: 4}", file: "fluoro-drawn-veins.yaml").resolved(seed: 5)
+    static let heart = HeartModel(spec: spec)
+    static let truth = heart.groundTruth(phaseTimesMs: [0])
+    static let simulated = XRaySimulator(heart: heart, truth: truth, seed: 3).simulate(includeVolume: false)
+}
+
+@Suite("Fluoroscopy registration on drawn veins")
+struct DrawnVeinRegistrationTests {
+    @Test("a drawn-vein clinical case: 2-pixel click noise, landmarks + vessel refinement, median mTRE over 5 draws within the noisy-click tolerance")
+    func drawnVeinsLand() throws {
+        let c = DrawnVeinCase.self, sim = c.simulated
+        // The case's veins are drawn, not the fixed course.
+        #expect(c.spec.veins.csAboveBaseMm != nil && c.spec.veins.greatCardiacVeinStartDeg != nil)
+        let pose = sim.worldFromPatient
+        let landmarks = sim.landmarksMm.filter { !$0.key.hasPrefix("lateral") }
+        let curves = sim.veinCentrelines.filter { !$0.name.hasPrefix("lateral") }.flatMap { v in
+            stride(from: 0, to: v.pointsMm.count, by: 3).map { v.pointsMm[$0] }
+        }
+        let points = lvPoints(c.heart)
+        var errors: [Double] = []
+        for k in 0..<5 {
+            var rng = SeededRandom(seed: UInt64(k), label: "test.drawn-veins.clicks")
+            let views: [FluoroView] = sim.views.enumerated().map { v, images in
+                let p = sim.viewTruth[v].projectionFromPatient
+                var clicks: [String: DetectorPixel] = [:]
+                for name in landmarks.keys.sorted() {
+                    let q = p.project(landmarks[name]!)!
+                    clicks[name] = DetectorPixel(column: q.column + 2 * rng.normal(), row: q.row + 2 * rng.normal())
+                }
+                return FluoroView(geometry: images.view, venogram: DetectorImage(columns: images.view.columns, rows: images.view.rows, pixels: images.venogram),
+                                  lead: nil, clicks: clicks)
+            }
+            let lm = try #require(PoseEstimation.landmarkRegistration(modelLandmarksMm: landmarks, views: views))
+            let refined = ImageRefinement().refine(initial: lm.fit.worldFromHeart, curvesMm: curves, venograms: views.map(\.venogram),
+                                                   projections: views.map(\.projection), clicks: lm.points)
+            errors.append(mtre(refined.worldFromHeart, pose, points))
+        }
+        let median = errors.sorted()[2]
+        print("drawn veins, 2 px click noise: median mTRE \(String(format: "%.2f", median)) mm")
+        #expect(median <= Tolerance.noisyClicksMedianMTREMm, "mTRE \(errors)")
+    }
+}
+
+/// Named tolerances of the course-fit test (noise-free clicks and veins, the cylinder model of `LeadSegmentAngleTests`).
+enum CourseShiftTolerance {
+    /// Share of the true AV-groove shift the fit must find at least (the prior pulls it towards 0), and how far
+    /// beyond the true shift it may go (mm).
+    static let grooveShiftFoundFraction = 0.25
+    static let grooveShiftBeyondMm = 1.0
+    /// mTRE over the model's wall points after the course fit (mm): issue 4's 2-mm target.
+    static let mTREMm = 2.0
+    /// The course fit's mTRE as a fraction of the fixed courses' at most.
+    static let fractionOfFixed = 0.6
+}
+
+@Suite("Vessel refinement with the vein courses free")
+struct CourseShiftTests {
+    /// The model of `LeadSegmentAngleTests.stack`: six circular slices of epicardial radius 30 mm along z, base plane at 0.
+    static func model() throws -> ModelLandmarks {
+        try ModelLandmarks(contours: LeadSegmentAngleTests().stack(exactInsertion: true), baseCentreMm: .zero)
+    }
+
+    /// Venograms (-ln(I/I0): bright veins) of `courses` under the identity pose: Gaussian lines, SD 1.5 px.
+    static func venograms(_ courses: [String: [Vec3]], views: [CArmView]) -> [DetectorImage] {
+        views.map { g in
+            var px = [Float](repeating: 0, count: g.columns * g.rows)
+            for curve in courses.values {
+                for (a, b) in zip(curve, curve.dropFirst()) {
+                    let n = max(1, Int((b - a).length / 0.3))
+                    for k in 0..<n {
+                        guard let q = g.projection.project(a + (b - a) * (Double(k) / Double(n))) else { continue }
+                        let c0 = Int(q.column.rounded()), r0 = Int(q.row.rounded())
+                        for r in max(0, r0 - 4)...min(g.rows - 1, r0 + 4) { for c in max(0, c0 - 4)...min(g.columns - 1, c0 + 4) {
+                            let d2 = pow(Double(c) - q.column, 2) + pow(Double(r) - q.row, 2)
+                            px[r * g.columns + c] = max(px[r * g.columns + c], Float(exp(-d2 / (2 * 1.5 * 1.5))))
+                        } }
+                    }
+                }
+            }
+            return DetectorImage(columns: g.columns, rows: g.rows, pixels: px)
+        }
+    }
+
+    @Test("veins 4 mm higher in the AV groove than the prior mean: the course fit moves the groove part of the way (MAP) and the pose within 2 mm, under 0.6 of the fixed courses' error")
+    func grooveShiftRecovered() throws {
+        let model = try Self.model()
+        let truth = ModelLandmarks.CourseShift(grooveMm: 4)
+        let geometries = [CArmView.lao40, CArmView.rao30]
+        let images = Self.venograms(model.courses(truth), views: geometries)
+        // Clicks on the true veins under the identity pose: the groove landmarks lie 4 mm further from the apex.
+        let up = model.baseToApex * -truth.grooveMm
+        let groove: Set<String> = ["coronarySinusOstium", "middleCardiacVeinOrigin", "anteriorInterventricularVeinOrigin"]
+        let views: [FluoroView] = zip(geometries, images).map { g, image in
+            var clicks: [String: DetectorPixel] = [:]
+            for (name, p) in model.landmarksMm {
+                let q = g.projection.project(groove.contains(name) ? p + up : p)!
+                clicks[name] = DetectorPixel(column: q.column, row: q.row)
+            }
+            return FluoroView(geometry: g, venogram: image, lead: nil, clicks: clicks)
+        }
+        let points = (0..<12).flatMap { k in stride(from: 5.0, through: 55, by: 10).map { z in
+            Vec3(30 * cos(radians(30 * Double(k))), 30 * sin(radians(30 * Double(k))), z) } }
+        let lm = try #require(PoseEstimation.landmarkRegistration(modelLandmarksMm: model.landmarksMm, views: views,
+                                                                   landmarkWeights: model.landmarkWeights))
+        let refinement = ImageRefinement()
+        let fixedCurves = model.curvesMm.keys.sorted().flatMap { model.curvesMm[$0]! }
+        let fixed = refinement.refine(initial: lm.fit.worldFromHeart, curvesMm: fixedCurves, venograms: images,
+                                      projections: views.map(\.projection), clicks: lm.points)
+        let free = refinement.refine(initial: lm.fit.worldFromHeart, model: model, venograms: images,
+                                     projections: views.map(\.projection), clicks: lm.points)
+        let eLandmarks = mtre(lm.fit.worldFromHeart, .identity, points)
+        let eFixed = mtre(fixed.worldFromHeart, .identity, points), eFree = mtre(free.result.worldFromHeart, .identity, points)
+        print("course fit: mTRE landmarks \(String(format: "%.2f", eLandmarks)), fixed courses \(String(format: "%.2f", eFixed)), free \(String(format: "%.2f", eFree)) mm; groove shift \(String(format: "%.2f", free.shift.grooveMm)) mm")
+        // The prior cost pulls the fitted shift towards the prior mean (a MAP estimate), so only part of it is found.
+        #expect(free.shift.grooveMm >= CourseShiftTolerance.grooveShiftFoundFraction * truth.grooveMm
+                && free.shift.grooveMm <= truth.grooveMm + CourseShiftTolerance.grooveShiftBeyondMm, "groove shift \(free.shift.grooveMm)")
+        #expect(eFree <= CourseShiftTolerance.mTREMm, "mTRE \(eFree) mm")
+        #expect(eFree <= CourseShiftTolerance.fractionOfFixed * eFixed, "free \(eFree) vs fixed \(eFixed)")
+    }
+}
