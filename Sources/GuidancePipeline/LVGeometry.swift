@@ -73,6 +73,10 @@ public struct LVGeometry: Sendable {
         /// plane then crosses their centre), and fills the gap above the first slice that cuts the LV down from it
         /// (at most half a slice); `halfSlice` always fills half a slice.
         public var valvePlane: ValvePlaneModel = .tracked
+        /// Fit the long axis through the slices' cavity centres (`LVGeometry.longAxis`); false: the stack normal.
+        public var fitLongAxis = true
+        public var longAxisMinAreaFraction = 0.25
+        public var longAxisMaxTiltDegrees = 30.0
         /// Basal-slice decision per slice and phase (`BasalSlices`: LV cavity, outflow tract, partly left by the base,
         /// atrium) over the basal half of the stack; false counts every slice that cuts the LV whole, the older rule.
         public var basalSliceDecision = true
@@ -149,7 +153,7 @@ public struct LVGeometry: Sendable {
         let areaFirst = unordered.prefix(2).reduce(0) { $0 + largest($1) }
         let areaLast = unordered.suffix(2).reduce(0) { $0 + largest($1) }
         var walls = areaFirst >= areaLast ? unordered : Array(unordered.reversed())
-        let baseToApex = (areaFirst >= areaLast ? stackDirection : -stackDirection).normalized
+        let stackAxis = (areaFirst >= areaLast ? stackDirection : -stackDirection).normalized
         // What each basal contour encloses at each phase (LV cavity, outflow tract, partly left, atrium).
         if let note = Self.decideBasalContent(&walls, cine: cine, settings: settings) { notes.append(note) }
         // Simpson's rule over the slices that cut the LV, from the valve plane at each phase (`ValvePlaneModel`).
@@ -194,6 +198,11 @@ public struct LVGeometry: Sendable {
         let maxVolume = curve.max()!
         let ed = curve.indices.first { curve[$0] >= (1 - settings.edToleranceFraction) * maxVolume }!
         let es = curve.indices.min { curve[$0] < curve[$1] }!
+        let baseToApex = Self.longAxis(walls: walls, frame: ed, stackAxis: stackAxis, settings: settings)
+        if (baseToApex - stackAxis).length > 1e-9 {
+            notes.append(String(format: "long axis %.1f degrees from the stack normal (fitted through the cavity centres)",
+                                acos(min(1, baseToApex.dot(stackAxis))) * 180 / .pi))
+        }
         let handedness = walls[0].plane.normal.dot(baseToApex) >= 0 ? 1.0 : -1.0
 
         guard let baseIndex = walls.firstIndex(where: { $0.valid[ed] }) else {
@@ -529,6 +538,41 @@ extension LVGeometry {
     /// (`BasalSlices`), with continuity along the stack (basal to an atrium slice is atrium), and marks the phases
     /// again: an atrium contour no longer cuts the LV; an outflow tract or partly left one does even where the
     /// tracker found no closed ring. Returns a note when some slice is not whole LV at some phase.
+    /// The LV long axis (base to apex): the least-squares line through the end-diastolic cavity centres of the
+    /// slices that cut the LV whole (cavity at least `longAxisMinAreaFraction` of the largest, so not the oblique
+    /// apical tip), when at least three do and it lies within `longAxisMaxTiltDegrees` of the stack normal; else
+    /// the stack normal. An operator plans the short-axis stack from long-axis views, near the long axis but not on
+    /// it (Kramer et al., JCMR 2020;22:17, standardised protocols), so the stack normal is only a first guess.
+    static func longAxis(walls: [WallTracker.SliceWall], frame ed: Int, stackAxis: Vec3, settings: Settings) -> Vec3 {
+        guard settings.fitLongAxis else { return stackAxis }
+        let areas = walls.map { $0.cavityAreaMm2(frame: ed) }
+        let largest = areas.max() ?? 0
+        let used = walls.indices.filter { s in
+            walls[s].valid[ed] && areas[s] >= settings.longAxisMinAreaFraction * largest
+                && (walls[s].content.isEmpty || walls[s].content[ed] == .lvCavity)
+        }
+        guard used.count >= 3 else { return stackAxis }
+        let points = used.map { walls[$0].plane.patient(walls[$0].centres[ed]) }
+        let mean = points.reduce(Vec3.zero, +) / Double(points.count)
+        // Principal direction of the centres by power iteration on their scatter matrix, started on the stack axis.
+        var c = [[Double]](repeating: [0, 0, 0], count: 3)
+        for p in points {
+            let d = [p.x - mean.x, p.y - mean.y, p.z - mean.z]
+            for i in 0..<3 { for j in 0..<3 { c[i][j] += d[i] * d[j] } }
+        }
+        var v = stackAxis
+        for _ in 0..<100 {
+            let w = Vec3(c[0][0] * v.x + c[0][1] * v.y + c[0][2] * v.z,
+                         c[1][0] * v.x + c[1][1] * v.y + c[1][2] * v.z,
+                         c[2][0] * v.x + c[2][1] * v.y + c[2][2] * v.z)
+            guard w.length > 1e-12 else { return stackAxis }
+            v = w.normalized
+        }
+        if v.dot(stackAxis) < 0 { v = -v }
+        let tilt = acos(min(1, v.dot(stackAxis))) * 180 / .pi
+        return tilt <= settings.longAxisMaxTiltDegrees ? v : stackAxis
+    }
+
     static func decideBasalContent(_ walls: inout [WallTracker.SliceWall], cine: ImageVolume<Float>, settings: Settings) -> String? {
         let frames = cine.frames
         for s in walls.indices {
