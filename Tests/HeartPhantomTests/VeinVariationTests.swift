@@ -79,7 +79,7 @@ struct VeinVariationTests {
                     #expect(sMm >= 0 && sMm <= heart.baseHeightMm + VeinTolerance.aboveBaseMm, "\(vein.name) at height \(sMm)")
                     #expect(vein.angleDeg[k] >= 0 && vein.angleDeg[k] < 360)
                     guard sMm <= heart.baseHeightMm else { continue }
-                    let epi = heart.epicardialPoint(fraction: heart.heightFraction(s: sMm), phiDeg: vein.angleDeg[k], st)
+                    let epi = heart.epicardialPoint(fraction: heart.heightFraction(s: sMm, phiDeg: vein.angleDeg[k]), phiDeg: vein.angleDeg[k], st)
                     let d = (line.pointsMm[k] - epi).length
                     #expect(abs(d - (vein.radiusMm[k] + 0.5)) <= VeinTolerance.onEpicardiumMm, "\(vein.name) point \(k): \(d) mm out")
                 }
