@@ -268,7 +268,7 @@ public struct LVGeometry: Sendable {
                     width[k] = run
                 }
             }
-            let arc = longestRun(bright)
+            let arc = BasalSlices.longestRun(bright)
             let step = 360 / Double(rays)
             if let arc, Double(arc.length) * step >= settings.rvArcMinDegrees, Double(arc.length) * step <= settings.rvArcMaxDegrees {
                 let start = (Double(arc.start) - 0.5) * step, end = (Double(arc.start + arc.length) - 0.5) * step
@@ -504,26 +504,6 @@ public struct LVGeometry: Sendable {
             return 0.5 * (Double(fade) + Double(tip)) + 0.5
         }
         return (cut(at), cut({ at(arcLength - 1 - $0) }))
-    }
-
-    /// The longest cyclic run of true values: start index and length.
-    private static func longestRun(_ x: [Bool]) -> (start: Int, length: Int)? {
-        let n = x.count
-        guard x.contains(true) else { return nil }
-        if x.allSatisfy({ $0 }) { return (0, n) }
-        let offset = x.firstIndex(of: false)!
-        var best: (Int, Int)? = nil
-        var runStart: Int? = nil
-        for i in 1...n {
-            let idx = (offset + i) % n
-            if x[idx] { if runStart == nil { runStart = offset + i } }
-            else if let s = runStart {
-                let len = offset + i - s
-                if best == nil || len > best!.1 { best = (s % n, len) }
-                runStart = nil
-            }
-        }
-        return best.map { (start: $0.0, length: $0.1) }
     }
 
     private static func circularMedian(_ a: [Double]) -> Double {
