@@ -218,26 +218,28 @@ public struct ScarDetection: Sendable {
         let ns = lge.grid.size[2]
         let rays = 72
         let inner = [-2.5, -1.5, -0.5], outer = [0.5, 1.5, 2.5]
+        let directions = (0..<rays).map { r -> SIMD2<Double> in
+            let t = 2 * Double.pi * Double(r) / Double(rays)
+            return SIMD2(cos(t), sin(t))
+        }
+        let zSteps = settings.alignThroughPlane ? Int(settings.throughPlaneRangeMm / settings.throughPlaneStepMm) : 0
         var out = [SIMD3<Double>](repeating: .zero, count: ns)
         for k in 0..<ns {
             let plane = SlicePlane(grid: lge.grid, slice: k)
             let image = PlaneImage(plane: plane, pixels: Array(lge.slice(k, frame: 0)))
             let normal = plane.normal
-            let zSteps = settings.alignThroughPlane ? Int(settings.throughPlaneRangeMm / settings.throughPlaneStepMm) : 0
+            // The slice centre: the ContourStack there gives the vector from it to the contour centre.
+            let mid = SIMD2(Double(plane.width - 1) * plane.dxMm, Double(plane.height - 1) * plane.dyMm) / 2
             // The cine contour on the plane moved by dz: its centre (LGE in-plane mm) and endocardial radius per ray,
             // from the ContourStack at the points of the moved plane.
             struct Contour { var centre: SIMD2<Double>; var endo: [Double] }
             var candidates: [(dz: Double, contour: Contour)] = []
             for c in -zSteps...zSteps {
                 let dz = Double(c) * settings.throughPlaneStepMm
-                // The centre: the ContourStack at the slice centre gives the vector from it to the contour centre.
-                let mid = SIMD2(Double(plane.width - 1) * plane.dxMm, Double(plane.height - 1) * plane.dyMm) / 2
                 guard let m = contours.at(plane.patient(mid) - normal * dz) else { continue }
                 let centre = mid - m.fromCentre
                 var endo: [Double] = []
-                for r in 0..<rays {
-                    let t = 2 * Double.pi * Double(r) / Double(rays)
-                    let dir = SIMD2(cos(t), sin(t))
+                for dir in directions {
                     // Every point of a plane parallel to the cine slices has the same interpolation weights, so
                     // the contour centre is the same along the ray and the radius there is the endocardium's.
                     guard let l = contours.at(plane.patient(centre + dir) - normal * dz) else { break }
@@ -250,8 +252,7 @@ public struct ScarDetection: Sendable {
             let zero = candidates.min { abs($0.dz) < abs($1.dz) }!.contour
             var bloodSamples: [Double] = []
             for r in 0..<rays {
-                let t = 2 * Double.pi * Double(r) / Double(rays)
-                for f in [0.3, 0.6] { bloodSamples.append(Double(image.sample(zero.centre + SIMD2(cos(t), sin(t)) * zero.endo[r] * f))) }
+                for f in [0.3, 0.6] { bloodSamples.append(Double(image.sample(zero.centre + directions[r] * zero.endo[r] * f))) }
             }
             let blood = max(Stats.median(bloodSamples), 1e-12)
             let steps = Int(settings.alignmentRangeMm / settings.alignmentStepMm)
@@ -260,10 +261,9 @@ public struct ScarDetection: Sendable {
             for cand in candidates {
                 for a in -steps...steps { for b in -steps...steps {
                     let shift = SIMD2(Double(a), Double(b)) * settings.alignmentStepMm
+                    let base = cand.contour.centre + shift
                     for r in 0..<rays {
-                        let t = 2 * Double.pi * Double(r) / Double(rays)
-                        let dir = SIMD2(cos(t), sin(t))
-                        let base = cand.contour.centre + shift
+                        let dir = directions[r]
                         let e = cand.contour.endo[r]
                         var inside = 0.0, outside = 0.0
                         for d in inner { inside += Double(image.sample(base + dir * max(e + d, 0))) }

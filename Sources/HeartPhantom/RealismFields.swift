@@ -106,13 +106,13 @@ public struct RealismField: Sendable {
         var lines = ["| field | unit | range | clinical (drawn per patient) | ideal | meaning | source |",
                      "|---|---|---|---|---|---|---|"]
         for f in all {
-            var clinical = describe(f.clinical(PhantomSpec()))
-            if f.path == "activation.latestAngleDeg" {
-                clinical = ["lbbb", "normal", "rbbb"].map { p -> String in
-                    var s = PhantomSpec(); s.activation.pattern = p
-                    return "\(p): \(describe(f.clinical(s)))"
-                }.joined(separator: "; ")
+            // A distribution that depends on the activation pattern is listed per pattern.
+            let perPattern = ["lbbb", "normal", "rbbb"].map { p -> String in
+                var s = PhantomSpec(); s.activation.pattern = p
+                return describe(f.clinical(s))
             }
+            let clinical = Set(perPattern).count == 1 ? perPattern[0]
+                : zip(["lbbb", "normal", "rbbb"], perPattern).map { "\($0): \($1)" }.joined(separator: "; ")
             let ideal = f.ideal.map(fmt) ?? "model default"
             lines.append("| `\(f.path)` | \(f.unit) | \(fmt(f.range.lowerBound))-\(fmt(f.range.upperBound)) | \(clinical) | \(ideal) | \(f.meaning) | \(f.source) |")
         }

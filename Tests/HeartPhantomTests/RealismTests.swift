@@ -13,6 +13,17 @@ enum RealismTolerance {
     static let blockDelayMs = 3.0
 }
 
+/// Expects the phantom text to be refused with an InputError naming `field` and containing `range`.
+func expectRefused(_ yaml: String, naming field: String, range: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    do {
+        _ = try spec(yaml)
+        Issue.record("accepted: \(yaml)", sourceLocation: sourceLocation)
+    } catch let e as InputError {
+        #expect(e.description.contains(field), sourceLocation: sourceLocation)
+        #expect(e.description.contains(range), sourceLocation: sourceLocation)
+    } catch { Issue.record("\(error)", sourceLocation: sourceLocation) }
+}
+
 @Suite("Realism fields: one table drives drawing, reading and the README", .tags(.fast))
 struct RealismTests {
     @Test("Phantoms/README.md holds the table generated from the code")
@@ -62,13 +73,7 @@ struct RealismTests {
 
     @Test("a realism field out of range is refused with its field and range")
     func outOfRange() {
-        do {
-            _ = try spec("activation: {latestHeightFraction: 1.5}")
-            Issue.record("accepted")
-        } catch let e as InputError {
-            #expect(e.description.contains("activation.latestHeightFraction"))
-            #expect(e.description.contains("from 0 to 0.9"))
-        } catch { Issue.record("\(error)") }
+        expectRefused("activation: {latestHeightFraction: 1.5}", naming: "activation.latestHeightFraction", range: "from 0 to 0.9")
     }
 
     @Test("the latest-activated site moves with latestHeightFraction")
