@@ -114,10 +114,13 @@ public struct CMRSimulator: Sendable {
                 bloodT1PostMs: spec.cmr.bloodT1PostMs)
         }
         let lgeTables = sliceIR.map { ir in Tissue.allCases.reduce(into: [Float](repeating: 0, count: 32)) { $0[Int($1.rawValue)] = Float(ir.signal($1, enhancement: 0)) } }
-        let lgeMyos = sliceIR.map { ir in [0, InversionRecoveryLGE.greyZoneEnhancement, 1].map { Float(ir.signal(.lvMyocardium, enhancement: $0)) } }
-        let lgeMyo = lgeMyos[0]
+        // Myocardial LGE signal against gadolinium uptake (0 remote to 1 core), tabulated and interpolated; the grey
+        // zone's own value exactly.
+        let uptakeLevels = 64
+        let lgeMyos = sliceIR.map { ir in (0...uptakeLevels).map { Float(ir.signal(.lvMyocardium, enhancement: Double($0) / Double(uptakeLevels))) } }
+        let lgeGreys = sliceIR.map { Float($0.signal(.lvMyocardium, enhancement: heart.greyZoneEnhancement)) }
         let myoSignal = Double(cineTable[Int(Tissue.lvMyocardium.rawValue)])
-        let scarSignal = Double(lgeMyo[2])
+        let scarSignal = Double(lgeMyos[0][uptakeLevels])
         let cineSD = myoSignal / cineS.snr, lgeSD = scarSignal / lgeS.snr
 
         // Cine: one job per (slice, phase).
@@ -155,9 +158,17 @@ public struct CMRSimulator: Sendable {
         let lgeScar = ParallelOutput<UInt8>(count: m2 * lgeS.slices, initial: 0)
         DispatchQueue.concurrentPerform(iterations: lgeS.slices) { k in
             let r = (k * m2)..<((k + 1) * m2)
-            let lgeMyo = lgeMyos[k], lgeTable = lgeTables[k]
+            let lgeMyo = lgeMyos[k], lgeTable = lgeTables[k], lgeGrey = lgeGreys[k]
+            let lgeSignal: (TissueSample) -> Float = { s in
+                if s.enhancement == 0 { return lgeTable[Int(s.tissue.rawValue)] }
+                if s.scarClass == 1 && s.tissue == .lvMyocardium { return lgeGrey }
+                if s.enhancement >= 1 { return lgeMyo[uptakeLevels] }
+                let x = s.enhancement * Float(uptakeLevels)
+                let i = min(Int(x), uptakeLevels - 1), f = x - Float(i)
+                return lgeMyo[i] * (1 - f) + lgeMyo[i + 1] * f
+            }
             renderSlice(grid: lgeGrid, slice: k, series: lgeS, state: lgeState, pose: lgePoses[k],
-                        signal: { s in s.tissue == .lvMyocardium ? lgeMyo[Int((s.enhancement * 2).rounded())] : lgeTable[Int(s.tissue.rawValue)] }, cache: nil,
+                        signal: lgeSignal, cache: nil,
                         noiseSD: lgeSD, noiseLabel: "cmr.lge.noise.slice\(k)", coils: lgeBias.map { ($0.elements, $0.maps[k], $0.gains[k]) },
                         out: lgeOut.range(r), labels: lgeLab.range(r), segments: lgeSeg.range(r),
                         scar: lgeScar.range(r), times: times)
@@ -258,7 +269,7 @@ public struct CMRSimulator: Sendable {
                 let s = sample(p, state, pose: pose)
                 labels[j * n + i] = s.tissue.rawValue
                 segments?[j * n + i] = s.tissue == .lvMyocardium ? s.segment : 0
-                scar?[j * n + i] = s.tissue == .lvMyocardium ? UInt8((s.enhancement * 2).rounded()) : 0
+                scar?[j * n + i] = s.tissue == .lvMyocardium ? s.scarClass : 0
             }
         }
         // Object on the fine grid, averaged over the slice profile (box of the slice thickness).

@@ -17,7 +17,7 @@ public struct BalancedSSFP: Sendable {
 
 /// Magnitude inversion recovery after gadolinium (LGE): S = PD |1 - 2 exp(-TI/T1) + exp(-Trec/T1)|, with the
 /// inversion every other heartbeat (Trec = 2 R-R). The scanner operator chooses TI to null remote myocardium;
-/// `inversionTimeErrorMs` perturbs that choice. Scar enhancement e (0 remote, `greyZoneEnhancement` grey zone,
+/// `inversionTimeErrorMs` perturbs that choice. Scar enhancement e (0 remote, `scarTissue.greyZoneEnhancement` grey zone,
 /// 1 core) adds relaxation rate linearly: 1/T1 = (1 - e)/T1_remote + e/T1_scar.
 ///
 /// Gadolinium wash-out during the acquisition: `t1Scale` multiplies every post-contrast T1 (1 at the first LGE
@@ -66,13 +66,6 @@ public struct InversionRecoveryLGE: Sendable {
         let t1 = t1Scale == 1 ? t1Ms : t1Ms * t1Scale
         return pd * abs(1 - 2 * exp(-inversionTimeMs / t1) + exp(-recoveryMs / t1))
     }
-
-    /// Relaxation-rate fraction of the grey border zone (between remote, 0, and core, 1). At the nulling TI it gives
-    /// about 35 % of the core signal, inside the grey zone as the literature defines it (above remote + 2 SD, below
-    /// 50 % of the peak; Schmidt et al., Circulation 2007;115:2006; Yan et al., Circulation 2006;114:32 use
-    /// similar bounds). An even mix (0.5) would give 56 %, which FWHM counts as core by definition,
-    /// contradicting the truth's label.
-    public static let greyZoneEnhancement = 0.3
 
     public func signal(_ t: Tissue, enhancement e: Double) -> Double {
         let p = t.properties

@@ -175,9 +175,11 @@ extension HeartModel {
                 let w = cellWeight(i, j)
                 let vol = 0.5 * (ep * ep - en * en) * dphi * ds * w
                 guard vol > 0 else { continue }
-                let c = Double(coreDepth[idx])
-                let rc = en + c * (ep - en)
-                let coreVol = 0.5 * (rc * rc - en * en) * dphi * ds * w
+                // The core interval across the wall (obstruction included): its volume and transmural extent.
+                let cIn = Double(coreIn[idx]), cOut = Double(coreOut[idx])
+                let c = max(0, cOut - cIn)
+                let rIn = en + cIn * (ep - en), rOut = en + cOut * (ep - en)
+                let coreVol = c > 0 ? 0.5 * (rOut * rOut - rIn * rIn) * dphi * ds * w : 0
                 totalMyo += vol; totalCore += coreVol
                 let seg = Int(segmentIds[idx])
                 guard seg > 0 else { continue }

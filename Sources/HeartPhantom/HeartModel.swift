@@ -32,7 +32,14 @@ public final class HeartModel: Sendable {
 
     // Time-independent per-cell tables (row-major: index = i * 360 + j).
     let rEndo0: [Float], rEpi0: [Float]
-    let coreDepth: [Float], borderDepth: [Float]
+    /// Scar per cell: core and grey-zone intervals across the wall (fractions from the endocardium), the core's
+    /// gadolinium uptake (0-1) and the outer depth of microvascular obstruction (ScarTissue.swift).
+    let coreIn: [Float], coreOut: [Float], borderIn: [Float], borderOut: [Float]
+    let coreEnhancement: [Float], obstructionOut: [Float]
+    /// Grey-zone gadolinium uptake (fraction of the core's), `scarTissue.greyZoneEnhancement`.
+    public let greyZoneEnhancement: Double
+    /// Whether the RV wall at the insertion points is fibrotic (`scarTissue.rvInsertionFibrosis`).
+    public let rvInsertionFibrosis: Bool
     let onsetMs: [Float], peakStrain: [Float]
     let segmentIds: [UInt8]
     /// Mean contraction of the LV at each ms of the R-R interval (0-1), drives longitudinal shortening.
@@ -61,7 +68,11 @@ public final class HeartModel: Sendable {
         centreHeightMm = built.sc; baseHeightMm = built.h; endoApexHeightMm = built.sApexEndo
         gridTopMm = built.top; annulusSurface = built.surface; flatBase = built.surface.flat
         heightStepMm = built.top / Double(ns - 1)
-        rEndo0 = built.rEn; rEpi0 = built.rEp; coreDepth = built.core; borderDepth = built.border
+        rEndo0 = built.rEn; rEpi0 = built.rEp
+        coreIn = built.coreIn; coreOut = built.coreOut; borderIn = built.borderIn; borderOut = built.borderOut
+        coreEnhancement = built.coreEnhancement; obstructionOut = built.obstructionOut
+        greyZoneEnhancement = spec.scarTissue.greyZoneEnhancement ?? 0.3
+        rvInsertionFibrosis = (spec.scarTissue.rvInsertionFibrosis ?? 0) >= 0.5
         onsetMs = built.onset; peakStrain = built.peak; segmentIds = built.segment
         globalCurve = built.globalCurve
 
@@ -152,7 +163,9 @@ public final class HeartModel: Sendable {
     struct Tables {
         var cEn = 0.0, aEp = 0.0, cEp = 0.0, sc = 0.0, h = 0.0, sApexEndo = 0.0, top = 0.0
         var surface: AnnulusSurface! = nil
-        var rEn: [Float] = [], rEp: [Float] = [], core: [Float] = [], border: [Float] = []
+        var rEn: [Float] = [], rEp: [Float] = []
+        var coreIn: [Float] = [], coreOut: [Float] = [], borderIn: [Float] = [], borderOut: [Float] = []
+        var coreEnhancement: [Float] = [], obstructionOut: [Float] = []
         var onset: [Float] = [], peak: [Float] = [], segment: [UInt8] = []
         var globalCurve: [Float] = []
         var edVolumeMm3 = 0.0
@@ -179,12 +192,16 @@ public final class HeartModel: Sendable {
         let ds = t.top / Double(ns - 1)
         let n = ns * na
         t.rEn = .init(repeating: 0, count: n); t.rEp = .init(repeating: 0, count: n)
-        t.core = .init(repeating: 0, count: n); t.border = .init(repeating: 0, count: n)
+        t.coreIn = .init(repeating: 0, count: n); t.coreOut = .init(repeating: 0, count: n)
+        t.borderIn = .init(repeating: 0, count: n); t.borderOut = .init(repeating: 0, count: n)
+        t.coreEnhancement = .init(repeating: 1, count: n); t.obstructionOut = .init(repeating: 0, count: n)
         t.onset = .init(repeating: 0, count: n); t.peak = .init(repeating: 0, count: n)
         t.segment = .init(repeating: 0, count: n)
         let length = t.h - t.sApexEndo
         let rings = spec.segmentModel
-        let scars = spec.scars.map { ScarShape(region: $0, rings: rings) }
+        let scars = spec.effectiveScars.enumerated().map { ScarShape(region: $1, rings: rings, index: $0) }
+        let texture = ScarTexture(spec.scarTissue)
+        let stretch = spec.motion.scarPassiveStretch ?? 0
         let onsetField = OnsetField(spec: spec)
         var volume = 0.0
         for i in 0..<ns {
@@ -208,22 +225,27 @@ public final class HeartModel: Sendable {
                 let ringTop = t.surface.ring(j)
                 let f = flatBase ? fRow : (ringTop - s) / (ringTop - t.sApexEndo)
                 let ring = flatBase ? ringRow : rings.ring(forFraction: f)
-                var core = 0.0, border = 0.0
-                for sc in scars {
-                    let d = sc.depths(phiDeg: phi, fraction: f, midRadiusMm: rMid, lengthMm: length, wallMm: max(rEp - rEn, 1))
-                    core = max(core, d.core); border = max(border, d.border)
+                var cell = ScarCell()
+                if !scars.isEmpty {
+                    cell = ScarShape.combined(scars, phiDeg: phi, fraction: f, midRadiusMm: rMid, lengthMm: length,
+                                              wallMm: max(rEp - rEn, 1), texture: texture)
                 }
-                if rEn <= 0 { core = 0; border = 0 } // the apical cap carries no scar in this model
-                // Wall thinning at transmural scar: the endocardium moves outwards.
+                if rEn <= 0 { cell = ScarCell() } // the apical cap carries no scar in this model
+                let core = cell.coreExtent
+                // Wall thinning at transmural scar: the endocardium moves outwards (ischaemic, endocardial core).
                 var en = rEn
-                if rEn > 0 && core > 0 {
+                if rEn > 0 && core > 0 && cell.coreIn == 0 {
                     let wall = rEp - rEn
-                    en = rEp - wall * (1 - an.scarThinningFraction * core * core)
+                    en = rEp - wall * (1 - an.scarThinningFraction * cell.coreOut * cell.coreOut)
                 }
                 t.rEn[idx] = Float(en); t.rEp[idx] = Float(rEp)
-                t.core[idx] = Float(core); t.border[idx] = Float(border)
-                let effective = min(1, core + 0.5 * (border - core))
-                t.peak[idx] = Float(spec.motion.peakRadialStrain * (1 - (1 - spec.motion.transmuralScarResidual) * effective))
+                t.coreIn[idx] = Float(cell.coreIn); t.coreOut[idx] = Float(cell.coreOut)
+                t.borderIn[idx] = Float(cell.borderIn); t.borderOut[idx] = Float(cell.borderOut)
+                t.coreEnhancement[idx] = Float(cell.coreEnhancement); t.obstructionOut[idx] = Float(cell.obstructionOut)
+                let effective = min(1, core + 0.5 * (max(core, cell.borderExtent) - core))
+                // Residual thickening of scar, less its passive stretch (negative radial strain when transmural).
+                let scarStrain = 1 - (1 - spec.motion.transmuralScarResidual) * effective - stretch * effective * effective
+                t.peak[idx] = Float(spec.motion.peakRadialStrain * scarStrain)
                 let seg: UInt8 = ring.map { UInt8(Segment36.id(ring: $0, angleDegrees: phi).id) } ?? 0
                 t.segment[idx] = seg
                 t.onset[idx] = Float(onsetField.onsetMs(phiDeg: phi, fraction: min(max(f, 0), 1), segment: seg, lengthMm: length))
@@ -295,8 +317,10 @@ public final class HeartModel: Sendable {
 
     /// 36-segment id (0 = apical cap or outside the LV) of material height s and angle phi.
     public func segment(s: Double, phiDeg: Double) -> UInt8 { nearest(segmentIds, s: s, phiDeg: phiDeg) }
-    /// Scar core depth (fraction of the wall from the endocardium) at (s, phi).
-    public func scarCoreDepth(s: Double, phiDeg: Double) -> Double { Double(nearest(coreDepth, s: s, phiDeg: phiDeg)) }
+    /// Scar core interval across the wall (fractions from the endocardium) at (s, phi); empty when in == out.
+    public func scarCore(s: Double, phiDeg: Double) -> (in: Double, out: Double) {
+        (Double(nearest(coreIn, s: s, phiDeg: phiDeg)), Double(nearest(coreOut, s: s, phiDeg: phiDeg)))
+    }
     /// Generator onset (ms) at (s, phi).
     public func onset(s: Double, phiDeg: Double) -> Double { Double(nearest(onsetMs, s: s, phiDeg: phiDeg)) }
 }

@@ -114,14 +114,28 @@ extension HeartModel {
             }
             let xi = rEn < rEp ? (r - rEn) / (rEp - rEn) : 0
             let seg = segment(s: s, phiDeg: phi)
-            let core = Double(bilinear(coreDepth, g)), border = Double(bilinear(borderDepth, g))
-            var enh: Float = 0
-            if xi <= core { enh = 1 } else if xi <= border { enh = 0.5 }
-            return TissueSample(tissue: .lvMyocardium, enhancement: enh, segment: seg)
+            let coreLo = Double(bilinear(coreIn, g)), coreHi = Double(bilinear(coreOut, g))
+            if xi >= coreLo && xi <= coreHi {
+                // Core: its uptake, none where microvascular obstruction keeps gadolinium out.
+                let obstructed = xi < Double(bilinear(obstructionOut, g))
+                let uptake: Float = obstructed ? 0 : min(1, bilinear(coreEnhancement, g))
+                return TissueSample(tissue: .lvMyocardium, enhancement: uptake, segment: seg, scarClass: 2)
+            }
+            if xi >= Double(bilinear(borderIn, g)) && xi <= Double(bilinear(borderOut, g)) {
+                return TissueSample(tissue: .lvMyocardium, enhancement: Float(greyZoneEnhancement), segment: seg, scarClass: 1)
+            }
+            return TissueSample(tissue: .lvMyocardium, enhancement: 0, segment: seg)
         }
         // Outside the LV epicardium (or below the apex).
         let dOut = sNow >= 0 ? r - rEp : (r * r + sNow * sNow).squareRoot()
-        if let rv = rightVentricle(dOut: dOut, s: s, phi: phi, st) { return TissueSample(tissue: rv) }
+        if let rv = rightVentricle(dOut: dOut, s: s, phi: phi, st) {
+            // RV scar: fibrosis of the RV wall within 25 degrees of either insertion point (not LV scar).
+            if rv == .rvMyocardium && rvInsertionFibrosis
+                && min(phi, spec.anatomy.inferiorInsertionAngleDeg - phi) < 25 {
+                return TissueSample(tissue: rv, enhancement: 1)
+            }
+            return TissueSample(tissue: rv)
+        }
         if dOut < 16 {
             let v = veinDistance(a: a, b: b, sNow: sNow, st)
             if v < 0 { return TissueSample(tissue: .venousBlood) }

@@ -16,6 +16,8 @@ public struct PhantomSpec: Codable, Sendable, Equatable {
     public var activation = Activation()
     public var motion = Motion()
     public var scars: [ScarRegion] = []
+    /// How scar tissue looks inside and round its footprint (realism fields, ScarTissue.swift).
+    public var scarTissue = ScarTissue()
     public var veins = Veins()
     public var cmr = CMRSettings()
     public var xray = XRaySettings()
@@ -125,6 +127,9 @@ public struct PhantomSpec: Codable, Sendable, Equatable {
         /// Residual thickening of fully transmural scar, as a fraction of healthy (0.1 gives < 5 % strain
         /// when healthy is 30 %). 0-1.
         public var transmuralScarResidual: Double = 0.1
+        /// Passive stretch of transmural scar: systolic thinning as a fraction of the healthy peak radial strain,
+        /// taken off the residual thickening (so the scar's radial strain goes negative). A realism field; nil: 0.
+        public var scarPassiveStretch: Double? = nil
 
         public var rrIntervalMs: Double { 60000 / heartRatePerMin }
     }
@@ -145,6 +150,37 @@ public struct PhantomSpec: Codable, Sendable, Equatable {
         public var transmurality: Double = 1.0
         /// Width of the grey border zone around the core (mm). 0-10.
         public var borderZoneMm: Double = 3
+        /// Where in the wall the core lies: from the endocardium (ischaemic), centred mid-wall or from the epicardium
+        /// (non-ischaemic patterns); `transmurality` is then the fraction of the wall it spans.
+        public var layer: ScarLayer = .subendocardial
+    }
+
+    /// The wall layer of a scar (ScarTissue.swift).
+    public enum ScarLayer: String, Codable, Sendable, Equatable, CaseIterable {
+        case subendocardial, midwall, epicardial
+    }
+
+    /// Texture and extra findings of scar tissue, all realism fields (`RealismField.scarTissueFields`,
+    /// Phantoms/README.md); nil takes the neutral value of the smooth, homogeneous scar of `realism: ideal`.
+    public struct ScarTissue: Codable, Sendable, Equatable {
+        /// Random wobble of every scar's border, as a fraction of its half-extents; nil: 0.
+        public var borderIrregularity: Double? = nil
+        /// Threshold on a smooth noise field below which the core is surviving myocardium within grey zone
+        /// (islands, interdigitation); 0 none; nil: 0.
+        public var patchiness: Double? = nil
+        /// Spread of gadolinium uptake within the core: enhancement 1 - h x noise (0-1); nil: 0.
+        public var coreHeterogeneity: Double? = nil
+        /// Grey-zone enhancement as a fraction of the core's relaxation-rate change; nil: 0.3.
+        public var greyZoneEnhancement: Double? = nil
+        /// Microvascular obstruction: radius of the unenhanced centre of a transmural ischaemic core, as a fraction
+        /// of its footprint, in the core's endocardial half; counted as scar in the truth; nil: 0.
+        public var microvascularObstruction: Double? = nil
+        /// 1: fibrosis of the RV wall at both insertion points (RV scar, not LV scar); nil: 0.
+        public var rvInsertionFibrosis: Double? = nil
+        /// 1: a septal mid-wall stripe of fibrosis (non-ischaemic cardiomyopathy); nil: 0.
+        public var septalMidwallStripe: Double? = nil
+        /// Pattern number of the texture's noise fields (0-9999); nil: 0.
+        public var texturePattern: Double? = nil
     }
 
     /// The coronary venous tree on the epicardium.

@@ -75,6 +75,7 @@ extension PhantomSpec {
         spec.motion.contractionMs = try m.number("contractionMs", default: 260, range: 100...500, unit: "ms")
         spec.motion.relaxationMs = try m.number("relaxationMs", default: 200, range: 80...500, unit: "ms")
         spec.motion.transmuralScarResidual = try m.number("transmuralScarResidual", default: 0.1, range: 0...1)
+        try RealismField.read(section: m, path: "motion", into: &spec)
         try m.finish()
         // The latest onset: earliest + total delay, or for `explicit` the latest onset actually given.
         let explicitOnsets = spec.activation.pattern == "explicit"
@@ -99,9 +100,14 @@ extension PhantomSpec {
             sc.heightExtentFraction = try sr.number("heightExtentFraction", default: 0.4, range: 0.05...1)
             sc.transmurality = try sr.number("transmurality", default: 1, range: 0...1, unit: "(fraction of the wall)")
             sc.borderZoneMm = try sr.number("borderZoneMm", default: 3, range: 0...10, unit: "mm")
+            sc.layer = ScarLayer(rawValue: try sr.choice("layer", default: "subendocardial", allowed: ScarLayer.allCases.map(\.rawValue)))!
             try sr.finish()
             return sc
         }
+
+        let st = try r.section("scarTissue")
+        try RealismField.read(section: st, path: "scarTissue", into: &spec)
+        try st.finish()
 
         let v = try r.section("veins")
         spec.veins.lateralBranches = try v.int("lateralBranches", default: 2, range: 1...3)

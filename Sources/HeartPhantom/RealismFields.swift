@@ -23,6 +23,10 @@ public struct RealismField: Sendable {
         case uniform(min: Double, max: Double)
         /// Not drawn: always this value.
         case fixed(Double)
+        /// 1 with the given probability, else 0 (a finding a patient has or has not).
+        case bernoulli(probability: Double)
+        /// 0 with the given probability, else uniform on [min, max] (a finding most patients lack).
+        case zeroOrUniform(probabilityZero: Double, min: Double, max: Double)
     }
 
     /// Dotted path in the phantom file, e.g. `anatomy.ellipticity`: section, then key.
@@ -64,7 +68,7 @@ public struct RealismField: Sendable {
 
     /// Every realism field, in the order of the README table. Sections other than these files' own keep their
     /// hand-written readers; a field here is read by `read(section:path:into:)`.
-    public static var all: [RealismField] { activationFields + anatomyFields + cmrFields + veinFields }
+    public static var all: [RealismField] { activationFields + anatomyFields + scarTissueFields + cmrFields + veinFields }
 
     /// Draws the value from `distribution` with `rng`, kept inside the range.
     func draw(_ d: Distribution, _ rng: inout SeededRandom) -> Double {
@@ -72,6 +76,9 @@ public struct RealismField: Sendable {
         switch d {
         case let .fixed(v): x = v
         case let .uniform(lo, hi): x = lo + (hi - lo) * rng.uniform()
+        case let .bernoulli(p): x = rng.uniform() < p ? 1 : 0
+        case let .zeroOrUniform(p0, lo, hi):
+            x = rng.uniform() < p0 ? 0 : lo + (hi - lo) * rng.uniform()
         case let .normal(mean, sd):
             x = mean + sd * rng.normal()
             var tries = 0
@@ -101,6 +108,8 @@ public struct RealismField: Sendable {
             case let .normal(m, s): return "normal(\(fmt(m)), \(fmt(s)))"
             case let .uniform(a, b): return "uniform(\(fmt(a)), \(fmt(b)))"
             case let .fixed(v): return fmt(v)
+            case let .bernoulli(p): return "1 with probability \(fmt(p)), else 0"
+            case let .zeroOrUniform(p0, a, b): return "0 with probability \(fmt(p0)), else uniform(\(fmt(a)), \(fmt(b)))"
             }
         }
         var lines = ["| field | unit | range | clinical (drawn per patient) | ideal | meaning | source |",

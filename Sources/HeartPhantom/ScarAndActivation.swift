@@ -3,14 +3,19 @@ import SegmentModel
 import Foundation
 
 /// One scar region on the material grid. Footprint: an ellipse in (angle, height fraction) of the given full
-/// extents. Core transmurality is `transmurality` over most of the footprint and tapers in its outer rim; the grey
-/// border zone surrounds the core by `borderZoneMm` tangentially and transmurally.
+/// extents, its border wobbled by the patient's `borderIrregularity`. Core transmural extent is `transmurality` over
+/// most of the footprint and tapers in its outer rim; the grey border zone surrounds the core by `borderZoneMm`
+/// tangentially and transmurally. The core lies from the endocardium (`subendocardial`), centred in the wall
+/// (`midwall`) or from the epicardium (`epicardial`).
 struct ScarShape {
     let centreAngle: Double, centreFraction: Double
     let halfAngle: Double, halfFraction: Double
     let transmurality: Double, borderMm: Double
+    let layer: PhantomSpec.ScarLayer
+    /// Index of the region, so that each scar gets its own border wobble.
+    let index: Int
 
-    init(region: PhantomSpec.ScarRegion, rings: RingBoundaries) {
+    init(region: PhantomSpec.ScarRegion, rings: RingBoundaries, index: Int = 0) {
         if let a = region.centreAngleDeg, let f = region.centreHeightFraction {
             centreAngle = a; centreFraction = f
         } else {
@@ -24,25 +29,102 @@ struct ScarShape {
         halfFraction = region.heightExtentFraction / 2
         transmurality = region.transmurality
         borderMm = region.borderZoneMm
+        layer = region.layer
+        self.index = index
     }
 
-    /// Core and border-zone depths (fractions of the wall from the endocardium) at a material point.
-    func depths(phiDeg: Double, fraction f: Double, midRadiusMm: Double, lengthMm: Double, wallMm: Double) -> (core: Double, border: Double) {
+    /// Where the empty cells' intervals sit, so that interpolating towards a scar's edge shrinks its interval
+    /// towards its own layer (the endocardium, the mid-wall or the epicardium).
+    var anchor: Double {
+        switch layer {
+        case .subendocardial: return 0
+        case .midwall: return 0.5
+        case .epicardial: return 1
+        }
+    }
+
+    /// The wall interval (fractions from the endocardium) of a layer spanning `extent` of the wall.
+    func interval(extent e: Double, extra: Double) -> (Double, Double) {
+        let x = min(1, e)
+        switch layer {
+        case .subendocardial: return (0, min(1, x + extra))
+        case .epicardial: return (max(0, 1 - x - extra), 1)
+        case .midwall: return (max(0, 0.5 - x / 2 - extra), min(1, 0.5 + x / 2 + extra))
+        }
+    }
+
+    /// The scar of this region in one cell at segment angle phi and height fraction f (0 base, 1 apex), or nil
+    /// where the region does not reach.
+    func cell(phiDeg: Double, fraction f: Double, midRadiusMm: Double, lengthMm: Double, wallMm: Double,
+              texture: ScarTexture) -> ScarCell? {
         let da = angleDifferenceDegrees(phiDeg, centreAngle)
         let df = f - centreFraction
-        let q2 = (da / halfAngle) * (da / halfAngle) + (df / halfFraction) * (df / halfFraction)
-        var core = 0.0
-        if q2 < 1 { core = transmurality * min(1, 2 * (1 - q2).squareRoot()) }
-        var border = core
-        if borderMm > 0 {
-            let degPerMm = 180 / (.pi * max(midRadiusMm, 1))
-            let ha = halfAngle + borderMm * degPerMm, hf = halfFraction + borderMm / lengthMm
-            let qb = (da / ha) * (da / ha) + (df / hf) * (df / hf)
-            if qb < 1 {
-                border = max(core, min(1, transmurality * min(1, 2 * (1 - qb).squareRoot()) + borderMm / wallMm))
+        let heightMm = f * lengthMm
+        // Irregular border: the footprint's radius (in units of the half-extents) wobbles by +- irregularity.
+        var scale = 1.0
+        if texture.irregularity > 0 {
+            let n = texture.noise.value(channel: UInt64(10 + index), phiDeg: phiDeg, heightMm: heightMm, cellMm: 12)
+            scale = 1 + texture.irregularity * (2 * n - 1)
+        }
+        let s2 = scale * scale
+        let q2 = ((da / halfAngle) * (da / halfAngle) + (df / halfFraction) * (df / halfFraction)) / s2
+        let degPerMm = 180 / (.pi * max(midRadiusMm, 1))
+        let ha = halfAngle + borderMm * degPerMm, hf = halfFraction + borderMm / lengthMm
+        let qb = ((da / ha) * (da / ha) + (df / hf) * (df / hf)) / s2
+        guard q2 < 1 || (borderMm > 0 && qb < 1) else { return nil }
+        var c = ScarCell()
+        (c.coreIn, c.coreOut) = (anchor, anchor)
+        var coreExtent = 0.0
+        if q2 < 1 {
+            coreExtent = transmurality * min(1, 2 * (1 - q2).squareRoot())
+            // Islands of surviving myocardium: where the patch field is below the threshold the core is grey zone.
+            if texture.patchiness > 0,
+               texture.noise.value(channel: 20, phiDeg: phiDeg, heightMm: heightMm, cellMm: 5) < texture.patchiness {
+                coreExtent = 0
             }
         }
-        return (core, border)
+        if coreExtent > 0 { (c.coreIn, c.coreOut) = interval(extent: coreExtent, extra: 0) }
+        var borderExtent = coreExtent
+        if borderMm > 0 && qb < 1 {
+            borderExtent = max(coreExtent, min(1, transmurality * min(1, 2 * (1 - qb).squareRoot())))
+            let extra = borderMm / wallMm
+            (c.borderIn, c.borderOut) = interval(extent: borderExtent, extra: extra)
+        } else {
+            (c.borderIn, c.borderOut) = (c.coreIn, c.coreOut)
+        }
+        if coreExtent > 0 && texture.heterogeneity > 0 {
+            c.coreEnhancement = 1 - texture.heterogeneity * texture.noise.value(channel: 30, phiDeg: phiDeg, heightMm: heightMm, cellMm: 3)
+        }
+        // Microvascular obstruction: the centre of a transmural ischaemic core, in its endocardial half.
+        if layer == .subendocardial && transmurality >= 0.5 && texture.obstruction > 0 && coreExtent > 0
+            && q2 < texture.obstruction * texture.obstruction {
+            c.obstructionOut = 0.5 * coreExtent
+        }
+        return c
+    }
+
+    /// Core and border-zone intervals of several regions in one cell: the hull of each (scars of different layers
+    /// that overlap in a cell join across the wall), the lowest uptake and the deepest obstruction.
+    static func combined(_ shapes: [ScarShape], phiDeg: Double, fraction f: Double, midRadiusMm: Double,
+                         lengthMm: Double, wallMm: Double, texture: ScarTexture) -> ScarCell {
+        var out = ScarCell()
+        let anchor = shapes.allSatisfy { $0.layer == shapes.first?.layer } ? (shapes.first?.anchor ?? 0) : 0
+        (out.coreIn, out.coreOut, out.borderIn, out.borderOut) = (anchor, anchor, anchor, anchor)
+        for sh in shapes {
+            guard let c = sh.cell(phiDeg: phiDeg, fraction: f, midRadiusMm: midRadiusMm, lengthMm: lengthMm,
+                                  wallMm: wallMm, texture: texture) else { continue }
+            if c.hasCore {
+                if out.hasCore { out.coreIn = min(out.coreIn, c.coreIn); out.coreOut = max(out.coreOut, c.coreOut) }
+                else { out.coreIn = c.coreIn; out.coreOut = c.coreOut }
+                out.coreEnhancement = min(out.coreEnhancement, c.coreEnhancement)
+                out.obstructionOut = max(out.obstructionOut, c.obstructionOut)
+            }
+            if c.hasBorder {
+                if out.hasBorder { out.borderIn = min(out.borderIn, c.borderIn); out.borderOut = max(out.borderOut, c.borderOut) }
+                else { out.borderIn = c.borderIn; out.borderOut = c.borderOut }
+            }
+        }
+        return out
     }
 }
 
@@ -81,7 +163,7 @@ struct OnsetField {
         baseWeight = a.pattern == "normal" ? 0.5 : 0.2
         lateHeight = a.latestHeightFraction ?? 0
         explicit = a.explicitOnsetMs
-        blocks = spec.scars.map { ScarShape(region: $0, rings: spec.segmentModel) }
+        blocks = spec.effectiveScars.map { ScarShape(region: $0, rings: spec.segmentModel) }
             .filter { $0.transmurality >= OnsetField.blockingTransmurality }
         conductionMmPerMs = a.scarConductionVelocityMmPerMs
         let m = spec.motion

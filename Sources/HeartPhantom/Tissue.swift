@@ -56,13 +56,16 @@ public struct TissueProperties: Sendable, Equatable {
 /// Post-contrast T1 of scar core (ms): fibrosis enlarges the extracellular space that holds gadolinium.
 public let scarT1PostMs: Double = 230
 
-/// One sample of the phantom at a point and time: what tissue is there and, for LV myocardium, the scar
-/// enhancement (0 remote, 0.5 border zone, 1 core) and the 36-segment id (0 = apical cap / not LV).
+/// One sample of the phantom at a point and time: what tissue is there, its gadolinium uptake relative to scar core
+/// (`enhancement`: 0 remote, the grey-zone value, up to 1 in the core; 0 in microvascular obstruction; RV wall
+/// fibrosis too), the truth scar class of LV myocardium (`scarClass`: 0 none, 1 grey border zone, 2 core,
+/// obstruction included) and the 36-segment id (0 = apical cap / not LV).
 public struct TissueSample: Sendable, Equatable {
     public var tissue: Tissue
     public var enhancement: Float
     public var segment: UInt8
-    public init(tissue: Tissue, enhancement: Float = 0, segment: UInt8 = 0) {
-        self.tissue = tissue; self.enhancement = enhancement; self.segment = segment
+    public var scarClass: UInt8
+    public init(tissue: Tissue, enhancement: Float = 0, segment: UInt8 = 0, scarClass: UInt8 = 0) {
+        self.tissue = tissue; self.enhancement = enhancement; self.segment = segment; self.scarClass = scarClass
     }
 }
