@@ -213,7 +213,7 @@ public struct CMRSimulator: Sendable {
 
     /// The centre of the breath-hold rotations and of the coil normalisation: the LV long axis at mid-cavity height.
     public var rotationCentre: Vec3 {
-        heart.frame.patient(s: 0.5 * (heart.baseHeightMm + heart.endoApexHeightMm), r: 0, phiDeg: 0)
+        heart.patient(sNow: 0.5 * (heart.baseHeightMm + heart.endoApexHeightMm), r: 0, phiDeg: 0)
     }
 
     /// The combined sensitivity of the array at the pixel centres of every slice, and the scanner's intensity

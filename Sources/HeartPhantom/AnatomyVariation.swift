@@ -42,6 +42,23 @@ extension RealismField {
                          integer: true, clinical: .uniform(min: 0, max: 65535), ideal: 0,
                          meaning: "which irregular trabeculation pattern (depth and width per strand); 0 is the pattern of crtsim's first releases",
                          source: "trabeculation differs between individuals (Petersen et al., JACC 2005;46:101); every pattern equally likely"),
+            RealismField("anatomy.sphericityIndex", \.anatomy.sphericityIndex, unit: "(ratio)", range: 0.4...0.95,
+                         clinical: { spec in
+                             // A given lengthToDiameterRatio fixes the shape: record its index instead of drawing one.
+                             if let k = spec.anatomy.lengthToDiameterRatio { return .fixed(2 / (k * (1 + spec.anatomy.baseTruncation))) }
+                             return spec.anatomy.edvMl >= 180 ? .normal(mean: 0.72, sd: 0.07) : .normal(mean: 0.58, sd: 0.05)
+                         },
+                         ideal: nil,
+                         meaning: "end-diastolic sphericity index, short-axis cavity diameter / long-axis length; sets the spheroid's lengthToDiameterRatio = 2 / (SI (1 + baseTruncation)) unless that is given; unset, ratio 2.2 (SI 0.73 at baseTruncation 0.25)",
+                         source: "CMR sphericity index (short-axis / long-axis end-diastolic length) 72 +/- 7 % in dilated cardiomyopathy, below 63.5 % separating normal LVs with 92 % specificity ('The cardiac magnetic resonance sphericity index in the dilated cardiomyopathy: new diagnostic and prognostic marker', 132 patients); EDV >= 180 mL taken as dilated; the non-dilated mean and spread are an assumption below that cut-off"),
+            RealismField("anatomy.longAxisCurvatureMm", \.anatomy.longAxisCurvatureMm, unit: "mm", range: 0...12,
+                         clinical: .uniform(min: 0, max: 6), ideal: 0,
+                         meaning: "curved long axis: the cavity's centreline bows sideways by this much at mid-height (parabolic, zero at the apex and the base), each short-axis section moved whole, so volumes and wall thickness are kept",
+                         source: "assumption: long-axis views show the cavity bowing rather than straight; no published distribution found, so a few mm either way"),
+            RealismField("anatomy.longAxisCurvatureAngleDeg", \.anatomy.longAxisCurvatureAngleDeg, unit: "degrees", range: 0...360,
+                         clinical: .uniform(min: 0, max: 360), ideal: 0,
+                         meaning: "segment angle towards which the centreline bows",
+                         source: "no preferred direction assumed"),
         ]
     }
 }

@@ -191,7 +191,7 @@ extension HeartModel {
                 area[seg] += dA
                 transW[seg] += c * dA
                 thickW[seg] += (ep - en) * dA
-                centre[seg] += frame.patient(s: s, r: mid0, phiDeg: Double(j)) * dA
+                centre[seg] += patient(sNow: s, r: mid0, phiDeg: Double(j)) * dA
                 onsetW[seg] += Double(onsetMs[idx]) * dA
                 let b = min(max(Int(Double(onsetMs[idx]).rounded()), 0), rr - 1)
                 hist[seg][b] += vol * Double(peakStrain[idx])
@@ -244,8 +244,8 @@ extension HeartModel {
         let sMid = 0.5 * (endoApexHeightMm + baseHeightMm)
         let g0 = gridPosition(s: sMid, phiDeg: 0), gi = gridPosition(s: sMid, phiDeg: spec.anatomy.inferiorInsertionAngleDeg)
         let ins: [String: Vec3] = [
-            "anterior": frame.patient(s: sMid, r: Double(bilinear(rEpi0, g0)), phiDeg: 0),
-            "inferior": frame.patient(s: sMid, r: Double(bilinear(rEpi0, gi)), phiDeg: spec.anatomy.inferiorInsertionAngleDeg),
+            "anterior": patient(sNow: sMid, r: Double(bilinear(rEpi0, g0)), phiDeg: 0),
+            "inferior": patient(sNow: sMid, r: Double(bilinear(rEpi0, gi)), phiDeg: spec.anatomy.inferiorInsertionAngleDeg),
         ]
         let axis: [String: Vec3] = [
             "apexMm": frame.apexMm,
@@ -297,7 +297,7 @@ extension HeartModel {
         }
         let helper = abs(n.dot(Vec3(1, 0, 0))) < 0.9 ? Vec3(1, 0, 0) : Vec3(0, 1, 0)
         let e1 = n.cross(helper).normalized, e2 = n.cross(e1).normalized
-        let radius = maxEpiRadiusMm + 25
+        let radius = maxEpiRadiusMm + 25 + curvatureMm
         let m = Int((radius / stepMm).rounded(.up))
         var lv = 0, atrial = 0
         for i in -m...m {
@@ -305,7 +305,7 @@ extension HeartModel {
                 let x = Double(i) * stepMm, y = Double(j) * stepMm
                 if x * x + y * y > radius * radius { continue }
                 let p = centre + e1 * x + e2 * y
-                let (sNow, r, phi) = frame.local(p)
+                let (sNow, r, phi) = local(p, lambda: st.lambda)
                 if sNow < 0 { continue }
                 if sNow <= annulusHeight(r: r, phiDeg: phi) * st.lambda {
                     let g = gridPosition(s: sNow / st.lambda, phiDeg: phi)

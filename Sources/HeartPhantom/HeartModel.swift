@@ -52,7 +52,7 @@ public final class HeartModel: Sendable {
     public init(spec: PhantomSpec) {
         self.spec = spec
         let an = spec.anatomy
-        let fb = an.baseTruncation, k = an.lengthToDiameterRatio
+        let fb = an.baseTruncation, k = an.resolvedLengthToDiameterRatio
         let targetMm3 = an.edvMl * 1000
         var aEn = pow(targetMm3 / (Double.pi * k * (2.0 / 3 + fb - fb * fb * fb / 3)), 1.0 / 3)
         let ns = 220
@@ -84,6 +84,44 @@ public final class HeartModel: Sendable {
         frame = HeartFrame(apexMm: centre - tmp.baseDirection * sMid, baseDirection: tmp.baseDirection, u: tmp.u, v: tmp.v)
         maxEpiRadiusMm = Double(built.rEp.max() ?? 0)
         veins = VenousTree(spec: spec, baseHeightMm: built.h, endoApexHeightMm: built.sApexEndo)
+        curvatureMm = an.longAxisCurvatureMm ?? 0
+        let ca = radians(an.longAxisCurvatureAngleDeg ?? 0)
+        curvatureDirection = (cos(ca), sin(ca))
+    }
+
+    // MARK: Curved long axis
+
+    /// Bow of the cavity's centreline at mid-height (mm) and its direction in the frame's (u, v) plane.
+    let curvatureMm: Double
+    let curvatureDirection: (a: Double, b: Double)
+
+    /// Sideways displacement (mm, along the frame's u and v) of the short-axis section at current height `sNow`
+    /// with longitudinal stretch `lambda`: parabolic in the material height, zero at the epicardial apex and at the
+    /// base and above. Each section moves whole, so areas, volumes and wall thickness are those of the straight LV.
+    @inline(__always) public func centrelineOffset(sNow: Double, lambda: Double) -> (a: Double, b: Double) {
+        guard curvatureMm != 0 else { return (0, 0) }
+        let x = min(max(sNow / (lambda * baseHeightMm), 0), 1)
+        let d = curvatureMm * 4 * x * (1 - x)
+        return (d * curvatureDirection.a, d * curvatureDirection.b)
+    }
+
+    /// Heart-local coordinates of patient point p for longitudinal stretch `lambda`: current height along the long
+    /// axis, radius from the (curved) centreline and segment angle; the inverse of `patient(sNow:r:phiDeg:lambda:)`.
+    public func local(_ p: Vec3, lambda: Double = 1) -> (s: Double, r: Double, phiDeg: Double) {
+        let d = p - frame.apexMm
+        let sNow = d.dot(frame.baseDirection)
+        let o = centrelineOffset(sNow: sNow, lambda: lambda)
+        let a = d.dot(frame.u) - o.a, b = d.dot(frame.v) - o.b
+        var phi = atan2(b, a) * (180 / .pi)
+        if phi < 0 { phi += 360 }
+        return (sNow, (a * a + b * b).squareRoot(), phi)
+    }
+
+    /// Patient position (LPS mm) of the point at current height `sNow`, radius r from the (curved) centreline and
+    /// segment angle phi, for longitudinal stretch `lambda` (1: the material / end-diastolic heart).
+    public func patient(sNow: Double, r: Double, phiDeg: Double, lambda: Double = 1) -> Vec3 {
+        let o = centrelineOffset(sNow: sNow, lambda: lambda)
+        return frame.patient(s: sNow, r: r, phiDeg: phiDeg) + frame.u * o.a + frame.v * o.b
     }
 
     // MARK: Annulus
@@ -174,7 +212,7 @@ public final class HeartModel: Sendable {
     static func buildTables(spec: PhantomSpec, endoShort aEn: Double, ns: Int) -> Tables {
         let an = spec.anatomy, na = angleSamples
         var t = Tables()
-        t.cEn = an.lengthToDiameterRatio * aEn
+        t.cEn = an.resolvedLengthToDiameterRatio * aEn
         t.aEp = aEn + an.wallThicknessMm
         t.cEp = t.cEn + an.apicalWallThicknessMm
         t.sc = t.cEp

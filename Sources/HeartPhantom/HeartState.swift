@@ -78,7 +78,7 @@ extension HeartModel {
         let s = d.dot(frame.baseDirection)
         if s < -9 || s > gridTopMm + 80 { return false }
         let a = d.dot(frame.u), b = d.dot(frame.v)
-        let reach = maxEpiRadiusMm + spec.anatomy.rvWidthMm + spec.anatomy.rvWallThicknessMm + 50
+        let reach = maxEpiRadiusMm + spec.anatomy.rvWidthMm + spec.anatomy.rvWallThicknessMm + 50 + curvatureMm
         return a * a + b * b <= reach * reach
     }
 
@@ -91,7 +91,8 @@ extension HeartModel {
         let sNow = d.dot(frame.baseDirection)
         // Quick rejection: far below the apex, far above the base, or far from the axis.
         if sNow < -4 || sNow > gridTopMm * st.lambda + 75 { return nil }
-        let a = d.dot(frame.u), b = d.dot(frame.v)
+        let offset = centrelineOffset(sNow: sNow, lambda: st.lambda)
+        let a = d.dot(frame.u) - offset.a, b = d.dot(frame.v) - offset.b
         let r2 = a * a + b * b
         let reach = st.maxEpiRadius + an.rvWidthMm + an.rvWallThicknessMm + 45
         if r2 > reach * reach { return nil }

@@ -20,7 +20,7 @@ extension HeartModel {
             for k in 0..<vein.heightMm.count {
                 let s = vein.heightMm[k], phi = vein.angleDeg[k], rad = vein.radiusMm[k]
                 let epi = Double(bilinear(st.rEpi, gridPosition(s: min(s, baseHeightMm), phiDeg: phi)))
-                pts.append(frame.patient(s: s * st.lambda, r: epi + rad + 0.5, phiDeg: phi))
+                pts.append(patient(sNow: s * st.lambda, r: epi + rad + 0.5, phiDeg: phi, lambda: st.lambda))
             }
             return VeinCentreline(name: vein.name, pointsMm: pts, radiiMm: vein.radiusMm)
         }
@@ -31,7 +31,7 @@ extension HeartModel {
     public func epicardialPoint(fraction: Double, phiDeg: Double, _ st: HeartState) -> Vec3 {
         let s = height(fraction: fraction, phiDeg: phiDeg)
         let epi = Double(bilinear(st.rEpi, gridPosition(s: s, phiDeg: phiDeg)))
-        return frame.patient(s: s * st.lambda, r: epi, phiDeg: phiDeg)
+        return patient(sNow: s * st.lambda, r: epi, phiDeg: phiDeg, lambda: st.lambda)
     }
 
     /// The epicardial centre of a 36-segment at state `st`: the segment's centre angle at the middle of its ring
@@ -48,7 +48,7 @@ extension HeartModel {
     /// state `st`: the point's segment angle and height, the height clamped into the segmented cavity length
     /// (above the base plane counts as basal, the apical cap as apical).
     public func segment(nearSurfacePoint p: Vec3, _ st: HeartState) -> Segment36 {
-        let (sNow, _, phi) = frame.local(p)
+        let (sNow, _, phi) = local(p, lambda: st.lambda)
         let f = clamp(heightFraction(s: sNow / st.lambda, phiDeg: phi), 0, 0.999)
         let s = height(fraction: f, phiDeg: phi)
         let id = Int(segment(s: s, phiDeg: phi))

@@ -32,8 +32,9 @@ public struct PhantomSpec: Codable, Sendable, Equatable {
         public var wallThicknessMm: Double = 9
         /// Wall thickness at the apex (mm). 2-20.
         public var apicalWallThicknessMm: Double = 7
-        /// Cavity long semi-axis / short semi-axis of the prolate spheroid. 1.2-3.
-        public var lengthToDiameterRatio: Double = 2.2
+        /// Cavity long semi-axis / short semi-axis of the prolate spheroid. 1.2-3. nil: from `sphericityIndex`
+        /// when given, else 2.2 (`resolvedLengthToDiameterRatio`).
+        public var lengthToDiameterRatio: Double? = nil
         /// Height of the base plane above the spheroid's equator, as a fraction of the long semi-axis. 0-0.6.
         public var baseTruncation: Double = 0.25
         /// Apex direction in the axial plane, degrees from anterior towards the patient's left. 0-90.
@@ -80,6 +81,21 @@ public struct PhantomSpec: Codable, Sendable, Equatable {
         public var posteromedialPapillaryAngleDeg: Double? = nil
         /// Trabeculation pattern number (0-65535); nil or 0 the pattern of crtsim's first releases.
         public var trabeculationPattern: Double? = nil
+        /// End-diastolic sphericity index: short-axis cavity diameter / long-axis cavity length (base to
+        /// endocardial apex). A realism field; sets the spheroid's `lengthToDiameterRatio` when that is not given.
+        public var sphericityIndex: Double? = nil
+        /// Curved long axis: sideways displacement of the cavity's centreline at mid-height (mm), zero at the apex
+        /// and the base (parabolic), towards segment angle `longAxisCurvatureAngleDeg`. A realism field; nil: 0.
+        public var longAxisCurvatureMm: Double? = nil
+        public var longAxisCurvatureAngleDeg: Double? = nil
+
+        /// The spheroid's long / short semi-axis ratio: given, or from the sphericity index SI = 2a / (c (1 + fb))
+        /// (cavity diameter 2a, length from the apex at -c to the base at +fb c), or 2.2.
+        public var resolvedLengthToDiameterRatio: Double {
+            if let k = lengthToDiameterRatio { return k }
+            if let si = sphericityIndex { return min(3, max(1.2, 2 / (si * (1 + baseTruncation)))) }
+            return 2.2
+        }
     }
 
     /// Mechanical activation: the generator's per-point onset of contraction.

@@ -16,7 +16,7 @@ extension PhantomSpec {
         spec.anatomy.edvMl = try a.number("edvMl", default: 209, range: 60...450, unit: "mL")
         spec.anatomy.wallThicknessMm = try a.number("wallThicknessMm", default: 9, range: 4...20, unit: "mm")
         spec.anatomy.apicalWallThicknessMm = try a.number("apicalWallThicknessMm", default: 7, range: 2...20, unit: "mm")
-        spec.anatomy.lengthToDiameterRatio = try a.number("lengthToDiameterRatio", default: 2.2, range: 1.2...3)
+        if a.has("lengthToDiameterRatio") { spec.anatomy.lengthToDiameterRatio = try a.number("lengthToDiameterRatio", default: 2.2, range: 1.2...3) }
         spec.anatomy.baseTruncation = try a.number("baseTruncation", default: 0.25, range: 0...0.6)
         spec.anatomy.longAxisAzimuthDeg = try a.number("longAxisAzimuthDeg", default: 45, range: 0...90, unit: "degrees")
         spec.anatomy.longAxisElevationDeg = try a.number("longAxisElevationDeg", default: 25, range: 0...60, unit: "degrees")

@@ -131,7 +131,7 @@ public struct XRaySimulator: Sendable {
     /// insertion angle - 15 degrees) and the ostium.
     public func venousRoute(_ st: HeartState, ostium: Vec3) -> Polyline {
         let raAngle = heart.spec.anatomy.inferiorInsertionAngleDeg - 15
-        let baseEpi = heart.frame.local(heart.epicardialPoint(fraction: 0, phiDeg: raAngle, st)).r
+        let baseEpi = heart.local(heart.epicardialPoint(fraction: 0, phiDeg: raAngle, st), lambda: st.lambda).r
         let ra = heart.frame.patient(s: heart.baseHeightMm * st.lambda + 12, r: baseEpi + 26, phiDeg: raAngle)
         let svcLow = ra + Vec3(-5, 5, 45), svcTop = ra + Vec3(-12, 10, 150)
         return Polyline.catmullRom([svcTop, svcLow, ra, ostium], samples: 24).resampled(stepMm: 2)

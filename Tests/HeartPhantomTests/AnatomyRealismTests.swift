@@ -191,3 +191,54 @@ struct AnatomyRealismTests {
         #expect(tissue(250) != .papillaryMuscle)
     }
 }
+
+@Suite("LV sphericity and a curved long axis", .tags(.fast))
+struct SphericityCurvatureTests {
+    /// Sphericity index of the built heart against the one asked for (fraction).
+    static let sphericityTolerance = 0.01
+    /// Centreline displacement measured from the cavity's centroid against the one asked for (mm).
+    static let centrelineToleranceMm = 0.5
+
+    @Test("the sphericity index sets the spheroid: cavity diameter / length as drawn, EDV kept")
+    func sphericity() throws {
+        for si in [0.55, 0.72, 0.85] {
+            let heart = HeartModel(spec: try spec("anatomy: {edvMl: 200, sphericityIndex: \(si)}"))
+            let measured = 2 * heart.endoShortMm / (heart.baseHeightMm - heart.endoApexHeightMm)
+            #expect(abs(measured - si) < Self.sphericityTolerance, "SI \(measured) for \(si)")
+            #expect(abs(heart.cavityVolumeMm3(atMs: 0) / 1000 - 200) / 200 < Tolerance.edvSizing)
+        }
+        // A given lengthToDiameterRatio wins, and the clinical draw records its index instead of drawing one.
+        var s = try spec("anatomy: {lengthToDiameterRatio: 2.0}")
+        s = s.resolved(seed: 5)
+        #expect(abs((s.anatomy.sphericityIndex ?? 0) - 2 / (2.0 * 1.25)) < 1e-9)
+        #expect(s.anatomy.resolvedLengthToDiameterRatio == 2.0)
+    }
+
+    @Test("a curved long axis moves each section whole: centroid displaced as asked, volume and truth kept")
+    func curvedAxis() throws {
+        let bow = 8.0, angle = 240.0
+        let heart = HeartModel(spec: try spec("anatomy: {edvMl: 150, longAxisCurvatureMm: \(bow), longAxisCurvatureAngleDeg: \(angle)}"))
+        let straight = HeartModel(spec: try spec("anatomy: {edvMl: 150}"))
+        let st = heart.state(atMs: 0)
+        let f = heart.frame
+        // Centroid of the LV blood in the mid-height section, against the straight axis.
+        let sMid = 0.5 * heart.baseHeightMm
+        var sa = 0.0, sb = 0.0, n = 0.0
+        for i in -80...80 {
+            for j in -80...80 {
+                let a = Double(i) * 0.5, b = Double(j) * 0.5
+                if heart.sample(f.apexMm + f.baseDirection * sMid + f.u * a + f.v * b, st)?.tissue.isLVCavity == true {
+                    sa += a; sb += b; n += 1
+                }
+            }
+        }
+        let expected = (bow * cos(angle * .pi / 180), bow * sin(angle * .pi / 180))
+        #expect(abs(sa / n - expected.0) < Self.centrelineToleranceMm && abs(sb / n - expected.1) < Self.centrelineToleranceMm,
+                "centroid (\(sa / n), \(sb / n)) vs (\(expected.0), \(expected.1))")
+        // Volumes are the straight heart's; the truth's segment centres follow the bow.
+        #expect(abs(heart.cavityVolumeMm3(atMs: 0) - straight.cavityVolumeMm3(atMs: 0)) / straight.cavityVolumeMm3(atMs: 0) < 1e-9)
+        let t = heart.groundTruth(phaseTimesMs: [0]), t0 = straight.groundTruth(phaseTimesMs: [0])
+        let c = t.segments.first { $0.id == 17 }!.centreMm!, c0 = t0.segments.first { $0.id == 17 }!.centreMm!
+        #expect((c - c0).length > 0.5 * bow, "mid segment centre moved \((c - c0).length) mm")
+    }
+}
