@@ -52,6 +52,9 @@ public enum BasalSlices {
         /// towards the base), so no real basal slice is half as large again as its neighbour; blood-pool
         /// segmentation leaking at the base is the usual failure this guards against. 0 turns the check off.
         public var maxAreaRatioToApicalNeighbour = 1.5
+        /// Sizes, relative to the apical neighbour's contour, at which a leaked slice's myocardial ring is sought
+        /// (the LV narrows towards the annulus); the size with the longest myocardial arc is used.
+        public var leakProbeScales = [1.0, 0.9, 0.8, 0.7]
     }
 
     public enum Content: String, Codable, Sendable { case lvCavity, outflowTract, partlyLeft, atrium }

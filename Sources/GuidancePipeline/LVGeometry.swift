@@ -580,15 +580,44 @@ extension LVGeometry {
                 walls[s].areaFraction[t] = d.areaFraction
             }
         }
-        // Contour leak through the valve plane: far larger than the slice below it.
+        // Contour leak through the valve plane: far larger than the slice below it. The leaked contour says nothing
+        // about what the slice cuts, so the decision is made again on this slice's image with the apical neighbour's
+        // contour at the same phase (continuity along the stack): myocardium all round it is LV cavity, as large as
+        // the neighbour's (the LV does not widen towards its base above its equator); an arc that the base has
+        // partly left counts the chord part of it; no myocardium round it is atrium (or aortic root).
         let leakRatio = settings.basal.maxAreaRatioToApicalNeighbour
         if leakRatio > 0 {
-            for t in 0..<frames {
-                for s in basal where s + 1 < walls.count {
-                    let here = walls[s].cavityAreaMm2(frame: t), below = walls[s + 1].cavityAreaMm2(frame: t)
-                    // The LV part of a leaked contour is taken as large as the slice below (the LV does not widen
-                    // towards its base above its equator); the rest is atrium or aortic root.
-                    if below > 0 && here > leakRatio * below { walls[s].content[t] = .partlyLeft; walls[s].areaFraction[t] = below / here }
+            for s in basal where s + 1 < walls.count {
+                let neighbour = walls[s + 1], here = walls[s]
+                // The LV centre on this slice: extrapolated from the two slices below (a stack tilted from the long
+                // axis moves it from slice to slice), else the neighbour's.
+                let next = s + 2 < walls.count ? walls[s + 2] : nil
+                let probeCentre = { (t: Int) -> SIMD2<Double> in
+                    guard let next else { return neighbour.centres[t] }
+                    return 2 * neighbour.centres[t] - next.centres[t]
+                }
+                // The neighbour's contour, scaled: the LV narrows towards the annulus, so the ring is sought at
+                // `leakProbeScales` of its size and the scale with the longest myocardial arc is taken.
+                let probeRays = { (t: Int, scale: Double) -> [Bool] in
+                    let image = PlaneImage(volume: cine, slice: here.slice, frame: t)
+                    return BasalSlices.myocardialRays(centre: probeCentre(t), endo: neighbour.endo[t].map { $0 * scale }, referenceWallMm: referenceWall,
+                                                      blood: here.bloodLevel, myocardium: here.myocardiumLevel, dark: here.darkLevel,
+                                                      settings: settings.basal, sample: { image.sample($0) })
+                }
+                let arc = { (rays: [Bool]) -> Int in BasalSlices.longestRun(rays)?.length ?? 0 }
+                let best = { (t: Int) -> (rays: [Bool], scale: Double) in
+                    settings.basal.leakProbeScales.map { (probeRays(t, $0), $0) }.max { arc($0.0) < arc($1.0) }!
+                }
+                var probeED: [Bool]? = nil
+                for t in 0..<frames {
+                    let here = walls[s].cavityAreaMm2(frame: t), below = neighbour.cavityAreaMm2(frame: t)
+                    guard below > 0 && here > leakRatio * below else { continue }
+                    if probeED == nil { probeED = best(ref).rays }
+                    let probe = best(t)
+                    let d = BasalSlices.decide(myocardial: probe.rays, atEndDiastole: probeED!,
+                                               endo: neighbour.endo[t].map { $0 * probe.scale }, settings: settings.basal)
+                    walls[s].content[t] = d.content == .atrium ? .atrium : .partlyLeft
+                    walls[s].areaFraction[t] = d.areaFraction * probe.scale * probe.scale * below / here
                 }
             }
         }

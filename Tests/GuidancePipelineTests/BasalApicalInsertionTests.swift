@@ -162,3 +162,24 @@ struct InsertionWithoutFatTests {
         #expect(!output.result.notes.contains { $0.contains("either side of the arc's middle") }, "\(output.result.notes)")
     }
 }
+
+@Suite("A leaked basal contour judged with its apical neighbour", .serialized)
+struct LeakedBasalContourTests {
+    /// Volumes against the truth (fraction): the SCMR-convention target of issue 3.
+    static let volumeTolerance = 0.05
+
+    @Test("a tilted saddle annulus: the first slice's contour leaks at end-systole into the atrium and counts nothing; EDV and ESV within 5 %")
+    func tiltedAnnulus() throws {
+        var spec = try PhantomSpec.load(yaml: "realism: ideal\nanatomy: {annulusTiltDeg: 10, annulusSaddleHeightMm: 5}\nmotion: {peakRadialStrain: 0.18}", file: "test.yaml")
+        spec = spec.resolved(seed: 7)
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("crtsim-leak-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        _ = try CaseGenerator.generate(spec: spec, seed: 7, out: out, replace: true, previews: false, xray: false, xrayVolume: false)
+        let truth = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/truth/truth.json"))) as! [String: Any]
+        let edv = try #require(truth["edvMl"] as? Double), esv = try #require(truth["esvMl"] as? Double)
+        let result = try GuidancePipeline().run(try CMRStudy.load(cmrDirectory: out + "/cmr")).result
+        let e = try #require(result.edvMl), s = try #require(result.esvMl)
+        #expect(abs(e / edv - 1) <= Self.volumeTolerance, "EDV \(e) mL vs \(edv) mL")
+        #expect(abs(s / esv - 1) <= Self.volumeTolerance, "ESV \(s) mL vs \(esv) mL (a leaked atrial contour counted as LV gave +13 %)")
+    }
+}
