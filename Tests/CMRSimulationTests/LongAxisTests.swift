@@ -162,6 +162,46 @@ struct LongAxisTests {
         #expect(plain.longAxis.isEmpty && plain.acquisition.cine4ch == nil)
     }
 
+    @Test("planning tilt: every view contains the planned long axis through the true annulus centre")
+    func plannedAxis() throws {
+        let spec = try PhantomSpec.load(yaml: """
+            realism: ideal
+            cmr:
+              planningTiltDeg: 10
+              planningTiltAzimuthDeg: 200
+              cine: {slices: 2, phases: 1, fovMm: 240, pixelMm: 4, oversampling: 1, throughSliceSamples: 1}
+              lge: {slices: 2, fovMm: 240, pixelMm: 4, oversampling: 1, throughSliceSamples: 1}
+            """, file: "long-axis-tilt.yaml")
+        let heart = HeartModel(spec: spec)
+        let images = CMRSimulator(heart: heart, seed: 1).simulate(longAxis: true)
+        let planned = images.plannedApexDirection
+        #expect(acos(planned.dot(heart.frame.apexDirection)) * 180 / .pi > 9.99)
+        let baseCentre = heart.frame.patient(s: heart.baseHeightMm, r: 0, phiDeg: 0)
+        for v in images.longAxis {
+            let grid = try v.geometry.grid()
+            let normal = grid.patientFromVoxel.linear.columns.2.normalized
+            #expect(abs(normal.dot(planned)) < 1e-9, "\(v.view) contains the planned axis")
+            #expect(abs((baseCentre - grid.patient(0, 0, 0)).dot(normal)) < LongAxisTolerance.planeDistanceMm, "\(v.view)")
+        }
+    }
+
+    @Test("narrow septum (inferior insertion 96 degrees): the 4ch turns to 3/4 of the septum and still crosses the RV")
+    func narrowSeptum() throws {
+        let spec = try PhantomSpec.load(yaml: """
+            realism: ideal
+            anatomy: {inferiorInsertionAngleDeg: 96}
+            cmr:
+              cine: {slices: 2, phases: 1, fovMm: 240, pixelMm: 2.5, oversampling: 1, throughSliceSamples: 1}
+              lge: {slices: 2, fovMm: 240, pixelMm: 4, oversampling: 1, throughSliceSamples: 1}
+            """, file: "long-axis-narrow-septum.yaml")
+        let heart = HeartModel(spec: spec)
+        #expect(LongAxisPlanner.planeAngleDeg(.fourChamber, heart: heart) == 72)
+        let four = CMRSimulator(heart: heart, seed: 1).simulate(longAxis: true).longAxis.first { $0.view == .fourChamber }!
+        let pixelMm = spec.cmr.cine.pixelMm
+        let rvMm2 = Double(four.labels.data.filter { $0 == Tissue.rvBlood.rawValue }.count) * pixelMm * pixelMm
+        #expect(rvMm2 > 0.5 * spec.anatomy.rvWidthMm * 0.75 * (heart.baseHeightMm - heart.endoApexHeightMm), "\(rvMm2) mm^2")
+    }
+
     @Test("each view is its own breath-hold, drawn from the seed and the view's label")
     func breathHolds() throws {
         let spec = try PhantomSpec.load(yaml: """
