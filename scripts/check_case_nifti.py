@@ -5,8 +5,9 @@ Usage: check_case_nifti.py CASE_DIR
 
 The expected voxel -> patient (LPS mm) mapping is built from CASE_DIR/cmr/acquisition.json alone (DICOM
 ImagePositionPatient, ImageOrientationPatient and PixelSpacing, independent of the NIfTI header), then
-check_nifti.py verifies that nibabel and SimpleITK map the same voxels to the same points in cine.nii.gz and
-lge.nii.gz. Exit status: 0 pass, 1 a check fails, 2 bad usage.
+check_nifti.py verifies that nibabel and SimpleITK map the same voxels to the same points in cine.nii.gz,
+lge.nii.gz and, when acquisition.json records them, the long-axis views cine-2ch.nii.gz, cine-3ch.nii.gz and
+cine-4ch.nii.gz (keys cine2ch, cine3ch, cine4ch). Exit status: 0 pass, 1 a check fails, 2 bad usage.
 """
 import json
 import os
@@ -36,11 +37,14 @@ def main():
         acq = json.load(f)
     here = os.path.dirname(os.path.abspath(__file__))
     status = 0
-    for name in ["cine", "lge"]:
+    # acquisition.json key -> NIfTI file under cmr/ (long-axis views only when recorded).
+    series = {"cine": "cine.nii.gz", "lge": "lge.nii.gz"}
+    series.update({f"cine{v}": f"cine-{v}.nii.gz" for v in ["2ch", "3ch", "4ch"] if f"cine{v}" in acq})
+    for key, file in series.items():
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as t:
-            json.dump({"points": expected_points(acq[name])}, t)
+            json.dump({"points": expected_points(acq[key])}, t)
         r = subprocess.run([sys.executable, os.path.join(here, "check_nifti.py"),
-                            os.path.join(case, "cmr", f"{name}.nii.gz"), t.name])
+                            os.path.join(case, "cmr", file), t.name])
         os.unlink(t.name)
         status = max(status, r.returncode)
     return status

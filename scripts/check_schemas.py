@@ -64,7 +64,15 @@ def check_case(validators, case, analysis):
     rel = lambda p: os.path.join(os.path.basename(os.path.normpath(case)), os.path.relpath(p, case))
     acq = os.path.join(case, "cmr", "acquisition.json")
     check_file(validators, "acquisition", acq, rel(acq))
-    missing = [f for f in ("cmr/cine.nii.gz", "cmr/lge.nii.gz") if not os.path.isfile(os.path.join(case, f))]
+    # The long-axis cine views are optional; each one acquisition.json records must be there.
+    try:
+        with open(acq) as f:
+            recorded = json.load(f)
+    except (OSError, ValueError):
+        recorded = {}   # check_file above has reported it
+    cmr_files = ["cmr/cine.nii.gz", "cmr/lge.nii.gz"] + [
+        f"cmr/cine-{v}.nii.gz" for v in ("2ch", "3ch", "4ch") if isinstance(recorded, dict) and f"cine{v}" in recorded]
+    missing = [f for f in cmr_files if not os.path.isfile(os.path.join(case, f))]
     views = sorted(glob.glob(os.path.join(case, "xray", "*.json")))
     for path in views:
         stem = os.path.basename(path)[:-5]
@@ -86,7 +94,7 @@ def check_case(validators, case, analysis):
                    lambda d: [] if ("heartPose" in d) == bool(views) else
                    [f"heartPose {'absent' if views else 'present'} but the case {'has' if views else 'has no'} xray/ views"])
     report(not missing, f"{os.path.basename(os.path.normpath(case))}: contract files",
-           "missing " + ", ".join(missing) if missing else "cmr/cine.nii.gz, cmr/lge.nii.gz"
+           "missing " + ", ".join(missing) if missing else ", ".join(cmr_files)
            + (", " + ", ".join(f"xray/{s}-venogram.nii.gz" for s in sorted(stems)) if stems else ""))
     if analysis is None:
         return
@@ -202,6 +210,9 @@ def doctored(validators, case, analysis):
     variant("acquisition", acq, "acquisition.json PixelSpacing with one value",
             lambda d: d["cine"].__setitem__("PixelSpacing", [1.8]), "cine.PixelSpacing")
     variant("acquisition", acq, "acquisition.json without lge.Rows", lambda d: d["lge"].pop("Rows"), "lge.Rows")
+    if "cine4ch" in acq:
+        variant("acquisition", acq, "acquisition.json cine4ch.SliceThickness = 0",
+                lambda d: d["cine4ch"].__setitem__("SliceThickness", 0), "cine4ch.SliceThickness")
     variant("analysis", an, "analysis.json primaryTarget = 37", lambda d: d.__setitem__("primaryTarget", 37), "primaryTarget")
     variant("analysis", an, "analysis.json segments[5].scarred as 1",
             lambda d: d["segments"][5].__setitem__("scarred", 1), "segments[5].scarred")

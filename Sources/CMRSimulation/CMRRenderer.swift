@@ -46,6 +46,28 @@ public struct CMRImages: Sendable {
     public var lgeNullInversionTimesMs: [Double]
     /// Cine phase times (ms after R).
     public var phaseTimesMs: [Double]
+    /// The long-axis cine views (2-, 3- and 4-chamber) when asked for (`simulate(longAxis: true)`), else empty.
+    public var longAxis: [LongAxisCine] = []
+}
+
+/// One long-axis cine view (`LongAxisPlanner`): one slice at every cine phase, acquired in its own breath-hold with
+/// the short-axis cine's sequence, noise, coils and motion, and the truth on its grid.
+public struct LongAxisCine: Sendable {
+    public var view: LongAxisPlanner.View
+    /// Segment angle of the wall on the image's left (degrees; the plane contains the long axis and this direction).
+    public var planeAngleDeg: Double
+    /// Magnitude images (columns, rows, 1, phases), arbitrary units, as the short-axis cine.
+    public var cine: ImageVolume<Float>
+    /// Truth: tissue label at each voxel centre, per phase.
+    public var labels: ImageVolume<UInt8>
+    /// Truth: 36-segment id at each voxel centre at ED (0 outside the LV myocardium or in the apical cap).
+    public var segmentsED: ImageVolume<UInt8>
+    /// What the scanner records (the view's object in acquisition.json).
+    public var geometry: SeriesGeometry
+    /// Truth: the heart's displacement (LPS mm) and rotation vector (degrees, about `CMRImages.rotationCentreMm`) in
+    /// this view's breath-hold.
+    public var breathHoldShiftMm: Vec3
+    public var breathHoldRotationDeg: Vec3
 }
 
 /// Forms CMR images from a phantom: for each slice and phase, the anatomy is sampled on a grid finer than the
@@ -78,8 +100,9 @@ public struct CMRSimulator: Sendable {
         public init() {}
     }
 
-    /// Simulates cine and LGE.
-    public func simulate(times: StageTimes? = nil) -> CMRImages {
+    /// Simulates cine and LGE, and with `longAxis` the 2-, 3- and 4-chamber cine views (`CMRImages.longAxis`, their
+    /// geometry in `acquisition`); the short-axis images do not depend on it (the views draw from their own streams).
+    public func simulate(times: StageTimes? = nil, longAxis: Bool = false) -> CMRImages {
         let spec = heart.spec
         let rr = spec.motion.rrIntervalMs
         let cineS = spec.cmr.cine, lgeS = spec.cmr.lge
@@ -178,7 +201,19 @@ public struct CMRSimulator: Sendable {
         let lgeGeom = SeriesGeometry(grid: lgeGrid, sliceThicknessMm: lgeS.sliceThicknessMm, triggerTimesMs: [lgeTime],
                                      nominalIntervalMs: rr, inversionTimeMs: ir.inversionTimeMs)
         let dt = rr / Double(cineS.phases)
-        return CMRImages(
+        let longAxisCines = longAxis
+            ? renderLongAxis(series: cineS, planning: planning, states: states, phaseTimesMs: phaseTimes, signal: cineSignal,
+                             noiseSD: cineSD, array: array, centre: centre, times: times)
+            : []
+        var acquisition = CMRAcquisition(cine: cineGeom, lge: lgeGeom)
+        for v in longAxisCines {
+            switch v.view {
+            case .twoChamber: acquisition.cine2ch = v.geometry
+            case .threeChamber: acquisition.cine3ch = v.geometry
+            case .fourChamber: acquisition.cine4ch = v.geometry
+            }
+        }
+        var images = CMRImages(
             cine: ImageVolume(grid: cineGrid, frames: cineS.phases, frameIntervalMs: dt, data: cineOut.array),
             lge: ImageVolume(grid: lgeGrid, data: lgeOut.array),
             cineLabels: ImageVolume(grid: cineGrid, frames: cineS.phases, frameIntervalMs: dt, data: labelOut.array),
@@ -186,13 +221,63 @@ public struct CMRSimulator: Sendable {
             lgeScar: ImageVolume(grid: lgeGrid, data: lgeScar.array),
             lgeLabels: ImageVolume(grid: lgeGrid, data: lgeLab.array),
             lgeSegments: ImageVolume(grid: lgeGrid, data: lgeSeg.array),
-            acquisition: CMRAcquisition(cine: cineGeom, lge: lgeGeom),
+            acquisition: acquisition,
             cineShiftsMm: cineShifts, lgeShiftsMm: lgeShifts, cineRotationsDeg: cineRotations, lgeRotationsDeg: lgeRotations,
             rotationCentreMm: centre, planning: planning,
             plannedApexDirection: ShortAxisPlanner.plannedApexDirection(heart: heart, planning: planning), receiveArray: array,
             cineNoiseSD: cineSD, lgeNoiseSD: lgeSD, cineMyocardiumSignal: myoSignal, lgeScarSignal: scarSignal,
             inversionTimeMs: ir.inversionTimeMs, nullInversionTimeMs: ir.nullInversionTimeMs,
             lgeNullInversionTimesMs: sliceIR.map(\.nullInversionTimeMs), phaseTimesMs: phaseTimes)
+        images.longAxis = longAxisCines
+        return images
+    }
+
+    /// The long-axis cine views: one slice per view (`LongAxisPlanner`, the short-axis cine's matrix, pixel size,
+    /// thickness, oversampling and slice profile), every cine phase, each view its own breath-hold (streams
+    /// `cmr.cine2ch.breathhold` etc. and `.rotation`) and noise (`cmr.cine2ch.noise.phase<p>`), the same signal,
+    /// noise SD and receive array as the short-axis cine.
+    func renderLongAxis(series cineS: PhantomSpec.SeriesSettings, planning: ShortAxisPlanner.Planning, states: [HeartState],
+                        phaseTimesMs: [Double], signal: @escaping @Sendable (TissueSample) -> Float, noiseSD: Double,
+                        array: ReceiveArray?, centre: Vec3, times: StageTimes?) -> [LongAxisCine] {
+        let series = { var one = cineS; one.slices = 1; return one }()
+        let views = LongAxisPlanner.View.allCases
+        let grids = views.map { LongAxisPlanner.plan(heart: heart, view: $0, series: series, planning: planning) }
+        let shifts = views.map { breathHoldShifts(label: $0.streamLabel + ".breathhold", count: 1)[0] }
+        let rotations = views.map { breathHoldRotations(label: $0.streamLabel + ".breathhold", count: 1)[0] }
+        let poses = views.indices.map { SlicePose(shift: shifts[$0], rotationDeg: rotations[$0], centre: centre) }
+        let bias = views.indices.map { biasMaps(array, grid: grids[$0], series: series) }
+        let phases = states.count, n2 = series.matrix * series.matrix
+        let out = ParallelOutput<Float>(count: n2 * phases * views.count, initial: 0)
+        let labels = ParallelOutput<UInt8>(count: n2 * phases * views.count, initial: 0)
+        let segments = ParallelOutput<UInt8>(count: n2 * views.count, initial: 0)
+        // As the short-axis cine: the torso sampled once per view, the heart's reach re-sampled per phase.
+        let torsoCache = ParallelOutput<StaticSlice?>(count: views.count, initial: nil)
+        DispatchQueue.concurrentPerform(iterations: views.count) { v in
+            torsoCache.range(v..<(v + 1))[0] = staticSlice(grid: grids[v], slice: 0, series: series, pose: poses[v], signal: signal)
+        }
+        let cached = torsoCache.array
+        DispatchQueue.concurrentPerform(iterations: views.count * phases) { job in
+            let v = job % views.count, p = job / views.count
+            let offset = (v * phases + p) * n2
+            renderSlice(grid: grids[v], slice: 0, series: series, state: states[p], pose: poses[v], signal: signal,
+                        cache: cached[v], noiseSD: noiseSD, noiseLabel: "\(views[v].streamLabel).noise.phase\(p)",
+                        coils: bias[v].map { ($0.elements, $0.maps[0], $0.gains[0]) },
+                        out: out.range(offset..<(offset + n2)), labels: labels.range(offset..<(offset + n2)),
+                        segments: p == 0 ? segments.range((v * n2)..<((v + 1) * n2)) : nil, scar: nil, times: times)
+        }
+        let rr = heart.spec.motion.rrIntervalMs, dt = rr / Double(phases)
+        let images = out.array, labelData = labels.array, segmentData = segments.array
+        return views.indices.map { v in
+            let frames = (v * phases * n2)..<((v + 1) * phases * n2)
+            return LongAxisCine(
+                view: views[v], planeAngleDeg: LongAxisPlanner.planeAngleDeg(views[v], heart: heart),
+                cine: ImageVolume(grid: grids[v], frames: phases, frameIntervalMs: dt, data: Array(images[frames])),
+                labels: ImageVolume(grid: grids[v], frames: phases, frameIntervalMs: dt, data: Array(labelData[frames])),
+                segmentsED: ImageVolume(grid: grids[v], data: Array(segmentData[(v * n2)..<((v + 1) * n2)])),
+                geometry: SeriesGeometry(grid: grids[v], sliceThicknessMm: series.sliceThicknessMm,
+                                         triggerTimesMs: phaseTimesMs, nominalIntervalMs: rr),
+                breathHoldShiftMm: shifts[v], breathHoldRotationDeg: rotations[v])
+        }
     }
 
     /// Heart displacement per slice between breath-holds: each component normal with SD

@@ -10,7 +10,7 @@ struct PhantomCommand: ParsableCommand {
         commandName: "phantom",
         abstract: "Generate a synthetic heart and its CMR cine and LGE images, with ground truth.",
         discussion: """
-        Writes DIR/cmr/ (cine.nii.gz, lge.nii.gz, acquisition.json), DIR/xray/ (venogram and lead image per \
+        Writes DIR/cmr/ (cine.nii.gz, lge.nii.gz, long-axis cine-2ch/3ch/4ch.nii.gz, acquisition.json), DIR/xray/ (venogram and lead image per \
         C-arm view with its DICOM geometry) and DIR/operator/ (landmark clicks): the pipeline's only input; DIR/truth/ \
         (truth.json and label volumes) and DIR/preview/ (PNG mosaics). Presets live in Phantoms/ \
         (see Phantoms/README.md for every field, unit and range).

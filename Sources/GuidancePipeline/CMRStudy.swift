@@ -63,7 +63,7 @@ public struct CMRStudy: Sendable {
                     + "interval (pixdim[4]) of \(String(format: "%.4g", cine.frameIntervalMs)) ms: the two files contradict each other")
             }
         }
-        for (key, series) in [("cine", acquisition.cine), ("lge", acquisition.lge)] {
+        for (key, series) in acquisition.allSeries {
             if let rr = series.nominalInterval, let last = series.triggerTime.max(), last >= rr {
                 throw InputError("acquisition.json: \(key).TriggerTime \(String(format: "%.4g", last)) ms is not within the R-R interval "
                     + "\(key).NominalInterval = \(String(format: "%.4g", rr)) ms (trigger times count from the R wave)")

@@ -124,6 +124,10 @@ public final class HeartModel: Sendable {
         return frame.patient(s: sNow, r: r, phiDeg: phiDeg) + frame.u * o.a + frame.v * o.b
     }
 
+    /// Segment angle of the aortic orifice and LV outflow tract (degrees): the annulus's high side, where the aortic
+    /// root sits on the AV plane (`sampleAboveBase`); the 3-chamber view runs through it.
+    public static let aorticOrificeAngleDeg = AnatomyShape.aorticAngleDeg
+
     // MARK: Annulus
 
     /// Material height of the mitral annulus ring at segment angle phi (mm above the epicardial apex):

@@ -233,7 +233,7 @@ extension HeartModel {
         // keeps its place above the mean base (XRaySimulation's landmark).
         let sRelMean = flatBase ? sRel : sNow - baseHeightMm * st.lambda
         let baseEpi = Double(bilinear(st.rEpi, gridPosition(s: flatBase ? annulusMm : annulusHeight(phiDeg: phi), phiDeg: phi)))
-        let mitral = offset(phi: 200, radius: 0.35 * aEn), aortic = offset(phi: 25, radius: 0.5 * aEn)
+        let mitral = offset(phi: 200, radius: 0.35 * aEn), aortic = offset(phi: HeartModel.aorticOrificeAngleDeg, radius: 0.5 * aEn)
         let mitralR = 0.45 * aEn, aorticR = 11.0
         // The fibrous AV plane with the closed leaflets: 5 mm for the flat base of the first releases; 2 mm on a
         // tilted annulus, which short-axis planes cut obliquely (a 5 mm layer would show as a band 2-3 cm wide).

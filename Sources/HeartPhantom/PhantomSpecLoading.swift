@@ -204,10 +204,13 @@ extension PhantomSpec {
         return s
     }
 
+    /// Long-axis cine views every case has (2-, 3- and 4-chamber, one slice each at every cine phase).
+    static let longAxisViews = 3
+
     /// Estimated memory (bytes) that rendering this phantom's images needs; checked against a limit before
-    /// anything is computed or written.
+    /// anything is computed or written. The cine counts its short-axis slices and the 3 long-axis views.
     public var estimatedImageBytes: Double {
-        let cine = Double(cmr.cine.matrix * cmr.cine.matrix * cmr.cine.slices * cmr.cine.phases) * 4 * 3
+        let cine = Double(cmr.cine.matrix * cmr.cine.matrix * (cmr.cine.slices + Self.longAxisViews) * cmr.cine.phases) * 4 * 3
         let os = Double(cmr.cine.oversampling * cmr.cine.oversampling)
         let work = Double(cmr.cine.matrix * cmr.cine.matrix) * os * 8 * 8
         let lge = Double(cmr.lge.matrix * cmr.lge.matrix * cmr.lge.slices) * 4 * 3
@@ -220,12 +223,12 @@ extension PhantomSpec {
     }
 
     /// Estimated bytes that one scenario case of this phantom writes (generated case and its analysis), an upper
-    /// bound used to check the free disk space before a run: the cine and LGE float32 volumes stored raw (gzip
-    /// keeps about 83 % of noisy float images) plus their truth labels (one byte a voxel, cine-sized for each
-    /// phase), the X-ray images (venogram and lead image per view, float32) and 4 MB for the analysis (labels on
+    /// bound used to check the free disk space before a run: the cine (short-axis slices and the 3 long-axis
+    /// views) and LGE float32 volumes stored raw (gzip keeps about 83 % of noisy float images) plus their truth
+    /// labels (one byte a voxel, cine-sized for each phase), the X-ray images (venogram and lead image per view, float32) and 4 MB for the analysis (labels on
     /// the LGE grid, meshes, figures).
     public func estimatedCaseFileBytes(fluoroscopy: Bool) -> Double {
-        let cineVoxels = Double(cmr.cine.matrix * cmr.cine.matrix * cmr.cine.slices * cmr.cine.phases)
+        let cineVoxels = Double(cmr.cine.matrix * cmr.cine.matrix * (cmr.cine.slices + Self.longAxisViews) * cmr.cine.phases)
         let lgeVoxels = Double(cmr.lge.matrix * cmr.lge.matrix * cmr.lge.slices)
         let xrayImages = fluoroscopy ? Double(xray.views.count * 2 * xray.detectorRows * xray.detectorColumns) * 4 : 0
         return cineVoxels * (4 + 1) + lgeVoxels * (4 + 2) + xrayImages + 4e6

@@ -224,17 +224,32 @@ public struct SeriesGeometry: Codable, Sendable, Equatable {
     }
 }
 
-/// `acquisition.json`: what the scanner recorded for the cine and LGE series (DOMAIN.md section 7). Other keys
-/// in the file are allowed and ignored.
+/// `acquisition.json`: what the scanner recorded for the cine and LGE series (DOMAIN.md section 7), and for the
+/// long-axis cine views when the case has them. Other keys in the file are allowed and ignored.
 public struct CMRAcquisition: Codable, Sendable, Equatable {
     /// Cine bSSFP short-axis stack: geometry, TriggerTime per phase, NominalInterval.
     public var cine: SeriesGeometry
     /// LGE inversion-recovery stack: geometry, TriggerTime, InversionTime.
     public var lge: SeriesGeometry
+    /// Long-axis cine views (cmr/cine-2ch.nii.gz, cine-3ch, cine-4ch): one slice each, TriggerTime per phase,
+    /// NominalInterval. Optional: absent in cases of other generators and of earlier crtsim releases.
+    public var cine2ch: SeriesGeometry?
+    public var cine3ch: SeriesGeometry?
+    public var cine4ch: SeriesGeometry?
 
-    public init(cine: SeriesGeometry, lge: SeriesGeometry) {
+    public init(cine: SeriesGeometry, lge: SeriesGeometry, cine2ch: SeriesGeometry? = nil, cine3ch: SeriesGeometry? = nil,
+                cine4ch: SeriesGeometry? = nil) {
         self.cine = cine
         self.lge = lge
+        self.cine2ch = cine2ch
+        self.cine3ch = cine3ch
+        self.cine4ch = cine4ch
+    }
+
+    /// Every series present, keyed as in the file: cine, lge, then the long-axis views that are present.
+    public var allSeries: [(key: String, series: SeriesGeometry)] {
+        [("cine", cine), ("lge", lge)] + [("cine2ch", cine2ch), ("cine3ch", cine3ch), ("cine4ch", cine4ch)]
+            .compactMap { key, series in series.map { (key, $0) } }
     }
 
     /// Reads and validates `acquisition.json`.
@@ -251,7 +266,7 @@ public struct CMRAcquisition: Codable, Sendable, Equatable {
         } catch {
             throw InputError("\(path): \(error)")
         }
-        for (name, series) in [("cine", acquisition.cine), ("lge", acquisition.lge)] {
+        for (name, series) in acquisition.allSeries {
             do {
                 try series.validate()
             } catch let error as InputError {

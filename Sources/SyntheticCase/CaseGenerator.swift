@@ -8,8 +8,8 @@ import Statistics
 import XRaySimulation
 
 /// Writes one synthetic case folder:
-/// - `cmr/`: what the scanner produces, the only input of the pipeline (cine.nii.gz, lge.nii.gz,
-///   acquisition.json); never any truth.
+/// - `cmr/`: what the scanner produces, the only input of the pipeline (cine.nii.gz, lge.nii.gz, the long-axis
+///   cine views cine-2ch.nii.gz, cine-3ch.nii.gz and cine-4ch.nii.gz, acquisition.json); never any truth.
 /// - `truth/`: truth.json (DOMAIN.md section 7 vocabulary), phantom.json (the resolved phantom), and label volumes
 ///   on the image grids.
 /// - `xray/`: what the C-arm produces: per view `<VIEW>-venogram.nii.gz` and `<VIEW>-lead.nii.gz` (float
@@ -40,7 +40,7 @@ public enum CaseGenerator {
         // truth/phantom.json records the result.
         let spec = spec.resolved(seed: seed)
         let heart = HeartModel(spec: spec)
-        let images = CMRSimulator(heart: heart, seed: seed).simulate()
+        let images = CMRSimulator(heart: heart, seed: seed).simulate(longAxis: true)
         var truth = heart.groundTruth(phaseTimesMs: images.phaseTimesMs)
         truth.acquisition = [
             "cineBreathHoldShiftsMm": .vectors(images.cineShiftsMm),
@@ -64,6 +64,12 @@ public enum CaseGenerator {
             "seed": .number(Double(seed)),
         ]
         truth.acquisition["sliceContent"] = sliceContent(heart: heart, images: images)
+        for v in images.longAxis {
+            let key = v.view.acquisitionKey
+            truth.acquisition[key + "PlaneAngleDeg"] = .number(v.planeAngleDeg)
+            truth.acquisition[key + "BreathHoldShiftMm"] = .vectors([v.breathHoldShiftMm])
+            truth.acquisition[key + "BreathHoldRotationDeg"] = .vectors([v.breathHoldRotationDeg])
+        }
 
         var xrayCase: XRayCase? = nil
         if xray {
@@ -76,11 +82,19 @@ public enum CaseGenerator {
         let path = folder.path
         try NIfTI.write(images.cine, to: path("cmr/cine.nii.gz"), description: "crtsim cine bSSFP")
         try NIfTI.write(images.lge, to: path("cmr/lge.nii.gz"), description: "crtsim LGE IR")
+        for v in images.longAxis {
+            try NIfTI.write(v.cine, to: path("cmr/\(v.view.fileStem).nii.gz"), description: "crtsim cine bSSFP \(v.view.rawValue)")
+        }
         try images.acquisition.write(to: path("cmr/acquisition.json"))
         try FileOutput.writeJSON(truth, to: path("truth/truth.json"))
         try FileOutput.writeJSON(spec, to: path("truth/phantom.json"))
         try NIfTI.write(images.cineLabels, to: path("truth/cine-labels.nii.gz"), description: "crtsim tissue labels")
         try NIfTI.write(images.cineSegmentsED, to: path("truth/cine-segments-ed.nii.gz"), description: "crtsim 36-segment ids ED")
+        for v in images.longAxis {
+            try NIfTI.write(v.labels, to: path("truth/\(v.view.fileStem)-labels.nii.gz"), description: "crtsim tissue labels \(v.view.rawValue)")
+            try NIfTI.write(v.segmentsED, to: path("truth/\(v.view.fileStem)-segments-ed.nii.gz"),
+                            description: "crtsim 36-segment ids ED \(v.view.rawValue)")
+        }
         try NIfTI.write(images.lgeScar, to: path("truth/lge-scar.nii.gz"), description: "crtsim scar 1 border 2 core")
         try NIfTI.write(images.lgeLabels, to: path("truth/lge-labels.nii.gz"), description: "crtsim tissue labels LGE")
         try NIfTI.write(images.lgeSegments, to: path("truth/lge-segments.nii.gz"), description: "crtsim 36-segment ids LGE")

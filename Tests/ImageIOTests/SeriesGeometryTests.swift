@@ -137,6 +137,43 @@ struct SeriesGeometryTests {
         #expect(inputErrorMessage { _ = try CMRAcquisition.load(notJSON) }?
             .hasPrefix("\(notJSON): not valid JSON") == true)
     }
+
+    @Test("acquisition.json: optional long-axis views round-trip, are absent when nil, and bad ones are named", .tags(.fast))
+    func longAxisViews() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let lge = SeriesGeometry(grid: ObliqueStack.grid, sliceThicknessMm: 8, triggerTimesMs: [420], inversionTimeMs: 280)
+        // A one-slice view on the stack's first slice plane.
+        let one = ImageGrid(size: [ObliqueStack.size[0], ObliqueStack.size[1], 1], patientFromVoxel: ObliqueStack.grid.patientFromVoxel)
+        let view = SeriesGeometry(grid: one, sliceThicknessMm: 8, triggerTimesMs: Self.triggerTimes, nominalIntervalMs: 800)
+        let withViews = CMRAcquisition(cine: Self.cineGeometry(), lge: lge, cine2ch: view, cine3ch: view, cine4ch: view)
+        let path = folder.file("acquisition.json")
+        try withViews.write(to: path)
+        let loaded = try CMRAcquisition.load(path)
+        #expect(loaded == withViews)
+        #expect(loaded.allSeries.map(\.key) == ["cine", "lge", "cine2ch", "cine3ch", "cine4ch"])
+        #expect(try loaded.cine4ch?.grid().size == [ObliqueStack.size[0], ObliqueStack.size[1], 1])
+
+        // Without the views (other generators' cases): the keys are absent and load gives nil.
+        let plainPath = folder.file("plain.json")
+        try CMRAcquisition(cine: Self.cineGeometry(), lge: lge).write(to: plainPath)
+        let text = try String(contentsOfFile: plainPath, encoding: .utf8)
+        #expect(!text.contains("cine2ch") && !text.contains("cine4ch"))
+        let plain = try CMRAcquisition.load(plainPath)
+        #expect(plain.cine2ch == nil && plain.cine3ch == nil && plain.cine4ch == nil)
+
+        // A broken view is refused with the file, the view's key and the field.
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
+            as? [String: [String: Any]])
+        object["cine4ch"]?["PixelSpacing"] = [0, 1.8]
+        let bad = folder.file("bad.json")
+        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: bad))
+        #expect(inputErrorMessage { _ = try CMRAcquisition.load(bad) }?
+            .hasPrefix("\(bad): cine4ch.PixelSpacing: expected [row spacing, column spacing]") == true)
+        object["cine4ch"]?["PixelSpacing"] = nil
+        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: bad))
+        #expect(inputErrorMessage { _ = try CMRAcquisition.load(bad) } == "\(bad): missing key cine4ch.PixelSpacing")
+    }
 }
 
 @Suite("FileOutput")

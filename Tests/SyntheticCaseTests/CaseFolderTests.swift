@@ -80,7 +80,7 @@ struct CaseFolderTests {
         defer { try? FileManager.default.removeItem(atPath: a) }
         _ = try CaseGenerator.generate(spec: smallSpec, seed: 1, out: a, previews: false)
         let files = try FileManager.default.contentsOfDirectory(atPath: "\(a)/cmr").sorted()
-        #expect(files == ["acquisition.json", "cine.nii.gz", "lge.nii.gz"])
+        #expect(files == ["acquisition.json", "cine-2ch.nii.gz", "cine-3ch.nii.gz", "cine-4ch.nii.gz", "cine.nii.gz", "lge.nii.gz"])
         let acq = try String(contentsOfFile: "\(a)/cmr/acquisition.json", encoding: .utf8)
         for word in ["truth", "scar", "segment", "Shift", "edv", "onset"] {
             #expect(!acq.lowercased().contains(word.lowercased()), "acquisition.json mentions \(word)")
@@ -91,6 +91,14 @@ struct CaseFolderTests {
         let g = try loaded.cine.grid()
         let p0 = g.patient(3, 5, 2), p1 = cine.grid.patient(3, 5, 2)
         #expect((p0 - p1).length < 1e-3, "acquisition.json and the NIfTI affine agree")
+        // Each long-axis view: one slice at every cine phase, its record agreeing with its NIfTI.
+        for (key, series) in loaded.allSeries where key.hasPrefix("cine") && key != "cine" {
+            let view = try NIfTI.read("\(a)/cmr/cine-\(key.dropFirst(4)).nii.gz")
+            #expect(view.grid.size == [cine.grid.size[0], cine.grid.size[1], 1] && view.frames == cine.frames, "\(key)")
+            #expect(series.disagreement(with: view.grid) == nil, "\(key)")
+            #expect(series.triggerTime == loaded.cine.triggerTime, "\(key)")
+        }
+        #expect(loaded.allSeries.count == 5)
     }
 
     @Test("a patient point maps through the written NIfTI affine to the voxel that shows it")
