@@ -83,7 +83,9 @@ public final class HeartModel: Sendable {
                                   rollDeg: an.rollDeg, septumAngleDeg: an.inferiorInsertionAngleDeg / 2)
         frame = HeartFrame(apexMm: centre - tmp.baseDirection * sMid, baseDirection: tmp.baseDirection, u: tmp.u, v: tmp.v)
         maxEpiRadiusMm = Double(built.rEp.max() ?? 0)
-        veins = VenousTree(spec: spec, baseHeightMm: built.h, endoApexHeightMm: built.sApexEndo)
+        let surface = built.surface!
+        veins = VenousTree(spec: spec, baseHeightMm: built.h, endoApexHeightMm: built.sApexEndo,
+                           annulusRingMm: surface.flat ? nil : { surface.height(r: .greatestFiniteMagnitude, phiDeg: $0) })
         curvatureMm = an.longAxisCurvatureMm ?? 0
         let ca = radians(an.longAxisCurvatureAngleDeg ?? 0)
         curvatureDirection = (cos(ca), sin(ca))

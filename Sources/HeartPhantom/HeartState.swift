@@ -58,7 +58,7 @@ extension HeartModel {
             }
             for k in 0..<vein.heightMm.count {
                 let s = vein.heightMm[k], phi = vein.angleDeg[k], rad = vein.radiusMm[k]
-                let g = gridPosition(s: min(s, baseHeightMm), phiDeg: phi)
+                let g = gridPosition(s: veinFootHeight(s: s, phiDeg: phi), phiDeg: phi)
                 let epi = Double(bilinear(rEp, g))
                 let rr = epi + rad + 0.5
                 let a = radians(phi)

@@ -19,11 +19,17 @@ extension HeartModel {
             var pts: [Vec3] = []
             for k in 0..<vein.heightMm.count {
                 let s = vein.heightMm[k], phi = vein.angleDeg[k], rad = vein.radiusMm[k]
-                let epi = Double(bilinear(st.rEpi, gridPosition(s: min(s, baseHeightMm), phiDeg: phi)))
+                let epi = Double(bilinear(st.rEpi, gridPosition(s: veinFootHeight(s: s, phiDeg: phi), phiDeg: phi)))
                 pts.append(patient(sNow: s * st.lambda, r: epi + rad + 0.5, phiDeg: phi, lambda: st.lambda))
             }
             return VeinCentreline(name: vein.name, pointsMm: pts, radiiMm: vein.radiusMm)
         }
+    }
+
+    /// The material height whose epicardial radius a vein point at height s rides on: its own height on the LV wall,
+    /// the local annulus ring for the AV-groove veins above it (the flat base plane when the annulus is flat).
+    @inline(__always) func veinFootHeight(s: Double, phiDeg: Double) -> Double {
+        min(s, flatBase ? baseHeightMm : annulusHeight(phiDeg: phiDeg))
     }
 
     /// The epicardial point (LPS mm) at state `st` of height fraction `fraction` (0 the local annulus, 1 the

@@ -210,7 +210,7 @@ public struct PhantomSpec: Codable, Sendable, Equatable {
         /// Radius of the branches (mm). 0.75-2.
         public var branchRadiusMm: Double = 1.25
         // Realism fields (`RealismField.veinFields`, VeinVariation.swift): nil keeps the model's fixed course.
-        /// Height of the coronary sinus in the AV groove above the LV base plane (mm); nil: 3.
+        /// Height of the coronary sinus in the AV groove above the local mitral annulus ring (mm); nil: 3.
         public var csAboveBaseMm: Double? = nil
         /// Segment angle of the coronary sinus ostium from the inferior RV insertion (degrees); nil: -5.
         public var ostiumFromInferiorDeg: Double? = nil

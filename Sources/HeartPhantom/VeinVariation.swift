@@ -9,7 +9,7 @@ extension RealismField {
         [
             RealismField("veins.csAboveBaseMm", \.veins.csAboveBaseMm, unit: "mm", range: 1...12,
                          clinical: .normal(mean: 6, sd: 2.5), ideal: nil,
-                         meaning: "height of the coronary sinus / great cardiac vein in the AV groove above the LV base plane; unset 3",
+                         meaning: "height of the coronary sinus / great cardiac vein in the AV groove above the local mitral annulus ring (the base plane when the annulus is flat); unset 3",
                          source: "the CS runs on the atrial side of the mitral annulus at a highly variable distance: CS to mitral annulus plane median about 8 mm (Rottländer et al., Front Cardiovasc Med 2022;9:868562, 215 patients), 14 ± 4 mm in 3D (Plass et al., Eur J Cardiothorac Surg 2008;33:583); the LV base plane lies a few mm below the annulus, so the height above it is taken smaller, spread from those studies"),
             RealismField("veins.ostiumFromInferiorDeg", \.veins.ostiumFromInferiorDeg, unit: "degrees", range: -30...10,
                          clinical: .normal(mean: -8, sd: 7), ideal: nil,

@@ -39,13 +39,21 @@ public struct VenousTree: Sendable, Codable, Equatable {
         public static let tortuosityPeriodMm = 25.0
     }
 
-    init(spec: PhantomSpec, baseHeightMm h: Double, endoApexHeightMm sa: Double) {
+    /// - Parameter annulusRingMm: the mitral annulus ring's height at a segment angle, when the annulus is tilted or
+    ///   saddle-shaped (nil: the flat base plane at `h`). The AV groove follows the annulus: the coronary sinus and
+    ///   great cardiac vein keep their height above the local ring, and the veins descending from the groove start
+    ///   there, the shift fading to nothing at their distal ends.
+    init(spec: PhantomSpec, baseHeightMm h: Double, endoApexHeightMm sa: Double, annulusRingMm: ((Double) -> Double)? = nil) {
         let v = spec.veins
         let grooveS = h + (v.csAboveBaseMm ?? Fixed.csAboveBaseMm)   // AV groove just above the base plane
+        /// How far the local annulus lies above the mean base plane at a segment angle (mm).
+        func grooveShift(_ angle: Double) -> Double { annulusRingMm.map { $0(angle) - h } ?? 0 }
+        enum Groove { case none, along, fromOrigin }
         let inferiorGroove = spec.anatomy.inferiorInsertionAngleDeg
         /// - wiggleMm / periodMm: a sinusoidal excursion across the course (on the epicardium), zero at both ends.
         func line(_ name: String, from a: (Double, Double), to b: (Double, Double), r0: Double, r1: Double, stepMm: Double = 1.5,
-                  radiusMm: Double = Fixed.typicalRadiusMm, wiggleMm: Double = 0, periodMm: Double = Fixed.tortuosityPeriodMm) -> Vein {
+                  radiusMm: Double = Fixed.typicalRadiusMm, wiggleMm: Double = 0, periodMm: Double = Fixed.tortuosityPeriodMm,
+                  groove: Groove = .none) -> Vein {
             // Arc length estimate: height difference and angular distance at a typical radius.
             let dAngle = b.1 - a.1
             let len = ((b.0 - a.0) * (b.0 - a.0) + pow(radians(dAngle) * radiusMm, 2)).squareRoot()
@@ -61,6 +69,13 @@ public struct VenousTree: Sendable, Codable, Equatable {
                 }
                 angs.append(wrapDegrees(angle))
                 rs.append(r0 + (r1 - r0) * t)
+                if annulusRingMm != nil {
+                    switch groove {
+                    case .none: break
+                    case .along: hs[k] += grooveShift(angle)
+                    case .fromOrigin: hs[k] += grooveShift(a.1) * (1 - t)
+                    }
+                }
             }
             return Vein(name: name, heightMm: hs, angleDeg: angs, radiusMm: rs)
         }
@@ -69,12 +84,12 @@ public struct VenousTree: Sendable, Codable, Equatable {
         let gcvStart = v.greatCardiacVeinStartDeg ?? Fixed.greatCardiacVeinStartDeg
         let aivOriginS = grooveS + Fixed.aivOriginAboveGrooveMm
         // Coronary sinus: ostium -> lateral wall, then great cardiac vein to the anterior groove (360).
-        list.append(line("coronary sinus", from: (grooveS, ostiumAngle), to: (grooveS, gcvStart), r0: v.coronarySinusRadiusMm, r1: v.coronarySinusRadiusMm * 0.7))
-        list.append(line("great cardiac vein", from: (grooveS, gcvStart), to: (aivOriginS, 360), r0: v.coronarySinusRadiusMm * 0.7, r1: 2.0))
+        list.append(line("coronary sinus", from: (grooveS, ostiumAngle), to: (grooveS, gcvStart), r0: v.coronarySinusRadiusMm, r1: v.coronarySinusRadiusMm * 0.7, groove: .along))
+        list.append(line("great cardiac vein", from: (grooveS, gcvStart), to: (aivOriginS, 360), r0: v.coronarySinusRadiusMm * 0.7, r1: 2.0, groove: .along))
         let apexS = sa + (v.aivEndFraction.map { 1 - $0 } ?? Fixed.aivEndTailFraction) * (h - sa)
-        list.append(line("anterior interventricular vein", from: (aivOriginS, 360), to: (apexS, v.aivEndAngleDeg ?? Fixed.aivEndAngleDeg), r0: 2.0, r1: 1.0))
+        list.append(line("anterior interventricular vein", from: (aivOriginS, 360), to: (apexS, v.aivEndAngleDeg ?? Fixed.aivEndAngleDeg), r0: 2.0, r1: 1.0, groove: .fromOrigin))
         list.append(line("middle cardiac vein", from: (grooveS, inferiorGroove + (v.mcvOriginFromInferiorDeg ?? Fixed.mcvOriginFromInferiorDeg)),
-                         to: (apexS + Fixed.mcvEndShortOfAivMm, inferiorGroove), r0: 2.0, r1: 1.0))
+                         to: (apexS + Fixed.mcvEndShortOfAivMm, inferiorGroove), r0: 2.0, r1: 1.0, groove: .fromOrigin))
         let angles: [Double]
         if let given = v.branchAnglesDeg {
             angles = given
@@ -92,7 +107,8 @@ public struct VenousTree: Sendable, Codable, Equatable {
         let drift = v.branchDriftDeg ?? Fixed.branchDriftDeg
         for (k, a) in angles.enumerated() {
             list.append(line("lateral branch \(k + 1)", from: (grooveS, a), to: (endS, a + drift), r0: v.branchRadiusMm * 1.2, r1: v.branchRadiusMm * 0.7,
-                             wiggleMm: v.branchTortuosityMm ?? 0, periodMm: v.branchTortuosityPeriodMm ?? Fixed.tortuosityPeriodMm))
+                             wiggleMm: v.branchTortuosityMm ?? 0, periodMm: v.branchTortuosityPeriodMm ?? Fixed.tortuosityPeriodMm,
+                             groove: .fromOrigin))
         }
         veins = list
     }
