@@ -49,6 +49,13 @@ public struct ScarDetection: Sendable {
         /// grows from the endocardium); epicardial fat and coronary veins, bright on LGE, lie at the other side.
         /// Set to 1 to accept mid-wall and epicardial scar.
         public var subendocardialDepth = 0.5
+        /// An LGE slice with more than this fraction of its myocardial voxels above the threshold is not LV wall
+        /// (blood carried into the mask at the base) and leaves the mask: one coronary territory covers at most about
+        /// half of a short-axis slice's circumference (Cerqueira et al., Circulation 2002;105:539, territories of the
+        /// 17 segments: two of six basal and mid sectors each for the LAD, RCA and LCx), so a real infarct leaves nulled
+        /// wall in the slice. Applies to slices with at least `minSliceVoxelsForExclusion` wall voxels; 1 turns it off.
+        public var maxSliceScarFraction = 0.7
+        public var minSliceVoxelsForExclusion = 30
         public var alignmentRangeMm = 6.0
         public var alignmentStepMm = 0.5
         /// Also search the LGE slice's through-plane shift, within +-`throughPlaneRangeMm` in steps of
@@ -123,18 +130,38 @@ public struct ScarDetection: Sendable {
                 bin[idx] = Int32(s * binCount + min(binCount - 1, Int(angle / settings.transmuralityBinDegrees)))
             } }
         }
-        let myoIdx = segment.indices.filter { segment[$0] > 0 }
-        guard myoIdx.count >= 10 else {
-            throw InputError("lge.nii.gz: the LV myocardium from cine covers \(myoIdx.count) LGE voxels; the LGE stack "
-                + "does not overlap the cine LV")
+        var myoIdx: [Int] = [], values: [Double] = []
+        var remoteMedian = 0.0, remoteSD = 1e-12, brightest = 0.0, threshold = 0.0
+        func measureRemote() throws {
+            myoIdx = segment.indices.filter { segment[$0] > 0 }
+            guard myoIdx.count >= 10 else {
+                throw InputError("lge.nii.gz: the LV myocardium from cine covers \(myoIdx.count) LGE voxels; the LGE stack "
+                    + "does not overlap the cine LV")
+            }
+            var innerIdx = myoIdx.filter { inner[$0] }
+            if innerIdx.count < 10 { innerIdx = myoIdx }
+            values = innerIdx.map { Double(lge.data[$0]) }
+            remoteMedian = Stats.median(values); remoteSD = max(Stats.robustSD(values), 1e-12)
+            brightest = values.max()!
+            threshold = settings.method == .fwhm ? settings.thresholdFraction * (settings.referenceScale ?? 1) * brightest
+                                                 : remoteMedian + settings.nSD * remoteSD
         }
-        var innerIdx = myoIdx.filter { inner[$0] }
-        if innerIdx.count < 10 { innerIdx = myoIdx }
-        let values = innerIdx.map { Double(lge.data[$0]) }
-        let remoteMedian = Stats.median(values), remoteSD = max(Stats.robustSD(values), 1e-12)
-        let brightest = values.max()!
-        let threshold: Double = settings.method == .fwhm ? settings.thresholdFraction * (settings.referenceScale ?? 1) * brightest
-                                                         : remoteMedian + settings.nSD * remoteSD
+        try measureRemote()
+        // A slice whose "myocardium" is nearly all above threshold shows no nulled wall at all: the cine contours
+        // were carried onto blood (the atrium or the outflow tract above a base that the LGE breath-hold moved), not
+        // onto an LV wall, since no single coronary territory scars the whole circumference of a slice. Such slices
+        // leave the mask, and the levels are measured again without them.
+        var excludedSlices: [Int] = []
+        for k in 0..<ns {
+            let range = (k * w * h)..<((k + 1) * w * h)
+            let wall = myoIdx.filter { range.contains($0) }
+            let above = wall.filter { Double(lge.data[$0]) >= threshold }.count
+            if wall.count >= settings.minSliceVoxelsForExclusion && Double(above) > settings.maxSliceScarFraction * Double(wall.count) {
+                excludedSlices.append(k)
+                for i in wall { segment[i] = 0 }
+            }
+        }
+        if !excludedSlices.isEmpty { try measureRemote() }
         let bloodMedian = bloodValues.isEmpty ? 0 : Stats.median(bloodValues)
         var candidate = [Bool](repeating: false, count: segment.count)
         for i in myoIdx where Double(lge.data[i]) >= threshold { candidate[i] = true }
@@ -186,10 +213,14 @@ public struct ScarDetection: Sendable {
         }
         let totalScar = scar.reduce(0) { $0 + Int($1) }
         let present = kept > 0
-        let status = present
+        var status = present
             ? "scar found: \(kept) cluster(s) passed the presence gate (\(rejected) rejected)"
             : "no scar: no cluster above the \(settings.method.rawValue) threshold passed the presence gate "
               + "(mean >= remote + \(settings.gateSDs) SD, >= \(settings.minScarToBloodRatio) x blood, >= \(settings.minClusterVolumeMl) mL)"
+        if !excludedSlices.isEmpty {
+            status += "; LGE slice(s) \(excludedSlices.map { String($0 + 1) }.joined(separator: ", ")) left out: more than "
+                + "\(Int(settings.maxSliceScarFraction * 100)) % of the wall above threshold (blood, not wall)"
+        }
         return ScarDetection(
             scarMask: ImageVolume(grid: lge.grid, data: scar),
             segmentMap: ImageVolume(grid: lge.grid, data: segment),

@@ -159,9 +159,13 @@ struct ExternalPipelineTests {
         let same = try CLI.run(["merge", "r", "--out", "m1"], in: s.url)
         #expect(same.status == 0 && !same.stdout.contains("re-scored"), "\(same)")
         #expect(try metric("m1", "volume.edv_abs_rel_error_max") == metric("r", "volume.edv_abs_rel_error_max"))
-        // EDV of case 1 doubled: only that case is re-scored, and its EDV error grows by its EDV ratio (> 0.5 here,
-        // where the small phantom's EDV is underestimated by about 16 %).
-        let before = try #require(try metric("r", "volume.edv_abs_rel_error_max"))
+        // EDV of case 1 doubled: only that case is re-scored, and its relative EDV error e becomes 2 (1 + e) - 1.
+        func caseEdvError(_ folder: String, _ index: Int) throws -> Double? {
+            let r = try json(s.url.appendingPathComponent(folder + "/results.json"))
+            let c = (r["cases"] as? [[String: Any]])?.first { $0["index"] as? Int == index }
+            return (c?["score"] as? [String: Any])?["edvRelativeError"] as? Double
+        }
+        let before = try #require(try caseEdvError("r", 1))
         let analysis = s.url.appendingPathComponent("r/cases/case-1/analysis/analysis.json")
         var a = try json(analysis)
         a["edvMl"] = try #require(a["edvMl"] as? Double) * 2
@@ -169,7 +173,9 @@ struct ExternalPipelineTests {
         let changed = try CLI.run(["merge", "r", "--out", "m2"], in: s.url)
         #expect(changed.status == 0, "\(changed)")
         #expect(changed.stdout.contains("case 1: ") && changed.stdout.contains("re-scored") && !changed.stdout.contains("case 0: "), "\(changed.stdout)")
-        #expect(try #require(try metric("m2", "volume.edv_abs_rel_error_max")) > before + 0.5)
+        let after = try #require(try caseEdvError("m2", 1))
+        #expect(abs(after - (2 * (1 + before) - 1)) < 1e-9, "EDV error \(before) -> \(after)")
+        #expect(try caseEdvError("m2", 0) == caseEdvError("r", 0))
         // The case folder gone: the changed analysis cannot be re-scored, and merge says so.
         try FileManager.default.removeItem(at: s.url.appendingPathComponent("r/cases/case-1/case"))
         let refused = try CLI.run(["merge", "r", "--out", "m3"], in: s.url)
