@@ -74,6 +74,9 @@ public struct ModelLandmarks: Sendable {
     public var baseToApex: Vec3
     public var epicardialApexMm: Vec3
     public var cavityLengthMm: Double
+    /// The mitral annulus plane fitted in the long-axis cine (a point on it and its normal), which the AV groove
+    /// follows; nil: the base plane through `baseCentreMm` perpendicular to `baseToApex`.
+    public var annulusPlane: (centreMm: Vec3, normal: Vec3)?
     /// Segment angle of the inferior RV insertion, where the middle cardiac vein and coronary sinus ostium are
     /// placed (degrees): from the LV model's inferior insertion point, else `GrooveAnatomy.septalSpanDeg`.
     public var septalSpanDeg: Double
@@ -100,11 +103,16 @@ public struct ModelLandmarks: Sendable {
     ///   - baseCentreMm: centre of the base plane (`lvAxis["baseCentreMm"]`).
     ///   - inferiorInsertionMm: the inferior RV insertion point (`rvInsertionPointsMm["inferior"]`), which places the
     ///     posterior interventricular groove; nil: `anatomy.septalSpanDeg` from the anterior insertion.
+    ///   - annulusPlane: the mitral annulus plane at end-diastole fitted in the long-axis cine (`mitralAnnulus`):
+    ///     the AV groove then follows it, so the groove landmarks and courses sit at their prior height above the
+    ///     annulus at their own angle; nil: the base plane through `baseCentreMm` perpendicular to the long axis.
+    ///     Heights along the axis (segments, the AIV and MCV ends) stay measured from `baseCentreMm`.
     ///   - anatomy: vein course defaults.
     /// - Throws: `InputError` when no slice carries segment ids (no RV insertion known).
     public init(contours: WallContourStack, baseCentreMm: Vec3, inferiorInsertionMm: Vec3? = nil,
-                anatomy: GrooveAnatomy = GrooveAnatomy()) throws {
+                annulusPlane: (centreMm: Vec3, normal: Vec3)? = nil, anatomy: GrooveAnatomy = GrooveAnatomy()) throws {
         self.anatomy = anatomy
+        self.annulusPlane = annulusPlane
         let axis = contours.baseToApex.normalized
         self.baseToApex = axis
         self.baseCentreMm = baseCentreMm
@@ -132,10 +140,11 @@ public struct ModelLandmarks: Sendable {
         let a = anatomy, inferior = septalSpanDeg
         let aivEnd = a.aivEndFraction * cavityLengthMm
         landmarksMm["lvApex"] = contours.epicardialApexMm
-        landmarksMm["coronarySinusOstium"] = groovePoint(angleDeg: inferior + a.ostiumAngleFromInferiorDeg, heightMm: -a.avGrooveAboveBaseMm, outsideMm: a.ostiumOutsideEpicardiumMm)
-        landmarksMm["middleCardiacVeinOrigin"] = groovePoint(angleDeg: inferior + a.mcvOriginAngleFromInferiorDeg, heightMm: -a.avGrooveAboveBaseMm, outsideMm: a.proximalVeinOutsideEpicardiumMm)
+        let ostium = inferior + a.ostiumAngleFromInferiorDeg, mcvOrigin = inferior + a.mcvOriginAngleFromInferiorDeg
+        landmarksMm["coronarySinusOstium"] = groovePoint(angleDeg: ostium, heightMm: baseOffsetMm(angleDeg: ostium) - a.avGrooveAboveBaseMm, outsideMm: a.ostiumOutsideEpicardiumMm)
+        landmarksMm["middleCardiacVeinOrigin"] = groovePoint(angleDeg: mcvOrigin, heightMm: baseOffsetMm(angleDeg: mcvOrigin) - a.avGrooveAboveBaseMm, outsideMm: a.proximalVeinOutsideEpicardiumMm)
         landmarksMm["middleCardiacVeinEnd"] = groovePoint(angleDeg: inferior, heightMm: aivEnd - a.mcvEndShortOfAivMm, outsideMm: a.distalVeinOutsideEpicardiumMm)
-        landmarksMm["anteriorInterventricularVeinOrigin"] = groovePoint(angleDeg: 0, heightMm: -a.aivOriginAboveBaseMm, outsideMm: a.proximalVeinOutsideEpicardiumMm)
+        landmarksMm["anteriorInterventricularVeinOrigin"] = groovePoint(angleDeg: 0, heightMm: baseOffsetMm(angleDeg: 0) - a.aivOriginAboveBaseMm, outsideMm: a.proximalVeinOutsideEpicardiumMm)
         landmarksMm["anteriorInterventricularVeinEnd"] = groovePoint(angleDeg: a.aivEndAngleDeg, heightMm: aivEnd, outsideMm: a.distalVeinOutsideEpicardiumMm)
 
         // Prior SDs: angle SD times the basal epicardial radius, height SD, offset SD, in quadrature.
@@ -179,18 +188,32 @@ public struct ModelLandmarks: Sendable {
         let csStart = inferior + a.ostiumAngleFromInferiorDeg
         out["av groove"] = line(40) { t in
             let angle = lerp(csStart, 360, t)
-            return groovePoint(angleDeg: angle, heightMm: -lerp(groove, aivOrigin, max(0, (angle - a.greatCardiacVeinStartDeg) / (360 - a.greatCardiacVeinStartDeg))),
+            return groovePoint(angleDeg: angle, heightMm: baseOffsetMm(angleDeg: angle) - lerp(groove, aivOrigin, max(0, (angle - a.greatCardiacVeinStartDeg) / (360 - a.greatCardiacVeinStartDeg))),
                                outsideMm: lerp(a.ostiumOutsideEpicardiumMm, a.proximalVeinOutsideEpicardiumMm, t))
         }
         out["anterior interventricular"] = line(20) { t in
-            groovePoint(angleDeg: lerp(360, a.aivEndAngleDeg, t) + shift.aivDeg, heightMm: lerp(-aivOrigin, aivEnd, t),
+            groovePoint(angleDeg: lerp(360, a.aivEndAngleDeg, t) + shift.aivDeg, heightMm: lerp(baseOffsetMm(angleDeg: 0) - aivOrigin, aivEnd, t),
                         outsideMm: lerp(a.proximalVeinOutsideEpicardiumMm, a.distalVeinOutsideEpicardiumMm, t))
         }
         out["middle cardiac"] = line(20) { t in
-            groovePoint(angleDeg: inferior + a.mcvOriginAngleFromInferiorDeg * (1 - t) + shift.mcvDeg, heightMm: lerp(-groove, aivEnd - a.mcvEndShortOfAivMm, t),
+            groovePoint(angleDeg: inferior + a.mcvOriginAngleFromInferiorDeg * (1 - t) + shift.mcvDeg,
+                        heightMm: lerp(baseOffsetMm(angleDeg: inferior + a.mcvOriginAngleFromInferiorDeg) - groove, aivEnd - a.mcvEndShortOfAivMm, t),
                         outsideMm: lerp(a.proximalVeinOutsideEpicardiumMm, a.distalVeinOutsideEpicardiumMm, t))
         }
         return out
+    }
+
+    /// Where the annulus plane meets the basal epicardium at segment angle `angleDeg`: its height below the base
+    /// centre along `baseToApex` (mm; negative: above). 0 without an annulus plane.
+    public func baseOffsetMm(angleDeg: Double) -> Double {
+        guard let plane = annulusPlane, let first = rings.first else { return 0 }
+        let n = plane.normal.normalized
+        let along = n.dot(baseToApex)
+        guard abs(along) > 0.2 else { return 0 }   // a plane nearly along the axis is no base plane
+        let (q, _) = ringPoint(first, angleDeg: angleDeg)
+        // The point baseCentre + baseToApex h + radial lies in the plane: solve for h.
+        let radial = q - baseCentreMm - baseToApex * (q - baseCentreMm).dot(baseToApex)
+        return -((baseCentreMm - plane.centreMm).dot(n) + radial.dot(n)) / along
     }
 
     /// Ray angle (radians) of segment angle 0 on a slice, from the circular mean of its segment boundaries; nil when

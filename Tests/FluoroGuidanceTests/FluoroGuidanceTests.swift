@@ -249,6 +249,27 @@ struct LeadSegmentAngleTests {
     }
 }
 
+@Suite("AV groove on a tilted annulus plane")
+struct TiltedAnnulusGrooveTests {
+    @Test("the groove landmarks sit their prior height above a tilted annulus plane at their own angle: R tan(tilt) cos(angle - tilt direction), within 0.01 mm")
+    func grooveFollowsPlane() throws {
+        let stack = LeadSegmentAngleTests().stack(exactInsertion: true)
+        let flat = try ModelLandmarks(contours: stack, baseCentreMm: .zero)
+        // The plane through the base centre tilted by 10 degrees towards segment angle 25 (the aortic side).
+        let tilt = radians(10.0), towards = radians(32.9 + 25)
+        let normal = Vec3(0, 0, 1) * cos(tilt) + Vec3(cos(towards), sin(towards), 0) * sin(tilt)
+        let tilted = try ModelLandmarks(contours: stack, baseCentreMm: .zero, annulusPlane: (centreMm: .zero, normal: normal))
+        let radius = 30.0   // the epicardial radius of the stack's slices
+        for (name, angle) in [("coronarySinusOstium", 120.0 - 10), ("middleCardiacVeinOrigin", 120.0), ("anteriorInterventricularVeinOrigin", 0.0)] {
+            let expected = -radius * tan(tilt) * cos(radians(angle - 25))
+            let moved = try #require(tilted.landmarksMm[name]).z - (try #require(flat.landmarksMm[name])).z
+            #expect(abs(moved - expected) < 0.01, "\(name): moved \(moved) mm along the axis, expected \(expected)")
+        }
+        // The ends far from the base keep their heights.
+        #expect(tilted.landmarksMm["anteriorInterventricularVeinEnd"] == flat.landmarksMm["anteriorInterventricularVeinEnd"])
+    }
+}
+
 @Suite("Lead along the beam")
 struct LeadAlongBeamTests {
     /// A lead nearly along the LAO 40 beam (as drawn heart orientations give: anatomy-variation case 29), its four
