@@ -78,7 +78,7 @@ extension HeartModel {
         let s = d.dot(frame.baseDirection)
         if s < -9 || s > gridTopMm + 80 { return false }
         let a = d.dot(frame.u), b = d.dot(frame.v)
-        let reach = maxEpiRadiusMm + spec.anatomy.rvWidthMm + spec.anatomy.rvWallThicknessMm + 50 + curvatureMm
+        let reach = maxEpiRadiusMm + rvWidthMm + spec.anatomy.rvWallThicknessMm + 50 + curvatureMm
         return a * a + b * b <= reach * reach
     }
 
@@ -94,7 +94,7 @@ extension HeartModel {
         let offset = centrelineOffset(sNow: sNow, lambda: st.lambda)
         let a = d.dot(frame.u) - offset.a, b = d.dot(frame.v) - offset.b
         let r2 = a * a + b * b
-        let reach = st.maxEpiRadius + an.rvWidthMm + an.rvWallThicknessMm + 45
+        let reach = st.maxEpiRadius + rvWidthMm + an.rvWallThicknessMm + 45
         if r2 > reach * reach { return nil }
         let r = r2.squareRoot()
         var phi = atan2(b, a) * (180 / .pi)
@@ -143,7 +143,7 @@ extension HeartModel {
             if spec.anatomy.epicardialFat && v < veinFatHaloMm { return TissueSample(tissue: .epicardialFat) }
         }
         // Epicardial fat lies in the grooves: the AV groove near the base and the two interventricular grooves.
-        if spec.anatomy.epicardialFat && dOut < 3.5 {
+        if spec.anatomy.epicardialFat && dOut < grooveFatMm {
             let f = heightFraction(s: s, phiDeg: phi)
             let ivg = min(abs(angleDifferenceDegrees(phi, 0)), abs(angleDifferenceDegrees(phi, spec.anatomy.inferiorInsertionAngleDeg)))
             if f < 0.12 || ivg < 12 { return TissueSample(tissue: .epicardialFat) }
@@ -188,9 +188,9 @@ extension HeartModel {
         let span = an.inferiorInsertionAngleDeg
         guard phi <= span, dOut >= 0 else { return nil }
         let f = heightFraction(s: s, phiDeg: phi)
-        guard f >= 0, f < 0.75 else { return nil }
-        let along = min(1, (0.75 - f) / 0.3).squareRoot()
-        let width = an.rvWidthMm * sin(.pi * phi / span).squareRoot() * along * (1 - 0.3 * st.contraction)
+        guard f >= 0, f < rvApexFraction else { return nil }
+        let along = min(1, (rvApexFraction - f) / 0.3).squareRoot()
+        let width = rvWidthMm * sin(.pi * phi / span).squareRoot() * along * (1 - 0.3 * st.contraction)
         if dOut < width { return .rvBlood }
         if dOut < width + an.rvWallThicknessMm { return .rvMyocardium }
         return nil
