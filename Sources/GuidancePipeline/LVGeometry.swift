@@ -170,12 +170,13 @@ public struct LVGeometry: Sendable {
         let valvePlane = Self.valvePlaneDescent(walls: walls, spacing: spacing, settings: settings)
         if let note = valvePlane.note { notes.append(note) }
         // Length (mm) of the LV counted on the first slice that cuts it, when the annulus plane bounds the base: from
-        // the slab's apical face up to the plane along the long axis at the slice's centre, at most one spacing plus
-        // `maxFillBeyondSpacingMm` (MitralAnnulus.Settings). <= 0: the slice lies wholly basal to the annulus.
+        // the slab's apical face up to the plane along the long axis at the slice's centre; the part above the slab
+        // at most one spacing plus `maxFillBeyondSpacingMm` (MitralAnnulus.Settings). <= 0: the slice lies wholly
+        // basal to the annulus.
         func lengthBelowAnnulus(_ w: WallTracker.SliceWall, _ t: Int, _ a: MitralAnnulus.Plane, _ axis: Vec3) -> Double {
             let centre = w.plane.patient(w.centres[t])
             let belowPlane = (centre - a.centreMm).dot(a.normal) / max(1e-6, axis.dot(a.normal))
-            return min(belowPlane + spacing / 2, spacing + settings.mitralAnnulus.maxFillBeyondSpacingMm)
+            return min(belowPlane + spacing / 2, 2 * spacing + settings.mitralAnnulus.maxFillBeyondSpacingMm)
         }
         func volume(_ t: Int, annulus: MitralAnnulus.Plane? = nil, axis: Vec3 = stackAxis) -> Double {
             var v = 0.0
@@ -185,9 +186,20 @@ public struct LVGeometry: Sendable {
                 let area = w.lvCavityAreaMm2(frame: t)
                 if let annulus, first {
                     // The long-axis annulus bounds the base: the first slice counts from its apical face up to the
-                    // plane (a slice the base has partly left keeps its chord part over its slab, as without views).
+                    // plane. A slice decided partly left (`BasalSlices`) that the plane leaves wholly on the LV side
+                    // is LV whole, its contour (leaked, or the chord's arc) no larger than its apical neighbour's (the
+                    // LV does not widen towards its base above the equator); one the plane cuts keeps its chord part
+                    // over its slab, as without views.
                     let partial = !w.content.isEmpty && w.content[t] == .partlyLeft
-                    v += area * (partial ? spacing : max(0, lengthBelowAnnulus(w, t, annulus, axis)))
+                    let length = max(0, lengthBelowAnnulus(w, t, annulus, axis))
+                    if partial && length < spacing {
+                        v += area * spacing
+                    } else if partial {
+                        let neighbour = s + 1 < walls.count && walls[s + 1].valid[t] ? walls[s + 1].cavityAreaMm2(frame: t) : area
+                        v += min(w.cavityAreaMm2(frame: t), neighbour) * length
+                    } else {
+                        v += area * length
+                    }
                     if area > 0 { cavity.append((s, area)) }
                     first = false
                     continue

@@ -7,7 +7,7 @@ import Foundation
 /// JCMR 2020;22:17: every long-axis view contains the LV long axis).
 ///
 /// Method, per view and short-axis phase (the long-axis phase nearest in trigger time):
-/// - the short-axis contours of the most basal slices that cut the LV (`guideSlices`) are intersected with the
+/// - the short-axis contours of the most basal slices whose contour is the LV cavity whole (`guideSlices`) are intersected with the
 ///   long-axis plane: on each side of the LV axis they give the wall's endocardial and epicardial points, and a line
 ///   through the mid-wall points predicts where that wall runs in the long-axis image, and its thickness;
 /// - along that line, from between the two most basal guide slices towards the base, the band of the wall's central
@@ -39,6 +39,9 @@ public struct MitralAnnulus: Sendable {
         /// fibrous skeleton has a shorter T2 than myocardium (about 30 against 45 ms), so bSSFP shows it darker; 3/4
         /// sits between the two and several noise SDs from myocardium after averaging the band.
         public var darkerThanMyocardiumRatio = 0.75
+        /// Largest shift of the wall in the long-axis image from where the short-axis contours predict it (mm):
+        /// breath-hold misregistration between the series (a few mm) and the fit of the guide line.
+        public var maxWallShiftMm = 6.0
         /// A run of non-myocardial band at least this long ends the wall (mm): shorter runs are noise or a vessel.
         public var endRunMm = 2.0
         /// Least contrast between cavity blood and the wall (ratio) for a wall to be followed at all.
@@ -102,7 +105,12 @@ public struct MitralAnnulus: Sendable {
                                    settings: settings)
                 if !found.isEmpty { points[v.name] = found }
             }
+            if debug { FileHandle.standardError.write("frame \(t) points \(points.mapValues(\.count))\n".data(using: .utf8)!) }
             planes.append(fit(points: points, baseToApex: baseToApex, axisPointMm: axisPointMm, settings: settings))
+            if debug, let p = planes.last! {
+                let heights = p.pointsMm.keys.sorted().map { k in "\(k): " + p.pointsMm[k]!.map { String(format: "%.1f", ($0 - axisPointMm).dot(baseToApex)) }.joined(separator: " ") }
+                FileHandle.standardError.write("frame \(t) centre height \(String(format: "%.1f", (p.centreMm - axisPointMm).dot(baseToApex))) \(heights)\n".data(using: .utf8)!)
+            }
         }
         return MitralAnnulus(planes: planes, views: views.map(\.name).sorted())
     }
@@ -118,7 +126,9 @@ public struct MitralAnnulus: Sendable {
         let across = SIMD2(-u.y, u.x)
         // Wall crossings of the most basal guide slices, per side of the axis: (endocardial, epicardial) points.
         var sides: [[(endo: SIMD2<Double>, epi: SIMD2<Double>)]] = [[], []]
-        for w in walls where w.valid.indices.contains(t) && w.valid[t] {
+        // Only contours that are the LV cavity whole guide (a leaked, outflow-tract or partly left contour does not
+        // follow the wall).
+        for w in walls where w.valid.indices.contains(t) && w.valid[t] && (w.content.isEmpty || w.content[t] == .lvCavity) {
             if sides[0].count >= settings.guideSlices && sides[1].count >= settings.guideSlices { break }
             let endo = crossings(w, frame: t, radii: w.endo[t], plane: plane)
             let epi = crossings(w, frame: t, radii: w.epi[t], plane: plane)
@@ -131,6 +141,7 @@ public struct MitralAnnulus: Sendable {
         var out: [Vec3] = []
         for (k, sign) in [-1.0, 1.0].enumerated() {
             let guide = sides[k]
+            if debug { FileHandle.standardError.write("frame \(t) side \(k) guide \(guide.count)\n".data(using: .utf8)!) }
             guard guide.count >= 2 else { continue }
             if let h = followWall(image: image, guide: guide, outward: across * sign, towardsApex: u, settings: settings) {
                 out.append(plane.patient(h))
@@ -146,35 +157,57 @@ public struct MitralAnnulus: Sendable {
         let thickness = Stats.median(guide.map { length($0.epi - $0.endo) })
         guard thickness > 1 else { return nil }
         // Least-squares line through the mid-wall points, oriented towards the base.
-        let c = mids.reduce(SIMD2<Double>(0, 0), +) / Double(mids.count)
+        let c0 = mids.reduce(SIMD2<Double>(0, 0), +) / Double(mids.count)
         var sxx = 0.0, sxy = 0.0, syy = 0.0
-        for m in mids { let d = m - c; sxx += d.x * d.x; sxy += d.x * d.y; syy += d.y * d.y }
+        for m in mids { let d = m - c0; sxx += d.x * d.x; sxy += d.x * d.y; syy += d.y * d.y }
         let angle = 0.5 * atan2(2 * sxy, sxx - syy)
         var along = SIMD2(cos(angle), sin(angle))
         if dot(along, towardsApex) > 0 { along = -along }
         guard dot(along, -towardsApex) > cos(radians(45)) else { return nil }   // a wall runs along the axis
         var normal = SIMD2(-along.y, along.x)
         if dot(normal, outward) < 0 { normal = -normal }
-        let lambdas = mids.map { dot($0 - c, along) }
+        let lambdas = mids.map { dot($0 - c0, along) }
         let basal = lambdas[0], next = lambdas[1]
         guard basal > next + 1 else { return nil }
-        // Band value: mean over the wall's central half across and +-0.5 mm along.
-        func band(_ l: Double) -> Float {
-            var sum: Float = 0, n: Float = 0
-            for a in [-0.5, 0, 0.5] {
-                for x in stride(from: -thickness / 4, through: thickness / 4 + 1e-9, by: thickness / 8) {
-                    sum += image.sample(c + along * (l + a) + normal * x); n += 1
-                }
-            }
-            return sum / n
-        }
-        // Reference levels between the two most basal guide slices: the wall, and the cavity 3-8 mm inside it.
+        // The wall in this image: the long-axis view and the short-axis slices are separate breath-holds, so the
+        // predicted line may be off by a few mm. Between the two most basal guide slices the endocardial edge is
+        // taken on each step as the steepest blood-to-wall fall (outward, profile smoothed over 1 mm) within
+        // `maxWallShiftMm` of the prediction; the line is moved by the median of these offsets.
         let step = settings.stepMm
         let reference = Array(stride(from: next, through: basal, by: step))
+        func endoOffset(_ l: Double) -> Double? {
+            let xs = Array(stride(from: -thickness / 2 - settings.maxWallShiftMm - 1, through: -thickness / 2 + settings.maxWallShiftMm + 1, by: 0.25))
+            let p: [Double] = xs.map { (x: Double) -> Double in
+                var sum = 0.0
+                for k in -2...2 { sum += Double(image.sample(c0 + along * l + normal * (x + 0.25 * Double(k)))) }
+                return sum / 5
+            }
+            var best: (Double, Double)? = nil
+            for i in 2..<(xs.count - 2) where abs(xs[i] + thickness / 2) <= settings.maxWallShiftMm {
+                let g = p[i + 2] - p[i - 2]
+                if best == nil || g < best!.1 { best = (xs[i], g) }
+            }
+            guard let best, best.1 < 0 else { return nil }
+            return best.0 + thickness / 2
+        }
+        let offsets = reference.compactMap(endoOffset)
+        guard offsets.count * 2 >= reference.count else { return nil }
+        let c = c0 + normal * Stats.median(offsets)
+        // Band value: median over the wall's inner half (from 1 mm outside the endocardial edge, past its
+        // partial-volume blur, to mid-wall) and +-0.5 mm along. The inner half: at the base the epicardial side meets
+        // AV-groove fat and vessels, while the hinge is on the endocardial side, where the leaflets insert.
+        let inner = Array(stride(from: -thickness / 2 + 1, through: 0, by: max(0.25, (thickness / 2 - 1) / 6)))
+        func band(_ l: Double) -> Float {
+            var values: [Double] = []
+            for a in [-0.5, 0, 0.5] { for x in inner { values.append(Double(image.sample(c + along * (l + a) + normal * x))) } }
+            return Float(Stats.median(values))
+        }
+        // Reference levels between the two most basal guide slices: the wall, and the cavity 3-8 mm inside it.
         let wall = Stats.median(reference.map(band))
         let blood = Stats.median(reference.flatMap { l in
             stride(from: 3.0, through: 8.0, by: 1.0).map { image.sample(c + along * l - normal * (thickness / 2 + $0)) }
         })
+        if debug { FileHandle.standardError.write("wall thickness \(thickness) levels wall \(wall) blood \(blood) basal \(basal) next \(next)\n".data(using: .utf8)!) }
         guard wall > 0, blood >= Float(settings.minBloodToWallRatio) * wall else { return nil }
         let low = Float(settings.darkerThanMyocardiumRatio) * wall, high = 0.5 * (wall + blood)
         let run = max(1, Int((settings.endRunMm / step).rounded()))
@@ -188,6 +221,7 @@ public struct MitralAnnulus: Sendable {
             }
             l += step
         }
+        if debug { FileHandle.standardError.write("no end found\n".data(using: .utf8)!) }
         return nil
     }
 
@@ -284,3 +318,5 @@ extension LVGeometry {
                      edResidualMm: ed.rmsResidualMm, phasesFound: annulus.planes.compactMap { $0 }.count, views: annulus.views)
     }
 }
+
+let debug = ProcessInfo.processInfo.environment["CRTSIM_ANNULUS_DEBUG"] != nil
