@@ -105,12 +105,7 @@ public struct MitralAnnulus: Sendable {
                                    settings: settings)
                 if !found.isEmpty { points[v.name] = found }
             }
-            if debug { FileHandle.standardError.write("frame \(t) points \(points.mapValues(\.count))\n".data(using: .utf8)!) }
             planes.append(fit(points: points, baseToApex: baseToApex, axisPointMm: axisPointMm, settings: settings))
-            if debug, let p = planes.last! {
-                let heights = p.pointsMm.keys.sorted().map { k in "\(k): " + p.pointsMm[k]!.map { String(format: "%.1f", ($0 - axisPointMm).dot(baseToApex)) }.joined(separator: " ") }
-                FileHandle.standardError.write("frame \(t) centre height \(String(format: "%.1f", (p.centreMm - axisPointMm).dot(baseToApex))) \(heights)\n".data(using: .utf8)!)
-            }
         }
         return MitralAnnulus(planes: planes, views: views.map(\.name).sorted())
     }
@@ -141,7 +136,6 @@ public struct MitralAnnulus: Sendable {
         var out: [Vec3] = []
         for (k, sign) in [-1.0, 1.0].enumerated() {
             let guide = sides[k]
-            if debug { FileHandle.standardError.write("frame \(t) side \(k) guide \(guide.count)\n".data(using: .utf8)!) }
             guard guide.count >= 2 else { continue }
             if let h = followWall(image: image, guide: guide, outward: across * sign, towardsApex: u, settings: settings) {
                 out.append(plane.patient(h))
@@ -207,7 +201,6 @@ public struct MitralAnnulus: Sendable {
         let blood = Stats.median(reference.flatMap { l in
             stride(from: 3.0, through: 8.0, by: 1.0).map { image.sample(c + along * l - normal * (thickness / 2 + $0)) }
         })
-        if debug { FileHandle.standardError.write("wall thickness \(thickness) levels wall \(wall) blood \(blood) basal \(basal) next \(next)\n".data(using: .utf8)!) }
         guard wall > 0, blood >= Float(settings.minBloodToWallRatio) * wall else { return nil }
         let low = Float(settings.darkerThanMyocardiumRatio) * wall, high = 0.5 * (wall + blood)
         let run = max(1, Int((settings.endRunMm / step).rounded()))
@@ -221,7 +214,6 @@ public struct MitralAnnulus: Sendable {
             }
             l += step
         }
-        if debug { FileHandle.standardError.write("no end found\n".data(using: .utf8)!) }
         return nil
     }
 
@@ -318,5 +310,3 @@ extension LVGeometry {
                      edResidualMm: ed.rmsResidualMm, phasesFound: annulus.planes.compactMap { $0 }.count, views: annulus.views)
     }
 }
-
-let debug = ProcessInfo.processInfo.environment["CRTSIM_ANNULUS_DEBUG"] != nil
