@@ -3,7 +3,8 @@ import Foundation
 import ImageIO
 
 /// What the guidance pipeline reads: the cine and LGE volumes and what the scanner recorded about them
-/// (`cmr/cine.nii.gz`, `cmr/lge.nii.gz`, `cmr/acquisition.json`). Nothing else of a case is reachable from here:
+/// (`cmr/cine.nii.gz`, `cmr/lge.nii.gz`, `cmr/acquisition.json`), and the long-axis cine views
+/// (`cmr/cine-2ch.nii.gz`, `cine-3ch`, `cine-4ch`) when acquisition.json records them. Nothing else of a case is reachable from here:
 /// the loader takes the `cmr/` folder itself, never the case folder around it.
 public struct CMRStudy: Sendable {
     /// Cine bSSFP short-axis stack: (column, row, slice, phase), geometry from the NIfTI affine.
@@ -47,7 +48,8 @@ public struct CMRStudy: Sendable {
     /// Reads and validates a `cmr/` folder.
     /// - Parameter cmrDirectory: the folder holding cine.nii.gz, lge.nii.gz and acquisition.json.
     /// - Throws: `InputError` naming the file and the problem (missing, unreadable, NaN voxels, dimensions that
-    ///   disagree with acquisition.json).
+    ///   disagree with acquisition.json; a long-axis view that acquisition.json records but whose file is missing,
+    ///   or whose matrix, slice count, phase count or geometry disagrees with its record).
     public static func load(cmrDirectory: String) throws -> CMRStudy {
         let dir = URL(fileURLWithPath: cmrDirectory)
         var isDir: ObjCBool = false
