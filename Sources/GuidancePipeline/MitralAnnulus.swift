@@ -19,8 +19,9 @@ import Foundation
 ///   the AV groove: brighter). The hinge is where the first run of at least `endRunMm` of non-myocardial band starts,
 ///   taken on the endocardial edge of the wall.
 /// The annulus plane per phase is the least-squares plane through the hinge points (at least 4 from at least 2
-/// views), with the single worst point dropped when it lies more than `outlierResidualMm` off the plane and enough
-/// remain (the 3-chamber view's outflow side ends at the aortic annulus, which may stand higher); its centre is
+/// views), after dropping points far from the median height (`maxHeightSpreadMm`) and then, one by one, the worst
+/// point while it lies more than `outlierResidualMm` off the plane and enough remain (a wall followed past its end,
+/// or the 3-chamber view's outflow side, which ends at the aortic annulus); its centre is
 /// where the LV long axis crosses it. Nothing here knows the phantom: only the images, their geometry and the
 /// short-axis analysis.
 public struct MitralAnnulus: Sendable {
@@ -46,7 +47,11 @@ public struct MitralAnnulus: Sendable {
         public var endRunMm = 2.0
         /// Least contrast between cavity blood and the wall (ratio) for a wall to be followed at all.
         public var minBloodToWallRatio = 1.3
-        /// A hinge point further than this from the plane fitted through all of them is dropped once (mm).
+        /// Hinge points whose height along the long axis lies further than this from the median height are dropped
+        /// before the fit (mm): a mitral annulus tilted 15 degrees across its ~30 mm radius spans about +-8 mm.
+        public var maxHeightSpreadMm = 8.0
+        /// Then the point furthest from the fitted plane is dropped while it lies further than this (mm) and at least
+        /// 4 points from 2 views remain.
         public var outlierResidualMm = 4.0
         /// Largest angle between the fitted annulus normal and the LV long axis (degrees): the mitral annulus is
         /// close to perpendicular to the long axis; a larger tilt means a wrong hinge.
@@ -235,17 +240,31 @@ public struct MitralAnnulus: Sendable {
 
     /// Least-squares plane through the hinge points (at least 4 from at least 2 views), centre on the long axis.
     static func fit(points: [String: [Vec3]], baseToApex: Vec3, axisPointMm: Vec3, settings: Settings) -> Plane? {
-        var used = points
         func flat(_ p: [String: [Vec3]]) -> [(String, Vec3)] { p.keys.sorted().flatMap { k in p[k]!.map { (k, $0) } } }
         func enough(_ p: [String: [Vec3]]) -> Bool { flat(p).count >= 4 && p.values.filter { !$0.isEmpty }.count >= 2 }
-        guard enough(used) else { return nil }
-        var (centroid, normal) = leastSquaresPlane(flat(used).map(\.1), start: baseToApex)
-        let residuals = flat(used).map { abs(($0.1 - centroid).dot(normal)) }
-        if let worst = residuals.indices.max(by: { residuals[$0] < residuals[$1] }), residuals[worst] > settings.outlierResidualMm {
-            let (view, point) = flat(used)[worst]
-            var fewer = used
+        func without(_ p: [String: [Vec3]], _ view: String, _ point: Vec3) -> [String: [Vec3]] {
+            var fewer = p
             fewer[view] = fewer[view]!.filter { $0 != point }
             if fewer[view]!.isEmpty { fewer[view] = nil }
+            return fewer
+        }
+        // Gross outliers first, robustly: heights along the long axis further than `maxHeightSpreadMm` from their
+        // median (a least-squares plane would tilt towards them and hide them).
+        let heights = flat(points).map { ($0.1 - axisPointMm).dot(baseToApex) }
+        let medianHeight = Stats.median(heights)
+        var used = points
+        for (i, (view, point)) in flat(points).enumerated() where abs(heights[i] - medianHeight) > settings.maxHeightSpreadMm {
+            used = without(used, view, point)
+        }
+        guard enough(used) else { return nil }
+        var (centroid, normal) = leastSquaresPlane(flat(used).map(\.1), start: baseToApex)
+        // Then the worst point while it lies more than `outlierResidualMm` off the plane and enough remain.
+        while true {
+            let residuals = flat(used).map { abs(($0.1 - centroid).dot(normal)) }
+            guard let worst = residuals.indices.max(by: { residuals[$0] < residuals[$1] }),
+                  residuals[worst] > settings.outlierResidualMm else { break }
+            let (view, point) = flat(used)[worst]
+            let fewer = without(used, view, point)
             guard enough(fewer) else { return nil }
             used = fewer
             (centroid, normal) = leastSquaresPlane(flat(used).map(\.1), start: baseToApex)
