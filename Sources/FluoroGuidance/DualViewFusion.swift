@@ -90,8 +90,11 @@ public struct DualViewFusion: Sendable {
         let start = Date()
         let r = cmr.result
         guard let base = r.lvAxis["baseCentreMm"] else { throw InputError("LV model: no base centre") }
+        // The AV groove follows the mitral annulus fitted in the long-axis cine when the case has it.
+        let annulus = r.mitralAnnulus.map { (centreMm: $0.edCentreMm, normal: $0.edNormal) }
         let landmarks = try ModelLandmarks(contours: cmr.contoursED, baseCentreMm: base,
-                                           inferiorInsertionMm: r.rvInsertionPointsMm["inferior"], anatomy: settings.anatomy)
+                                           inferiorInsertionMm: r.rvInsertionPointsMm["inferior"], annulusPlane: annulus,
+                                           anatomy: settings.anatomy)
         var warnings = study.warnings
         let clicked = Set(study.views.flatMap { $0.clicks.keys })
         let ignored = clicked.subtracting(landmarks.landmarksMm.keys).sorted()
