@@ -9,7 +9,7 @@ import SegmentModel
 public struct GroundTruth: Codable, Sendable {
     /// 2 since `targetTies` and `latestTies` (docs/schemas.md); a version-1 file is read with both derived from its
     /// segments by the default decision model.
-    public var schemaVersion = 2
+    public var schemaVersion = 3
     /// The shared vocabulary: the generator's exact values. ED is t = 0 (the R trigger) and ES the smallest cavity
     /// volume on a 2 ms grid; the scar is the scar core and the myocardial volume the whole LV myocardium at
     /// end-diastole, apical cap included; `radialStrainCurves` has all 36 segments; `heartPose` and `lead` are
