@@ -144,6 +144,17 @@ public final class HeartModel: Sendable {
         annulusSurface.height(r: r, phiDeg: phiDeg)
     }
 
+    /// `annulusHeight(r:phiDeg:)` and `annulusHeight(phiDeg:)` (the ring) in one table interpolation.
+    @inline(__always) func annulusHeights(r: Double, phiDeg: Double) -> (surface: Double, ring: Double) {
+        annulusSurface.heights(r: r, phiDeg: phiDeg)
+    }
+
+    /// `heightFraction(s:phiDeg:)` given the ring height at that angle, `annulusHeight(phiDeg:)` (mm).
+    @inline(__always) func heightFraction(s: Double, ringMm h: Double) -> Double {
+        if flatBase { return heightFraction(s: s) }
+        return (h - s) / (h - endoApexHeightMm)
+    }
+
     /// Fraction of the cavity length from the local annulus (0) to the endocardial apex (1) at (s, phi): the
     /// height the segment rings are measured in (docs/truth-schema.md "Base and volumes").
     @inline(__always) public func heightFraction(s: Double, phiDeg: Double) -> Double {
