@@ -158,12 +158,15 @@ struct AnnulusSurface: Sendable {
     /// Integral of r dr over the radii in [0, en] at angle column j where the surface lies above height s: the
     /// sector area (divided by the angle step) of a cavity section of radius en that is LV blood pool.
     func cavityArea(en: Double, s: Double, j: Int) -> Double {
-        if flat { return s < h0 ? 0.5 * en * en : 0 }
-        let a = saddle[j], b = tilt[j], c = h0 - s, R = radius
-        func q(_ rho: Double) -> Double { (a * rho + b) * rho + c }
-        let top = min(en, R) / R
-        // The roots of q in (0, top), ascending, between the section's ends 0 and top (no array: this runs per
-        // material cell at every time step of the truth's volume curve).
+        cavityArea(en: en, s: s, j: j, roots: flat ? SIMD2(.nan, .nan) : positiveRoots(s: s, j: j))
+    }
+
+    /// The positive roots in rho of the surface's height minus s along angle column j, (a rho + b) rho + c with
+    /// a = saddle, b = tilt, c = h0 - s: ascending, NaN where there are fewer than two. They depend on the cell
+    /// alone (not on the cavity radius), so the truth's volume curve takes them from a table
+    /// (`HeartModel.cavityRoots`).
+    func positiveRoots(s: Double, j: Int) -> SIMD2<Double> {
+        let a = saddle[j], b = tilt[j], c = h0 - s
         var r0 = Double.nan, r1 = Double.nan
         if abs(a) < 1e-12 {
             if abs(b) > 1e-12 { r0 = -c / b }
@@ -174,17 +177,30 @@ struct AnnulusSurface: Sendable {
                 r0 = (-b - sq) / (2 * a); r1 = (-b + sq) / (2 * a)
             }
         }
-        // Keep the roots strictly inside (0, top) (NaN fails both tests), in ascending order.
-        let keep0 = r0 > 0 && r0 < top, keep1 = r1 > 0 && r1 < top
-        var lo = Double.nan, hi = Double.nan
-        if keep0 && keep1 { lo = min(r0, r1); hi = max(r0, r1) } else if keep0 { lo = r0 } else if keep1 { lo = r1 }
+        // Keep the roots above 0 (NaN fails the test), in ascending order.
+        let keep0 = r0 > 0, keep1 = r1 > 0
+        if keep0 && keep1 { return SIMD2(min(r0, r1), max(r0, r1)) }
+        return SIMD2(keep0 ? r0 : keep1 ? r1 : .nan, .nan)
+    }
+
+    /// `cavityArea(en:s:j:)` given `positiveRoots(s: s, j: j)`: the section [0, min(en, R) / R] is cut at the roots
+    /// inside it, in ascending order, and each piece where the surface lies above s adds its area (the same
+    /// operations, in the same order, as sorting the cut points; no array: this runs per material cell at every
+    /// time step of the truth's volume curve).
+    @inline(__always) func cavityArea(en: Double, s: Double, j: Int, roots: SIMD2<Double>) -> Double {
+        if flat { return s < h0 ? 0.5 * en * en : 0 }
+        let a = saddle[j], b = tilt[j], c = h0 - s, R = radius
+        func q(_ rho: Double) -> Double { (a * rho + b) * rho + c }
+        let top = min(en, R) / R
+        let lo = roots.x, hi = roots.y
         var area = 0.0
         @inline(__always) func add(_ x0: Double, _ x1: Double) {
             if x1 > x0 && q(0.5 * (x0 + x1)) > 0 { area += 0.5 * R * R * (x1 * x1 - x0 * x0) }
         }
-        if lo.isNaN {
+        // lo <= hi: when lo is not below top neither is hi (NaN is never below).
+        if !(lo < top) {
             add(0, top)
-        } else if hi.isNaN {
+        } else if !(hi < top) {
             add(0, lo); add(lo, top)
         } else {
             add(0, lo); add(lo, hi); add(hi, top)
