@@ -83,8 +83,10 @@ public struct CMRSimulator: Sendable {
     public let torso: Torso
     public let seed: UInt64
 
-    public init(heart: HeartModel, torso: Torso = Torso(), seed: UInt64) {
-        self.heart = heart; self.torso = torso; self.seed = seed
+    /// - Parameter torso: the body round the heart; nil: the standard torso with its sternum at the heart's height.
+    public init(heart: HeartModel, torso: Torso? = nil, seed: UInt64) {
+        self.heart = heart; self.seed = seed
+        self.torso = torso ?? Torso(heartCentreZ: heart.spec.anatomy.heartCentreMm[2])
     }
 
     /// Timing of the k-space stage for benchmarks (seconds, summed over all slices and phases).

@@ -53,6 +53,8 @@ public struct AnalysisResult: Codable, Sendable {
     public var views: [ViewProjectionRecord]?
     /// What the fluoroscopy stage did (pipeline only).
     public var fluoroscopy: FluoroscopyRecord?
+    /// The mitral annulus found in the long-axis cine views (absent when the case has none or it was not found).
+    public var mitralAnnulus: MitralAnnulusSummary? = nil
 
     /// A key of the shared vocabulary, read and written through `findings`.
     public subscript<T>(dynamicMember key: WritableKeyPath<CaseFindings, T>) -> T {
@@ -64,7 +66,29 @@ public struct AnalysisResult: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case schemaVersion, software, edTimeMs, edFrame, esFrame, targets18, targets17, timeToPeakMs,
              crossCorrelationDelayMs, unmeasuredSegments, scar, slices, notes, configuration, views, fluoroscopy,
-             activationUncertaintyMs, targetCandidates, targetConfidence
+             activationUncertaintyMs, targetCandidates, targetConfidence, mitralAnnulus
+    }
+
+    /// `mitralAnnulus` in analysis.json: the annulus plane at ED and ES from the hinge points of the long-axis views
+    /// (`MitralAnnulus`), LPS mm.
+    public struct MitralAnnulusSummary: Codable, Sendable, Equatable {
+        /// Where the LV long axis crosses the annulus plane at ED and at ES (mm).
+        public var edCentreMm: Vec3
+        public var esCentreMm: Vec3
+        /// Unit normals of the ED and ES planes, oriented base to apex.
+        public var edNormal: Vec3
+        public var esNormal: Vec3
+        /// Descent of the annulus centre from ED to ES along the LV long axis (mm, positive towards the apex).
+        public var descentMm: Double
+        /// Hinge points per view ("2ch", "3ch", "4ch") at ED and at ES (mm); a view without hinge points is absent.
+        public var pointsMm: [String: [Vec3]]
+        public var esPointsMm: [String: [Vec3]]
+        /// RMS distance of the ED hinge points from the ED plane (mm).
+        public var edResidualMm: Double
+        /// Phases at which a plane was found (of `volumeCurveMl.count`); the others use the nearest phase's.
+        public var phasesFound: Int
+        /// The long-axis views read.
+        public var views: [String]
     }
 
     public struct MappedTargets: Codable, Sendable, Equatable {
@@ -171,6 +195,7 @@ extension AnalysisResult {
         configuration = pipelineOnly(PipelineConfiguration.self, .configuration, PipelineConfiguration())
         views = try c.decodeIfPresent([ViewProjectionRecord].self, forKey: .views)
         fluoroscopy = try c.decodeIfPresent(FluoroscopyRecord.self, forKey: .fluoroscopy)
+        mitralAnnulus = pipelineOnly(MitralAnnulusSummary?.self, .mitralAnnulus, nil)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -195,6 +220,7 @@ extension AnalysisResult {
         try c.encode(configuration, forKey: .configuration)
         try c.encodeIfPresent(views, forKey: .views)
         try c.encodeIfPresent(fluoroscopy, forKey: .fluoroscopy)
+        try c.encodeIfPresent(mitralAnnulus, forKey: .mitralAnnulus)
     }
 }
 

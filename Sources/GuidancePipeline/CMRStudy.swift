@@ -3,7 +3,8 @@ import Foundation
 import ImageIO
 
 /// What the guidance pipeline reads: the cine and LGE volumes and what the scanner recorded about them
-/// (`cmr/cine.nii.gz`, `cmr/lge.nii.gz`, `cmr/acquisition.json`). Nothing else of a case is reachable from here:
+/// (`cmr/cine.nii.gz`, `cmr/lge.nii.gz`, `cmr/acquisition.json`), and the long-axis cine views
+/// (`cmr/cine-2ch.nii.gz`, `cine-3ch`, `cine-4ch`) when acquisition.json records them. Nothing else of a case is reachable from here:
 /// the loader takes the `cmr/` folder itself, never the case folder around it.
 public struct CMRStudy: Sendable {
     /// Cine bSSFP short-axis stack: (column, row, slice, phase), geometry from the NIfTI affine.
@@ -12,11 +13,32 @@ public struct CMRStudy: Sendable {
     public var lge: ImageVolume<Float>
     /// Scanner metadata (trigger times, inversion time, DICOM geometry).
     public var acquisition: CMRAcquisition
+    /// Long-axis cine views present in the case, keyed by view name ("2ch", "3ch", "4ch"): one slice each
+    /// (column, row, 1, phase), geometry from the NIfTI affine, checked against `acquisition.cine2ch` etc. Empty
+    /// when the case has none (other generators, earlier crtsim releases): the pipeline then works as before.
+    public var longAxis: [String: ImageVolume<Float>]
 
-    public init(cine: ImageVolume<Float>, lge: ImageVolume<Float>, acquisition: CMRAcquisition) throws {
-        self.cine = cine; self.lge = lge; self.acquisition = acquisition
+    /// The long-axis views a case may have: view name, NIfTI file under cmr/, acquisition.json key.
+    public static let longAxisViews: [(view: String, file: String, key: String)] =
+        ["2ch", "3ch", "4ch"].map { ($0, "cine-\($0).nii.gz", "cine\($0)") }
+
+    public init(cine: ImageVolume<Float>, lge: ImageVolume<Float>, acquisition: CMRAcquisition,
+                longAxis: [String: ImageVolume<Float>] = [:]) throws {
+        self.cine = cine; self.lge = lge; self.acquisition = acquisition; self.longAxis = longAxis
         try validate()
     }
+
+    /// The acquisition.json record of a long-axis view ("2ch", "3ch", "4ch"), nil when not recorded.
+    public func longAxisRecord(_ view: String) -> SeriesGeometry? {
+        switch view {
+        case "2ch": return acquisition.cine2ch
+        case "3ch": return acquisition.cine3ch
+        case "4ch": return acquisition.cine4ch
+        default: return nil
+        }
+    }
+    /// Trigger times (ms after the R wave) of a long-axis view's phases, from acquisition.json.
+    public func longAxisTimesMs(_ view: String) -> [Double] { longAxisRecord(view)?.triggerTime ?? [] }
 
     /// Trigger time of every cine phase (ms after the R wave), from acquisition.json.
     public var cineTimesMs: [Double] { acquisition.cine.triggerTime }
@@ -26,7 +48,8 @@ public struct CMRStudy: Sendable {
     /// Reads and validates a `cmr/` folder.
     /// - Parameter cmrDirectory: the folder holding cine.nii.gz, lge.nii.gz and acquisition.json.
     /// - Throws: `InputError` naming the file and the problem (missing, unreadable, NaN voxels, dimensions that
-    ///   disagree with acquisition.json).
+    ///   disagree with acquisition.json; a long-axis view that acquisition.json records but whose file is missing,
+    ///   or whose matrix, slice count, phase count or geometry disagrees with its record).
     public static func load(cmrDirectory: String) throws -> CMRStudy {
         let dir = URL(fileURLWithPath: cmrDirectory)
         var isDir: ObjCBool = false
@@ -36,8 +59,18 @@ public struct CMRStudy: Sendable {
         let acquisition = try CMRAcquisition.load(dir.appendingPathComponent("acquisition.json").path)
         let cine = try NIfTI.read(dir.appendingPathComponent("cine.nii.gz").path)
         let lge = try NIfTI.read(dir.appendingPathComponent("lge.nii.gz").path)
+        // Long-axis views: read each one acquisition.json records (the record makes the file required).
+        var longAxis: [String: ImageVolume<Float>] = [:]
+        for v in longAxisViews {
+            guard acquisition.allSeries.contains(where: { $0.key == v.key }) else { continue }
+            let path = dir.appendingPathComponent(v.file).path
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw InputError("\(dir.path): acquisition.json records \(v.key) but \(v.file) is missing")
+            }
+            longAxis[v.view] = try NIfTI.read(path)
+        }
         do {
-            return try CMRStudy(cine: cine, lge: lge, acquisition: acquisition)
+            return try CMRStudy(cine: cine, lge: lge, acquisition: acquisition, longAxis: longAxis)
         } catch let e as InputError {
             throw InputError("\(dir.path): \(e.message)")
         }
@@ -76,6 +109,34 @@ public struct CMRStudy: Sendable {
         }
     }
 
+    /// Each long-axis image against its acquisition.json record: one slice, the recorded matrix, geometry and
+    /// phase count, finite voxels; and no image without a record.
+    func validateLongAxis() throws {
+        for (view, volume) in longAxis.sorted(by: { $0.key < $1.key }) {
+            let name = "cine-\(view).nii.gz", key = "cine\(view)"
+            guard let series = longAxisRecord(view) else {
+                throw InputError("\(name): acquisition.json has no \(key) record for it")
+            }
+            let s = volume.grid.size
+            guard s[0] == series.columns, s[1] == series.rows, s[2] == 1, series.imagePositionPatient.count == 1 else {
+                throw InputError("\(name): dimensions \(s[0]) x \(s[1]) x \(s[2]) disagree with acquisition.json "
+                    + "(\(key): Columns \(series.columns), Rows \(series.rows), \(series.imagePositionPatient.count) slices; a long-axis view has 1)")
+            }
+            guard s[0] >= 16, s[1] >= 16 else {
+                throw InputError("\(name): images of \(s[0]) x \(s[1]) pixels are too small (need at least 16 x 16)")
+            }
+            guard volume.frames == series.triggerTime.count else {
+                throw InputError("acquisition.json: \(key).TriggerTime has \(series.triggerTime.count) values but \(name) has \(volume.frames) phases")
+            }
+            if let bad = volume.data.firstIndex(where: { !$0.isFinite }) {
+                throw InputError("\(name): voxel \(bad) is not a finite number")
+            }
+            if let conflict = series.disagreement(with: volume.grid) {
+                throw InputError("acquisition.json: \(key).\(conflict) of \(name): the two files contradict each other")
+            }
+        }
+    }
+
     /// Checks the images against each other and against acquisition.json.
     func validate() throws {
         for (name, volume, series) in [("cine.nii.gz", cine, acquisition.cine), ("lge.nii.gz", lge, acquisition.lge)] {
@@ -95,6 +156,7 @@ public struct CMRStudy: Sendable {
                 throw InputError("acquisition.json: \(key).\(conflict) of \(name): the two files contradict each other")
             }
         }
+        try validateLongAxis()
         try validateTiming()
         guard cine.frames >= 3 else {
             throw InputError("cine.nii.gz: \(cine.frames) phases; feature tracking needs at least 3 (allowed 3-200)")

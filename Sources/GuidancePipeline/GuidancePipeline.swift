@@ -46,7 +46,11 @@ public struct GuidancePipeline: Sendable {
         if let offsets = inputs.contourOffsets { offsets.apply(to: &walls) }
         var geometry = try timed("geometry") {
             try LVGeometry.build(walls: walls, cine: study.cine, sliceThicknessMm: study.acquisition.cine.sliceThickness,
-                                 settings: c.geometry)
+                                 settings: c.geometry,
+                                 longAxis: study.longAxis.keys.sorted().map {
+                                     MitralAnnulus.View(name: $0, volume: study.longAxis[$0]!, timesMs: study.longAxisTimesMs($0))
+                                 },
+                                 cineTimesMs: study.cineTimesMs)
         }
         if inputs.contours != nil { geometry.notes.append("contours from the operator's file on slices \(inputs.contours!.slices.map(\.sliceIndex))") }
         if inputs.contourOffsets != nil { geometry.notes.append("contours offset radially by the operator") }
@@ -136,7 +140,8 @@ public struct GuidancePipeline: Sendable {
                              wallThicknessMm: w.endo.indices.map { t in Stats.median(zip(w.epi[t], w.endo[t]).map { $0 - $1 }) },
                              anteriorInsertionDegrees: geometry.anteriorInsertionDegrees[s])
             },
-            notes: geometry.notes, configuration: c)
+            notes: geometry.notes, configuration: c,
+            mitralAnnulus: geometry.annulusSummary)
         return Output(result: result, geometry: geometry, motion: motion, scar: scar,
                       contoursED: geometry.contourStack(frame: ed, scar: scar), timings: timings)
     }

@@ -92,6 +92,9 @@ public struct LVGeometry: Sendable {
         public var rvTaperMaxExtensionDegrees = 15.0
         /// RV cavity width searched this far beyond the epicardium (mm).
         public var rvWidthSearchMm = 45.0
+        /// The mitral annulus from the long-axis cine views when the case has them (`MitralAnnulus`): it bounds the
+        /// volume at the base at each phase instead of the valve-plane model; without views nothing changes.
+        public var mitralAnnulus = MitralAnnulus.Settings()
     }
 
     public enum InsertionReference: String, Codable, Sendable, CaseIterable { case stackMedian, perSlice }
@@ -124,6 +127,10 @@ public struct LVGeometry: Sendable {
     var spacingMm: Double
     var notes: [String]
     var settings: Settings
+    /// The mitral annulus found in the long-axis views (nil without views, or when too few phases had one), and
+    /// the plane used at each phase for the volume curve.
+    var mitralAnnulus: MitralAnnulus? = nil
+    var annulusPlanes: [MitralAnnulus.Plane]? = nil
 
     /// Right-handed angle (degrees) of raw ray r.
     func rayAngle(_ r: Int, rays: Int) -> Double { wrapDegrees(handedness * 360 * Double(r) / Double(rays)) }
@@ -134,8 +141,11 @@ public struct LVGeometry: Sendable {
         return w.plane.patient(w.centres[t] + w.direction(r) * rho)
     }
 
+    /// - Parameters:
+    ///   - longAxis: the long-axis cine views of the case (empty: none; the short-axis rules alone, as before).
+    ///   - cineTimesMs: trigger time of every short-axis phase (pairs the long-axis phases with them).
     static func build(walls unordered: [WallTracker.SliceWall], cine: ImageVolume<Float>, sliceThicknessMm: Double,
-                      settings: Settings) throws -> LVGeometry {
+                      settings: Settings, longAxis: [MitralAnnulus.View] = [], cineTimesMs: [Double] = []) throws -> LVGeometry {
         guard unordered.count >= 2 else {
             throw InputError("cine.nii.gz: the LV shows on \(unordered.count) slice(s); at least 2 are needed")
         }
@@ -159,12 +169,41 @@ public struct LVGeometry: Sendable {
         // Simpson's rule over the slices that cut the LV, from the valve plane at each phase (`ValvePlaneModel`).
         let valvePlane = Self.valvePlaneDescent(walls: walls, spacing: spacing, settings: settings)
         if let note = valvePlane.note { notes.append(note) }
-        func volume(_ t: Int) -> Double {
+        // Length (mm) of the LV counted on the first slice that cuts it, when the annulus plane bounds the base: from
+        // the slab's apical face up to the plane along the long axis at the slice's centre; the part above the slab
+        // at most one spacing plus `maxFillBeyondSpacingMm` (MitralAnnulus.Settings). <= 0: the slice lies wholly
+        // basal to the annulus.
+        func lengthBelowAnnulus(_ w: WallTracker.SliceWall, _ t: Int, _ a: MitralAnnulus.Plane, _ axis: Vec3) -> Double {
+            let centre = w.plane.patient(w.centres[t])
+            let belowPlane = (centre - a.centreMm).dot(a.normal) / max(1e-6, axis.dot(a.normal))
+            return min(belowPlane + spacing / 2, 2 * spacing + settings.mitralAnnulus.maxFillBeyondSpacingMm)
+        }
+        func volume(_ t: Int, annulus: MitralAnnulus.Plane? = nil, axis: Vec3 = stackAxis) -> Double {
             var v = 0.0
             var first = true
             var cavity: [(s: Int, area: Double)] = []
             for (s, w) in walls.enumerated() where w.valid[t] {
                 let area = w.lvCavityAreaMm2(frame: t)
+                if let annulus, first {
+                    // The long-axis annulus bounds the base: the first slice counts from its apical face up to the
+                    // plane. A slice decided partly left (`BasalSlices`) that the plane leaves wholly on the LV side
+                    // is LV whole, its contour (leaked, or the chord's arc) no larger than its apical neighbour's (the
+                    // LV does not widen towards its base above the equator); one the plane cuts keeps its chord part
+                    // over its slab, as without views.
+                    let partial = !w.content.isEmpty && w.content[t] == .partlyLeft
+                    let length = max(0, lengthBelowAnnulus(w, t, annulus, axis))
+                    if partial && length < spacing {
+                        v += area * spacing
+                    } else if partial {
+                        let neighbour = s + 1 < walls.count && walls[s + 1].valid[t] ? walls[s + 1].cavityAreaMm2(frame: t) : area
+                        v += min(w.cavityAreaMm2(frame: t), neighbour) * length
+                    } else {
+                        v += area * length
+                    }
+                    if area > 0 { cavity.append((s, area)) }
+                    first = false
+                    continue
+                }
                 v += area * spacing
                 if area > 0 { cavity.append((s, area)) }
                 // A slice the base has partly left holds the base itself (its chord part counts): no gap to fill.
@@ -192,13 +231,55 @@ public struct LVGeometry: Sendable {
             }
             return v / 1000
         }
-        let curve = (0..<frames).map { volume($0) }
+        var curve = (0..<frames).map { volume($0) }
         // ED: the largest volume; phases within `edToleranceFraction` of it count as tied and the earliest wins
         // (the R-wave trigger starts the cycle at end-diastole).
-        let maxVolume = curve.max()!
-        let ed = curve.indices.first { curve[$0] >= (1 - settings.edToleranceFraction) * maxVolume }!
-        let es = curve.indices.min { curve[$0] < curve[$1] }!
-        let baseToApex = Self.longAxis(walls: walls, frame: ed, stackAxis: stackAxis, settings: settings)
+        func extremes(_ curve: [Double]) -> (ed: Int, es: Int) {
+            let maxVolume = curve.max()!
+            return (curve.indices.first { curve[$0] >= (1 - settings.edToleranceFraction) * maxVolume }!,
+                    curve.indices.min { curve[$0] < curve[$1] }!)
+        }
+        var (ed, es) = extremes(curve)
+        var baseToApex = Self.longAxis(walls: walls, frame: ed, stackAxis: stackAxis, settings: settings)
+        // The mitral annulus in the long-axis views, when the case has them: it replaces the valve-plane model at
+        // the base (slices wholly basal to it are atrium; the first slice counts up to it).
+        var annulus: MitralAnnulus? = nil, annulusPlanes: [MitralAnnulus.Plane]? = nil
+        if settings.mitralAnnulus.enabled, !longAxis.isEmpty, cineTimesMs.count == frames {
+            let centres = walls.filter { $0.valid[ed] && ($0.content.isEmpty || $0.content[ed] == .lvCavity) }
+                .map { $0.plane.patient($0.centres[ed]) }
+            let axisPoint = centres.isEmpty ? walls[walls.count / 2].plane.patient(walls[walls.count / 2].centres[ed])
+                : centres.reduce(Vec3.zero, +) / Double(centres.count)
+            let found = MitralAnnulus.detect(views: longAxis, walls: walls, baseToApex: baseToApex, axisPointMm: axisPoint,
+                                             cineTimesMs: cineTimesMs, settings: settings.mitralAnnulus)
+            let detected = found.planes.compactMap { $0 }.count
+            if let planes = found.filled(settings: settings.mitralAnnulus) {
+                annulus = found; annulusPlanes = planes
+                var atrium = 0
+                for t in 0..<frames {
+                    for s in walls.indices {
+                        guard walls[s].valid[t] else { continue }
+                        let partial = !walls[s].content.isEmpty && walls[s].content[t] == .partlyLeft
+                        guard !partial, lengthBelowAnnulus(walls[s], t, planes[t], baseToApex) <= 0 else { break }
+                        walls[s].valid[t] = false
+                        if !walls[s].content.isEmpty { walls[s].content[t] = .atrium; walls[s].areaFraction[t] = 0 }
+                        atrium += 1
+                    }
+                }
+                let before = curve
+                curve = (0..<frames).map { volume($0, annulus: planes[$0], axis: baseToApex) }
+                (ed, es) = extremes(curve)
+                baseToApex = Self.longAxis(walls: walls, frame: ed, stackAxis: stackAxis, settings: settings)
+                let descent = (planes[es].centreMm - planes[ed].centreMm).dot(baseToApex)
+                notes.append(String(format: "mitral annulus from the long-axis views (%@) at %d of %d phases: it bounds the base of the "
+                    + "volume (ED %.1f mL, ES %.1f mL without it: %.1f, %.1f); it descends %.1f mm from ED to ES",
+                    found.views.joined(separator: ", "), detected, frames, curve[ed], curve[es], before[extremes(before).ed],
+                    before[extremes(before).es], descent)
+                    + (atrium > 0 ? "; \(atrium) basal slice-phase(s) wholly above it counted as atrium" : ""))
+            } else {
+                notes.append("long-axis views (\(found.views.joined(separator: ", "))) present but the mitral annulus was found at "
+                    + "\(detected) of \(frames) phases: the base is bounded by the short-axis rules")
+            }
+        }
         if (baseToApex - stackAxis).length > 1e-9 {
             notes.append(String(format: "long axis %.1f degrees from the stack normal (fitted through the cavity centres)",
                                 acos(min(1, baseToApex.dot(stackAxis))) * 180 / .pi))
@@ -349,6 +430,8 @@ public struct LVGeometry: Sendable {
                                   anteriorInsertionDegrees: anteriorFilled,
                                   septalSpanDegrees: septalSpan,
                                   segmentIds: [], spacingMm: spacing, notes: notes, settings: settings)
+        geometry.mitralAnnulus = annulus
+        geometry.annulusPlanes = annulusPlanes
         geometry.assignSegments()
         return geometry
     }

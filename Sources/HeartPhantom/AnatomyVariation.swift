@@ -42,6 +42,18 @@ extension RealismField {
                          integer: true, clinical: .uniform(min: 0, max: 65535), ideal: 0,
                          meaning: "which irregular trabeculation pattern (depth and width per strand); 0 is the pattern of crtsim's first releases",
                          source: "trabeculation differs between individuals (Petersen et al., JACC 2005;46:101); every pattern equally likely"),
+            RealismField("anatomy.rvSizeFactor", \.anatomy.rvSizeFactor, unit: "(multiple of rvWidthMm)", range: 0.5...1.8,
+                         clinical: .normal(mean: 1, sd: 0.2), ideal: nil,
+                         meaning: "width of the RV cavity crescent over the septum as a multiple of rvWidthMm (the RV's size per patient); unset, 1",
+                         source: "RV mid-cavity diameter 27 +/- 4 mm in normals (Lang et al., JASE 2015;28:1), i.e. a spread of about 15 %; widened to 20 % for the RV dilatation common in heart failure (assumption)"),
+            RealismField("anatomy.rvApexFraction", \.anatomy.rvApexFraction, unit: "(fraction of the LV cavity length)", range: 0.55...0.9,
+                         clinical: .normal(mean: 0.75, sd: 0.06), ideal: nil,
+                         meaning: "how far towards the LV apex the RV cavity reaches, from the base; unset, 0.75",
+                         source: "the RV apex lies short of the LV apex, which forms the cardiac apex (standard anatomy); crtsim's earlier fixed 0.75 as the mean, spread an assumption"),
+            RealismField("anatomy.grooveFatMm", \.anatomy.grooveFatMm, unit: "mm", range: 0.5...8,
+                         clinical: .normal(mean: 3.5, sd: 1.2), ideal: nil,
+                         meaning: "thickness of the epicardial fat in the AV and interventricular grooves (when epicardialFat is on); unset, 3.5",
+                         source: "epicardial adipose tissue thickness varies severalfold between patients (Iacobellis, Nat Rev Endocrinol 2015;11:363); crtsim's earlier fixed 3.5 mm as the mean, spread an assumption"),
             RealismField("anatomy.sphericityIndex", \.anatomy.sphericityIndex, unit: "(ratio)", range: 0.4...0.95,
                          clinical: { spec in
                              // A given lengthToDiameterRatio fixes the shape: record its index instead of drawing one.

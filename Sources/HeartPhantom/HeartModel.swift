@@ -40,6 +40,10 @@ public final class HeartModel: Sendable {
     public let greyZoneEnhancement: Double
     /// Whether the RV wall at the insertion points is fibrotic (`scarTissue.rvInsertionFibrosis`).
     public let rvInsertionFibrosis: Bool
+    /// The RV crescent's largest width (mm) and how far down the LV it reaches (fraction of the cavity length from
+    /// the base), and the groove fat's thickness (mm): `anatomy.rvWidthMm` x `rvSizeFactor`, `rvApexFraction`,
+    /// `grooveFatMm`.
+    public let rvWidthMm: Double, rvApexFraction: Double, grooveFatMm: Double
     let onsetMs: [Float], peakStrain: [Float]
     let segmentIds: [UInt8]
     /// Mean contraction of the LV at each ms of the R-R interval (0-1), drives longitudinal shortening.
@@ -76,6 +80,9 @@ public final class HeartModel: Sendable {
         coreEnhancement = built.coreEnhancement; obstructionOut = built.obstructionOut
         greyZoneEnhancement = spec.scarTissue.greyZoneEnhancement ?? 0.3
         rvInsertionFibrosis = (spec.scarTissue.rvInsertionFibrosis ?? 0) >= 0.5
+        rvWidthMm = an.rvWidthMm * (an.rvSizeFactor ?? 1)
+        rvApexFraction = an.rvApexFraction ?? 0.75
+        grooveFatMm = an.grooveFatMm ?? 3.5
         onsetMs = built.onset; peakStrain = built.peak; segmentIds = built.segment
         globalCurve = built.globalCurve
 

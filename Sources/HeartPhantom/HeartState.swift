@@ -78,7 +78,7 @@ extension HeartModel {
         let s = d.dot(frame.baseDirection)
         if s < -9 || s > gridTopMm + 80 { return false }
         let a = d.dot(frame.u), b = d.dot(frame.v)
-        let reach = maxEpiRadiusMm + spec.anatomy.rvWidthMm + spec.anatomy.rvWallThicknessMm + 50 + curvatureMm
+        let reach = maxEpiRadiusMm + rvWidthMm + spec.anatomy.rvWallThicknessMm + 50 + curvatureMm
         return a * a + b * b <= reach * reach
     }
 
@@ -91,7 +91,7 @@ extension HeartModel {
         let sNow = d.dot(frame.baseDirection)
         // Quick rejection: far below the apex, far above the base, or far from the axis.
         if sNow < -4 || sNow > gridTopMm * st.lambda + 75 { return nil }
-        let reach = st.maxEpiRadius + an.rvWidthMm + an.rvWallThicknessMm + 45
+        let reach = st.maxEpiRadius + rvWidthMm + an.rvWallThicknessMm + 45
         let a0 = d.dot(frame.u), b0 = d.dot(frame.v)
         if curvatureMm != 0 {
             // The centreline moves at most |curvatureMm| off the straight axis: a point farther than that plus
@@ -151,7 +151,7 @@ extension HeartModel {
             if spec.anatomy.epicardialFat && v < veinFatHaloMm { return TissueSample(tissue: .epicardialFat) }
         }
         // Epicardial fat lies in the grooves: the AV groove near the base and the two interventricular grooves.
-        if spec.anatomy.epicardialFat && dOut < 3.5 {
+        if spec.anatomy.epicardialFat && dOut < grooveFatMm {
             let f = heightFraction(s: s, ringMm: ringNow)
             let ivg = min(abs(angleDifferenceDegrees(phi, 0)), abs(angleDifferenceDegrees(phi, spec.anatomy.inferiorInsertionAngleDeg)))
             if f < 0.12 || ivg < 12 { return TissueSample(tissue: .epicardialFat) }
@@ -197,9 +197,9 @@ extension HeartModel {
         let span = an.inferiorInsertionAngleDeg
         guard phi <= span, dOut >= 0 else { return nil }
         let f = heightFraction(s: s, ringMm: ringMm)
-        guard f >= 0, f < 0.75 else { return nil }
-        let along = min(1, (0.75 - f) / 0.3).squareRoot()
-        let width = an.rvWidthMm * sin(.pi * phi / span).squareRoot() * along * (1 - 0.3 * st.contraction)
+        guard f >= 0, f < rvApexFraction else { return nil }
+        let along = min(1, (rvApexFraction - f) / 0.3).squareRoot()
+        let width = rvWidthMm * sin(.pi * phi / span).squareRoot() * along * (1 - 0.3 * st.contraction)
         if dOut < width { return .rvBlood }
         if dOut < width + an.rvWallThicknessMm { return .rvMyocardium }
         return nil

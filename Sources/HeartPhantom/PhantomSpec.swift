@@ -49,6 +49,12 @@ public struct PhantomSpec: Codable, Sendable, Equatable {
         public var rvWidthMm: Double = 18
         /// RV free wall thickness (mm). 2-8.
         public var rvWallThicknessMm: Double = 3.5
+        /// Realism fields of the RV and the fat (AnatomyVariation.swift): the RV crescent's width as a multiple of
+        /// `rvWidthMm` (nil: 1), how far down the LV it reaches as a fraction of the cavity length (nil: 0.75), and the
+        /// thickness of the fat in the AV and interventricular grooves (mm; nil: 3.5).
+        public var rvSizeFactor: Double? = nil
+        public var rvApexFraction: Double? = nil
+        public var grooveFatMm: Double? = nil
         /// Centre of the LV long axis at mid-cavity height, patient LPS (mm).
         public var heartCentreMm: [Double] = [35, -10, 0]
         /// Two papillary muscles in the LV cavity.

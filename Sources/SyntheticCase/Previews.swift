@@ -25,5 +25,26 @@ enum Previews {
                                    frame: 0, path: pathFor("preview/lge-truth-scar.png"),
                                    title: "LGE with true scar (red core, yellow border zone)",
                                    labels: (0..<images.lge.grid.size[2]).map { "slice \($0 + 1)" })
+        try writeLongAxis(images: images, esPhase: esPhase, pathFor: pathFor)
+    }
+
+    /// `preview/cine-long-axis.png`: the 2-, 3- and 4-chamber views at end-diastole (top row) and end-systole, so the
+    /// base's descent, the tilted annulus and the outflow tract can be seen.
+    static func writeLongAxis(images: CMRImages, esPhase: Int, pathFor: (String) throws -> String) throws {
+        guard let first = images.longAxis.first else { return }
+        let (m0, m1) = (first.cine.grid.size[0], first.cine.grid.size[1])
+        guard images.longAxis.allSatisfy({ $0.cine.grid.size[0] == m0 && $0.cine.grid.size[1] == m1 }) else { return }
+        var data: [Float] = [], labels: [String] = []
+        for (phase, name) in [(0, "ED"), (esPhase, "ES")] {
+            for v in images.longAxis {
+                data += Array(v.cine.slice(0, frame: min(phase, v.cine.frames - 1)))
+                labels.append("\(v.view.rawValue) \(name)")
+            }
+        }
+        let grid = ImageGrid(size: [m0, m1, labels.count], patientFromVoxel: first.cine.grid.patientFromVoxel)
+        let tiles = ImageVolume(grid: grid, data: data)
+        try Figures.writeMosaicPNG(volume: tiles, frame: 0, path: pathFor("preview/cine-long-axis.png"),
+                                   title: "Long-axis cine: end-diastole (phase 1) and end-systole (phase \(esPhase + 1))",
+                                   window: try Mosaic.defaultWindow(of: tiles, frame: 0), columns: images.longAxis.count, labels: labels)
     }
 }

@@ -28,61 +28,26 @@ public struct AttenuationVolume: Sendable {
     }
 }
 
-/// The chest seen by X-rays: the phantom's torso (`Torso`: fat, muscle, lungs, spine, aorta, liver) and heart
-/// (`HeartModel.sample` at one instant), plus what the CMR model does not need: ribs, sternum and intervertebral
-/// discs. Geometry parameters in mm, patient LPS frame.
+/// The chest seen by X-rays: the phantom's torso (`Torso`: fat, muscle, ribs, sternum, lungs, spine, aorta, liver)
+/// and heart (`HeartModel.sample` at one instant), plus what the CMR model does not need: the intervertebral discs.
+/// Geometry parameters in mm, patient LPS frame.
 public struct ChestModel: Sendable {
     public var torso = Torso()
-    /// Vertical distance between successive ribs (mm).
-    public var ribPitchMm = 26.0
-    /// Half height and half thickness of a rib's cross-section (mm).
-    public var ribHalfHeightMm = 5.5, ribHalfThicknessMm = 3.5
-    /// Depth of the rib centre below the skin (mm).
-    public var ribDepthMm = 30.0
-    /// How far a rib descends from its posterior end to its anterior end (mm).
-    public var ribDropMm = 60.0
-    /// Angular extent of the ribs from the posterior midline (degrees): from `ribStartDeg` (beside the spine)
-    /// to `ribEndDeg` (the costal cartilage starts, radiolucent).
-    public var ribStartDeg = 14.0, ribEndDeg = 145.0
-    /// Sternum: half width (mm), extent below and above the heart centre (mm).
-    public var sternumHalfWidthMm = 17.0, sternumBelowMm = 110.0, sternumAboveMm = 90.0
     /// Intervertebral discs: spacing and height (mm).
     public var vertebraPitchMm = 28.0, discHeightMm = 6.0
 
     public init() {}
 
-    /// Attenuation (1/mm) of the non-cardiac chest at patient point p; `heartCentreZ` places the sternum.
-    @inline(__always) func mu(at p: Vec3, heartCentreZ: Double) -> Float {
-        let t = torso.sample(p, shift: .zero)
-        let x = p.x, y = p.y - torso.centreY
-        switch t {
+    /// Attenuation (1/mm) of the non-cardiac chest at patient point p.
+    @inline(__always) func mu(at p: Vec3) -> Float {
+        switch torso.sample(p, shift: .zero) {
         case .air: return 0
         case .boneMarrow:
             // Vertebral bodies separated by discs.
             let m = (p.z + 1000).truncatingRemainder(dividingBy: vertebraPitchMm)
             return m < discHeightMm ? XRayMaterials.disc : XRayMaterials.vertebra
-        default: break
+        case let t: return XRayMaterials.mu(t)
         }
-        // Ribs: bands just inside the chest wall, falling towards the front.
-        let hw = torso.halfWidthMm, hd = torso.halfDepthMm
-        let theta = atan2(y / hd, x / hw)
-        let rho = ((x / hw) * (x / hw) + (y / hd) * (y / hd)).squareRoot()
-        let radius = (hw * hw * cos(theta) * cos(theta) + hd * hd * sin(theta) * sin(theta)).squareRoot()
-        let radial = (rho - (1 - ribDepthMm / radius)) * radius
-        if abs(radial) < ribHalfThicknessMm {
-            let fromPosterior = abs(angleDifferenceDegrees(degrees(theta), 90))
-            if fromPosterior > ribStartDeg && fromPosterior < ribEndDeg {
-                let zz = p.z + ribDropMm * fromPosterior / 180
-                let m = (zz + 2000).truncatingRemainder(dividingBy: ribPitchMm)
-                if min(m, ribPitchMm - m) < ribHalfHeightMm { return XRayMaterials.rib }
-            }
-        }
-        // Sternum in the anterior chest wall.
-        if abs(x) < sternumHalfWidthMm && y < -hd + torso.fatMm + torso.muscleMm + 4 && y > -hd + torso.fatMm + 2
-            && p.z > heartCentreZ - sternumBelowMm && p.z < heartCentreZ + sternumAboveMm {
-            return XRayMaterials.rib
-        }
-        return XRayMaterials.mu(t)
     }
 
     /// Builds the attenuation volume of the chest with the heart at state `st`.
@@ -102,7 +67,7 @@ public struct ChestModel: Sendable {
         let nz = Int(ceil((zRangeMm.upperBound - zRangeMm.lowerBound) / voxelMm)) + 3
         let origin = Vec3(-Double(nx - 1) / 2 * voxelMm, torso.centreY - Double(ny - 1) / 2 * voxelMm,
                           0.5 * (zRangeMm.lowerBound + zRangeMm.upperBound) - Double(nz - 1) / 2 * voxelMm)
-        let heartZ = heart.spec.anatomy.heartCentreMm[2]
+        let chest = { () -> ChestModel in var c = self; c.torso.sternumCentreZ = heart.spec.anatomy.heartCentreMm[2]; return c }()
         let plane = nx * ny
         let out = ParallelOutput<Float>(count: plane * nz, initial: 0)
         DispatchQueue.concurrentPerform(iterations: nz - 2) { kk in
@@ -115,11 +80,11 @@ public struct ChestModel: Sendable {
                         var acc: Float = 0
                         for d in 0..<8 {
                             let q = p + Vec3(Double(d & 1) - 0.5, Double((d >> 1) & 1) - 0.5, Double(d >> 2) - 0.5) * (0.5 * voxelMm)
-                            if let s = heart.sample(q, st) { acc += XRayMaterials.mu(s.tissue) } else { acc += mu(at: q, heartCentreZ: heartZ) }
+                            if let s = heart.sample(q, st) { acc += XRayMaterials.mu(s.tissue) } else { acc += chest.mu(at: q) }
                         }
                         dst[j * nx + i] = acc / 8
                     } else {
-                        dst[j * nx + i] = mu(at: p, heartCentreZ: heartZ)
+                        dst[j * nx + i] = chest.mu(at: p)
                     }
                 }
             }

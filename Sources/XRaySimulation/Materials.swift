@@ -47,6 +47,7 @@ public enum XRayMaterials {
         case .lung: return lung
         case .liver: return liver
         case .boneMarrow: return vertebra
+        case .rib: return rib
         case .blood, .lvBlood, .rvBlood, .venousBlood: return blood
         case .valvePlane: return fibrous
         case .abdomen: return water

@@ -355,7 +355,8 @@ struct BadCaseTests {
         let s = try Scratch()
         let cmr = s.url.appendingPathComponent("case/cmr")
         try FileManager.default.createDirectory(at: cmr, withIntermediateDirectories: true)
-        for file in ["acquisition.json", "cine.nii.gz", "lge.nii.gz"] {
+        // The whole cmr/ folder: the long-axis views too, which acquisition.json's cine2ch/3ch/4ch records require.
+        for file in try FileManager.default.contentsOfDirectory(atPath: source.path).sorted() {
             try FileManager.default.copyItem(at: source.appendingPathComponent(file), to: cmr.appendingPathComponent(file))
         }
         try c.breakIt(cmr)

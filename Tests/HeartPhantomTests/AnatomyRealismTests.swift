@@ -242,3 +242,44 @@ struct SphericityCurvatureTests {
         #expect((c - c0).length > 0.5 * bow, "mid segment centre moved \((c - c0).length) mm")
     }
 }
+
+@Suite("RV size and reach, groove fat drawn per patient", .tags(.fast))
+struct RVAndFatTests {
+    /// Widths and heights measured by stepping along rays (mm).
+    static let stepToleranceMm = 0.3
+
+    /// RV cavity width over the mid-septum (segment angle span/2) at height fraction f, and whether there is RV there.
+    func rvWidth(_ heart: HeartModel, fraction f: Double) -> Double {
+        let st = heart.state(atMs: 0)
+        let phi = heart.spec.anatomy.inferiorInsertionAngleDeg / 2
+        let s = heart.height(fraction: f, phiDeg: phi)
+        var n = 0
+        for k in 0..<1200 {
+            let p = heart.patient(sNow: s, r: Double(k) * 0.1, phiDeg: phi)
+            if heart.sample(p, st)?.tissue == .rvBlood { n += 1 }
+        }
+        return Double(n) * 0.1
+    }
+
+    @Test("rvSizeFactor scales the crescent, rvApexFraction ends it, grooveFatMm thickens the groove fat")
+    func rvAndFat() throws {
+        let plain = HeartModel(spec: try spec("anatomy: {rvWidthMm: 18}"))
+        let drawn = HeartModel(spec: try spec("anatomy: {rvWidthMm: 18, rvSizeFactor: 1.4, rvApexFraction: 0.6, grooveFatMm: 6}"))
+        // At the base the crescent is at full width (before the taper towards its apical end).
+        let w0 = rvWidth(plain, fraction: 0.2), w1 = rvWidth(drawn, fraction: 0.2)
+        #expect(abs(w0 - 18) < Self.stepToleranceMm + 0.2 && abs(w1 - 18 * 1.4) < Self.stepToleranceMm + 0.2, "widths \(w0), \(w1) mm")
+        #expect(rvWidth(plain, fraction: 0.7) > 0 && rvWidth(drawn, fraction: 0.65) == 0, "the drawn RV ends at 0.6 of the cavity")
+        // Groove fat at the AV groove (height fraction 0.1, below the great cardiac vein) on the anterolateral wall, away from the branches.
+        func fatThickness(_ heart: HeartModel) -> Double {
+            let st = heart.state(atMs: 0)
+            let s = heart.height(fraction: 0.1, phiDeg: 300)
+            var n = 0
+            for k in 0..<1500 {
+                if heart.sample(heart.patient(sNow: s, r: Double(k) * 0.05, phiDeg: 300), st)?.tissue == .epicardialFat { n += 1 }
+            }
+            return Double(n) * 0.05
+        }
+        let f0 = fatThickness(plain), f1 = fatThickness(drawn)
+        #expect(abs(f0 - 3.5) < Self.stepToleranceMm && abs(f1 - 6) < Self.stepToleranceMm, "fat \(f0), \(f1) mm")
+    }
+}

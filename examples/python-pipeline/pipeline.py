@@ -11,18 +11,22 @@ It shares no code with crtsim; it follows the contract of crtsim's docs/schemas.
 and textbook methods. The steps (numbered as in the code):
 
 1. Geometry from acquisition.json (DICOM attribute names, LPS mm), checked against the NIfTI affine (RAS).
-2. Tissue levels by k-means (OpenCV; 3 clusters: dark lung/air, grey muscle/myocardium, bright blood/fat) on the
-   cine; every edge below is placed at the half level between two classes (50 % partial volume).
-3. LV blood pool: per slice, bright connected components scored by roundness, systolic shrinkage and a grey ring
-   around them; the chain of overlapping pools along the stack from the best one. Cavity = convex hull of the
-   blood pool (papillary muscles and trabeculae count as cavity, as the SCMR post-processing recommendations
-   allow, Schulz-Menger et al. JCMR 2020).
+2. Tissue levels per slice by k-means (OpenCV; 3 clusters of the log intensity: dark lung/air, grey myocardium,
+   bright blood) within 50 mm of the stack's centre line, median of 3 along the stack: local because surface-coil
+   shading makes the fat near the coils brighter than the blood in the middle of the body. Every edge below is
+   placed at the half level between two classes (50 % partial volume).
+3. LV blood pool: per slice, bright connected components scored by roundness, systolic shrinkage, a grey ring
+   around them and nearness to the centre line; the chain of overlapping pools along the stack from the best one,
+   each pool cut to 5 mm beyond its neighbour's (continuity: a basal pool leaking through the valve plane is cut).
+   Cavity = convex hull of the blood pool (papillary muscles and trabeculae count as cavity, as the SCMR
+   post-processing recommendations allow, Schulz-Menger et al. JCMR 2020).
 4. Myocardium: 180 rays from the cavity centre (polar unwrapping); the epicardium is where the grey wall gives way
    to bright (fat, RV blood) or dark (lung) tissue; a cyclic median over 30 degrees stops leaks into grey
-   neighbours (liver, chest wall).
-5. Volumes by Simpson's rule (cavity areas x SpacingBetweenSlices). A basal slice the valve plane moves through
-   (its ED pool turns grey) counts its blood by signal (the LV blood fraction of the slab). ED = the trigger
-   phase unless another phase is clearly larger, ES = the smallest volume.
+   neighbours (liver, chest wall). Rays without a wall (outflow tract, atrium) get the endocardium interpolated
+   between the wall's ends: the contour is closed across the gap.
+5. Volumes by Simpson's rule (cavity areas x SpacingBetweenSlices). The two end slices of the stack and a basal
+   slice the valve plane moves through (its ED pool turns grey) count their blood by signal (the LV blood
+   fraction of the slab). ED = the trigger phase unless another phase is clearly larger, ES = the smallest volume.
 6. 36-segment model (crtsim docs/schemas.md "36 segments"): rings by the slice centre's height between the base
    plane and the endocardial apex (extrapolated from the apical cavity areas); 12 sectors of 30 degrees from the
    anterior RV insertion, placed 60 degrees before the middle of the RV blood crescent that borders the septum
@@ -39,10 +43,11 @@ and textbook methods. The steps (numbered as in the code):
    neighbours (not scarred, moving), a spatial regularisation of the activation map.
 9. Scar: full width at half maximum (FWHM; Amado et al. JACC 2004; Flett et al. JACC Imaging 2011): threshold at
    half the maximum myocardial LGE signal, in the cine myocardium (phase nearest the LGE trigger time) carried
-   onto the LGE grid through patient coordinates. Clusters are sought in the "pure" wall (cine signal not raised
-   by partial volume with blood or fat) and kept when large enough, clearly brighter than remote myocardium
-   (contrast-to-noise) and near the blood pool's LGE signal (partial volume cannot do that); the border layer
-   joins a kept cluster where it is above the threshold.
+   onto the LGE grid through patient coordinates, each LGE slice shifted in-plane onto the cine by normalised
+   cross-correlation (the LGE's breath-holds are not the cine's). Clusters are sought in the "pure" wall (cine
+   signal not raised by partial volume with blood or fat) and kept when large enough, clearly brighter than remote
+   myocardium (contrast-to-noise) and near the blood pool's LGE signal (partial volume cannot do that); the border
+   layer joins a kept cluster where it is above the threshold.
 10. Target: the decision rule of crtsim's docs (DOMAIN.md section 1 item 5, TARGET trial): eligible = not scarred
     (scar fraction >= 10 %), moving (peak radial strain >= 10 %) and activation measurable; the latest activated
     eligible segments are the LMA sites (3, latest first; ties to the lower id), the latest the primary target.
@@ -77,6 +82,9 @@ LMA_COUNT = 3             # number of late mechanical activation sites reported
 N_RAYS = 180              # rays per slice (2 degrees apart)
 MAX_WALL_MM = 20.0        # no LV wall is thicker than this
 RV_SEARCH_MM = 15.0       # RV blood looked for this far beyond the epicardium
+LOCAL_RADIUS_MM = 50.0    # tissue levels from this disc round the stack's centre line (the heart), per slice
+CHAIN_MARGIN_MM = 5.0     # an LV pool reaches at most this far beyond the next one towards the best slice
+CENTRE_SCALE_MM = 40.0    # an LV pool candidate this far from the centre line scores half
 FLOW_UPSAMPLE = 4         # images are upsampled before optical flow (sub-pixel wall motion)
 FLOW_METHOD = "dis"       # OpenCV DIS optical flow (Kroeger et al. ECCV 2016); or "farneback" (--flow)
 TEMPORAL_HARMONICS = 6    # strain curves keep this many harmonics of the heart rate (0: no smoothing)
@@ -84,6 +92,7 @@ ACTIVATION_BLEND = 0.5    # weight of a segment's neighbours in its activation t
 DIS = dict()              # DIS settings beyond its MEDIUM preset, e.g. dict(PatchSize=12) (setPatchSize)
 # Farneback settings (flags 256: OPTFLOW_FARNEBACK_GAUSSIAN); a 21-pixel window did best on crtsim's cases
 FARNEBACK = dict(pyr_scale=0.5, levels=3, winsize=21, iterations=5, poly_n=7, poly_sigma=1.5, flags=256)
+LGE_SHIFT_MM = 6.0        # an LGE slice is aligned to the cine within this shift (separate breath-holds)
 SCAR_CNR_MIN = 6.0        # a scar cluster's mean must exceed the remote median by this many robust SDs
 SCAR_MIN_ML = 0.2         # and its volume must be at least this
 SCAR_BLOOD_LEVEL = 0.75   # and its mean at least this far from the remote level to the blood pool's
@@ -188,6 +197,29 @@ def kmeans_levels(values: np.ndarray, k: int = 3) -> np.ndarray:
     return np.sort(centres.ravel())
 
 
+def slice_levels(cine: np.ndarray, ser: Series) -> list:
+    """Tissue levels (dark, grey, blood) of every slice, by k-means on the pixels within LOCAL_RADIUS_MM of the
+    stack's centre line, all phases. Local and per slice because of surface-coil shading: a sum-of-squares image
+    is brightest near the coil elements on the chest and back, so the fat under the skin can be brighter than the
+    LV blood in the middle of the body, and global levels put the blood/myocardium edge above the blood pool.
+    Within a few cm of the heart the shading is smooth enough for one set of levels per slice. The clusters are
+    found on log intensities: shading multiplies, and in the log the three classes are about evenly spaced, so the
+    bright blood (largest at the base) is not split into two classes by its own shading."""
+    from scipy import ndimage as ndi
+    ni, nj, nk, _ = cine.shape
+    yy, xx = np.mgrid[0:nj, 0:ni]
+    near = np.hypot((xx - (ni - 1) / 2.0) * ser.sx, (yy - (nj - 1) / 2.0) * ser.sy) <= LOCAL_RADIUS_MM
+    out = []
+    for k in range(nk):
+        v = cine[:, :, k, :].transpose(1, 0, 2)[near].ravel()[::3]
+        if v.size < 100 or np.ptp(v) <= 0:
+            raise InputError(f"slice {k} of the cine has no contrast")
+        out.append(np.exp(kmeans_levels(np.log(np.maximum(v, 1e-6 * v.max())), 3)))
+    # a slice with little blood (the apex) has no blood class of its own: median of 3 neighbours along the stack
+    lv = ndi.median_filter(np.array(out), size=(3, 1), mode="mirror")
+    return [dict(dark=float(d), grey=float(g), blood=float(b)) for d, g, b in lv]
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # 3. LV blood pool
 # ---------------------------------------------------------------------------------------------------------------
@@ -219,18 +251,22 @@ def roundness(mask: np.ndarray) -> float:
     return float(4 * math.pi * cv2.contourArea(c) / (p * p)) if p > 0 else 0.0
 
 
-def find_lv(cine: np.ndarray, ser: Series, bright_thr: float, mid_thr: float):
-    """LV blood pool centre per slice (pixel x = column, y = row) at phase 0, or None where the slice does not cut
-    the LV. Candidates are bright components of 1-150 cm2; score = roundness x systolic shrinkage x the fraction of
-    a 4-mm ring around them that is grey (myocardium). The best candidate of the stack seeds a chain that follows
-    the overlapping candidates towards both ends of the stack."""
+def find_lv(cine: np.ndarray, ser: Series, levels: list):
+    """LV blood pool per slice (mask, rows x columns) at phase 0, or None where the slice does not cut the LV.
+    Candidates are bright components of 1-150 cm2 (above the slice's own blood/grey half level); score = roundness x
+    systolic shrinkage x the fraction of a 4-mm ring around them that is grey (myocardium) x nearness to the stack's
+    centre line (the image centre: the stack is planned on the LV). The best candidate of the stack seeds a chain
+    that follows the overlapping candidates towards both ends of the stack."""
     from scipy import ndimage as ndi
     nk = cine.shape[2]
     px_area = ser.sx * ser.sy
     ring_px = 4.0 / min(ser.sx, ser.sy)
+    yc, xc = (cine.shape[1] - 1) / 2.0, (cine.shape[0] - 1) / 2.0
     cands = []   # per slice: list of (score, mask)
     for k in range(nk):
         img0 = cine[:, :, k, 0].T
+        bright_thr = 0.5 * (levels[k]["blood"] + levels[k]["grey"])
+        mid_thr = 0.5 * (levels[k]["grey"] + levels[k]["dark"])
         bright = ndi.binary_opening(img0 > bright_thr, structure=disk(1))
         lab, n = ndi.label(bright)
         out = []
@@ -252,7 +288,10 @@ def find_lv(cine: np.ndarray, ser: Series, bright_thr: float, mid_thr: float):
                 sub = cine[xs, ys, k, :].transpose(1, 0, 2)
                 a_t = ((sub > bright_thr) & mc[:, :, None]).sum(axis=(0, 1))
                 shrink = 1.0 - a_t.min() / max(a_t.max(), 1)
-                score = roundness(mc) * ring_grey * (shrink + 0.02)
+                cy, cx = ndi.center_of_mass(m)
+                dist_mm = math.hypot((cx - xc) * ser.sx, (cy - yc) * ser.sy)
+                near = 1.0 / (1.0 + (dist_mm / CENTRE_SCALE_MM) ** 2)
+                score = roundness(mc) * ring_grey * (shrink + 0.02) * near
                 out.append((score, m))
         cands.append(out)
     best = max(((s, k, m) for k, o in enumerate(cands) for s, m in o), key=lambda t: t[0], default=None)
@@ -273,8 +312,16 @@ def find_lv(cine: np.ndarray, ser: Series, bright_thr: float, mid_thr: float):
                     choice = (s, m)
             if choice is None:
                 break
-            masks[k] = choice[1]
-            prev = choice[1]
+            # continuity: a pool reaches at most CHAIN_MARGIN_MM beyond its neighbour's (breath-hold shifts,
+            # the cavity's taper). At the base this cuts a pool that leaks through the valve plane (a tilted or
+            # saddle-shaped annulus leaves part of the slice in the outflow tract or the atrium).
+            m = choice[1] & ndi.binary_dilation(prev, structure=disk(CHAIN_MARGIN_MM / min(ser.sx, ser.sy)))
+            lab, n = ndi.label(ndi.binary_opening(m, structure=disk(1)))
+            if n == 0:
+                break
+            m = lab == 1 + int(np.argmax(ndi.sum(m, lab, index=np.arange(1, n + 1))))
+            masks[k] = m
+            prev = m
             k += direction
     return masks
 
@@ -334,9 +381,20 @@ def segment_slice(img: np.ndarray, ed_cavity: np.ndarray, levels: dict, ser: Ser
     med = ndi.median_filter(thick, size=15, mode="wrap")
     limit = MAX_WALL_MM / min(ser.sx, ser.sy) / 1.0
     thick = np.clip(np.where(thick > 1.5 * med, med, thick), 0.5, limit)
-    epi = endo + thick
     # valid LV section: a grey wall of at least 3 mm on most rays (an atrium's wall is thinner)
-    valid = np.mean(thick * min(ser.sx, ser.sy) >= 3.0) >= 0.6
+    wall = thick * min(ser.sx, ser.sy) >= 3.0
+    valid = np.mean(wall) >= 0.6
+    if valid and not wall.all():
+        # rays without a wall: at the base (tilted, saddle-shaped annulus) the pool runs on into the outflow tract
+        # or the atrium there. The contour is closed across the gap between the wall's ends, as a reader does
+        # (endocardial radius interpolated over the angle), and the cavity cut to it; no myocardium on those rays.
+        endo_new = np.interp(ang, ang[wall], endo[wall], period=2 * np.pi)
+        gap = ~wall & (endo_new < endo)
+        if gap.any():
+            endo = np.where(gap, endo_new, endo)
+            thick = np.where(gap, 0.5, thick)
+            cavity &= polygon_mask(cavity.shape, *ray_points(dict(centre=(cx, cy), angles=ang), endo, ser))
+    epi = endo + thick
     return dict(cavity=cavity, centre=(cx, cy), endo=endo, epi=epi, angles=ang, valid=bool(valid))
 
 
@@ -520,29 +578,24 @@ def analyse(case_dir: Path, out_dir: Path, rings=DEFAULT_RINGS):
     times = cs.trigger_times
     s_iso = min(cs.sx, cs.sy)
 
-    # --- 2. tissue levels from k-means on the middle of the image at phase 0 (body, not the air around it)
-    c0 = cine[ni // 4:3 * ni // 4, nj // 4:3 * nj // 4, :, 0]
-    sample = c0[c0 > np.percentile(c0, 5)][::3]
-    if sample.size < 100 or np.ptp(sample) <= 0:
-        raise InputError("the cine has no contrast")
-    lv = kmeans_levels(sample, 3)
-    levels = dict(dark=float(lv[0]), grey=float(lv[1]), blood=float(lv[2]))
-    bright_thr = 0.5 * (levels["blood"] + levels["grey"])
-    mid_thr = 0.5 * (levels["grey"] + levels["dark"])
+    # --- 2. tissue levels per slice, from the neighbourhood of the heart (surface-coil shading: slice_levels)
+    slevels = slice_levels(cine, cs)
 
     # --- 3. LV pool per slice at phase 0, then per slice and phase
-    pools = find_lv(cine, cs, bright_thr, mid_thr)
+    pools = find_lv(cine, cs, slevels)
     lv_slices = [k for k in range(nk) if pools[k] is not None]
-    # refine the levels per slice from the found pool and its wall (k-means levels are global)
+    # refine the levels per slice from the found pool and its wall
     segs = {}   # (k, t) -> segmentation
     for k in lv_slices:
         img0 = cine[:, :, k, 0].T
         pool = pools[k]
         inner = ndi.binary_erosion(pool, structure=disk(1))
         ring = ndi.binary_dilation(pool, structure=disk(4.0 / s_iso)) & ~ndi.binary_dilation(pool, structure=disk(1))
+        lev = dict(slevels[k])
+        bright_thr = 0.5 * (lev["blood"] + lev["grey"])
+        mid_thr = 0.5 * (lev["grey"] + lev["dark"])
         ring_vals = img0[ring]
         ring_vals = ring_vals[(ring_vals > mid_thr) & (ring_vals < bright_thr)]
-        lev = dict(levels)
         if inner.sum() > 10:
             lev["blood"] = float(np.median(img0[inner]))
         if ring_vals.size > 10:
@@ -555,12 +608,20 @@ def analyse(case_dir: Path, out_dir: Path, rings=DEFAULT_RINGS):
 
     # --- 5a. through-plane motion: the base descends in systole, so a basal slice may show the valve plane and
     # the atrium instead of the LV for part of the cycle (the slab is thick: often only part of it). Such a
-    # slice's ED blood pool turns mostly grey at some phase.
+    # slice's ED blood pool turns mostly grey at some phase: below 3/4 of the way from myocardium to blood, i.e.
+    # no longer clearly blood (partial volume with the valve plane counts).
     crossed = set()
     for k in lv_slices:
+        lev = next((segs[(k, t)]["levels"] for t in range(nt) if segs[(k, t)] is not None), slevels[k])
+        bright_thr = lev["grey"] + 0.75 * (lev["blood"] - lev["grey"])
         grey_frac = max(float((cine[:, :, k, t].T[pools[k]] < bright_thr).mean()) for t in range(nt))
         if grey_frac > 0.5:
             crossed.add(k)
+    # Both end slices of the LV stack at the trigger phase are counted by signal too (5b): the slab of the basal
+    # one is cut obliquely by a tilted, saddle-shaped annulus (part of it outflow tract, valve or atrium), that of
+    # the apical one by the tapering cap; the convex hull of the pool would count their partial volume as cavity.
+    v0 = [k for k in lv_slices if segs[(k, 0)] is not None and segs[(k, 0)]["valid"]]
+    by_signal = crossed | ({min(v0), max(v0)} if len(v0) >= 2 else set())
 
     # --- 5b. volumes (Simpson's rule): cavity area x SpacingBetweenSlices, summed over the slices whose LV
     # section is valid at that phase. On a slice the valve plane moves through, the blood is counted by its
@@ -569,7 +630,7 @@ def analyse(case_dir: Path, out_dir: Path, rings=DEFAULT_RINGS):
     for (k, t), seg in segs.items():
         if seg is None or not seg["valid"]:
             continue
-        if k in crossed:
+        if k in by_signal:
             lev = seg["levels"]
             contrast = max(lev["blood"] - lev["grey"], 1e-9)
             frac = np.clip((cine[:, :, k, t].T[pools[k]] - lev["grey"]) / contrast, 0, 1)
@@ -730,10 +791,24 @@ def analyse(case_dir: Path, out_dir: Path, rings=DEFAULT_RINGS):
     pure[ok] = pure_cine[ck[ok], cj[ok], ci[ok]]
     pool[ok] = pool_cine[ck[ok], cj[ok], ci[ok]]
     sid_l[ok] = segid_cine[ck[ok], cj[ok], ci[ok]]
-    myo = myo.reshape(lge.shape)
-    pure = pure.reshape(lge.shape)
-    pool = pool.reshape(lge.shape)
-    sid_l = sid_l.reshape(lge.shape)
+    cine_l = np.zeros(lge.size, np.float32)
+    cine_l[ok] = cine[ci[ok], cj[ok], ck[ok], t_lge]
+    myo, pure, pool, sid_l, cine_l = (a.reshape(lge.shape) for a in (myo, pure, pool, sid_l, cine_l))
+    # --- 9a. the LGE's breath-holds are not the cine's: each LGE slice is aligned in-plane to the cine by the
+    # integer shift within LGE_SHIFT_MM that maximises the normalised cross-correlation of the two images round
+    # the LV (bright blood, dark lung in both); the cine's masks are moved by it. Without this the blood pool, as
+    # bright as scar after contrast, slides into the carried myocardium and is counted as scar.
+    r = int(round(LGE_SHIFT_MM / min(ls.sx, ls.sy)))
+    for k in range(lk):
+        if not myo[:, :, k].any():
+            continue
+        win = ndi.binary_dilation(myo[:, :, k], structure=disk(10.0 / min(ls.sx, ls.sy)))
+        shifts = [(di, dj) for di in range(-r, r + 1) for dj in range(-r, r + 1)]
+        ncc = [np.corrcoef(cine_l[:, :, k][win], np.roll(lge[:, :, k], (-di, -dj), axis=(0, 1))[win])[0, 1]
+               for di, dj in shifts]
+        di, dj = shifts[int(np.argmax(ncc))]
+        for a in (myo, pure, pool, sid_l):
+            a[:, :, k] = np.roll(a[:, :, k], (di, dj), axis=(0, 1))
     if not myo.any():
         raise InputError("no LV myocardium on the LGE slices")
 
