@@ -142,36 +142,80 @@ struct AnnulusSurface: Sendable {
 
     /// Height at radius r and angle phi (degrees, any).
     @inline(__always) func height(r: Double, phiDeg: Double) -> Double {
-        if flat { return h0 }
-        var p = phiDeg.truncatingRemainder(dividingBy: 360); if p < 0 { p += 360 }
-        let j0 = Int(p) % 360, j1 = (j0 + 1) % 360, f = p - floor(p)
-        let rho = min(r, radius) / radius
+        heights(r: r, phiDeg: phiDeg).surface
+    }
+
+    /// Height of the surface at radius r and of the ring (r >= R) at angle phi (degrees, any), sharing the table
+    /// interpolation: `surface` is `height(r:phiDeg:)`, `ring` is `height(r: .greatestFiniteMagnitude, phiDeg:)`.
+    /// Every step gives the same bits as the direct formula
+    ///   p = phi mod 360, j0 = Int(p) % 360, j1 = (j0 + 1) % 360, f = p - floor(p), rho = min(r, R) / R,
+    ///   H = h0 + rho (t + rho s):
+    /// an angle in [0, 360) is its own remainder (atan2 angles: no fmod); for p in [0, 360], Int(p) is below 360
+    /// but at 360 itself and floor(p) is Double(Int(p)) (keeping the sign of a zero); rho is exactly 1 for
+    /// r >= R (R / R), so the ring is h0 + (t + s) (a product by 1 is exact).
+    @inline(__always) func heights(r: Double, phiDeg: Double) -> (surface: Double, ring: Double) {
+        if flat { return (h0, h0) }
+        var p = phiDeg
+        if !(p >= 0 && p < 360) { p = p.truncatingRemainder(dividingBy: 360); if p < 0 { p += 360 } }
+        let i = Int(p)
+        let j0 = i < 360 ? i : i % 360, j1 = j0 < 359 ? j0 + 1 : 0
+        let f = p - (p == 0 ? p : Double(i))
         let t = tilt[j0] * (1 - f) + tilt[j1] * f, s = saddle[j0] * (1 - f) + saddle[j1] * f
-        return h0 + rho * (t + rho * s)
+        let ring = h0 + (t + s)
+        if r >= radius { return (ring, ring) }
+        let rho = min(r, radius) / radius
+        return (h0 + rho * (t + rho * s), ring)
     }
 
     /// Integral of r dr over the radii in [0, en] at angle column j where the surface lies above height s: the
     /// sector area (divided by the angle step) of a cavity section of radius en that is LV blood pool.
     func cavityArea(en: Double, s: Double, j: Int) -> Double {
-        if flat { return s < h0 ? 0.5 * en * en : 0 }
-        let a = saddle[j], b = tilt[j], c = h0 - s, R = radius
-        func q(_ rho: Double) -> Double { (a * rho + b) * rho + c }
-        let top = min(en, R) / R
-        var cuts = [0.0]
+        cavityArea(en: en, s: s, j: j, roots: flat ? SIMD2(.nan, .nan) : positiveRoots(s: s, j: j))
+    }
+
+    /// The positive roots in rho of the surface's height minus s along angle column j, (a rho + b) rho + c with
+    /// a = saddle, b = tilt, c = h0 - s: ascending, NaN where there are fewer than two. They depend on the cell
+    /// alone (not on the cavity radius), so the truth's volume curve takes them from a table
+    /// (`HeartModel.cavityRoots`).
+    func positiveRoots(s: Double, j: Int) -> SIMD2<Double> {
+        let a = saddle[j], b = tilt[j], c = h0 - s
+        var r0 = Double.nan, r1 = Double.nan
         if abs(a) < 1e-12 {
-            if abs(b) > 1e-12 { cuts.append(-c / b) }
+            if abs(b) > 1e-12 { r0 = -c / b }
         } else {
             let disc = b * b - 4 * a * c
             if disc >= 0 {
                 let sq = disc.squareRoot()
-                cuts.append((-b - sq) / (2 * a)); cuts.append((-b + sq) / (2 * a))
+                r0 = (-b - sq) / (2 * a); r1 = (-b + sq) / (2 * a)
             }
         }
-        cuts = cuts.filter { $0 > 0 && $0 < top }.sorted()
-        cuts.insert(0, at: 0); cuts.append(top)
+        // Keep the roots above 0 (NaN fails the test), in ascending order.
+        let keep0 = r0 > 0, keep1 = r1 > 0
+        if keep0 && keep1 { return SIMD2(min(r0, r1), max(r0, r1)) }
+        return SIMD2(keep0 ? r0 : keep1 ? r1 : .nan, .nan)
+    }
+
+    /// `cavityArea(en:s:j:)` given `positiveRoots(s: s, j: j)`: the section [0, min(en, R) / R] is cut at the roots
+    /// inside it, in ascending order, and each piece where the surface lies above s adds its area (the same
+    /// operations, in the same order, as sorting the cut points; no array: this runs per material cell at every
+    /// time step of the truth's volume curve).
+    @inline(__always) func cavityArea(en: Double, s: Double, j: Int, roots: SIMD2<Double>) -> Double {
+        if flat { return s < h0 ? 0.5 * en * en : 0 }
+        let a = saddle[j], b = tilt[j], c = h0 - s, R = radius
+        func q(_ rho: Double) -> Double { (a * rho + b) * rho + c }
+        let top = min(en, R) / R
+        let lo = roots.x, hi = roots.y
         var area = 0.0
-        for k in 0..<(cuts.count - 1) where cuts[k + 1] > cuts[k] {
-            if q(0.5 * (cuts[k] + cuts[k + 1])) > 0 { area += 0.5 * R * R * (cuts[k + 1] * cuts[k + 1] - cuts[k] * cuts[k]) }
+        @inline(__always) func add(_ x0: Double, _ x1: Double) {
+            if x1 > x0 && q(0.5 * (x0 + x1)) > 0 { area += 0.5 * R * R * (x1 * x1 - x0 * x0) }
+        }
+        // lo <= hi: when lo is not below top neither is hi (NaN is never below).
+        if !(lo < top) {
+            add(0, top)
+        } else if !(hi < top) {
+            add(0, lo); add(lo, top)
+        } else {
+            add(0, lo); add(lo, hi); add(hi, top)
         }
         if en > R && ring(j) > s { area += 0.5 * (en * en - R * R) }
         return area

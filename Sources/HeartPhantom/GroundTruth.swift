@@ -145,7 +145,7 @@ extension HeartModel {
                     v += 0.5 * en * en * dphi * heightStepMm * lambda
                 } else {
                     // Only the blood pool below the annulus surface (cell mid-height).
-                    v += annulusSurface.cavityArea(en: en, s: s + 0.5 * heightStepMm, j: j) * dphi * heightStepMm * lambda
+                    v += annulusSurface.cavityArea(en: en, s: s + 0.5 * heightStepMm, j: j, roots: cavityRoots[idx]) * dphi * heightStepMm * lambda
                 }
             }
         }

@@ -51,6 +51,9 @@ public final class HeartModel: Sendable {
     public let veins: VenousTree
     /// Largest epicardial radius at end-diastole (mm).
     public let maxEpiRadiusMm: Double
+    /// Per material cell below the top row (index i * 360 + j), the annulus surface's positive roots at the cell's
+    /// mid-height (`AnnulusSurface.positiveRoots`) for `cavityVolumeMm3`; empty for a flat base.
+    let cavityRoots: [SIMD2<Double>]
 
     /// Builds and sizes the heart for `spec.anatomy.edvMl`.
     public init(spec: PhantomSpec) {
@@ -90,6 +93,10 @@ public final class HeartModel: Sendable {
                                   rollDeg: an.rollDeg, septumAngleDeg: an.inferiorInsertionAngleDeg / 2)
         frame = HeartFrame(apexMm: centre - tmp.baseDirection * sMid, baseDirection: tmp.baseDirection, u: tmp.u, v: tmp.v)
         maxEpiRadiusMm = Double(built.rEp.max() ?? 0)
+        let step = heightStepMm, na = HeartModel.angleSamples
+        cavityRoots = built.surface.flat ? [] : (0..<((ns - 1) * na)).map { idx in
+            built.surface.positiveRoots(s: Double(idx / na) * step + 0.5 * step, j: idx % na)
+        }
         let surface = built.surface!
         veins = VenousTree(spec: spec, baseHeightMm: built.h, endoApexHeightMm: built.sApexEndo,
                            annulusRingMm: surface.flat ? nil : { surface.height(r: .greatestFiniteMagnitude, phiDeg: $0) })
@@ -149,6 +156,17 @@ public final class HeartModel: Sendable {
     /// tilted plane plus saddle that the LV blood pool (outflow tract included) ends at; the ring height outside.
     @inline(__always) public func annulusHeight(r: Double, phiDeg: Double) -> Double {
         annulusSurface.height(r: r, phiDeg: phiDeg)
+    }
+
+    /// `annulusHeight(r:phiDeg:)` and `annulusHeight(phiDeg:)` (the ring) in one table interpolation.
+    @inline(__always) func annulusHeights(r: Double, phiDeg: Double) -> (surface: Double, ring: Double) {
+        annulusSurface.heights(r: r, phiDeg: phiDeg)
+    }
+
+    /// `heightFraction(s:phiDeg:)` given the ring height at that angle, `annulusHeight(phiDeg:)` (mm).
+    @inline(__always) func heightFraction(s: Double, ringMm h: Double) -> Double {
+        if flatBase { return heightFraction(s: s) }
+        return (h - s) / (h - endoApexHeightMm)
     }
 
     /// Fraction of the cavity length from the local annulus (0) to the endocardial apex (1) at (s, phi): the

@@ -91,19 +91,27 @@ extension HeartModel {
         let sNow = d.dot(frame.baseDirection)
         // Quick rejection: far below the apex, far above the base, or far from the axis.
         if sNow < -4 || sNow > gridTopMm * st.lambda + 75 { return nil }
-        let offset = centrelineOffset(sNow: sNow, lambda: st.lambda)
-        let a = d.dot(frame.u) - offset.a, b = d.dot(frame.v) - offset.b
-        let r2 = a * a + b * b
         let reach = st.maxEpiRadius + rvWidthMm + an.rvWallThicknessMm + 45
+        let a0 = d.dot(frame.u), b0 = d.dot(frame.v)
+        if curvatureMm != 0 {
+            // The centreline moves at most |curvatureMm| off the straight axis: a point farther than that plus
+            // 1 mm beyond the reach fails the test below whatever its offset (skips the offset's division).
+            let far = reach + abs(curvatureMm) + 1
+            if a0 * a0 + b0 * b0 > far * far { return nil }
+        }
+        let offset = centrelineOffset(sNow: sNow, lambda: st.lambda)
+        let a = a0 - offset.a, b = b0 - offset.b
+        let r2 = a * a + b * b
         if r2 > reach * reach { return nil }
         let r = r2.squareRoot()
         var phi = atan2(b, a) * (180 / .pi)
         if phi < 0 { phi += 360 }
         // Above the local mitral annulus (flat or tilted and saddle-shaped) the LV ends.
-        let annulusNow = annulusHeight(r: r, phiDeg: phi)
+        // (The ring height at this angle, `annulusHeight(phiDeg:)`, comes with it for the height fractions.)
+        let (annulusNow, ringNow) = annulusHeights(r: r, phiDeg: phi)
         let baseNow = annulusNow * st.lambda
         if sNow > baseNow {
-            return sampleAboveBase(a: a, b: b, r: r, phi: phi, sNow: sNow, annulusMm: annulusNow, st)
+            return sampleAboveBase(a: a, b: b, r: r, phi: phi, sNow: sNow, annulusMm: annulusNow, ringMm: ringNow, st)
         }
         let s = sNow / st.lambda
         let g = gridPosition(s: s, phiDeg: phi)
@@ -111,7 +119,7 @@ extension HeartModel {
         if sNow >= 0 && r <= rEp {
             let rEn = Double(bilinear(st.rEndo, g))
             if r < rEn {
-                return TissueSample(tissue: cavityTissue(r: r, rEn: rEn, s: s, phi: phi, st))
+                return TissueSample(tissue: cavityTissue(r: r, rEn: rEn, s: s, phi: phi, ringMm: ringNow, st))
             }
             let xi = rEn < rEp ? (r - rEn) / (rEp - rEn) : 0
             let seg = segment(s: s, phiDeg: phi)
@@ -129,7 +137,7 @@ extension HeartModel {
         }
         // Outside the LV epicardium (or below the apex).
         let dOut = sNow >= 0 ? r - rEp : (r * r + sNow * sNow).squareRoot()
-        if let rv = rightVentricle(dOut: dOut, s: s, phi: phi, st) {
+        if let rv = rightVentricle(dOut: dOut, s: s, phi: phi, ringMm: ringNow, st) {
             // RV scar: fibrosis of the RV wall within 25 degrees of either insertion point (not LV scar).
             if rv == .rvMyocardium && rvInsertionFibrosis
                 && min(phi, spec.anatomy.inferiorInsertionAngleDeg - phi) < 25 {
@@ -144,15 +152,16 @@ extension HeartModel {
         }
         // Epicardial fat lies in the grooves: the AV groove near the base and the two interventricular grooves.
         if spec.anatomy.epicardialFat && dOut < grooveFatMm {
-            let f = heightFraction(s: s, phiDeg: phi)
+            let f = heightFraction(s: s, ringMm: ringNow)
             let ivg = min(abs(angleDifferenceDegrees(phi, 0)), abs(angleDifferenceDegrees(phi, spec.anatomy.inferiorInsertionAngleDeg)))
             if f < 0.12 || ivg < 12 { return TissueSample(tissue: .epicardialFat) }
         }
         return nil
     }
 
-    @inline(__always) func cavityTissue(r: Double, rEn: Double, s: Double, phi: Double, _ st: HeartState) -> Tissue {
-        let f = heightFraction(s: s, phiDeg: phi)
+    /// `ringMm`: the annulus ring height at phi, `annulusHeight(phiDeg: phi)`.
+    @inline(__always) func cavityTissue(r: Double, rEn: Double, s: Double, phi: Double, ringMm: Double, _ st: HeartState) -> Tissue {
+        let f = heightFraction(s: s, ringMm: ringMm)
         let an = spec.anatomy
         if an.papillaryMuscles && f > 0.35 && f < 0.85 {
             // Anterolateral (angle 250 unless drawn) and posteromedial (angle 160 unless drawn) papillary muscles,
@@ -183,11 +192,11 @@ extension HeartModel {
     }
 
     /// RV cavity crescent over the septum (segment angles 0 to the inferior insertion) and its free wall.
-    @inline(__always) func rightVentricle(dOut: Double, s: Double, phi: Double, _ st: HeartState) -> Tissue? {
+    @inline(__always) func rightVentricle(dOut: Double, s: Double, phi: Double, ringMm: Double, _ st: HeartState) -> Tissue? {
         let an = spec.anatomy
         let span = an.inferiorInsertionAngleDeg
         guard phi <= span, dOut >= 0 else { return nil }
-        let f = heightFraction(s: s, phiDeg: phi)
+        let f = heightFraction(s: s, ringMm: ringMm)
         guard f >= 0, f < rvApexFraction else { return nil }
         let along = min(1, (rvApexFraction - f) / 0.3).squareRoot()
         let width = rvWidthMm * sin(.pi * phi / span).squareRoot() * along * (1 - 0.3 * st.contraction)
@@ -225,14 +234,15 @@ extension HeartModel {
     /// Above the local mitral annulus (material height `annulusMm` at this angle): the AV plane (fibrous, with
     /// mitral and aortic orifices) following the annulus, left atrium and aortic root seated on the annulus at
     /// their own angles, right atrium, and the coronary sinus in the AV groove.
-    func sampleAboveBase(a: Double, b: Double, r: Double, phi: Double, sNow: Double, annulusMm: Double,
+    /// `ringMm`: the ring height at phi, `annulusHeight(phiDeg: phi)`.
+    func sampleAboveBase(a: Double, b: Double, r: Double, phi: Double, sNow: Double, annulusMm: Double, ringMm: Double,
                          _ st: HeartState) -> TissueSample? {
         let aEn = endoShortMm
         let sRel = sNow - annulusMm * st.lambda
         // The aortic root and the left atrium sit on the annulus surface (heights above it); the right atrium
         // keeps its place above the mean base (XRaySimulation's landmark).
         let sRelMean = flatBase ? sRel : sNow - baseHeightMm * st.lambda
-        let baseEpi = Double(bilinear(st.rEpi, gridPosition(s: flatBase ? annulusMm : annulusHeight(phiDeg: phi), phiDeg: phi)))
+        let baseEpi = Double(bilinear(st.rEpi, gridPosition(s: flatBase ? annulusMm : ringMm, phiDeg: phi)))
         let mitral = offset(phi: 200, radius: 0.35 * aEn), aortic = offset(phi: HeartModel.aorticOrificeAngleDeg, radius: 0.5 * aEn)
         let mitralR = 0.45 * aEn, aorticR = 11.0
         // The fibrous AV plane with the closed leaflets: 5 mm for the flat base of the first releases; 2 mm on a

@@ -105,6 +105,18 @@ func runBenchmarks() throws {
     }
     try? FileManager.default.removeItem(atPath: out)
     print(String(format: "CMR case (no X-ray): ideal %7.3f s, clinical %7.3f s, ratio clinical / ideal %.2f (target <= 1.5)", idealSeconds, clinicalSeconds, clinicalSeconds / idealSeconds))
+    // Where realism's cost goes: the stages of `CaseGenerator.generate` on the drawn (resolved) patients, as the
+    // case generator runs them (the stage split above runs the phantom file's spec, whose unset realism fields
+    // are neutral). Writing and the basal slice content are the rest of a case.
+    for (name, s) in [("ideal", idealSpec), ("clinical", clinicalSpec)] {
+        let resolved = s.resolved(seed: 1)
+        var h: HeartModel!
+        let tH = seconds { h = HeartModel(spec: resolved) }
+        var im: CMRImages!
+        let tI = seconds { im = CMRSimulator(heart: h, seed: 1).simulate(longAxis: true) }
+        let tT = seconds { _ = h.groundTruth(phaseTimesMs: im.phaseTimesMs) }
+        print(String(format: "  %@ stages: heart model %6.3f s, images with long-axis views %6.3f s, truth %6.3f s", name, tH, tI, tT))
+    }
 }
 
 /// Cases per minute of a scenario and how its time grows with the number of cases.
