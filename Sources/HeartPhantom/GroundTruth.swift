@@ -275,9 +275,15 @@ public struct SliceContent: Sendable, Equatable {
     public var lvCavityMm2: Double
     /// Blood above the local annulus in the plane (mm^2): left atrium, aortic root and right atrium.
     public var atrialMm2: Double
+    /// The part of `lvCavityMm2` in the LV outflow tract (mm^2): LV cavity above the mean base plane on the aortic
+    /// half of the LV (within 90 degrees of the aortic side), where only the annulus's rise towards the aortic valve
+    /// keeps it ventricular; 0 for a flat base.
+    public var outflowTractMm2: Double = 0
     /// lvCavity / (lvCavity + atrial); 0 when the plane cuts neither.
     public var lvFraction: Double { lvCavityMm2 + atrialMm2 > 0 ? lvCavityMm2 / (lvCavityMm2 + atrialMm2) : 0 }
-    public init(lvCavityMm2: Double, atrialMm2: Double) { self.lvCavityMm2 = lvCavityMm2; self.atrialMm2 = atrialMm2 }
+    public init(lvCavityMm2: Double, atrialMm2: Double, outflowTractMm2: Double = 0) {
+        self.lvCavityMm2 = lvCavityMm2; self.atrialMm2 = atrialMm2; self.outflowTractMm2 = outflowTractMm2
+    }
 }
 
 extension HeartModel {
@@ -299,7 +305,7 @@ extension HeartModel {
         let e1 = n.cross(helper).normalized, e2 = n.cross(e1).normalized
         let radius = maxEpiRadiusMm + 25 + curvatureMm
         let m = Int((radius / stepMm).rounded(.up))
-        var lv = 0, atrial = 0
+        var lv = 0, atrial = 0, outflow = 0
         for i in -m...m {
             for j in -m...m {
                 let x = Double(i) * stepMm, y = Double(j) * stepMm
@@ -309,13 +315,17 @@ extension HeartModel {
                 if sNow < 0 { continue }
                 if sNow <= annulusHeight(r: r, phiDeg: phi) * st.lambda {
                     let g = gridPosition(s: sNow / st.lambda, phiDeg: phi)
-                    if r < Double(bilinear(st.rEndo, g)) { lv += 1 }
+                    if r < Double(bilinear(st.rEndo, g)) {
+                        lv += 1
+                        if !flatBase && sNow > baseHeightMm * st.lambda
+                            && abs(angleDifferenceDegrees(phi, AnatomyShape.aorticAngleDeg)) < 90 { outflow += 1 }
+                    }
                 } else if sample(p, st)?.tissue == .blood {
                     atrial += 1
                 }
             }
         }
         let a = stepMm * stepMm
-        return SliceContent(lvCavityMm2: Double(lv) * a, atrialMm2: Double(atrial) * a)
+        return SliceContent(lvCavityMm2: Double(lv) * a, atrialMm2: Double(atrial) * a, outflowTractMm2: Double(outflow) * a)
     }
 }

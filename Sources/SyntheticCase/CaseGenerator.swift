@@ -160,13 +160,14 @@ extension CaseGenerator {
         for k in 0..<grid.size[2] {
             let shift = k < images.cineShiftsMm.count ? images.cineShiftsMm[k] : .zero
             let point = m.apply(Vec3(ci, cj, Double(k))) - shift
-            var lv: [Double] = [], atrial: [Double] = [], fraction: [Double] = []
+            var lv: [Double] = [], atrial: [Double] = [], fraction: [Double] = [], outflow: [Double] = []
             for t in images.phaseTimesMs {
                 let c = heart.basalContent(planePoint: point, normal: normal, atMs: t, stepMm: 1.5)
                 lv.append(c.lvCavityMm2); atrial.append(c.atrialMm2); fraction.append(c.lvFraction)
+                outflow.append(c.outflowTractMm2)
             }
             out["slice\(k + 1)"] = .object(["lvCavityMm2": .numbers(lv), "atrialMm2": .numbers(atrial),
-                                           "lvFraction": .numbers(fraction)])
+                                           "lvFraction": .numbers(fraction), "outflowTractMm2": .numbers(outflow)])
         }
         return .object(out)
     }

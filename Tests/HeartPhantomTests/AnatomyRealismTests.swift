@@ -124,6 +124,10 @@ struct AnatomyRealismTests {
         #expect(c.lvCavityMm2 > AnatomyTolerance.chamberCutMm2, "LV cavity \(c.lvCavityMm2) mm2")
         #expect(c.atrialMm2 > AnatomyTolerance.chamberCutMm2, "atrium \(c.atrialMm2) mm2")
         #expect(c.lvFraction > 0 && c.lvFraction < 1)
+        // 2 mm above the mean base only the aortic side is still ventricle: all of the plane's LV is outflow tract.
+        let above = heart.basalContent(planePoint: point + f.baseDirection * 2, normal: f.baseDirection, atMs: tES)
+        #expect(above.outflowTractMm2 > AnatomyTolerance.chamberCutMm2 && above.outflowTractMm2 == above.lvCavityMm2,
+                "outflow \(above.outflowTractMm2) of \(above.lvCavityMm2) mm2")
         // Which side: LV below the high (aortic, angle 25) annulus, atrium above the low posterior one.
         #expect(heart.annulusHeight(phiDeg: 25) * lambda > h && heart.annulusHeight(phiDeg: 205) * lambda < h)
         let st = heart.state(atMs: tES)
@@ -136,7 +140,7 @@ struct AnatomyRealismTests {
         let lf = flat.longitudinalStretch(atMs: tES)
         let cf = flat.basalContent(planePoint: flat.frame.apexMm + flat.frame.baseDirection * (flat.baseHeightMm * lf - 2),
                                    normal: flat.frame.baseDirection, atMs: tES)
-        #expect(cf.atrialMm2 == 0 && cf.lvFraction == 1)
+        #expect(cf.atrialMm2 == 0 && cf.lvFraction == 1 && cf.outflowTractMm2 == 0)
     }
 
     @Test("segments are measured from the local annulus: every column has its basal ring up to the annulus")
