@@ -689,18 +689,19 @@ extension LVGeometry {
                 }
                 let arc = { (rays: [Bool]) -> Int in BasalSlices.longestRun(rays)?.length ?? 0 }
                 let best = { (t: Int) -> (rays: [Bool], scale: Double) in
-                    settings.basal.leakProbeScales.map { (probeRays(t, $0), $0) }.max { arc($0.0) < arc($1.0) }!
+                    let scales = settings.basal.leakProbeScales.filter { $0 > 0 }
+                    return (scales.isEmpty ? [1.0] : scales).map { (probeRays(t, $0), $0) }.max { arc($0.0) < arc($1.0) }!
                 }
                 var probeED: [Bool]? = nil
                 for t in 0..<frames {
-                    let here = walls[s].cavityAreaMm2(frame: t), below = neighbour.cavityAreaMm2(frame: t)
-                    guard below > 0 && here > leakRatio * below else { continue }
+                    let area = walls[s].cavityAreaMm2(frame: t), below = neighbour.cavityAreaMm2(frame: t)
+                    guard below > 0 && area > leakRatio * below else { continue }
                     if probeED == nil { probeED = best(ref).rays }
                     let probe = best(t)
                     let d = BasalSlices.decide(myocardial: probe.rays, atEndDiastole: probeED!,
                                                endo: neighbour.endo[t].map { $0 * probe.scale }, settings: settings.basal)
                     walls[s].content[t] = d.content == .atrium ? .atrium : .partlyLeft
-                    walls[s].areaFraction[t] = d.areaFraction * probe.scale * probe.scale * below / here
+                    walls[s].areaFraction[t] = d.areaFraction * probe.scale * probe.scale * below / area
                 }
             }
         }

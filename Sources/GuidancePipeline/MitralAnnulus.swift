@@ -172,7 +172,7 @@ public struct MitralAnnulus: Sendable {
         // predicted line may be off by a few mm. Between the two most basal guide slices the endocardial edge is
         // taken on each step as the steepest blood-to-wall fall (outward, profile smoothed over 1 mm) within
         // `maxWallShiftMm` of the prediction; the line is moved by the median of these offsets.
-        let step = settings.stepMm
+        let step = max(settings.stepMm, 0.05)   // a zero or negative step from a --config file would never advance
         let reference = Array(stride(from: next, through: basal, by: step))
         func endoOffset(_ l: Double) -> Double? {
             let xs = Array(stride(from: -thickness / 2 - settings.maxWallShiftMm - 1, through: -thickness / 2 + settings.maxWallShiftMm + 1, by: 0.25))

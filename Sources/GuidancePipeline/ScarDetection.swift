@@ -49,7 +49,8 @@ public struct ScarDetection: Sendable {
         /// grows from the endocardium); epicardial fat and coronary veins, bright on LGE, lie at the other side.
         /// Set to 1 to accept mid-wall and epicardial scar.
         public var subendocardialDepth = 0.5
-        /// An LGE slice with more than this fraction of its myocardial voxels above the threshold is not LV wall
+        /// An LGE slice of the basal half of the stack with more than this fraction of its myocardial voxels above the
+        /// threshold is not LV wall
         /// (blood carried into the mask at the base) and leaves the mask: one coronary territory covers at most about
         /// half of a short-axis slice's circumference (Cerqueira et al., Circulation 2002;105:539, territories of the
         /// 17 segments: two of six basal and mid sectors each for the LAD, RCA and LCx), so a real infarct leaves nulled
@@ -149,10 +150,11 @@ public struct ScarDetection: Sendable {
         try measureRemote()
         // A slice whose "myocardium" is nearly all above threshold shows no nulled wall at all: the cine contours
         // were carried onto blood (the atrium or the outflow tract above a base that the LGE breath-hold moved), not
-        // onto an LV wall, since no single coronary territory scars the whole circumference of a slice. Such slices
-        // leave the mask, and the levels are measured again without them.
+        // onto an LV wall, since no single coronary territory scars the whole circumference of a basal slice. Such
+        // slices leave the mask, and the levels are measured again without them. Only the basal half of the stack:
+        // towards the apex an infarct may wrap round the whole circumference (apical LAD infarct).
         var excludedSlices: [Int] = []
-        for k in 0..<ns {
+        for k in 0..<((ns + 1) / 2) {
             let range = (k * w * h)..<((k + 1) * w * h)
             let wall = myoIdx.filter { range.contains($0) }
             let above = wall.filter { Double(lge.data[$0]) >= threshold }.count

@@ -7,6 +7,7 @@ import SegmentModel
 /// the truth has. Reads and writes of the shared keys go through `findings` (`truth.edvMl` is `truth.findings.edvMl`).
 @dynamicMemberLookup
 public struct GroundTruth: Codable, Sendable {
+    /// 3 since the realistic-patient acquisition keys and transmurality as the fraction of the wall the core spans;
     /// 2 since `targetTies` and `latestTies` (docs/schemas.md); a version-1 file is read with both derived from its
     /// segments by the default decision model.
     public var schemaVersion = 3
@@ -318,7 +319,7 @@ extension HeartModel {
                     if r < Double(bilinear(st.rEndo, g)) {
                         lv += 1
                         if !flatBase && sNow > baseHeightMm * st.lambda
-                            && abs(angleDifferenceDegrees(phi, AnatomyShape.aorticAngleDeg)) < 90 { outflow += 1 }
+                            && abs(angleDifferenceDegrees(phi, HeartModel.aorticOrificeAngleDeg)) < 90 { outflow += 1 }
                     }
                 } else if sample(p, st)?.tissue == .blood {
                     atrial += 1

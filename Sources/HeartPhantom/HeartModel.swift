@@ -386,10 +386,6 @@ public final class HeartModel: Sendable {
 
     /// 36-segment id (0 = apical cap or outside the LV) of material height s and angle phi.
     public func segment(s: Double, phiDeg: Double) -> UInt8 { nearest(segmentIds, s: s, phiDeg: phiDeg) }
-    /// Scar core interval across the wall (fractions from the endocardium) at (s, phi); empty when in == out.
-    public func scarCore(s: Double, phiDeg: Double) -> (in: Double, out: Double) {
-        (Double(nearest(coreIn, s: s, phiDeg: phiDeg)), Double(nearest(coreOut, s: s, phiDeg: phiDeg)))
-    }
     /// Generator onset (ms) at (s, phi).
     public func onset(s: Double, phiDeg: Double) -> Double { Double(nearest(onsetMs, s: s, phiDeg: phiDeg)) }
 }

@@ -78,7 +78,7 @@ extension HeartModel {
         let s = d.dot(frame.baseDirection)
         if s < -9 || s > gridTopMm + 80 { return false }
         let a = d.dot(frame.u), b = d.dot(frame.v)
-        let reach = maxEpiRadiusMm + rvWidthMm + spec.anatomy.rvWallThicknessMm + 50 + curvatureMm
+        let reach = maxEpiRadiusMm + rvWidthMm + spec.anatomy.rvWallThicknessMm + 50 + abs(curvatureMm)
         return a * a + b * b <= reach * reach
     }
 

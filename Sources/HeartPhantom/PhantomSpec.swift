@@ -99,7 +99,9 @@ public struct PhantomSpec: Codable, Sendable, Equatable {
         /// (cavity diameter 2a, length from the apex at -c to the base at +fb c), or 2.2.
         public var resolvedLengthToDiameterRatio: Double {
             if let k = lengthToDiameterRatio { return k }
-            if let si = sphericityIndex { return min(3, max(1.2, 2 / (si * (1 + baseTruncation)))) }
+            // Held to 1-4.5 (wider than the file field's 1.2-3, so the drawn index is the heart's for every
+            // baseTruncation the index range allows in practice).
+            if let si = sphericityIndex { return min(4.5, max(1, 2 / (si * (1 + baseTruncation)))) }
             return 2.2
         }
     }

@@ -74,12 +74,13 @@ struct ScarShape {
         guard q2 < 1 || (borderMm > 0 && qb < 1) else { return nil }
         var c = ScarCell()
         (c.coreIn, c.coreOut) = (anchor, anchor)
-        var coreExtent = 0.0
+        var coreExtent = 0.0, islandExtent = 0.0
         if q2 < 1 {
             coreExtent = transmurality * min(1, 2 * (1 - q2).squareRoot())
             // Islands of surviving myocardium: where the patch field is below the threshold the core is grey zone.
             if texture.patchiness > 0,
                texture.noise.value(channel: 20, phiDeg: phiDeg, heightMm: heightMm, cellMm: 5) < texture.patchiness {
+                islandExtent = coreExtent
                 coreExtent = 0
             }
         }
@@ -89,6 +90,8 @@ struct ScarShape {
             borderExtent = max(coreExtent, min(1, transmurality * min(1, 2 * (1 - qb).squareRoot())))
             let extra = borderMm / wallMm
             (c.borderIn, c.borderOut) = interval(extent: borderExtent, extra: extra)
+        } else if islandExtent > 0 {
+            (c.borderIn, c.borderOut) = interval(extent: islandExtent, extra: 0)   // an island is grey zone
         } else {
             (c.borderIn, c.borderOut) = (c.coreIn, c.coreOut)
         }

@@ -125,5 +125,4 @@ struct ScarTexture: Sendable {
         noise = WallNoise(pattern: UInt64(max(0, t.texturePattern ?? 0)))
     }
 
-    var isSmooth: Bool { irregularity == 0 && patchiness == 0 && heterogeneity == 0 }
 }

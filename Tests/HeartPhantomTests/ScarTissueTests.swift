@@ -102,6 +102,19 @@ struct ScarTissueTests {
             }
         }
         #expect(islands > 0, "no island of surviving myocardium inside the footprint")
+        // Without a border zone the islands are grey zone all the same (not remote myocardium).
+        let bare = HeartModel(spec: try spec("""
+            scars: [{centreSegment: 17, angularExtentDeg: 90, heightExtentFraction: 0.5, borderZoneMm: 0}]
+            scarTissue: {patchiness: 0.4, texturePattern: 11}
+            """))
+        var bareIslands = 0
+        for dphi in stride(from: -30.0, through: 30, by: 3) {
+            for f in stride(from: 0.2, through: 0.5, by: 0.05) {
+                let prof = wallProfile(bare, phiDeg: centre + dphi, fraction: f)
+                if !prof.contains(where: { $0.scarClass == 2 }) && prof.contains(where: { $0.scarClass == 1 }) { bareIslands += 1 }
+            }
+        }
+        #expect(bareIslands > 0, "islands of a scar without border zone are not grey zone")
     }
 
     @Test("mid-wall and epicardial scars spare the endocardium; subendocardial scar spares the epicardium when not transmural")
