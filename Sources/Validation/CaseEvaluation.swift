@@ -191,7 +191,7 @@ public struct CaseEvaluation: Sendable {
             var result = Result(index: i, preset: spec.name, seed: seed, groups: groups(spec: spec, truth: truth, gridPoint: g),
                                 score: scores.score)
             result.registration = scores.registration
-            result.anatomy = Self.identity(spec.anatomy); result.scarPattern = Self.identity(spec.scars)
+            (result.anatomy, result.scarPattern) = Self.patientIdentity(spec, seed: seed)
             result.analysisHash = try CaseScoring.analysisHash(analysisDir)
             result.missing = scores.missing.isEmpty ? nil : scores.missing
             return (result, Timing(index: i, generationSeconds: generationSeconds, analysis: CaseAnalysis.Timing(cmrSeconds: 0)))
@@ -212,7 +212,7 @@ public struct CaseEvaluation: Sendable {
             var result = Result(index: i, preset: spec.name, seed: seed, groups: groups(spec: spec, truth: truth, gridPoint: g),
                                 score: scores.score)
             result.registration = scores.registration
-            result.anatomy = Self.identity(spec.anatomy); result.scarPattern = Self.identity(spec.scars)
+            (result.anatomy, result.scarPattern) = Self.patientIdentity(spec, seed: seed)
             result.analysisHash = try CaseScoring.analysisHash(analysisDir)
             result.missing = scores.missing.isEmpty ? nil : scores.missing
             return (result, Timing(index: i, generationSeconds: generationSeconds,
@@ -231,7 +231,7 @@ public struct CaseEvaluation: Sendable {
         var result = Result(index: i, preset: spec.name, seed: seed, groups: groups(spec: spec, truth: truth, gridPoint: g),
                             score: scores.score)
         result.registration = scores.registration
-        result.anatomy = Self.identity(spec.anatomy); result.scarPattern = Self.identity(spec.scars)
+        (result.anatomy, result.scarPattern) = Self.patientIdentity(spec, seed: seed)
         result.analysisHash = try CaseScoring.analysisHash(analysisDir)
         result.missing = scores.missing.isEmpty ? nil : scores.missing
         if let fusion = analysis.fusion, let fluoro = analysis.fluoroscopy {
@@ -267,6 +267,13 @@ public struct CaseEvaluation: Sendable {
     }
 
     /// A short hash (FNV-1a, 8 hex digits) of a value's sorted-key JSON: equal for the same anatomy or scar pattern.
+    /// The identities of the case's patient as generated: the anatomy and the scar of the phantom resolved with the
+    /// case seed (the realism fields drawn), so each clinical case is its own patient (the bootstrap by anatomy).
+    static func patientIdentity(_ spec: PhantomSpec, seed: UInt64) -> (anatomy: String, scarPattern: String) {
+        let patient = spec.resolved(seed: seed)
+        return (identity(patient.anatomy), identity(patient.effectiveScars))
+    }
+
     static func identity<T: Encodable>(_ value: T) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
