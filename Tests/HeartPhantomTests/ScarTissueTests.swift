@@ -94,26 +94,25 @@ struct ScarTissueTests {
         #expect(b > 0.3 * a, "islands, not the whole scar: burden \(b) % vs \(a) %")
         // Inside the footprint some wall columns hold grey zone but no core (an island).
         let centre = Segment36(17)!.centreAngleDegrees
-        var islands = 0
-        for dphi in stride(from: -30.0, through: 30, by: 3) {
-            for f in stride(from: 0.2, through: 0.5, by: 0.05) {
-                let prof = wallProfile(patchy, phiDeg: centre + dphi, fraction: f)
-                if !prof.contains(where: { $0.scarClass == 2 }) && prof.contains(where: { $0.scarClass == 1 }) { islands += 1 }
+        /// Wall columns round the footprint's centre with grey zone but no core.
+        func islandColumns(_ heart: HeartModel) -> Int {
+            var n = 0
+            for dphi in stride(from: -30.0, through: 30, by: 3) {
+                for f in stride(from: 0.2, through: 0.5, by: 0.05) {
+                    let prof = wallProfile(heart, phiDeg: centre + dphi, fraction: f)
+                    if !prof.contains(where: { $0.scarClass == 2 }) && prof.contains(where: { $0.scarClass == 1 }) { n += 1 }
+                }
             }
+            return n
         }
+        let islands = islandColumns(patchy)
         #expect(islands > 0, "no island of surviving myocardium inside the footprint")
         // Without a border zone the islands are grey zone all the same (not remote myocardium).
         let bare = HeartModel(spec: try spec("""
             scars: [{centreSegment: 17, angularExtentDeg: 90, heightExtentFraction: 0.5, borderZoneMm: 0}]
             scarTissue: {patchiness: 0.4, texturePattern: 11}
             """))
-        var bareIslands = 0
-        for dphi in stride(from: -30.0, through: 30, by: 3) {
-            for f in stride(from: 0.2, through: 0.5, by: 0.05) {
-                let prof = wallProfile(bare, phiDeg: centre + dphi, fraction: f)
-                if !prof.contains(where: { $0.scarClass == 2 }) && prof.contains(where: { $0.scarClass == 1 }) { bareIslands += 1 }
-            }
-        }
+        let bareIslands = islandColumns(bare)
         #expect(bareIslands > 0, "islands of a scar without border zone are not grey zone")
     }
 
