@@ -28,6 +28,12 @@ public struct LVGeometry: Sendable {
         public var rvArcMaxDegrees = 250.0
         /// Phases whose cavity volume is within this fraction of the largest tie for end-diastole.
         public var edToleranceFraction = 0.01
+        /// End-diastole is sought among the phases within this time of the R-wave trigger (ms, either side, the cycle
+        /// taken as cyclic; nil: every phase). ECG-triggered cine starts at the R wave, where the mitral valve closes
+        /// and the LV is largest (SCMR post-processing recommendations: end-diastole is the first phase or the
+        /// largest LV volume, Schulz-Menger et al., JCMR 2020;22:19); 100 ms takes in a trigger delay of a frame or
+        /// two and the atrial contraction just before the R wave, and leaves out mid-diastole and systole.
+        public var edWindowMs: Double? = 100
         /// A slice leaves the LV at a phase (through-plane motion of the base, cavity obliterated at the apex) when
         /// its cavity area falls below this fraction of its largest, or its median wall thickness exceeds this
         /// multiple of its end-diastolic one.
@@ -234,9 +240,18 @@ public struct LVGeometry: Sendable {
         var curve = (0..<frames).map { volume($0) }
         // ED: the largest volume; phases within `edToleranceFraction` of it count as tied and the earliest wins
         // (the R-wave trigger starts the cycle at end-diastole).
+        // Only the phases near the trigger are candidates (`edWindowMs`): a basal contour that flickers between LV
+        // and atrium in mid-systole or diastasis can lift one phase's volume above the true end-diastolic one.
+        let nearTrigger: [Int] = {
+            guard let window = settings.edWindowMs, cineTimesMs.count == frames, frames > 1 else { return Array(0..<frames) }
+            let interval = (cineTimesMs[frames - 1] - cineTimesMs[0]) / Double(frames - 1)
+            let cycle = cineTimesMs[frames - 1] + interval
+            let near = (0..<frames).filter { min(cineTimesMs[$0], cycle - cineTimesMs[$0]) <= window }
+            return near.isEmpty ? Array(0..<frames) : near
+        }()
         func extremes(_ curve: [Double]) -> (ed: Int, es: Int) {
-            let maxVolume = curve.max()!
-            return (curve.indices.first { curve[$0] >= (1 - settings.edToleranceFraction) * maxVolume }!,
+            let maxVolume = nearTrigger.map { curve[$0] }.max()!
+            return (nearTrigger.first { curve[$0] >= (1 - settings.edToleranceFraction) * maxVolume }!,
                     curve.indices.min { curve[$0] < curve[$1] }!)
         }
         var (ed, es) = extremes(curve)
@@ -609,11 +624,10 @@ extension LVGeometry {
     static func longAxis(walls: [WallTracker.SliceWall], frame ed: Int, stackAxis: Vec3, settings: Settings) -> Vec3 {
         guard settings.fitLongAxis else { return stackAxis }
         let areas = walls.map { $0.cavityAreaMm2(frame: ed) }
-        let largest = areas.max() ?? 0
-        let used = walls.indices.filter { s in
-            walls[s].valid[ed] && areas[s] >= settings.longAxisMinAreaFraction * largest
-                && (walls[s].content.isEmpty || walls[s].content[ed] == .lvCavity)
-        }
+        let isLVCavity = { (s: Int) in walls[s].valid[ed] && (walls[s].content.isEmpty || walls[s].content[ed] == .lvCavity) }
+        // The largest LV cavity, not the contour of a slice left out at end-diastole (round the atrium above the base).
+        let largest = walls.indices.filter(isLVCavity).map { areas[$0] }.max() ?? 0
+        let used = walls.indices.filter { s in isLVCavity(s) && areas[s] >= settings.longAxisMinAreaFraction * largest }
         guard used.count >= 3 else { return stackAxis }
         let points = used.map { walls[$0].plane.patient(walls[$0].centres[ed]) }
         let mean = points.reduce(Vec3.zero, +) / Double(points.count)

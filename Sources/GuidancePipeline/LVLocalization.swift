@@ -32,6 +32,12 @@ public struct LVLocalization: Sendable {
         /// as a cavity does and fat or a vessel does not.
         public var minContinuePoolAreaMm2 = 10.0
         public var smallPoolSystolicRatio = 0.9
+        /// A slice whose Otsu threshold is above its chain neighbour's is also searched at the neighbour's threshold
+        /// (bright chest-wall fat in the search region lifts Otsu's threshold towards the blood level near the
+        /// apex); its own pool gives way to the one found so when its equivalent radius is below this fraction of
+        /// that one's (a lower threshold adds only the partial-volume rim, a few percent of the radius, to a pool
+        /// that its own threshold did not cut).
+        public var clippedPoolRadiusFraction = 0.7
     }
 
     /// The LV blood pool on one slice.
@@ -83,6 +89,7 @@ public struct LVLocalization: Sendable {
         let searchCentre: Vec3? = wsum > 0 ? acc / wsum : nil
 
         var candidates: [[Pool]] = []
+        var slices: [SliceSearch?] = []
         for k in 0..<ns {
             let plane = SlicePlane(grid: cine.grid, slice: k)
             // The first phase (at the R-wave trigger, end-diastole) rather than the maximum over time: at the base the
@@ -98,11 +105,27 @@ public struct LVLocalization: Sendable {
                 } }
             }
             let values = (0..<n).filter { inRegion[$0] }.map { image.pixels[$0] }
-            guard values.count > 16 else { candidates.append([]); continue }
+            guard values.count > 16 else { candidates.append([]); slices.append(nil); continue }
             let threshold = Stats.otsu(values)
             candidates.append(pools(in: image, systolic: systolic, region: inRegion, threshold: threshold, slice: k))
+            slices.append(SliceSearch(image: image, systolic: systolic, region: inRegion, threshold: threshold))
         }
-        return try chain(candidates, grid: cine.grid)
+        // A slice whose threshold is above its chain neighbour's is searched again at the neighbour's level: towards
+        // the apex the search region takes in the bright chest-wall fat, which lifts Otsu's threshold to the blood
+        // level and leaves the small apical pool dark, or only its brightest core above it.
+        let carried: (Pool, Int) -> [Pool] = { neighbour, k in
+            guard let s = slices[k], neighbour.threshold < s.threshold else { return [] }
+            return pools(in: s.image, systolic: s.systolic, region: s.region, threshold: neighbour.threshold, slice: k)
+        }
+        return try chain(candidates, grid: cine.grid, carried: carried)
+    }
+
+    /// One slice's search inputs, kept for a second search at a neighbour's threshold.
+    private struct SliceSearch {
+        var image: PlaneImage
+        var systolic: PlaneImage
+        var region: [Bool]
+        var threshold: Float
     }
 
     /// Scored bright components of one slice.
@@ -156,17 +179,23 @@ public struct LVLocalization: Sendable {
         return result.sorted { $0.score > $1.score }
     }
 
-    /// The chain of pools that continues along the stack with the largest total score.
-    private func chain(_ candidates: [[Pool]], grid: ImageGrid) throws -> [Pool] {
+    /// The chain of pools that continues along the stack with the largest total score. `carried(pool, k)` gives the
+    /// pools of slice k found at `pool`'s threshold when that is below slice k's own (else none).
+    private func chain(_ candidates: [[Pool]], grid: ImageGrid, carried: (Pool, Int) -> [Pool]) throws -> [Pool] {
         let ns = candidates.count
         func patientCentre(_ p: Pool) -> Vec3 { SlicePlane(grid: grid, slice: p.slice).patient(p.centre) }
         func near(_ a: Pool, _ k: Int) -> Pool? {
             let plane = SlicePlane(grid: grid, slice: k)
             let q = plane.inPlane(patientCentre(a)).position
-            return candidates[k].filter {
+            let continues: (Pool) -> Bool = {
                 let d = $0.centre - q
                 return (d * d).sum().squareRoot() <= settings.maxCentreStepMm && $0.score >= settings.continueScore
-            }.max { $0.score < $1.score }
+            }
+            let own = candidates[k].filter(continues).max { $0.score < $1.score }
+            guard let atNeighbourLevel = carried(a, k).filter(continues).max(by: { $0.score < $1.score }) else { return own }
+            guard let own else { return atNeighbourLevel }
+            // The own threshold cut into the blood (only a bright core left): the pool at the neighbour's level.
+            return own.radiusMm < settings.clippedPoolRadiusFraction * atNeighbourLevel.radiusMm ? atNeighbourLevel : own
         }
         var bestChain: [Pool] = [], bestTotal = 0.0
         for k in 0..<ns {

@@ -57,6 +57,11 @@ public struct ScarDetection: Sendable {
         /// wall in the slice. Applies to slices with at least `minSliceVoxelsForExclusion` wall voxels; 1 turns it off.
         public var maxSliceScarFraction = 0.7
         public var minSliceVoxelsForExclusion = 30
+        /// Leave out of the mask the points on the atrial side of the mitral annulus plane at the LGE's cine phase,
+        /// when the long-axis views gave one (`LVGeometry.annulusPlanes`): the basal LGE slice may cut the atrium and
+        /// the atrioventricular groove (blood and fat, both bright on LGE) inside the contour carried from the
+        /// slice below.
+        public var clipAtMitralAnnulus = true
         public var alignmentRangeMm = 6.0
         public var alignmentStepMm = 0.5
         /// Also search the LGE slice's through-plane shift, within +-`throughPlaneRangeMm` in steps of
@@ -107,6 +112,7 @@ public struct ScarDetection: Sendable {
         var bloodValues: [Double] = []
         let marginMm = settings.partialVolumeMarginPixels * max(lge.grid.spacingMm[0], lge.grid.spacingMm[1])
         let contours = ContourStack(geometry: g, frame: frame)
+        let annulus = settings.clipAtMitralAnnulus ? g.annulusPlanes?[frame] : nil
         let shifts = settings.alignToCine ? alignmentShifts(lge: lge, contours: contours, settings: settings)
                                           : [SIMD3<Double>](repeating: .zero, count: ns)
         for k in 0..<ns {
@@ -115,6 +121,9 @@ public struct ScarDetection: Sendable {
                 // The heart point this LGE voxel shows: the breath-hold moved the heart by the slice's shift.
                 let p = lgePlane.patient(lgePlane.position(i, j) - SIMD2(shifts[k].x, shifts[k].y)) - lgePlane.normal * shifts[k].z
                 guard let c = contours.at(p) else { continue }
+                // Atrial side of the mitral annulus (long-axis views, at the cine phase of the LGE): not LV wall,
+                // whatever contour a basal slice carried there.
+                if let a = annulus, (p - a.centreMm).dot(a.normal) < 0 { continue }
                 let s = c.nearestSlice
                 let rho = c.rho, en = c.endoMm, ep = c.epiMm, x = c.rayCoordinate
                 let rays = g.walls[s].rayCount

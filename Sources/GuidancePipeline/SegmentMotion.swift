@@ -45,7 +45,10 @@ public struct SegmentMotion: Sendable {
         var phaseWeight = [[Double]](repeating: [Double](repeating: 0, count: frames), count: 36)
         var thick = [Double](repeating: 0, count: 36), area = [Double](repeating: 0, count: 36)
         var centre = [Vec3](repeating: .zero, count: 36)
-        let largestCavity = g.walls.map { $0.cavityAreaMm2(frame: ed) }.max() ?? 0
+        // The largest LV cavity among the slices analysed at end-diastole: a slice left out there (the atrium above
+        // the base, its contour round the whole atrial pool) is no reference for the apical tip.
+        let largestCavity = g.walls.indices.filter { g.rings[$0] != nil && g.walls[$0].valid[ed] }
+            .map { g.walls[$0].cavityAreaMm2(frame: ed) }.max() ?? 0
         let lastMoving = g.walls.indices.last { s in g.walls[s].valid[ed] && (g.walls[s].valid.contains(false) || g.walls[s].content.contains(.partlyLeft)) && g.heightsMm[s] < g.cavityLengthMm / 2 }
         let firstSteady = lastMoving.map { $0 + 1 + g.settings.throughPlaneGuardSlices } ?? 0
         for (s, w) in g.walls.enumerated() where g.rings[s] != nil && w.valid[ed] && s >= firstSteady
