@@ -4,13 +4,17 @@ import Foundation
 /// A 3D point of the heart model seen at a pixel of one view (an operator click, or a detected feature).
 public struct PointCorrespondence: Sendable {
     public var name: String
-    /// Model point (CMR patient LPS mm).
+    /// Model point (CMR patient LPS mm); for a sliding landmark its nominal place on `curveMm`.
     public var modelMm: Vec3
     /// Index of the view in the projections list.
     public var view: Int
     public var pixel: DetectorPixel
-    public init(name: String, modelMm: Vec3, view: Int, pixel: DetectorPixel) {
-        self.name = name; self.modelMm = modelMm; self.view = view; self.pixel = pixel
+    /// A sliding landmark: the model knows only the curve it lies on (CMR patient LPS mm), not where on it (a vein
+    /// end where the contrast fades, a branch point somewhere along the AV groove). Its residual is the pixel vector
+    /// from the click to the nearest point of the projected curve; nil: a point landmark at `modelMm`.
+    public var curveMm: [Vec3]?
+    public init(name: String, modelMm: Vec3, view: Int, pixel: DetectorPixel, curveMm: [Vec3]? = nil) {
+        self.name = name; self.modelMm = modelMm; self.view = view; self.pixel = pixel; self.curveMm = curveMm
     }
 }
 
@@ -103,11 +107,37 @@ public enum PoseEstimation {
         var out: [Double] = []
         out.reserveCapacity(2 * points.count)
         for c in points {
+            if let curve = c.curveMm, curve.count >= 2 {
+                let r = nearestOnProjectedCurve(curve, pose: pose, projection: projections[c.view], to: c.pixel)
+                out.append(r.column); out.append(r.row)
+                continue
+            }
             if let q = projections[c.view].project(pose.apply(c.modelMm)) {
                 out.append(q.column - c.pixel.column); out.append(q.row - c.pixel.row)
             } else { out.append(1e4); out.append(1e4) }
         }
         return out
+    }
+
+    /// Pixel vector from `pixel` to the nearest point of a model curve projected under `pose` (segments between
+    /// consecutive projected points); a curve behind the source gives a large residual.
+    static func nearestOnProjectedCurve(_ curve: [Vec3], pose: Affine3D, projection: ProjectionMatrix,
+                                        to pixel: DetectorPixel) -> (column: Double, row: Double) {
+        var best = (column: 1e4, row: 1e4), bestD = Double.infinity
+        var previous: (column: Double, row: Double)? = nil
+        for x in curve {
+            guard let q = projection.project(pose.apply(x)) else { previous = nil; continue }
+            let b = (column: q.column, row: q.row)
+            let a = previous ?? b
+            let dx = b.column - a.column, dy = b.row - a.row
+            let len2 = dx * dx + dy * dy
+            let t = len2 > 0 ? clamp(((pixel.column - a.column) * dx + (pixel.row - a.row) * dy) / len2, 0, 1) : 0
+            let n = (column: a.column + t * dx - pixel.column, row: a.row + t * dy - pixel.row)
+            let d = n.column * n.column + n.row * n.row
+            if d < bestD { bestD = d; best = n }
+            previous = b
+        }
+        return best
     }
 
     /// Levenberg-Marquardt on the reprojection error in all views with a Huber loss (iteratively re-weighted),
@@ -219,13 +249,15 @@ public enum PoseEstimation {
         return x.allSatisfy(\.isFinite) ? x : nil
     }
 
-    /// The clicked landmarks that the model has, view by view (names sorted): model point and clicked pixel.
-    public static func correspondences(modelLandmarksMm: [String: Vec3], views: [FluoroView]) -> [PointCorrespondence] {
+    /// The clicked landmarks that the model has, view by view (names sorted): model point and clicked pixel; a name
+    /// in `slidingCurvesMm` slides along its curve (`PointCorrespondence.curveMm`).
+    public static func correspondences(modelLandmarksMm: [String: Vec3], views: [FluoroView],
+                                       slidingCurvesMm: [String: [Vec3]] = [:]) -> [PointCorrespondence] {
         var points: [PointCorrespondence] = []
         for (v, view) in views.enumerated() {
             for name in view.clicks.keys.sorted() {
                 guard let m = modelLandmarksMm[name] else { continue }
-                points.append(PointCorrespondence(name: name, modelMm: m, view: v, pixel: view.clicks[name]!))
+                points.append(PointCorrespondence(name: name, modelMm: m, view: v, pixel: view.clicks[name]!, curveMm: slidingCurvesMm[name]))
             }
         }
         return points
@@ -233,6 +265,27 @@ public enum PoseEstimation {
 
     /// Landmark registration as in the clinic: the clicked landmarks seen in at least two views are triangulated
     /// (DLT, `triangulate`), the model landmarks are aligned to them rigidly (Kabsch), and the pose is refined by
+    /// Pixel vector from `pixel` to the nearest point of a model curve projected under `pose` (segments between
+    /// consecutive projected points); a curve behind the source gives a large residual.
+    static func nearestOnProjectedCurve(_ curve: [Vec3], pose: Affine3D, projection: ProjectionMatrix,
+                                        to pixel: DetectorPixel) -> (column: Double, row: Double) {
+        var best = (column: 1e4, row: 1e4), bestD = Double.infinity
+        var previous: (column: Double, row: Double)? = nil
+        for x in curve {
+            guard let q = projection.project(pose.apply(x)) else { previous = nil; continue }
+            let b = (column: q.column, row: q.row)
+            let a = previous ?? b
+            let dx = b.column - a.column, dy = b.row - a.row
+            let len2 = dx * dx + dy * dy
+            let t = len2 > 0 ? clamp(((pixel.column - a.column) * dx + (pixel.row - a.row) * dy) / len2, 0, 1) : 0
+            let n = (column: a.column + t * dx - pixel.column, row: a.row + t * dy - pixel.row)
+            let d = n.column * n.column + n.row * n.row
+            if d < bestD { bestD = d; best = n }
+            previous = b
+        }
+        return best
+    }
+
     /// Levenberg-Marquardt on the reprojection error of every click in every view with a Huber loss.
     /// - Parameters:
     ///   - modelLandmarksMm: landmark name to model point (CMR patient mm).
@@ -240,18 +293,25 @@ public enum PoseEstimation {
     ///   - huberDeltaPx: Huber threshold (pixels).
     ///   - landmarkWeights: optional weight per landmark name (`ModelLandmarks.landmarkWeights`), scaled so the
     ///     largest is 1; a missing name weighs 1; nil: all 1.
+    ///   - slidingCurvesMm: landmarks known only up to a curve (`PointCorrespondence.curveMm`); their nominal
+    ///     points enter the closed-form start only when fewer than 3 point landmarks are seen in two views.
     /// - Returns: the fit and the correspondences used; nil when fewer than 3 landmarks are clicked in two views.
     @inline(never)
     public static func landmarkRegistration(modelLandmarksMm: [String: Vec3], views: [FluoroView],
                                             huberDeltaPx: Double = 3,
-                                            landmarkWeights: [String: Double]? = nil) -> (fit: Fit, points: [PointCorrespondence])? {
-        let points = correspondences(modelLandmarksMm: modelLandmarksMm, views: views)
+                                            landmarkWeights: [String: Double]? = nil,
+                                            slidingCurvesMm: [String: [Vec3]] = [:]) -> (fit: Fit, points: [PointCorrespondence])? {
+        let points = correspondences(modelLandmarksMm: modelLandmarksMm, views: views, slidingCurvesMm: slidingCurvesMm)
         var src: [Vec3] = [], dst: [Vec3] = []
-        for name in modelLandmarksMm.keys.sorted() {
-            let obs = views.compactMap { view -> (ProjectionMatrix, column: Double, row: Double)? in
-                view.clicks[name].map { (view.projection, $0.column, $0.row) }
+        let names = modelLandmarksMm.keys.sorted()
+        for sliding in [false, true] {
+            if sliding && src.count >= 3 { break }
+            for name in names where (slidingCurvesMm[name] != nil) == sliding {
+                let obs = views.compactMap { view -> (ProjectionMatrix, column: Double, row: Double)? in
+                    view.clicks[name].map { (view.projection, $0.column, $0.row) }
+                }
+                if obs.count >= 2, let p = triangulate(obs) { src.append(modelLandmarksMm[name]!); dst.append(p) }
             }
-            if obs.count >= 2, let p = triangulate(obs) { src.append(modelLandmarksMm[name]!); dst.append(p) }
         }
         guard let initial = kabsch(from: src, to: dst) else { return nil }
         let projections = views.map(\.projection)
