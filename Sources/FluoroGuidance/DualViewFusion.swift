@@ -103,7 +103,8 @@ public struct DualViewFusion: Sendable {
         }
         guard let (fit, points) = PoseEstimation.landmarkRegistration(modelLandmarksMm: landmarks.landmarksMm, views: study.views,
                                                                        huberDeltaPx: settings.huberDeltaPx,
-                                                                       landmarkWeights: settings.weightLandmarksByPrior ? landmarks.landmarkWeights : nil) else {
+                                                                       landmarkWeights: settings.weightLandmarksByPrior ? landmarks.landmarkWeights : nil,
+                                                                       slidingCurvesMm: landmarks.slidingCurvesMm) else {
             throw InputError("operator: fewer than 3 of the landmarks \(ModelLandmarks.names.joined(separator: ", ")) are clicked in two views; registration needs at least 3")
         }
         func keyed(_ residuals: [Double]) -> [String: Double] {
@@ -158,7 +159,8 @@ public struct DualViewFusion: Sendable {
     /// evaluation needs: the clicks fitted from `start` (Levenberg-Marquardt), then the vessel refinement, kept when it
     /// raises the vesselness (the same rule as `run`).
     public func register(from start: Affine3D, study: FluoroStudy, landmarks: ModelLandmarks) -> Affine3D {
-        let points = PoseEstimation.correspondences(modelLandmarksMm: landmarks.landmarksMm, views: study.views)
+        let points = PoseEstimation.correspondences(modelLandmarksMm: landmarks.landmarksMm, views: study.views,
+                                                    slidingCurvesMm: landmarks.slidingCurvesMm)
         var weights: [Double]? = nil
         let lw = landmarks.landmarkWeights
         if settings.weightLandmarksByPrior, let top = lw.values.max(), top > 0 { weights = points.map { (lw[$0.name] ?? top) / top } }
@@ -315,7 +317,7 @@ public struct DualViewFusion: Sendable {
             _ = name
         }
         for (name, x) in fusion.landmarks.landmarksMm.sorted(by: { $0.key < $1.key }) {
-            if let q = p.project(x) { fig.markers.append(.init(column: q.column, row: q.row, color: RGBA(red: 1, green: 0.8, blue: 0.1), label: "")) }
+            if fusion.landmarks.slidingCurvesMm[name] == nil, let q = p.project(x) { fig.markers.append(.init(column: q.column, row: q.row, color: RGBA(red: 1, green: 0.8, blue: 0.1), label: "")) }
             if let c = view.clicks[name] { fig.markers.append(.init(column: c.column, row: c.row, color: RGBA(red: 0.2, green: 0.9, blue: 1), label: name)) }
         }
         if let px = fusion.record.lead.electrodesPx[view.name] {

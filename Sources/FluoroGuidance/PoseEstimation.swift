@@ -265,27 +265,6 @@ public enum PoseEstimation {
 
     /// Landmark registration as in the clinic: the clicked landmarks seen in at least two views are triangulated
     /// (DLT, `triangulate`), the model landmarks are aligned to them rigidly (Kabsch), and the pose is refined by
-    /// Pixel vector from `pixel` to the nearest point of a model curve projected under `pose` (segments between
-    /// consecutive projected points); a curve behind the source gives a large residual.
-    static func nearestOnProjectedCurve(_ curve: [Vec3], pose: Affine3D, projection: ProjectionMatrix,
-                                        to pixel: DetectorPixel) -> (column: Double, row: Double) {
-        var best = (column: 1e4, row: 1e4), bestD = Double.infinity
-        var previous: (column: Double, row: Double)? = nil
-        for x in curve {
-            guard let q = projection.project(pose.apply(x)) else { previous = nil; continue }
-            let b = (column: q.column, row: q.row)
-            let a = previous ?? b
-            let dx = b.column - a.column, dy = b.row - a.row
-            let len2 = dx * dx + dy * dy
-            let t = len2 > 0 ? clamp(((pixel.column - a.column) * dx + (pixel.row - a.row) * dy) / len2, 0, 1) : 0
-            let n = (column: a.column + t * dx - pixel.column, row: a.row + t * dy - pixel.row)
-            let d = n.column * n.column + n.row * n.row
-            if d < bestD { bestD = d; best = n }
-            previous = b
-        }
-        return best
-    }
-
     /// Levenberg-Marquardt on the reprojection error of every click in every view with a Huber loss.
     /// - Parameters:
     ///   - modelLandmarksMm: landmark name to model point (CMR patient mm).
@@ -302,24 +281,35 @@ public enum PoseEstimation {
                                             landmarkWeights: [String: Double]? = nil,
                                             slidingCurvesMm: [String: [Vec3]] = [:]) -> (fit: Fit, points: [PointCorrespondence])? {
         let points = correspondences(modelLandmarksMm: modelLandmarksMm, views: views, slidingCurvesMm: slidingCurvesMm)
-        var src: [Vec3] = [], dst: [Vec3] = []
-        let names = modelLandmarksMm.keys.sorted()
-        for sliding in [false, true] {
-            if sliding && src.count >= 3 { break }
-            for name in names where (slidingCurvesMm[name] != nil) == sliding {
-                let obs = views.compactMap { view -> (ProjectionMatrix, column: Double, row: Double)? in
-                    view.clicks[name].map { (view.projection, $0.column, $0.row) }
-                }
-                if obs.count >= 2, let p = triangulate(obs) { src.append(modelLandmarksMm[name]!); dst.append(p) }
+        // Closed-form starts: the point landmarks seen in two views; with sliding landmarks also all of them (their
+        // nominal points), since the point landmarks alone may be nearly collinear (the contrast start and the MCV
+        // origin both lie at the crux). Each start is refined; the lower cost wins.
+        var fixed: (src: [Vec3], dst: [Vec3]) = ([], []), all: (src: [Vec3], dst: [Vec3]) = ([], [])
+        for name in modelLandmarksMm.keys.sorted() {
+            let obs = views.compactMap { view -> (ProjectionMatrix, column: Double, row: Double)? in
+                view.clicks[name].map { (view.projection, $0.column, $0.row) }
             }
+            guard obs.count >= 2, let p = triangulate(obs) else { continue }
+            all.src.append(modelLandmarksMm[name]!); all.dst.append(p)
+            if slidingCurvesMm[name] == nil { fixed.src.append(modelLandmarksMm[name]!); fixed.dst.append(p) }
         }
-        guard let initial = kabsch(from: src, to: dst) else { return nil }
+        var starts: [Affine3D] = []
+        if let f = kabsch(from: fixed.src, to: fixed.dst) { starts.append(f) }
+        if all.src.count > fixed.src.count, let a = kabsch(from: all.src, to: all.dst) { starts.append(a) }
+        guard !starts.isEmpty else { return nil }
         let projections = views.map(\.projection)
         var weights: [Double]? = nil
         if let lw = landmarkWeights, let top = lw.values.max(), top > 0 {
             weights = points.map { (lw[$0.name] ?? top) / top }
         }
-        let fit = refine(initial: initial, points: points, projections: projections, huberDeltaPx: huberDeltaPx, pointWeights: weights)
+        let fits = starts.map { refine(initial: $0, points: points, projections: projections, huberDeltaPx: huberDeltaPx, pointWeights: weights) }
+        let pw = weights ?? [Double](repeating: 1, count: points.count)
+        func cost(_ f: Fit) -> Double {
+            zip(f.residualsPx, pw).reduce(0) { s, x in
+                s + x.1 * (x.0 <= huberDeltaPx ? 0.5 * x.0 * x.0 : huberDeltaPx * (x.0 - 0.5 * huberDeltaPx))
+            }
+        }
+        let fit = fits.min { cost($0) < cost($1) }!
         return (fit, points)
     }
 }
