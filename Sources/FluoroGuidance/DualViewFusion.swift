@@ -92,7 +92,7 @@ public struct DualViewFusion: Sendable {
         guard let base = r.lvAxis["baseCentreMm"] else { throw InputError("LV model: no base centre") }
         // The AV groove follows the mitral annulus fitted in the long-axis cine when the case has it.
         let annulus = r.mitralAnnulus.map { (centreMm: $0.edCentreMm, normal: $0.edNormal) }
-        let landmarks = try ModelLandmarks(contours: cmr.contoursED, baseCentreMm: base,
+        var landmarks = try ModelLandmarks(contours: cmr.contoursED, baseCentreMm: base,
                                            inferiorInsertionMm: r.rvInsertionPointsMm["inferior"], annulusPlane: annulus,
                                            anatomy: settings.anatomy)
         var warnings = study.warnings
@@ -114,6 +114,8 @@ public struct DualViewFusion: Sendable {
         }
         var pose = fit.worldFromHeart
         var finalResiduals = fit.residualsPx
+        // The vessel refinement follows only the veins the venograms show (when the clicks say so).
+        landmarks.restrictCourses(clicks: study.views.map(\.clicks), projections: study.views.map(\.projection), pose: pose)
         var vBefore: Double? = nil, vAfter: Double? = nil
         var method = "landmarks"
         if settings.refineOnImages {
@@ -167,6 +169,8 @@ public struct DualViewFusion: Sendable {
         let fit = PoseEstimation.refine(initial: start, points: points, projections: study.views.map(\.projection),
                                         huberDeltaPx: settings.huberDeltaPx, pointWeights: weights)
         guard settings.refineOnImages else { return fit.worldFromHeart }
+        var landmarks = landmarks
+        landmarks.restrictCourses(clicks: study.views.map(\.clicks), projections: study.views.map(\.projection), pose: fit.worldFromHeart)
         let refined = refineOnVessels(fit.worldFromHeart, study: study, landmarks: landmarks, points: points)
         return refined.vesselnessAfter > refined.vesselnessBefore ? refined.worldFromHeart : fit.worldFromHeart
     }

@@ -108,6 +108,14 @@ public struct ModelLandmarks: Sendable {
     /// `landmarksMm` are nominal points on the curves (the closed-form start, the overlay).
     public var slidingCurvesMm: [String: [Vec3]] = [:]
 
+    /// How much of each vein course the venograms show, from the operator's clicks (`restrictCourses`): the fraction
+    /// of the AIV / MCV course from its origin to where the contrast ends ("anterior interventricular",
+    /// "middle cardiac"; 0: not opacified, the course is dropped), and the arc length of the AV groove course
+    /// before the contrast column starts at the balloon (mm). Empty / 0: the whole courses (clicks of every
+    /// landmark, as before the visible-click model).
+    public var courseFractions: [String: Double] = [:]
+    public var grooveStartMm = 0.0
+
     /// The landmark names the pipeline can place.
     public static let names = ["lvApex", "coronarySinusOstium", "coronarySinusContrastStart", "middleCardiacVeinOrigin", "middleCardiacVeinEnd",
                                "middleCardiacVeinContrastEnd", "anteriorInterventricularVeinOrigin", "anteriorInterventricularVeinEnd",
@@ -258,16 +266,57 @@ public struct ModelLandmarks: Sendable {
             return groovePoint(angleDeg: angle, heightMm: baseOffsetMm(angleDeg: angle) - lerp(groove, aivOrigin, max(0, (angle - a.greatCardiacVeinStartDeg) / (360 - a.greatCardiacVeinStartDeg))),
                                outsideMm: lerp(a.ostiumOutsideEpicardiumMm, a.proximalVeinOutsideEpicardiumMm, t))
         }
-        out["anterior interventricular"] = line(20) { t in
-            groovePoint(angleDeg: lerp(360, a.aivEndAngleDeg, t) + shift.aivDeg, heightMm: lerp(baseOffsetMm(angleDeg: 0) - aivOrigin, aivEnd, t),
+        let fAIV = courseFractions["anterior interventricular"] ?? 1, fMCV = courseFractions["middle cardiac"] ?? 1
+        out["anterior interventricular"] = line(20) { t0 in
+            let t = t0 * fAIV
+            return groovePoint(angleDeg: lerp(360, a.aivEndAngleDeg, t) + shift.aivDeg, heightMm: lerp(baseOffsetMm(angleDeg: 0) - aivOrigin, aivEnd, t),
                         outsideMm: lerp(a.proximalVeinOutsideEpicardiumMm, a.distalVeinOutsideEpicardiumMm, t))
         }
-        out["middle cardiac"] = line(20) { t in
-            groovePoint(angleDeg: inferior + a.mcvOriginAngleFromInferiorDeg * (1 - t) + shift.mcvDeg,
+        out["middle cardiac"] = line(20) { t0 in
+            let t = t0 * fMCV
+            return groovePoint(angleDeg: inferior + a.mcvOriginAngleFromInferiorDeg * (1 - t) + shift.mcvDeg,
                         heightMm: lerp(baseOffsetMm(angleDeg: inferior + a.mcvOriginAngleFromInferiorDeg) - groove, aivEnd - a.mcvEndShortOfAivMm, t),
                         outsideMm: lerp(a.proximalVeinOutsideEpicardiumMm, a.distalVeinOutsideEpicardiumMm, t))
         }
+        if fAIV <= 0 { out["anterior interventricular"] = nil }
+        if fMCV <= 0 { out["middle cardiac"] = nil }
+        if grooveStartMm > 0, let g = out["av groove"] {
+            var arc = 0.0, k = 0
+            while k + 1 < g.count && arc + (g[k + 1] - g[k]).length <= grooveStartMm { arc += (g[k + 1] - g[k]).length; k += 1 }
+            out["av groove"] = Array(g[k...])
+        }
         return out
+    }
+
+    /// Restricts the vein courses used by the vessel refinement to what the venograms show, as the operator's clicks
+    /// tell it (`courseFractions`, `grooveStartMm`): only when the clicks are of the visible-click kind (a contrast
+    /// start or a contrast end is clicked); then an AIV / MCV whose contrast end is clicked in no view is dropped, and
+    /// one whose end is clicked keeps its course up to the point nearest the click under `pose` (mean over the
+    /// views; beyond the prior end the whole course).
+    public mutating func restrictCourses(clicks: [[String: DetectorPixel]], projections: [ProjectionMatrix], pose: Affine3D) {
+        let visibleKind = clicks.contains { c in c.keys.contains { $0.hasSuffix("ContrastEnd") || $0 == "coronarySinusContrastStart" } }
+        guard visibleKind else { return }
+        let full = courses(CourseShift())
+        for (course, end) in [("anterior interventricular", "anteriorInterventricularVeinContrastEnd"), ("middle cardiac", "middleCardiacVeinContrastEnd")] {
+            guard let curve = full[course], curve.count >= 2 else { continue }
+            var fractions: [Double] = []
+            for (view, c) in clicks.enumerated() {
+                guard let px = c[end], view < projections.count else { continue }
+                var best = (d: Double.infinity, t: 1.0)
+                for k in 1..<curve.count {
+                    guard let a = projections[view].project(pose.apply(curve[k - 1])), let b = projections[view].project(pose.apply(curve[k])) else { continue }
+                    let dx = b.column - a.column, dy = b.row - a.row, len2 = dx * dx + dy * dy
+                    let u = len2 > 0 ? clamp(((px.column - a.column) * dx + (px.row - a.row) * dy) / len2, 0, 1) : 0
+                    let ex = a.column + u * dx - px.column, ey = a.row + u * dy - px.row
+                    let d = ex * ex + ey * ey
+                    if d < best.d { best = (d, (Double(k - 1) + u) / Double(curve.count - 1)) }
+                }
+                fractions.append(best.t)
+            }
+            courseFractions[course] = fractions.isEmpty ? 0 : max(fractions.reduce(0, +) / Double(fractions.count), 0.05)
+        }
+        if clicks.contains(where: { $0["coronarySinusContrastStart"] != nil }) { grooveStartMm = anatomy.contrastStartAlongSinusMm }
+        curvesMm = courses(CourseShift())
     }
 
     /// Where the annulus plane meets the basal epicardium at segment angle `angleDeg`: its height below the base

@@ -147,12 +147,15 @@ public enum PoseEstimation {
     ///   - initial: starting `worldFromHeart`.
     ///   - points: model points with their pixels.
     ///   - projections: world-to-pixel matrices, indexed by `PointCorrespondence.view`.
-    ///   - huberDeltaPx: residual (pixels) beyond which the loss grows linearly.
+    ///   - huberDeltaPx: residual (pixels) beyond which the loss of a point of weight 1 grows linearly; a point of
+    ///     weight w turns linear at huberDeltaPx / sqrt(w), so that the loss is Huber's on the residual in units of
+    ///     the point's own SD (a weak, uncertain landmark far off still counts as far off).
     ///   - pointWeights: optional weight of each correspondence (e.g. from its landmark's prior SD); nil: all 1.
     @inline(never)
     public static func refine(initial: Affine3D, points: [PointCorrespondence], projections: [ProjectionMatrix],
                               huberDeltaPx: Double = 3, maxIterations: Int = 50, pointWeights: [Double]? = nil) -> Fit {
         let pw = pointWeights ?? [Double](repeating: 1, count: points.count)
+        let deltas = pw.map { huberDeltaPx / max($0, 1e-6).squareRoot() }
         var pose = initial
         guard !points.isEmpty else { return Fit(worldFromHeart: pose, residualsPx: [], iterations: 0) }
         var lambda = 1e-3
@@ -160,7 +163,8 @@ public enum PoseEstimation {
         func cost(_ r: [Double], _ w: [Double]) -> Double {
             var s = 0.0
             for (i, e) in pixelErrors(r).enumerated() {
-                s += pw[i] * (e <= huberDeltaPx ? 0.5 * e * e : huberDeltaPx * (e - 0.5 * huberDeltaPx))
+                let d = deltas[i]
+                s += pw[i] * (e <= d ? 0.5 * e * e : d * (e - 0.5 * d))
             }
             _ = w
             return s
@@ -170,7 +174,7 @@ public enum PoseEstimation {
         for it in 0..<maxIterations {
             iterations = it + 1
             let centre = points.reduce(Vec3.zero) { $0 + pose.apply($1.modelMm) } / Double(points.count)
-            let weights: [Double] = pixelErrors(r).enumerated().map { pw[$0.offset] * huberWeight($0.element, delta: huberDeltaPx) }
+            let weights: [Double] = pixelErrors(r).enumerated().map { pw[$0.offset] * huberWeight($0.element, delta: deltas[$0.offset]) }
             // Jacobian by central differences: steps of 1e-5 rad and 1e-3 mm.
             let m = r.count
             var jac = [[Double]](repeating: [Double](repeating: 0, count: 6), count: m)
@@ -306,7 +310,8 @@ public enum PoseEstimation {
         let pw = weights ?? [Double](repeating: 1, count: points.count)
         func cost(_ f: Fit) -> Double {
             zip(f.residualsPx, pw).reduce(0) { s, x in
-                s + x.1 * (x.0 <= huberDeltaPx ? 0.5 * x.0 * x.0 : huberDeltaPx * (x.0 - 0.5 * huberDeltaPx))
+                let d = huberDeltaPx / max(x.1, 1e-6).squareRoot()
+                return s + x.1 * (x.0 <= d ? 0.5 * x.0 * x.0 : d * (x.0 - 0.5 * d))
             }
         }
         let fit = fits.min { cost($0) < cost($1) }!
