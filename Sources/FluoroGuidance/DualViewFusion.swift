@@ -107,6 +107,10 @@ public struct DualViewFusion: Sendable {
                                                                        slidingCurvesMm: landmarks.slidingCurvesMm) else {
             throw InputError("operator: fewer than 3 of the landmarks \(ModelLandmarks.names.joined(separator: ", ")) are clicked in two views; registration needs at least 3")
         }
+        let pointLandmarks = Set(points.filter { $0.curveMm == nil }.map(\.name)).filter { n in points.filter { $0.name == n }.count >= 2 }
+        if pointLandmarks.count < 3 {
+            warnings.append("registration: only \(pointLandmarks.count) point landmark(s) clicked in two views (\(pointLandmarks.sorted().joined(separator: ", "))); the pose rests on sliding landmarks and the vessels, so it is less certain")
+        }
         func keyed(_ residuals: [Double]) -> [String: Double] {
             var out: [String: Double] = [:]
             for (p, e) in zip(points, residuals) { out["\(study.views[p.view].name)/\(p.name)"] = e }

@@ -56,6 +56,9 @@ public struct GrooveAnatomy: Codable, Sendable, Equatable {
     /// Segment angles (degrees) between which lateral and posterolateral tributaries leave the coronary sinus /
     /// great cardiac vein: the inferolateral to anterolateral wall (a branch point clicked there slides along
     /// this part of the AV groove).
+    /// Use lateral branch points as sliding landmarks along the lateral AV groove (on `Scenarios/vein-anatomy.yaml`
+    /// on and off gave the same median mTRE, docs/fluoroscopy.md).
+    public var useLateralBranchOrigins = true
     public var lateralBranchOriginMinDeg = 150.0
     public var lateralBranchOriginMaxDeg = 300.0
     /// A vein end where the contrast fades may lie anywhere between the vein's origin and its anatomical end: the
@@ -221,9 +224,10 @@ public struct ModelLandmarks: Sendable {
             return groovePoint(angleDeg: angle, heightMm: baseOffsetMm(angleDeg: angle) - lerp(a.avGrooveAboveBaseMm, a.aivOriginAboveBaseMm, rise),
                                outsideMm: a.proximalVeinOutsideEpicardiumMm)
         }
-        for k in 1...3 {
+        for k in 1...3 where a.useLateralBranchOrigins {
             slidingCurvesMm["lateralBranch\(k)Origin"] = lateral
-            landmarksMm["lateralBranch\(k)Origin"] = lateral[15]
+            // Nominal points spread in the branches' order along the sinus (quarter points of the range).
+            landmarksMm["lateralBranch\(k)Origin"] = lateral[[8, 15, 22][k - 1]]
             landmarkSDMm["lateralBranch\(k)Origin"] = sd(angleDeg: 0, heightMm: a.avGrooveAboveBaseSDMm)
         }
     }

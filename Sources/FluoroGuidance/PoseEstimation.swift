@@ -288,18 +288,23 @@ public enum PoseEstimation {
         // Closed-form starts: the point landmarks seen in two views; with sliding landmarks also all of them (their
         // nominal points), since the point landmarks alone may be nearly collinear (the contrast start and the MCV
         // origin both lie at the crux). Each start is refined; the lower cost wins.
-        var fixed: (src: [Vec3], dst: [Vec3]) = ([], []), all: (src: [Vec3], dst: [Vec3]) = ([], [])
+        // Subsets: point landmarks; with the sliding branch points ("Origin"); with the sliding ends; all.
+        var subsets = [(src: [Vec3], dst: [Vec3])](repeating: ([], []), count: 4)
         for name in modelLandmarksMm.keys.sorted() {
             let obs = views.compactMap { view -> (ProjectionMatrix, column: Double, row: Double)? in
                 view.clicks[name].map { (view.projection, $0.column, $0.row) }
             }
             guard obs.count >= 2, let p = triangulate(obs) else { continue }
-            all.src.append(modelLandmarksMm[name]!); all.dst.append(p)
-            if slidingCurvesMm[name] == nil { fixed.src.append(modelLandmarksMm[name]!); fixed.dst.append(p) }
+            let sliding = slidingCurvesMm[name] != nil, origin = name.hasSuffix("Origin")
+            for k in 0..<4 where !sliding || k == 3 || (k == 1 && origin) || (k == 2 && !origin) {
+                subsets[k].src.append(modelLandmarksMm[name]!); subsets[k].dst.append(p)
+            }
         }
         var starts: [Affine3D] = []
-        if let f = kabsch(from: fixed.src, to: fixed.dst) { starts.append(f) }
-        if all.src.count > fixed.src.count, let a = kabsch(from: all.src, to: all.dst) { starts.append(a) }
+        for (k, set) in subsets.enumerated() where k == 0 || set.src.count > subsets[0].src.count {
+            if k > 0 && (0..<k).contains(where: { subsets[$0].src.count == set.src.count && subsets[$0].src == set.src }) { continue }
+            if let f = kabsch(from: set.src, to: set.dst) { starts.append(f) }
+        }
         guard !starts.isEmpty else { return nil }
         let projections = views.map(\.projection)
         var weights: [Double]? = nil
