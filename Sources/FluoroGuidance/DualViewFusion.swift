@@ -92,7 +92,7 @@ public struct DualViewFusion: Sendable {
         guard let base = r.lvAxis["baseCentreMm"] else { throw InputError("LV model: no base centre") }
         // The AV groove follows the mitral annulus fitted in the long-axis cine when the case has it.
         let annulus = r.mitralAnnulus.map { (centreMm: $0.edCentreMm, normal: $0.edNormal) }
-        let landmarks = try ModelLandmarks(contours: cmr.contoursED, baseCentreMm: base,
+        var landmarks = try ModelLandmarks(contours: cmr.contoursED, baseCentreMm: base,
                                            inferiorInsertionMm: r.rvInsertionPointsMm["inferior"], annulusPlane: annulus,
                                            anatomy: settings.anatomy)
         var warnings = study.warnings
@@ -103,8 +103,13 @@ public struct DualViewFusion: Sendable {
         }
         guard let (fit, points) = PoseEstimation.landmarkRegistration(modelLandmarksMm: landmarks.landmarksMm, views: study.views,
                                                                        huberDeltaPx: settings.huberDeltaPx,
-                                                                       landmarkWeights: settings.weightLandmarksByPrior ? landmarks.landmarkWeights : nil) else {
+                                                                       landmarkWeights: settings.weightLandmarksByPrior ? landmarks.landmarkWeights : nil,
+                                                                       slidingCurvesMm: landmarks.slidingCurvesMm) else {
             throw InputError("operator: fewer than 3 of the landmarks \(ModelLandmarks.names.joined(separator: ", ")) are clicked in two views; registration needs at least 3")
+        }
+        let pointLandmarks = Set(points.filter { $0.curveMm == nil }.map(\.name)).filter { n in points.filter { $0.name == n }.count >= 2 }
+        if pointLandmarks.count < 3 {
+            warnings.append("registration: only \(pointLandmarks.count) point landmark(s) clicked in two views (\(pointLandmarks.sorted().joined(separator: ", "))); the pose rests on sliding landmarks and the vessels, so it is less certain")
         }
         func keyed(_ residuals: [Double]) -> [String: Double] {
             var out: [String: Double] = [:]
@@ -113,6 +118,8 @@ public struct DualViewFusion: Sendable {
         }
         var pose = fit.worldFromHeart
         var finalResiduals = fit.residualsPx
+        // The vessel refinement follows only the veins the venograms show (when the clicks say so).
+        landmarks.restrictCourses(clicks: study.views.map(\.clicks), projections: study.views.map(\.projection), pose: pose)
         var vBefore: Double? = nil, vAfter: Double? = nil
         var method = "landmarks"
         if settings.refineOnImages {
@@ -158,13 +165,16 @@ public struct DualViewFusion: Sendable {
     /// evaluation needs: the clicks fitted from `start` (Levenberg-Marquardt), then the vessel refinement, kept when it
     /// raises the vesselness (the same rule as `run`).
     public func register(from start: Affine3D, study: FluoroStudy, landmarks: ModelLandmarks) -> Affine3D {
-        let points = PoseEstimation.correspondences(modelLandmarksMm: landmarks.landmarksMm, views: study.views)
+        let points = PoseEstimation.correspondences(modelLandmarksMm: landmarks.landmarksMm, views: study.views,
+                                                    slidingCurvesMm: landmarks.slidingCurvesMm)
         var weights: [Double]? = nil
         let lw = landmarks.landmarkWeights
         if settings.weightLandmarksByPrior, let top = lw.values.max(), top > 0 { weights = points.map { (lw[$0.name] ?? top) / top } }
         let fit = PoseEstimation.refine(initial: start, points: points, projections: study.views.map(\.projection),
                                         huberDeltaPx: settings.huberDeltaPx, pointWeights: weights)
         guard settings.refineOnImages else { return fit.worldFromHeart }
+        var landmarks = landmarks
+        landmarks.restrictCourses(clicks: study.views.map(\.clicks), projections: study.views.map(\.projection), pose: fit.worldFromHeart)
         let refined = refineOnVessels(fit.worldFromHeart, study: study, landmarks: landmarks, points: points)
         return refined.vesselnessAfter > refined.vesselnessBefore ? refined.worldFromHeart : fit.worldFromHeart
     }
@@ -315,7 +325,7 @@ public struct DualViewFusion: Sendable {
             _ = name
         }
         for (name, x) in fusion.landmarks.landmarksMm.sorted(by: { $0.key < $1.key }) {
-            if let q = p.project(x) { fig.markers.append(.init(column: q.column, row: q.row, color: RGBA(red: 1, green: 0.8, blue: 0.1), label: "")) }
+            if fusion.landmarks.slidingCurvesMm[name] == nil, let q = p.project(x) { fig.markers.append(.init(column: q.column, row: q.row, color: RGBA(red: 1, green: 0.8, blue: 0.1), label: "")) }
             if let c = view.clicks[name] { fig.markers.append(.init(column: c.column, row: c.row, color: RGBA(red: 0.2, green: 0.9, blue: 1), label: name)) }
         }
         if let px = fusion.record.lead.electrodesPx[view.name] {

@@ -48,6 +48,23 @@ public struct GrooveAnatomy: Codable, Sendable, Equatable {
     /// Angle (segment convention) where the coronary sinus becomes the great cardiac vein on the lateral wall
     /// (degrees); the AV groove rises from `avGrooveAboveBaseMm` to `aivOriginAboveBaseMm` beyond it.
     public var greatCardiacVeinStartDeg = 220.0
+    /// Where the contrast column of a balloon-occluded venogram starts (the balloon's distal end): this far along the
+    /// coronary sinus from the ostium (mm), and its SD. The occlusion balloon sits in the proximal sinus, its
+    /// inflated length about 10 mm (assumption from the catheters' specifications; docs/fluoroscopy.md).
+    public var contrastStartAlongSinusMm = 15.0
+    public var contrastStartAlongSinusSDMm = 5.0
+    /// Segment angles (degrees) between which lateral and posterolateral tributaries leave the coronary sinus /
+    /// great cardiac vein: the inferolateral to anterolateral wall (a branch point clicked there slides along
+    /// this part of the AV groove).
+    /// Use lateral branch points as sliding landmarks along the lateral AV groove (on `Scenarios/vein-anatomy.yaml`
+    /// on and off gave the same median mTRE, docs/fluoroscopy.md).
+    public var useLateralBranchOrigins = true
+    public var lateralBranchOriginMinDeg = 150.0
+    public var lateralBranchOriginMaxDeg = 300.0
+    /// A vein end where the contrast fades may lie anywhere between the vein's origin and its anatomical end: the
+    /// AIV / MCV end slides along the course extended this many SDs of `aivEndFractionSD` beyond the prior end
+    /// (capped at the apex).
+    public var contrastEndBeyondSD = 2.0
     /// The SD of a click (mm at the heart) against which a landmark's prior SD is weighed:
     /// weight = clickSD^2 / (clickSD^2 + priorSD^2). 2 px at about 0.45 mm per pixel at the isocentre.
     public var clickSDMm = 1.0
@@ -89,9 +106,23 @@ public struct ModelLandmarks: Sendable {
         return landmarkSDMm.mapValues { c2 / (c2 + $0 * $0) }
     }
 
+    /// Landmarks the model knows only up to a curve (`PointCorrespondence.curveMm`): a vein end where the contrast
+    /// fades slides along its vein's course, a lateral branch point along the lateral AV groove. Their entries in
+    /// `landmarksMm` are nominal points on the curves (the closed-form start, the overlay).
+    public var slidingCurvesMm: [String: [Vec3]] = [:]
+
+    /// How much of each vein course the venograms show, from the operator's clicks (`restrictCourses`): the fraction
+    /// of the AIV / MCV course from its origin to where the contrast ends ("anterior interventricular",
+    /// "middle cardiac"; 0: not opacified, the course is dropped), and the arc length of the AV groove course
+    /// before the contrast column starts at the balloon (mm). Empty / 0: the whole courses (clicks of every
+    /// landmark, as before the visible-click model).
+    public var courseFractions: [String: Double] = [:]
+    public var grooveStartMm = 0.0
+
     /// The landmark names the pipeline can place.
-    public static let names = ["lvApex", "coronarySinusOstium", "middleCardiacVeinOrigin", "middleCardiacVeinEnd",
-                               "anteriorInterventricularVeinOrigin", "anteriorInterventricularVeinEnd"]
+    public static let names = ["lvApex", "coronarySinusOstium", "coronarySinusContrastStart", "middleCardiacVeinOrigin", "middleCardiacVeinEnd",
+                               "middleCardiacVeinContrastEnd", "anteriorInterventricularVeinOrigin", "anteriorInterventricularVeinEnd",
+                               "anteriorInterventricularVeinContrastEnd", "lateralBranch1Origin", "lateralBranch2Origin", "lateralBranch3Origin"]
 
     struct Ring { var height: Double; var centre: Vec3; var u: Vec3; var v: Vec3; var epi: [Double]; var anteriorRad: Double }
 
@@ -162,6 +193,54 @@ public struct ModelLandmarks: Sendable {
         landmarkSDMm["anteriorInterventricularVeinEnd"] = sd(angleDeg: a.aivEndAngleSDDeg, heightMm: aivEndSD)
 
         curvesMm = courses(CourseShift())
+
+        // Landmarks of a venogram that shows only what is opacified (docs/fluoroscopy.md, "Click model").
+        let groove = curvesMm["av groove"]!
+        landmarksMm["coronarySinusContrastStart"] = ModelLandmarks.point(along: groove, arcMm: a.contrastStartAlongSinusMm)
+        landmarkSDMm["coronarySinusContrastStart"] = (pow(landmarkSDMm["coronarySinusOstium"]!, 2) + pow(a.contrastStartAlongSinusSDMm, 2)).squareRoot()
+        let endHeight = min(a.aivEndFraction + a.contrastEndBeyondSD * a.aivEndFractionSD, 1) * cavityLengthMm
+        let beyond = (endHeight - aivEnd) / max(aivEnd - (baseOffsetMm(angleDeg: 0) - a.aivOriginAboveBaseMm), 1)
+        func line(_ n: Int, _ f: (Double) -> Vec3) -> [Vec3] { (0...n).map { f(Double($0) / Double(n)) } }
+        let aivCurve = line(30) { t in
+            groovePoint(angleDeg: lerp(360, a.aivEndAngleDeg, min(t * (1 + beyond), 1)),
+                        heightMm: lerp(baseOffsetMm(angleDeg: 0) - a.aivOriginAboveBaseMm, endHeight, t),
+                        outsideMm: lerp(a.proximalVeinOutsideEpicardiumMm, a.distalVeinOutsideEpicardiumMm, t))
+        }
+        let mcvStartHeight = baseOffsetMm(angleDeg: mcvOrigin) - a.avGrooveAboveBaseMm
+        let mcvCurve = line(30) { t in
+            groovePoint(angleDeg: inferior + a.mcvOriginAngleFromInferiorDeg * (1 - t),
+                        heightMm: lerp(mcvStartHeight, endHeight - a.mcvEndShortOfAivMm, t),
+                        outsideMm: lerp(a.proximalVeinOutsideEpicardiumMm, a.distalVeinOutsideEpicardiumMm, t))
+        }
+        slidingCurvesMm["anteriorInterventricularVeinContrastEnd"] = aivCurve
+        slidingCurvesMm["middleCardiacVeinContrastEnd"] = mcvCurve
+        landmarksMm["anteriorInterventricularVeinContrastEnd"] = aivCurve[24]
+        landmarksMm["middleCardiacVeinContrastEnd"] = mcvCurve[24]
+        landmarkSDMm["anteriorInterventricularVeinContrastEnd"] = sd(angleDeg: a.aivEndAngleSDDeg, heightMm: 0)
+        landmarkSDMm["middleCardiacVeinContrastEnd"] = sd(angleDeg: a.mcvOriginAngleSDDeg, heightMm: 0)
+        let lateral = line(30) { t in
+            let angle = lerp(a.lateralBranchOriginMinDeg, a.lateralBranchOriginMaxDeg, t)
+            let rise = max(0, (angle - a.greatCardiacVeinStartDeg) / (360 - a.greatCardiacVeinStartDeg))
+            return groovePoint(angleDeg: angle, heightMm: baseOffsetMm(angleDeg: angle) - lerp(a.avGrooveAboveBaseMm, a.aivOriginAboveBaseMm, rise),
+                               outsideMm: a.proximalVeinOutsideEpicardiumMm)
+        }
+        for k in 1...3 where a.useLateralBranchOrigins {
+            slidingCurvesMm["lateralBranch\(k)Origin"] = lateral
+            // Nominal points spread in the branches' order along the sinus (quarter points of the range).
+            landmarksMm["lateralBranch\(k)Origin"] = lateral[[8, 15, 22][k - 1]]
+            landmarkSDMm["lateralBranch\(k)Origin"] = sd(angleDeg: 0, heightMm: a.avGrooveAboveBaseSDMm)
+        }
+    }
+
+    /// The point at arc length `arcMm` along a polyline (clamped to its ends).
+    static func point(along curve: [Vec3], arcMm: Double) -> Vec3 {
+        var remaining = arcMm
+        for k in 1..<curve.count {
+            let d = (curve[k] - curve[k - 1]).length
+            if remaining <= d { return curve[k - 1] + (curve[k] - curve[k - 1]) * (remaining / max(d, 1e-12)) }
+            remaining -= d
+        }
+        return curve.last!
     }
 
     /// A departure of the vein courses from the prior means, as the vessel refinement may fit it: the AV groove (and
@@ -191,16 +270,57 @@ public struct ModelLandmarks: Sendable {
             return groovePoint(angleDeg: angle, heightMm: baseOffsetMm(angleDeg: angle) - lerp(groove, aivOrigin, max(0, (angle - a.greatCardiacVeinStartDeg) / (360 - a.greatCardiacVeinStartDeg))),
                                outsideMm: lerp(a.ostiumOutsideEpicardiumMm, a.proximalVeinOutsideEpicardiumMm, t))
         }
-        out["anterior interventricular"] = line(20) { t in
-            groovePoint(angleDeg: lerp(360, a.aivEndAngleDeg, t) + shift.aivDeg, heightMm: lerp(baseOffsetMm(angleDeg: 0) - aivOrigin, aivEnd, t),
+        let fAIV = courseFractions["anterior interventricular"] ?? 1, fMCV = courseFractions["middle cardiac"] ?? 1
+        out["anterior interventricular"] = line(20) { t0 in
+            let t = t0 * fAIV
+            return groovePoint(angleDeg: lerp(360, a.aivEndAngleDeg, t) + shift.aivDeg, heightMm: lerp(baseOffsetMm(angleDeg: 0) - aivOrigin, aivEnd, t),
                         outsideMm: lerp(a.proximalVeinOutsideEpicardiumMm, a.distalVeinOutsideEpicardiumMm, t))
         }
-        out["middle cardiac"] = line(20) { t in
-            groovePoint(angleDeg: inferior + a.mcvOriginAngleFromInferiorDeg * (1 - t) + shift.mcvDeg,
+        out["middle cardiac"] = line(20) { t0 in
+            let t = t0 * fMCV
+            return groovePoint(angleDeg: inferior + a.mcvOriginAngleFromInferiorDeg * (1 - t) + shift.mcvDeg,
                         heightMm: lerp(baseOffsetMm(angleDeg: inferior + a.mcvOriginAngleFromInferiorDeg) - groove, aivEnd - a.mcvEndShortOfAivMm, t),
                         outsideMm: lerp(a.proximalVeinOutsideEpicardiumMm, a.distalVeinOutsideEpicardiumMm, t))
         }
+        if fAIV <= 0 { out["anterior interventricular"] = nil }
+        if fMCV <= 0 { out["middle cardiac"] = nil }
+        if grooveStartMm > 0, let g = out["av groove"] {
+            var arc = 0.0, k = 0
+            while k + 1 < g.count && arc + (g[k + 1] - g[k]).length <= grooveStartMm { arc += (g[k + 1] - g[k]).length; k += 1 }
+            out["av groove"] = Array(g[k...])
+        }
         return out
+    }
+
+    /// Restricts the vein courses used by the vessel refinement to what the venograms show, as the operator's clicks
+    /// tell it (`courseFractions`, `grooveStartMm`): only when the clicks are of the visible-click kind (a contrast
+    /// start or a contrast end is clicked); then an AIV / MCV whose contrast end is clicked in no view is dropped, and
+    /// one whose end is clicked keeps its course up to the point nearest the click under `pose` (mean over the
+    /// views; beyond the prior end the whole course).
+    public mutating func restrictCourses(clicks: [[String: DetectorPixel]], projections: [ProjectionMatrix], pose: Affine3D) {
+        let visibleKind = clicks.contains { c in c.keys.contains { $0.hasSuffix("ContrastEnd") || $0 == "coronarySinusContrastStart" } }
+        guard visibleKind else { return }
+        let full = courses(CourseShift())
+        for (course, end) in [("anterior interventricular", "anteriorInterventricularVeinContrastEnd"), ("middle cardiac", "middleCardiacVeinContrastEnd")] {
+            guard let curve = full[course], curve.count >= 2 else { continue }
+            var fractions: [Double] = []
+            for (view, c) in clicks.enumerated() {
+                guard let px = c[end], view < projections.count else { continue }
+                var best = (d: Double.infinity, t: 1.0)
+                for k in 1..<curve.count {
+                    guard let a = projections[view].project(pose.apply(curve[k - 1])), let b = projections[view].project(pose.apply(curve[k])) else { continue }
+                    let dx = b.column - a.column, dy = b.row - a.row, len2 = dx * dx + dy * dy
+                    let u = len2 > 0 ? clamp(((px.column - a.column) * dx + (px.row - a.row) * dy) / len2, 0, 1) : 0
+                    let ex = a.column + u * dx - px.column, ey = a.row + u * dy - px.row
+                    let d = ex * ex + ey * ey
+                    if d < best.d { best = (d, (Double(k - 1) + u) / Double(curve.count - 1)) }
+                }
+                fractions.append(best.t)
+            }
+            courseFractions[course] = fractions.isEmpty ? 0 : max(fractions.reduce(0, +) / Double(fractions.count), 0.05)
+        }
+        if clicks.contains(where: { $0["coronarySinusContrastStart"] != nil }) { grooveStartMm = anatomy.contrastStartAlongSinusMm }
+        curvesMm = courses(CourseShift())
     }
 
     /// Where the annulus plane meets the basal epicardium at segment angle `angleDeg`: its height below the base

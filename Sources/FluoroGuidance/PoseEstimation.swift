@@ -4,13 +4,17 @@ import Foundation
 /// A 3D point of the heart model seen at a pixel of one view (an operator click, or a detected feature).
 public struct PointCorrespondence: Sendable {
     public var name: String
-    /// Model point (CMR patient LPS mm).
+    /// Model point (CMR patient LPS mm); for a sliding landmark its nominal place on `curveMm`.
     public var modelMm: Vec3
     /// Index of the view in the projections list.
     public var view: Int
     public var pixel: DetectorPixel
-    public init(name: String, modelMm: Vec3, view: Int, pixel: DetectorPixel) {
-        self.name = name; self.modelMm = modelMm; self.view = view; self.pixel = pixel
+    /// A sliding landmark: the model knows only the curve it lies on (CMR patient LPS mm), not where on it (a vein
+    /// end where the contrast fades, a branch point somewhere along the AV groove). Its residual is the pixel vector
+    /// from the click to the nearest point of the projected curve; nil: a point landmark at `modelMm`.
+    public var curveMm: [Vec3]?
+    public init(name: String, modelMm: Vec3, view: Int, pixel: DetectorPixel, curveMm: [Vec3]? = nil) {
+        self.name = name; self.modelMm = modelMm; self.view = view; self.pixel = pixel; self.curveMm = curveMm
     }
 }
 
@@ -103,11 +107,37 @@ public enum PoseEstimation {
         var out: [Double] = []
         out.reserveCapacity(2 * points.count)
         for c in points {
+            if let curve = c.curveMm, curve.count >= 2 {
+                let r = nearestOnProjectedCurve(curve, pose: pose, projection: projections[c.view], to: c.pixel)
+                out.append(r.column); out.append(r.row)
+                continue
+            }
             if let q = projections[c.view].project(pose.apply(c.modelMm)) {
                 out.append(q.column - c.pixel.column); out.append(q.row - c.pixel.row)
             } else { out.append(1e4); out.append(1e4) }
         }
         return out
+    }
+
+    /// Pixel vector from `pixel` to the nearest point of a model curve projected under `pose` (segments between
+    /// consecutive projected points); a curve behind the source gives a large residual.
+    static func nearestOnProjectedCurve(_ curve: [Vec3], pose: Affine3D, projection: ProjectionMatrix,
+                                        to pixel: DetectorPixel) -> (column: Double, row: Double) {
+        var best = (column: 1e4, row: 1e4), bestD = Double.infinity
+        var previous: (column: Double, row: Double)? = nil
+        for x in curve {
+            guard let q = projection.project(pose.apply(x)) else { previous = nil; continue }
+            let b = (column: q.column, row: q.row)
+            let a = previous ?? b
+            let dx = b.column - a.column, dy = b.row - a.row
+            let len2 = dx * dx + dy * dy
+            let t = len2 > 0 ? clamp(((pixel.column - a.column) * dx + (pixel.row - a.row) * dy) / len2, 0, 1) : 0
+            let n = (column: a.column + t * dx - pixel.column, row: a.row + t * dy - pixel.row)
+            let d = n.column * n.column + n.row * n.row
+            if d < bestD { bestD = d; best = n }
+            previous = b
+        }
+        return best
     }
 
     /// Levenberg-Marquardt on the reprojection error in all views with a Huber loss (iteratively re-weighted),
@@ -117,12 +147,15 @@ public enum PoseEstimation {
     ///   - initial: starting `worldFromHeart`.
     ///   - points: model points with their pixels.
     ///   - projections: world-to-pixel matrices, indexed by `PointCorrespondence.view`.
-    ///   - huberDeltaPx: residual (pixels) beyond which the loss grows linearly.
+    ///   - huberDeltaPx: residual (pixels) beyond which the loss of a point of weight 1 grows linearly; a point of
+    ///     weight w turns linear at huberDeltaPx / sqrt(w), so that the loss is Huber's on the residual in units of
+    ///     the point's own SD (a weak, uncertain landmark far off still counts as far off).
     ///   - pointWeights: optional weight of each correspondence (e.g. from its landmark's prior SD); nil: all 1.
     @inline(never)
     public static func refine(initial: Affine3D, points: [PointCorrespondence], projections: [ProjectionMatrix],
                               huberDeltaPx: Double = 3, maxIterations: Int = 50, pointWeights: [Double]? = nil) -> Fit {
         let pw = pointWeights ?? [Double](repeating: 1, count: points.count)
+        let deltas = pw.map { huberDeltaPx / max($0, 1e-6).squareRoot() }
         var pose = initial
         guard !points.isEmpty else { return Fit(worldFromHeart: pose, residualsPx: [], iterations: 0) }
         var lambda = 1e-3
@@ -130,7 +163,8 @@ public enum PoseEstimation {
         func cost(_ r: [Double], _ w: [Double]) -> Double {
             var s = 0.0
             for (i, e) in pixelErrors(r).enumerated() {
-                s += pw[i] * (e <= huberDeltaPx ? 0.5 * e * e : huberDeltaPx * (e - 0.5 * huberDeltaPx))
+                let d = deltas[i]
+                s += pw[i] * (e <= d ? 0.5 * e * e : d * (e - 0.5 * d))
             }
             _ = w
             return s
@@ -140,7 +174,7 @@ public enum PoseEstimation {
         for it in 0..<maxIterations {
             iterations = it + 1
             let centre = points.reduce(Vec3.zero) { $0 + pose.apply($1.modelMm) } / Double(points.count)
-            let weights: [Double] = pixelErrors(r).enumerated().map { pw[$0.offset] * huberWeight($0.element, delta: huberDeltaPx) }
+            let weights: [Double] = pixelErrors(r).enumerated().map { pw[$0.offset] * huberWeight($0.element, delta: deltas[$0.offset]) }
             // Jacobian by central differences: steps of 1e-5 rad and 1e-3 mm.
             let m = r.count
             var jac = [[Double]](repeating: [Double](repeating: 0, count: 6), count: m)
@@ -219,13 +253,15 @@ public enum PoseEstimation {
         return x.allSatisfy(\.isFinite) ? x : nil
     }
 
-    /// The clicked landmarks that the model has, view by view (names sorted): model point and clicked pixel.
-    public static func correspondences(modelLandmarksMm: [String: Vec3], views: [FluoroView]) -> [PointCorrespondence] {
+    /// The clicked landmarks that the model has, view by view (names sorted): model point and clicked pixel; a name
+    /// in `slidingCurvesMm` slides along its curve (`PointCorrespondence.curveMm`).
+    public static func correspondences(modelLandmarksMm: [String: Vec3], views: [FluoroView],
+                                       slidingCurvesMm: [String: [Vec3]] = [:]) -> [PointCorrespondence] {
         var points: [PointCorrespondence] = []
         for (v, view) in views.enumerated() {
             for name in view.clicks.keys.sorted() {
                 guard let m = modelLandmarksMm[name] else { continue }
-                points.append(PointCorrespondence(name: name, modelMm: m, view: v, pixel: view.clicks[name]!))
+                points.append(PointCorrespondence(name: name, modelMm: m, view: v, pixel: view.clicks[name]!, curveMm: slidingCurvesMm[name]))
             }
         }
         return points
@@ -240,26 +276,50 @@ public enum PoseEstimation {
     ///   - huberDeltaPx: Huber threshold (pixels).
     ///   - landmarkWeights: optional weight per landmark name (`ModelLandmarks.landmarkWeights`), scaled so the
     ///     largest is 1; a missing name weighs 1; nil: all 1.
+    ///   - slidingCurvesMm: landmarks known only up to a curve (`PointCorrespondence.curveMm`); their nominal
+    ///     points enter the closed-form start only when fewer than 3 point landmarks are seen in two views.
     /// - Returns: the fit and the correspondences used; nil when fewer than 3 landmarks are clicked in two views.
     @inline(never)
     public static func landmarkRegistration(modelLandmarksMm: [String: Vec3], views: [FluoroView],
                                             huberDeltaPx: Double = 3,
-                                            landmarkWeights: [String: Double]? = nil) -> (fit: Fit, points: [PointCorrespondence])? {
-        let points = correspondences(modelLandmarksMm: modelLandmarksMm, views: views)
-        var src: [Vec3] = [], dst: [Vec3] = []
+                                            landmarkWeights: [String: Double]? = nil,
+                                            slidingCurvesMm: [String: [Vec3]] = [:]) -> (fit: Fit, points: [PointCorrespondence])? {
+        let points = correspondences(modelLandmarksMm: modelLandmarksMm, views: views, slidingCurvesMm: slidingCurvesMm)
+        // Closed-form starts: the point landmarks seen in two views; with sliding landmarks also all of them (their
+        // nominal points), since the point landmarks alone may be nearly collinear (the contrast start and the MCV
+        // origin both lie at the crux). Each start is refined; the lower cost wins.
+        // Subsets: point landmarks; with the sliding branch points ("Origin"); with the sliding ends; all.
+        var subsets = [(src: [Vec3], dst: [Vec3])](repeating: ([], []), count: 4)
         for name in modelLandmarksMm.keys.sorted() {
             let obs = views.compactMap { view -> (ProjectionMatrix, column: Double, row: Double)? in
                 view.clicks[name].map { (view.projection, $0.column, $0.row) }
             }
-            if obs.count >= 2, let p = triangulate(obs) { src.append(modelLandmarksMm[name]!); dst.append(p) }
+            guard obs.count >= 2, let p = triangulate(obs) else { continue }
+            let sliding = slidingCurvesMm[name] != nil, origin = name.hasSuffix("Origin")
+            for k in 0..<4 where !sliding || k == 3 || (k == 1 && origin) || (k == 2 && !origin) {
+                subsets[k].src.append(modelLandmarksMm[name]!); subsets[k].dst.append(p)
+            }
         }
-        guard let initial = kabsch(from: src, to: dst) else { return nil }
+        var starts: [Affine3D] = []
+        for (k, set) in subsets.enumerated() where k == 0 || set.src.count > subsets[0].src.count {
+            if k > 0 && (0..<k).contains(where: { subsets[$0].src.count == set.src.count && subsets[$0].src == set.src }) { continue }
+            if let f = kabsch(from: set.src, to: set.dst) { starts.append(f) }
+        }
+        guard !starts.isEmpty else { return nil }
         let projections = views.map(\.projection)
         var weights: [Double]? = nil
         if let lw = landmarkWeights, let top = lw.values.max(), top > 0 {
             weights = points.map { (lw[$0.name] ?? top) / top }
         }
-        let fit = refine(initial: initial, points: points, projections: projections, huberDeltaPx: huberDeltaPx, pointWeights: weights)
+        let fits = starts.map { refine(initial: $0, points: points, projections: projections, huberDeltaPx: huberDeltaPx, pointWeights: weights) }
+        let pw = weights ?? [Double](repeating: 1, count: points.count)
+        func cost(_ f: Fit) -> Double {
+            zip(f.residualsPx, pw).reduce(0) { s, x in
+                let d = huberDeltaPx / max(x.1, 1e-6).squareRoot()
+                return s + x.1 * (x.0 <= d ? 0.5 * x.0 * x.0 : d * (x.0 - 0.5 * d))
+            }
+        }
+        let fit = fits.min { cost($0) < cost($1) }!
         return (fit, points)
     }
 }

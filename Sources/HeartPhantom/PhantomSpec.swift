@@ -344,6 +344,22 @@ public struct PhantomSpec: Codable, Sendable, Equatable {
         public var contrastIodineMgPerMl: Double = 150
         /// The quadripolar LV lead and the chance of missing the best vein.
         public var lead = Lead()
+        // Realism fields (`RealismField.xrayFields`, VenogramRealism.swift): nil keeps the venogram of crtsim's
+        // earlier releases (every vein filled evenly to its end, every landmark clicked at its true projection).
+        /// Click model: 1 = the operator clicks only what the venogram shows (`VisibleClickModel`); nil or 0 = every
+        /// landmark, the LV apex included, at its exact projection.
+        public var visibleClicks: Double? = nil
+        /// Balloon-occlusion filling of the tributaries (AIV, MCV, lateral branches): mean fraction of a tributary's
+        /// length the contrast reaches; nil: 1.
+        public var fillReachMean: Double? = nil
+        /// Mean iodine concentration in a tributary relative to the injected contrast; nil: 1.
+        public var fillConcentrationMean: Double? = nil
+        /// Unevenness: SD of a tributary's reach (fraction of its length) and relative SD of its concentration; nil: 0.
+        public var fillUnevenness: Double? = nil
+        /// Probability that a tributary takes no contrast at all; nil: 0.
+        public var unfilledBranchProbability: Double? = nil
+        /// Length over which the contrast fades to nothing at the filled front (mm); nil: 0 (sharp).
+        public var fillFadeMm: Double? = nil
 
         public init() {}
 

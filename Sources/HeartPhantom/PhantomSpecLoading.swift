@@ -184,6 +184,11 @@ extension PhantomSpec {
         }
         s.lead.minimumVeinRadiusMm = try l.number("minimumVeinRadiusMm", default: 0.8, range: 0.5...2, unit: "mm")
         try l.finish()
+        // Realism fields of the venogram (VenogramRealism.swift), range-checked by the table.
+        var holder = PhantomSpec()
+        holder.xray = s
+        try RealismField.read(section: x, path: "xray", into: &holder)
+        s = holder.xray
         try x.finish()
         return s
     }

@@ -156,8 +156,13 @@ public struct XRaySimulator: Sendable {
         let route = venousRoute(st, ostium: cs.pointsMm[0])
         let lead = LeadPlacement.place(heart: heart, state: st, primaryTarget: primaryTarget, veins: veins, route: route,
                                        settings: settings.lead, seed: seed)
-        let scene = XRayScene(veins: veins, route: route, lead: lead, iodineMgPerMl: settings.contrastIodineMgPerMl)
-        let landmarks = XRaySimulator.landmarks(heart: heart, veins: veins)
+        let filling = VenogramFilling.draw(veins: veins, settings: settings, seed: seed)
+        let scene = XRayScene(veins: veins, route: route, lead: lead, iodineMgPerMl: settings.contrastIodineMgPerMl, filling: filling)
+        let visibleClicks = (settings.visibleClicks ?? 0) >= 0.5
+        var landmarks = XRaySimulator.landmarks(heart: heart, veins: veins)
+        if visibleClicks {
+            landmarks[VisibleClickModel.contrastStartName] = Polyline(cs.pointsMm).point(atArc: XRayScene.balloonArcMm.upperBound)
+        }
         times?.scene = clock() - t
 
         // Attenuation volume over the height the views see.
@@ -197,7 +202,28 @@ public struct XRaySimulator: Sendable {
         // Truth per view and the operator's clicks.
         var viewTruth: [XRayViewTruth] = []
         var clicks: [OperatorClicks] = []
-        for (v, view) in views.enumerated() {
+        var contrastEnds: [String: AnyCodableValue] = [:]
+        for (v, view) in views.enumerated() where visibleClicks {
+            // The operator clicks what this venogram shows (VisibleClickModel), each type with its own noise SD.
+            let model = VisibleClickModel(veins: veins, scene: scene, rays: rays[v], venogramLineIntegrals: lineIntegrals[v * states.count],
+                                          photonsPerPixel: settings.photonsPerPixel, filling: filling)
+            let seen = model.landmarks()
+            var px: [String: [Double]] = [:]
+            for l in seen { px[l.name] = [l.pixel.column, l.pixel.row] }
+            viewTruth.append(XRayViewTruth(name: view.name, projection: view.projection,
+                                           projectionFromPatient: rays[v].projectionFromPatient, geometry: view, landmarksPx: px))
+            var rng = SeededRandom(seed: seed, label: "xray.clicks.\(view.name)")
+            var clicked: [String: [Double]] = [:]
+            for l in seen.sorted(by: { $0.name < $1.name }) {
+                let sd = settings.clickNoiseSDPx * l.kind.noiseFactor
+                clicked[l.name] = [l.pixel.column + sd * rng.normal(), l.pixel.row + sd * rng.normal()]
+            }
+            clicks.append(OperatorClicks(view: view.name, pixelConvention: XRaySimulator.pixelConvention, landmarks: clicked))
+            var ends: [String: AnyCodableValue] = [:]
+            for l in seen where l.kind == .contrastEnd { ends[l.vein] = .number(l.arcMm) }
+            contrastEnds[view.name] = .object(ends)
+        }
+        for (v, view) in views.enumerated() where !visibleClicks {
             var px: [String: [Double]] = [:]
             for (name, p) in landmarks {
                 if let q = rays[v].projectionFromPatient.project(p),
@@ -225,7 +251,7 @@ public struct XRaySimulator: Sendable {
             muVolume = ImageVolume(grid: volume.grid, frames: 2, frameIntervalMs: 1, data: ven.mu + volume.mu)
         }
         let grid = volume.grid
-        let facts: [String: AnyCodableValue] = [
+        var facts: [String: AnyCodableValue] = [
             "cardiacPhaseMs": .number(phaseMs),
             "effectiveEnergyKeV": .number(XRayMaterials.effectiveEnergyKeV),
             "photonsPerPixel": .number(settings.photonsPerPixel),
@@ -249,6 +275,17 @@ public struct XRaySimulator: Sendable {
                 "thinStructures": .text("veins, balloon, catheter and lead are rendered exactly in the images and voxelised with partial volume here"),
             ]),
         ]
+        if let f = filling { facts["venogramFilling"] = f.facts }
+        if visibleClicks {
+            facts["clickModel"] = .object([
+                "model": .text("visible: only landmarks the venogram shows (docs/fluoroscopy.md, Click model)"),
+                "visibilityCNR": .number(VisibleClickModel.visibilityCNR),
+                "minimumVisibleLengthPx": .number(VisibleClickModel.minimumVisibleLengthPx),
+                "noiseSDPx": .object(Dictionary(uniqueKeysWithValues: VisibleClickModel.Kind.allCases.map {
+                    ($0.rawValue, AnyCodableValue.number(settings.clickNoiseSDPx * $0.noiseFactor)) })),
+                "contrastEndArcMm": .object(contrastEnds),
+            ])
+        }
         return XRayCase(views: images, worldFromPatient: pose, lead: lead, landmarksMm: landmarks,
                         veinCentrelines: veins, viewTruth: viewTruth, clicks: clicks, muVolume: muVolume, facts: facts)
     }
@@ -314,18 +351,37 @@ public struct XRayScene: Sendable {
     /// Lead body radius (5 Fr).
     public static let leadRadiusMm = 0.85
 
-    public init(veins: [VeinCentreline], route: Polyline, lead: LeadPlacement, iodineMgPerMl: Double) {
+    /// The contrast-filled tubes of each vein (part of `venogramTubes`), by vein name.
+    public var contrastTubes: [String: [TubeSegment]]
+
+    /// - Parameter filling: how far and how strongly each vein is filled (`VenogramFilling`); nil: every vein
+    ///   evenly to its end with the injected contrast (crtsim's earlier venogram, bit for bit).
+    public init(veins: [VeinCentreline], route: Polyline, lead: LeadPlacement, iodineMgPerMl: Double,
+                filling: VenogramFilling? = nil) {
         let contrastExcess = XRayMaterials.contrast(iodineMgPerMl: iodineMgPerMl) - XRayMaterials.blood
         var ven: [TubeSegment] = []
+        var perVein: [String: [TubeSegment]] = [:]
         let cs = veins.first { $0.name == "coronary sinus" }!
         let csLine = Polyline(cs.pointsMm)
         for v in veins {
+            let arc = Polyline(v.pointsMm).arcMm
+            let fill = filling?.vein(v.name)
+            var tubes: [TubeSegment] = []
             for k in 1..<v.pointsMm.count {
                 if v.name == "coronary sinus" && csLine.arcMm[k] <= XRayScene.balloonArcMm.upperBound { continue }
-                ven.append(TubeSegment(startMm: v.pointsMm[k - 1], endMm: v.pointsMm[k],
-                                       radiusMm: 0.5 * (v.radiiMm[k - 1] + v.radiiMm[k]), mu: contrastExcess))
+                var mu = contrastExcess
+                if let f = fill {
+                    let c = f.relativeConcentration(atArcMm: 0.5 * (arc[k - 1] + arc[k]))
+                    if c <= 0 { continue }
+                    mu = XRayMaterials.contrast(iodineMgPerMl: iodineMgPerMl * c) - XRayMaterials.blood
+                }
+                tubes.append(TubeSegment(startMm: v.pointsMm[k - 1], endMm: v.pointsMm[k],
+                                         radiusMm: 0.5 * (v.radiiMm[k - 1] + v.radiiMm[k]), mu: mu))
             }
+            ven += tubes
+            perVein[v.name] = tubes
         }
+        contrastTubes = perVein
         ven += csLine.tubes(from: XRayScene.balloonArcMm.lowerBound, to: XRayScene.balloonArcMm.upperBound, stepMm: 2,
                             radiusMm: cs.radiiMm[0] + XRayScene.balloonExtraRadiusMm,
                             mu: XRayMaterials.balloon - XRayMaterials.blood)

@@ -530,3 +530,86 @@ struct CourseShiftTests {
         #expect(eFree <= CourseShiftTolerance.fractionOfFixed * eFixed, "free \(eFree) vs fixed \(eFixed)")
     }
 }
+
+/// Named tolerances of registration from the clicks a venogram shows (issue 15).
+enum VisibleClickRegistrationTolerance {
+    /// Noise-free visible clicks, exact model points and curves: mTRE (mm).
+    static let noiseFreeMTREMm = 0.5
+    /// The simulated clicks (2 px, 3 px for contrast start and ends) over 8 noise draws: median mTRE (mm), issue 15's
+    /// 2-mm target.
+    static let noisyMedianMTREMm = 2.0
+}
+
+/// An ideal-anatomy patient, full detector, whose operator clicks only what the venogram shows; the filling is
+/// partial (70 % reach, 15-mm fade) but every tributary is filled.
+enum VisibleClickCase {
+    static let spec: PhantomSpec = try! PhantomSpec.load(yaml: """
+        realism: ideal
+        xray: {voxelMm: 4, visibleClicks: 1, fillReachMean: 0.7, fillFadeMm: 15, fillUnevenness: 0.15}
+        """, file: "fluoro-visible-clicks.yaml")
+    static let heart = HeartModel(spec: spec)
+    static let truth = heart.groundTruth(phaseTimesMs: [0])
+    static let simulated = XRaySimulator(heart: heart, truth: truth, seed: 3).simulate(includeVolume: false)
+}
+
+@Suite("Registration from visible clicks")
+struct VisibleClickRegistrationTests {
+    /// Exact model: the true landmark points; a contrast end slides along its true centreline, a lateral branch
+    /// point along the true coronary sinus and great cardiac vein.
+    func model() -> (points: [String: Vec3], curves: [String: [Vec3]]) {
+        let sim = VisibleClickCase.simulated
+        var curves: [String: [Vec3]] = [:]
+        let groove = sim.veinCentrelines.filter { $0.name == "coronary sinus" || $0.name == "great cardiac vein" }.flatMap(\.pointsMm)
+        for v in sim.veinCentrelines {
+            guard let key = VisibleClickModel.key(ofVein: v.name) else { continue }
+            curves[key + "ContrastEnd"] = v.pointsMm
+            if v.name.hasPrefix("lateral") { curves[key + "Origin"] = groove }
+        }
+        var points = sim.landmarksMm
+        for (name, c) in curves where points[name] == nil { points[name] = c[c.count / 2] }
+        return (points, curves)
+    }
+
+    func views(clicks: (Int) -> [String: [Double]]) -> [FluoroView] {
+        VisibleClickCase.simulated.views.enumerated().map { v, images in
+            FluoroView(geometry: images.view, venogram: DetectorImage(columns: images.view.columns, rows: images.view.rows, pixels: images.venogram),
+                       lead: nil, clicks: clicks(v).mapValues { DetectorPixel(column: $0[0], row: $0[1]) })
+        }
+    }
+
+    @Test("without the apex: noise-free visible clicks recover the pose within 0.5 mm mTRE")
+    func noiseFree() throws {
+        let sim = VisibleClickCase.simulated
+        #expect(sim.clicks.allSatisfy { $0.landmarks["lvApex"] == nil })
+        #expect(sim.clicks.allSatisfy { $0.landmarks.keys.contains { $0.hasSuffix("ContrastEnd") } })
+        let (points, curves) = model()
+        let fit = try #require(PoseEstimation.landmarkRegistration(modelLandmarksMm: points, views: views { sim.viewTruth[$0].landmarksPx },
+                                                                   slidingCurvesMm: curves))
+        let e = mtre(fit.fit.worldFromHeart, sim.worldFromPatient, lvPoints(VisibleClickCase.heart))
+        print("visible clicks, noise-free: mTRE \(String(format: "%.3f", e)) mm from \(fit.points.count) clicks")
+        #expect(e <= VisibleClickRegistrationTolerance.noiseFreeMTREMm, "mTRE \(e) mm")
+    }
+
+    @Test("without the apex: the simulated visible clicks (2-3 px) give a median mTRE within 2 mm over 8 draws")
+    func noisy() throws {
+        let sim = VisibleClickCase.simulated
+        let (points, curves) = model()
+        var errors: [Double] = []
+        for k in 0..<8 {
+            var rng = SeededRandom(seed: UInt64(k), label: "test.visible-clicks")
+            let v = views { v in
+                var out: [String: [Double]] = [:]
+                for (name, q) in sim.viewTruth[v].landmarksPx.sorted(by: { $0.key < $1.key }) {
+                    let sd = 2 * (name.hasSuffix("Origin") ? 1 : 1.5)
+                    out[name] = [q[0] + sd * rng.normal(), q[1] + sd * rng.normal()]
+                }
+                return out
+            }
+            let fit = try #require(PoseEstimation.landmarkRegistration(modelLandmarksMm: points, views: v, slidingCurvesMm: curves))
+            errors.append(mtre(fit.fit.worldFromHeart, sim.worldFromPatient, lvPoints(VisibleClickCase.heart)))
+        }
+        let median = 0.5 * (errors.sorted()[3] + errors.sorted()[4])
+        print("visible clicks, 2-3 px noise: median mTRE \(String(format: "%.2f", median)) mm, max \(String(format: "%.2f", errors.max()!)) mm")
+        #expect(median <= VisibleClickRegistrationTolerance.noisyMedianMTREMm, "mTRE \(errors)")
+    }
+}
