@@ -3,7 +3,9 @@ import Foundation
 
 /// Two-view matching of electrode candidates: the four electrodes are the four candidates in each view whose
 /// chains (ordered along the lead, same or reversed direction) satisfy the epipolar geometry (small reprojection
-/// error after DLT triangulation) and lie along the lead at nearly equal 3D spacing.
+/// error after DLT triangulation) and lie along the lead at nearly equal 3D spacing. When the implanted lead's
+/// model is known (operator/lead.json), its electrode count and its own, often unequal, spacing replace the equal
+/// spacing: the chain must reproduce the model's gaps, which also tells the LV lead from the RV and RA leads.
 public enum LeadTriangulation {
     public struct Match: Sendable {
         /// Electrode pixels per view, in matched order (not yet distal first).
@@ -14,6 +16,9 @@ public enum LeadTriangulation {
         /// Mean distance between neighbouring electrodes (mm).
         public var spacingMm: Double
         public var score: Double
+        /// True when the chain is ordered distal first by the model's unequal gaps (`worldMm[0]` is the tip
+        /// electrode); false when the order along the chain is still to be decided (symmetric or unknown spacing).
+        public var orientedByGaps = false
     }
 
     public struct Settings: Codable, Sendable, Equatable {
@@ -37,6 +42,12 @@ public enum LeadTriangulation {
         /// Epipolar fallback (`matchAlongEpipolarLines`): how far from a spot of the merged view an epipolar line
         /// may pass, and how far along the line from that spot the strongest response is sought (pixels).
         public var epipolarSearchPx = 8.0
+        /// Known lead model: largest difference between a 3D gap and the model's gap, the larger of this (mm) and
+        /// `gapToleranceFraction` of the gap (triangulation error plus the lead's bending between rings).
+        public var gapToleranceMm = 4.0
+        public var gapToleranceFraction = 0.25
+        /// Known lead model: the gaps decide which end is distal when the two directions differ by more than this (mm).
+        public var orientationMarginMm = 3.0
         public init() {}
     }
 
@@ -66,7 +77,7 @@ public enum LeadTriangulation {
     ///   - projections: world-to-pixel matrices, separated view first.
     /// - Returns: the match with chains in the order [separated, merged].
     public static func matchAlongEpipolarLines(separated: [DetectorPixel], merged: [DetectorPixel], mergedTopHat: DetectorImage,
-                                               projections: [ProjectionMatrix], count: Int = 4,
+                                               projections: [ProjectionMatrix], count: Int = 4, expectedGapsMm: [Double]? = nil,
                                                settings: Settings = Settings()) -> Match? {
         guard projections.count == 2, separated.count >= count, !merged.isEmpty else { return nil }
         let reach = settings.epipolarSearchPx
@@ -100,12 +111,12 @@ public enum LeadTriangulation {
         for subset in subsets(usable.count, count) {
             let chosen = subset.map { usable[$0] }
             let pts = chosen.map { partner[$0]!.1 }
-            guard let (bestOrder, irregular, mean) = alongLead(pts, orders: orders, settings: settings) else { continue }
+            guard let (bestOrder, irregular, mean, oriented) = chainAlongLead(pts, orders: orders, expectedGapsMm: expectedGapsMm, settings: settings) else { continue }
             let score = settings.spacingWeight * irregular
             if best == nil || score < best!.score {
                 best = Match(chains: [bestOrder.map { separated[chosen[$0]] }, bestOrder.map { partner[chosen[$0]]!.0 }],
                              worldMm: bestOrder.map { pts[$0] }, residualsPx: bestOrder.map { partner[chosen[$0]]!.2 },
-                             spacingMm: mean, score: score)
+                             spacingMm: mean, score: score, orientedByGaps: oriented)
             }
         }
         return best
@@ -125,6 +136,38 @@ public enum LeadTriangulation {
         let mean = d.reduce(0, +) / Double(d.count)
         guard settings.spacingRangeMm.contains(mean), d.min()! >= settings.spacingRangeMm.lowerBound / 2 else { return nil }
         return (bestOrder, d.reduce(0) { $0 + abs($1 - mean) }, mean)
+    }
+
+    /// `alongLead` when the spacing is unknown (`expectedGapsMm` nil, not oriented); otherwise the points ordered to
+    /// reproduce the model's gaps (`alongKnownLead`).
+    static func chainAlongLead(_ pts: [Vec3], orders: [[Int]], expectedGapsMm: [Double]?, settings: Settings)
+        -> (order: [Int], irregularityMm: Double, meanMm: Double, oriented: Bool)? {
+        if let g = expectedGapsMm { return alongKnownLead(pts, orders: orders, gapsMm: g, settings: settings) }
+        return alongLead(pts, orders: orders, settings: settings).map { ($0.order, $0.irregularityMm, $0.meanMm, false) }
+    }
+
+    /// Points ordered along a lead of known electrode gaps (distal first, `gapsMm`): over `orders` and both
+    /// directions, the order whose 3D gaps differ least from the model's (summed absolute difference, mm); nil when
+    /// a gap differs by more than its tolerance (`gapToleranceMm`, `gapToleranceFraction`). The order is returned
+    /// distal first and `oriented` is true when the reverse direction fits worse by `orientationMarginMm`.
+    static func alongKnownLead(_ pts: [Vec3], orders: [[Int]], gapsMm g: [Double], settings: Settings)
+        -> (order: [Int], irregularityMm: Double, meanMm: Double, oriented: Bool)? {
+        guard g.count == pts.count - 1 else { return nil }
+        let tolerance = g.map { max(settings.gapToleranceMm, settings.gapToleranceFraction * $0) }
+        var best: (order: [Int], cost: Double, other: Double)? = nil
+        for o in orders {
+            let d = (1..<pts.count).map { (pts[o[$0]] - pts[o[$0 - 1]]).length }
+            let forward = zip(d, g).map { abs($0 - $1) }, backward = zip(d.reversed(), g).map { abs($0 - $1) }
+            let fits = [(o, forward), (Array(o.reversed()), backward)].filter { zip($0.1, tolerance).allSatisfy { $0 <= $1 } }
+            for (order, diff) in fits {
+                let cost = diff.reduce(0, +)
+                let otherCost = (order == o ? backward : forward).reduce(0, +)
+                if best == nil || cost < best!.cost { best = (order, cost, otherCost) }
+            }
+        }
+        guard let b = best else { return nil }
+        let d = (1..<pts.count).map { (pts[b.order[$0]] - pts[b.order[$0 - 1]]).length }
+        return (b.order, b.cost, d.reduce(0, +) / Double(d.count), b.other - b.cost > settings.orientationMarginMm)
     }
 
     /// How much longer (pixels) a view's chain is in `order` than in its shortest ordering over `orders`.
@@ -165,8 +208,9 @@ public enum LeadTriangulation {
     ///   - candidates: candidate pixels per view (two views).
     ///   - projections: world-to-pixel matrices of the two views.
     @inline(never)
+    ///   - expectedGapsMm: the implanted model's electrode gaps, distal first (nil: unknown, nearly equal spacing).
     public static func match(candidates: [[DetectorPixel]], projections: [ProjectionMatrix], count: Int = 4,
-                             settings: Settings = Settings()) -> Match? {
+                             expectedGapsMm: [Double]? = nil, settings: Settings = Settings()) -> Match? {
         guard candidates.count == 2, projections.count == 2 else { return nil }
         let a = candidates[0], b = candidates[1]
         var pairPoint = [[Vec3?]](repeating: [Vec3?](repeating: nil, count: b.count), count: a.count)
@@ -189,7 +233,7 @@ public enum LeadTriangulation {
             func consider(_ chosen: [(Int, Int)]) {
                 let pts = chosen.map { pairPoint[$0.0][$0.1]! }
                 let err = chosen.map { pairError[$0.0][$0.1] }
-                guard let (bestOrder, irregular, mean) = alongLead(pts, orders: orders, settings: settings) else { return }
+                guard let (bestOrder, irregular, mean, oriented) = chainAlongLead(pts, orders: orders, expectedGapsMm: expectedGapsMm, settings: settings) else { return }
                 let shared = (count - Set(chosen.map(\.0)).count) + (count - Set(chosen.map(\.1)).count)
                 let fold = [chosen.map { a[$0.0] }, chosen.map { b[$0.1] }].reduce(0) { $0 + excessLengthPx($1, order: bestOrder, orders: orders) }
                 let score = err.reduce(0, +) + settings.spacingWeight * irregular + settings.sharedPenaltyPx * Double(shared)
@@ -197,7 +241,7 @@ public enum LeadTriangulation {
                 if best == nil || score < best!.score {
                     best = Match(chains: [bestOrder.map { a[chosen[$0].0] }, bestOrder.map { b[chosen[$0].1] }],
                                  worldMm: bestOrder.map { pts[$0] }, residualsPx: bestOrder.map { err[$0] },
-                                 spacingMm: mean, score: score)
+                                 spacingMm: mean, score: score, orientedByGaps: oriented)
                 }
             }
             func pick(_ start: Int, _ chosen: [(Int, Int)], _ sharedSoFar: Int) {
