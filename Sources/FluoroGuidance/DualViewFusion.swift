@@ -188,11 +188,27 @@ public struct DualViewFusion: Sendable {
         }
         // The first two views with a lead image: candidates in each, matched by epipolar geometry and spacing.
         let pair = Array(views.prefix(2))
-        let found = pair.map { detector.candidates($0.lead!) }
         // The implant record's model fixes the electrode count and gaps; without it, the generic equal spacing.
         let implanted = study.implantedLead
         let count = implanted?.electrodeCount ?? settings.electrodes.electrodeCount
         let gaps = implanted?.gapsMm
+        var detectorSettings = settings.electrodes
+        var nearModel: ((Vec3) -> Bool)? = nil
+        if implanted != nil, let heartFromWorld = worldFromHeart.inverse {
+            // Other leads in the field (RV, RA, ICD): more and fainter candidates, and only points near the registered
+            // LV epicardium (the LV lead lies in its veins) and not over the septum's RV face (no coronary vein runs
+            // there; the RV lead's tip, ring and coil do) may be electrodes.
+            detectorSettings.maximumCandidates = settings.electrodes.maximumCandidatesKnownLead
+            detectorSettings.thresholdFraction = settings.electrodes.thresholdFractionKnownLead
+            let epi = AnalysisProducts.annotatedMesh(cmr, surface: .epicardium).vertices.map { worldFromHeart.apply($0) }
+            let reach = settings.leadMatching.maximumModelDistanceMm, margin = settings.leadMatching.septalMarginDeg
+            nearModel = { p in
+                guard epi.contains(where: { ($0 - p).length <= reach }) else { return false }
+                let angle = model.segmentAngleDegrees(of: heartFromWorld.apply(p))
+                return !(angle > margin && angle < model.septalSpanDeg - margin)
+            }
+        }
+        let found = pair.map { ElectrodeDetection(settings: detectorSettings).candidates($0.lead!) }
         let fewest = count - settings.leadMatching.maximumSharedCandidates
         if let empty = zip(pair, found).first(where: { $0.1.blobs.isEmpty }) {
             return (nil, FluoroscopyRecord.Lead(status: "not found: no electrode-like spot on \(empty.0.name), \(count) expected"), nil, nil)
@@ -201,7 +217,7 @@ public struct DualViewFusion: Sendable {
         var matched: LeadTriangulation.Match? = nil
         if found.allSatisfy({ $0.blobs.count >= max(1, fewest) }) {
             matched = LeadTriangulation.match(candidates: found.map { $0.blobs.map(\.pixel) }, projections: pair.map(\.projection),
-                                              count: count, expectedGapsMm: gaps, settings: settings.leadMatching)
+                                              count: count, expectedGapsMm: gaps, keepPoint: nearModel, settings: settings.leadMatching)
         }
         if matched == nil {
             // A lead along one view's beam merges its rings into one or two spots there: search along the epipolar

@@ -22,13 +22,20 @@ public struct ElectrodeDetection: Sendable {
         public var minimumAreaPx = 3
         /// Non-maximum suppression radius and centroid window half-size (pixels).
         public var peakRadiusPx = 2
-        /// Candidates kept per view for the two-view matching (room for the RV and RA leads' tips and rings besides
-        /// the LV lead's electrodes).
-        public var maximumCandidates = 12
+        /// Candidates kept per view for the two-view matching.
+        public var maximumCandidates = 8
+        /// The same when the implanted model is known (operator/lead.json): room for the RV and RA leads' tips, rings
+        /// and crossings besides the LV lead's electrodes; the model's gaps and the registered LV model sort them.
+        public var maximumCandidatesKnownLead = 24
+        /// The same for the threshold: the RV lead's tip and an ICD coil can be twice as dense as the LV lead's 1-mm
+        /// rings, which a threshold relative to the strongest spot would lose.
+        public var thresholdFractionKnownLead = 0.2
         /// A spot from which the top-hat stays above `ridgeFraction` of its peak over every distance in
-        /// `ridgeRangePx`, in one direction, lies on a long dense structure (a defibrillator shock coil), not on an
-        /// electrode (at most a few millimetres long, with lead body or a gap beyond it): it is no candidate.
-        public var ridgeRangePx: ClosedRange<Double> = 4...16
+        /// `ridgeRangePx`, in one direction, lies on a long dense structure (a defibrillator shock coil, 50 mm, about
+        /// 115 px), not on an electrode (at most a few millimetres long, with lead body or a gap beyond it): it is no
+        /// candidate. 32 px (14 mm at the isocentre) because a lead body running along the beam is dense too: 16 px
+        /// rejected the rings at the end of such a stretch (drawn case, Attain Performa foreshortened in LAO 40).
+        public var ridgeRangePx: ClosedRange<Double> = 4...32
         public var ridgeFraction = 0.5
         /// Extension beyond an end electrode sampled for the lead body (pixels from the electrode centre).
         public var extensionRangePx: ClosedRange<Double> = 8...16

@@ -48,6 +48,13 @@ public enum LeadTriangulation {
         public var gapToleranceFraction = 0.25
         /// Known lead model: the gaps decide which end is distal when the two directions differ by more than this (mm).
         public var orientationMarginMm = 3.0
+        /// Known lead model: electrodes lie within this distance of the registered LV epicardium (mm): the veins run
+        /// on it, plus the registration error of difficult cases (mTRE up to about 20 mm).
+        public var maximumModelDistanceMm = 25.0
+        /// Known lead model: points whose segment angle on the registered model lies over the septum, more than this
+        /// inside either RV insertion (degrees), are not the LV lead's (the AIV and middle cardiac vein run at the
+        /// insertions, no vein on the septum's RV face); the margin covers the registration's rotation error.
+        public var septalMarginDeg = 25.0
         public init() {}
     }
 
@@ -147,21 +154,26 @@ public enum LeadTriangulation {
     }
 
     /// Points ordered along a lead of known electrode gaps (distal first, `gapsMm`): over `orders` and both
-    /// directions, the order whose 3D gaps differ least from the model's (summed absolute difference, mm); nil when
-    /// a gap differs by more than its tolerance (`gapToleranceMm`, `gapToleranceFraction`). The order is returned
-    /// distal first and `oriented` is true when the reverse direction fits worse by `orientationMarginMm`.
+    /// directions, the order whose 3D gaps differ least from the model's (summed absolute difference, mm) plus how
+    /// much longer its 3D path is than the shortest (a lead does not zigzag: two electrodes a few millimetres apart
+    /// could otherwise swap places at a small gap cost); nil when a gap differs by more than its tolerance
+    /// (`gapToleranceMm`, `gapToleranceFraction`). The order is returned distal first and `oriented` is true when
+    /// the reverse direction fits worse by `orientationMarginMm`.
     static func alongKnownLead(_ pts: [Vec3], orders: [[Int]], gapsMm g: [Double], settings: Settings)
         -> (order: [Int], irregularityMm: Double, meanMm: Double, oriented: Bool)? {
         guard g.count == pts.count - 1 else { return nil }
         let tolerance = g.map { max(settings.gapToleranceMm, settings.gapToleranceFraction * $0) }
+        func pathLength(_ o: [Int]) -> Double { (1..<pts.count).reduce(0) { $0 + (pts[o[$1]] - pts[o[$1 - 1]]).length } }
+        let shortest = orders.map(pathLength).min() ?? 0
         var best: (order: [Int], cost: Double, other: Double)? = nil
         for o in orders {
+            let excess = pathLength(o) - shortest
             let d = (1..<pts.count).map { (pts[o[$0]] - pts[o[$0 - 1]]).length }
             let forward = zip(d, g).map { abs($0 - $1) }, backward = zip(d.reversed(), g).map { abs($0 - $1) }
             let fits = [(o, forward), (Array(o.reversed()), backward)].filter { zip($0.1, tolerance).allSatisfy { $0 <= $1 } }
             for (order, diff) in fits {
-                let cost = diff.reduce(0, +)
-                let otherCost = (order == o ? backward : forward).reduce(0, +)
+                let cost = diff.reduce(0, +) + excess
+                let otherCost = (order == o ? backward : forward).reduce(0, +) + excess
                 if best == nil || cost < best!.cost { best = (order, cost, otherCost) }
             }
         }
@@ -209,8 +221,11 @@ public enum LeadTriangulation {
     ///   - projections: world-to-pixel matrices of the two views.
     @inline(never)
     ///   - expectedGapsMm: the implanted model's electrode gaps, distal first (nil: unknown, nearly equal spacing).
+    ///   - keepPoint: which triangulated points (world mm) may be electrodes (nil: all); the pipeline keeps those near
+    ///     its registered LV model.
     public static func match(candidates: [[DetectorPixel]], projections: [ProjectionMatrix], count: Int = 4,
-                             expectedGapsMm: [Double]? = nil, settings: Settings = Settings()) -> Match? {
+                             expectedGapsMm: [Double]? = nil, keepPoint: ((Vec3) -> Bool)? = nil,
+                             settings: Settings = Settings()) -> Match? {
         guard candidates.count == 2, projections.count == 2 else { return nil }
         let a = candidates[0], b = candidates[1]
         var pairPoint = [[Vec3?]](repeating: [Vec3?](repeating: nil, count: b.count), count: a.count)
@@ -221,15 +236,21 @@ public enum LeadTriangulation {
                   let qa = projections[0].project(p), let qb = projections[1].project(p) else { continue }
             let e = max(DetectorPixel(column: qa.column, row: qa.row).distance(to: a[i]),
                         DetectorPixel(column: qb.column, row: qb.row).distance(to: b[j]))
-            if e <= settings.maximumResidualPx { pairPoint[i][j] = p; pairError[i][j] = e }
+            if e <= settings.maximumResidualPx && (keepPoint?(p) ?? true) { pairPoint[i][j] = p; pairError[i][j] = e }
         } }
         let orders = paths(count)
         var pairs: [(Int, Int)] = []
         for i in a.indices { for j in b.indices where pairPoint[i][j] != nil { pairs.append((i, j)) } }
         var best: Match? = nil
+        let repeatPairs = expectedGapsMm?.contains { $0 < settings.gapToleranceMm } ?? false
+        // A known lead spans at most its gaps plus their tolerances: sets of points farther apart are not tried.
+        let spanMm = expectedGapsMm.map { g in g.reduce(0, +) + g.map { max(settings.gapToleranceMm, settings.gapToleranceFraction * $0) }.reduce(0, +) }
         // First every candidate at most once per view; failing that, one candidate may stand for two electrodes
-        // that overlap in that view's projection (foreshortening), at a penalty each; then two.
-        for allowedShared in 0...max(0, settings.maximumSharedCandidates) where best == nil {
+        // that overlap in that view's projection (foreshortening), at a penalty each; then two. With a known model
+        // every level is tried and the penalties decide: a wrong chain of distinct spots can fit the gaps while the
+        // true one shares its short-bipole spot.
+        let knownGaps = expectedGapsMm != nil
+        for allowedShared in 0...max(0, settings.maximumSharedCandidates) where best == nil || knownGaps {
             func consider(_ chosen: [(Int, Int)]) {
                 let pts = chosen.map { pairPoint[$0.0][$0.1]! }
                 let err = chosen.map { pairError[$0.0][$0.1] }
@@ -251,7 +272,12 @@ public enum LeadTriangulation {
                     let (i, j) = pairs[k]
                     let sa = chosen.contains { $0.0 == i }, sb = chosen.contains { $0.1 == j }
                     let extra = (sa ? 1 : 0) + (sb ? 1 : 0)
-                    if sharedSoFar + extra <= allowedShared { pick(k + 1, chosen + [(i, j)], sharedSoFar + extra) }
+                    if let span = spanMm, chosen.contains(where: { (pairPoint[$0.0][$0.1]! - pairPoint[i][j]!).length > span }) { continue }
+                    if sharedSoFar + extra <= allowedShared {
+                        // A model's closely spaced pair (the Attain Performa's short bipole) may merge into one spot in
+                        // both views: the same pair then stands for both electrodes (shared in each view).
+                        pick(repeatPairs ? k : k + 1, chosen + [(i, j)], sharedSoFar + extra)
+                    }
                 }
             }
             pick(0, [], 0)

@@ -64,9 +64,9 @@ public struct XRayDevices: Sendable {
         var raPath: Polyline? = nil
         if ra {
             // RA appendage: anterior and superior to the RA, beside the aortic root (approximate), reached by a J curve.
-            let base = heart.epicardialPoint(fraction: 0, phiDeg: 0.35 * span, st)
+            let base = heart.epicardialPoint(fraction: 0, phiDeg: 0.25 * span, st)
             let l = heart.local(base, lambda: st.lambda)
-            let appendage = heart.patient(sNow: l.s + 28, r: l.r + 30, phiDeg: l.phiDeg, lambda: st.lambda)
+            let appendage = heart.patient(sNow: l.s + 25, r: l.r + 15, phiDeg: l.phiDeg, lambda: st.lambda)
             let low = raCentre + (heart.frame.baseDirection * -12)
             raPath = Polyline.catmullRom(svc + [raCentre, low, (low + appendage) * 0.5 + heart.frame.baseDirection * 4, appendage],
                                          samples: 12).resampled(stepMm: 2)
