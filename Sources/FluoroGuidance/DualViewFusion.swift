@@ -218,6 +218,15 @@ public struct DualViewFusion: Sendable {
         if found.allSatisfy({ $0.blobs.count >= max(1, fewest) }) {
             matched = LeadTriangulation.match(candidates: found.map { $0.blobs.map(\.pixel) }, projections: pair.map(\.projection),
                                               count: count, expectedGapsMm: gaps, keepPoint: nearModel, settings: settings.leadMatching)
+            if matched == nil && nearModel != nil {
+                // A registration far off (mTRE above the model distance) leaves no chain near the model: the model's
+                // gaps alone, with a warning.
+                matched = LeadTriangulation.match(candidates: found.map { $0.blobs.map(\.pixel) }, projections: pair.map(\.projection),
+                                                  count: count, expectedGapsMm: gaps, settings: settings.leadMatching)
+                if matched != nil {
+                    warning = "lead: no electrode chain lies near the registered LV model (registration may be off); matched by the implanted model's electrode gaps alone"
+                }
+            }
         }
         if matched == nil {
             // A lead along one view's beam merges its rings into one or two spots there: search along the epipolar

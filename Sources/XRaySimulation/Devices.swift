@@ -63,10 +63,11 @@ public struct XRayDevices: Sendable {
         }
         var raPath: Polyline? = nil
         if ra {
-            // RA appendage: anterior and superior to the RA, beside the aortic root (approximate), reached by a J curve.
+            // RA appendage: anterior and a little superior to the RA, beside the aortic root, 12 mm above the base and
+            // 15 mm out from the epicardium (approximate), reached by a J curve.
             let base = heart.epicardialPoint(fraction: 0, phiDeg: 0.25 * span, st)
             let l = heart.local(base, lambda: st.lambda)
-            let appendage = heart.patient(sNow: l.s + 25, r: l.r + 15, phiDeg: l.phiDeg, lambda: st.lambda)
+            let appendage = heart.patient(sNow: l.s + 12, r: l.r + 15, phiDeg: l.phiDeg, lambda: st.lambda)
             let low = raCentre + (heart.frame.baseDirection * -12)
             raPath = Polyline.catmullRom(svc + [raCentre, low, (low + appendage) * 0.5 + heart.frame.baseDirection * 4, appendage],
                                          samples: 12).resampled(stepMm: 2)
