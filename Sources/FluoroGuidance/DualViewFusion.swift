@@ -198,8 +198,27 @@ public struct DualViewFusion: Sendable {
         }
         // The first two views with a lead image: candidates in each, matched by epipolar geometry and spacing.
         let pair = Array(views.prefix(2))
-        let found = pair.map { detector.candidates($0.lead!) }
-        let count = settings.electrodes.electrodeCount
+        // The implant record's model fixes the electrode count and gaps; without it, the generic equal spacing.
+        let implanted = study.implantedLead
+        let count = implanted?.electrodeCount ?? settings.electrodes.electrodeCount
+        let gaps = implanted?.gapsMm
+        var detectorSettings = settings.electrodes
+        var nearModel: ((Vec3) -> Bool)? = nil
+        if implanted != nil, let heartFromWorld = worldFromHeart.inverse {
+            // Other leads in the field (RV, RA, ICD): more and fainter candidates, and only points near the registered
+            // LV epicardium (the LV lead lies in its veins) and not over the septum's RV face (no coronary vein runs
+            // there; the RV lead's tip, ring and coil do) may be electrodes.
+            detectorSettings.maximumCandidates = settings.electrodes.maximumCandidatesKnownLead
+            detectorSettings.thresholdFraction = settings.electrodes.thresholdFractionKnownLead
+            let epi = AnalysisProducts.annotatedMesh(cmr, surface: .epicardium).vertices.map { worldFromHeart.apply($0) }
+            let reach = settings.leadMatching.maximumModelDistanceMm, margin = settings.leadMatching.septalMarginDeg
+            nearModel = { p in
+                guard epi.contains(where: { ($0 - p).length <= reach }) else { return false }
+                let angle = model.segmentAngleDegrees(of: heartFromWorld.apply(p))
+                return !(angle > margin && angle < model.septalSpanDeg - margin)
+            }
+        }
+        let found = pair.map { ElectrodeDetection(settings: detectorSettings).candidates($0.lead!) }
         let fewest = count - settings.leadMatching.maximumSharedCandidates
         if let empty = zip(pair, found).first(where: { $0.1.blobs.isEmpty }) {
             return (nil, FluoroscopyRecord.Lead(status: "not found: no electrode-like spot on \(empty.0.name), \(count) expected"), nil, nil)
@@ -208,7 +227,16 @@ public struct DualViewFusion: Sendable {
         var matched: LeadTriangulation.Match? = nil
         if found.allSatisfy({ $0.blobs.count >= max(1, fewest) }) {
             matched = LeadTriangulation.match(candidates: found.map { $0.blobs.map(\.pixel) }, projections: pair.map(\.projection),
-                                              count: count, settings: settings.leadMatching)
+                                              count: count, expectedGapsMm: gaps, keepPoint: nearModel, settings: settings.leadMatching)
+            if matched == nil && nearModel != nil {
+                // A registration far off (mTRE above the model distance) leaves no chain near the model: the model's
+                // gaps alone, with a warning.
+                matched = LeadTriangulation.match(candidates: found.map { $0.blobs.map(\.pixel) }, projections: pair.map(\.projection),
+                                                  count: count, expectedGapsMm: gaps, settings: settings.leadMatching)
+                if matched != nil {
+                    warning = "lead: no electrode chain lies near the registered LV model (registration may be off); matched by the implanted model's electrode gaps alone"
+                }
+            }
         }
         if matched == nil {
             // A lead along one view's beam merges its rings into one or two spots there: search along the epipolar
@@ -216,7 +244,7 @@ public struct DualViewFusion: Sendable {
             let s = found[0].blobs.count >= found[1].blobs.count ? 0 : 1, m = 1 - s
             if var e = LeadTriangulation.matchAlongEpipolarLines(separated: found[s].blobs.map(\.pixel), merged: found[m].blobs.map(\.pixel),
                                                                  mergedTopHat: found[m].topHat, projections: [pair[s].projection, pair[m].projection],
-                                                                 count: count, settings: settings.leadMatching) {
+                                                                 count: count, expectedGapsMm: gaps, settings: settings.leadMatching) {
                 if s == 1 { e.chains.reverse() }
                 matched = e
                 warning = "lead: the electrodes merge into \(found[m].blobs.count) spot(s) on \(pair[m].name) (lead along its beam); "
@@ -242,7 +270,8 @@ public struct DualViewFusion: Sendable {
             beyondFirst += detector.bodyBeyond(found[k].topHat, end: c[0], neighbour: c[1])
             beyondLast += detector.bodyBeyond(found[k].topHat, end: c[last], neighbour: c[last - 1])
         }
-        if beyondFirst > beyondLast {
+        // A lead of unequal gaps is already ordered distal first by them.
+        if !match.orientedByGaps && beyondFirst > beyondLast {
             match.chains = match.chains.map { Array($0.reversed()) }
             match.worldMm.reverse(); match.residualsPx.reverse()
         }
@@ -269,9 +298,9 @@ public struct DualViewFusion: Sendable {
         let seg = model.segment(of: p, rings: result.configuration.geometry.rings)
         let target = result.primaryTarget.flatMap { Segment36($0) }
         let (c36, c18) = LeadPosition.categories(lead: seg, target: target)
-        // Tip: the distal end lies half an electrode length beyond the distal electrode's centre.
+        // Tip: the distal end lies half an electrode length (the model's offset) beyond the distal electrode's centre.
         let dir = (heart[0] - heart[1]).normalized
-        let tip = heart[0] + dir * 1.5
+        let tip = heart[0] + dir * (implanted?.electrodeOffsetsFromDistalEndMm[0] ?? 1.5)
         let lead = LeadPosition(segment36: seg.id, category36: c36, category18: c18, pacingElectrodeMm: p, tipMm: tip)
         let record = FluoroscopyRecord.Lead(status: "found", electrodesPx: electrodesPx, electrodesWorldMm: world, electrodesMm: heart,
                                             triangulationResidualsPx: residuals, pacingElectrodeIndex: pacing,

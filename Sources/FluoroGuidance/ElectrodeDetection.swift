@@ -24,6 +24,19 @@ public struct ElectrodeDetection: Sendable {
         public var peakRadiusPx = 2
         /// Candidates kept per view for the two-view matching.
         public var maximumCandidates = 8
+        /// The same when the implanted model is known (operator/lead.json): room for the RV and RA leads' tips, rings
+        /// and crossings besides the LV lead's electrodes; the model's gaps and the registered LV model sort them.
+        public var maximumCandidatesKnownLead = 24
+        /// The same for the threshold: the RV lead's tip and an ICD coil can be twice as dense as the LV lead's 1-mm
+        /// rings, which a threshold relative to the strongest spot would lose.
+        public var thresholdFractionKnownLead = 0.2
+        /// A spot from which the top-hat stays above `ridgeFraction` of its peak over every distance in
+        /// `ridgeRangePx`, in one direction, lies on a long dense structure (a defibrillator shock coil, 50 mm, about
+        /// 115 px), not on an electrode (at most a few millimetres long, with lead body or a gap beyond it): it is no
+        /// candidate. 32 px (14 mm at the isocentre) because a lead body running along the beam is dense too: 16 px
+        /// rejected the rings at the end of such a stretch (drawn case, Attain Performa foreshortened in LAO 40).
+        public var ridgeRangePx: ClosedRange<Double> = 4...32
+        public var ridgeFraction = 0.5
         /// Extension beyond an end electrode sampled for the lead body (pixels from the electrode centre).
         public var extensionRangePx: ClosedRange<Double> = 8...16
         /// Directions within this angle of the chain (towards the neighbouring electrode) are not lead body (degrees).
@@ -101,10 +114,32 @@ public struct ElectrodeDetection: Sendable {
                 sum += x; sc += x * Double(c + dc); sr += x * Double(r + dr); area += 1
             } }
             guard area >= settings.minimumAreaPx, sum > 0 else { continue }
+            guard !onRidge(th, column: c, row: r, peak: v) else { continue }
             blobs.append(Blob(pixel: DetectorPixel(column: sc / sum, row: sr / sum), areaPx: area, integratedContrast: sum, peakContrast: Double(v)))
         } }
         blobs.sort { $0.integratedContrast > $1.integratedContrast }
         return (Array(blobs.prefix(settings.maximumCandidates)), th, threshold)
+    }
+
+    /// Whether pixel (column, row) with top-hat `peak` lies on a long dense ridge (`ridgeRangePx`, `ridgeFraction`):
+    /// along some direction (every 10 degrees, either way, 1 px lateral tolerance) the top-hat never drops below the
+    /// fraction of the peak.
+    func onRidge(_ th: DetectorImage, column c: Int, row r: Int, peak: Float) -> Bool {
+        let floor = Float(settings.ridgeFraction) * peak
+        for angleDeg in stride(from: 0.0, to: 360, by: 10) {
+            let dx = cos(radians(angleDeg)), dy = sin(radians(angleDeg))
+            var t = settings.ridgeRangePx.lowerBound, continuous = true
+            while t <= settings.ridgeRangePx.upperBound && continuous {
+                var strongest = -Float.infinity
+                for lat in [-1.0, 0.0, 1.0] {
+                    strongest = max(strongest, th.sample(column: Double(c) + dx * t - dy * lat, row: Double(r) + dy * t + dx * lat))
+                }
+                continuous = strongest >= floor
+                t += 1
+            }
+            if continuous { return true }
+        }
+        return false
     }
 
     /// Lead-body evidence beyond the chain's `end` electrode: the largest mean top-hat contrast along a ray from it

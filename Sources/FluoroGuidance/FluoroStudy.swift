@@ -62,9 +62,51 @@ public struct FluoroView: Sendable {
     }
 }
 
+/// The implanted LV lead as the implant record gives it (operator/lead.json): the model's name and, from the
+/// manufacturer's manual, where its electrodes sit. A clinical tool knows which lead was implanted; the pipeline
+/// uses the electrode count and spacing to tell this lead's electrodes from other leads' (docs/fluoroscopy.md).
+public struct ImplantedLead: Codable, Sendable, Equatable {
+    public var model: String
+    /// Electrode centres from the distal end of the lead (mm), distal first, increasing.
+    public var electrodeOffsetsFromDistalEndMm: [Double]
+    /// Electrode lengths along the lead (mm), same order.
+    public var electrodeLengthsMm: [Double]
+    public init(model: String, electrodeOffsetsFromDistalEndMm: [Double], electrodeLengthsMm: [Double]) {
+        self.model = model; self.electrodeOffsetsFromDistalEndMm = electrodeOffsetsFromDistalEndMm; self.electrodeLengthsMm = electrodeLengthsMm
+    }
+    public var electrodeCount: Int { electrodeOffsetsFromDistalEndMm.count }
+    /// Centre-to-centre distances of neighbouring electrodes (mm), distal first.
+    public var gapsMm: [Double] {
+        (1..<electrodeOffsetsFromDistalEndMm.count).map { electrodeOffsetsFromDistalEndMm[$0] - electrodeOffsetsFromDistalEndMm[$0 - 1] }
+    }
+
+    /// Reads and checks operator/lead.json: 2 to 8 electrodes at offsets 0-120 mm, increasing, lengths 0.3-10 mm.
+    public static func read(_ path: String) throws -> ImplantedLead {
+        let lead: ImplantedLead
+        do {
+            lead = try JSONDecoder().decode(ImplantedLead.self, from: try InputFile.read(path, what: "implanted lead record (JSON)"))
+        } catch let e as DecodingError {
+            throw InputError("\(path): expected {\"model\": name, \"electrodeOffsetsFromDistalEndMm\": [mm], \"electrodeLengthsMm\": [mm]} (\(FluoroStudy.describe(e)))")
+        }
+        let o = lead.electrodeOffsetsFromDistalEndMm
+        guard (2...8).contains(o.count) else {
+            throw InputError("\(path): electrodeOffsetsFromDistalEndMm: \(o.count) electrodes; expected 2 to 8")
+        }
+        guard o.allSatisfy({ $0.isFinite && (0...120).contains($0) }), zip(o, o.dropFirst()).allSatisfy({ $0 < $1 }) else {
+            throw InputError("\(path): electrodeOffsetsFromDistalEndMm: expected increasing numbers from 0 to 120 (mm)")
+        }
+        guard lead.electrodeLengthsMm.count == o.count, lead.electrodeLengthsMm.allSatisfy({ $0.isFinite && (0.3...10).contains($0) }) else {
+            throw InputError("\(path): electrodeLengthsMm: expected \(o.count) numbers from 0.3 to 10 (mm), one per electrode")
+        }
+        return lead
+    }
+}
+
 /// The fluoroscopy inputs of one case: every view found in `xray/`, with the operator's clicks.
 public struct FluoroStudy: Sendable {
     public var views: [FluoroView]
+    /// The implanted LV lead from operator/lead.json; nil when absent (a generic quadripolar lead is assumed).
+    public var implantedLead: ImplantedLead?
     /// Remarks about the input (views too close together, a missing lead image), written to analysis.json.
     public var warnings: [String]
 
@@ -145,11 +187,17 @@ public struct FluoroStudy: Sendable {
             }
             views.append(FluoroView(geometry: geometry, venogram: venogram, lead: lead, clicks: clicks))
         }
+        var study: FluoroStudy
         do {
-            return try FluoroStudy(views: views)
+            study = try FluoroStudy(views: views)
         } catch let e as InputError {
             throw InputError("\(dir.path): \(e.message)")
         }
+        if let op = operatorDirectory {
+            let leadPath = URL(fileURLWithPath: op).appendingPathComponent("lead.json").path
+            if fm.fileExists(atPath: leadPath) { study.implantedLead = try ImplantedLead.read(leadPath) }
+        }
+        return study
     }
 
     static func describe(_ e: DecodingError) -> String {

@@ -3,7 +3,9 @@ import Foundation
 
 /// Two-view matching of electrode candidates: the four electrodes are the four candidates in each view whose
 /// chains (ordered along the lead, same or reversed direction) satisfy the epipolar geometry (small reprojection
-/// error after DLT triangulation) and lie along the lead at nearly equal 3D spacing.
+/// error after DLT triangulation) and lie along the lead at nearly equal 3D spacing. When the implanted lead's
+/// model is known (operator/lead.json), its electrode count and its own, often unequal, spacing replace the equal
+/// spacing: the chain must reproduce the model's gaps, which also tells the LV lead from the RV and RA leads.
 public enum LeadTriangulation {
     public struct Match: Sendable {
         /// Electrode pixels per view, in matched order (not yet distal first).
@@ -14,6 +16,9 @@ public enum LeadTriangulation {
         /// Mean distance between neighbouring electrodes (mm).
         public var spacingMm: Double
         public var score: Double
+        /// True when the chain is ordered distal first by the model's unequal gaps (`worldMm[0]` is the tip
+        /// electrode); false when the order along the chain is still to be decided (symmetric or unknown spacing).
+        public var orientedByGaps = false
     }
 
     public struct Settings: Codable, Sendable, Equatable {
@@ -37,6 +42,19 @@ public enum LeadTriangulation {
         /// Epipolar fallback (`matchAlongEpipolarLines`): how far from a spot of the merged view an epipolar line
         /// may pass, and how far along the line from that spot the strongest response is sought (pixels).
         public var epipolarSearchPx = 8.0
+        /// Known lead model: largest difference between a 3D gap and the model's gap, the larger of this (mm) and
+        /// `gapToleranceFraction` of the gap (triangulation error plus the lead's bending between rings).
+        public var gapToleranceMm = 4.0
+        public var gapToleranceFraction = 0.25
+        /// Known lead model: the gaps decide which end is distal when the two directions differ by more than this (mm).
+        public var orientationMarginMm = 3.0
+        /// Known lead model: electrodes lie within this distance of the registered LV epicardium (mm): the veins run
+        /// on it, plus the registration error of difficult cases (mTRE up to about 20 mm).
+        public var maximumModelDistanceMm = 25.0
+        /// Known lead model: points whose segment angle on the registered model lies over the septum, more than this
+        /// inside either RV insertion (degrees), are not the LV lead's (the AIV and middle cardiac vein run at the
+        /// insertions, no vein on the septum's RV face); the margin covers the registration's rotation error.
+        public var septalMarginDeg = 25.0
         public init() {}
     }
 
@@ -66,7 +84,7 @@ public enum LeadTriangulation {
     ///   - projections: world-to-pixel matrices, separated view first.
     /// - Returns: the match with chains in the order [separated, merged].
     public static func matchAlongEpipolarLines(separated: [DetectorPixel], merged: [DetectorPixel], mergedTopHat: DetectorImage,
-                                               projections: [ProjectionMatrix], count: Int = 4,
+                                               projections: [ProjectionMatrix], count: Int = 4, expectedGapsMm: [Double]? = nil,
                                                settings: Settings = Settings()) -> Match? {
         guard projections.count == 2, separated.count >= count, !merged.isEmpty else { return nil }
         let reach = settings.epipolarSearchPx
@@ -100,12 +118,12 @@ public enum LeadTriangulation {
         for subset in subsets(usable.count, count) {
             let chosen = subset.map { usable[$0] }
             let pts = chosen.map { partner[$0]!.1 }
-            guard let (bestOrder, irregular, mean) = alongLead(pts, orders: orders, settings: settings) else { continue }
+            guard let (bestOrder, irregular, mean, oriented) = chainAlongLead(pts, orders: orders, expectedGapsMm: expectedGapsMm, settings: settings) else { continue }
             let score = settings.spacingWeight * irregular
             if best == nil || score < best!.score {
                 best = Match(chains: [bestOrder.map { separated[chosen[$0]] }, bestOrder.map { partner[chosen[$0]]!.0 }],
                              worldMm: bestOrder.map { pts[$0] }, residualsPx: bestOrder.map { partner[chosen[$0]]!.2 },
-                             spacingMm: mean, score: score)
+                             spacingMm: mean, score: score, orientedByGaps: oriented)
             }
         }
         return best
@@ -125,6 +143,43 @@ public enum LeadTriangulation {
         let mean = d.reduce(0, +) / Double(d.count)
         guard settings.spacingRangeMm.contains(mean), d.min()! >= settings.spacingRangeMm.lowerBound / 2 else { return nil }
         return (bestOrder, d.reduce(0) { $0 + abs($1 - mean) }, mean)
+    }
+
+    /// `alongLead` when the spacing is unknown (`expectedGapsMm` nil, not oriented); otherwise the points ordered to
+    /// reproduce the model's gaps (`alongKnownLead`).
+    static func chainAlongLead(_ pts: [Vec3], orders: [[Int]], expectedGapsMm: [Double]?, settings: Settings)
+        -> (order: [Int], irregularityMm: Double, meanMm: Double, oriented: Bool)? {
+        if let g = expectedGapsMm { return alongKnownLead(pts, orders: orders, gapsMm: g, settings: settings) }
+        return alongLead(pts, orders: orders, settings: settings).map { ($0.order, $0.irregularityMm, $0.meanMm, false) }
+    }
+
+    /// Points ordered along a lead of known electrode gaps (distal first, `gapsMm`): over `orders` and both
+    /// directions, the order whose 3D gaps differ least from the model's (summed absolute difference, mm) plus how
+    /// much longer its 3D path is than the shortest (a lead does not zigzag: two electrodes a few millimetres apart
+    /// could otherwise swap places at a small gap cost); nil when a gap differs by more than its tolerance
+    /// (`gapToleranceMm`, `gapToleranceFraction`). The order is returned distal first and `oriented` is true when
+    /// the reverse direction fits worse by `orientationMarginMm`.
+    static func alongKnownLead(_ pts: [Vec3], orders: [[Int]], gapsMm g: [Double], settings: Settings)
+        -> (order: [Int], irregularityMm: Double, meanMm: Double, oriented: Bool)? {
+        guard g.count == pts.count - 1 else { return nil }
+        let tolerance = g.map { max(settings.gapToleranceMm, settings.gapToleranceFraction * $0) }
+        func pathLength(_ o: [Int]) -> Double { (1..<pts.count).reduce(0) { $0 + (pts[o[$1]] - pts[o[$1 - 1]]).length } }
+        let shortest = orders.map(pathLength).min() ?? 0
+        var best: (order: [Int], cost: Double, other: Double)? = nil
+        for o in orders {
+            let excess = pathLength(o) - shortest
+            let d = (1..<pts.count).map { (pts[o[$0]] - pts[o[$0 - 1]]).length }
+            let forward = zip(d, g).map { abs($0 - $1) }, backward = zip(d.reversed(), g).map { abs($0 - $1) }
+            let fits = [(o, forward), (Array(o.reversed()), backward)].filter { zip($0.1, tolerance).allSatisfy { $0 <= $1 } }
+            for (order, diff) in fits {
+                let cost = diff.reduce(0, +) + excess
+                let otherCost = (order == o ? backward : forward).reduce(0, +) + excess
+                if best == nil || cost < best!.cost { best = (order, cost, otherCost) }
+            }
+        }
+        guard let b = best else { return nil }
+        let d = (1..<pts.count).map { (pts[b.order[$0]] - pts[b.order[$0 - 1]]).length }
+        return (b.order, b.cost, d.reduce(0, +) / Double(d.count), b.other - b.cost > settings.orientationMarginMm)
     }
 
     /// How much longer (pixels) a view's chain is in `order` than in its shortest ordering over `orders`.
@@ -165,7 +220,11 @@ public enum LeadTriangulation {
     ///   - candidates: candidate pixels per view (two views).
     ///   - projections: world-to-pixel matrices of the two views.
     @inline(never)
+    ///   - expectedGapsMm: the implanted model's electrode gaps, distal first (nil: unknown, nearly equal spacing).
+    ///   - keepPoint: which triangulated points (world mm) may be electrodes (nil: all); the pipeline keeps those near
+    ///     its registered LV model.
     public static func match(candidates: [[DetectorPixel]], projections: [ProjectionMatrix], count: Int = 4,
+                             expectedGapsMm: [Double]? = nil, keepPoint: ((Vec3) -> Bool)? = nil,
                              settings: Settings = Settings()) -> Match? {
         guard candidates.count == 2, projections.count == 2 else { return nil }
         let a = candidates[0], b = candidates[1]
@@ -177,19 +236,25 @@ public enum LeadTriangulation {
                   let qa = projections[0].project(p), let qb = projections[1].project(p) else { continue }
             let e = max(DetectorPixel(column: qa.column, row: qa.row).distance(to: a[i]),
                         DetectorPixel(column: qb.column, row: qb.row).distance(to: b[j]))
-            if e <= settings.maximumResidualPx { pairPoint[i][j] = p; pairError[i][j] = e }
+            if e <= settings.maximumResidualPx && (keepPoint?(p) ?? true) { pairPoint[i][j] = p; pairError[i][j] = e }
         } }
         let orders = paths(count)
         var pairs: [(Int, Int)] = []
         for i in a.indices { for j in b.indices where pairPoint[i][j] != nil { pairs.append((i, j)) } }
         var best: Match? = nil
+        let repeatPairs = expectedGapsMm?.contains { $0 < settings.gapToleranceMm } ?? false
+        // A known lead spans at most its gaps plus their tolerances: sets of points farther apart are not tried.
+        let spanMm = expectedGapsMm.map { g in g.reduce(0, +) + g.map { max(settings.gapToleranceMm, settings.gapToleranceFraction * $0) }.reduce(0, +) }
         // First every candidate at most once per view; failing that, one candidate may stand for two electrodes
-        // that overlap in that view's projection (foreshortening), at a penalty each; then two.
-        for allowedShared in 0...max(0, settings.maximumSharedCandidates) where best == nil {
+        // that overlap in that view's projection (foreshortening), at a penalty each; then two. With a known model
+        // every level is tried and the penalties decide: a wrong chain of distinct spots can fit the gaps while the
+        // true one shares its short-bipole spot.
+        let knownGaps = expectedGapsMm != nil
+        for allowedShared in 0...max(0, settings.maximumSharedCandidates) where best == nil || knownGaps {
             func consider(_ chosen: [(Int, Int)]) {
                 let pts = chosen.map { pairPoint[$0.0][$0.1]! }
                 let err = chosen.map { pairError[$0.0][$0.1] }
-                guard let (bestOrder, irregular, mean) = alongLead(pts, orders: orders, settings: settings) else { return }
+                guard let (bestOrder, irregular, mean, oriented) = chainAlongLead(pts, orders: orders, expectedGapsMm: expectedGapsMm, settings: settings) else { return }
                 let shared = (count - Set(chosen.map(\.0)).count) + (count - Set(chosen.map(\.1)).count)
                 let fold = [chosen.map { a[$0.0] }, chosen.map { b[$0.1] }].reduce(0) { $0 + excessLengthPx($1, order: bestOrder, orders: orders) }
                 let score = err.reduce(0, +) + settings.spacingWeight * irregular + settings.sharedPenaltyPx * Double(shared)
@@ -197,7 +262,7 @@ public enum LeadTriangulation {
                 if best == nil || score < best!.score {
                     best = Match(chains: [bestOrder.map { a[chosen[$0].0] }, bestOrder.map { b[chosen[$0].1] }],
                                  worldMm: bestOrder.map { pts[$0] }, residualsPx: bestOrder.map { err[$0] },
-                                 spacingMm: mean, score: score)
+                                 spacingMm: mean, score: score, orientedByGaps: oriented)
                 }
             }
             func pick(_ start: Int, _ chosen: [(Int, Int)], _ sharedSoFar: Int) {
@@ -207,7 +272,12 @@ public enum LeadTriangulation {
                     let (i, j) = pairs[k]
                     let sa = chosen.contains { $0.0 == i }, sb = chosen.contains { $0.1 == j }
                     let extra = (sa ? 1 : 0) + (sb ? 1 : 0)
-                    if sharedSoFar + extra <= allowedShared { pick(k + 1, chosen + [(i, j)], sharedSoFar + extra) }
+                    if let span = spanMm, chosen.contains(where: { (pairPoint[$0.0][$0.1]! - pairPoint[i][j]!).length > span }) { continue }
+                    if sharedSoFar + extra <= allowedShared {
+                        // A model's closely spaced pair (the Attain Performa's short bipole) may merge into one spot in
+                        // both views: the same pair then stands for both electrodes (shared in each view).
+                        pick(repeatPairs ? k : k + 1, chosen + [(i, j)], sharedSoFar + extra)
+                    }
                 }
             }
             pick(0, [], 0)

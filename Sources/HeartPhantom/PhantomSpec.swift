@@ -360,6 +360,15 @@ public struct PhantomSpec: Codable, Sendable, Equatable {
         public var unfilledBranchProbability: Double? = nil
         /// Length over which the contrast fades to nothing at the filled front (mm); nil: 0 (sharp).
         public var fillFadeMm: Double? = nil
+        /// Other devices in the field (realism fields, DeviceVariation.swift): nil (also under `realism: ideal`)
+        /// is none, the scene of crtsim's earlier releases.
+        public var devices: Devices? = nil
+        /// `devices` as a value to read and write field by field (the realism fields' key paths); an all-unset
+        /// value is stored as nil so that phantom.json keeps no empty `devices` section.
+        public var deviceSettings: Devices {
+            get { devices ?? Devices() }
+            set { devices = newValue == Devices() ? nil : newValue }
+        }
 
         public init() {}
 
@@ -386,6 +395,24 @@ public struct PhantomSpec: Codable, Sendable, Equatable {
             public var phrenicStimulationProbability: Double = 0.035
             /// Smallest vein radius the lead can enter (mm). 0.5-2.
             public var minimumVeinRadiusMm: Double = 0.8
+            /// Realism field: catalogue number of the lead model (`LeadCatalogue`, 1-based); nil: crtsim's
+            /// generic quadripolar lead (four 3-mm rings over `electrodeSpanMm`).
+            public var model: Double? = nil
+            public init() {}
+        }
+
+        /// Realism fields of the devices other than the LV lead (0 absent / 1 present unless noted); nil is 0.
+        public struct Devices: Codable, Sendable, Equatable {
+            /// RV lead in place (pacing lead, or the ICD lead when `icd` is 1).
+            public var rvLead: Double? = nil
+            /// RV lead tip position: 0 apex, 1 mid septum.
+            public var rvLeadSeptal: Double? = nil
+            /// The RV lead is a defibrillator lead with a shock coil (CRT-D).
+            public var icd: Double? = nil
+            /// Right atrial lead (screw-in, RA appendage).
+            public var raLead: Double? = nil
+            /// Coronary sinus delivery sheath and guide wire in the venogram.
+            public var sheath: Double? = nil
             public init() {}
         }
     }

@@ -183,12 +183,33 @@ extension PhantomSpec {
             throw l.error("phrenicStimulationProbability", "the three deviation probabilities add up to \(total); their sum must be at most 1")
         }
         s.lead.minimumVeinRadiusMm = try l.number("minimumVeinRadiusMm", default: 0.8, range: 0.5...2, unit: "mm")
+        if l.has("model") {
+            // A catalogue number or a model name (LeadCatalogue).
+            let names = LeadCatalogue.models.map(\.name)
+            let text = try l.string("model", default: "")
+            if let n = Int(text.trimmingCharacters(in: .whitespaces)) {
+                guard LeadCatalogue.model(number: n) != nil else {
+                    throw l.error("model", "\(n) is out of range: expected a catalogue number from 1 to \(names.count) or one of: \(names.joined(separator: ", "))", at: l.node(of: "model"))
+                }
+                s.lead.model = Double(n)
+            } else {
+                guard let n = LeadCatalogue.number(of: text) else {
+                    throw l.error("model", "'\(text)' is not in the lead catalogue: expected a number from 1 to \(names.count) or one of: \(names.joined(separator: ", "))", at: l.node(of: "model"))
+                }
+                s.lead.model = Double(n)
+            }
+        }
         try l.finish()
         // Realism fields of the venogram (VenogramRealism.swift), range-checked by the table.
         var holder = PhantomSpec()
         holder.xray = s
         try RealismField.read(section: x, path: "xray", into: &holder)
         s = holder.xray
+        let d = try x.section("devices")
+        var withDevices = PhantomSpec()
+        try RealismField.read(section: d, path: "xray.devices", into: &withDevices)
+        s.devices = withDevices.xray.devices
+        try d.finish()
         try x.finish()
         return s
     }

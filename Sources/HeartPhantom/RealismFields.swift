@@ -27,6 +27,8 @@ public struct RealismField: Sendable {
         case bernoulli(probability: Double)
         /// 0 with the given probability, else uniform on [min, max] (a finding most patients lack).
         case zeroOrUniform(probabilityZero: Double, min: Double, max: Double)
+        /// k (1, 2, ...) with probability weights[k - 1] (the weights sum to 1): one of a list (a lead model).
+        case categorical(weights: [Double])
     }
 
     /// Dotted path in the phantom file, e.g. `anatomy.ellipticity`: section, then key.
@@ -68,7 +70,7 @@ public struct RealismField: Sendable {
 
     /// Every realism field, in the order of the README table. Sections other than these files' own keep their
     /// hand-written readers; a field here is read by `read(section:path:into:)`.
-    public static var all: [RealismField] { activationFields + anatomyFields + scarTissueFields + cmrFields + veinFields + xrayFields }
+    public static var all: [RealismField] { activationFields + anatomyFields + scarTissueFields + cmrFields + veinFields + xrayFields + deviceFields }
 
     /// Draws the value from `distribution` with `rng`, kept inside the range.
     func draw(_ d: Distribution, _ rng: inout SeededRandom) -> Double {
@@ -79,6 +81,11 @@ public struct RealismField: Sendable {
         case let .bernoulli(p): x = rng.uniform() < p ? 1 : 0
         case let .zeroOrUniform(p0, lo, hi):
             x = rng.uniform() < p0 ? 0 : lo + (hi - lo) * rng.uniform()
+        case let .categorical(weights):
+            let u = rng.uniform()
+            var acc = 0.0
+            x = Double(weights.count)
+            for (k, w) in weights.enumerated() { acc += w; if u < acc { x = Double(k + 1); break } }
         case let .normal(mean, sd):
             x = mean + sd * rng.normal()
             var tries = 0
@@ -110,6 +117,7 @@ public struct RealismField: Sendable {
             case let .fixed(v): return fmt(v)
             case let .bernoulli(p): return "1 with probability \(fmt(p)), else 0"
             case let .zeroOrUniform(p0, a, b): return "0 with probability \(fmt(p0)), else uniform(\(fmt(a)), \(fmt(b)))"
+            case let .categorical(w): return w.enumerated().map { "\($0.offset + 1) with probability \(fmt($0.element))" }.joined(separator: ", ")
             }
         }
         var lines = ["| field | unit | range | clinical (drawn per patient) | ideal | meaning | source |",

@@ -28,6 +28,10 @@ public struct LeadPosition: Codable, Sendable, Equatable {
     public var deviation: String?
     /// Truth only: distance from the pacing electrode to the epicardial centre of the primary target (mm).
     public var targetDistanceMm: Double?
+    /// Truth only: the lead model from the catalogue and its number of electrodes (absent for crtsim's generic
+    /// quadripolar lead).
+    public var model: String?
+    public var electrodeCount: Int?
 
     public init(segment36: Int, category36: LeadCategory?, category18: LeadCategory?,
                 pacingElectrodeMm: Vec3, tipMm: Vec3) {

@@ -136,6 +136,19 @@ public enum CaseGenerator {
         for c in xc.clicks {
             try FileOutput.writeJSON(c, to: path("operator/clicks-\(c.view).json"))
         }
+        // The implant record names the lead model; its electrode positions come from the manufacturer's manual.
+        if let m = xc.lead.model {
+            try FileOutput.writeJSON(ImplantedLeadRecord(model: m.name, electrodeOffsetsFromDistalEndMm: m.electrodeOffsetsMm,
+                                                         electrodeLengthsMm: m.electrodeLengthsMm),
+                                     to: path("operator/lead.json"))
+        }
+    }
+
+    /// operator/lead.json: the implanted LV lead as the implanter records it (model) with its electrode layout.
+    struct ImplantedLeadRecord: Codable {
+        var model: String
+        var electrodeOffsetsFromDistalEndMm: [Double]
+        var electrodeLengthsMm: [Double]
     }
 
     /// The values at two percentiles (0...100) of an image (display window): the order statistics at or below the

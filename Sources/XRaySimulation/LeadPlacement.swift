@@ -21,6 +21,10 @@ public struct LeadPlacement: Sendable {
     /// Electrode centres (patient mm), distal first, and their arc lengths along `path`.
     public var electrodesMm: [Vec3]
     public var electrodeArcsMm: [Double]
+    /// Length of each electrode along the lead (mm), same order as `electrodesMm`.
+    public var electrodeLengthsMm: [Double]
+    /// The catalogue model (nil: crtsim's generic quadripolar lead).
+    public var model: LeadModel?
     /// Index of the pacing electrode in `electrodesMm`.
     public var pacingIndex: Int
     public var branch: String
@@ -45,13 +49,15 @@ public struct LeadPlacement: Sendable {
     ///   - primaryTarget: the truth's primary target (nil: none).
     ///   - veins: vein centrelines at that phase (`HeartModel.veinCentrelines`).
     ///   - route: the path from the superior vena cava to the coronary sinus ostium (patient mm).
-    ///   - settings: lead parameters.
+    ///   - settings: lead parameters; `settings.model` picks a catalogue lead (its electrode offsets and lengths).
     ///   - seed: case seed.
     public static func place(heart: HeartModel, state st: HeartState, primaryTarget: Int?, veins: [VeinCentreline],
                              route: Polyline, settings: PhantomSpec.XRaySettings.Lead, seed: UInt64) -> LeadPlacement {
         let target = primaryTarget.flatMap { Segment36($0) }
         let aim = heart.epicardialCentre(of: target ?? defaultAimSegment, st)
-        let spacing = settings.electrodeSpanMm / 3
+        let model = settings.model.flatMap { LeadCatalogue.model(number: Int($0)) }
+        let layout: ElectrodeLayout = model.map { .offsets($0.electrodeOffsetsMm) } ?? .equal(spacingMm: settings.electrodeSpanMm / 3)
+        let lengths = model?.electrodeLengthsMm ?? [Double](repeating: electrodeLengthMm, count: 4)
         let cs = veins.first { $0.name == "coronary sinus" }!
         let gcv = veins.first { $0.name == "great cardiac vein" }!
         let trunk = cs.pointsMm + gcv.pointsMm.dropFirst()
@@ -69,7 +75,7 @@ public struct LeadPlacement: Sendable {
             var best = Option(name: vein.name, path: path, tipArc: maxArc, distance: .greatestFiniteMagnitude)
             var tau = min(branchStart + 5, maxArc)
             while tau <= maxArc + 1e-9 {
-                let d = electrodeArcs(tip: tau, spacing: spacing).map { (path.point(atArc: $0) - aim).length }.min()!
+                let d = electrodeArcs(tip: tau, layout).map { (path.point(atArc: $0) - aim).length }.min()!
                 if d < best.distance { best.distance = d; best.tipArc = tau }
                 tau += 1
             }
@@ -86,7 +92,7 @@ public struct LeadPlacement: Sendable {
         }
         let chosen = deviation == "none" ? options[0] : options[1]
         if target == nil && deviation == "none" { deviation = "no primary target" }
-        let arcs = electrodeArcs(tip: chosen.tipArc, spacing: spacing)
+        let arcs = electrodeArcs(tip: chosen.tipArc, layout)
         let electrodes = arcs.map { chosen.path.point(atArc: $0) }
         let dists = electrodes.map { ($0 - aim).length }
         let pacing = dists.indices.min { dists[$0] < dists[$1] }!
@@ -102,13 +108,22 @@ public struct LeadPlacement: Sendable {
         pos.intendedBranch = options[0].name
         pos.deviation = deviation
         pos.targetDistanceMm = target == nil ? nil : dists[pacing]
+        pos.model = model?.name
+        pos.electrodeCount = model?.electrodeCount
         return LeadPlacement(path: chosen.path, tipArcMm: chosen.tipArc, electrodesMm: electrodes, electrodeArcsMm: arcs,
-                             pacingIndex: pacing, branch: chosen.name, intendedBranch: options[0].name,
+                             electrodeLengthsMm: lengths, model: model, pacingIndex: pacing, branch: chosen.name, intendedBranch: options[0].name,
                              deviation: deviation, aimMm: aim, aimDistanceMm: dists[pacing], position: pos)
     }
 
-    /// Arc lengths of the four electrode centres for a lead whose distal end is at `tip`, distal first.
-    static func electrodeArcs(tip: Double, spacing: Double) -> [Double] {
-        (0..<4).map { tip - electrodeLengthMm / 2 - Double($0) * spacing }
+    /// Where the electrodes sit on the lead: the generic lead's four 3-mm rings at equal spacing, or a catalogue
+    /// model's centres measured from the distal end (mm).
+    enum ElectrodeLayout { case equal(spacingMm: Double), offsets([Double]) }
+
+    /// Arc lengths of the electrode centres for a lead whose distal end is at `tip`, distal first.
+    static func electrodeArcs(tip: Double, _ layout: ElectrodeLayout) -> [Double] {
+        switch layout {
+        case let .equal(spacing): return (0..<4).map { tip - electrodeLengthMm / 2 - Double($0) * spacing }
+        case let .offsets(o): return o.map { tip - $0 }
+        }
     }
 }

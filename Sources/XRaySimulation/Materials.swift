@@ -37,6 +37,14 @@ public enum XRayMaterials {
     public static let leadBody: Float = 0.35
     /// Ring electrodes (platinum-iridium wall around the coil), averaged over the cross-section of the ring.
     public static let electrode: Float = 3.0
+    /// Defibrillator shock coil (platinum-clad filars wound over the insulation, averaged over the cross-section):
+    /// denser than the lead body, a little less than a solid ring electrode on average.
+    public static let shockCoil: Float = 2.2
+    /// Coronary sinus delivery sheath (9 Fr braided polymer, blood in the lumen), averaged over its cross-section.
+    public static let sheath: Float = 0.05
+    /// Guide wire core (stainless steel, 7.9 g/mL at about 1.2 cm2/g) and its platinum tip coil (wound, half dense).
+    public static let guideWire: Float = 0.95
+    public static let guideWireTip: Float = 4.5
 
     /// Attenuation of a phantom tissue class (1/mm).
     public static func mu(_ t: Tissue) -> Float {

@@ -130,11 +130,16 @@ public struct XRaySimulator: Sendable {
     /// (as `HeartModel` places it: 26 mm outside the base epicardium, 12 mm above the base, at the inferior
     /// insertion angle - 15 degrees) and the ostium.
     public func venousRoute(_ st: HeartState, ostium: Vec3) -> Polyline {
+        let (svcTop, svcLow, ra) = routeControlPoints(st)
+        return Polyline.catmullRom([svcTop, svcLow, ra, ostium], samples: 24).resampled(stepMm: 2)
+    }
+
+    /// The SVC (top, low) and RA centre points of `venousRoute` (patient mm).
+    public func routeControlPoints(_ st: HeartState) -> (svcTop: Vec3, svcLow: Vec3, raCentre: Vec3) {
         let raAngle = heart.spec.anatomy.inferiorInsertionAngleDeg - 15
         let baseEpi = heart.local(heart.epicardialPoint(fraction: 0, phiDeg: raAngle, st), lambda: st.lambda).r
         let ra = heart.frame.patient(s: heart.baseHeightMm * st.lambda + 12, r: baseEpi + 26, phiDeg: raAngle)
-        let svcLow = ra + Vec3(-5, 5, 45), svcTop = ra + Vec3(-12, 10, 150)
-        return Polyline.catmullRom([svcTop, svcLow, ra, ostium], samples: 24).resampled(stepMm: 2)
+        return (ra + Vec3(-12, 10, 150), ra + Vec3(-5, 5, 45), ra)
     }
 
     /// Runs the simulation.
@@ -156,8 +161,12 @@ public struct XRaySimulator: Sendable {
         let route = venousRoute(st, ostium: cs.pointsMm[0])
         let lead = LeadPlacement.place(heart: heart, state: st, primaryTarget: primaryTarget, veins: veins, route: route,
                                        settings: settings.lead, seed: seed)
+        let control = routeControlPoints(st)
+        let devices = XRayDevices.make(settings: settings.devices, heart: heart, state: st, route: route,
+                                       svc: [control.svcTop, control.svcLow], raCentre: control.raCentre)
         let filling = VenogramFilling.draw(veins: veins, settings: settings, seed: seed)
-        let scene = XRayScene(veins: veins, route: route, lead: lead, iodineMgPerMl: settings.contrastIodineMgPerMl, filling: filling)
+        let scene = XRayScene(veins: veins, route: route, lead: lead, iodineMgPerMl: settings.contrastIodineMgPerMl,
+                              filling: filling, devices: devices)
         let visibleClicks = (settings.visibleClicks ?? 0) >= 0.5
         var landmarks = XRaySimulator.landmarks(heart: heart, veins: veins)
         if visibleClicks {
@@ -286,6 +295,9 @@ public struct XRaySimulator: Sendable {
                 "contrastEndArcMm": .object(contrastEnds),
             ])
         }
+        if let devices { facts["devices"] = devices.facts }
+        if let m = lead.model { facts["leadModel"] = .object(["name": .text(m.name), "electrodeLengthsMm": .numbers(m.electrodeLengthsMm),
+                                                              "electrodeOffsetsFromDistalEndMm": .numbers(m.electrodeOffsetsMm)]) }
         return XRayCase(views: images, worldFromPatient: pose, lead: lead, landmarksMm: landmarks,
                         veinCentrelines: veins, viewTruth: viewTruth, clicks: clicks, muVolume: muVolume, facts: facts)
     }
@@ -354,10 +366,12 @@ public struct XRayScene: Sendable {
     /// The contrast-filled tubes of each vein (part of `venogramTubes`), by vein name.
     public var contrastTubes: [String: [TubeSegment]]
 
-    /// - Parameter filling: how far and how strongly each vein is filled (`VenogramFilling`); nil: every vein
-    ///   evenly to its end with the injected contrast (crtsim's earlier venogram, bit for bit).
+    /// - Parameters:
+    ///   - filling: how far and how strongly each vein is filled (`VenogramFilling`); nil: every vein evenly to its
+    ///     end with the injected contrast (crtsim's earlier venogram, bit for bit).
+    ///   - devices: the other devices in the field (`XRayDevices`); nil: none.
     public init(veins: [VeinCentreline], route: Polyline, lead: LeadPlacement, iodineMgPerMl: Double,
-                filling: VenogramFilling? = nil) {
+                filling: VenogramFilling? = nil, devices: XRayDevices? = nil) {
         let contrastExcess = XRayMaterials.contrast(iodineMgPerMl: iodineMgPerMl) - XRayMaterials.blood
         var ven: [TubeSegment] = []
         var perVein: [String: [TubeSegment]] = [:]
@@ -389,18 +403,22 @@ public struct XRayScene: Sendable {
         let tipArc = route.lengthMm + XRayScene.balloonArcMm.upperBound + XRayScene.catheterTipBeyondBalloonMm
         ven += catheter.tubes(to: tipArc, stepMm: 2, radiusMm: XRayScene.catheterRadiusMm,
                               mu: XRayMaterials.catheterShaft - XRayMaterials.blood)
+        if let devices { ven += devices.tubes(.venogram) }
         venogramTubes = ven
         balloonStartMm = csLine.point(atArc: XRayScene.balloonArcMm.lowerBound)
         balloonEndMm = csLine.point(atArc: XRayScene.balloonArcMm.upperBound)
         catheterTipMm = catheter.point(atArc: tipArc)
 
-        var led = lead.path.tubes(to: lead.tipArcMm, stepMm: 2, radiusMm: XRayScene.leadRadiusMm,
+        // The LV lead: body, then each electrode (tip electrode and rings) over its own length.
+        let radius = lead.model?.bodyRadiusMm ?? XRayScene.leadRadiusMm
+        var led = lead.path.tubes(to: lead.tipArcMm, stepMm: 2, radiusMm: radius,
                                   mu: XRayMaterials.leadBody - XRayMaterials.blood)
-        let half = LeadPlacement.electrodeLengthMm / 2
-        for a in lead.electrodeArcsMm {
-            led += lead.path.tubes(from: a - half, to: a + half, stepMm: 1.5, radiusMm: XRayScene.leadRadiusMm,
+        for (a, length) in zip(lead.electrodeArcsMm, lead.electrodeLengthsMm) {
+            let half = length / 2
+            led += lead.path.tubes(from: a - half, to: a + half, stepMm: 1.5, radiusMm: radius,
                                    mu: XRayMaterials.electrode - XRayMaterials.leadBody)
         }
+        if let devices { led += devices.tubes(.lead) }
         leadTubes = led
     }
 

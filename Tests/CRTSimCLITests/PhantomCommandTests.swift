@@ -60,7 +60,8 @@ struct PhantomCommandTests {
                                    "DistanceSourceToPatient", "Rows", "Columns", "ImagerPixelSpacing"], "\(view.keys)")
         let xa = try NIfTI.read(scratch.path("case/xray/RAO30-lead.nii.gz"))
         #expect(xa.grid.size == [64, 64, 1])
-        #expect(Set(scratch.listing("case/operator")) == ["clicks-LAO40.json", "clicks-RAO30.json"])
+        // A clinical phantom draws a catalogue lead: its implant record is an operator input too.
+        #expect(Set(scratch.listing("case/operator")) == ["clicks-LAO40.json", "clicks-RAO30.json", "lead.json"])
         #expect(scratch.exists("case/truth/xray-mu.nii.gz"))
 
         // truth.json: the 36 segments of the shared vocabulary.
