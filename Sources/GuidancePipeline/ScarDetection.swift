@@ -65,14 +65,6 @@ public struct ScarDetection: Sendable {
         /// the atrioventricular groove (blood and fat, both bright on LGE) inside the contour carried from the
         /// slice below.
         public var clipAtMitralAnnulus = true
-        /// Gaussian prior on each LGE slice's shift against the cine (SD per axis, mm; weight as a fraction of the
-        /// blood level per squared SD): a shift must buy at least that much endocardial contrast. The heart's
-        /// end-expiratory position differs by a few mm between breath-holds (Holland et al., Radiology
-        /// 1998;209:483; Keegan et al., MRM 2002;47:476), and a cine and an LGE slice are two breath-holds, so 4 mm
-        /// per axis; without it a basal or apical slice, whose contrast changes little with the shift, drifted to
-        /// the +-6 mm ends of the search and carried the wall contour onto the atrium, fat or lung.
-        public var alignmentPriorSDMm = 4.0
-        public var alignmentPriorWeight = 0.05
         public var alignmentRangeMm = 6.0
         public var alignmentStepMm = 0.5
         /// Also search the LGE slice's through-plane shift, within +-`throughPlaneRangeMm` in steps of
@@ -265,8 +257,7 @@ public struct ScarDetection: Sendable {
     /// (mean LGE signal 0.5-2.5 mm inside less 0.5-2.5 mm outside): remote myocardium is nulled and blood bright,
     /// so the true border has the largest step, which a contour too small or too large for the cavity loses; scar,
     /// bright at the endocardium, lowers the step only on its own rays, which the median ignores while they are
-    /// fewer than half. A Gaussian prior on the shift (`alignmentPriorSDMm`, `alignmentPriorWeight`) is subtracted, and
-    /// ties go to the smaller shift (0.1 % of the blood level per mm). The through-plane search is
+    /// fewer than half. Ties go to the smaller shift (0.1 % of the blood level per mm). The through-plane search is
     /// skipped when `alignThroughPlane` is off.
     static func alignmentShifts(lge: ImageVolume<Float>, contours: ContourStack, settings: Settings) -> [SIMD3<Double>] {
         let ns = lge.grid.size[2]
@@ -328,8 +319,7 @@ public struct ScarDetection: Sendable {
                         contrast[r] = (inside - outside) / 3
                     }
                     let size = (shift * shift).sum() + cand.dz * cand.dz
-                    let prior = settings.alignmentPriorWeight * size / (2 * settings.alignmentPriorSDMm * settings.alignmentPriorSDMm)
-                    let score = Stats.median(contrast) - blood * (prior + 0.001 * size.squareRoot())
+                    let score = Stats.median(contrast) - 0.001 * blood * size.squareRoot()
                     if score > bestScore { bestScore = score; best = SIMD3(shift.x, shift.y, cand.dz) }
                 } }
             }
