@@ -113,9 +113,14 @@ public struct LVLocalization: Sendable {
         // A slice whose threshold is above its chain neighbour's is searched again at the neighbour's level: towards
         // the apex the search region takes in the bright chest-wall fat, which lifts Otsu's threshold to the blood
         // level and leaves the small apical pool dark, or only its brightest core above it.
+        // Memoised per slice and threshold: every seed's chain asks again for the same neighbour levels.
+        var carriedPools: [Int: [Float: [Pool]]] = [:]
         let carried: (Pool, Int) -> [Pool] = { neighbour, k in
             guard let s = slices[k], neighbour.threshold < s.threshold else { return [] }
-            return pools(in: s.image, systolic: s.systolic, region: s.region, threshold: neighbour.threshold, slice: k)
+            if let known = carriedPools[k]?[neighbour.threshold] { return known }
+            let found = pools(in: s.image, systolic: s.systolic, region: s.region, threshold: neighbour.threshold, slice: k)
+            carriedPools[k, default: [:]][neighbour.threshold] = found
+            return found
         }
         return try chain(candidates, grid: cine.grid, carried: carried)
     }
