@@ -349,14 +349,29 @@ public struct CMRSimulator: Sendable {
         let (c0, c1, _) = grid.patientFromVoxel.linear.columns
         let origin = grid.patient(0, 0, Double(k))
         let t0 = DispatchTime.now().uptimeNanoseconds
-        // Truth labels at voxel centres (slice centre plane).
+        // Truth labels at voxel centres (slice centre plane). With a cache, voxels the heart cannot reach take the
+        // torso's tissue from it, and the others the heart's or else the cached torso's (the same tissues as
+        // `sample`: the torso does not move between phases).
         for j in 0..<n {
             for i in 0..<n {
-                let p = origin + c0 * Double(i) + c1 * Double(j)
-                let s = sample(p, state, pose: pose)
-                labels[j * n + i] = s.tissue.rawValue
-                segments?[j * n + i] = s.tissue == .lvMyocardium ? s.segment : 0
-                scar?[j * n + i] = s.tissue == .lvMyocardium ? s.scarClass : 0
+                let idx = j * n + i
+                let s: TissueSample
+                if let cache {
+                    let torsoTissue = cache.centreTorso[idx]
+                    if !cache.centreMayReach[idx] {
+                        labels[idx] = torsoTissue
+                        segments?[idx] = 0
+                        scar?[idx] = 0
+                        continue
+                    }
+                    let p = origin + c0 * Double(i) + c1 * Double(j)
+                    s = heart.sample(pose.heartPoint(p), state) ?? TissueSample(tissue: Tissue(rawValue: torsoTissue)!)
+                } else {
+                    s = sample(origin + c0 * Double(i) + c1 * Double(j), state, pose: pose)
+                }
+                labels[idx] = s.tissue.rawValue
+                segments?[idx] = s.tissue == .lvMyocardium ? s.segment : 0
+                scar?[idx] = s.tissue == .lvMyocardium ? s.scarClass : 0
             }
         }
         // Object on the fine grid, averaged over the slice profile (box of the slice thickness).
@@ -365,9 +380,15 @@ public struct CMRSimulator: Sendable {
         buffer.withUnsafeMutableInterleaved { z in
             if let cache {
                 for idx in 0..<(nf * nf) { z[2 * idx] = cache.signal[idx]; z[2 * idx + 1] = 0 }
-                for idx in cache.heartIndices {
+                let q = geo.offsets.count
+                for (m, idx) in cache.heartIndices.enumerated() {
                     let i = Int(idx)
-                    z[2 * i] = geo.average(i % nf, i / nf) { signal(sample($0, state, pose: pose)) }
+                    var o = 0
+                    z[2 * i] = geo.average(i % nf, i / nf) { p in
+                        defer { o += 1 }
+                        return signal(heart.sample(pose.heartPoint(p), state)
+                                      ?? TissueSample(tissue: Tissue(rawValue: cache.heartTorso[m * q + o])!))
+                    }
                 }
             } else {
                 for jf in 0..<nf {
@@ -432,25 +453,47 @@ public struct CMRSimulator: Sendable {
     struct StaticSlice: Sendable {
         var signal: [Float]
         var heartIndices: [Int32]
+        /// The torso's tissue (raw value) at the through-slice samples of each heart index, sample fastest.
+        var heartTorso: [UInt8]
+        /// Per voxel centre of the slice (the truth labels' points): the torso's tissue (raw value), and whether
+        /// the heart can reach the point at any phase (`HeartModel.mayReach`; where not, `sample` is the torso's).
+        var centreTorso: [UInt8]
+        var centreMayReach: [Bool]
     }
 
     func staticSlice(grid: ImageGrid, slice k: Int, series: PhantomSpec.SeriesSettings, pose: SlicePose,
                      signal: (TissueSample) -> Float) -> StaticSlice {
-        let nf = series.matrix * series.oversampling
+        let n = series.matrix, nf = n * series.oversampling
         let geo = FineGrid(grid: grid, slice: k, series: series)
         var out = [Float](repeating: 0, count: nf * nf)
-        var heart: [Int32] = []
+        var heart: [Int32] = [], heartTorso: [UInt8] = []
+        var tissues: [UInt8] = []
         for jf in 0..<nf {
             for ifn in 0..<nf {
                 var near = false
+                tissues.removeAll(keepingCapacity: true)
                 out[jf * nf + ifn] = geo.average(ifn, jf) { p in
                     if self.heart.mayReach(pose.heartPoint(p)) { near = true }
-                    return signal(TissueSample(tissue: torso.sample(p, shift: pose.shift)))
+                    let t = torso.sample(p, shift: pose.shift)
+                    tissues.append(t.rawValue)
+                    return signal(TissueSample(tissue: t))
                 }
-                if near { heart.append(Int32(jf * nf + ifn)) }
+                if near { heart.append(Int32(jf * nf + ifn)); heartTorso.append(contentsOf: tissues) }
             }
         }
-        return StaticSlice(signal: out, heartIndices: heart)
+        // The truth labels' points (voxel centres on the slice's centre plane), as `renderSlice` places them.
+        let (c0, c1, _) = grid.patientFromVoxel.linear.columns
+        let origin = grid.patient(0, 0, Double(k))
+        var centreTorso = [UInt8](repeating: 0, count: n * n), centreMayReach = [Bool](repeating: false, count: n * n)
+        for j in 0..<n {
+            for i in 0..<n {
+                let p = origin + c0 * Double(i) + c1 * Double(j)
+                centreTorso[j * n + i] = torso.sample(p, shift: pose.shift).rawValue
+                centreMayReach[j * n + i] = self.heart.mayReach(pose.heartPoint(p))
+            }
+        }
+        return StaticSlice(signal: out, heartIndices: heart, heartTorso: heartTorso, centreTorso: centreTorso,
+                           centreMayReach: centreMayReach)
     }
 }
 

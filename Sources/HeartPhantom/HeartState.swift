@@ -104,6 +104,10 @@ extension HeartModel {
         let r2 = a * a + b * b
         if r2 > reach * reach { return nil }
         let r = r2.squareRoot()
+        // Below the lowest annulus and farther outside the largest epicardial radius than anything below the base
+        // reaches: none of the branches below can answer (the same nil, without the angle and table look-ups).
+        if sNow < farBelowBase.ringMm * st.lambda && r >= annulusSurface.radius
+            && r > st.maxEpiRadius + farBelowBase.beyondEpiMm { return nil }
         var phi = atan2(b, a) * (180 / .pi)
         if phi < 0 { phi += 360 }
         // Above the local mitral annulus (flat or tilted and saddle-shaped) the LV ends.
