@@ -40,16 +40,23 @@ public struct Torso: Sendable {
         if sx * sx + sy * sy < 20 * 20 { return .boneMarrow }
         // Ribs: bands just inside the chest wall, falling towards the front.
         let hw = halfWidthMm, hd = halfDepthMm
-        let theta = atan2(y / hd, x / hw)
         let rho = e.squareRoot()
-        let radius = (hw * hw * cos(theta) * cos(theta) + hd * hd * sin(theta) * sin(theta)).squareRoot()
-        let radial = (rho - (1 - ribDepthMm / radius)) * radius
-        if abs(radial) < ribHalfThicknessMm {
-            let fromPosterior = abs(angleDifferenceDegrees(degrees(theta), 90))
-            if fromPosterior > ribStartDeg && fromPosterior < ribEndDeg {
-                let zz = p.z + ribDropMm * fromPosterior / 180
-                let m = (zz + 2000).truncatingRemainder(dividingBy: ribPitchMm)
-                if min(m, ribPitchMm - m) < ribHalfHeightMm { return .rib }
+        // The rib band's radial coordinate without trigonometry: with u = x / hw, v = y / hd, cos(theta) = u / rho
+        // and sin(theta) = v / rho, so the radius below is |(x, y)| / rho. A point 1e-6 mm or more outside the band
+        // by this value (its rounding differs by about 1e-13 mm) is outside it by the exact formula too; the rest
+        // (and rho = 0, where this is NaN) take the exact formula, so the tissue is the same bit for bit.
+        let radiusFast = (x * x + y * y).squareRoot() / rho
+        if !(abs((rho - 1) * radiusFast + ribDepthMm) >= ribHalfThicknessMm + 1e-6) {
+            let theta = atan2(y / hd, x / hw)
+            let radius = (hw * hw * cos(theta) * cos(theta) + hd * hd * sin(theta) * sin(theta)).squareRoot()
+            let radial = (rho - (1 - ribDepthMm / radius)) * radius
+            if abs(radial) < ribHalfThicknessMm {
+                let fromPosterior = abs(angleDifferenceDegrees(degrees(theta), 90))
+                if fromPosterior > ribStartDeg && fromPosterior < ribEndDeg {
+                    let zz = p.z + ribDropMm * fromPosterior / 180
+                    let m = (zz + 2000).truncatingRemainder(dividingBy: ribPitchMm)
+                    if min(m, ribPitchMm - m) < ribHalfHeightMm { return .rib }
+                }
             }
         }
         // Sternum in the anterior chest wall.

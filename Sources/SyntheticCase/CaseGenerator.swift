@@ -41,6 +41,37 @@ public enum CaseGenerator {
         let spec = spec.resolved(seed: seed)
         let heart = HeartModel(spec: spec)
         let images = CMRSimulator(heart: heart, seed: seed).simulate(longAxis: true)
+        let path = folder.path
+        // The image volumes depend on the images alone: they are compressed and written on another thread while
+        // the truth, the X-ray case and the previews are computed (gzip of the cine is the largest serial step of
+        // a case). Each file's bytes are those of a write in turn; the paths are registered here, on this thread.
+        var volumeWrites: [@Sendable () throws -> Void] = []
+        func volume<T: Sendable>(_ v: ImageVolume<T>, _ rel: String, _ description: String,
+                                 _ write: @escaping @Sendable (ImageVolume<T>, String, String) throws -> Void) throws {
+            let target = try path(rel)
+            volumeWrites.append { try write(v, target, description) }
+        }
+        let float: @Sendable (ImageVolume<Float>, String, String) throws -> Void = { try NIfTI.write($0, to: $1, description: $2) }
+        let byte: @Sendable (ImageVolume<UInt8>, String, String) throws -> Void = { try NIfTI.write($0, to: $1, description: $2) }
+        try volume(images.cine, "cmr/cine.nii.gz", "crtsim cine bSSFP", float)
+        try volume(images.lge, "cmr/lge.nii.gz", "crtsim LGE IR", float)
+        for v in images.longAxis {
+            try volume(v.cine, "cmr/\(v.view.fileStem).nii.gz", "crtsim cine bSSFP \(v.view.rawValue)", float)
+        }
+        try volume(images.cineLabels, "truth/cine-labels.nii.gz", "crtsim tissue labels", byte)
+        try volume(images.cineSegmentsED, "truth/cine-segments-ed.nii.gz", "crtsim 36-segment ids ED", byte)
+        for v in images.longAxis {
+            try volume(v.labels, "truth/\(v.view.fileStem)-labels.nii.gz", "crtsim tissue labels \(v.view.rawValue)", byte)
+            try volume(v.segmentsED, "truth/\(v.view.fileStem)-segments-ed.nii.gz",
+                       "crtsim 36-segment ids ED \(v.view.rawValue)", byte)
+        }
+        try volume(images.lgeScar, "truth/lge-scar.nii.gz", "crtsim scar 1 border 2 core", byte)
+        try volume(images.lgeLabels, "truth/lge-labels.nii.gz", "crtsim tissue labels LGE", byte)
+        try volume(images.lgeSegments, "truth/lge-segments.nii.gz", "crtsim 36-segment ids LGE", byte)
+        let writer = BackgroundWork { [volumeWrites] in for write in volumeWrites { try write() } }
+        // On an error below, the writer finishes before the staging folder is removed (its deinit).
+        defer { _ = try? writer.wait(); withExtendedLifetime(folder) {} }
+
         var truth = heart.groundTruth(phaseTimesMs: images.phaseTimesMs)
         truth.acquisition = [
             "cineBreathHoldShiftsMm": .vectors(images.cineShiftsMm),
@@ -79,25 +110,9 @@ public enum CaseGenerator {
             xrayCase!.record(into: &truth)
         }
 
-        let path = folder.path
-        try NIfTI.write(images.cine, to: path("cmr/cine.nii.gz"), description: "crtsim cine bSSFP")
-        try NIfTI.write(images.lge, to: path("cmr/lge.nii.gz"), description: "crtsim LGE IR")
-        for v in images.longAxis {
-            try NIfTI.write(v.cine, to: path("cmr/\(v.view.fileStem).nii.gz"), description: "crtsim cine bSSFP \(v.view.rawValue)")
-        }
         try images.acquisition.write(to: path("cmr/acquisition.json"))
         try FileOutput.writeJSON(truth, to: path("truth/truth.json"))
         try FileOutput.writeJSON(spec, to: path("truth/phantom.json"))
-        try NIfTI.write(images.cineLabels, to: path("truth/cine-labels.nii.gz"), description: "crtsim tissue labels")
-        try NIfTI.write(images.cineSegmentsED, to: path("truth/cine-segments-ed.nii.gz"), description: "crtsim 36-segment ids ED")
-        for v in images.longAxis {
-            try NIfTI.write(v.labels, to: path("truth/\(v.view.fileStem)-labels.nii.gz"), description: "crtsim tissue labels \(v.view.rawValue)")
-            try NIfTI.write(v.segmentsED, to: path("truth/\(v.view.fileStem)-segments-ed.nii.gz"),
-                            description: "crtsim 36-segment ids ED \(v.view.rawValue)")
-        }
-        try NIfTI.write(images.lgeScar, to: path("truth/lge-scar.nii.gz"), description: "crtsim scar 1 border 2 core")
-        try NIfTI.write(images.lgeLabels, to: path("truth/lge-labels.nii.gz"), description: "crtsim tissue labels LGE")
-        try NIfTI.write(images.lgeSegments, to: path("truth/lge-segments.nii.gz"), description: "crtsim 36-segment ids LGE")
         if let xc = xrayCase {
             try writeXRay(xc, path: path)
             if let mu = xc.muVolume {
@@ -111,6 +126,7 @@ public enum CaseGenerator {
             "generator": "crtsim \(generatorVersion)", "phantom": spec.name, "seed": String(seed),
         ]
         try FileOutput.writeJSON(manifest, to: path("crtsim-case.json"))
+        try writer.wait()
 
         try folder.commit()
         return Summary(outputDirectory: folder.destination.path, truth: truth, files: folder.files.sorted())
