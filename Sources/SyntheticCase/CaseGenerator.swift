@@ -73,6 +73,15 @@ public enum CaseGenerator {
         defer { _ = try? writer.wait(); withExtendedLifetime(folder) {} }
 
         var truth = heart.groundTruth(phaseTimesMs: images.phaseTimesMs)
+        // The X-ray case (its own seeded streams; it reads the truth's geometry, not the acquisition facts below)
+        // is simulated on another thread while the slice content and the previews are made here.
+        var xrayWork: BackgroundWork<XRayCase>? = nil
+        if xray {
+            let sim = XRaySimulator(heart: heart, truth: truth, seed: seed)
+            for (i, v) in sim.views.enumerated() { try v.validate(field: "xray.views[\(i)]") }
+            xrayWork = BackgroundWork { sim.simulate(includeVolume: xrayVolume) }
+        }
+        defer { _ = try? xrayWork?.wait() }
         truth.acquisition = [
             "cineBreathHoldShiftsMm": .vectors(images.cineShiftsMm),
             "lgeBreathHoldShiftsMm": .vectors(images.lgeShiftsMm),
@@ -102,13 +111,11 @@ public enum CaseGenerator {
             truth.acquisition[key + "BreathHoldRotationDeg"] = .vectors([v.breathHoldRotationDeg])
         }
 
-        var xrayCase: XRayCase? = nil
-        if xray {
-            let sim = XRaySimulator(heart: heart, truth: truth, seed: seed)
-            for (i, v) in sim.views.enumerated() { try v.validate(field: "xray.views[\(i)]") }
-            xrayCase = sim.simulate(includeVolume: xrayVolume)
-            xrayCase!.record(into: &truth)
+        if previews {
+            try Previews.write(images: images, truth: truth, pathFor: path)
         }
+        let xrayCase = try xrayWork?.wait()
+        xrayCase?.record(into: &truth)
 
         try images.acquisition.write(to: path("cmr/acquisition.json"))
         try FileOutput.writeJSON(truth, to: path("truth/truth.json"))
@@ -118,9 +125,6 @@ public enum CaseGenerator {
             if let mu = xc.muVolume {
                 try NIfTI.write(mu, to: path("truth/xray-mu.nii.gz"), description: "crtsim X-ray mu 1/mm f0 venogram f1 lead")
             }
-        }
-        if previews {
-            try Previews.write(images: images, truth: truth, pathFor: path)
         }
         let manifest: [String: String] = [
             "generator": "crtsim \(generatorVersion)", "phantom": spec.name, "seed": String(seed),
