@@ -49,18 +49,24 @@ public struct CaseAnalysis {
                            fusion settings: DualViewFusion.Settings? = DualViewFusion.Settings(),
                            study loaded: CMRStudy? = nil, operatorFolder: String? = nil) throws -> CaseAnalysis {
         let start = Date()
+        let root = URL(fileURLWithPath: cmrFolder).deletingLastPathComponent()
+        let xray = root.appendingPathComponent("xray").path
+        let operatorDirectory = operatorFolder ?? root.appendingPathComponent("operator").path
+        // The fluoroscopy study is read on another thread while the CMR is analysed; its errors still come after
+        // the CMR stage's, as in a serial run.
+        let fluoroLoad = settings != nil && FileManager.default.fileExists(atPath: xray)
+            ? BackgroundWork { try FluoroStudy.load(xrayDirectory: xray, operatorDirectory: operatorDirectory) } : nil
+        defer { _ = try? fluoroLoad?.wait() }
         let study = try loaded ?? CMRStudy.load(cmrDirectory: cmrFolder)
         var output = try GuidancePipeline(configuration: configuration).run(study, operator: inputs)
         let cmrSeconds = Date().timeIntervalSince(start)
         var products = AnalysisProducts.all(output)
-        let root = URL(fileURLWithPath: cmrFolder).deletingLastPathComponent()
-        let xray = root.appendingPathComponent("xray").path
-        guard let settings, FileManager.default.fileExists(atPath: xray) else {
+        guard let settings, let fluoroLoad else {
             return CaseAnalysis(study: study, output: output, fluoroscopy: nil, fusion: nil, products: products,
                                 timing: Timing(cmrSeconds: cmrSeconds))
         }
         let fluoroStart = Date()
-        let fluoro = try FluoroStudy.load(xrayDirectory: xray, operatorDirectory: operatorFolder ?? root.appendingPathComponent("operator").path)
+        let fluoro = try fluoroLoad.wait()
         let fusion = try DualViewFusion(settings: settings).run(fluoro, cmr: output)
         fusion.record(into: &output)
         products.append(fusion.overlayWriter(study: fluoro, cmr: output))

@@ -57,17 +57,26 @@ public struct CMRStudy: Sendable {
             throw InputError("\(dir.path): no such folder (expected a case's cmr/ folder)")
         }
         let acquisition = try CMRAcquisition.load(dir.appendingPathComponent("acquisition.json").path)
-        let cine = try NIfTI.read(dir.appendingPathComponent("cine.nii.gz").path)
-        let lge = try NIfTI.read(dir.appendingPathComponent("lge.nii.gz").path)
         // Long-axis views: read each one acquisition.json records (the record makes the file required).
+        let recorded = longAxisViews.filter { v in acquisition.allSeries.contains(where: { $0.key == v.key }) }
+        // The files are decompressed in parallel; their errors are reported in the order of a serial read (cine,
+        // LGE, then each recorded long-axis view: missing, else unreadable).
+        let paths = ["cine.nii.gz", "lge.nii.gz"].map { dir.appendingPathComponent($0).path }
+            + recorded.map { dir.appendingPathComponent($0.file).path }
+        let reads = ParallelOutput<Result<ImageVolume<Float>, Error>?>(count: paths.count, initial: nil)
+        DispatchQueue.concurrentPerform(iterations: paths.count) { i in
+            guard FileManager.default.fileExists(atPath: paths[i]) || i < 2 else { return }
+            reads.range(i..<(i + 1))[0] = Result { try NIfTI.read(paths[i]) }
+        }
+        let volumes = reads.array
+        let cine = try volumes[0]!.get()
+        let lge = try volumes[1]!.get()
         var longAxis: [String: ImageVolume<Float>] = [:]
-        for v in longAxisViews {
-            guard acquisition.allSeries.contains(where: { $0.key == v.key }) else { continue }
-            let path = dir.appendingPathComponent(v.file).path
-            guard FileManager.default.fileExists(atPath: path) else {
+        for (k, v) in recorded.enumerated() {
+            guard let read = volumes[2 + k] else {
                 throw InputError("\(dir.path): acquisition.json records \(v.key) but \(v.file) is missing")
             }
-            longAxis[v.view] = try NIfTI.read(path)
+            longAxis[v.view] = try read.get()
         }
         do {
             return try CMRStudy(cine: cine, lge: lge, acquisition: acquisition, longAxis: longAxis)
