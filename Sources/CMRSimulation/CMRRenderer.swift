@@ -159,7 +159,8 @@ public struct CMRSimulator: Sendable {
         let cineSignal: @Sendable (TissueSample) -> Float = { s in cineTable[Int(s.tissue.rawValue)] }
         let torsoCache = ParallelOutput<StaticSlice?>(count: cineS.slices, initial: nil)
         DispatchQueue.concurrentPerform(iterations: cineS.slices) { k in
-            torsoCache.range(k..<(k + 1))[0] = staticSlice(grid: cineGrid, slice: k, series: cineS, pose: cinePoses[k], signal: cineSignal)
+            torsoCache.range(k..<(k + 1))[0] = staticSlice(grid: cineGrid, slice: k, series: cineS, pose: cinePoses[k], states: states,
+                                                           signal: cineSignal)
         }
         let cached = torsoCache.array
         let jobs = cineS.slices * cineS.phases
@@ -255,7 +256,8 @@ public struct CMRSimulator: Sendable {
         // As the short-axis cine: the torso sampled once per view, the heart's reach re-sampled per phase.
         let torsoCache = ParallelOutput<StaticSlice?>(count: views.count, initial: nil)
         DispatchQueue.concurrentPerform(iterations: views.count) { v in
-            torsoCache.range(v..<(v + 1))[0] = staticSlice(grid: grids[v], slice: 0, series: series, pose: poses[v], signal: signal)
+            torsoCache.range(v..<(v + 1))[0] = staticSlice(grid: grids[v], slice: 0, series: series, pose: poses[v], states: states,
+                                                           signal: signal)
         }
         let cached = torsoCache.array
         DispatchQueue.concurrentPerform(iterations: views.count * phases) { job in
@@ -456,14 +458,22 @@ public struct CMRSimulator: Sendable {
         /// The torso's tissue (raw value) at the through-slice samples of each heart index, sample fastest.
         var heartTorso: [UInt8]
         /// Per voxel centre of the slice (the truth labels' points): the torso's tissue (raw value), and whether
-        /// the heart can reach the point at any phase (`HeartModel.mayReach`; where not, `sample` is the torso's).
+        /// the heart can reach the point at any phase (where not, `sample` is the torso's).
         var centreTorso: [UInt8]
         var centreMayReach: [Bool]
     }
 
+    /// `states`: every heart state the slice will be rendered at; a point the heart cannot reach in any of them
+    /// (`HeartModel.mayReach`, `belowBaseAndFar`) is the torso's at every phase.
     func staticSlice(grid: ImageGrid, slice k: Int, series: PhantomSpec.SeriesSettings, pose: SlicePose,
-                     signal: (TissueSample) -> Float) -> StaticSlice {
+                     states: [HeartState], signal: (TissueSample) -> Float) -> StaticSlice {
         let n = series.matrix, nf = n * series.oversampling
+        let lambdaMin = states.map(\.lambda).min() ?? 1
+        let maxEpi = states.map(\.maxEpiRadius).max() ?? .greatestFiniteMagnitude
+        let reachable = { (p: Vec3) -> Bool in
+            let h = pose.heartPoint(p)
+            return self.heart.mayReach(h) && !self.heart.belowBaseAndFar(h, lambdaMin: lambdaMin, maxEpiRadiusMm: maxEpi)
+        }
         let geo = FineGrid(grid: grid, slice: k, series: series)
         var out = [Float](repeating: 0, count: nf * nf)
         var heart: [Int32] = [], heartTorso: [UInt8] = []
@@ -473,7 +483,7 @@ public struct CMRSimulator: Sendable {
                 var near = false
                 tissues.removeAll(keepingCapacity: true)
                 out[jf * nf + ifn] = geo.average(ifn, jf) { p in
-                    if self.heart.mayReach(pose.heartPoint(p)) { near = true }
+                    if reachable(p) { near = true }
                     let t = torso.sample(p, shift: pose.shift)
                     tissues.append(t.rawValue)
                     return signal(TissueSample(tissue: t))
@@ -489,7 +499,7 @@ public struct CMRSimulator: Sendable {
             for i in 0..<n {
                 let p = origin + c0 * Double(i) + c1 * Double(j)
                 centreTorso[j * n + i] = torso.sample(p, shift: pose.shift).rawValue
-                centreMayReach[j * n + i] = self.heart.mayReach(pose.heartPoint(p))
+                centreMayReach[j * n + i] = reachable(p)
             }
         }
         return StaticSlice(signal: out, heartIndices: heart, heartTorso: heartTorso, centreTorso: centreTorso,

@@ -16,7 +16,7 @@ public struct HeartState: Sendable {
     let veinBoxes: [(lo: SIMD3<Float>, hi: SIMD3<Float>, start: Int, end: Int)]
     static let veinChunk = 12
     /// Largest epicardial radius now (mm), for quick rejection.
-    let maxEpiRadius: Double
+    public let maxEpiRadius: Double
 }
 
 extension HeartModel {
@@ -80,6 +80,20 @@ extension HeartModel {
         let a = d.dot(frame.u), b = d.dot(frame.v)
         let reach = maxEpiRadiusMm + rvWidthMm + spec.anatomy.rvWallThicknessMm + 50 + abs(curvatureMm)
         return a * a + b * b <= reach * reach
+    }
+
+    /// Whether `sample` answers nil at point p (heart-attached coordinates) in every state whose longitudinal
+    /// stretch is at least `lambdaMin` and whose largest epicardial radius is at most `maxEpiRadiusMm`, by its
+    /// far-below-base rule: below the lowest annulus at the shortest stretch, and farther from the straight long
+    /// axis, less the curved centreline's largest offset (|curvatureMm|), than anything below the base reaches.
+    public func belowBaseAndFar(_ p: Vec3, lambdaMin: Double, maxEpiRadiusMm: Double) -> Bool {
+        guard farBelowBase.ringMm > 0 else { return false }
+        let d = p - frame.apexMm
+        let sNow = d.dot(frame.baseDirection)
+        guard sNow < farBelowBase.ringMm * lambdaMin else { return false }
+        let a = d.dot(frame.u), b = d.dot(frame.v)
+        let r = (a * a + b * b).squareRoot() - abs(curvatureMm) - 1e-6
+        return r >= annulusSurface.radius && r > maxEpiRadiusMm + farBelowBase.beyondEpiMm
     }
 
     /// Classifies a point given in heart-attached patient coordinates (breath-hold shift already removed).
