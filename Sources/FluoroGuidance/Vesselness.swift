@@ -34,27 +34,41 @@ public enum Vesselness {
     }
 
     /// Separable convolution with clamped (replicated) borders: `kx` along columns, `ky` along rows.
+    ///
+    /// Each output is the sum over the taps in ascending order, s = 0 + k[0] x[.] + k[1] x[.] + ..., accumulated
+    /// tap by tap over a whole row (the loops are interchanged so that the inner loop runs along contiguous
+    /// pixels and vectorises; every pixel's own sum keeps its order, so the result is the same bit for bit as a
+    /// pixel-by-pixel loop).
     public static func separable(_ image: DetectorImage, kx: [Float], ky: [Float]) -> DetectorImage {
         let w = image.columns, h = image.rows
         let hx = kx.count / 2, hy = ky.count / 2
         var tmp = [Float](repeating: 0, count: w * h)
         image.pixels.withUnsafeBufferPointer { src in
-            for r in 0..<h {
-                let row = r * w
-                for c in 0..<w {
-                    var s: Float = 0
-                    for k in -hx...hx { s += kx[k + hx] * src[row + min(max(c - k, 0), w - 1)] }
-                    tmp[row + c] = s
+            tmp.withUnsafeMutableBufferPointer { dst in
+                // Columns whose taps all fall inside the row (c - k in 0..<w for every k in -hx...hx).
+                let lo = min(hx, w), hi = max(lo, w - hx)
+                for r in 0..<h {
+                    let row = r * w
+                    let d = dst.baseAddress! + row, x = src.baseAddress! + row
+                    for t in 0..<kx.count {
+                        let weight = kx[t], k = t - hx
+                        for c in 0..<lo { d[c] += weight * x[min(max(c - k, 0), w - 1)] }
+                        for c in lo..<hi { d[c] += weight * x[c - k] }
+                        for c in hi..<w { d[c] += weight * x[min(max(c - k, 0), w - 1)] }
+                    }
                 }
             }
         }
         var out = [Float](repeating: 0, count: w * h)
         tmp.withUnsafeBufferPointer { src in
-            for r in 0..<h {
-                for c in 0..<w {
-                    var s: Float = 0
-                    for k in -hy...hy { s += ky[k + hy] * src[min(max(r - k, 0), h - 1) * w + c] }
-                    out[r * w + c] = s
+            out.withUnsafeMutableBufferPointer { dst in
+                for r in 0..<h {
+                    let d = dst.baseAddress! + r * w
+                    for t in 0..<ky.count {
+                        let weight = ky[t], k = t - hy
+                        let x = src.baseAddress! + min(max(r - k, 0), h - 1) * w
+                        for c in 0..<w { d[c] += weight * x[c] }
+                    }
                 }
             }
         }
