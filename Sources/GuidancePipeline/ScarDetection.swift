@@ -268,8 +268,9 @@ public struct ScarDetection: Sendable {
             return SIMD2(cos(t), sin(t))
         }
         let zSteps = settings.alignThroughPlane ? Int(settings.throughPlaneRangeMm / settings.throughPlaneStepMm) : 0
-        var out = [SIMD3<Double>](repeating: .zero, count: ns)
-        for k in 0..<ns {
+        // One job per LGE slice (each slice's search is independent; the result does not depend on scheduling).
+        let shifts = ParallelOutput<SIMD3<Double>>(count: ns, initial: .zero)
+        DispatchQueue.concurrentPerform(iterations: ns) { k in
             let plane = SlicePlane(grid: lge.grid, slice: k)
             let image = PlaneImage(plane: plane, pixels: Array(lge.slice(k, frame: 0)))
             let normal = plane.normal
@@ -295,7 +296,7 @@ public struct ScarDetection: Sendable {
             // A slice beyond the cine contours at its own position (above the base or below the last analysed
             // slice at this phase) is not moved onto them: it shows what the cine slice beside it shows, atrium,
             // groove or apical tip, and the shift it would need is more than a breath-hold gives.
-            guard !candidates.isEmpty, contours.at(plane.patient(mid)) != nil else { continue }
+            guard !candidates.isEmpty, contours.at(plane.patient(mid)) != nil else { return }
             // Blood level: the LGE signal inside the unshifted contour.
             let zero = candidates.min { abs($0.dz) < abs($1.dz) }!.contour
             var bloodSamples: [Double] = []
@@ -323,8 +324,8 @@ public struct ScarDetection: Sendable {
                     if score > bestScore { bestScore = score; best = SIMD3(shift.x, shift.y, cand.dz) }
                 } }
             }
-            out[k] = best
+            shifts.range(k..<(k + 1))[0] = best
         }
-        return out
+        return shifts.array
     }
 }
