@@ -234,14 +234,16 @@ extension HeartModel {
         }
         let decided = decision.decide(records)
         // Volumes: ED at t = 0; ES = minimum over a 2 ms grid.
+        // The grid's volumes in parallel (each time independent), then the same scan as a serial loop.
+        let gridTimes = stride(from: 0.0, to: spec.motion.rrIntervalMs, by: 2).map { $0 }
+        let gridVolumes = ParallelOutput<Double>(count: gridTimes.count, initial: 0)
+        DispatchQueue.concurrentPerform(iterations: gridTimes.count) { i in
+            gridVolumes.range(i..<(i + 1))[0] = cavityVolumeMm3(atMs: gridTimes[i])
+        }
+        let volumes = gridVolumes.array
         let edv = cavityVolumeMm3(atMs: 0)
         var esv = edv, esT = 0.0
-        var t = 0.0
-        while t < spec.motion.rrIntervalMs {
-            let v = cavityVolumeMm3(atMs: t)
-            if v < esv { esv = v; esT = t }
-            t += 2
-        }
+        for (t, v) in zip(gridTimes, volumes) where v < esv { esv = v; esT = t }
         let sMid = 0.5 * (endoApexHeightMm + baseHeightMm)
         let g0 = gridPosition(s: sMid, phiDeg: 0), gi = gridPosition(s: sMid, phiDeg: spec.anatomy.inferiorInsertionAngleDeg)
         let ins: [String: Vec3] = [

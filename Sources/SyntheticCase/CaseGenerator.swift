@@ -189,13 +189,22 @@ extension CaseGenerator {
         let m = grid.patientFromVoxel
         let normal = Vec3(m.linear.r0.z, m.linear.r1.z, m.linear.r2.z).normalized
         let ci = Double(grid.size[0] - 1) / 2, cj = Double(grid.size[1] - 1) / 2
-        var out: [String: AnyCodableValue] = [:]
-        for k in 0..<grid.size[2] {
+        let slices = grid.size[2], times = images.phaseTimesMs
+        // One job per slice and phase (independent; the result does not depend on scheduling).
+        let contents = ParallelOutput<SliceContent?>(count: slices * times.count, initial: nil)
+        DispatchQueue.concurrentPerform(iterations: slices * times.count) { job in
+            let k = job / times.count, p = job % times.count
             let shift = k < images.cineShiftsMm.count ? images.cineShiftsMm[k] : .zero
             let point = m.apply(Vec3(ci, cj, Double(k))) - shift
+            contents.range(job..<(job + 1))[0] = heart.basalContent(planePoint: point, normal: normal, atMs: times[p],
+                                                                    stepMm: 1.5)
+        }
+        let all = contents.array
+        var out: [String: AnyCodableValue] = [:]
+        for k in 0..<slices {
             var lv: [Double] = [], atrial: [Double] = [], fraction: [Double] = [], outflow: [Double] = []
-            for t in images.phaseTimesMs {
-                let c = heart.basalContent(planePoint: point, normal: normal, atMs: t, stepMm: 1.5)
+            for p in times.indices {
+                let c = all[k * times.count + p]!
                 lv.append(c.lvCavityMm2); atrial.append(c.atrialMm2); fraction.append(c.lvFraction)
                 outflow.append(c.outflowTractMm2)
             }
