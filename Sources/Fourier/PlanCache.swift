@@ -7,14 +7,15 @@ public var fftwVersion: String { String(cString: crt_fftw_version()) }
 
 /// The kinds of single-precision 2D transforms the cache plans.
 enum TransformKind: Hashable {
-    /// In-place complex-to-complex, sign -1.
-    case forward
-    /// In-place complex-to-complex, sign +1.
-    case inverse
     /// Out-of-place real (rows x columns) to half spectrum (rows x (columns / 2 + 1)).
     case realToComplex
     /// Out-of-place half spectrum to real; destroys its input.
     case complexToReal
+    /// In-place 1D complex transforms of every row of a rows x columns array (sign -1 or +1).
+    case rowsForward, rowsInverse
+    /// In-place 1D complex transforms of length `rows` of a block of `columns` interleaved columns: element j of
+    /// column k at j * columns + k (sign -1 or +1). FFTW vectorises over the block.
+    case columnBlockForward, columnBlockInverse
 }
 
 /// Process-wide cache of FFTW plans, keyed by (rows, columns, kind).
@@ -67,10 +68,6 @@ final class PlanCache: @unchecked Sendable {
         let flags = UInt32(FFTW_ESTIMATE)
         let plan: OpaquePointer?
         switch kind {
-        case .forward, .inverse:
-            let a = fftwf_alloc_complex(n)!
-            defer { fftwf_free(a) }
-            plan = fftwf_plan_dft_2d(rows, columns, a, a, kind == .forward ? FFTW_FORWARD : FFTW_BACKWARD, flags)
         case .realToComplex:
             let r = fftwf_alloc_real(n)!, c = fftwf_alloc_complex(halfN)!
             defer { fftwf_free(r); fftwf_free(c) }
@@ -79,6 +76,18 @@ final class PlanCache: @unchecked Sendable {
             let c = fftwf_alloc_complex(halfN)!, r = fftwf_alloc_real(n)!
             defer { fftwf_free(c); fftwf_free(r) }
             plan = fftwf_plan_dft_c2r_2d(rows, columns, c, r, flags)
+        case .rowsForward, .rowsInverse:
+            let a = fftwf_alloc_complex(n)!
+            defer { fftwf_free(a) }
+            var length = columns
+            plan = fftwf_plan_many_dft(1, &length, rows, a, nil, 1, columns, a, nil, 1, columns,
+                                       kind == .rowsForward ? FFTW_FORWARD : FFTW_BACKWARD, flags)
+        case .columnBlockForward, .columnBlockInverse:
+            let a = fftwf_alloc_complex(n)!
+            defer { fftwf_free(a) }
+            var length = rows
+            plan = fftwf_plan_many_dft(1, &length, columns, a, nil, columns, 1, a, nil, columns, 1,
+                                       kind == .columnBlockForward ? FFTW_FORWARD : FFTW_BACKWARD, flags)
         }
         guard let plan else { fatalError("FFTW could not plan a \(rows) x \(columns) \(kind) transform") }
         return plan
