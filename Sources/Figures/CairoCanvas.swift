@@ -100,11 +100,35 @@ final class CairoCanvas {
         try CairoCanvas.check(cairo_surface_write_to_png(surface, path), "write PNG \(path)")
     }
 
-    /// Finishes an SVG canvas, which writes and closes its file.
+    /// Finishes an SVG canvas, which writes and closes its file, then renumbers its surface ids
+    /// (`renumberingSurfaceIds`).
     func finishSVG(path: String) throws {
         try checkDrawing("SVG \(path)")
         cairo_surface_finish(surface)
         try CairoCanvas.check(cairo_surface_status(surface), "write SVG \(path)")
+        let written = try String(contentsOfFile: path, encoding: .utf8)
+        let renumbered = CairoCanvas.renumberingSurfaceIds(written)
+        if renumbered != written { try renumbered.write(toFile: path, atomically: true, encoding: .utf8) }
+    }
+
+    /// cairo (1.16) names an SVG's groups `surface<N>` after a process-wide count of the surfaces made so far, so
+    /// the same figure's bytes would depend on what else the process (a parallel job) drew before it. The ids are
+    /// renumbered 1, 2, ... in order of first appearance (references with them); the document's other ids
+    /// (`clip`, `glyph`, `linear`) are counted per document already.
+    static func renumberingSurfaceIds(_ svg: String) -> String {
+        guard let pattern = try? NSRegularExpression(pattern: "surface([0-9]+)") else { return svg }
+        let text = svg as NSString
+        var numbers: [String: Int] = [:]
+        var out = "", last = 0
+        for match in pattern.matches(in: svg, range: NSRange(location: 0, length: text.length)) {
+            let old = text.substring(with: match.range(at: 1))
+            let new = numbers[old] ?? { numbers[old] = numbers.count + 1; return numbers.count }()
+            out += text.substring(with: NSRange(location: last, length: match.range.location - last))
+            out += "surface\(new)"
+            last = match.range.location + match.range.length
+        }
+        out += text.substring(from: last)
+        return out
     }
 
     // MARK: Drawing helpers

@@ -93,6 +93,25 @@ struct Bullseye36Tests {
         }
     }
 
+    /// The same figure gives the same SVG bytes whatever the process drew before (cairo numbers the groups after
+    /// a process-wide surface count; the canvas renumbers them per file).
+    @Test func svgBytesDoNotDependOnEarlierSurfaces() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let values: [Double?] = (0..<36).map { Double($0) }
+        let figure = Bullseye36(values: values, scale: testScale, title: "SVG", scarred: [3],
+                                lmaTargets: [14], primaryTarget: 14, leadSegment: 16)
+        let first = folder.appendingPathComponent("first.svg").path
+        try figure.writeSVG(path: first)
+        // Other surfaces in between, as another figure of a parallel job would make.
+        for k in 0..<3 { try figure.writeSVG(path: folder.appendingPathComponent("other\(k).svg").path) }
+        let second = folder.appendingPathComponent("second.svg").path
+        try figure.writeSVG(path: second)
+        let a = try Data(contentsOf: URL(fileURLWithPath: first)), b = try Data(contentsOf: URL(fileURLWithPath: second))
+        #expect(a == b, "SVG bytes differ between the first and the fifth drawing of the same figure")
+        #expect(String(decoding: a, as: UTF8.self).contains("id=\"surface1\""))
+    }
+
     @Test func svgParsesAndHasOnePathPerSegmentColour() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
