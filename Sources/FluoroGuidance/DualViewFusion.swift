@@ -20,6 +20,16 @@ public struct DualViewFusion: Sendable {
         /// Let the vessel refinement move the vein courses off the prior means (groove height, AIV and MCV angles)
         /// at a prior cost (`ImageRefinement.refine(initial:model:...)`).
         public var fitCourseShift = true
+        /// Prior on the orientation of the CMR patient frame in the C-arm world (SD of each rotation-vector
+        /// component, degrees; nil: none). The patient lies supine and head first in both rooms, so the CMR's LPS
+        /// axes are the world's up to the heart's breathing rotation (1.5 +/- 0.9 and 1.2 +/- 1.3 degrees, at most
+        /// 3.5, over the tidal cycle: Shechter et al., IEEE TMI 2004;23:1046) and the patient's position on the
+        /// table (assumption: about 5 degrees); together about 6. docs/fluoroscopy.md, "Pipeline priors".
+        public var orientationPriorSDDeg: Double? = 6
+        /// Weight of the orientation prior against the clicks, nil: derived per case (`orientationPrior(for:)`):
+        /// one SD of the prior costs as much as a click of weight 1 off by its own SD, the most certain landmark's
+        /// (its prior SD on the model and the click SD combined, `GrooveAnatomy`) in pixels at the isocentre.
+        public var orientationPriorPixelsPerSD: Double? = nil
         /// Run the image refinement after the landmark fit.
         public var refineOnImages = true
         public var refinement = ImageRefinement.Settings()
@@ -29,6 +39,26 @@ public struct DualViewFusion: Sendable {
         public var conventionalAimSegment = 21
         public var standardHeart = StandardHeart()
         public init() {}
+    }
+
+    /// The orientation prior of `Settings` for a study and its model landmarks, nil when it is off. A weight-1
+    /// click is off by the most certain landmark's SD, sqrt(clickSD^2 + priorSD^2) mm on the model, which the
+    /// views show at (pixel spacing x source-to-patient / source-to-detector) mm per pixel at the isocentre (mean
+    /// over the views); the prior's SD then costs as much as such a click.
+    func orientationPrior(for study: FluoroStudy, landmarks: ModelLandmarks) -> PoseEstimation.OrientationPrior? {
+        guard let sdDeg = settings.orientationPriorSDDeg else { return nil }
+        let pixels: Double
+        if let fixed = settings.orientationPriorPixelsPerSD {
+            pixels = fixed
+        } else {
+            let click = settings.anatomy.clickSDMm, best = landmarks.landmarkSDMm.values.min() ?? 0
+            let mmPerPixel = study.views.map { v in
+                0.5 * (v.geometry.pixelSpacingMm[0] + v.geometry.pixelSpacingMm[1])
+                    * v.geometry.sourceToPatientMm / v.geometry.sourceToDetectorMm
+            }.reduce(0, +) / Double(max(study.views.count, 1))
+            pixels = (click * click + best * best).squareRoot() / max(mmPerPixel, 1e-6)
+        }
+        return PoseEstimation.OrientationPrior(sdRadians: radians(sdDeg), pixelsPerSD: pixels)
     }
 
     /// The heart as a fluoroscopist pictures it without a CMR model, for the "fluoroscopy only" classification: a
@@ -104,7 +134,8 @@ public struct DualViewFusion: Sendable {
         guard let (fit, points) = PoseEstimation.landmarkRegistration(modelLandmarksMm: landmarks.landmarksMm, views: study.views,
                                                                        huberDeltaPx: settings.huberDeltaPx,
                                                                        landmarkWeights: settings.weightLandmarksByPrior ? landmarks.landmarkWeights : nil,
-                                                                       slidingCurvesMm: landmarks.slidingCurvesMm) else {
+                                                                       slidingCurvesMm: landmarks.slidingCurvesMm,
+                                                                       orientationPrior: orientationPrior(for: study, landmarks: landmarks)) else {
             throw InputError("operator: fewer than 3 of the landmarks \(ModelLandmarks.names.joined(separator: ", ")) are clicked in two views; registration needs at least 3")
         }
         let pointLandmarks = Set(points.filter { $0.curveMm == nil }.map(\.name)).filter { n in points.filter { $0.name == n }.count >= 2 }
@@ -151,7 +182,8 @@ public struct DualViewFusion: Sendable {
     /// clicks kept as a weak prior.
     func refineOnVessels(_ pose: Affine3D, study: FluoroStudy, landmarks: ModelLandmarks,
                          points: [PointCorrespondence]) -> ImageRefinement.Result {
-        let refinement = ImageRefinement(settings: settings.refinement)
+        let refinement = ImageRefinement(settings: settings.refinement,
+                                         orientationPrior: orientationPrior(for: study, landmarks: landmarks))
         if settings.fitCourseShift {
             return refinement.refine(initial: pose, model: landmarks, venograms: study.views.map(\.venogram),
                                      projections: study.views.map(\.projection), clicks: points).result
@@ -171,7 +203,8 @@ public struct DualViewFusion: Sendable {
         let lw = landmarks.landmarkWeights
         if settings.weightLandmarksByPrior, let top = lw.values.max(), top > 0 { weights = points.map { (lw[$0.name] ?? top) / top } }
         let fit = PoseEstimation.refine(initial: start, points: points, projections: study.views.map(\.projection),
-                                        huberDeltaPx: settings.huberDeltaPx, pointWeights: weights)
+                                        huberDeltaPx: settings.huberDeltaPx, pointWeights: weights,
+                                        orientationPrior: orientationPrior(for: study, landmarks: landmarks))
         guard settings.refineOnImages else { return fit.worldFromHeart }
         var landmarks = landmarks
         landmarks.restrictCourses(clicks: study.views.map(\.clicks), projections: study.views.map(\.projection), pose: fit.worldFromHeart)

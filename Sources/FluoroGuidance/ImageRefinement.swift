@@ -33,7 +33,12 @@ public struct ImageRefinement: Sendable {
     }
 
     public var settings: Settings
-    public init(settings: Settings = Settings()) { self.settings = settings }
+    /// The orientation prior of the landmark fit (`PoseEstimation.OrientationPrior`), weighed here as in that
+    /// fit: like the click residuals of its pixel scale, inside the click term.
+    public var orientationPrior: PoseEstimation.OrientationPrior?
+    public init(settings: Settings = Settings(), orientationPrior: PoseEstimation.OrientationPrior? = nil) {
+        self.settings = settings; self.orientationPrior = orientationPrior
+    }
 
     public struct Result: Sendable {
         public var worldFromHeart: Affine3D
@@ -108,12 +113,14 @@ public struct ImageRefinement: Sendable {
             let c = base.apply(centre)
             return PoseEstimation.perturbation([radians(x[0]), radians(x[1]), radians(x[2]), x[3], x[4], x[5]], centre: c).composed(after: base)
         }
+        let prior = orientationPrior
         func clickCost(_ p: Affine3D) -> Double {
             guard !clicks.isEmpty else { return 0 }
             let r = PoseEstimation.pixelErrors(PoseEstimation.residuals(p, clicks, projections))
             let d = s.huberDeltaPx
             let h = r.map { $0 <= d ? 0.5 * $0 * $0 : d * ($0 - 0.5 * d) }
-            return h.reduce(0, +) / Double(r.count) / (s.clickSigmaPx * s.clickSigmaPx)
+            let orientation = prior?.residuals(p).reduce(0) { $0 + 0.5 * $1 * $1 } ?? 0
+            return (h.reduce(0, +) + orientation) / Double(r.count) / (s.clickSigmaPx * s.clickSigmaPx)
         }
         let before = ImageRefinement.meanSample(passes[1], projections, curvesMm, initial)
         var current = initial

@@ -94,6 +94,39 @@ public enum PoseEstimation {
     /// Huber weight for a residual of length `r` (pixels): 1 inside `delta`, `delta / r` beyond.
     @inlinable static func huberWeight(_ r: Double, delta: Double) -> Double { r <= delta ? 1 : delta / r }
 
+    /// A Gaussian prior on the orientation of the CMR patient frame in the C-arm world: the rotation from
+    /// `expected` to the pose's has independent components (rotation vector, radians) of SD `sdRadians`. In the
+    /// cost it weighs as a click residual of `pixelsPerSD` pixels per SD (`DualViewFusion.Settings`).
+    public struct OrientationPrior: Sendable {
+        public var expected: Mat3
+        public var sdRadians: Double
+        public var pixelsPerSD: Double
+        public init(expected: Mat3 = .identity, sdRadians: Double, pixelsPerSD: Double) {
+            self.expected = expected; self.sdRadians = sdRadians; self.pixelsPerSD = pixelsPerSD
+        }
+        /// The prior's residuals (pixel units) of a pose: pixelsPerSD x rotation vector / SD.
+        func residuals(_ pose: Affine3D) -> [Double] {
+            let w = PoseEstimation.rotationVector(pose.linear * expected.transposed)
+            let k = pixelsPerSD / sdRadians
+            return [k * w.x, k * w.y, k * w.z]
+        }
+    }
+
+    /// The rotation vector (axis times angle, radians) of a rotation matrix (angle in [0, pi]).
+    public static func rotationVector(_ r: Mat3) -> Vec3 {
+        let trace = r.r0.x + r.r1.y + r.r2.z
+        let angle = acos(max(-1, min(1, (trace - 1) / 2)))
+        let v = Vec3(r.r2.y - r.r1.z, r.r0.z - r.r2.x, r.r1.x - r.r0.y)
+        if angle < 1e-9 { return v * 0.5 }
+        if angle > .pi - 1e-6 {
+            // Near a half turn: the axis from the diagonal (sin is too small to divide by).
+            let d = Vec3(max(0, (r.r0.x + 1) / 2).squareRoot(), max(0, (r.r1.y + 1) / 2).squareRoot(),
+                         max(0, (r.r2.z + 1) / 2).squareRoot())
+            return d.normalized * angle
+        }
+        return v * (angle / (2 * sin(angle)))
+    }
+
     public struct Fit: Sendable {
         public var worldFromHeart: Affine3D
         /// Reprojection residual per correspondence (pixels), in input order.
@@ -153,28 +186,36 @@ public enum PoseEstimation {
     ///   - pointWeights: optional weight of each correspondence (e.g. from its landmark's prior SD); nil: all 1.
     @inline(never)
     public static func refine(initial: Affine3D, points: [PointCorrespondence], projections: [ProjectionMatrix],
-                              huberDeltaPx: Double = 3, maxIterations: Int = 50, pointWeights: [Double]? = nil) -> Fit {
+                              huberDeltaPx: Double = 3, maxIterations: Int = 50, pointWeights: [Double]? = nil,
+                              orientationPrior: OrientationPrior? = nil) -> Fit {
         let pw = pointWeights ?? [Double](repeating: 1, count: points.count)
         let deltas = pw.map { huberDeltaPx / max($0, 1e-6).squareRoot() }
         var pose = initial
         guard !points.isEmpty else { return Fit(worldFromHeart: pose, residualsPx: [], iterations: 0) }
         var lambda = 1e-3
         var iterations = 0
+        // The prior's residuals (3, Gaussian) follow the clicks' pixel residuals in `r`.
+        let m0 = 2 * points.count
+        func allResiduals(_ pose: Affine3D) -> [Double] {
+            residuals(pose, points, projections) + (orientationPrior?.residuals(pose) ?? [])
+        }
         func cost(_ r: [Double], _ w: [Double]) -> Double {
             var s = 0.0
-            for (i, e) in pixelErrors(r).enumerated() {
+            for (i, e) in pixelErrors(Array(r[0..<m0])).enumerated() {
                 let d = deltas[i]
                 s += pw[i] * (e <= d ? 0.5 * e * e : d * (e - 0.5 * d))
             }
+            for e in r[m0...] { s += 0.5 * e * e }
             _ = w
             return s
         }
-        var r = residuals(pose, points, projections)
+        var r = allResiduals(pose)
         var current = cost(r, [])
         for it in 0..<maxIterations {
             iterations = it + 1
             let centre = points.reduce(Vec3.zero) { $0 + pose.apply($1.modelMm) } / Double(points.count)
-            let weights: [Double] = pixelErrors(r).enumerated().map { pw[$0.offset] * huberWeight($0.element, delta: deltas[$0.offset]) }
+            let weights: [Double] = pixelErrors(Array(r[0..<m0])).enumerated().map { pw[$0.offset] * huberWeight($0.element, delta: deltas[$0.offset]) }
+                + [Double](repeating: 1, count: (r.count - m0 + 1) / 2)
             // Jacobian by central differences: steps of 1e-5 rad and 1e-3 mm.
             let m = r.count
             var jac = [[Double]](repeating: [Double](repeating: 0, count: 6), count: m)
@@ -182,8 +223,8 @@ public enum PoseEstimation {
                 let h = k < 3 ? 1e-5 : 1e-3
                 var dp = [Double](repeating: 0, count: 6); dp[k] = h
                 var dm = dp; dm[k] = -h
-                let rp = residuals(perturbation(dp, centre: centre).composed(after: pose), points, projections)
-                let rm = residuals(perturbation(dm, centre: centre).composed(after: pose), points, projections)
+                let rp = allResiduals(perturbation(dp, centre: centre).composed(after: pose))
+                let rm = allResiduals(perturbation(dm, centre: centre).composed(after: pose))
                 for i in 0..<m { jac[i][k] = (rp[i] - rm[i]) / (2 * h) }
             }
             var jtj = [[Double]](repeating: [Double](repeating: 0, count: 6), count: 6)
@@ -201,21 +242,23 @@ public enum PoseEstimation {
                 for d in 0..<6 { a[d][d] += lambda * max(jtj[d][d], 1e-9) }
                 guard let step = solve(a, jtr.map { -$0 }) else { lambda *= 10; continue }
                 let candidate = perturbation(step, centre: centre).composed(after: pose)
-                let rc = residuals(candidate, points, projections)
+                let rc = allResiduals(candidate)
                 let c = cost(rc, [])
                 if c < current {
                     let gain = current - c
                     pose = candidate; r = rc; current = c
                     lambda = max(lambda / 3, 1e-9)
                     improved = true
-                    if gain < 1e-10 * max(current, 1e-12) || step.map(abs).max()! < 1e-9 { return Fit(worldFromHeart: pose, residualsPx: pixelErrors(r), iterations: iterations) }
+                    if gain < 1e-10 * max(current, 1e-12) || step.map(abs).max()! < 1e-9 {
+                        return Fit(worldFromHeart: pose, residualsPx: pixelErrors(Array(r[0..<m0])), iterations: iterations)
+                    }
                     break
                 }
                 lambda *= 10
             }
             if !improved { break }
         }
-        return Fit(worldFromHeart: pose, residualsPx: pixelErrors(r), iterations: iterations)
+        return Fit(worldFromHeart: pose, residualsPx: pixelErrors(Array(r[0..<m0])), iterations: iterations)
     }
 
     static func pixelErrors(_ r: [Double]) -> [Double] {
@@ -283,7 +326,8 @@ public enum PoseEstimation {
     public static func landmarkRegistration(modelLandmarksMm: [String: Vec3], views: [FluoroView],
                                             huberDeltaPx: Double = 3,
                                             landmarkWeights: [String: Double]? = nil,
-                                            slidingCurvesMm: [String: [Vec3]] = [:]) -> (fit: Fit, points: [PointCorrespondence])? {
+                                            slidingCurvesMm: [String: [Vec3]] = [:],
+                                            orientationPrior: OrientationPrior? = nil) -> (fit: Fit, points: [PointCorrespondence])? {
         let points = correspondences(modelLandmarksMm: modelLandmarksMm, views: views, slidingCurvesMm: slidingCurvesMm)
         // Closed-form starts: the point landmarks seen in two views; with sliding landmarks also all of them (their
         // nominal points), since the point landmarks alone may be nearly collinear (the contrast start and the MCV
@@ -305,16 +349,27 @@ public enum PoseEstimation {
             if k > 0 && (0..<k).contains(where: { subsets[$0].src.count == set.src.count && subsets[$0].src == set.src }) { continue }
             if let f = kabsch(from: set.src, to: set.dst) { starts.append(f) }
         }
+        // With an orientation prior, also a start at its expected orientation, placed on the triangulated
+        // landmarks' centroid: a near-collinear set leaves the rotation about its line to the prior.
+        if let prior = orientationPrior, let all = subsets.max(by: { $0.src.count < $1.src.count }), all.src.count >= 3 {
+            let n = Double(all.src.count)
+            let src = all.src.reduce(Vec3.zero, +) / n, dst = all.dst.reduce(Vec3.zero, +) / n
+            starts.append(Affine3D(linear: prior.expected, translation: dst - prior.expected * src))
+        }
         guard !starts.isEmpty else { return nil }
         let projections = views.map(\.projection)
         var weights: [Double]? = nil
         if let lw = landmarkWeights, let top = lw.values.max(), top > 0 {
             weights = points.map { (lw[$0.name] ?? top) / top }
         }
-        let fits = starts.map { refine(initial: $0, points: points, projections: projections, huberDeltaPx: huberDeltaPx, pointWeights: weights) }
+        let fits = starts.map {
+            refine(initial: $0, points: points, projections: projections, huberDeltaPx: huberDeltaPx, pointWeights: weights,
+                   orientationPrior: orientationPrior)
+        }
         let pw = weights ?? [Double](repeating: 1, count: points.count)
         func cost(_ f: Fit) -> Double {
-            zip(f.residualsPx, pw).reduce(0) { s, x in
+            let prior = orientationPrior?.residuals(f.worldFromHeart).reduce(0) { $0 + 0.5 * $1 * $1 } ?? 0
+            return prior + zip(f.residualsPx, pw).reduce(0) { s, x in
                 let d = huberDeltaPx / max(x.1, 1e-6).squareRoot()
                 return s + x.1 * (x.0 <= d ? 0.5 * x.0 * x.0 : d * (x.0 - 0.5 * d))
             }

@@ -14,6 +14,9 @@ enum Tolerance {
     static let noiseFreeMTREMm = 0.5
     /// Median mTRE with 2-pixel click noise over many draws (mm) when the model landmarks are exact.
     static let noisyClicksMedianMTREMm = 2.0
+    /// Rotation left about a line of landmarks once the orientation prior (expected: identity) is on (degrees): the
+    /// prior is the only information about it, so the fit goes to its mean, up to the solver's tolerance.
+    static let orientationPriorResidualDeg = 0.5
     /// Detected electrode vs its true projection (pixels).
     static let electrodePx = 1.0
     /// Triangulated electrode vs truth when two electrodes share one spot in a view (mm).
@@ -85,6 +88,41 @@ struct RegistrationTests {
         let median = 0.5 * (errors[19] + errors[20])
         print("fluoro registration, 2 px click noise, exact model landmarks: median mTRE \(String(format: "%.2f", median)) mm, max \(String(format: "%.2f", errors.last!)) mm")
         #expect(median <= Tolerance.noisyClicksMedianMTREMm, "median mTRE \(median) mm")
+    }
+
+    @Test("rotation vector of a rotation matrix: axis times angle, up to a half turn")
+    func rotationVectorRoundTrip() throws {
+        for (axis, angle) in [(Vec3(1, 2, 3), 0.4), (Vec3(0, 0, 1), 1e-4), (Vec3(-1, 0.5, 0.2), 3.0), (Vec3(0, 1, 0), .pi - 1e-8)] {
+            let w = PoseEstimation.rotationVector(Mat3.rotation(axis: axis, angleRadians: angle))
+            let expected = axis.normalized * angle
+            // The half turn's axis has no sign: either direction is the same rotation.
+            let error = min((w - expected).length, (w + expected).length)
+            #expect(error < 1e-6, "rotation vector of \(angle) rad about \(axis): \(w), error \(error)")
+        }
+    }
+
+    /// Landmarks on one line leave the rotation about that line to the starting pose; the orientation prior
+    /// brings it to its expected orientation and leaves the well-determined directions where the clicks put them.
+    @Test("orientation prior fixes the rotation about a line of landmarks")
+    func orientationPriorOnCollinearLandmarks() throws {
+        let line = (0..<5).map { Vec3(Double($0) * 20 - 40, 10, -5) }
+        let landmarks = Dictionary(uniqueKeysWithValues: line.enumerated().map { ("point\($0.offset)", $0.element) })
+        let truth = Affine3D(linear: .identity, translation: Vec3(3, -4, 2))
+        let views = self.views(pose: truth, landmarks: landmarks, noisePx: 0, seed: 1)
+        let points = PoseEstimation.correspondences(modelLandmarksMm: landmarks, views: views)
+        // A start turned 20 degrees about the line (through its centroid): the clicks cannot tell.
+        let centre = line.reduce(Vec3.zero, +) / Double(line.count)
+        let turn = Mat3.rotation(axis: Vec3(1, 0, 0), angleRadians: radians(20))
+        let start = Affine3D(linear: turn, translation: truth.apply(centre) - turn * centre)
+        let projections = views.map(\.projection)
+        let free = PoseEstimation.refine(initial: start, points: points, projections: projections)
+        let prior = PoseEstimation.OrientationPrior(sdRadians: radians(6), pixelsPerSD: 7)
+        let held = PoseEstimation.refine(initial: start, points: points, projections: projections, orientationPrior: prior)
+        let angle = { (a: Affine3D) in degrees(PoseEstimation.rotationVector(a.linear).length) }
+        #expect(angle(free.worldFromHeart) > 15, "without the prior the turn about the line stays: \(angle(free.worldFromHeart)) degrees")
+        #expect(angle(held.worldFromHeart) < Tolerance.orientationPriorResidualDeg,
+                "with the prior the turn goes: \(angle(held.worldFromHeart)) degrees")
+        #expect(held.rmsPx < 0.1, "the clicks still fit: RMS \(held.rmsPx) px")
     }
 
     @Test("Kabsch recovers a rotation and shift exactly")
