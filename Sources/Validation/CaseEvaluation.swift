@@ -220,10 +220,17 @@ public struct CaseEvaluation: Sendable {
         }
 
         // The shipped analysis path (`crtsim analyze`): the CMR pipeline, then the fluoroscopy stage when the case has one.
-        let analysis = try CaseAnalysis.run(cmrFolder: caseDir + "/cmr",
+        // A case it cannot analyse (too few landmarks clicked in two views, a study it refuses) is a failed case,
+        // counted in `pipeline.failure_rate`, as for a user's pipeline; the run goes on.
+        let analysis: CaseAnalysis
+        do {
+            analysis = try CaseAnalysis.run(cmrFolder: caseDir + "/cmr",
                                             configuration: configuration(scenario.pipeline),
                                             fusion: scenario.fluoroscopy ? fusionSettings() : nil)
-        _ = try analysis.write(to: analysisDir, replace: true)
+            _ = try analysis.write(to: analysisDir, replace: true)
+        } catch let e as InputError {
+            throw Failed(index: i, preset: spec.name, seed: seed, reason: e.message, logTail: [])
+        }
         let output = analysis.output, study = analysis.study
 
         // Scored from the files, as any pipeline's analysis is (`CaseScoring`, also `crtsim score`).

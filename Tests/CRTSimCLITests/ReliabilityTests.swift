@@ -114,6 +114,39 @@ func stagingFolders(_ scratch: Scratch, _ name: String) -> [String] {
 
 @Suite("Reliability: no lost runs, no lost cases, resume, one-line errors", .tags(.cli))
 struct ReliabilityTests {
+    /// Failure: a generated case the built-in pipeline cannot analyse stopped the whole run (exit 2, "the cases
+    /// finished so far are kept: resume with ..."); `anatomy-variation` lost its run this way at case 28. Here the
+    /// venograms of case 1 fill so little that fewer than three landmarks are clicked in two views. It is now a
+    /// failed case with the pipeline's message, counted in `pipeline.failure_rate`, and the other case is scored.
+    @Test func builtinPipelineFailureIsACaseNotTheRun() throws {
+        let s = try Scratch()
+        try s.write("run.yaml", """
+            id: unanalysable-case
+            description: venograms that fill too little for the landmark registration in one case
+            seed: 3
+            cases: 2
+            phantoms: [advise-typical]
+            overrides:
+              xray.unfilledBranchProbability: 0.5
+              xray.fillReachMean: 0.3
+            fluoroscopy:
+              enabled: true
+            """)
+        let r = try CLI.run(["run", "run.yaml", "--out", "out", "--jobs", "2"], in: s.url, timeout: 300)
+        #expect(r.status == 0, "\(r)")
+        let data = try Data(contentsOf: s.url.appendingPathComponent("out/results.json"))
+        let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let cases = try #require(json["cases"] as? [[String: Any]])
+        let failures = try #require(json["failures"] as? [[String: Any]])
+        #expect(cases.map { $0["index"] as? Int } == [0])
+        #expect(failures.count == 1 && failures.first?["index"] as? Int == 1)
+        #expect((failures.first?["reason"] as? String)?.contains("fewer than 3 of the landmarks") == true, "\(failures)")
+        let metrics = try #require(json["metrics"] as? [[String: Any]])
+        let rate = try #require(metrics.first { $0["id"] as? String == "pipeline.failure_rate" }?["value"] as? Double)
+        #expect(abs(rate - 0.5) < 1e-12)
+        #expect(stagingFolders(s, "out").isEmpty)
+    }
+
     /// Failure 1: an expectation on a metric that comes out null (a registration metric without fluoroscopy)
     /// used to pass `validate`, then lose the whole run at the end (`cannot encode JSON ... nan`). Now `validate`
     /// warns, the run writes its results with the metric as null, and the expectation fails with its reason.
