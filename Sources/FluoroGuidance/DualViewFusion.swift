@@ -131,11 +131,12 @@ public struct DualViewFusion: Sendable {
         if clicked.isEmpty {
             throw InputError("operator: no landmark clicks (expected operator/clicks-<VIEW>.json for each view); the registration starts from the operator's landmarks")
         }
+        let prior = orientationPrior(for: study, landmarks: landmarks)
         guard let (fit, points) = PoseEstimation.landmarkRegistration(modelLandmarksMm: landmarks.landmarksMm, views: study.views,
                                                                        huberDeltaPx: settings.huberDeltaPx,
                                                                        landmarkWeights: settings.weightLandmarksByPrior ? landmarks.landmarkWeights : nil,
                                                                        slidingCurvesMm: landmarks.slidingCurvesMm,
-                                                                       orientationPrior: orientationPrior(for: study, landmarks: landmarks)) else {
+                                                                       orientationPrior: prior) else {
             throw InputError("operator: fewer than 3 of the landmarks \(ModelLandmarks.names.joined(separator: ", ")) are clicked in two views; registration needs at least 3")
         }
         let pointLandmarks = Set(points.filter { $0.curveMm == nil }.map(\.name)).filter { n in points.filter { $0.name == n }.count >= 2 }
@@ -154,7 +155,7 @@ public struct DualViewFusion: Sendable {
         var vBefore: Double? = nil, vAfter: Double? = nil
         var method = "landmarks"
         if settings.refineOnImages {
-            let refined = refineOnVessels(pose, study: study, landmarks: landmarks, points: points)
+            let refined = refineOnVessels(pose, study: study, landmarks: landmarks, points: points, prior: prior)
             vBefore = refined.vesselnessBefore; vAfter = refined.vesselnessAfter
             if refined.vesselnessAfter > refined.vesselnessBefore {
                 pose = refined.worldFromHeart
@@ -181,9 +182,8 @@ public struct DualViewFusion: Sendable {
     /// The automatic refinement on the venograms from `pose`: the model's vein curves aligned to the vessels, the
     /// clicks kept as a weak prior.
     func refineOnVessels(_ pose: Affine3D, study: FluoroStudy, landmarks: ModelLandmarks,
-                         points: [PointCorrespondence]) -> ImageRefinement.Result {
-        let refinement = ImageRefinement(settings: settings.refinement,
-                                         orientationPrior: orientationPrior(for: study, landmarks: landmarks))
+                         points: [PointCorrespondence], prior: PoseEstimation.OrientationPrior?) -> ImageRefinement.Result {
+        let refinement = ImageRefinement(settings: settings.refinement, orientationPrior: prior)
         if settings.fitCourseShift {
             return refinement.refine(initial: pose, model: landmarks, venograms: study.views.map(\.venogram),
                                      projections: study.views.map(\.projection), clicks: points).result
@@ -202,13 +202,14 @@ public struct DualViewFusion: Sendable {
         var weights: [Double]? = nil
         let lw = landmarks.landmarkWeights
         if settings.weightLandmarksByPrior, let top = lw.values.max(), top > 0 { weights = points.map { (lw[$0.name] ?? top) / top } }
+        let prior = orientationPrior(for: study, landmarks: landmarks)
         let fit = PoseEstimation.refine(initial: start, points: points, projections: study.views.map(\.projection),
                                         huberDeltaPx: settings.huberDeltaPx, pointWeights: weights,
-                                        orientationPrior: orientationPrior(for: study, landmarks: landmarks))
+                                        orientationPrior: prior)
         guard settings.refineOnImages else { return fit.worldFromHeart }
         var landmarks = landmarks
         landmarks.restrictCourses(clicks: study.views.map(\.clicks), projections: study.views.map(\.projection), pose: fit.worldFromHeart)
-        let refined = refineOnVessels(fit.worldFromHeart, study: study, landmarks: landmarks, points: points)
+        let refined = refineOnVessels(fit.worldFromHeart, study: study, landmarks: landmarks, points: points, prior: prior)
         return refined.vesselnessAfter > refined.vesselnessBefore ? refined.worldFromHeart : fit.worldFromHeart
     }
 

@@ -199,18 +199,17 @@ public enum PoseEstimation {
         func allResiduals(_ pose: Affine3D) -> [Double] {
             residuals(pose, points, projections) + (orientationPrior?.residuals(pose) ?? [])
         }
-        func cost(_ r: [Double], _ w: [Double]) -> Double {
+        func cost(_ r: [Double]) -> Double {
             var s = 0.0
             for (i, e) in pixelErrors(Array(r[0..<m0])).enumerated() {
                 let d = deltas[i]
                 s += pw[i] * (e <= d ? 0.5 * e * e : d * (e - 0.5 * d))
             }
             for e in r[m0...] { s += 0.5 * e * e }
-            _ = w
             return s
         }
         var r = allResiduals(pose)
-        var current = cost(r, [])
+        var current = cost(r)
         for it in 0..<maxIterations {
             iterations = it + 1
             let centre = points.reduce(Vec3.zero) { $0 + pose.apply($1.modelMm) } / Double(points.count)
@@ -243,7 +242,7 @@ public enum PoseEstimation {
                 guard let step = solve(a, jtr.map { -$0 }) else { lambda *= 10; continue }
                 let candidate = perturbation(step, centre: centre).composed(after: pose)
                 let rc = allResiduals(candidate)
-                let c = cost(rc, [])
+                let c = cost(rc)
                 if c < current {
                     let gain = current - c
                     pose = candidate; r = rc; current = c
