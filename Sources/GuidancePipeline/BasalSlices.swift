@@ -46,15 +46,19 @@ public enum BasalSlices {
         /// beside it: atrium, aortic root) and is atrium (mm).
         public var minCavityRadiusMm = 1.0
         /// Contour leak: a basal contour whose cavity is more than this multiple of the next slice's towards the apex
-        /// (same phase) has run through the valve plane into the atrium or the aortic root; its LV part is taken as
+        /// (same phase; that slice's trend from the one below it when larger, and its LV rather than its contour when
+        /// it leaked too) has run through the valve plane into the atrium or the aortic root; its LV part is taken as
         /// large as that next slice's cavity (counted as partly left). The LV's
         /// cross-section changes smoothly along its axis (a prolate shape truncated above its equator narrows
         /// towards the base), so no real basal slice is half as large again as its neighbour; blood-pool
         /// segmentation leaking at the base is the usual failure this guards against. 0 turns the check off.
         public var maxAreaRatioToApicalNeighbour = 1.5
-        /// Sizes, relative to the apical neighbour's contour, at which a leaked slice's myocardial ring is sought
-        /// (the LV narrows towards the annulus); the size with the longest myocardial arc is used.
-        public var leakProbeScales = [1.0, 0.9, 0.8, 0.7]
+        /// Where a leaked slice's myocardial ring is sought along each ray (`leakProbe`), as fractions of the apical
+        /// neighbour's endocardial radius: the LV narrows towards the annulus (a basal cross-section 60-70 % of the
+        /// one below at the hinge), and a stack tilted from the long axis by up to about 15 degrees moves the wall by
+        /// up to a fifth of the radius on one side.
+        public var leakSearchInner = 0.6
+        public var leakSearchOuter = 1.2
     }
 
     public enum Content: String, Codable, Sendable { case lvCavity, outflowTract, partlyLeft, atrium }
@@ -101,6 +105,56 @@ public enum BasalSlices {
             return total > 0 && endo[r] >= settings.minCavityRadiusMm
                 && Double(inside) >= settings.rayMyocardialFraction * Double(total)
         }
+    }
+
+    /// The myocardial ring of a slice whose own contour leaked, sought along each ray near a guide contour (the
+    /// apical neighbour's endocardium, mm per ray): from `leakSearchInner` to `leakSearchOuter` times the guide radius,
+    /// the first place where the pool (inside 0.6 of the guide, as in `myocardialRays`) gives way to a band of
+    /// myocardial intensity as `myocardialRays` tests it. Returns per ray whether it met myocardium and the
+    /// endocardial radius there (the guide's where it did not). A stack tilted from the long axis or an LV that narrows
+    /// towards the annulus puts the wall at another distance on every side, which one scale of the guide cannot follow.
+    public static func leakProbe(centre: SIMD2<Double>, guide: [Double], referenceWallMm: Double,
+                                 blood: Float, myocardium: Float, dark: Float, settings: Settings,
+                                 sample: (SIMD2<Double>) -> Float) -> (myocardial: [Bool], endo: [Double]) {
+        let n = guide.count
+        var inside: [Float] = []
+        for r in stride(from: 0, to: n, by: max(1, n / 60)) {
+            let a = 2 * Double.pi * Double(r) / Double(n)
+            let d = SIMD2(cos(a), sin(a))
+            var rho = 0.0
+            while rho < 0.6 * guide[r] { inside.append(sample(centre + d * rho)); rho += 0.5 }
+        }
+        let pool = inside.isEmpty ? blood : Stats.median(inside)
+        let upper = 0.5 * (pool + myocardium), lower = 0.5 * (myocardium + dark)
+        let band = clamp(settings.bandWallFraction * referenceWallMm, settings.bandMinMm, settings.bandMaxMm)
+        var myocardial = [Bool](repeating: false, count: n), endo = guide
+        for r in 0..<n {
+            let a = 2 * Double.pi * Double(r) / Double(n)
+            let d = SIMD2(cos(a), sin(a))
+            var rho = settings.leakSearchInner * guide[r]
+            var wasPool = false
+            while rho <= settings.leakSearchOuter * guide[r] {
+                let v = sample(centre + d * rho)
+                if v >= upper { wasPool = true; rho += 0.5; continue }
+                if wasPool {
+                    // Pool to wall: the band beyond this edge decides, as in `myocardialRays`.
+                    var hits = 0, total = 0
+                    var x = rho + settings.bandFromMm
+                    while x <= rho + settings.bandFromMm + band {
+                        let w = sample(centre + d * x)
+                        if w < upper && w > lower { hits += 1 }
+                        total += 1; x += 0.5
+                    }
+                    if total > 0 && Double(hits) >= settings.rayMyocardialFraction * Double(total) {
+                        myocardial[r] = true; endo[r] = rho
+                        break
+                    }
+                    wasPool = false
+                }
+                rho += 0.5
+            }
+        }
+        return (myocardial, endo)
     }
 
     /// The decision at one phase from the myocardial rays then and at end-diastole, and the endocardial radii then.

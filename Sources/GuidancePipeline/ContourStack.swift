@@ -19,8 +19,10 @@ struct ContourStack {
         var nearestSlice: Int
     }
 
-    /// Whether a slice's contours can be used at this phase (tracked and in the LV).
-    func usable(_ s: Int) -> Bool { geometry.rings[s] != nil && geometry.walls[s].valid[frame] }
+    /// Whether a slice's contours can be used at this phase (tracked, in the LV, not leaked through the valve plane).
+    func usable(_ s: Int) -> Bool {
+        geometry.rings[s] != nil && geometry.walls[s].valid[frame] && !geometry.walls[s].contourLeaked(frame: frame)
+    }
 
     func at(_ p: Vec3) -> Local? {
         let g = geometry

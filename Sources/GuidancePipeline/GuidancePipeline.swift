@@ -149,10 +149,11 @@ public struct GuidancePipeline: Sendable {
 
 extension LVGeometry {
     /// The contours of one phase as a `WallContourStack` (rays re-ordered so that their angle turns right-handed
-    /// about the base-to-apex axis), with per-ray scar transmurality from the LGE analysis of its segment.
+    /// about the base-to-apex axis), with per-ray scar transmurality from the LGE analysis of its segment. A contour
+    /// that leaked through the valve plane is not a wall and is left out.
     func contourStack(frame t: Int, scar: ScarDetection) -> WallContourStack {
         var slices: [SliceContour] = []
-        for (s, w) in walls.enumerated() where w.closed[t] || rings[s] != nil {
+        for (s, w) in walls.enumerated() where (w.closed[t] || rings[s] != nil) && !w.contourLeaked(frame: t) {
             let n = w.rayCount
             let order = (0..<n).map { handedness > 0 ? $0 : (n - $0) % n }
             let v = handedness > 0 ? w.plane.axisRows : -w.plane.axisRows

@@ -189,7 +189,23 @@ public struct LVGeometry: Sendable {
             var first = true
             var cavity: [(s: Int, area: Double)] = []
             for (s, w) in walls.enumerated() where w.valid[t] {
-                let area = w.lvCavityAreaMm2(frame: t)
+                var area = w.lvCavityAreaMm2(frame: t)
+                if annulus != nil, !w.leaked.isEmpty, w.leaked[t], w.content[t] == .partlyLeft {
+                    // A contour that leaked through the valve plane, where the long-axis annulus says how much of
+                    // the slab is LV: the LV's cross-section is its apical neighbour's (the LV does not widen towards
+                    // its base above the equator), not the probe's chord, and the plane bounds it.
+                    let below = walls.indices.first { $0 > s && walls[$0].valid[t] && (walls[$0].leaked.isEmpty || !walls[$0].leaked[t]) }
+                    area = min(w.cavityAreaMm2(frame: t), below.map { walls[$0].cavityAreaMm2(frame: t) } ?? area)
+                    if first {
+                        v += area * max(0, lengthBelowAnnulus(w, t, annulus!, axis))
+                        if area > 0 { cavity.append((s, area)) }
+                        first = false
+                    } else {
+                        v += area * spacing
+                        if area > 0 { cavity.append((s, area)) }
+                    }
+                    continue
+                }
                 if let annulus, first {
                     // The long-axis annulus bounds the base: the first slice counts from its apical face up to the
                     // plane. A slice decided partly left (`BasalSlices`) that the plane leaves wholly on the LV side
@@ -267,7 +283,11 @@ public struct LVGeometry: Sendable {
             let found = MitralAnnulus.detect(views: longAxis, walls: walls, baseToApex: baseToApex, axisPointMm: axisPoint,
                                              cineTimesMs: cineTimesMs, settings: settings.mitralAnnulus)
             let detected = found.planes.compactMap { $0 }.count
-            if let planes = found.filled(settings: settings.mitralAnnulus) {
+            if let filledPlanes = found.filled(settings: settings.mitralAnnulus) {
+                let interval = frames > 1 ? (cineTimesMs[frames - 1] - cineTimesMs[0]) / Double(frames - 1) : 0
+                let planes = MitralAnnulus.medianFilteredHeights(
+                    filledPlanes, axis: baseToApex, timesMs: cineTimesMs, cycleMs: cineTimesMs[frames - 1] + interval,
+                    halfWindowMs: settings.mitralAnnulus.heightMedianHalfWindowMs)
                 annulus = found; annulusPlanes = planes
                 var atrium = 0
                 for t in 0..<frames {
@@ -306,7 +326,13 @@ public struct LVGeometry: Sendable {
         }
         if baseIndex > 0 { notes.append("\(baseIndex) basal slice(s) without myocardium all round left out") }
         let baseSliceCentre = walls[baseIndex].plane.patient(walls[baseIndex].centres[ed])
-        let baseCentre = baseSliceCentre - baseToApex * (sliceThicknessMm / 2)
+        // The base: the long-axis annulus at end-diastole where the case has it (where the long axis through the
+        // first slice's centre crosses the plane), else the first slice's basal face.
+        let baseCentre: Vec3 = {
+            guard let plane = annulusPlanes?[ed] else { return baseSliceCentre - baseToApex * (sliceThicknessMm / 2) }
+            let below = (baseSliceCentre - plane.centreMm).dot(plane.normal) / max(1e-6, baseToApex.dot(plane.normal))
+            return baseSliceCentre - baseToApex * below
+        }()
         let heights = walls.map { ($0.plane.patient($0.centres[ed]) - baseCentre).dot(baseToApex) }
         // Endocardial apex by linear extrapolation of the cavity area over the two most apical slices with one.
         let withCavity = walls.indices.filter { walls[$0].cavityAreaMm2(frame: ed) > 1 }
@@ -621,12 +647,17 @@ extension LVGeometry {
     /// apical tip), when at least three do and it lies within `longAxisMaxTiltDegrees` of the stack normal; else
     /// the stack normal. An operator plans the short-axis stack from long-axis views, near the long axis but not on
     /// it (Kramer et al., JCMR 2020;22:17, standardised protocols), so the stack normal is only a first guess.
+    /// The largest LV cavity (mm2) at a phase: over the slices whose contour is the LV cavity whole, not the contour
+    /// of a slice left out (round the atrium above the base), leaked through the valve plane or partly left.
+    static func largestLVCavityMm2(walls: [WallTracker.SliceWall], frame t: Int) -> Double {
+        walls.filter { $0.isWholeLVCavity(frame: t) }.map { $0.cavityAreaMm2(frame: t) }.max() ?? 0
+    }
+
     static func longAxis(walls: [WallTracker.SliceWall], frame ed: Int, stackAxis: Vec3, settings: Settings) -> Vec3 {
         guard settings.fitLongAxis else { return stackAxis }
         let areas = walls.map { $0.cavityAreaMm2(frame: ed) }
-        let isLVCavity = { (s: Int) in walls[s].valid[ed] && (walls[s].content.isEmpty || walls[s].content[ed] == .lvCavity) }
-        // The largest LV cavity, not the contour of a slice left out at end-diastole (round the atrium above the base).
-        let largest = walls.indices.filter(isLVCavity).map { areas[$0] }.max() ?? 0
+        let isLVCavity = { (s: Int) in walls[s].isWholeLVCavity(frame: ed) }
+        let largest = largestLVCavityMm2(walls: walls, frame: ed)
         let used = walls.indices.filter { s in isLVCavity(s) && areas[s] >= settings.longAxisMinAreaFraction * largest }
         guard used.count >= 3 else { return stackAxis }
         let points = used.map { walls[$0].plane.patient(walls[$0].centres[ed]) }
@@ -655,6 +686,7 @@ extension LVGeometry {
         for s in walls.indices {
             walls[s].content = [BasalSlices.Content](repeating: .lvCavity, count: frames)
             walls[s].areaFraction = [Double](repeating: 1, count: frames)
+            walls[s].leaked = [Bool](repeating: false, count: frames)
         }
         guard settings.basalSliceDecision, !walls.isEmpty else { return nil }
         // End-diastolic reference: the phase of largest summed cavity area; the reference wall is its median.
@@ -678,44 +710,52 @@ extension LVGeometry {
             }
         }
         // Contour leak through the valve plane: far larger than the slice below it. The leaked contour says nothing
-        // about what the slice cuts, so the decision is made again on this slice's image with the apical neighbour's
-        // contour at the same phase (continuity along the stack): myocardium all round it is LV cavity, as large as
-        // the neighbour's (the LV does not widen towards its base above its equator); an arc that the base has
-        // partly left counts the chord part of it; no myocardium round it is atrium (or aortic root).
+        // about what the slice cuts, so the wall is sought again on this slice's image near the apical neighbour's
+        // contour at the same phase (continuity along the stack; `BasalSlices.leakProbe`): myocardium all round is
+        // LV cavity, the probe's contour; an arc that the base has partly left counts the chord part of it; no
+        // myocardium round it is atrium (or aortic root).
         let leakRatio = settings.basal.maxAreaRatioToApicalNeighbour
         if leakRatio > 0 {
-            for s in basal where s + 1 < walls.count {
-                let neighbour = walls[s + 1], here = walls[s]
+            // From the apex towards the base, so that a slice above a leaked one is compared with what that one's
+            // LV was taken to be (its probe contour and area), not with its leaked contour.
+            var refEndo = walls.map { $0.endo }, refCentres = walls.map { $0.centres }
+            var refArea = walls.map { w in (0..<frames).map { w.cavityAreaMm2(frame: $0) } }
+            for s in basal.reversed() where s + 1 < walls.count {
+                let here = walls[s]
+                let endoBelow = refEndo[s + 1], centresBelow = refCentres[s + 1]
+                let centresNext = s + 2 < walls.count ? refCentres[s + 2] : nil
                 // The LV centre on this slice: extrapolated from the two slices below (a stack tilted from the long
                 // axis moves it from slice to slice), else the neighbour's.
-                let next = s + 2 < walls.count ? walls[s + 2] : nil
                 let probeCentre = { (t: Int) -> SIMD2<Double> in
-                    guard let next else { return neighbour.centres[t] }
-                    return 2 * neighbour.centres[t] - next.centres[t]
+                    guard let centresNext else { return centresBelow[t] }
+                    return 2 * centresBelow[t] - centresNext[t]
                 }
-                // The neighbour's contour, scaled: the LV narrows towards the annulus, so the ring is sought at
-                // `leakProbeScales` of its size and the scale with the longest myocardial arc is taken.
-                let probeRays = { (t: Int, scale: Double) -> [Bool] in
+                // The ring sought along each ray near the neighbour's contour (`BasalSlices.leakProbe`).
+                let probe = { (t: Int) -> (myocardial: [Bool], endo: [Double]) in
                     let image = PlaneImage(volume: cine, slice: here.slice, frame: t)
-                    return BasalSlices.myocardialRays(centre: probeCentre(t), endo: neighbour.endo[t].map { $0 * scale }, referenceWallMm: referenceWall,
-                                                      blood: here.bloodLevel, myocardium: here.myocardiumLevel, dark: here.darkLevel,
-                                                      settings: settings.basal, sample: { image.sample($0) })
-                }
-                let arc = { (rays: [Bool]) -> Int in BasalSlices.longestRun(rays)?.length ?? 0 }
-                let best = { (t: Int) -> (rays: [Bool], scale: Double) in
-                    let scales = settings.basal.leakProbeScales.filter { $0 > 0 }
-                    return (scales.isEmpty ? [1.0] : scales).map { (probeRays(t, $0), $0) }.max { arc($0.0) < arc($1.0) }!
+                    return BasalSlices.leakProbe(centre: probeCentre(t), guide: endoBelow[t], referenceWallMm: referenceWall,
+                                                 blood: here.bloodLevel, myocardium: here.myocardiumLevel, dark: here.darkLevel,
+                                                 settings: settings.basal, sample: { image.sample($0) })
                 }
                 var probeED: [Bool]? = nil
                 for t in 0..<frames {
-                    let area = walls[s].cavityAreaMm2(frame: t), below = neighbour.cavityAreaMm2(frame: t)
-                    guard below > 0 && area > leakRatio * below else { continue }
-                    if probeED == nil { probeED = best(ref).rays }
-                    let probe = best(t)
-                    let d = BasalSlices.decide(myocardial: probe.rays, atEndDiastole: probeED!,
-                                               endo: neighbour.endo[t].map { $0 * probe.scale }, settings: settings.basal)
+                    // The expected cross-section continues the trend of the two slices below (the LV widens
+                    // towards its equator, faster in its apical half), and is at least the neighbour's.
+                    let area = walls[s].cavityAreaMm2(frame: t), below = refArea[s + 1][t]
+                    let expected = s + 2 < walls.count ? max(below, 2 * below - refArea[s + 2][t]) : below
+                    guard below > 0 && area > leakRatio * expected else { continue }
+                    if probeED == nil { probeED = probe(ref).myocardial }
+                    let found = probe(t)
+                    let d = BasalSlices.decide(myocardial: found.myocardial, atEndDiastole: probeED!, endo: found.endo,
+                                               settings: settings.basal)
+                    let dphi = 2 * Double.pi / Double(found.endo.count)
+                    let probeArea = found.endo.reduce(0) { $0 + 0.5 * $1 * $1 * dphi }
+                    walls[s].leaked[t] = true
                     walls[s].content[t] = d.content == .atrium ? .atrium : .partlyLeft
-                    walls[s].areaFraction[t] = d.areaFraction * probe.scale * probe.scale * below / area
+                    walls[s].areaFraction[t] = d.areaFraction * probeArea / area
+                    refEndo[s][t] = found.endo
+                    refCentres[s][t] = probeCentre(t)
+                    refArea[s][t] = probeArea
                 }
             }
         }
@@ -728,13 +768,23 @@ extension LVGeometry {
         var counts: [BasalSlices.Content: Int] = [:]
         for s in basal { for c in walls[s].content where c != .lvCavity { counts[c, default: 0] += 1 } }
         guard !counts.isEmpty else { return nil }
+        let leaked = walls.reduce(0) { $0 + $1.leaked.filter { $0 }.count }
         return "basal slices not whole LV (slice-phases): "
             + [BasalSlices.Content.outflowTract, .partlyLeft, .atrium].compactMap { c in counts[c].map { "\(c.rawValue) \($0)" } }
                 .joined(separator: ", ")
+            + (leaked > 0 ? "; \(leaked) contour(s) leaked through the valve plane, judged with the slice below" : "")
     }
 }
 
 extension WallTracker.SliceWall {
+    /// Whether the contour ran through the valve plane at a phase: its radii are not the LV wall's (`leaked`).
+    func contourLeaked(frame t: Int) -> Bool { !leaked.isEmpty && leaked[t] }
+
+    /// Whether the contour at a phase is the LV cavity whole (valid, decided LV cavity by `BasalSlices`).
+    func isWholeLVCavity(frame t: Int) -> Bool {
+        valid[t] && (content.isEmpty || content[t] == .lvCavity)
+    }
+
     /// Marks the phases at which this slice still cuts the LV (see `LVGeometry.Settings.minCavityAreaFraction`): a
     /// closed ring (or a contour `BasalSlices` calls outflow tract or partly left), not atrium, a cavity and a
     /// plausible wall.

@@ -63,6 +63,12 @@ public struct MitralAnnulus: Sendable {
         /// have an SD of about 4 mm, and a larger gap would mean that the slice above (which would then show the
         /// LV) was missed, or a wrong hinge.
         public var maxFillBeyondSpacingMm = 5.0
+        /// The annulus height along the long axis is a cyclic running median over the phases within this many ms
+        /// either side (0: off). The annulus moves smoothly (its systolic excursion, MAPSE, is 12-16 mm over about
+        /// 300 ms, and its fastest, early-diastolic motion is about 10 cm/s: Wandt B et al., Heart 1998;
+        /// Alam M et al., Eur Heart J 1990); a hinge found at one or two phases several mm from its neighbours is a
+        /// detection error. A median keeps monotone stretches exactly and removes spikes up to half its window wide.
+        public var heightMedianHalfWindowMs = 80.0
     }
 
     /// The annulus at one phase.
@@ -75,6 +81,10 @@ public struct MitralAnnulus: Sendable {
         public var pointsMm: [String: [Vec3]]
         /// RMS distance of the points from the plane (mm).
         public var rmsResidualMm: Double
+
+        public init(centreMm: Vec3, normal: Vec3, pointsMm: [String: [Vec3]], rmsResidualMm: Double) {
+            self.centreMm = centreMm; self.normal = normal; self.pointsMm = pointsMm; self.rmsResidualMm = rmsResidualMm
+        }
     }
 
     /// Plane per short-axis cine phase; nil where too few hinge points were found.
@@ -298,6 +308,24 @@ public struct MitralAnnulus: Sendable {
             v = w.normalized
         }
         return (m, v)
+    }
+
+    /// The planes with their heights along `axis` replaced by the cyclic running median over the phases within
+    /// `halfWindowMs` of each (`Settings.heightMedianHalfWindowMs`); normals and hinge points are kept. `timesMs`: the
+    /// phases' trigger times, `cycleMs` the cardiac cycle.
+    public static func medianFilteredHeights(_ planes: [Plane], axis: Vec3, timesMs: [Double], cycleMs: Double,
+                                      halfWindowMs: Double) -> [Plane] {
+        guard halfWindowMs > 0, planes.count == timesMs.count, planes.count > 2 else { return planes }
+        let heights = planes.map { $0.centreMm.dot(axis) }
+        return planes.indices.map { t in
+            let window = planes.indices.filter { u in
+                let d = abs(timesMs[u] - timesMs[t]).truncatingRemainder(dividingBy: cycleMs)
+                return min(d, cycleMs - d) <= halfWindowMs + 1e-9
+            }
+            var plane = planes[t]
+            plane.centreMm = plane.centreMm + axis * (Stats.median(window.map { heights[$0] }) - heights[t])
+            return plane
+        }
     }
 
     /// The plane at each phase: the detected one, else the nearest phase's (cyclic), or nil for every phase when

@@ -23,7 +23,17 @@ public struct SegmentMotion: Sendable {
         public var neighbourWeight = 0.25
         /// The same for the segments of the same sector in the adjacent rings (weight each).
         public var ringNeighbourWeight = 0.125
+        /// How a segment's activation time is read from its curve (docs/pipeline.md, "Activation time"):
+        /// `halfPeakCrossing` is the curve's own first 50 % crossing; `templateDelay` (default) is the delay of the
+        /// whole curve behind the case's mean curve (least-squares fit of a scaled, shifted copy, every phase
+        /// taking part), put on the 50 % crossing scale by the median over segments of (crossing - delay).
+        public var activationMethod = ActivationMethod.templateDelay
+        /// Curves whose peak is at least this (fraction) make the template: hypokinetic and akinetic curves (below
+        /// the TARGET trial's 10 %, DOMAIN section 1 item 5) are mostly noise and passive motion.
+        public var templateMinPeak = 0.10
     }
+
+    public enum ActivationMethod: String, Codable, Sendable { case halfPeakCrossing, templateDelay }
 
     /// Radial strain per segment (index id - 1) and phase; nil for segments no slice covers.
     var curves: [[Double]?]
@@ -45,10 +55,9 @@ public struct SegmentMotion: Sendable {
         var phaseWeight = [[Double]](repeating: [Double](repeating: 0, count: frames), count: 36)
         var thick = [Double](repeating: 0, count: 36), area = [Double](repeating: 0, count: 36)
         var centre = [Vec3](repeating: .zero, count: 36)
-        // The largest LV cavity among the slices analysed at end-diastole: a slice left out there (the atrium above
-        // the base, its contour round the whole atrial pool) is no reference for the apical tip.
-        let largestCavity = g.walls.indices.filter { g.rings[$0] != nil && g.walls[$0].valid[ed] }
-            .map { g.walls[$0].cavityAreaMm2(frame: ed) }.max() ?? 0
+        // The largest LV cavity at end-diastole: a contour round the atrium or leaked through the valve plane is no
+        // reference for the apical tip.
+        let largestCavity = LVGeometry.largestLVCavityMm2(walls: g.walls, frame: ed)
         let lastMoving = g.walls.indices.last { s in g.walls[s].valid[ed] && (g.walls[s].valid.contains(false) || g.walls[s].content.contains(.partlyLeft)) && g.heightsMm[s] < g.cavityLengthMm / 2 }
         let firstSteady = lastMoving.map { $0 + 1 + g.settings.throughPlaneGuardSlices } ?? 0
         for (s, w) in g.walls.enumerated() where g.rings[s] != nil && w.valid[ed] && s >= firstSteady
@@ -129,7 +138,44 @@ public struct SegmentMotion: Sendable {
             result.timeToPeakMs.append(timesMs[tp] + interval * parabolicOffset(c, tp))
             result.crossCorrelationDelayMs.append(global.isEmpty ? nil : interval * circularLag(c, global))
         }
+        if settings.activationMethod == .templateDelay {
+            result.useTemplateDelays(timesMs: timesMs, settings: settings)
+        }
         return result
+    }
+
+    /// Replaces each measured activation time (50 % crossing) by the template delay (`ActivationMethod.templateDelay`)
+    /// and its uncertainty by the fit's. Nothing changes with fewer than 3 template curves.
+    mutating func useTemplateDelays(timesMs: [Double], settings: Settings) {
+        guard let timed = Self.templateDelayActivation(curves: curves, crossingsMs: activationMs, timesMs: timesMs,
+                                                       settings: settings) else { return }
+        for i in 0..<36 where timed.activationMs[i] != nil {
+            activationMs[i] = timed.activationMs[i]
+            activationUncertaintyMs[i] = timed.uncertaintyMs[i]
+        }
+    }
+
+    /// Template-delay activation times (`ActivationMethod.templateDelay`) of strain curves (index id - 1; nil: not
+    /// measured) given their own 50 % crossings (ms; nil: none, and then no time): the template is the mean of the
+    /// curves peaking at `templateMinPeak` or more, each crossing's curve is timed by `TemplateDelay.fit`, and the
+    /// delays are put on the crossing scale by the median of (crossing - delay). Nil with fewer than 3 template
+    /// curves or fewer than 3 phases.
+    public static func templateDelayActivation(curves: [[Double]?], crossingsMs: [Double?], timesMs: [Double],
+                                               settings: Settings) -> (activationMs: [Double?], uncertaintyMs: [Double?])? {
+        let frames = timesMs.count
+        guard frames >= 3, curves.count == crossingsMs.count else { return nil }
+        let template = curves.compactMap { $0 }.filter { $0.count == frames && ($0.max() ?? 0) >= settings.templateMinPeak }
+        guard template.count >= 3 else { return nil }
+        let mean = (0..<frames).map { t in template.reduce(0) { $0 + $1[t] } / Double(template.count) }
+        let interval = (timesMs[frames - 1] - timesMs[0]) / Double(frames - 1)
+        let fits = curves.indices.map { i -> TemplateDelay.Fit? in
+            guard crossingsMs[i] != nil, let c = curves[i], c.count == frames else { return nil }
+            return TemplateDelay.fit(curve: c, template: mean, intervalMs: interval)
+        }
+        let offsets = curves.indices.compactMap { i in fits[i].flatMap { f in crossingsMs[i].map { $0 - f.delayMs } } }
+        guard !offsets.isEmpty else { return nil }
+        let offset = Stats.median(offsets)
+        return (fits.map { $0.map { $0.delayMs + offset } }, fits.map { $0?.sdMs })
     }
 
     /// The activation map blended over neighbouring segments (`Settings.neighbourWeight`, `ringNeighbourWeight`),
@@ -183,5 +229,64 @@ public struct SegmentMotion: Sendable {
         var lag = Double(best) + parabolicOffset(cc, best)
         if lag > Double(n) / 2 { lag -= Double(n) }
         return lag
+    }
+}
+
+/// Delay of a cyclic curve behind a template: the shift tau (ms) and scale a minimising the squared difference
+/// between the curve and a * template(t - tau) over every phase (the template linearly interpolated between phases),
+/// i.e. the delay of the whole curve rather than of one level crossing. Its SD is the Cramer-Rao bound of delay
+/// estimation in white noise: sigma / (|a| sqrt(sum of template'(t - tau)^2)), sigma from the fit's residuals
+/// (n - 2 degrees of freedom), inflated for correlated residuals. Cross-correlation timing of regional strain
+/// curves: Fornwalt BK et al., J Am Soc Echocardiogr 2007;20:1330-7.
+public enum TemplateDelay {
+    public struct Fit: Equatable, Sendable { public var delayMs: Double; public var scale: Double; public var sdMs: Double }
+
+    /// Grid step of the search (ms), refined by a parabola through the best step and its neighbours.
+    public static let stepMs = 1.0
+
+    public static func fit(curve: [Double], template: [Double], intervalMs: Double) -> Fit? {
+        let n = curve.count
+        guard n >= 3, template.count == n, intervalMs > 0 else { return nil }
+        let cycle = Double(n) * intervalMs
+        func shifted(_ tau: Double) -> [Double] {
+            (0..<n).map { t in
+                var x = (Double(t) * intervalMs - tau).truncatingRemainder(dividingBy: cycle) / intervalMs
+                if x < 0 { x += Double(n) }
+                let i0 = Int(x) % n, f = x - x.rounded(.down)
+                return template[i0] * (1 - f) + template[(i0 + 1) % n] * f
+            }
+        }
+        func residual(_ tau: Double) -> (rss: Double, scale: Double) {
+            let g = shifted(tau)
+            let gg = g.reduce(0) { $0 + $1 * $1 }
+            guard gg > 0 else { return (.infinity, 0) }
+            let a = zip(g, curve).reduce(0) { $0 + $1.0 * $1.1 } / gg
+            return (zip(g, curve).reduce(0) { $0 + ($1.1 - a * $1.0) * ($1.1 - a * $1.0) }, a)
+        }
+        let steps = Int((cycle / stepMs).rounded())
+        let taus = (0..<steps).map { -cycle / 2 + Double($0) * stepMs }
+        let rss = taus.map { residual($0).rss }
+        guard let best = rss.indices.min(by: { rss[$0] < rss[$1] }), rss[best].isFinite else { return nil }
+        let a = rss[(best - 1 + steps) % steps], b = rss[best], c = rss[(best + 1) % steps]
+        let den = a - 2 * b + c
+        let tau = taus[best] + (den > 1e-15 ? clamp(0.5 * (a - c) / den, -0.5, 0.5) : 0) * stepMs
+        let (rssAt, scale) = residual(tau)
+        guard scale > 0 else { return nil }
+        // Derivative of the shifted template per ms (central differences, cyclic).
+        let g = shifted(tau)
+        let slopeSquares = (0..<n).reduce(0.0) { s, t in
+            let d = (g[(t + 1) % n] - g[(t - 1 + n) % n]) / (2 * intervalMs)
+            return s + d * d
+        }
+        let sigma = (rssAt / Double(max(1, n - 2))).squareRoot()
+        // Residuals that are not white (a curve whose shape differs from the template's, not only noise) carry fewer
+        // independent samples: the variance is inflated by (1 + rho) / (1 - rho), rho their lag-1 autocorrelation
+        // (the AR(1) effective sample size).
+        let r = (0..<n).map { curve[$0] - scale * g[$0] }
+        let lag1 = (0..<n).reduce(0.0) { $0 + r[$1] * r[($1 + 1) % n] } / max(1e-300, r.reduce(0) { $0 + $1 * $1 })
+        let rho = clamp(lag1, 0, 0.9)
+        let inflation = ((1 + rho) / (1 - rho)).squareRoot()
+        let sd = slopeSquares > 0 ? inflation * sigma / (scale * slopeSquares.squareRoot()) : cycle / 2
+        return Fit(delayMs: tau, scale: scale, sdMs: min(sd, cycle / 2))
     }
 }

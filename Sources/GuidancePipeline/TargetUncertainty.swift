@@ -4,6 +4,8 @@ import Statistics
 
 /// How sure the pipeline is of its activation times and its target (docs/pipeline.md, "Target uncertainty").
 ///
+/// With `SegmentMotion.ActivationMethod.templateDelay` (default) the SD is the template fit's (`TemplateDelay`);
+/// what follows is the SD of the other method, `halfPeakCrossing`.
 /// An activation time is where the segment's radial strain curve first crosses half its peak, interpolated
 /// linearly between two phases. Its error has two parts. The strain noise moves the curve and the 50 % level: near
 /// the crossing a strain error e shifts the time by e / slope. The noise SD s of the curve is estimated from its own

@@ -76,6 +76,10 @@ public struct WallTracker: Sendable {
         /// `LVGeometry` from `BasalSlices`; empty: the LV cavity, whole).
         var content: [BasalSlices.Content] = []
         var areaFraction: [Double] = []
+        /// Whether the contour ran through the valve plane at each phase (far larger than its apical neighbour's, see
+        /// `BasalSlices.Settings.maxAreaRatioToApicalNeighbour`): its own area says nothing of the LV's (set by
+        /// `LVGeometry`; empty: none did).
+        var leaked: [Bool] = []
         /// Cavity area (mm2) counted as LV at a phase: the contour's, times `areaFraction`.
         func lvCavityAreaMm2(frame t: Int) -> Double {
             cavityAreaMm2(frame: t) * (areaFraction.isEmpty ? 1 : areaFraction[t])

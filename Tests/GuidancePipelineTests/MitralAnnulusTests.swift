@@ -106,4 +106,36 @@ struct MitralAnnulusTests {
         try FileManager.default.removeItem(atPath: copy + "/cine-2ch.nii.gz")
         #expect(throws: InputError.self) { try CMRStudy.load(cmrDirectory: copy) }
     }
+
+    @Test("the annulus height over the cycle: a median over 80 ms either side removes one- and two-phase detection spikes and keeps monotone stretches away from them exactly")
+    func heightMedian() {
+        // 25 phases 40 ms apart: the annulus descends 10 mm over 360 ms, holds, returns over 240 ms, holds (the shape
+        // of a MAPSE curve, piecewise linear so that the expected filtered curve is itself).
+        let times = (0..<25).map { Double($0) * 40 }
+        let clean: [Double] = (0..<25).map { t in
+            switch t {
+            case 0...9: return 10 * Double(t) / 9
+            case 10...12: return 10
+            case 13...18: return 10 * (1 - Double(t - 12) / 6)
+            default: return 0
+            }
+        }
+        var spiked = clean
+        spiked[1] += 6            // one phase 6 mm off
+        spiked[20] -= 5; spiked[21] -= 5   // two phases 5 mm off
+        let axis = Vec3(0.6, 0, 0.8), normal = Vec3(0, 0.6, 0.8)
+        let planes = spiked.map { MitralAnnulus.Plane(centreMm: Vec3(3, -2, 1) + axis * $0, normal: normal, pointsMm: [:], rmsResidualMm: 0.5) }
+        let filtered = MitralAnnulus.medianFilteredHeights(planes, axis: axis, timesMs: times, cycleMs: 1000, halfWindowMs: 80)
+        // Where the window holds no spike the curve comes back exactly; where it does, within one phase's step of
+        // the descent (10/9 mm: the median takes a neighbour's value), against the 5-6 mm spikes.
+        let spikes: Set<Int> = [1, 20, 21]
+        for t in 0..<25 {
+            let height = (filtered[t].centreMm - Vec3(3, -2, 1)).dot(axis)
+            let touched = (-2...2).contains { spikes.contains((t + $0 + 25) % 25) }
+            #expect(abs(height - clean[t]) <= (touched ? 10.0 / 9 + 1e-9 : 1e-9), "phase \(t): \(height) mm, expected \(clean[t]) mm")
+            #expect(filtered[t].normal == normal && filtered[t].rmsResidualMm == 0.5)
+        }
+        // Off: the planes as detected.
+        #expect(MitralAnnulus.medianFilteredHeights(planes, axis: axis, timesMs: times, cycleMs: 1000, halfWindowMs: 0) == planes)
+    }
 }
