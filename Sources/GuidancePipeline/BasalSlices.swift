@@ -73,37 +73,58 @@ public enum BasalSlices {
         public var arcStart: Int, arcLength: Int
     }
 
+    /// Intensity window of myocardium around a contour (radii per ray): between the half level to the blood of the
+    /// pool it encloses (median over the inner 60 % of its radius; a contour that has caught a darker pool, atrial
+    /// blood dimmed by through-plane partial volume, is judged against that pool, so the pool's own surroundings are
+    /// not taken for myocardium; the slice's blood level when nothing is inside) and the half level to the dark
+    /// surroundings; and the width of the band tested beyond an edge (mm).
+    private static func myocardialWindow(centre: SIMD2<Double>, radii: [Double], referenceWallMm: Double,
+                                         blood: Float, myocardium: Float, dark: Float, settings: Settings,
+                                         sample: (SIMD2<Double>) -> Float) -> (upper: Float, lower: Float, bandMm: Double) {
+        let n = radii.count
+        var inside: [Float] = []
+        for r in stride(from: 0, to: n, by: max(1, n / 60)) {
+            let d = direction(r, of: n)
+            var rho = 0.0
+            while rho < 0.6 * radii[r] { inside.append(sample(centre + d * rho)); rho += 0.5 }
+        }
+        let pool = inside.isEmpty ? blood : Stats.median(inside)
+        return (0.5 * (pool + myocardium), 0.5 * (myocardium + dark),
+                clamp(settings.bandWallFraction * referenceWallMm, settings.bandMinMm, settings.bandMaxMm))
+    }
+
+    /// Whether the band from `bandFromMm` beyond an edge at `edgeMm` along `d` lies in the myocardial window for at
+    /// least `rayMyocardialFraction` of its 0.5 mm samples.
+    private static func bandIsMyocardial(centre: SIMD2<Double>, _ d: SIMD2<Double>, edgeMm: Double,
+                                         window: (upper: Float, lower: Float, bandMm: Double), settings: Settings,
+                                         sample: (SIMD2<Double>) -> Float) -> Bool {
+        var inside = 0, total = 0
+        var rho = edgeMm + settings.bandFromMm
+        while rho <= edgeMm + settings.bandFromMm + window.bandMm {
+            let v = sample(centre + d * rho)
+            if v < window.upper && v > window.lower { inside += 1 }
+            total += 1; rho += 0.5
+        }
+        return total > 0 && Double(inside) >= settings.rayMyocardialFraction * Double(total)
+    }
+
+    private static func direction(_ r: Int, of n: Int) -> SIMD2<Double> {
+        let a = 2 * Double.pi * Double(r) / Double(n)
+        return SIMD2(cos(a), sin(a))
+    }
+
     /// Whether each ray meets myocardium just outside the endocardium. Rays are equally spaced, ray r at angle
     /// 2 pi r / n from the in-plane column axis; `sample` reads the image at an in-plane position (mm).
     public static func myocardialRays(centre: SIMD2<Double>, endo: [Double], referenceWallMm: Double,
                                       blood: Float, myocardium: Float, dark: Float, settings: Settings,
                                       sample: (SIMD2<Double>) -> Float) -> [Bool] {
         let n = endo.count
-        // The blood level of this contour at this phase (median over the inner 60 % of its radius): a contour that
-        // has caught a darker pool (atrial blood, dimmed by through-plane partial volume) is judged against that pool,
-        // so the pool's own surroundings are not taken for myocardium. The slice's blood level when nothing is inside.
-        var inside: [Float] = []
-        for r in stride(from: 0, to: n, by: max(1, n / 60)) {
-            let a = 2 * Double.pi * Double(r) / Double(n)
-            let d = SIMD2(cos(a), sin(a))
-            var rho = 0.0
-            while rho < 0.6 * endo[r] { inside.append(sample(centre + d * rho)); rho += 0.5 }
-        }
-        let pool = inside.isEmpty ? blood : Stats.median(inside)
-        let upper = 0.5 * (pool + myocardium), lower = 0.5 * (myocardium + dark)
-        let band = clamp(settings.bandWallFraction * referenceWallMm, settings.bandMinMm, settings.bandMaxMm)
+        let window = myocardialWindow(centre: centre, radii: endo, referenceWallMm: referenceWallMm, blood: blood,
+                                      myocardium: myocardium, dark: dark, settings: settings, sample: sample)
         return (0..<n).map { r in
-            let a = 2 * Double.pi * Double(r) / Double(n)
-            let d = SIMD2(cos(a), sin(a))
-            var inside = 0, total = 0
-            var rho = endo[r] + settings.bandFromMm
-            while rho <= endo[r] + settings.bandFromMm + band {
-                let v = sample(centre + d * rho)
-                if v < upper && v > lower { inside += 1 }
-                total += 1; rho += 0.5
-            }
-            return total > 0 && endo[r] >= settings.minCavityRadiusMm
-                && Double(inside) >= settings.rayMyocardialFraction * Double(total)
+            endo[r] >= settings.minCavityRadiusMm
+                && bandIsMyocardial(centre: centre, direction(r, of: n), edgeMm: endo[r], window: window,
+                                    settings: settings, sample: sample)
         }
     }
 
@@ -117,35 +138,18 @@ public enum BasalSlices {
                                  blood: Float, myocardium: Float, dark: Float, settings: Settings,
                                  sample: (SIMD2<Double>) -> Float) -> (myocardial: [Bool], endo: [Double]) {
         let n = guide.count
-        var inside: [Float] = []
-        for r in stride(from: 0, to: n, by: max(1, n / 60)) {
-            let a = 2 * Double.pi * Double(r) / Double(n)
-            let d = SIMD2(cos(a), sin(a))
-            var rho = 0.0
-            while rho < 0.6 * guide[r] { inside.append(sample(centre + d * rho)); rho += 0.5 }
-        }
-        let pool = inside.isEmpty ? blood : Stats.median(inside)
-        let upper = 0.5 * (pool + myocardium), lower = 0.5 * (myocardium + dark)
-        let band = clamp(settings.bandWallFraction * referenceWallMm, settings.bandMinMm, settings.bandMaxMm)
+        let window = myocardialWindow(centre: centre, radii: guide, referenceWallMm: referenceWallMm, blood: blood,
+                                      myocardium: myocardium, dark: dark, settings: settings, sample: sample)
         var myocardial = [Bool](repeating: false, count: n), endo = guide
         for r in 0..<n {
-            let a = 2 * Double.pi * Double(r) / Double(n)
-            let d = SIMD2(cos(a), sin(a))
+            let d = direction(r, of: n)
             var rho = settings.leakSearchInner * guide[r]
             var wasPool = false
             while rho <= settings.leakSearchOuter * guide[r] {
-                let v = sample(centre + d * rho)
-                if v >= upper { wasPool = true; rho += 0.5; continue }
+                if sample(centre + d * rho) >= window.upper { wasPool = true; rho += 0.5; continue }
+                // Pool to wall: the band beyond this edge decides, as in `myocardialRays`.
                 if wasPool {
-                    // Pool to wall: the band beyond this edge decides, as in `myocardialRays`.
-                    var hits = 0, total = 0
-                    var x = rho + settings.bandFromMm
-                    while x <= rho + settings.bandFromMm + band {
-                        let w = sample(centre + d * x)
-                        if w < upper && w > lower { hits += 1 }
-                        total += 1; x += 0.5
-                    }
-                    if total > 0 && Double(hits) >= settings.rayMyocardialFraction * Double(total) {
+                    if bandIsMyocardial(centre: centre, d, edgeMm: rho, window: window, settings: settings, sample: sample) {
                         myocardial[r] = true; endo[r] = rho
                         break
                     }
