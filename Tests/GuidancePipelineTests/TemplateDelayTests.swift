@@ -99,4 +99,36 @@ struct TemplateDelayTests {
                 "median error \(median(templateErrors)) ms (template) against \(median(crossingErrors)) ms (crossing)")
         #expect(latestKept >= draws * 9 / 10, "latest segment kept in \(latestKept) of \(draws) draws")
     }
+
+    @Test("a dyskinetic curve keeps its own 50 % crossing; a curve too poor to time within a frame gives no time; the other segments keep theirs")
+    func unresolvedTimes() throws {
+        let settings = SegmentMotion.Settings()
+        var curves = (0..<36).map { i in times.map { thickening($0, onsetMs: 40 + Double(i), peak: 0.2) } }
+        // Segment 5: a brief passive thickening, then thinning while the others thicken (dyskinetic scar); it fits
+        // the template only with a negative scale. Segment 6: a thickening of 0.4 % under an alternating 1 % ripple,
+        // which fits with a positive scale and an SD of far more than a frame.
+        curves[4] = times.map { 0.08 * thickening($0, onsetMs: 0, peak: 1) - 0.2 * thickening($0, onsetMs: 45, peak: 1) }
+        curves[5] = times.indices.map { t in thickening(times[t], onsetMs: 60, peak: 0.004) + (t % 2 == 0 ? 0.01 : -0.01) }
+        let crossings = curves.map { c -> Double? in
+            let level = 0.5 * (c.max() ?? 0)
+            guard level > 0 else { return nil }
+            for t in 1..<c.count where c[t] >= level { return times[t - 1] + (level - c[t - 1]) / (c[t] - c[t - 1]) * 32 }
+            return nil
+        }
+        let dyskinetic = try #require(crossings[4])
+        #expect(crossings[5] != nil, "the rippled curve has a crossing to replace")
+        let template = (0..<times.count).map { t in (0..<36).filter { ![4, 5].contains($0) }.reduce(0.0) { $0 + curves[$1][t] } / 34 }
+        #expect(TemplateDelay.fit(curve: curves[4], template: template, intervalMs: 32) == nil, "negative scale: no fit")
+        let ripple = try #require(TemplateDelay.fit(curve: curves[5], template: template, intervalMs: 32))
+        #expect(ripple.scale > 0 && ripple.sdMs > 32, "scale \(ripple.scale), SD \(ripple.sdMs) ms")
+        let timed = try #require(SegmentMotion.templateDelayActivation(curves: curves, crossingsMs: crossings,
+                                                                      timesMs: times, settings: settings))
+        #expect(timed.activationMs[4] == dyskinetic && timed.uncertaintyMs[4] == nil)
+        #expect(timed.activationMs[5] == nil && timed.uncertaintyMs[5] == nil)
+        for i in 0..<36 where i != 4 && i != 5 {
+            let t = try #require(timed.activationMs[i])
+            #expect(abs(t - halfPeakMs(onsetMs: 40 + Double(i))) <= TemplateDelayTolerance.noiseFreeMs, "segment \(i + 1): \(t) ms")
+            #expect((timed.uncertaintyMs[i] ?? .infinity) <= 32)
+        }
+    }
 }
