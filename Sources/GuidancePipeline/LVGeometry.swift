@@ -190,20 +190,15 @@ public struct LVGeometry: Sendable {
             var cavity: [(s: Int, area: Double)] = []
             for (s, w) in walls.enumerated() where w.valid[t] {
                 var area = w.lvCavityAreaMm2(frame: t)
-                if annulus != nil, !w.leaked.isEmpty, w.leaked[t], w.content[t] == .partlyLeft {
+                if let annulus, w.contourLeaked(frame: t), w.content[t] == .partlyLeft {
                     // A contour that leaked through the valve plane, where the long-axis annulus says how much of
                     // the slab is LV: the LV's cross-section is its apical neighbour's (the LV does not widen towards
                     // its base above the equator), not the probe's chord, and the plane bounds it.
-                    let below = walls.indices.first { $0 > s && walls[$0].valid[t] && (walls[$0].leaked.isEmpty || !walls[$0].leaked[t]) }
+                    let below = walls.indices.first { $0 > s && walls[$0].valid[t] && !walls[$0].contourLeaked(frame: t) }
                     area = min(w.cavityAreaMm2(frame: t), below.map { walls[$0].cavityAreaMm2(frame: t) } ?? area)
-                    if first {
-                        v += area * max(0, lengthBelowAnnulus(w, t, annulus!, axis))
-                        if area > 0 { cavity.append((s, area)) }
-                        first = false
-                    } else {
-                        v += area * spacing
-                        if area > 0 { cavity.append((s, area)) }
-                    }
+                    v += area * (first ? max(0, lengthBelowAnnulus(w, t, annulus, axis)) : spacing)
+                    if area > 0 { cavity.append((s, area)) }
+                    first = false
                     continue
                 }
                 if let annulus, first {
@@ -258,10 +253,11 @@ public struct LVGeometry: Sendable {
         // (the R-wave trigger starts the cycle at end-diastole).
         // Only the phases near the trigger are candidates (`edWindowMs`): a basal contour that flickers between LV
         // and atrium in mid-systole or diastasis can lift one phase's volume above the true end-diastolic one.
+        // The cardiac cycle (ms): the last trigger time plus one phase interval; nil without one time per phase.
+        let cycleMs: Double? = cineTimesMs.count == frames && frames > 1
+            ? cineTimesMs[frames - 1] + (cineTimesMs[frames - 1] - cineTimesMs[0]) / Double(frames - 1) : nil
         let nearTrigger: [Int] = {
-            guard let window = settings.edWindowMs, cineTimesMs.count == frames, frames > 1 else { return Array(0..<frames) }
-            let interval = (cineTimesMs[frames - 1] - cineTimesMs[0]) / Double(frames - 1)
-            let cycle = cineTimesMs[frames - 1] + interval
+            guard let window = settings.edWindowMs, let cycle = cycleMs else { return Array(0..<frames) }
             let near = (0..<frames).filter { min(cineTimesMs[$0], cycle - cineTimesMs[$0]) <= window }
             return near.isEmpty ? Array(0..<frames) : near
         }()
@@ -284,10 +280,10 @@ public struct LVGeometry: Sendable {
                                              cineTimesMs: cineTimesMs, settings: settings.mitralAnnulus)
             let detected = found.planes.compactMap { $0 }.count
             if let filledPlanes = found.filled(settings: settings.mitralAnnulus) {
-                let interval = frames > 1 ? (cineTimesMs[frames - 1] - cineTimesMs[0]) / Double(frames - 1) : 0
-                let planes = MitralAnnulus.medianFilteredHeights(
-                    filledPlanes, axis: baseToApex, timesMs: cineTimesMs, cycleMs: cineTimesMs[frames - 1] + interval,
-                    halfWindowMs: settings.mitralAnnulus.heightMedianHalfWindowMs)
+                let planes = cycleMs.map {
+                    MitralAnnulus.medianFilteredHeights(filledPlanes, axis: baseToApex, timesMs: cineTimesMs, cycleMs: $0,
+                                                        halfWindowMs: settings.mitralAnnulus.heightMedianHalfWindowMs)
+                } ?? filledPlanes
                 annulus = found; annulusPlanes = planes
                 var atrium = 0
                 for t in 0..<frames {
@@ -638,21 +634,17 @@ public struct LVGeometry: Sendable {
 }
 
 extension LVGeometry {
-    /// Decides what each contour of the basal half of the stack (`walls` ordered base to apex) encloses at each phase
-    /// (`BasalSlices`), with continuity along the stack (basal to an atrium slice is atrium), and marks the phases
-    /// again: an atrium contour no longer cuts the LV; an outflow tract or partly left one does even where the
-    /// tracker found no closed ring. Returns a note when some slice is not whole LV at some phase.
-    /// The LV long axis (base to apex): the least-squares line through the end-diastolic cavity centres of the
-    /// slices that cut the LV whole (cavity at least `longAxisMinAreaFraction` of the largest, so not the oblique
-    /// apical tip), when at least three do and it lies within `longAxisMaxTiltDegrees` of the stack normal; else
-    /// the stack normal. An operator plans the short-axis stack from long-axis views, near the long axis but not on
-    /// it (Kramer et al., JCMR 2020;22:17, standardised protocols), so the stack normal is only a first guess.
     /// The largest LV cavity (mm2) at a phase: over the slices whose contour is the LV cavity whole, not the contour
     /// of a slice left out (round the atrium above the base), leaked through the valve plane or partly left.
     static func largestLVCavityMm2(walls: [WallTracker.SliceWall], frame t: Int) -> Double {
         walls.filter { $0.isWholeLVCavity(frame: t) }.map { $0.cavityAreaMm2(frame: t) }.max() ?? 0
     }
 
+    /// The LV long axis (base to apex): the least-squares line through the end-diastolic cavity centres of the
+    /// slices that cut the LV whole (cavity at least `longAxisMinAreaFraction` of the largest, so not the oblique
+    /// apical tip), when at least three do and it lies within `longAxisMaxTiltDegrees` of the stack normal; else
+    /// the stack normal. An operator plans the short-axis stack from long-axis views, near the long axis but not on
+    /// it (Kramer et al., JCMR 2020;22:17, standardised protocols), so the stack normal is only a first guess.
     static func longAxis(walls: [WallTracker.SliceWall], frame ed: Int, stackAxis: Vec3, settings: Settings) -> Vec3 {
         guard settings.fitLongAxis else { return stackAxis }
         let areas = walls.map { $0.cavityAreaMm2(frame: ed) }
@@ -681,6 +673,10 @@ extension LVGeometry {
         return tilt <= settings.longAxisMaxTiltDegrees ? v : stackAxis
     }
 
+    /// Decides what each contour of the basal half of the stack (`walls` ordered base to apex) encloses at each phase
+    /// (`BasalSlices`), with continuity along the stack (basal to an atrium slice is atrium), and marks the phases
+    /// again: an atrium contour no longer cuts the LV; an outflow tract or partly left one does even where the
+    /// tracker found no closed ring. Returns a note when some slice is not whole LV at some phase.
     static func decideBasalContent(_ walls: inout [WallTracker.SliceWall], cine: ImageVolume<Float>, settings: Settings) -> String? {
         let frames = cine.frames
         for s in walls.indices {
@@ -748,8 +744,7 @@ extension LVGeometry {
                     let found = probe(t)
                     let d = BasalSlices.decide(myocardial: found.myocardial, atEndDiastole: probeED!, endo: found.endo,
                                                settings: settings.basal)
-                    let dphi = 2 * Double.pi / Double(found.endo.count)
-                    let probeArea = found.endo.reduce(0) { $0 + 0.5 * $1 * $1 * dphi }
+                    let probeArea = WallTracker.enclosedAreaMm2(radii: found.endo)
                     walls[s].leaked[t] = true
                     walls[s].content[t] = d.content == .atrium ? .atrium : .partlyLeft
                     walls[s].areaFraction[t] = d.areaFraction * probeArea / area

@@ -59,6 +59,12 @@ public struct WallTracker: Sendable {
         public var papillaryToleranceMm = 1.0
     }
 
+    /// Area (mm2) enclosed by a contour given as radii (mm) on equally spaced rays about its centre.
+    public static func enclosedAreaMm2(radii: [Double]) -> Double {
+        let dphi = 2 * Double.pi / Double(radii.count)
+        return radii.reduce(0) { $0 + 0.5 * $1 * $1 * dphi }
+    }
+
     /// Contours of one slice over the cycle.
     struct SliceWall: Sendable {
         let slice: Int
@@ -89,10 +95,7 @@ public struct WallTracker: Sendable {
 
         var rayCount: Int { endo.first?.count ?? 0 }
         /// Cavity area (mm2) at a phase: the area inside the endocardial contour.
-        func cavityAreaMm2(frame t: Int) -> Double {
-            let dphi = 2 * Double.pi / Double(rayCount)
-            return endo[t].reduce(0) { $0 + 0.5 * $1 * $1 * dphi }
-        }
+        func cavityAreaMm2(frame t: Int) -> Double { WallTracker.enclosedAreaMm2(radii: endo[t]) }
         /// Myocardial area (mm2) at a phase.
         func wallAreaMm2(frame t: Int) -> Double {
             let dphi = 2 * Double.pi / Double(rayCount)

@@ -24,12 +24,8 @@ struct ApicalSliceTests {
     @Test("every slice with an LV cavity of 300 mm2 or more at end-diastole is analysed, its cavity area 0.6-1.4 times the truth's",
           arguments: [("advise-typical", UInt64(763_008_222)), ("ischemic-posterolateral", UInt64(69_576_272))])
     func apicalSlicesAnalysed(preset: String, seed: UInt64) throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let file = root.appendingPathComponent("Phantoms/\(preset).yaml").path
-        let spec = try PhantomSpec.load(yaml: try String(contentsOfFile: file, encoding: .utf8), file: file).resolved(seed: seed)
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("crtsim-apical-\(getpid())-\(seed)").path
+        let out = try generateClinicalCase(preset: preset, seed: seed, label: "apical")
         defer { try? FileManager.default.removeItem(atPath: out) }
-        _ = try CaseGenerator.generate(spec: spec, seed: seed, out: out, replace: true, previews: false, xray: false, xrayVolume: false)
         let result = try GuidancePipeline().run(try CMRStudy.load(cmrDirectory: out + "/cmr")).result
         let labels = try NIfTI.read(out + "/truth/cine-labels.nii.gz")
         let slices = labels.grid.size[2]

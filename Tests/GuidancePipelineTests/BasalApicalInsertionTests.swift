@@ -81,8 +81,7 @@ struct LeakProbeTests {
                                    endo: found.endo, settings: .init())
         #expect(d.content == .partlyLeft)
         let alpha = 240 * Double.pi / 180
-        let dphi = 2 * Double.pi / 120
-        let probeArea = found.endo.reduce(0) { $0 + 0.5 * $1 * $1 * dphi }
+        let probeArea = WallTracker.enclosedAreaMm2(radii: found.endo)
         let lvArea = d.areaFraction * probeArea, expected = (alpha - sin(alpha)) / (2 * Double.pi) * Double.pi * 400
         #expect(abs(lvArea / expected - 1) <= BasalTolerance.probeLVAreaRelative, "LV part \(lvArea) mm2 against the drawn \(expected) mm2")
     }
@@ -233,12 +232,8 @@ struct LeakedBasalContourTests {
     @Test("clinical patients whose basal contours leak through the valve plane: EDV and ESV within 5 %",
           arguments: [("lbbb-nonischemic", UInt64(1_606_039_050)), ("ischemic-posterolateral", UInt64(1_065_937_187))])
     func clinicalLeaks(preset: String, seed: UInt64) throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let file = root.appendingPathComponent("Phantoms/\(preset).yaml").path
-        let spec = try PhantomSpec.load(yaml: try String(contentsOfFile: file, encoding: .utf8), file: file).resolved(seed: seed)
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("crtsim-leak-\(getpid())-\(seed)").path
+        let out = try generateClinicalCase(preset: preset, seed: seed, label: "leak")
         defer { try? FileManager.default.removeItem(atPath: out) }
-        _ = try CaseGenerator.generate(spec: spec, seed: seed, out: out, replace: true, previews: false, xray: false, xrayVolume: false)
         let truth = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/truth/truth.json"))) as! [String: Any]
         let edv = try #require(truth["edvMl"] as? Double), esv = try #require(truth["esvMl"] as? Double)
         let result = try GuidancePipeline().run(try CMRStudy.load(cmrDirectory: out + "/cmr")).result

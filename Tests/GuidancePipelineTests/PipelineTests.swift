@@ -41,6 +41,17 @@ final class CaseStore: @unchecked Sendable {
     }
 }
 
+/// A preset's patient under its own (clinical) realism, CMR only, generated into a fresh temporary folder named
+/// after `label` and the seed; the caller removes it.
+func generateClinicalCase(preset: String, seed: UInt64, label: String) throws -> String {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let file = root.appendingPathComponent("Phantoms/\(preset).yaml").path
+    let spec = try PhantomSpec.load(yaml: try String(contentsOfFile: file, encoding: .utf8), file: file).resolved(seed: seed)
+    let out = FileManager.default.temporaryDirectory.appendingPathComponent("crtsim-\(label)-\(getpid())-\(seed)").path
+    _ = try CaseGenerator.generate(spec: spec, seed: seed, out: out, replace: true, previews: false, xray: false, xrayVolume: false)
+    return out
+}
+
 func analyse(_ caseDir: String, into out: String) throws -> GuidancePipeline.Output {
     let output = try GuidancePipeline().run(try CMRStudy.load(cmrDirectory: caseDir + "/cmr"))
     _ = try AnalysisWriter.write(output, to: out, replace: true, extras: AnalysisProducts.all(output))
