@@ -329,7 +329,8 @@ public struct DualViewFusion: Sendable {
         let p = heart[pacing]
         var nearestD = Double.infinity
         for (i, v) in mesh.vertices.enumerated() where i < ids.count && ids[i] > 0 { nearestD = min(nearestD, (v - p).length) }
-        let seg = model.segment(of: p, rings: result.configuration.geometry.rings)
+        let seg = model.segment(of: p, rings: result.configuration.geometry.rings,
+                                fromLocalAnnulus: result.configuration.geometry.ringFromLocalAnnulus)
         let target = result.primaryTarget.flatMap { Segment36($0) }
         let (c36, c18) = LeadPosition.categories(lead: seg, target: target)
         // Tip: the distal end lies half an electrode length (the model's offset) beyond the distal electrode's centre.

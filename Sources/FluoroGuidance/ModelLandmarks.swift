@@ -357,12 +357,15 @@ public struct ModelLandmarks: Sendable {
 
     /// The 36-segment of a point on or near the LV wall (CMR patient mm) in the model's own coordinates, as the
     /// segment model of DOMAIN.md section 2 assigns a lead's segment: the ring from the point's height fraction
-    /// along the long axis (base plane 0,
-    /// endocardial apex 1, clamped into [0, 0.999]: above the base counts as basal, the cap as apical) and the
-    /// `rings` boundaries; the segment angle about the nearest contour slice's centre from its anterior insertion.
-    public func segment(of p: Vec3, rings boundaries: RingBoundaries) -> Segment36 {
+    /// (`RingBoundaries.heightFraction`: base 0, from the annulus plane at the point's angle when the model has one
+    /// and `fromLocalAnnulus`, endocardial apex 1, clamped into [0, 0.999]: above the base counts as basal, the cap
+    /// as apical), as the CMR analysis assigns its wall points (`LVGeometry.ringFraction`), and the `rings`
+    /// boundaries; the segment angle about the nearest contour slice's centre from its anterior insertion.
+    public func segment(of p: Vec3, rings boundaries: RingBoundaries, fromLocalAnnulus: Bool = true) -> Segment36 {
         let h = (p - baseCentreMm).dot(baseToApex)
-        let f = clamp(h / max(cavityLengthMm, 1e-6), 0, 0.999)
+        let f = clamp(RingBoundaries.heightFraction(of: p, baseCentreMm: baseCentreMm, baseToApex: baseToApex,
+                                                    cavityLengthMm: cavityLengthMm,
+                                                    annulus: fromLocalAnnulus ? annulusPlane : nil), 0, 0.999)
         return Segment36.id(ring: boundaries.ring(forFraction: f) ?? 2, angleDegrees: segmentAngleDegrees(of: p, heightMm: h))
     }
 

@@ -101,6 +101,13 @@ public struct LVGeometry: Sendable {
         /// The mitral annulus from the long-axis cine views when the case has them (`MitralAnnulus`): it bounds the
         /// volume at the base at each phase instead of the valve-plane model; without views nothing changes.
         public var mitralAnnulus = MitralAnnulus.Settings()
+        /// Rings per point of the wall (its own height fraction, `ringFraction(of:)`) instead of per slice (the slice
+        /// centre's).
+        public var ringPerPoint = true
+        /// With the annulus from the long-axis views, heights are measured from the annulus at each point's angle.
+        public var ringFromLocalAnnulus = true
+        /// The endocardial apex in the long-axis views (`LongAxisApex`).
+        public var longAxisApex = LongAxisApex.Settings()
     }
 
     public enum InsertionReference: String, Codable, Sendable, CaseIterable { case stackMedian, perSlice }
@@ -341,6 +348,30 @@ public struct LVGeometry: Sendable {
             }
             apexHeight = clamp(apexHeight, heights[b], heights[b] + 2 * spacing)
         }
+        if let last = withCavity.last {
+            // A slice of the stack beyond the last one with a cavity, where no LV cavity was found: the cavity has
+            // closed by its centre.
+            let step = walls.count >= 2 ? walls[walls.count - 1].slice - walls[walls.count - 2].slice : 1
+            let beyond = walls[last].slice + step
+            if last == walls.count - 1, beyond >= 0, beyond < cine.grid.size[2] {
+                apexHeight = min(apexHeight, heights[last] + spacing)
+            } else if last < walls.count - 1 {
+                apexHeight = min(apexHeight, heights[last + 1])
+            }
+            // The long-axis views show the apex itself.
+            if !longAxis.isEmpty, ed < cineTimesMs.count,
+               let found = LongAxisApex.detect(views: longAxis, timeMs: cineTimesMs[ed],
+                                               axisPointMm: walls[last].plane.patient(walls[last].centres[ed]),
+                                               baseToApex: baseToApex, originMm: baseCentre,
+                                               wallSlices: Array(walls[max(0, last - 1)...last]), frame: ed,
+                                               settings: settings.longAxisApex),
+               found.heightMm >= heights[last] - spacing / 2, found.heightMm <= heights[last] + 2 * spacing {
+                notes.append(String(format: "endocardial apex from the long-axis views (%@): %.1f mm below the base (short-axis extrapolation %.1f mm)",
+                                    found.perView.keys.sorted().map { String(format: "%@ %.1f", $0, found.perView[$0]!) }.joined(separator: ", "),
+                                    found.heightMm, apexHeight))
+                apexHeight = found.heightMm
+            }
+        }
         let apexSlice = walls[withCavity.last ?? (n - 1)]
         let apicalWall = Stats.median(zip(apexSlice.epi[ed], apexSlice.endo[ed]).map { $0 - $1 })
         let axisPoint = walls[withCavity.last ?? (n - 1)].plane.patient(walls[withCavity.last ?? (n - 1)].centres[ed])
@@ -528,11 +559,27 @@ public struct LVGeometry: Sendable {
         if let o = overridingAnteriorDegrees { anteriorInsertionDegrees = o }
         segmentIds = walls.indices.map { s in
             let rays = walls[s].rayCount
-            guard let ring = rings[s] else { return [Int](repeating: 0, count: rays) }
+            guard let sliceRing = rings[s] else { return [Int](repeating: 0, count: rays) }
             return (0..<rays).map { r in
-                Segment36.id(ring: ring, angleDegrees: wrapDegrees(rayAngle(r, rays: rays) - anteriorInsertionDegrees[s])).id
+                var ring = sliceRing
+                if settings.ringPerPoint {
+                    let w = walls[s], ed = edFrame
+                    let p = point(slice: s, frame: ed, ray: r, radiusMm: 0.5 * (w.endo[ed][r] + w.epi[ed][r]))
+                    ring = settings.rings.ring(forFraction: ringFraction(of: p)) ?? sliceRing
+                }
+                return Segment36.id(ring: ring, angleDegrees: wrapDegrees(rayAngle(r, rays: rays) - anteriorInsertionDegrees[s])).id
             }
         }
+    }
+
+    /// The ring coordinate of a point, clamped to [0, 0.999] (`RingBoundaries.heightFraction`; with
+    /// `ringFromLocalAnnulus`, from the end-diastolic annulus of the long-axis views when the case has it).
+    func ringFraction(of p: Vec3) -> Double {
+        let plane = settings.ringFromLocalAnnulus ? annulusPlanes?[edFrame] : nil
+        return clamp(RingBoundaries.heightFraction(of: p, baseCentreMm: baseCentreMm, baseToApex: baseToApex,
+                                                   cavityLengthMm: cavityLengthMm,
+                                                   annulus: plane.map { (centreMm: $0.centreMm, normal: $0.normal) }),
+                     0, 0.999)
     }
 
     /// Patient positions of the RV insertion points on the slice nearest mid-cavity, at ED.

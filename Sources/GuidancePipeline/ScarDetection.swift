@@ -43,6 +43,9 @@ public struct ScarDetection: Sendable {
         public var minScarToBloodRatio = 0.65
         /// Border voxels (within the partial-volume margin) are scar only at or above this multiple of the blood level.
         public var borderVoxelBloodRatio = 1.0
+        /// Border voxels are also scar when their in-plane neighbour nearest mid-wall is scar away from the borders
+        /// (scar reaching the endo- or epicardium from within the wall, whatever its level against blood).
+        public var borderVoxelFromInnerScar = true
         /// Align each LGE slice to the cine contours in-plane (breath-holds differ between the series): the shift
         /// within +-`alignmentRangeMm` that makes the cine cavity most uniformly blood on LGE (smallest mean absolute
         /// difference from the blood median): dark remote wall and bright scar inside the cavity both cost, so scar
@@ -137,6 +140,10 @@ public struct ScarDetection: Sendable {
                 let rNearest = Int(x.rounded()) % rays
                 segment[idx] = UInt8(g.segmentIds[s][rNearest])
                 guard segment[idx] > 0 else { continue }
+                if g.settings.ringPerPoint, let ring = g.settings.rings.ring(forFraction: g.ringFraction(of: p)) {
+                    // The voxel's own ring (its height, not that of the cine ray it lies on).
+                    segment[idx] = UInt8(12 * ring + (Int(segment[idx]) - 1) % 12 + 1)
+                }
                 inner[idx] = rho >= en + marginMm && rho <= ep - marginMm
                 depth[idx] = Float((rho - en) / max(ep - en, 1e-6))
                 let angle = g.rayAngle(rNearest, rays: rays)
@@ -184,6 +191,21 @@ public struct ScarDetection: Sendable {
         var scar = [UInt8](repeating: 0, count: segment.count)
         let voxelMl = lge.grid.voxelVolumeMm3 / 1000
         var next: Int32 = 0, kept = 0, rejected = 0
+        // The in-plane neighbour of border voxel `v` nearest mid-wall (wall depth closest to 0.5) is an inner voxel of
+        // cluster `label`: scar that reaches the border from within the wall, not blood spilling along it.
+        func innerScarBeside(_ v: Int, label: Int32) -> Bool {
+            let i = v % w, j = (v / w) % h, k = v / (w * h)
+            var best = -1, bestDistance = Float.infinity
+            for dj in -1...1 { for di in -1...1 where di != 0 || dj != 0 {
+                let a = i + di, b = j + dj
+                guard a >= 0, b >= 0, a < w, b < h else { continue }
+                let u = (k * h + b) * w + a
+                guard segment[u] > 0 else { continue }
+                let d = abs(depth[u] - 0.5)
+                if d < bestDistance { bestDistance = d; best = u }
+            } }
+            return best >= 0 && inner[best] && labels[best] == label
+        }
         for start in myoIdx where candidate[start] && labels[start] == 0 {
             next += 1
             var members: [Int] = [], stack = [start]
@@ -206,7 +228,8 @@ public struct ScarDetection: Sendable {
                 && Double(core.count) * voxelMl >= settings.minClusterVolumeMl {
                 // Voxels at the borders may be blood (endocardium, RV side of the septum) mixed with dark remote
                 // myocardium: there only values at least the blood level are scar.
-                for m in members where inner[m] || Double(lge.data[m]) >= settings.borderVoxelBloodRatio * bloodMedian { scar[m] = 1 }
+                for m in members where inner[m] || Double(lge.data[m]) >= settings.borderVoxelBloodRatio * bloodMedian
+                    || (settings.borderVoxelFromInnerScar && innerScarBeside(m, label: next)) { scar[m] = 1 }
                 kept += 1
             } else { rejected += 1 }
         }

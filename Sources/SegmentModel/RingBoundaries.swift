@@ -54,6 +54,23 @@ public struct RingBoundaries: Codable, Sendable, Equatable {
 }
 
 extension RingBoundaries {
+    /// The ring coordinate of point `p` (0 at the base, 1 at the endocardial apex; not clamped): its height along
+    /// `baseToApex` from `baseCentreMm` over `cavityLengthMm` (the endocardial apex's height). With an annulus plane
+    /// (centre, normal towards the apex) the base is the annulus at the point's angle: where the line through `p`
+    /// parallel to the axis crosses the plane, so the coordinate runs from 0 there to 1 at the apex, the truth's
+    /// convention (docs/truth-schema.md, "Base and volumes"). A plane within 60 degrees of the axis direction is
+    /// ignored (no base plane).
+    public static func heightFraction(of p: Vec3, baseCentreMm: Vec3, baseToApex: Vec3, cavityLengthMm: Double,
+                                      annulus: (centreMm: Vec3, normal: Vec3)?) -> Double {
+        let h = (p - baseCentreMm).dot(baseToApex)
+        var base = 0.0
+        if let plane = annulus {
+            let n = plane.normal.normalized, cosine = baseToApex.dot(n)
+            if abs(cosine) > 0.5 { base = h - (p - plane.centreMm).dot(n) / cosine }
+        }
+        return (h - base) / max(cavityLengthMm - base, 1e-6)
+    }
+
     /// crtsim's default ring heights: basal 0-0.42, mid 0.42-0.70, apical 0.70-1 of the cavity length. Chosen so
     /// that the default 210 mL phantom has mid segments near the paper's 4.3 cm2 and a basal/mid area ratio near
     /// its 1.56 (measured by HeartPhantomTests).

@@ -69,7 +69,7 @@ struct MitralAnnulusTests {
         #expect(result.notes.contains { $0.hasPrefix("mitral annulus from the long-axis views") })
     }
 
-    @Test("a case without long-axis views analyses exactly as with the annulus turned off")
+    @Test("a case without long-axis views analyses exactly as with the annulus and the long-axis apex turned off")
     func withoutViews() throws {
         let c = try #require(OffsetBaseCase.generated)
         let saOnly = try OffsetBaseCase.withoutLongAxis(c)
@@ -79,6 +79,7 @@ struct MitralAnnulusTests {
         let without = try GuidancePipeline().run(study).result
         var config = PipelineConfiguration()
         config.geometry.mitralAnnulus.enabled = false
+        config.geometry.longAxisApex.enabled = false
         let off = try GuidancePipeline(configuration: config).run(try CMRStudy.load(cmrDirectory: c.folder + "/cmr")).result
         #expect(without.mitralAnnulus == nil && off.mitralAnnulus == nil)
         #expect(without.edvMl == off.edvMl && without.esvMl == off.esvMl)
