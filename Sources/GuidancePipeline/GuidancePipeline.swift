@@ -38,7 +38,16 @@ public struct GuidancePipeline: Sendable {
             DispatchQueue.concurrentPerform(iterations: pools.count) { i in
                 out.range(i..<(i + 1))[0] = tracker.track(cine: study.cine, pool: pools[i])
             }
-            return out.array.map { $0! }
+            var walls = out.array.map { $0! }
+            // Slices whose myocardium band lay on the blood-to-wall transition, again with a neighbour's levels.
+            let redo = tracker.levelOutliers(walls)
+            let again = ParallelOutput<WallTracker.SliceWall?>(count: redo.count, initial: nil)
+            DispatchQueue.concurrentPerform(iterations: redo.count) { i in
+                again.range(i..<(i + 1))[0] = tracker.track(cine: study.cine, pool: pools[redo[i].index],
+                                                            levels: (redo[i].blood, redo[i].myocardium))
+            }
+            for (i, r) in redo.enumerated() { walls[r.index] = again.array[i]! }
+            return walls
         }
         if let manual = inputs.contours {
             try manual.apply(to: &walls, frames: study.cine.frames, source: inputs.contoursSource)

@@ -34,6 +34,12 @@ public struct WallTracker: Sendable {
         public var medianHalfWidth = 3
         /// A slice shows myocardium all round at a phase when at least this fraction of rays found an epicardium.
         public var closedRingFraction = 0.8
+        /// A slice whose myocardium-to-blood level ratio exceeds the stack's median ratio by more than this (as a
+        /// fraction of the blood level) measured its myocardium band on the blood-to-wall transition, not on the wall:
+        /// where the slice cuts the wall obliquely (apex, base) the band 1.5-4.5 mm beyond a first endocardium still
+        /// holds blood by partial volume. It is tracked again with the levels of its nearest slice that keeps its own (`levelOutliers`);
+        /// nil: each slice keeps its own levels.
+        public var maxMyocardiumRatioExcess: Double? = 0.1
         /// Track in-plane translation of the heart by phase correlation and move the ray centre with it. Off by
         /// default: measured on the LBBB phantoms, the correlation follows the early septal contraction as if it were
         /// a translation, and the moving centre halved the measured spread of activation times (mid ring 58 ms
@@ -110,7 +116,9 @@ public struct WallTracker: Sendable {
 
     let settings: Settings
 
-    func track(cine: ImageVolume<Float>, pool: LVLocalization.Pool) -> SliceWall {
+    /// - Parameter levels: when given, the blood and myocardium levels to use instead of the slice's own
+    ///   (`levelOutliers`).
+    func track(cine: ImageVolume<Float>, pool: LVLocalization.Pool, levels: (blood: Float, myocardium: Float)? = nil) -> SliceWall {
         let k = pool.slice
         let frames = cine.frames
         let first = PlaneImage(volume: cine, slice: k, frame: 0)
@@ -135,8 +143,8 @@ public struct WallTracker: Sendable {
             let d = plane.position(i, j) - pool.centre
             if (d * d).sum() <= maxRadius * maxRadius { around.append(first.value(i, j)) }
         } }
-        let blood = bloodSamples.isEmpty ? pool.threshold * 1.5 : Stats.median(bloodSamples)
-        let myo = wallSamples.isEmpty ? pool.threshold * 0.5 : Stats.median(wallSamples)
+        let blood = levels?.blood ?? (bloodSamples.isEmpty ? pool.threshold * 1.5 : Stats.median(bloodSamples))
+        let myo = levels?.myocardium ?? (wallSamples.isEmpty ? pool.threshold * 0.5 : Stats.median(wallSamples))
         let dark = Stats.percentile(around, 5)
         let bloodMyoLevel = 0.5 * (blood + myo)
         let darkLevel = 0.5 * (myo + dark)
@@ -206,6 +214,24 @@ public struct WallTracker: Sendable {
             }
         }
         return wall
+    }
+
+    /// The slices to track again, each with the levels of the nearest slice of the stack that keeps its own: those
+    /// whose myocardium-to-blood ratio exceeds the stack's median ratio by more than `maxMyocardiumRatioExcess`
+    /// (bSSFP myocardium and blood keep their ratio from slice to slice; the receive-coil shading, which scales both,
+    /// changes little between neighbouring slices). The neighbour's levels, not the slice's own blood: a slab that
+    /// reaches past the apex shows no full blood level, and the centre-plane border lies at the half level between
+    /// the full blood and myocardium levels.
+    func levelOutliers(_ walls: [SliceWall]) -> [(index: Int, blood: Float, myocardium: Float)] {
+        guard let excess = settings.maxMyocardiumRatioExcess, walls.count >= 3 else { return [] }
+        let ratios = walls.map { Double($0.myocardiumLevel) / max(Double($0.bloodLevel), 1e-12) }
+        let median = Stats.median(ratios)
+        let redo = Set(walls.indices.filter { ratios[$0] > median + excess })
+        guard redo.count < walls.count else { return [] }
+        return redo.sorted().map { i in
+            let j = walls.indices.filter { !redo.contains($0) }.min { abs(walls[$0].slice - walls[i].slice) < abs(walls[$1].slice - walls[i].slice) }!
+            return (i, walls[j].bloodLevel, walls[j].myocardiumLevel)
+        }
     }
 
     static func median3(_ a: Double, _ b: Double, _ c: Double) -> Double { max(min(a, b), min(max(a, b), c)) }
