@@ -68,8 +68,19 @@ public struct ScarDetection: Sendable {
         /// the atrioventricular groove (blood and fat, both bright on LGE) inside the contour carried from the
         /// slice below.
         public var clipAtMitralAnnulus = true
+        /// In-plane search range (mm, either way along each LGE axis) and its step.
         public var alignmentRangeMm = 6.0
         public var alignmentStepMm = 0.5
+        /// When the best in-plane shift lies at the edge of the range, the in-plane search is repeated over this range
+        /// (mm; nil: not), first at `alignmentCoarseStepMm`, then refined at
+        /// `alignmentStepMm`, and the better shift is kept. Breath-hold positions of the heart differ by a few mm SD
+        /// per axis and series (Holland et al., Radiology 1998;209:483; McLeish et al., IEEE TMI 2002;21:1142), so a
+        /// cine slice and an LGE slice can differ by several mm per axis; 12 mm covers three SDs of 4 mm. Searching
+        /// 12 mm everywhere (in-plane and through-plane) found false optima on slices that needed little shift
+        /// (scarred-segment kappa on the kept `standard` cases 0.816 -> 0.785), so the wide search runs only where
+        /// the narrow one ends at its in-plane edge (through-plane, widening moved apical slices onto far contours).
+        public var extendedRangeMm: Double? = 12.0
+        public var alignmentCoarseStepMm = 1.0
         /// Also search the LGE slice's through-plane shift, within +-`throughPlaneRangeMm` in steps of
         /// `throughPlaneStepMm` (the cine contours interpolated between slices, `ContourStack`).
         public var alignThroughPlane = true
@@ -290,6 +301,7 @@ public struct ScarDetection: Sendable {
             let t = 2 * Double.pi * Double(r) / Double(rays)
             return SIMD2(cos(t), sin(t))
         }
+        let extended = max(settings.extendedRangeMm ?? 0, settings.alignmentRangeMm)
         let zSteps = settings.alignThroughPlane ? Int(settings.throughPlaneRangeMm / settings.throughPlaneStepMm) : 0
         // One job per LGE slice (each slice's search is independent; the result does not depend on scheduling).
         let shifts = ParallelOutput<SIMD3<Double>>(count: ns, initial: .zero)
@@ -327,25 +339,48 @@ public struct ScarDetection: Sendable {
                 for f in [0.3, 0.6] { bloodSamples.append(Double(image.sample(zero.centre + directions[r] * zero.endo[r] * f))) }
             }
             let blood = max(Stats.median(bloodSamples), 1e-12)
-            let steps = Int(settings.alignmentRangeMm / settings.alignmentStepMm)
             var best = SIMD3<Double>.zero, bestScore = -Double.infinity
             var contrast = [Double](repeating: 0, count: rays)
-            for cand in candidates {
-                for a in -steps...steps { for b in -steps...steps {
-                    let shift = SIMD2(Double(a), Double(b)) * settings.alignmentStepMm
-                    let base = cand.contour.centre + shift
-                    for r in 0..<rays {
-                        let dir = directions[r]
-                        let e = cand.contour.endo[r]
-                        var inside = 0.0, outside = 0.0
-                        for d in inner { inside += Double(image.sample(base + dir * max(e + d, 0))) }
-                        for d in outer { outside += Double(image.sample(base + dir * (e + d))) }
-                        contrast[r] = (inside - outside) / 3
-                    }
-                    let size = (shift * shift).sum() + cand.dz * cand.dz
-                    let score = Stats.median(contrast) - 0.001 * blood * size.squareRoot()
-                    if score > bestScore { bestScore = score; best = SIMD3(shift.x, shift.y, cand.dz) }
-                } }
+            func score(_ cand: (dz: Double, contour: Contour), _ shift: SIMD2<Double>) -> Double {
+                let base = cand.contour.centre + shift
+                for r in 0..<rays {
+                    let dir = directions[r]
+                    let e = cand.contour.endo[r]
+                    var inside = 0.0, outside = 0.0
+                    for d in inner { inside += Double(image.sample(base + dir * max(e + d, 0))) }
+                    for d in outer { outside += Double(image.sample(base + dir * (e + d))) }
+                    contrast[r] = (inside - outside) / 3
+                }
+                let size = (shift * shift).sum() + cand.dz * cand.dz
+                return Stats.median(contrast) - 0.001 * blood * size.squareRoot()
+            }
+            // The search within the breath-hold range: every through-plane candidate within `throughPlaneRangeMm`,
+            // every in-plane shift within `alignmentRangeMm` at `alignmentStepMm`.
+            func search(inPlaneMm range: Double, throughPlaneMm zRange: Double, step: Double, around centre: SIMD2<Double>,
+                        candidates indices: [Int]) {
+                let n = Int((range / step).rounded(.down))
+                for ci in indices where abs(candidates[ci].dz) <= zRange + 1e-9 {
+                    for a in -n...n { for b in -n...n {
+                        let shift = centre + SIMD2(Double(a), Double(b)) * step
+                        let value = score(candidates[ci], shift)
+                        if value > bestScore { bestScore = value; best = SIMD3(shift.x, shift.y, candidates[ci].dz) }
+                    } }
+                }
+            }
+            let all = Array(candidates.indices)
+            search(inPlaneMm: settings.alignmentRangeMm, throughPlaneMm: settings.throughPlaneRangeMm,
+                   step: settings.alignmentStepMm, around: .zero, candidates: all)
+            // A best in-plane shift at the edge of that range may lie beyond it: the in-plane search is repeated over
+            // `extendedRangeMm`, first at `alignmentCoarseStepMm`, then at `alignmentStepMm` within one coarse step
+            // of its best, and the better of the two searches is kept.
+            let edge = settings.alignmentRangeMm - settings.alignmentStepMm / 2
+            if extended > settings.alignmentRangeMm, abs(best.x) >= edge || abs(best.y) >= edge {
+                search(inPlaneMm: extended, throughPlaneMm: settings.throughPlaneRangeMm,
+                       step: max(settings.alignmentCoarseStepMm, settings.alignmentStepMm), around: .zero, candidates: all)
+                let bestDz = best.z
+                let near = all.filter { abs(candidates[$0].dz - bestDz) <= settings.throughPlaneStepMm + 1e-9 }
+                search(inPlaneMm: settings.alignmentCoarseStepMm, throughPlaneMm: settings.throughPlaneRangeMm,
+                       step: settings.alignmentStepMm, around: SIMD2(best.x, best.y), candidates: near)
             }
             shifts.range(k..<(k + 1))[0] = best
         }
