@@ -34,12 +34,10 @@ struct ApicalSliceTests {
         let result = try GuidancePipeline().run(try CMRStudy.load(cmrDirectory: out + "/cmr")).result
         let labels = try NIfTI.read(out + "/truth/cine-labels.nii.gz")
         let slices = labels.grid.size[2]
-        let pixelMm2 = labels.grid.spacingMm[0] * labels.grid.spacingMm[1]
         let ed = result.edFrame
-        let cavityLabels: Set<UInt8> = [Tissue.lvBlood.rawValue, Tissue.trabecula.rawValue, Tissue.papillaryMuscle.rawValue]
         var checked = 0
         for k in 0..<slices {
-            let truthArea = Double(labels.slice(k, frame: ed).filter { cavityLabels.contains(UInt8($0)) }.count) * pixelMm2
+            let truthArea = Self.truthCavityAreaMm2(labels, slice: k, frame: ed)
             guard truthArea >= ApicalSliceTolerance.analysedCavityMm2 else { continue }
             // Only the slices apical to the largest cavity: the basal ones have their own tests (base motion).
             guard k > slices / 2 else { continue }
@@ -62,13 +60,17 @@ struct ApicalSliceTests {
         defer { try? FileManager.default.removeItem(atPath: out) }
         let result = try GuidancePipeline().run(try CMRStudy.load(cmrDirectory: out + "/cmr")).result
         let labels = try NIfTI.read(out + "/truth/cine-labels.nii.gz")
-        let pixelMm2 = labels.grid.spacingMm[0] * labels.grid.spacingMm[1]
         let ed = result.edFrame
-        let cavityLabels: Set<UInt8> = [Tissue.lvBlood.rawValue, Tissue.trabecula.rawValue, Tissue.papillaryMuscle.rawValue]
         let last = try #require(result.slices.last { $0.valid[ed] && $0.cavityAreaMm2[ed] > 1 })
-        let truthArea = Double(labels.slice(last.sliceIndex, frame: ed).filter { cavityLabels.contains(UInt8($0)) }.count) * pixelMm2
+        let truthArea = Self.truthCavityAreaMm2(labels, slice: last.sliceIndex, frame: ed)
         let ratio = last.cavityAreaMm2[ed] / truthArea
         #expect(ApicalSliceTolerance.lastSliceAreaFraction.contains(ratio),
                 "slice \(last.sliceIndex): cavity \(Int(last.cavityAreaMm2[ed])) mm2 against the truth's \(Int(truthArea)) mm2")
+    }
+
+    /// The truth's LV cavity area on one cine slice and phase (blood, trabeculae, papillary muscles; mm2).
+    static func truthCavityAreaMm2(_ labels: ImageVolume<Float>, slice k: Int, frame t: Int) -> Double {
+        let cavity: Set<UInt8> = [Tissue.lvBlood.rawValue, Tissue.trabecula.rawValue, Tissue.papillaryMuscle.rawValue]
+        return Double(labels.slice(k, frame: t).filter { cavity.contains(UInt8($0)) }.count) * labels.grid.spacingMm[0] * labels.grid.spacingMm[1]
     }
 }
