@@ -34,20 +34,18 @@ public struct GuidancePipeline: Sendable {
         let pools = try timed("localization") { try LVLocalization(settings: c.localization).locate(cine: study.cine) }
         let tracker = WallTracker(settings: c.contours)
         var walls = timed("tracking") {
+            // Each slice's levels, those whose myocardium band lay on the blood-to-wall transition replaced by a
+            // neighbour's (`WallTracker.stackLevels`), then the tracking.
+            let measured = ParallelOutput<WallTracker.Levels?>(count: pools.count, initial: nil)
+            DispatchQueue.concurrentPerform(iterations: pools.count) { i in
+                measured.range(i..<(i + 1))[0] = tracker.levels(cine: study.cine, pool: pools[i])
+            }
+            let levels = tracker.stackLevels(measured.array.map { $0! }, slices: pools.map(\.slice))
             let out = ParallelOutput<WallTracker.SliceWall?>(count: pools.count, initial: nil)
             DispatchQueue.concurrentPerform(iterations: pools.count) { i in
-                out.range(i..<(i + 1))[0] = tracker.track(cine: study.cine, pool: pools[i])
+                out.range(i..<(i + 1))[0] = tracker.track(cine: study.cine, pool: pools[i], levels: levels[i])
             }
-            var walls = out.array.map { $0! }
-            // Slices whose myocardium band lay on the blood-to-wall transition, again with a neighbour's levels.
-            let redo = tracker.levelOutliers(walls)
-            let again = ParallelOutput<WallTracker.SliceWall?>(count: redo.count, initial: nil)
-            DispatchQueue.concurrentPerform(iterations: redo.count) { i in
-                again.range(i..<(i + 1))[0] = tracker.track(cine: study.cine, pool: pools[redo[i].index],
-                                                            levels: (redo[i].blood, redo[i].myocardium))
-            }
-            for (i, r) in redo.enumerated() { walls[r.index] = again.array[i]! }
-            return walls
+            return out.array.map { $0! }
         }
         if let manual = inputs.contours {
             try manual.apply(to: &walls, frames: study.cine.frames, source: inputs.contoursSource)

@@ -153,7 +153,7 @@ public struct ScarDetection: Sendable {
                 guard segment[idx] > 0 else { continue }
                 if g.settings.ringPerPoint, let ring = g.settings.rings.ring(forFraction: g.ringFraction(of: p)) {
                     // The voxel's own ring (its height, not that of the cine ray it lies on).
-                    segment[idx] = UInt8(12 * ring + (Int(segment[idx]) - 1) % 12 + 1)
+                    segment[idx] = UInt8(Segment36.sectorsPerRing * ring + Segment36(Int(segment[idx]))!.sectorIndex + 1)
                 }
                 inner[idx] = rho >= en + marginMm && rho <= ep - marginMm
                 depth[idx] = Float((rho - en) / max(ep - en, 1e-6))

@@ -37,7 +37,7 @@ public struct WallTracker: Sendable {
         /// A slice whose myocardium-to-blood level ratio exceeds the stack's median ratio by more than this (as a
         /// fraction of the blood level) measured its myocardium band on the blood-to-wall transition, not on the wall:
         /// where the slice cuts the wall obliquely (apex, base) the band 1.5-4.5 mm beyond a first endocardium still
-        /// holds blood by partial volume. It is tracked again with the levels of its nearest slice that keeps its own (`levelOutliers`);
+        /// holds blood by partial volume. It is tracked with the levels of its nearest slice that keeps its own (`stackLevels`);
         /// nil: each slice keeps its own levels.
         public var maxMyocardiumRatioExcess: Double? = 0.1
         /// Track in-plane translation of the heart by phase correlation and move the ray centre with it. Off by
@@ -116,16 +116,18 @@ public struct WallTracker: Sendable {
 
     let settings: Settings
 
-    /// - Parameter levels: when given, the blood and myocardium levels to use instead of the slice's own
-    ///   (`levelOutliers`).
-    func track(cine: ImageVolume<Float>, pool: LVLocalization.Pool, levels: (blood: Float, myocardium: Float)? = nil) -> SliceWall {
-        let k = pool.slice
-        let frames = cine.frames
-        let first = PlaneImage(volume: cine, slice: k, frame: 0)
-        let plane = first.plane
-        let maxRadius = pool.radiusMm * 1.8 + settings.maxWallMm + 10
+    /// A slice's intensity levels on its first phase (signal units): blood inside the pool, myocardium in a band
+    /// 1.5-4.5 mm beyond a first endocardium, dark the 5th percentile around the heart.
+    struct Levels: Sendable { var blood: Float, myocardium: Float, dark: Float }
 
-        // Levels from the first phase.
+    /// The radius (mm) around the pool centre within which a slice is searched.
+    func maxRadiusMm(_ pool: LVLocalization.Pool) -> Double { pool.radiusMm * 1.8 + settings.maxWallMm + 10 }
+
+    /// Measures a slice's levels on its first phase (`Levels`).
+    func levels(cine: ImageVolume<Float>, pool: LVLocalization.Pool) -> Levels {
+        let first = PlaneImage(volume: cine, slice: pool.slice, frame: 0)
+        let plane = first.plane
+        let maxRadius = maxRadiusMm(pool)
         let hull0 = poolHull(first, seed: pool.centre, level: pool.threshold, limitMm: maxRadius)
         let prof0 = RayProfiles(image: first, centre: pool.centre, rayCount: settings.rayCount,
                                 stepMm: settings.radialStepMm, maxRadiusMm: maxRadius)
@@ -143,9 +145,19 @@ public struct WallTracker: Sendable {
             let d = plane.position(i, j) - pool.centre
             if (d * d).sum() <= maxRadius * maxRadius { around.append(first.value(i, j)) }
         } }
-        let blood = levels?.blood ?? (bloodSamples.isEmpty ? pool.threshold * 1.5 : Stats.median(bloodSamples))
-        let myo = levels?.myocardium ?? (wallSamples.isEmpty ? pool.threshold * 0.5 : Stats.median(wallSamples))
-        let dark = Stats.percentile(around, 5)
+        return Levels(blood: bloodSamples.isEmpty ? pool.threshold * 1.5 : Stats.median(bloodSamples),
+                      myocardium: wallSamples.isEmpty ? pool.threshold * 0.5 : Stats.median(wallSamples),
+                      dark: Stats.percentile(around, 5))
+    }
+
+    /// Tracks one slice through the cycle with its levels (`levels(cine:pool:)`, after `stackLevels`).
+    func track(cine: ImageVolume<Float>, pool: LVLocalization.Pool, levels: Levels) -> SliceWall {
+        let k = pool.slice
+        let frames = cine.frames
+        let first = PlaneImage(volume: cine, slice: k, frame: 0)
+        let plane = first.plane
+        let maxRadius = maxRadiusMm(pool)
+        let blood = levels.blood, myo = levels.myocardium, dark = levels.dark
         let bloodMyoLevel = 0.5 * (blood + myo)
         let darkLevel = 0.5 * (myo + dark)
 
@@ -216,22 +228,24 @@ public struct WallTracker: Sendable {
         return wall
     }
 
-    /// The slices to track again, each with the levels of the nearest slice of the stack that keeps its own: those
-    /// whose myocardium-to-blood ratio exceeds the stack's median ratio by more than `maxMyocardiumRatioExcess`
-    /// (bSSFP myocardium and blood keep their ratio from slice to slice; the receive-coil shading, which scales both,
-    /// changes little between neighbouring slices). The neighbour's levels, not the slice's own blood: a slab that
-    /// reaches past the apex shows no full blood level, and the centre-plane border lies at the half level between
-    /// the full blood and myocardium levels.
-    func levelOutliers(_ walls: [SliceWall]) -> [(index: Int, blood: Float, myocardium: Float)] {
-        guard let excess = settings.maxMyocardiumRatioExcess, walls.count >= 3 else { return [] }
-        let ratios = walls.map { Double($0.myocardiumLevel) / max(Double($0.bloodLevel), 1e-12) }
+    /// The levels of the stack's slices with the outliers replaced: a slice whose myocardium-to-blood ratio exceeds
+    /// the stack's median ratio by more than `maxMyocardiumRatioExcess` takes the blood and myocardium levels of the
+    /// nearest slice of the stack that keeps its own (bSSFP myocardium and blood keep their ratio from slice to slice;
+    /// the receive-coil shading, which scales both, changes little between neighbouring slices). The neighbour's
+    /// levels, not the slice's own blood: a slab that reaches past the apex shows no full blood level, and the
+    /// centre-plane border lies at the half level between the full blood and myocardium levels.
+    func stackLevels(_ levels: [Levels], slices: [Int]) -> [Levels] {
+        guard let excess = settings.maxMyocardiumRatioExcess, levels.count >= 3 else { return levels }
+        let ratios = levels.map { Double($0.myocardium) / max(Double($0.blood), 1e-12) }
         let median = Stats.median(ratios)
-        let redo = Set(walls.indices.filter { ratios[$0] > median + excess })
-        guard redo.count < walls.count else { return [] }
-        return redo.sorted().map { i in
-            let j = walls.indices.filter { !redo.contains($0) }.min { abs(walls[$0].slice - walls[i].slice) < abs(walls[$1].slice - walls[i].slice) }!
-            return (i, walls[j].bloodLevel, walls[j].myocardiumLevel)
+        let outliers = Set(levels.indices.filter { ratios[$0] > median + excess })
+        guard outliers.count < levels.count else { return levels }
+        var out = levels
+        for i in outliers.sorted() {
+            let j = levels.indices.filter { !outliers.contains($0) }.min { abs(slices[$0] - slices[i]) < abs(slices[$1] - slices[i]) }!
+            out[i].blood = levels[j].blood; out[i].myocardium = levels[j].myocardium
         }
+        return out
     }
 
     static func median3(_ a: Double, _ b: Double, _ c: Double) -> Double { max(min(a, b), min(max(a, b), c)) }

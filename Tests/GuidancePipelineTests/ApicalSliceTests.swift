@@ -29,10 +29,8 @@ struct ApicalSliceTests {
     @Test("every slice with an LV cavity of 300 mm2 or more at end-diastole is analysed, its cavity area 0.6-1.4 times the truth's",
           arguments: [("advise-typical", UInt64(763_008_222)), ("ischemic-posterolateral", UInt64(69_576_272))])
     func apicalSlicesAnalysed(preset: String, seed: UInt64) throws {
-        let out = try generateClinicalCase(preset: preset, seed: seed, label: "apical")
+        let (out, result, labels) = try Self.analysedClinicalCase(preset: preset, seed: seed, label: "apical")
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let result = try GuidancePipeline().run(try CMRStudy.load(cmrDirectory: out + "/cmr")).result
-        let labels = try NIfTI.read(out + "/truth/cine-labels.nii.gz")
         let slices = labels.grid.size[2]
         let ed = result.edFrame
         var checked = 0
@@ -56,10 +54,8 @@ struct ApicalSliceTests {
     @Test("the most apical slice with a cavity: its end-diastolic area 0.75-1.25 times the truth's",
           arguments: [("ischemic-anteroseptal", UInt64(193_638_953)), ("normal-conduction", UInt64(19_744_186))])
     func lastSliceLevels(preset: String, seed: UInt64) throws {
-        let out = try generateClinicalCase(preset: preset, seed: seed, label: "apical-levels")
+        let (out, result, labels) = try Self.analysedClinicalCase(preset: preset, seed: seed, label: "apical-levels")
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let result = try GuidancePipeline().run(try CMRStudy.load(cmrDirectory: out + "/cmr")).result
-        let labels = try NIfTI.read(out + "/truth/cine-labels.nii.gz")
         let ed = result.edFrame
         let last = try #require(result.slices.last { $0.valid[ed] && $0.cavityAreaMm2[ed] > 1 })
         let truthArea = Self.truthCavityAreaMm2(labels, slice: last.sliceIndex, frame: ed)
@@ -72,5 +68,18 @@ struct ApicalSliceTests {
     static func truthCavityAreaMm2(_ labels: ImageVolume<Float>, slice k: Int, frame t: Int) -> Double {
         let cavity: Set<UInt8> = [Tissue.lvBlood.rawValue, Tissue.trabecula.rawValue, Tissue.papillaryMuscle.rawValue]
         return Double(labels.slice(k, frame: t).filter { cavity.contains(UInt8($0)) }.count) * labels.grid.spacingMm[0] * labels.grid.spacingMm[1]
+    }
+
+    /// A clinical patient generated into a temporary folder (the caller removes it), its CMR analysis and the truth's
+    /// cine labels.
+    static func analysedClinicalCase(preset: String, seed: UInt64, label: String) throws -> (String, AnalysisResult, ImageVolume<Float>) {
+        let out = try generateClinicalCase(preset: preset, seed: seed, label: label)
+        do {
+            let result = try GuidancePipeline().run(try CMRStudy.load(cmrDirectory: out + "/cmr")).result
+            return (out, result, try NIfTI.read(out + "/truth/cine-labels.nii.gz"))
+        } catch {
+            try? FileManager.default.removeItem(atPath: out)
+            throw error
+        }
     }
 }
