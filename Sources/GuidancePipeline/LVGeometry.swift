@@ -46,6 +46,10 @@ public struct LVGeometry: Sendable {
         /// slices apical to them: through-plane motion carries the valve plane and atrioventricular groove through
         /// them during the cycle, which a 2D slice cannot follow.
         public var throughPlaneGuardSlices = 1
+        /// A segment that no slice apical to the guard reaches (the whole basal ring, where the base moves through
+        /// several slices) is measured from the guard slices, and failing those from the last slice the base moves
+        /// through (its valid phases), rather than left without strain and so never a target.
+        public var measureUncoveredSegmentsNearBase = true
         /// Angular reference: `stackMedian` (default) uses one anterior insertion angle for every slice, the circular
         /// median of the detections on the basal and mid slices (steadier, and the RV narrows towards the apex);
         /// `perSlice` uses each slice's own detection.

@@ -55,18 +55,30 @@ public struct SegmentMotion: Sendable {
 
     static func measure(_ g: LVGeometry, timesMs: [Double], settings: Settings) -> SegmentMotion {
         let frames = timesMs.count, ed = g.edFrame
-        var sum = [[Double]](repeating: [Double](repeating: 0, count: frames), count: 36)
-        var weight = [Double](repeating: 0, count: 36)
-        var phaseWeight = [[Double]](repeating: [Double](repeating: 0, count: frames), count: 36)
-        var thick = [Double](repeating: 0, count: 36), area = [Double](repeating: 0, count: 36)
-        var centre = [Vec3](repeating: .zero, count: 36)
+        // Accumulated per tier of through-plane steadiness (`sliceTier`): 0 steady, 1 guard slices, 2 the last
+        // slice the base moves through. Each segment is measured from the steadiest tier that reaches it.
+        let tiers = 3
+        var sum = [[[Double]]](repeating: [[Double]](repeating: [Double](repeating: 0, count: frames), count: 36), count: tiers)
+        var weight = [[Double]](repeating: [Double](repeating: 0, count: 36), count: tiers)
+        var phaseWeight = [[[Double]]](repeating: [[Double]](repeating: [Double](repeating: 0, count: frames), count: 36), count: tiers)
+        var thick = [[Double]](repeating: [Double](repeating: 0, count: 36), count: tiers)
+        var area = [[Double]](repeating: [Double](repeating: 0, count: 36), count: tiers)
+        var centre = [[Vec3]](repeating: [Vec3](repeating: .zero, count: 36), count: tiers)
         // The largest LV cavity at end-diastole: a contour round the atrium or leaked through the valve plane is no
         // reference for the apical tip.
         let largestCavity = LVGeometry.largestLVCavityMm2(walls: g.walls, frame: ed)
         let lastMoving = g.walls.indices.last { s in g.walls[s].valid[ed] && (g.walls[s].valid.contains(false) || g.walls[s].content.contains(.partlyLeft)) && g.heightsMm[s] < g.cavityLengthMm / 2 }
-        let firstSteady = lastMoving.map { $0 + 1 + g.settings.throughPlaneGuardSlices } ?? 0
-        for (s, w) in g.walls.enumerated() where g.rings[s] != nil && w.valid[ed] && s >= firstSteady
+        /// How steady slice `s` is through the cycle (nil: no strain from it at all): 0 apical to the guard, 1 a
+        /// guard slice, 2 the last slice the base moves through, where it is valid.
+        func sliceTier(_ s: Int) -> Int? {
+            guard let moving = lastMoving else { return 0 }
+            if s > moving + g.settings.throughPlaneGuardSlices { return 0 }
+            if s > moving { return 1 }
+            return s == moving && g.settings.measureUncoveredSegmentsNearBase ? 2 : nil
+        }
+        for (s, w) in g.walls.enumerated() where g.rings[s] != nil && w.valid[ed]
             && w.cavityAreaMm2(frame: ed) >= g.settings.minStrainCavityFraction * largestCavity {
+            guard let tier = sliceTier(s), tier == 0 || g.settings.measureUncoveredSegmentsNearBase else { continue }
             let rays = w.rayCount
             let dphi = 2 * Double.pi / Double(rays)
             var groups: [Int: [Int]] = [:]
@@ -87,21 +99,24 @@ public struct SegmentMotion: Sendable {
                 }
                 let i = id - 1
                 for t in 0..<frames where w.valid[t] {
-                    sum[i][t] += wallArea * (meanThickness(t) / t0 - 1)
-                    phaseWeight[i][t] += wallArea
+                    sum[tier][i][t] += wallArea * (meanThickness(t) / t0 - 1)
+                    phaseWeight[tier][i][t] += wallArea
                 }
-                weight[i] += wallArea
-                thick[i] += t0 * wallArea
-                area[i] += midArea
-                centre[i] += c
+                weight[tier][i] += wallArea
+                thick[tier][i] += t0 * wallArea
+                area[tier][i] += midArea
+                centre[tier][i] += c
             }
         }
+        // Each segment from its steadiest tier.
+        let segmentTier = (0..<36).map { i in (0..<tiers).first { weight[$0][i] > 0 } ?? 0 }
         var result = SegmentMotion(curves: [], peak: [], activationMs: [], timeToPeakMs: [], crossCorrelationDelayMs: [],
                                    wallThicknessMm: [], areaCm2: [], centreMm: [])
         // A phase where no slice of the segment is valid takes the mean of its neighbours (cyclic).
         let curves: [[Double]?] = (0..<36).map { i in
-            guard weight[i] > 0 else { return nil }
-            var c = (0..<frames).map { t in phaseWeight[i][t] > 0 ? sum[i][t] / phaseWeight[i][t] : Double.nan }
+            let k = segmentTier[i]
+            guard weight[k][i] > 0 else { return nil }
+            var c = (0..<frames).map { t in phaseWeight[k][i][t] > 0 ? sum[k][i][t] / phaseWeight[k][i][t] : Double.nan }
             for t in 0..<frames where !c[t].isFinite {
                 let prev = (1..<frames).lazy.map { c[(t - $0 + frames) % frames] }.first { $0.isFinite } ?? 0
                 let next = (1..<frames).lazy.map { c[(t + $0) % frames] }.first { $0.isFinite } ?? 0
@@ -123,9 +138,10 @@ public struct SegmentMotion: Sendable {
             let p = c.max()!
             let tp = c.firstIndex(of: p)!
             result.peak.append(p)
-            result.wallThicknessMm.append(thick[i] / weight[i])
-            result.areaCm2.append(area[i] / 100)
-            result.centreMm.append(centre[i] / area[i])
+            let k = segmentTier[i]
+            result.wallThicknessMm.append(thick[k][i] / weight[k][i])
+            result.areaCm2.append(area[k][i] / 100)
+            result.centreMm.append(centre[k][i] / area[k][i])
             guard p >= settings.minimumMeasurablePeak else {
                 result.activationMs.append(nil); result.timeToPeakMs.append(nil); result.crossCorrelationDelayMs.append(nil)
                 continue
