@@ -51,6 +51,7 @@ enum Fast {
     /// One generated case of the small phantom (no X-ray), made once and shared read-only by the tests.
     static let caseFolder: Result<URL, Error> = Result {
         let s = FileManager.default.temporaryDirectory.appendingPathComponent("crtsim-reliability-case-\(getpid())")
+        ProcessScratch.removeAtExit(s.path)
         try? FileManager.default.removeItem(at: s)
         try FileManager.default.createDirectory(at: s, withIntermediateDirectories: true)
         try phantom.write(to: s.appendingPathComponent("small.yaml"), atomically: true, encoding: .utf8)

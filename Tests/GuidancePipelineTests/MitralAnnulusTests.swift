@@ -27,6 +27,7 @@ private enum OffsetBaseCase {
         guard var spec = try? PhantomSpec.load(yaml: "realism: ideal\ncmr: {planningBaseOffsetMm: 6}", file: "test.yaml") else { return nil }
         spec = spec.resolved(seed: 3)
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("crtsim-annulus-\(getpid())").path
+        ProcessScratch.removeAtExit(out)
         guard (try? CaseGenerator.generate(spec: spec, seed: 3, out: out, replace: true, previews: false, xray: false, xrayVolume: false)) != nil,
               let data = try? Data(contentsOf: URL(fileURLWithPath: out + "/truth/truth.json")),
               let truth = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }

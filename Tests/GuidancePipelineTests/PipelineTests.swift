@@ -34,7 +34,9 @@ final class CaseStore: @unchecked Sendable {
         // The presets on the ideal scanner and anatomy (tests use `ideal` unless they test realism).
         var spec = try PhantomSpec.load(yaml: try String(contentsOfFile: file, encoding: .utf8), file: file)
         spec.realism = .ideal
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("crtsim-pipeline-tests-\(getpid())/\(key)").path
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("crtsim-pipeline-tests-\(getpid())").path
+        ProcessScratch.removeAtExit(scratch)
+        let out = scratch + "/" + key
         _ = try CaseGenerator.generate(spec: spec, seed: seed, out: out, replace: true, previews: false)
         made[key] = out
         return out
