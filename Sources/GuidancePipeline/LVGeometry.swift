@@ -293,7 +293,8 @@ public struct LVGeometry: Sendable {
             if let filledPlanes = found.filled(settings: settings.mitralAnnulus) {
                 let planes = cycleMs.map {
                     MitralAnnulus.medianFilteredHeights(filledPlanes, axis: baseToApex, timesMs: cineTimesMs, cycleMs: $0,
-                                                        halfWindowMs: settings.mitralAnnulus.heightMedianHalfWindowMs)
+                                                        halfWindowMs: settings.mitralAnnulus.heightMedianHalfWindowMs,
+                                                        outliersOnly: settings.mitralAnnulus.heightOutliersOnly)
                 } ?? filledPlanes
                 annulus = found; annulusPlanes = planes
                 var atrium = 0

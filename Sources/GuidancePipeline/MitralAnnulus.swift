@@ -69,6 +69,12 @@ public struct MitralAnnulus: Sendable {
         /// Alam M et al., Eur Heart J 1990); a hinge found at one or two phases several mm from its neighbours is a
         /// detection error. A median keeps monotone stretches exactly and removes spikes up to half its window wide.
         public var heightMedianHalfWindowMs = 80.0
+        /// Replace only the heights that lie further from the running median than three robust SDs (a Hampel
+        /// filter; Pearson RK et al., EURASIP J Adv Signal Process 2016:87), not every height: the
+        /// median alone clips the curve's extremes, and the end-systolic descent is one, which left the end-systolic
+        /// base too high and ESV too large (on the kept clinical cases, CMR-only re-analysis of 189 patients: mean
+        /// EF error -0.7 -> -0.1 points, |EF error| over 3 points in 31 -> 25, `standard` worst 4.6 -> 2.95).
+        public var heightOutliersOnly = true
     }
 
     /// The annulus at one phase.
@@ -314,16 +320,29 @@ public struct MitralAnnulus: Sendable {
     /// `halfWindowMs` of each (`Settings.heightMedianHalfWindowMs`); normals and hinge points are kept. `timesMs`: the
     /// phases' trigger times, `cycleMs` the cardiac cycle.
     public static func medianFilteredHeights(_ planes: [Plane], axis: Vec3, timesMs: [Double], cycleMs: Double,
-                                      halfWindowMs: Double) -> [Plane] {
+                                      halfWindowMs: Double, outliersOnly: Bool = false) -> [Plane] {
         guard halfWindowMs > 0, planes.count == timesMs.count, planes.count > 2 else { return planes }
         let heights = planes.map { $0.centreMm.dot(axis) }
-        return planes.indices.map { t in
+        let medians = planes.indices.map { t in
             let window = planes.indices.filter { u in
                 let d = abs(timesMs[u] - timesMs[t]).truncatingRemainder(dividingBy: cycleMs)
                 return min(d, cycleMs - d) <= halfWindowMs + 1e-9
             }
+            return Stats.median(window.map { heights[$0] })
+        }
+        // Outliers only (Hampel): a height is replaced when it lies further from its window's median than three
+        // robust SDs of those differences over the cycle, the SD at least the hinge points' own scatter about their
+        // planes; a median alone also clips the curve's extremes (the end-systolic descent) by a phase's motion.
+        var limit = 0.0
+        if outliersOnly {
+            let sd = 1.4826 * Stats.median(planes.indices.map { abs(heights[$0] - medians[$0]) })
+            limit = 3 * max(sd, Stats.median(planes.map(\.rmsResidualMm)))
+        }
+        return planes.indices.map { t in
             var plane = planes[t]
-            plane.centreMm = plane.centreMm + axis * (Stats.median(window.map { heights[$0] }) - heights[t])
+            if !outliersOnly || abs(heights[t] - medians[t]) > limit {
+                plane.centreMm = plane.centreMm + axis * (medians[t] - heights[t])
+            }
             return plane
         }
     }

@@ -140,4 +140,34 @@ struct MitralAnnulusTests {
         // Off: the planes as detected.
         #expect(MitralAnnulus.medianFilteredHeights(planes, axis: axis, timesMs: times, cycleMs: 1000, halfWindowMs: 0) == planes)
     }
+
+    @Test("outliers only (Hampel): a rounded end-systolic descent keeps its depth to 1e-9 mm, which the median clips by 0.3 mm or more, and 5-6 mm spikes are still removed to within a phase's step; phases away from the spikes stay as detected")
+    func heightOutliersOnly() {
+        // 25 phases 40 ms apart: a raised-cosine descent of 10 mm peaking at phase 8 (a rounded MAPSE curve, no
+        // plateau), back by phase 16.
+        let times = (0..<25).map { Double($0) * 40 }
+        let clean: [Double] = (0..<25).map { t in t <= 16 ? 5 * (1 - cos(2 * Double.pi * Double(t) / 16)) : 0 }
+        var spiked = clean
+        spiked[2] += 6
+        spiked[20] -= 5; spiked[21] -= 5
+        let axis = Vec3(0.6, 0, 0.8), normal = Vec3(0, 0.6, 0.8)
+        let planes = spiked.map { MitralAnnulus.Plane(centreMm: Vec3(3, -2, 1) + axis * $0, normal: normal, pointsMm: [:], rmsResidualMm: 0.5) }
+        func height(_ p: MitralAnnulus.Plane) -> Double { (p.centreMm - Vec3(3, -2, 1)).dot(axis) }
+        let hampel = MitralAnnulus.medianFilteredHeights(planes, axis: axis, timesMs: times, cycleMs: 1000, halfWindowMs: 80,
+                                                         outliersOnly: true)
+        let median = MitralAnnulus.medianFilteredHeights(planes, axis: axis, timesMs: times, cycleMs: 1000, halfWindowMs: 80)
+        #expect(abs(height(hampel[8]) - 10) <= 1e-9, "end-systolic depth \(height(hampel[8])) mm")
+        #expect(10 - height(median[8]) >= 0.3, "the median alone clips the depth to \(height(median[8])) mm")
+        // Where the window holds a spike, within one phase's largest step of the clean curve (1.96 mm) against the
+        // 5-6 mm spikes; every other phase exactly as detected.
+        let spikes: Set<Int> = [2, 20, 21]
+        for t in 0..<25 {
+            let touched = (-2...2).contains { spikes.contains((t + $0 + 25) % 25) }
+            if touched {
+                #expect(abs(height(hampel[t]) - clean[t]) <= 1.97, "phase \(t): \(height(hampel[t])) mm, clean \(clean[t]) mm")
+            } else {
+                #expect(abs(height(hampel[t]) - spiked[t]) <= 1e-9, "phase \(t) moved")
+            }
+        }
+    }
 }
