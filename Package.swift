@@ -96,9 +96,11 @@ let package = Package(
         // Scores the pipeline against phantoms made by the generator (the test sees both; the pipeline does not).
         // Headless Chromium runner for the tests that open crtsim's HTML pages (report.html) in a real browser.
         .target(name: "HeadlessBrowser"),
+        // Removes the folders of fixtures shared within a test process when it exits.
+        .target(name: "TestScratch"),
         .testTarget(name: "ValidationTests", dependencies: ["Validation", "HeartPhantom", "CRTCore", "Statistics", "HeadlessBrowser"]),
-        .testTarget(name: "GuidancePipelineTests", dependencies: ["GuidancePipeline", "Validation", "SyntheticCase", "HeartPhantom", "ImageIO", "SegmentModel", "CRTCore"]),
-        .testTarget(name: "CRTSimCLITests", dependencies: ["CRTSimCLI", "ImageIO", "Figures", "HeadlessBrowser"]),
+        .testTarget(name: "GuidancePipelineTests", dependencies: ["GuidancePipeline", "Validation", "SyntheticCase", "HeartPhantom", "ImageIO", "SegmentModel", "CRTCore", "TestScratch"]),
+        .testTarget(name: "CRTSimCLITests", dependencies: ["CRTSimCLI", "ImageIO", "Figures", "HeadlessBrowser", "TestScratch"]),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics"]),
         .testTarget(name: "WebOutputTests", dependencies: ["WebOutput"]),
         // report.html from hand-made results (tables, confusion matrices, escaping) and in headless Chromium.

@@ -1,4 +1,5 @@
 import Foundation
+import TestScratch
 import Testing
 
 /// Issue 19's failures, each reproduced through the real executable: an expectation on a null metric, two writers

@@ -4,6 +4,7 @@ import GuidancePipeline
 import HeartPhantom
 import ImageIO
 import SyntheticCase
+import TestScratch
 import Testing
 
 /// Named tolerances of the long-axis annulus tests.

@@ -5,6 +5,7 @@ import HeartPhantom
 import ImageIO
 import SegmentModel
 import SyntheticCase
+import TestScratch
 import Testing
 import Validation
 
