@@ -53,32 +53,39 @@ public struct SegmentMotion: Sendable {
     var areaCm2: [Double?]
     var centreMm: [Vec3?]
 
+    /// Per segment (index id - 1), the wall-area-weighted sums that make its curve, thickness, area and centre.
+    struct Accumulated {
+        var sum: [[Double]], phaseWeight: [[Double]]
+        var weight = [Double](repeating: 0, count: 36), thick = [Double](repeating: 0, count: 36)
+        var area = [Double](repeating: 0, count: 36)
+        var centre = [Vec3](repeating: .zero, count: 36)
+        init(frames: Int) {
+            sum = [[Double]](repeating: [Double](repeating: 0, count: frames), count: 36)
+            phaseWeight = sum
+        }
+    }
+
     static func measure(_ g: LVGeometry, timesMs: [Double], settings: Settings) -> SegmentMotion {
         let frames = timesMs.count, ed = g.edFrame
         // Accumulated per tier of through-plane steadiness (`sliceTier`): 0 steady, 1 guard slices, 2 the last
         // slice the base moves through. Each segment is measured from the steadiest tier that reaches it.
-        let tiers = 3
-        var sum = [[[Double]]](repeating: [[Double]](repeating: [Double](repeating: 0, count: frames), count: 36), count: tiers)
-        var weight = [[Double]](repeating: [Double](repeating: 0, count: 36), count: tiers)
-        var phaseWeight = [[[Double]]](repeating: [[Double]](repeating: [Double](repeating: 0, count: frames), count: 36), count: tiers)
-        var thick = [[Double]](repeating: [Double](repeating: 0, count: 36), count: tiers)
-        var area = [[Double]](repeating: [Double](repeating: 0, count: 36), count: tiers)
-        var centre = [[Vec3]](repeating: [Vec3](repeating: .zero, count: 36), count: tiers)
+        var tiers = [Accumulated](repeating: Accumulated(frames: frames), count: 3)
         // The largest LV cavity at end-diastole: a contour round the atrium or leaked through the valve plane is no
         // reference for the apical tip.
         let largestCavity = LVGeometry.largestLVCavityMm2(walls: g.walls, frame: ed)
         let lastMoving = g.walls.indices.last { s in g.walls[s].valid[ed] && (g.walls[s].valid.contains(false) || g.walls[s].content.contains(.partlyLeft)) && g.heightsMm[s] < g.cavityLengthMm / 2 }
-        /// How steady slice `s` is through the cycle (nil: no strain from it at all): 0 apical to the guard, 1 a
-        /// guard slice, 2 the last slice the base moves through, where it is valid.
+        // How steady slice `s` is through the cycle (nil: no strain from it): 0 apical to the guard, 1 a guard
+        // slice, 2 the last slice the base moves through (1 and 2 only with `measureUncoveredSegmentsNearBase`).
         func sliceTier(_ s: Int) -> Int? {
             guard let moving = lastMoving else { return 0 }
             if s > moving + g.settings.throughPlaneGuardSlices { return 0 }
+            guard g.settings.measureUncoveredSegmentsNearBase else { return nil }
             if s > moving { return 1 }
-            return s == moving && g.settings.measureUncoveredSegmentsNearBase ? 2 : nil
+            return s == moving ? 2 : nil
         }
         for (s, w) in g.walls.enumerated() where g.rings[s] != nil && w.valid[ed]
             && w.cavityAreaMm2(frame: ed) >= g.settings.minStrainCavityFraction * largestCavity {
-            guard let tier = sliceTier(s), tier == 0 || g.settings.measureUncoveredSegmentsNearBase else { continue }
+            guard let tier = sliceTier(s) else { continue }
             let rays = w.rayCount
             let dphi = 2 * Double.pi / Double(rays)
             var groups: [Int: [Int]] = [:]
@@ -99,24 +106,24 @@ public struct SegmentMotion: Sendable {
                 }
                 let i = id - 1
                 for t in 0..<frames where w.valid[t] {
-                    sum[tier][i][t] += wallArea * (meanThickness(t) / t0 - 1)
-                    phaseWeight[tier][i][t] += wallArea
+                    tiers[tier].sum[i][t] += wallArea * (meanThickness(t) / t0 - 1)
+                    tiers[tier].phaseWeight[i][t] += wallArea
                 }
-                weight[tier][i] += wallArea
-                thick[tier][i] += t0 * wallArea
-                area[tier][i] += midArea
-                centre[tier][i] += c
+                tiers[tier].weight[i] += wallArea
+                tiers[tier].thick[i] += t0 * wallArea
+                tiers[tier].area[i] += midArea
+                tiers[tier].centre[i] += c
             }
         }
         // Each segment from its steadiest tier.
-        let segmentTier = (0..<36).map { i in (0..<tiers).first { weight[$0][i] > 0 } ?? 0 }
+        let from = (0..<36).map { i in tiers.first { $0.weight[i] > 0 } ?? tiers[0] }
         var result = SegmentMotion(curves: [], peak: [], activationMs: [], timeToPeakMs: [], crossCorrelationDelayMs: [],
                                    wallThicknessMm: [], areaCm2: [], centreMm: [])
         // A phase where no slice of the segment is valid takes the mean of its neighbours (cyclic).
         let curves: [[Double]?] = (0..<36).map { i in
-            let k = segmentTier[i]
-            guard weight[k][i] > 0 else { return nil }
-            var c = (0..<frames).map { t in phaseWeight[k][i][t] > 0 ? sum[k][i][t] / phaseWeight[k][i][t] : Double.nan }
+            let a = from[i]
+            guard a.weight[i] > 0 else { return nil }
+            var c = (0..<frames).map { t in a.phaseWeight[i][t] > 0 ? a.sum[i][t] / a.phaseWeight[i][t] : Double.nan }
             for t in 0..<frames where !c[t].isFinite {
                 let prev = (1..<frames).lazy.map { c[(t - $0 + frames) % frames] }.first { $0.isFinite } ?? 0
                 let next = (1..<frames).lazy.map { c[(t + $0) % frames] }.first { $0.isFinite } ?? 0
@@ -138,10 +145,10 @@ public struct SegmentMotion: Sendable {
             let p = c.max()!
             let tp = c.firstIndex(of: p)!
             result.peak.append(p)
-            let k = segmentTier[i]
-            result.wallThicknessMm.append(thick[k][i] / weight[k][i])
-            result.areaCm2.append(area[k][i] / 100)
-            result.centreMm.append(centre[k][i] / area[k][i])
+            let a = from[i]
+            result.wallThicknessMm.append(a.thick[i] / a.weight[i])
+            result.areaCm2.append(a.area[i] / 100)
+            result.centreMm.append(a.centre[i] / a.area[i])
             guard p >= settings.minimumMeasurablePeak else {
                 result.activationMs.append(nil); result.timeToPeakMs.append(nil); result.crossCorrelationDelayMs.append(nil)
                 continue
