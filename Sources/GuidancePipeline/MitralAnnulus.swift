@@ -321,8 +321,10 @@ public struct MitralAnnulus: Sendable {
     }
 
     /// The planes with their heights along `axis` replaced by the cyclic running median over the phases within
-    /// `halfWindowMs` of each (`Settings.heightMedianHalfWindowMs`); normals and hinge points are kept. `timesMs`: the
-    /// phases' trigger times, `cycleMs` the cardiac cycle.
+    /// `halfWindowMs` of each (`Settings.heightMedianHalfWindowMs`); with `outliersOnly`
+    /// (`Settings.heightOutliersOnly`), only the heights further from that median than three robust SDs are replaced
+    /// (a Hampel filter). Normals and hinge points are kept. `timesMs`: the phases' trigger times, `cycleMs` the
+    /// cardiac cycle.
     public static func medianFilteredHeights(_ planes: [Plane], axis: Vec3, timesMs: [Double], cycleMs: Double,
                                       halfWindowMs: Double, outliersOnly: Bool = false) -> [Plane] {
         guard halfWindowMs > 0, planes.count == timesMs.count, planes.count > 2 else { return planes }

@@ -354,12 +354,11 @@ public struct ScarDetection: Sendable {
                 let size = (shift * shift).sum() + cand.dz * cand.dz
                 return Stats.median(contrast) - 0.001 * blood * size.squareRoot()
             }
-            // The search within the breath-hold range: every through-plane candidate within `throughPlaneRangeMm`,
-            // every in-plane shift within `alignmentRangeMm` at `alignmentStepMm`.
-            func search(inPlaneMm range: Double, throughPlaneMm zRange: Double, step: Double, around centre: SIMD2<Double>,
-                        candidates indices: [Int]) {
+            // The in-plane search around `centre` over +-`range` at `step`, for the given through-plane candidates
+            // (all lie within `throughPlaneRangeMm`); first over the breath-hold range `alignmentRangeMm`.
+            func search(inPlaneMm range: Double, step: Double, around centre: SIMD2<Double>, candidates indices: [Int]) {
                 let n = Int((range / step).rounded(.down))
-                for ci in indices where abs(candidates[ci].dz) <= zRange + 1e-9 {
+                for ci in indices {
                     for a in -n...n { for b in -n...n {
                         let shift = centre + SIMD2(Double(a), Double(b)) * step
                         let value = score(candidates[ci], shift)
@@ -368,19 +367,18 @@ public struct ScarDetection: Sendable {
                 }
             }
             let all = Array(candidates.indices)
-            search(inPlaneMm: settings.alignmentRangeMm, throughPlaneMm: settings.throughPlaneRangeMm,
-                   step: settings.alignmentStepMm, around: .zero, candidates: all)
+            search(inPlaneMm: settings.alignmentRangeMm, step: settings.alignmentStepMm, around: .zero, candidates: all)
             // A best in-plane shift at the edge of that range may lie beyond it: the in-plane search is repeated over
             // `extendedRangeMm`, first at `alignmentCoarseStepMm`, then at `alignmentStepMm` within one coarse step
             // of its best, and the better of the two searches is kept.
             let edge = settings.alignmentRangeMm - settings.alignmentStepMm / 2
             if extended > settings.alignmentRangeMm, abs(best.x) >= edge || abs(best.y) >= edge {
-                search(inPlaneMm: extended, throughPlaneMm: settings.throughPlaneRangeMm,
-                       step: max(settings.alignmentCoarseStepMm, settings.alignmentStepMm), around: .zero, candidates: all)
+                search(inPlaneMm: extended, step: max(settings.alignmentCoarseStepMm, settings.alignmentStepMm), around: .zero,
+                       candidates: all)
                 let bestDz = best.z
                 let near = all.filter { abs(candidates[$0].dz - bestDz) <= settings.throughPlaneStepMm + 1e-9 }
-                search(inPlaneMm: settings.alignmentCoarseStepMm, throughPlaneMm: settings.throughPlaneRangeMm,
-                       step: settings.alignmentStepMm, around: SIMD2(best.x, best.y), candidates: near)
+                search(inPlaneMm: settings.alignmentCoarseStepMm, step: settings.alignmentStepMm, around: SIMD2(best.x, best.y),
+                       candidates: near)
             }
             shifts.range(k..<(k + 1))[0] = best
         }
