@@ -33,6 +33,8 @@ public struct DualViewFusion: Sendable {
         /// Run the image refinement after the landmark fit.
         public var refineOnImages = true
         public var refinement = ImageRefinement.Settings()
+        /// The LV contour against the heart's border in the refinement (`HeartBorder`).
+        public var heartBorder = HeartBorder.Settings()
         public var electrodes = ElectrodeDetection.Settings()
         public var leadMatching = LeadTriangulation.Settings()
         /// Aimed-at segment when there is no primary target (conventional mid inferolateral / posterolateral wall).
@@ -52,10 +54,7 @@ public struct DualViewFusion: Sendable {
             pixels = fixed
         } else {
             let click = settings.anatomy.clickSDMm, best = landmarks.landmarkSDMm.values.min() ?? 0
-            let mmPerPixel = study.views.map { v in
-                0.5 * (v.geometry.pixelSpacingMm[0] + v.geometry.pixelSpacingMm[1])
-                    * v.geometry.sourceToPatientMm / v.geometry.sourceToDetectorMm
-            }.reduce(0, +) / Double(max(study.views.count, 1))
+            let mmPerPixel = study.views.map(\.millimetresPerPixelAtIsocentre).reduce(0, +) / Double(max(study.views.count, 1))
             pixels = (click * click + best * best).squareRoot() / max(mmPerPixel, 1e-6)
         }
         return PoseEstimation.OrientationPrior(sdRadians: radians(sdDeg), pixelsPerSD: pixels)
@@ -157,12 +156,12 @@ public struct DualViewFusion: Sendable {
         if settings.refineOnImages {
             let refined = refineOnVessels(pose, study: study, landmarks: landmarks, points: points, prior: prior)
             vBefore = refined.vesselnessBefore; vAfter = refined.vesselnessAfter
-            if refined.vesselnessAfter > refined.vesselnessBefore {
+            if refined.imageScoreAfter > refined.imageScoreBefore {
                 pose = refined.worldFromHeart
                 finalResiduals = refined.clickResidualsPx
                 method = "landmarks+vessels"
             } else {
-                warnings.append("image refinement did not raise the vesselness along the model's veins; the landmark pose is kept")
+                warnings.append("image refinement did not raise the vesselness along the model's veins and the LV contour's edge score; the landmark pose is kept")
             }
         }
         let registration = FluoroscopyRecord.Registration(
@@ -183,7 +182,14 @@ public struct DualViewFusion: Sendable {
     /// clicks kept as a weak prior.
     func refineOnVessels(_ pose: Affine3D, study: FluoroStudy, landmarks: ModelLandmarks,
                          points: [PointCorrespondence], prior: PoseEstimation.OrientationPrior?) -> ImageRefinement.Result {
-        let refinement = ImageRefinement(settings: settings.refinement, orientationPrior: prior)
+        var border: ImageRefinement.Border? = nil
+        if settings.heartBorder.enabled {
+            let surface = landmarks.epicardialSurface(angleStepDeg: settings.heartBorder.angleStepDeg)
+            border = ImageRefinement.Border(pointsMm: surface.map(\.pointMm),
+                                            apical: surface.map { $0.heightFraction > settings.heartBorder.basalExclusionFraction },
+                                            mmPerPixel: study.views.map(\.millimetresPerPixelAtIsocentre), settings: settings.heartBorder)
+        }
+        let refinement = ImageRefinement(settings: settings.refinement, orientationPrior: prior, border: border)
         if settings.fitCourseShift {
             return refinement.refine(initial: pose, model: landmarks, venograms: study.views.map(\.venogram),
                                      projections: study.views.map(\.projection), clicks: points).result
@@ -210,7 +216,7 @@ public struct DualViewFusion: Sendable {
         var landmarks = landmarks
         landmarks.restrictCourses(clicks: study.views.map(\.clicks), projections: study.views.map(\.projection), pose: fit.worldFromHeart)
         let refined = refineOnVessels(fit.worldFromHeart, study: study, landmarks: landmarks, points: points, prior: prior)
-        return refined.vesselnessAfter > refined.vesselnessBefore ? refined.worldFromHeart : fit.worldFromHeart
+        return refined.imageScoreAfter > refined.imageScoreBefore ? refined.worldFromHeart : fit.worldFromHeart
     }
 
     /// Epicardial centre of a segment on the annotated mesh (mean of its vertices), nil when no vertex carries it.

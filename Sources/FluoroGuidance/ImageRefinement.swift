@@ -36,8 +36,23 @@ public struct ImageRefinement: Sendable {
     /// The orientation prior of the landmark fit (`PoseEstimation.OrientationPrior`), weighed here as in that
     /// fit: like the click residuals of its pixel scale, inside the click term.
     public var orientationPrior: PoseEstimation.OrientationPrior?
-    public init(settings: Settings = Settings(), orientationPrior: PoseEstimation.OrientationPrior? = nil) {
-        self.settings = settings; self.orientationPrior = orientationPrior
+    /// The LV contour term (`HeartBorder`), nil: vessels and clicks only.
+    public var border: Border?
+    public init(settings: Settings = Settings(), orientationPrior: PoseEstimation.OrientationPrior? = nil, border: Border? = nil) {
+        self.settings = settings; self.orientationPrior = orientationPrior; self.border = border
+    }
+
+    /// The model's epicardial surface for the LV contour term, and each view's scale at the isocentre.
+    public struct Border: Sendable {
+        public var pointsMm: [Vec3]
+        /// Whether each point lies apical of `HeartBorder.Settings.basalExclusionFraction`.
+        public var apical: [Bool]
+        /// Millimetres per pixel at the isocentre, per view (the border's offset outside the epicardium in pixels).
+        public var mmPerPixel: [Double]
+        public var settings: HeartBorder.Settings
+        public init(pointsMm: [Vec3], apical: [Bool], mmPerPixel: [Double], settings: HeartBorder.Settings) {
+            self.pointsMm = pointsMm; self.apical = apical; self.mmPerPixel = mmPerPixel; self.settings = settings
+        }
     }
 
     public struct Result: Sendable {
@@ -45,6 +60,13 @@ public struct ImageRefinement: Sendable {
         /// Mean vesselness (fine map) along the projected courses before and after.
         public var vesselnessBefore: Double
         public var vesselnessAfter: Double
+        /// Border score (`HeartBorder.score`, fine map) before and after; 0 without the border term.
+        public var borderBefore: Double = 0
+        public var borderAfter: Double = 0
+        /// The image score the refinement maximised: vesselness plus the weighted border score (fine maps).
+        public var imageScoreBefore: Double { vesselnessBefore + borderWeight * borderBefore }
+        public var imageScoreAfter: Double { vesselnessAfter + borderWeight * borderAfter }
+        var borderWeight: Double = 0
         /// Click reprojection residuals after refinement (pixels).
         public var clickResidualsPx: [Double]
         public var evaluations: Int
@@ -105,6 +127,28 @@ public struct ImageRefinement: Sendable {
             }
         }
         let passes = [normalised(coarse), normalised(fine)]
+        // The LV contour's edge maps, coarse and fine, with the veins masked by the unsmoothed vesselness.
+        let borderPasses: [[HeartBorder.EdgeMap]] = border.map { b in
+            [b.settings.coarseSigmaPx, b.settings.fineSigmaPx].map { sigma in
+                venograms.indices.map { v in
+                    HeartBorder.edgeMap(venogram: venograms[v], vesselness: vessel[v], sigmaPx: sigma,
+                                        mmPerPixel: v < b.mmPerPixel.count ? b.mmPerPixel[v] : 0.45, settings: b.settings)
+                }
+            }
+        } ?? []
+        func borderScore(_ pass: Int, _ p: Affine3D, offsetMm: Double = 0) -> Double {
+            guard let b = border, pass < borderPasses.count else { return 0 }
+            return HeartBorder.score(points: b.pointsMm, apicalOf: b.apical, pose: p, projections: projections,
+                                     maps: borderPasses[pass], sampleSpacingPx: b.settings.sampleSpacingPx, extraOffsetMm: offsetMm)
+        }
+        let borderWeight = border?.settings.weight ?? 0
+        // The border's offset outside the epicardium may depart from its prior mean at a prior cost (one parameter
+        // after the course parameters).
+        let fitOffset = border?.settings.fitOffset == true
+        let offsetCost: (Double) -> Double = { e in
+            guard let b = border?.settings else { return 0 }
+            return b.offsetPriorWeight * 0.5 * pow(e / max(b.outsideEpicardiumSDMm, 1e-6), 2)
+        }
         let nExtra = extraSteps.count
         let curvesMm = curves([Double](repeating: 0, count: nExtra))
         let centre = curvesMm.reduce(Vec3.zero, +) / Double(max(curvesMm.count, 1))
@@ -123,27 +167,36 @@ public struct ImageRefinement: Sendable {
             return (h.reduce(0, +) + orientation) / Double(r.count) / (s.clickSigmaPx * s.clickSigmaPx)
         }
         let before = ImageRefinement.meanSample(passes[1], projections, curvesMm, initial)
+        let borderBefore = borderScore(1, initial)
         var current = initial
         var extra = [Double](repeating: 0, count: nExtra)
+        var borderOffset = 0.0
         var evaluations = 0
         for (k, maps) in passes.enumerated() {
             let base = current
             let scale = k == 0 ? 1.0 : 0.5
             let f: ([Double]) -> Double = { x in
                 let p = pose(x, base)
-                let e = Array(x[6...])
+                let e = Array(x[6..<(6 + nExtra)])
+                let o = fitOffset ? x[6 + nExtra] : 0
                 let c = nExtra == 0 ? curvesMm : curves(e)
-                return s.clickWeight * clickCost(p) - ImageRefinement.meanSample(maps, projections, c, p) + (nExtra == 0 ? 0 : extraCost(e))
+                return s.clickWeight * clickCost(p) - ImageRefinement.meanSample(maps, projections, c, p) - borderWeight * borderScore(k, p, offsetMm: o)
+                    + (nExtra == 0 ? 0 : extraCost(e)) + (fitOffset ? offsetCost(o) : 0)
             }
-            let steps = ([s.rotationStepDeg, s.rotationStepDeg, s.rotationStepDeg, s.translationStepMm, s.translationStepMm, s.translationStepMm] + extraSteps).map { $0 * scale }
-            let (best, used) = NelderMead.minimise(f, start: [0, 0, 0, 0, 0, 0] + extra, steps: steps, maxEvaluations: s.maxEvaluations * (6 + nExtra) / 6)
+            let offsetStep = border.map { [$0.settings.outsideEpicardiumSDMm] } ?? []
+            let steps = ([s.rotationStepDeg, s.rotationStepDeg, s.rotationStepDeg, s.translationStepMm, s.translationStepMm, s.translationStepMm]
+                + extraSteps + (fitOffset ? offsetStep : [])).map { $0 * scale }
+            let start = [0, 0, 0, 0, 0, 0] + extra + (fitOffset ? [borderOffset] : [])
+            let (best, used) = NelderMead.minimise(f, start: start, steps: steps, maxEvaluations: s.maxEvaluations * start.count / 6)
             evaluations += used
             current = pose(best, base)
-            extra = Array(best[6...])
+            extra = Array(best[6..<(6 + nExtra)])
+            if fitOffset { borderOffset = best[6 + nExtra] }
         }
         let after = ImageRefinement.meanSample(passes[1], projections, nExtra == 0 ? curvesMm : curves(extra), current)
         let residuals = PoseEstimation.pixelErrors(PoseEstimation.residuals(current, clicks, projections))
-        return (Result(worldFromHeart: current, vesselnessBefore: before, vesselnessAfter: after, clickResidualsPx: residuals,
+        return (Result(worldFromHeart: current, vesselnessBefore: before, vesselnessAfter: after, borderBefore: borderBefore,
+                       borderAfter: borderScore(1, current, offsetMm: borderOffset), borderWeight: borderWeight, clickResidualsPx: residuals,
                        evaluations: evaluations), extra)
     }
 }

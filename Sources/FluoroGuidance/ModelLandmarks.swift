@@ -417,3 +417,30 @@ public struct ModelLandmarks: Sendable {
         return p + radial * outsideMm
     }
 }
+
+extension ModelLandmarks {
+    /// Points of the model's epicardial surface (CMR patient mm) every `angleStepDeg` on each contour slice and on an
+    /// ellipsoidal cap from the most apical slice to the epicardial apex, each with its height below the base as a
+    /// fraction of the cavity length (the LV contour of `HeartBorder`).
+    public func epicardialSurface(angleStepDeg: Double = 10) -> [(pointMm: Vec3, heightFraction: Double)] {
+        var out: [(pointMm: Vec3, heightFraction: Double)] = []
+        let steps = max(4, Int((360 / angleStepDeg).rounded()))
+        let length = max(cavityLengthMm, 1e-6)
+        for g in rings {
+            for k in 0..<steps { out.append((ringPoint(g, angleDeg: Double(k) * 360 / Double(steps)).0, g.height / length)) }
+        }
+        guard let last = rings.last else { return out }
+        let apexHeight = (epicardialApexMm - baseCentreMm).dot(baseToApex)
+        for t in [0.35, 0.6, 0.8, 0.93] {
+            // The cap's axis runs from the last slice's centre to the apex; radii shrink as on an ellipsoid.
+            let centre = last.centre + (epicardialApexMm - last.centre) * t
+            let shrink = (1 - t * t).squareRoot()
+            for k in 0..<steps {
+                let (q, _) = ringPoint(last, angleDeg: Double(k) * 360 / Double(steps))
+                out.append((centre + (q - last.centre) * shrink, lerp(last.height, apexHeight, t) / length))
+            }
+        }
+        out.append((epicardialApexMm, apexHeight / length))
+        return out
+    }
+}

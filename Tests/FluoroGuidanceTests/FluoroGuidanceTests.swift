@@ -651,3 +651,67 @@ struct VisibleClickRegistrationTests {
         #expect(median <= VisibleClickRegistrationTolerance.noisyMedianMTREMm, "mTRE \(errors)")
     }
 }
+
+@Suite("LV contour on the venogram")
+struct HeartBorderTests {
+    /// An ellipsoid (semi-axes 35, 35, 50 mm along world x, y, z; centre at the isocentre) of attenuation 0.02 / mm in
+    /// front of nothing, rendered exactly in one view as -ln(I/I0) (chord length times mu), blurred by the imaging
+    /// chain and with a small noise, and
+    /// its surface points (rings of 36 every 5 mm, the lower half counting as apical).
+    static func scene(_ view: CArmView) -> (image: DetectorImage, points: [Vec3], apical: [Bool]) {
+        let axes = Vec3(35, 35, 50)
+        let source = view.sourceMm
+        var rng = SeededRandom(seed: 1, label: "test.heartBorder.noise")
+        var pixels = [Float](repeating: 0, count: view.rows * view.columns)
+        for r in 0..<view.rows { for c in 0..<view.columns {
+            let d = (view.pixelPositionMm(column: Double(c), row: Double(r)) - source).normalized
+            // |(s + t d) / axes|^2 = 1: a t^2 + 2 b t + k = 0.
+            let sd = Vec3(source.x / axes.x, source.y / axes.y, source.z / axes.z), dd = Vec3(d.x / axes.x, d.y / axes.y, d.z / axes.z)
+            let a = dd.dot(dd), b = sd.dot(dd), k = sd.dot(sd) - 1
+            let disc = b * b - a * k
+            let chord = disc > 0 ? 2 * disc.squareRoot() / a : 0
+            pixels[r * view.columns + c] = Float(0.02 * chord)
+        } }
+        // A blur of the imaging chain (focal spot, detector: SD 1 px), then the noise.
+        pixels = Vesselness.smooth(DetectorImage(columns: view.columns, rows: view.rows, pixels: pixels), sigma: 1).pixels
+        for i in pixels.indices { pixels[i] += Float(0.005 * rng.normal()) }
+        var points: [Vec3] = [], apical: [Bool] = []
+        for z in stride(from: -50.0, through: 50, by: 5) {
+            let radius = (max(0, 1 - z * z / 2500)).squareRoot()
+            for k in 0..<36 {
+                let t = radians(Double(k) * 10)
+                points.append(Vec3(35 * radius * cos(t), 35 * radius * sin(t), z)); apical.append(z < 0)
+            }
+        }
+        return (DetectorImage(columns: view.columns, rows: view.rows, pixels: pixels), points, apical)
+    }
+
+    @Test("the border score peaks at the true pose of a blurred silhouette: shifts along the image's row and column directions found within 0.5 mm (about a pixel at the isocentre)")
+    func peaksAtTruth() {
+        let view = CArmView.lao40
+        let (image, points, apical) = Self.scene(view)
+        var settings = HeartBorder.Settings()
+        settings.outsideEpicardiumMm = 0   // the ellipsoid's surface is the border
+        let mmPerPixel = 0.5 * (view.pixelSpacingMm[0] + view.pixelSpacingMm[1]) / view.isocentreMagnification
+        let blank = DetectorImage(columns: view.columns, rows: view.rows, pixels: [Float](repeating: 0, count: image.pixels.count))
+        let map = HeartBorder.edgeMap(venogram: image, vesselness: blank, sigmaPx: settings.fineSigmaPx, mmPerPixel: mmPerPixel, settings: settings)
+        func bestShift(_ direction: Vec3) -> (shift: Double, score: Double, atTruth: Double) {
+            var best = (shift: 0.0, score: -Double.infinity), atTruth = 0.0
+            for s in stride(from: -3.0, through: 3.0, by: 0.1) {
+                let pose = Affine3D(linear: .identity, translation: direction * s)
+                let score = HeartBorder.score(points: points, apicalOf: apical, pose: pose, projections: [view.projection],
+                                              maps: [map], sampleSpacingPx: settings.sampleSpacingPx)
+                if abs(s) < 0.05 { atTruth = score }
+                if score > best.score { best = (s, score) }
+            }
+            return (best.shift, best.score, atTruth)
+        }
+        // The lower (apical) half's outline: a shift along the row direction moves it across the border.
+        let down = bestShift(view.rowDirection), side = bestShift(view.columnDirection)
+        let far = HeartBorder.score(points: points, apicalOf: apical, pose: Affine3D(linear: .identity, translation: view.rowDirection * 5),
+                                    projections: [view.projection], maps: [map], sampleSpacingPx: settings.sampleSpacingPx)
+        print("LV contour: best shift down \(down.shift) mm, sideways \(side.shift) mm; score at the truth \(down.atTruth), 5 mm down \(far)")
+        #expect(abs(down.shift) <= 0.5 && abs(side.shift) <= 0.5)
+        #expect(far < 0.5 * down.atTruth, "an outline 5 mm off the border must score well below the truth")
+    }
+}
