@@ -152,22 +152,27 @@ public struct DualViewFusion: Sendable {
         // The vessel refinement follows only the veins the venograms show (when the clicks say so).
         landmarks.restrictCourses(clicks: study.views.map(\.clicks), projections: study.views.map(\.projection), pose: pose)
         var vBefore: Double? = nil, vAfter: Double? = nil
+        var contour: (before: Double, after: Double, offsetMm: Double)? = nil
         var method = "landmarks"
         if settings.refineOnImages {
             let refined = refineOnVessels(pose, study: study, landmarks: landmarks, points: points, prior: prior)
             vBefore = refined.vesselnessBefore; vAfter = refined.vesselnessAfter
+            if let offset = refined.borderOffsetMm { contour = (refined.borderBefore, refined.borderAfter, offset) }
             if refined.imageScoreAfter > refined.imageScoreBefore {
                 pose = refined.worldFromHeart
                 finalResiduals = refined.clickResidualsPx
-                method = "landmarks+vessels"
+                method = contour == nil ? "landmarks+vessels" : "landmarks+vessels+lv-contour"
             } else {
                 warnings.append("image refinement did not raise the vesselness along the model's veins and the LV contour's edge score; the landmark pose is kept")
             }
         }
-        let registration = FluoroscopyRecord.Registration(
+        var registration = FluoroscopyRecord.Registration(
             method: method, modelLandmarksMm: landmarks.landmarksMm, landmarksUsed: Array(Set(points.map(\.name))).sorted(),
             landmarksIgnored: ignored, landmarkPose: fit.worldFromHeart.matrix4x4, landmarkResidualsPx: keyed(fit.residualsPx),
             finalResidualsPx: keyed(finalResiduals), vesselnessBefore: vBefore, vesselnessAfter: vAfter)
+        registration.lvContourScoreBefore = contour?.before
+        registration.lvContourScoreAfter = contour?.after
+        registration.lvContourOffsetMm = contour?.offsetMm
         let registrationSeconds = Date().timeIntervalSince(start)
 
         let (lead, leadRecord, fluoroOnly, leadWarning) = localiseLead(study, cmr: cmr, worldFromHeart: pose, model: landmarks)

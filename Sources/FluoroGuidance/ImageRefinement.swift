@@ -67,6 +67,8 @@ public struct ImageRefinement: Sendable {
         public var imageScoreBefore: Double { vesselnessBefore + borderWeight * borderBefore }
         public var imageScoreAfter: Double { vesselnessAfter + borderWeight * borderAfter }
         var borderWeight: Double = 0
+        /// The border's fitted offset outside the epicardium (mm; the prior mean when not fitted), nil without it.
+        public var borderOffsetMm: Double? = nil
         /// Click reprojection residuals after refinement (pixels).
         public var clickResidualsPx: [Double]
         public var evaluations: Int
@@ -196,7 +198,8 @@ public struct ImageRefinement: Sendable {
         let after = ImageRefinement.meanSample(passes[1], projections, nExtra == 0 ? curvesMm : curves(extra), current)
         let residuals = PoseEstimation.pixelErrors(PoseEstimation.residuals(current, clicks, projections))
         return (Result(worldFromHeart: current, vesselnessBefore: before, vesselnessAfter: after, borderBefore: borderBefore,
-                       borderAfter: borderScore(1, current, offsetMm: borderOffset), borderWeight: borderWeight, clickResidualsPx: residuals,
+                       borderAfter: borderScore(1, current, offsetMm: borderOffset), borderWeight: borderWeight,
+                       borderOffsetMm: border.map { $0.settings.outsideEpicardiumMm + borderOffset }, clickResidualsPx: residuals,
                        evaluations: evaluations), extra)
     }
 }

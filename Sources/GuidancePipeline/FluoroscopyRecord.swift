@@ -31,7 +31,7 @@ public struct FluoroscopyRecord: Codable, Sendable, Equatable {
     }
 
     public struct Registration: Codable, Sendable, Equatable {
-        /// "landmarks" or "landmarks+vessels".
+        /// "landmarks", "landmarks+vessels" or "landmarks+vessels+lv-contour" (the LV contour term on).
         public var method: String
         /// 3D landmarks of the model (CMR patient LPS mm) and the clicked names used.
         public var modelLandmarksMm: [String: Vec3]
@@ -46,6 +46,11 @@ public struct FluoroscopyRecord: Codable, Sendable, Equatable {
         /// Mean vesselness along the projected vein courses (0-1) before and after the image refinement.
         public var vesselnessBefore: Double?
         public var vesselnessAfter: Double?
+        /// The LV contour's border score (mean tanh of the outward fall across the outline, about -1 to 1) before and
+        /// after the refinement, and the fitted border offset outside the epicardium (mm); nil without the term.
+        public var lvContourScoreBefore: Double? = nil
+        public var lvContourScoreAfter: Double? = nil
+        public var lvContourOffsetMm: Double? = nil
         // No wall-clock time here: analysis.json is deterministic; the registration's seconds go to timing.json.
         public init(method: String, modelLandmarksMm: [String: Vec3], landmarksUsed: [String], landmarksIgnored: [String],
                     landmarkPose: [[Double]], landmarkResidualsPx: [String: Double], finalResidualsPx: [String: Double],

@@ -54,6 +54,10 @@ extension RealismField {
                          clinical: .normal(mean: 3.5, sd: 1.2), ideal: nil,
                          meaning: "thickness of the epicardial fat in the AV and interventricular grooves (when epicardialFat is on); unset, 3.5",
                          source: "epicardial adipose tissue thickness varies severalfold between patients (Iacobellis, Nat Rev Endocrinol 2015;11:363); crtsim's earlier fixed 3.5 mm as the mean, spread an assumption"),
+            RealismField("anatomy.pericardiumMm", \.anatomy.pericardiumMm, unit: "mm", range: 0...5,
+                         clinical: .uniform(min: 1, max: 3), ideal: nil,
+                         meaning: "thickness of the parietal pericardium and its fluid film round the ventricles below the base, in the X-ray chest model only (it widens the heart's shadow beyond the epicardium; the CMR renders without it); unset, none",
+                         source: "normal pericardium 1-2 mm thick on CT and MR (Wang et al., Radiographics 2003;23:S167; Bogaert and Francone, J Cardiovasc Magn Reson 2009;11:14) with 15-50 mL of physiological fluid, a film of up to about 1 mm over the ventricles; uniform over 1-3 mm (assumption)"),
             RealismField("anatomy.sphericityIndex", \.anatomy.sphericityIndex, unit: "(ratio)", range: 0.4...0.95,
                          clinical: { spec in
                              // A given lengthToDiameterRatio fixes the shape: record its index instead of drawing one.

@@ -44,6 +44,8 @@ public final class HeartModel: Sendable {
     /// the base), and the groove fat's thickness (mm): `anatomy.rvWidthMm` x `rvSizeFactor`, `rvApexFraction`,
     /// `grooveFatMm`.
     public let rvWidthMm: Double, rvApexFraction: Double, grooveFatMm: Double
+    /// `PhantomSpec.Anatomy.pericardiumMm` (0: none), drawn by `sample(_:_:includePericardium:)` only.
+    public let pericardiumMm: Double
     /// Bounds for `sample`'s early answer "no cardiac tissue" below the base: the lowest annulus ring height
     /// (mm, material; 1e-6 mm under it, below any rounding of the ring's interpolation between angle columns)
     /// and how far (mm) outside the largest epicardial radius anything below the base reaches (the RV crescent
@@ -88,10 +90,12 @@ public final class HeartModel: Sendable {
         rvWidthMm = an.rvWidthMm * (an.rvSizeFactor ?? 1)
         rvApexFraction = an.rvApexFraction ?? 0.75
         grooveFatMm = an.grooveFatMm ?? 3.5
+        pericardiumMm = an.pericardiumMm ?? 0
         let builtSurface: AnnulusSurface = built.surface
         let lowestRing = builtSurface.flat ? builtSurface.h0 : (0..<360).map { builtSurface.ring($0) }.min()!
         farBelowBase = (lowestRing - 1e-6,
-                        max(an.rvWidthMm * (an.rvSizeFactor ?? 1) + an.rvWallThicknessMm, 16, an.grooveFatMm ?? 3.5) + 0.01)
+                        max(an.rvWidthMm * (an.rvSizeFactor ?? 1) + an.rvWallThicknessMm + (an.pericardiumMm ?? 0), 16,
+                            an.grooveFatMm ?? 3.5, an.pericardiumMm ?? 0) + 0.01)
         onsetMs = built.onset; peakStrain = built.peak; segmentIds = built.segment
         globalCurve = built.globalCurve
 

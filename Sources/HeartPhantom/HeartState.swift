@@ -98,8 +98,10 @@ extension HeartModel {
 
     /// Classifies a point given in heart-attached patient coordinates (breath-hold shift already removed).
     /// Returns nil when the point is outside every cardiac structure (the torso model decides then).
+    /// `includePericardium`: a layer `pericardiumMm` thick round the ventricles below the base (the X-ray chest
+    /// model; the CMR renders without it).
     @inline(__always)
-    public func sample(_ p: Vec3, _ st: HeartState) -> TissueSample? {
+    public func sample(_ p: Vec3, _ st: HeartState, includePericardium: Bool = false) -> TissueSample? {
         let an = spec.anatomy
         let d = p - frame.apexMm
         let sNow = d.dot(frame.baseDirection)
@@ -173,6 +175,11 @@ extension HeartModel {
             let f = heightFraction(s: s, ringMm: ringNow)
             let ivg = min(abs(angleDifferenceDegrees(phi, 0)), abs(angleDifferenceDegrees(phi, spec.anatomy.inferiorInsertionAngleDeg)))
             if f < 0.12 || ivg < 12 { return TissueSample(tissue: .epicardialFat) }
+        }
+        // The pericardium follows the LV epicardium and, over the septum, the RV's free wall.
+        if includePericardium && pericardiumMm > 0
+            && (dOut < pericardiumMm || rightVentricle(dOut: dOut - pericardiumMm, s: s, phi: phi, ringMm: ringNow, st) != nil) {
+            return TissueSample(tissue: .pericardium)
         }
         return nil
     }

@@ -55,6 +55,9 @@ public struct PhantomSpec: Codable, Sendable, Equatable {
         public var rvSizeFactor: Double? = nil
         public var rvApexFraction: Double? = nil
         public var grooveFatMm: Double? = nil
+        /// Realism field: thickness of the parietal pericardium and its fluid film round the ventricles (mm), in the
+        /// X-ray chest model only (the CMR renders without it); nil: none.
+        public var pericardiumMm: Double? = nil
         /// Centre of the LV long axis at mid-cavity height, patient LPS (mm).
         public var heartCentreMm: [Double] = [35, -10, 0]
         /// Two papillary muscles in the LV cavity.

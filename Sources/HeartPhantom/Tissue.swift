@@ -19,6 +19,7 @@ public enum Tissue: UInt8, Sendable, CaseIterable, Codable {
     case venousBlood = 16     // coronary veins
     case atrialWall = 17
     case rib = 18             // ribs and sternum: cortical bone round marrow
+    case pericardium = 19     // parietal pericardium and its fluid film (X-ray chest model only, `pericardiumMm`)
 
     /// Relaxation and proton density at 1.5 T. T1 post-contrast is that of LGE about 10-15 minutes after
     /// 0.15-0.2 mmol/kg gadolinium. Values from standard tables (e.g. Stanisz 2005, Messroghli 2007), rounded.
@@ -37,6 +38,8 @@ public enum Tissue: UInt8, Sendable, CaseIterable, Codable {
         case .abdomen: return TissueProperties(pd: 0.8, t1Ms: 900, t2Ms: 60, t1PostMs: 450)
         // Thin cortex (no signal) round fatty marrow: marrow's relaxation at a lower density.
         case .rib: return TissueProperties(pd: 0.35, t1Ms: 370, t2Ms: 40, t1PostMs: 330)
+        // Fibrous layer (the CMR renders without it; listed for completeness): as the fibrous AV plane.
+        case .pericardium: return TissueProperties(pd: 0.5, t1Ms: 900, t2Ms: 30, t1PostMs: 420)
         }
     }
 

@@ -80,7 +80,7 @@ public struct ChestModel: Sendable {
                         var acc: Float = 0
                         for d in 0..<8 {
                             let q = p + Vec3(Double(d & 1) - 0.5, Double((d >> 1) & 1) - 0.5, Double(d >> 2) - 0.5) * (0.5 * voxelMm)
-                            if let s = heart.sample(q, st) { acc += XRayMaterials.mu(s.tissue) } else { acc += chest.mu(at: q) }
+                            if let s = heart.sample(q, st, includePericardium: true) { acc += XRayMaterials.mu(s.tissue) } else { acc += chest.mu(at: q) }
                         }
                         dst[j * nx + i] = acc / 8
                     } else {

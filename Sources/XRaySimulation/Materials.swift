@@ -58,6 +58,8 @@ public enum XRayMaterials {
         case .rib: return rib
         case .blood, .lvBlood, .rvBlood, .venousBlood: return blood
         case .valvePlane: return fibrous
+        // Fibrous parietal layer over a fluid film: water-like.
+        case .pericardium: return water
         case .abdomen: return water
         }
     }

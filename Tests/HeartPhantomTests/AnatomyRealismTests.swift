@@ -287,3 +287,24 @@ struct RVAndFatTests {
         #expect(abs(f0 - 3.5) < Self.stepToleranceMm && abs(f1 - 6) < Self.stepToleranceMm, "fat \(f0), \(f1) mm")
     }
 }
+
+@Suite("Pericardium in the X-ray chest model")
+struct PericardiumTests {
+    @Test("a 2 mm pericardium lies 0-2 mm outside the LV free wall's epicardium when the X-ray asks for it (0.1 mm margins), never in the CMR's sample")
+    func shell() throws {
+        let heart = HeartModel(spec: try spec("realism: ideal\nanatomy: {pericardiumMm: 2}"))
+        let st = heart.state(atMs: 0)
+        for (fraction, phi) in [(0.5, 200.0), (0.7, 250.0), (0.4, 160.0)] {
+            let p = heart.epicardialPoint(fraction: fraction, phiDeg: phi, st)
+            let d = p - heart.frame.apexMm
+            let radial = (d - heart.frame.baseDirection * d.dot(heart.frame.baseDirection)).normalized
+            for outside in [0.1, 1.0, 1.9] {
+                let q = p + radial * outside
+                #expect(heart.sample(q, st, includePericardium: true)?.tissue == .pericardium, "\(outside) mm outside at \(phi) degrees")
+                #expect(heart.sample(q, st)?.tissue == nil, "the CMR sample has no pericardium (\(outside) mm at \(phi) degrees)")
+            }
+            #expect(heart.sample(p + radial * 2.1, st, includePericardium: true)?.tissue == nil, "beyond the pericardium at \(phi) degrees")
+            #expect(heart.sample(p - radial * 0.1, st, includePericardium: true)?.tissue == .lvMyocardium)
+        }
+    }
+}
