@@ -32,7 +32,7 @@ public enum HeartBorder {
         /// Fit the border's offset per case (at `offsetPriorWeight` times half its squared departure in SDs) rather
         /// than fix it at the prior mean.
         public var fitOffset = true
-        public var offsetPriorWeight = 0.05
+        public var offsetPriorWeight = 0.01
         /// Hull edges with an end in this basal fraction of the cavity length are left out (atria, aorta, AV groove).
         public var basalExclusionFraction = 0.3
         /// Sample spacing along the outline (pixels).
