@@ -360,7 +360,8 @@ public struct DualViewFusion: Sendable {
     }
 
     /// The overlay figure of one view: the epicardial mesh projected with scar in red, the LMA targets in green
-    /// (the primary target strongest), the rest faint blue; the model landmarks and the detected electrodes.
+    /// (the primary target strongest), the rest faint blue; the model's vein courses and landmarks (yellow), the LV
+    /// contour the refinement used (orange), the clicks and the detected electrodes.
     public static func overlay(view: FluoroView, cmr: GuidancePipeline.Output, fusion: Output) -> ProjectionOverlay {
         let mesh = AnalysisProducts.annotatedMesh(cmr, surface: .epicardium)
         let p = view.projection.composed(after: fusion.worldFromHeart)
@@ -398,6 +399,15 @@ public struct DualViewFusion: Sendable {
             let pts = curve.compactMap { p.project($0) }.map { ($0.column, $0.row) }
             fig.polylines.append((pts, RGBA(red: 1, green: 0.8, blue: 0.1, alpha: 0.7), 1.2))
             _ = name
+        }
+        // The LV contour the refinement aligned with the heart's border (`HeartBorder`): the outline's apical edges.
+        let border = HeartBorder.Settings()
+        let surface = fusion.landmarks.epicardialSurface(angleStepDeg: border.angleStepDeg)
+        let outline = HeartBorder.convexHull(surface.enumerated().compactMap { i, s in p.project(s.pointMm).map { (x: $0.column, y: $0.row, index: i) } })
+        for k in outline.indices {
+            let a = outline[k], b = outline[(k + 1) % outline.count]
+            guard surface[a.index].heightFraction > border.basalExclusionFraction, surface[b.index].heightFraction > border.basalExclusionFraction else { continue }
+            fig.polylines.append(([(a.x, a.y), (b.x, b.y)], RGBA(red: 1, green: 0.55, blue: 0.1, alpha: 0.9), 1.5))
         }
         for (name, x) in fusion.landmarks.landmarksMm.sorted(by: { $0.key < $1.key }) {
             if fusion.landmarks.slidingCurvesMm[name] == nil, let q = p.project(x) { fig.markers.append(.init(column: q.column, row: q.row, color: RGBA(red: 1, green: 0.8, blue: 0.1), label: "")) }
