@@ -3,12 +3,15 @@ import Foundation
 
 /// Automatic refinement of the landmark pose on the venograms: the model's vein courses (AV groove, anterior and
 /// posterior interventricular grooves, `ModelLandmarks.curvesMm`) are projected into both views and the pose is
-/// moved to maximise the vesselness of the contrast-filled veins sampled along them, while the operator's clicks
-/// hold it near the landmark solution.
+/// moved to maximise the vesselness of the contrast-filled veins sampled along them and, with `border`, the fall of
+/// the venogram across the LV's projected outline (`HeartBorder`), while the operator's clicks hold it near the
+/// landmark solution.
 ///
-/// Cost (minimised by Nelder-Mead over a rotation vector about the model centroid and a translation):
-/// `clickWeight * mean_i huber(r_i) / clickSigmaPx^2 - mean vesselness along the projected courses`, the
-/// vesselness map smoothed first with `coarseSigmaPx` (wide capture) and then with `fineSigmaPx`.
+/// Cost (minimised by Nelder-Mead over a rotation vector about the model centroid and a translation, plus the
+/// course shift and the border offset when they are fitted):
+/// `clickWeight * mean_i huber(r_i) / clickSigmaPx^2 - mean vesselness along the projected courses
+/// - border weight * border score + prior costs of the course shift and the border offset`, the maps smoothed first
+/// coarsely (wide capture) and then finely.
 public struct ImageRefinement: Sendable {
     public struct Settings: Codable, Sendable, Equatable {
         public var vesselness = Vesselness.Settings()
@@ -131,10 +134,11 @@ public struct ImageRefinement: Sendable {
         let passes = [normalised(coarse), normalised(fine)]
         // The LV contour's edge maps, coarse and fine, with the veins masked by the unsmoothed vesselness.
         let borderPasses: [[HeartBorder.EdgeMap]] = border.map { b in
-            [b.settings.coarseSigmaPx, b.settings.fineSigmaPx].map { sigma in
+            precondition(b.mmPerPixel.count == venograms.count, "one pixel size per view")
+            return [b.settings.coarseSigmaPx, b.settings.fineSigmaPx].map { sigma in
                 venograms.indices.map { v in
                     HeartBorder.edgeMap(venogram: venograms[v], vesselness: vessel[v], sigmaPx: sigma,
-                                        mmPerPixel: v < b.mmPerPixel.count ? b.mmPerPixel[v] : 0.45, settings: b.settings)
+                                        mmPerPixel: b.mmPerPixel[v], settings: b.settings)
                 }
             }
         } ?? []
