@@ -124,23 +124,9 @@ public enum HeartBorder {
         return views > 0 ? total / Double(views) : 0
     }
 
-    /// Convex hull (Andrew's monotone chain) with positive signed area (counter-clockwise with y up), without
-    /// collinear points.
+    /// The outline (convex hull, `convexHullIndices`) of projected points: each hull point with the index of the
+    /// point it came from.
     static func convexHull(_ points: [(x: Double, y: Double, index: Int)]) -> [(x: Double, y: Double, index: Int)] {
-        let p = points.sorted { $0.x != $1.x ? $0.x < $1.x : $0.y < $1.y }
-        guard p.count >= 3 else { return p }
-        func cross(_ o: (x: Double, y: Double, index: Int), _ a: (x: Double, y: Double, index: Int), _ b: (x: Double, y: Double, index: Int)) -> Double {
-            (a.x - o.x) * (b.y - o.y) - (a.y - o.y) * (b.x - o.x)
-        }
-        var lower: [(x: Double, y: Double, index: Int)] = [], upper: [(x: Double, y: Double, index: Int)] = []
-        for q in p {
-            while lower.count >= 2 && cross(lower[lower.count - 2], lower[lower.count - 1], q) <= 0 { lower.removeLast() }
-            lower.append(q)
-        }
-        for q in p.reversed() {
-            while upper.count >= 2 && cross(upper[upper.count - 2], upper[upper.count - 1], q) <= 0 { upper.removeLast() }
-            upper.append(q)
-        }
-        return Array(lower.dropLast() + upper.dropLast())
+        convexHullIndices(points.map { SIMD2($0.x, $0.y) }).map { points[$0] }
     }
 }
