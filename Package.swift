@@ -100,7 +100,7 @@ let package = Package(
         .target(name: "TestScratch"),
         .testTarget(name: "ValidationTests", dependencies: ["Validation", "HeartPhantom", "CRTCore", "Statistics", "HeadlessBrowser"]),
         .testTarget(name: "GuidancePipelineTests", dependencies: ["GuidancePipeline", "Validation", "SyntheticCase", "HeartPhantom", "ImageIO", "SegmentModel", "CRTCore", "TestScratch"]),
-        .testTarget(name: "CRTSimCLITests", dependencies: ["CRTSimCLI", "ImageIO", "Figures", "HeadlessBrowser", "TestScratch"]),
+        .testTarget(name: "CRTSimCLITests", dependencies: ["CRTSimCLI", "CRTCore", "ImageIO", "Figures", "HeadlessBrowser", "TestScratch"]),
         .testTarget(name: "StatisticsTests", dependencies: ["Statistics"]),
         .testTarget(name: "WebOutputTests", dependencies: ["WebOutput"]),
         // report.html from hand-made results (tables, confusion matrices, escaping) and in headless Chromium.

@@ -177,8 +177,12 @@ public struct DualViewFusion: Sendable {
 
         let (lead, leadRecord, fluoroOnly, leadWarning) = localiseLead(study, cmr: cmr, worldFromHeart: pose, model: landmarks)
         if let w = leadWarning { warnings.append(w) }
-        let record = FluoroscopyRecord(viewNames: study.views.map(\.name), viewSeparationDegrees: study.separationDegrees,
+        var record = FluoroscopyRecord(viewNames: study.views.map(\.name), viewSeparationDegrees: study.separationDegrees,
                                        warnings: warnings, registration: registration, lead: leadRecord, fluoroscopyOnly: fluoroOnly)
+        if study.views.contains(where: { $0.venogramFrameChoice != .single }) {
+            record.venogramFrames = Dictionary(uniqueKeysWithValues: study.views.map { ($0.name, $0.venogramFrame) })
+            record.venogramFrameChoice = Dictionary(uniqueKeysWithValues: study.views.map { ($0.name, $0.venogramFrameChoice.rawValue) })
+        }
         return Output(worldFromHeart: pose, views: study.views.map { ViewProjectionRecord(name: $0.name, projection: $0.projection) },
                       lead: lead, record: record, landmarks: landmarks, registrationSeconds: registrationSeconds)
     }

@@ -48,7 +48,22 @@ public struct DetectorImage: Sendable {
 /// clicks (`operator/clicks-<VIEW>.json`).
 public struct FluoroView: Sendable {
     public var geometry: CArmView
+    /// The venogram frame the registration uses (`venogramFrame` of the run).
     public var venogram: DetectorImage
+    /// Index of that frame in the venogram file (0 for a single image) and why it was chosen.
+    public var venogramFrame = 0
+    public var venogramFrameChoice = FrameChoice.single
+    /// How the frame of a venogram run was chosen (docs/fluoroscopy.md, "Motion and time").
+    public enum FrameChoice: String, Sendable {
+        /// One image, nothing to choose.
+        case single
+        /// The frame the operator clicked (the clicks file's `frame`).
+        case clicked
+        /// The frame nearest end-diastole by the ECG record (`xray/<VIEW>-ecg.json`): the CMR model is at end-diastole.
+        case endDiastole = "end-diastole"
+        /// Neither said: the first frame.
+        case first
+    }
     /// The image after implant; nil when the file is absent.
     public var lead: DetectorImage?
     /// Landmark name to clicked pixel (empty when the operator clicked nothing on this view).
@@ -159,7 +174,8 @@ public struct FluoroStudy: Sendable {
         guard let names = try? fm.contentsOfDirectory(atPath: dir.path) else {
             throw InputError("\(dir.path): no such folder (expected a case's xray/ folder)")
         }
-        let geometryFiles = names.filter { $0.hasSuffix(".json") }.sorted()
+        // `<VIEW>-ecg.json` beside a run is its ECG record, not a view.
+        let geometryFiles = names.filter { $0.hasSuffix(".json") && !$0.hasSuffix("-ecg.json") }.sorted()
         var views: [FluoroView] = []
         for file in geometryFiles {
             let path = dir.appendingPathComponent(file).path
@@ -182,21 +198,46 @@ public struct FluoroStudy: Sendable {
             guard fm.fileExists(atPath: venogramPath) else {
                 throw InputError("\(venogramPath): missing (the venogram of view \(stem))")
             }
-            let venogram = try readImage(venogramPath, geometry: geometry)
+            let run = try readImage(venogramPath, geometry: geometry, frames: true)
             let leadPath = dir.appendingPathComponent("\(stem)-lead.nii.gz").path
-            let lead = fm.fileExists(atPath: leadPath) ? try readImage(leadPath, geometry: geometry) : nil
+            let lead = fm.fileExists(atPath: leadPath) ? try readImage(leadPath, geometry: geometry, frames: false)[0] : nil
             var clicks: [String: DetectorPixel] = [:]
+            var clickedFrame: Int? = nil
             if let op = operatorDirectory {
                 let clickPath = URL(fileURLWithPath: op).appendingPathComponent("clicks-\(stem).json").path
-                if fm.fileExists(atPath: clickPath) { clicks = try readClicks(clickPath, geometry: geometry) }
+                if fm.fileExists(atPath: clickPath) {
+                    (clicks, clickedFrame) = try readClicks(clickPath, geometry: geometry)
+                    if let k = clickedFrame, k >= run.count {
+                        throw InputError("\(clickPath): frame: \(k) is not a frame of \(venogramPath) (0-\(run.count - 1))")
+                    }
+                }
             }
-            views.append(FluoroView(geometry: geometry, venogram: venogram, lead: lead, clicks: clicks))
+            let ecgPath = dir.appendingPathComponent("\(stem)-ecg.json").path
+            let ecg = fm.fileExists(atPath: ecgPath) ? try readRunRecord(ecgPath, view: stem, frames: run.count) : nil
+            // The frame to register on: the one the operator clicked, else the one nearest end-diastole (the CMR
+            // model's phase), else the first.
+            var view = FluoroView(geometry: geometry, venogram: run[0], lead: lead, clicks: clicks)
+            if run.count > 1 {
+                if let k = clickedFrame {
+                    view.venogramFrame = k; view.venogramFrameChoice = .clicked
+                } else if let ecg {
+                    view.venogramFrame = XRayRunRecord.indexNearestEndDiastole(ecg.venogramCardiacPhaseFractions)
+                    view.venogramFrameChoice = .endDiastole
+                } else {
+                    view.venogramFrameChoice = .first
+                }
+                view.venogram = run[view.venogramFrame]
+            }
+            views.append(view)
         }
         var study: FluoroStudy
         do {
             study = try FluoroStudy(views: views)
         } catch let e as InputError {
             throw InputError("\(dir.path): \(e.message)")
+        }
+        for v in study.views where v.venogramFrameChoice == .first {
+            study.warnings.append("venogram of view \(v.name) is a run of frames with neither the clicked frame (clicks file `frame`) nor an ECG record (xray/\(v.name)-ecg.json): the first frame is used")
         }
         if let op = operatorDirectory {
             let leadPath = URL(fileURLWithPath: op).appendingPathComponent("lead.json").path
@@ -214,26 +255,53 @@ public struct FluoroStudy: Sendable {
         }
     }
 
-    /// Reads one detector image and checks it against the view's Rows and Columns.
-    static func readImage(_ path: String, geometry: CArmView) throws -> DetectorImage {
+    /// Reads one detector image, or with `frames` a run of them on the fourth axis, and checks it against the
+    /// view's Rows and Columns.
+    static func readImage(_ path: String, geometry: CArmView, frames: Bool) throws -> [DetectorImage] {
         let v = try NIfTI.read(path)
         let s = v.grid.size
-        guard s[0] == geometry.columns, s[1] == geometry.rows, s.count < 3 || s[2] == 1, v.frames == 1 else {
-            throw InputError("\(path): image of \(s.map(String.init).joined(separator: " x ")) pixels (\(v.frames) frame(s)) disagrees with the view's Columns \(geometry.columns) x Rows \(geometry.rows) x 1")
+        guard s[0] == geometry.columns, s[1] == geometry.rows, s.count < 3 || s[2] == 1, frames || v.frames == 1 else {
+            throw InputError("\(path): image of \(s.map(String.init).joined(separator: " x ")) pixels (\(v.frames) frame(s)) disagrees with the view's Columns \(geometry.columns) x Rows \(geometry.rows) x 1\(frames ? "" : " x 1 frame")")
         }
         if let bad = v.data.firstIndex(where: { !$0.isFinite }) {
             throw InputError("\(path): pixel \(bad) is not a finite number")
         }
-        guard v.data.contains(where: { $0 != v.data[0] }) else {
-            throw InputError("\(path): every pixel has the same value (no image)")
+        let n = geometry.columns * geometry.rows
+        return try (0..<v.frames).map { f in
+            let pixels = Array(v.data[(f * n)..<((f + 1) * n)])
+            guard pixels.contains(where: { $0 != pixels[0] }) else {
+                throw InputError("\(path): every pixel\(v.frames > 1 ? " of frame \(f)" : "") has the same value (no image)")
+            }
+            return DetectorImage(columns: geometry.columns, rows: geometry.rows, pixels: pixels)
         }
-        return DetectorImage(columns: geometry.columns, rows: geometry.rows, pixels: v.data)
     }
 
-    /// The clicks file: {"view": name, "pixelConvention": ..., "landmarks": {name: [column, row]}}.
-    struct ClicksFile: Codable { var view: String; var landmarks: [String: [Double]] }
+    /// Reads and checks a run's ECG record: its view, one cardiac phase in [0, 1] per frame, a positive R-R interval.
+    static func readRunRecord(_ path: String, view: String, frames: Int) throws -> XRayRunRecord {
+        let r: XRayRunRecord
+        do {
+            r = try JSONDecoder().decode(XRayRunRecord.self, from: try InputFile.read(path, what: "X-ray run ECG record (JSON)"))
+        } catch let e as DecodingError {
+            throw InputError("\(path): not an ECG record of a run (\(describe(e))); expected view, rrIntervalMs, venogramFrameIntervalMs, venogramCardiacPhaseFractions, leadCardiacPhaseFraction")
+        }
+        guard r.view == view else { throw InputError("\(path): view: '\(r.view)' is not '\(view)'") }
+        guard r.venogramCardiacPhaseFractions.count == frames else {
+            throw InputError("\(path): venogramCardiacPhaseFractions: \(r.venogramCardiacPhaseFractions.count) values for \(frames) venogram frame(s)")
+        }
+        guard (r.venogramCardiacPhaseFractions + [r.leadCardiacPhaseFraction]).allSatisfy({ $0.isFinite && (0...1).contains($0) }) else {
+            throw InputError("\(path): venogramCardiacPhaseFractions, leadCardiacPhaseFraction: allowed range 0-1")
+        }
+        guard r.rrIntervalMs.isFinite, (200...3000).contains(r.rrIntervalMs) else {
+            throw InputError("\(path): rrIntervalMs: \(r.rrIntervalMs) outside the allowed range 200-3000")
+        }
+        return r
+    }
 
-    static func readClicks(_ path: String, geometry: CArmView) throws -> [String: DetectorPixel] {
+    /// The clicks file: {"view": name, "pixelConvention": ..., "landmarks": {name: [column, row]}, "frame": k}
+    /// (`frame`, the venogram frame clicked, only for a run).
+    struct ClicksFile: Codable { var view: String; var landmarks: [String: [Double]]; var frame: Int? }
+
+    static func readClicks(_ path: String, geometry: CArmView) throws -> (clicks: [String: DetectorPixel], frame: Int?) {
         let file: ClicksFile
         do {
             file = try JSONDecoder().decode(ClicksFile.self, from: try InputFile.read(path, what: "operator clicks file (JSON)"))
@@ -254,6 +322,7 @@ public struct FluoroStudy: Sendable {
             }
             out[name] = DetectorPixel(column: p[0], row: p[1])
         }
-        return out
+        if let k = file.frame, k < 0 { throw InputError("\(path): frame: \(k) is negative (0-based frame of the venogram run)") }
+        return (out, file.frame)
     }
 }

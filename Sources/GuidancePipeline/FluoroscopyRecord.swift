@@ -23,6 +23,10 @@ public struct FluoroscopyRecord: Codable, Sendable, Equatable {
     /// The lead's segment judged without the CMR model (a standard heart orientation), for the paper's
     /// comparison of fluoroscopy-only and model-registered classification; nil when no lead was found.
     public var fluoroscopyOnly: FluoroscopyOnly?
+    /// When a venogram is a run of frames: view name to the frame the registration used (0-based) and why
+    /// ("clicked", "end-diastole", "first"; "single" for a one-image view); nil when every venogram is one image.
+    public var venogramFrames: [String: Int]? = nil
+    public var venogramFrameChoice: [String: String]? = nil
 
     public init(viewNames: [String], viewSeparationDegrees: Double, warnings: [String], registration: Registration,
                 lead: Lead, fluoroscopyOnly: FluoroscopyOnly?) {

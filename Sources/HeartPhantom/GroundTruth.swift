@@ -7,10 +7,12 @@ import SegmentModel
 /// the truth has. Reads and writes of the shared keys go through `findings` (`truth.edvMl` is `truth.findings.edvMl`).
 @dynamicMemberLookup
 public struct GroundTruth: Codable, Sendable {
+    /// 4 since the per-image X-ray truth (`views[].clickedFrame`, `views[].images[]`: venogram runs and lead images
+    /// with their own cardiac phase, breathing and pose; docs/truth-schema.md "Motion and time");
     /// 3 since the realistic-patient acquisition keys and transmurality as the fraction of the wall the core spans;
     /// 2 since `targetTies` and `latestTies` (docs/schemas.md); a version-1 file is read with both derived from its
     /// segments by the default decision model.
-    public var schemaVersion = 3
+    public var schemaVersion = 4
     /// The shared vocabulary: the generator's exact values. ED is t = 0 (the R trigger) and ES the smallest cavity
     /// volume on a 2 ms grid; the scar is the scar core and the myocardial volume the whole LV myocardium at
     /// end-diastole, apical cap included; `radialStrainCurves` has all 36 segments; `heartPose` and `lead` are
@@ -94,10 +96,51 @@ public struct XRayViewTruth: Codable, Sendable, Equatable {
     public var geometry: CArmView
     /// True pixel (column, row) of each landmark that falls on the detector.
     public var landmarksPx: [String: [Double]]
+    /// With motion (schemaVersion 4): the venogram frame the operator clicked; `projectionFromPatient` and
+    /// `landmarksPx` are that frame's.
+    public var clickedFrame: Int?
+    /// With motion (schemaVersion 4): every image of the view, venogram frames first, then the lead image.
+    public var images: [XRayImageTruth]?
     public init(name: String, projection: ProjectionMatrix, projectionFromPatient: ProjectionMatrix,
                 geometry: CArmView, landmarksPx: [String: [Double]]) {
         self.name = name; self.projection = projection; self.projectionFromPatient = projectionFromPatient
         self.geometry = geometry; self.landmarksPx = landmarksPx
+    }
+
+    /// The heart's pose (CMR patient to world) in the venogram frame `frame` (nil: the clicked frame); nil without
+    /// per-image truth.
+    public func venogramPose(frame: Int? = nil) -> Affine3D? {
+        guard let images, let k = frame ?? clickedFrame,
+              let image = images.first(where: { $0.state == "venogram" && $0.frame == k }) else { return nil }
+        return Affine3D(matrix4x4: image.heartPose)
+    }
+}
+
+/// One X-ray image of a view (truth.json `views[].images[]`, schemaVersion 4): when it was taken and where the
+/// heart was.
+public struct XRayImageTruth: Codable, Sendable, Equatable {
+    /// "venogram" or "lead".
+    public var state: String
+    /// Frame index in the venogram run (0 for the lead image).
+    public var frame: Int
+    /// Time since the first frame of the view's venogram run (ms; 0 for the lead image).
+    public var timeInRunMs: Double
+    /// Cardiac phase (fraction of the R-R interval, 0 = R wave) and breathing phase (0 = end-inspiration).
+    public var cardiacPhaseFraction: Double
+    public var respiratoryPhase: Double
+    /// The breathing displacement's fraction of its end-inspiration value (0 = end-expiration).
+    public var respiratoryFraction: Double
+    /// CMR patient (LPS mm) to C-arm world (mm) in this image: the table pose, the breathing displacement and, for
+    /// the lead image, the patient's movement.
+    public var heartPose: [[Double]]
+    /// Lead image: the LV lead's electrode centres at this image's cardiac phase (CMR patient mm, distal first).
+    public var leadElectrodesMm: [Vec3]?
+
+    public init(state: String, frame: Int, timeInRunMs: Double, cardiacPhaseFraction: Double, respiratoryPhase: Double,
+                respiratoryFraction: Double, heartPose: [[Double]], leadElectrodesMm: [Vec3]? = nil) {
+        self.state = state; self.frame = frame; self.timeInRunMs = timeInRunMs; self.cardiacPhaseFraction = cardiacPhaseFraction
+        self.respiratoryPhase = respiratoryPhase; self.respiratoryFraction = respiratoryFraction; self.heartPose = heartPose
+        self.leadElectrodesMm = leadElectrodesMm
     }
 }
 

@@ -363,6 +363,23 @@ public struct PhantomSpec: Codable, Sendable, Equatable {
         public var unfilledBranchProbability: Double? = nil
         /// Length over which the contrast fades to nothing at the filled front (mm); nil: 0 (sharp).
         public var fillFadeMm: Double? = nil
+        // Motion and time (realism fields, AcquisitionRealism.swift): nil keeps one image per view and state at one
+        // instant and one pose.
+        /// Frames of each view's venogram run; nil: one image, no motion.
+        public var venogramFrames: Double? = nil
+        /// Frame rate of the venogram run (frames/s); nil: 7.5.
+        public var frameRateFps: Double? = nil
+        /// Respiratory motion of the heart at end-inspiration from end-expiration: caudal and anterior translation
+        /// (mm) and rotation about the patient's left-right axis (degrees); nil: 0.
+        public var respiratorySIMm: Double? = nil
+        public var respiratoryAPMm: Double? = nil
+        public var respiratoryRotationDeg: Double? = nil
+        /// Breathing period (s); nil: 4.
+        public var respiratoryPeriodS: Double? = nil
+        /// The patient's movement between the venogram and the lead image: SD per axis of the shift (mm) and the
+        /// rotation (degrees); nil: 0.
+        public var patientShiftSDMm: Double? = nil
+        public var patientRotationSDDeg: Double? = nil
         /// Other devices in the field (realism fields, DeviceVariation.swift): nil (also under `realism: ideal`)
         /// is none, the scene of crtsim's earlier releases.
         public var devices: Devices? = nil

@@ -16,7 +16,8 @@ import XRaySimulation
 ///   -ln(I/I0), one slice; array axis 0 = detector column, axis 1 = detector row, pixel (0, 0) the first pixel;
 ///   the NIfTI affine is the detector plane's pixel spacing only, not a patient position), 16-bit PNG copies
 ///   (dense is dark, window 0.5-99.5th percentile of the view's venogram) and `<VIEW>.json` (DICOM XA geometry);
-///   never any truth.
+///   with motion the venogram is a run of frames (fourth axis, pixdim[4] the frame interval in ms; the PNG shows
+///   the clicked frame) and `<VIEW>-ecg.json` gives each image's cardiac phase (`XRayRunRecord`); never any truth.
 /// - `operator/`: `clicks-<VIEW>.json`, the landmarks as an operator clicks them (truth + click noise).
 /// - `preview/`: PNG mosaics for a quick look.
 /// The folder is assembled under a temporary name next to `out` and renamed when complete, so a failure leaves
@@ -146,12 +147,19 @@ public enum CaseGenerator {
             let window = percentileWindow(v.venogram, low: 0.5, high: 99.5)
             for state in XRayState.allCases {
                 let image = v.image(state)
-                try NIfTI.write(ImageVolume(grid: grid, data: image), to: path("xray/\(view.name)-\(state.rawValue).nii.gz"),
+                // A venogram run is one file with the frames on the fourth axis (pixdim[4] = frame interval, ms).
+                let volume = state == .venogram && v.venogramFrames.count > 1
+                    ? ImageVolume(grid: grid, frames: v.venogramFrames.count, frameIntervalMs: v.run?.venogramFrameIntervalMs ?? 1,
+                                  data: Array(v.venogramFrames.joined()))
+                    : ImageVolume(grid: grid, data: image)
+                try NIfTI.write(volume, to: path("xray/\(view.name)-\(state.rawValue).nii.gz"),
                                 description: "crtsim XA \(view.name) \(state.rawValue) -ln(I/I0)")
+                // The PNG shows the clicked frame.
                 try PNG16.write(image: image, width: view.columns, height: view.rows, window: window, inverted: true,
                                 to: path("xray/\(view.name)-\(state.rawValue).png"))
             }
             try FileOutput.writeJSON(view, to: path("xray/\(view.name).json"))
+            if let run = v.run { try FileOutput.writeJSON(run, to: path("xray/\(view.name)-ecg.json")) }
         }
         for c in xc.clicks {
             try FileOutput.writeJSON(c, to: path("operator/clicks-\(c.view).json"))

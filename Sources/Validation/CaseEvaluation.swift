@@ -242,10 +242,11 @@ public struct CaseEvaluation: Sendable {
         result.analysisHash = try CaseScoring.analysisHash(analysisDir)
         result.missing = scores.missing.isEmpty ? nil : scores.missing
         if let fusion = analysis.fusion, let fluoro = analysis.fluoroscopy {
-            if scenario.registrationStarts > 0, let pose = truth.heartPose {
+            if scenario.registrationStarts > 0,
+               let poses = RegistrationScore.truePoses(truth, frames: output.result.fluoroscopy?.venogramFrames) {
                 let points = try RegistrationScore.myocardiumPoints(caseDirectory: caseDir)
                 result.registrationTrials = RegistrationTrials.run(
-                    study: fluoro, fusion: fusion, truePose: Affine3D(matrix4x4: pose), pointsMm: points,
+                    study: fluoro, fusion: fusion, truePoses: poses, pointsMm: points,
                     count: scenario.registrationStarts, maxStartErrorMm: scenario.maxStartErrorMm, seed: seed)
             }
         }

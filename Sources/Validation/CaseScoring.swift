@@ -23,10 +23,10 @@ public enum CaseScoring {
     /// The newest analysis.json `schemaVersion` this scorer reads (2: the optional target-uncertainty keys; 1 is
     /// read as it is); a newer file is refused.
     public static let supportedSchemaVersion = 2
-    /// The newest truth.json `schemaVersion` this scorer reads (3: the realistic-patient acquisition keys and
+    /// The newest truth.json `schemaVersion` this scorer reads (4: per-image X-ray truth, read as 3 is when absent; 3: the realistic-patient acquisition keys and
     /// transmurality as the fraction of the wall the core spans, read as 2 is; 2: `targetTies`, `latestTies`; 1 is
     /// read with them derived from its segments).
-    public static let supportedTruthSchemaVersion = 3
+    public static let supportedTruthSchemaVersion = 4
 
     /// The analysis' scar mask, relative to the analysis folder (uint8 or float, non-zero = scar, on the LGE grid).
     public static let scarMaskFile = "labels/lge-scar.nii.gz"

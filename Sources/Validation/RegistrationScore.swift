@@ -74,19 +74,32 @@ public struct RegistrationScore: Codable, Sendable {
         points.reduce(0) { $0 + (truePose.apply($1) - estimate.apply($1)).length } / Double(max(points.count, 1))
     }
 
+    /// The mean of `mTRE` over several true poses (one per view when the views were taken at different instants).
+    public static func meanMTRE(_ truePoses: [Affine3D], _ estimate: Affine3D, _ points: [Vec3]) -> Double {
+        truePoses.reduce(0) { $0 + mTRE($1, estimate, points) } / Double(max(truePoses.count, 1))
+    }
+
+    /// The true pose per view the registration is scored against: with motion (truth `views[].images`), the
+    /// heart's pose in the venogram frame the registration used (`frames`: analysis `fluoroscopy.venogramFrames`),
+    /// else the frame the operator clicked; without motion, `heartPose`. Nil when the truth has no pose.
+    public static func truePoses(_ truth: GroundTruth, frames: [String: Int]?) -> [Affine3D]? {
+        guard let tp = truth.findings.heartPose, let views = truth.views else { return nil }
+        return views.map { v in v.venogramPose(frame: frames?[v.name]) ?? Affine3D(matrix4x4: tp) }
+    }
+
     /// Scores in memory; nil when either side has no pose.
     public static func score(truth: GroundTruth, analysis: AnalysisResult, pointsMm: [Vec3]) -> RegistrationScore? {
         // The poses and the lead are keys of the shared vocabulary; the views (truth) and the landmark pose and
         // fluoroscopy-only lead (analysis) are each side's own.
         guard let views = truth.views else { return nil }
         let fluoroscopy = analysis.fluoroscopy
+        guard let poses = truePoses(truth, frames: fluoroscopy?.venogramFrames), let ep = analysis.findings.heartPose else { return nil }
+        let e = Affine3D(matrix4x4: ep)
         let truth = truth.findings, analysis = analysis.findings
-        guard let tp = truth.heartPose, let ep = analysis.heartPose else { return nil }
-        let t = Affine3D(matrix4x4: tp), e = Affine3D(matrix4x4: ep)
-        let mtre = mTRE(t, e, pointsMm)
-        let landmark = fluoroscopy.map { mTRE(t, Affine3D(matrix4x4: $0.registration.landmarkPose), pointsMm) }
+        let mtre = meanMTRE(poses, e, pointsMm)
+        let landmark = fluoroscopy.map { meanMTRE(poses, Affine3D(matrix4x4: $0.registration.landmarkPose), pointsMm) }
         var pd = 0.0, rpd = 0.0, n = 0
-        for v in views {
+        for (v, t) in zip(views, poses) {
             let g = v.geometry, p = v.projection
             let mmPerPixel = 0.5 * (g.columnSpacingMm + g.rowSpacingMm) / g.isocentreMagnification
             for x in pointsMm {

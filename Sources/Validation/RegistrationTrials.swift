@@ -15,10 +15,11 @@ public enum RegistrationTrials {
         public init(initialMTREMm: Double, finalMTREMm: Double) { self.initialMTREMm = initialMTREMm; self.finalMTREMm = finalMTREMm }
     }
 
-    /// Runs `count` starts (label "scenario.starts" of the case seed).
-    public static func run(study: FluoroStudy, fusion: DualViewFusion.Output, truePose: Affine3D, pointsMm: [Vec3],
+    /// Runs `count` starts (label "scenario.starts" of the case seed) about the first of `truePoses` (one per view,
+    /// `RegistrationScore.truePoses`); the mTREs are means over them.
+    public static func run(study: FluoroStudy, fusion: DualViewFusion.Output, truePoses: [Affine3D], pointsMm: [Vec3],
                            count: Int, maxStartErrorMm: Double, seed: UInt64) -> [Trial] {
-        guard count > 0, !pointsMm.isEmpty else { return [] }
+        guard count > 0, !pointsMm.isEmpty, let truePose = truePoses.first else { return [] }
         var rng = SeededRandom(seed: seed, label: "scenario.starts")
         let centre = pointsMm.reduce(Vec3.zero, +) / Double(pointsMm.count)
         let stage = DualViewFusion()
@@ -30,8 +31,8 @@ public enum RegistrationTrials {
             let r = Mat3.rotation(axis: axis, angleRadians: radians(maxStartErrorMm * 2 / 3 * s))
             let start = Affine3D(linear: r, translation: c - r * c + dir * (maxStartErrorMm * 22 / 30 * s)).composed(after: truePose)
             let end = stage.register(from: start, study: study, landmarks: fusion.landmarks)
-            return Trial(initialMTREMm: RegistrationScore.mTRE(truePose, start, pointsMm),
-                         finalMTREMm: RegistrationScore.mTRE(truePose, end, pointsMm))
+            return Trial(initialMTREMm: RegistrationScore.meanMTRE(truePoses, start, pointsMm),
+                         finalMTREMm: RegistrationScore.meanMTRE(truePoses, end, pointsMm))
         }
     }
 

@@ -50,17 +50,24 @@ public struct ChestModel: Sendable {
         }
     }
 
-    /// Builds the attenuation volume of the chest with the heart at state `st`.
-    ///
-    /// Method: one sample per voxel centre for the torso; voxels the heart can reach (`HeartModel.mayReach`)
-    /// average 2 x 2 x 2 samples (partial volume at the heart's surfaces). The grid spans the torso's width and
-    /// depth with one voxel of air around it and `zRangeMm` (patient z, mm) in height.
-    /// - Parameters:
-    ///   - heart: the phantom; `st` its state at the X-ray cardiac phase.
-    ///   - zRangeMm: patient z extent to cover (mm).
-    ///   - voxelMm: isotropic voxel size (mm).
+    /// Builds the attenuation volume of the chest with the heart at state `st` (`template(...).volume(...)`).
     public func volume(heart: HeartModel, state st: HeartState, zRangeMm: ClosedRange<Double>,
                        voxelMm: Double) -> AttenuationVolume {
+        template(heart: heart, zRangeMm: zRangeMm, voxelMm: voxelMm).volume(heart: heart, state: st)
+    }
+
+    /// The part of the attenuation volume that does not move with the heart's contraction, computed once for all
+    /// the cardiac phases an acquisition needs (`ChestVolumeTemplate`).
+    ///
+    /// Method: one sample per voxel centre for the torso; voxels the heart can reach (`HeartModel.mayReach`)
+    /// average 2 x 2 x 2 samples (partial volume at the heart's surfaces), each the heart's tissue where the heart
+    /// is at that phase and the torso's otherwise; the torso's are kept here. The grid spans the torso's width and
+    /// depth with one voxel of air around it and `zRangeMm` (patient z, mm) in height.
+    /// - Parameters:
+    ///   - heart: the phantom.
+    ///   - zRangeMm: patient z extent to cover (mm).
+    ///   - voxelMm: isotropic voxel size (mm).
+    public func template(heart: HeartModel, zRangeMm: ClosedRange<Double>, voxelMm: Double) -> ChestVolumeTemplate {
         let hw = torso.halfWidthMm, hd = torso.halfDepthMm
         let nx = Int(ceil(2 * hw / voxelMm)) + 3
         let ny = Int(ceil(2 * hd / voxelMm)) + 3
@@ -70,28 +77,75 @@ public struct ChestModel: Sendable {
         let chest = { () -> ChestModel in var c = self; c.torso.sternumCentreZ = heart.spec.anatomy.heartCentreMm[2]; return c }()
         let plane = nx * ny
         let out = ParallelOutput<Float>(count: plane * nz, initial: 0)
+        let reach = ParallelOutput<[Int32]>(count: nz, initial: [])
+        let reachTorso = ParallelOutput<[Float]>(count: nz, initial: [])
         DispatchQueue.concurrentPerform(iterations: nz - 2) { kk in
             let k = kk + 1
             let dst = out.range((k * plane)..<((k + 1) * plane))
+            var voxels: [Int32] = [], torsoMu: [Float] = []
             for j in 1..<(ny - 1) {
                 for i in 1..<(nx - 1) {
                     let p = origin + Vec3(Double(i), Double(j), Double(k)) * voxelMm
                     if heart.mayReach(p) {
-                        var acc: Float = 0
-                        for d in 0..<8 {
-                            let q = p + Vec3(Double(d & 1) - 0.5, Double((d >> 1) & 1) - 0.5, Double(d >> 2) - 0.5) * (0.5 * voxelMm)
-                            if let s = heart.sample(q, st, includePericardium: true) { acc += XRayMaterials.mu(s.tissue) } else { acc += chest.mu(at: q) }
-                        }
-                        dst[j * nx + i] = acc / 8
+                        voxels.append(Int32(k * plane + j * nx + i))
+                        for d in 0..<8 { torsoMu.append(chest.mu(at: p + ChestVolumeTemplate.subSample(d) * (0.5 * voxelMm))) }
                     } else {
                         dst[j * nx + i] = chest.mu(at: p)
                     }
                 }
             }
+            reach.range(k..<(k + 1))[0] = voxels
+            reachTorso.range(k..<(k + 1))[0] = torsoMu
         }
         // Trilinear samples are non-zero up to one voxel outside the torso.
         let margin = 1.8 * voxelMm
-        return AttenuationVolume(size: [nx, ny, nz], voxelMm: voxelMm, originMm: origin, mu: out.array,
-                                 support: (0, torso.centreY, hw + margin, hd + margin))
+        return ChestVolumeTemplate(size: [nx, ny, nz], voxelMm: voxelMm, originMm: origin, staticMu: out.array,
+                                   reachVoxelsPerSlice: reach.array, reachTorsoMuPerSlice: reachTorso.array,
+                                   support: (0, torso.centreY, hw + margin, hd + margin))
+    }
+}
+
+/// The chest's attenuation volume without the heart's contraction (`ChestModel.template`): every voxel the heart
+/// cannot reach, and the torso's attenuation at the 2 x 2 x 2 sub-samples of each voxel it can; `volume(heart:state:)`
+/// adds the heart at one cardiac phase. Several phases of one acquisition share one template.
+public struct ChestVolumeTemplate: Sendable {
+    public let size: [Int]
+    public let voxelMm: Double
+    public let originMm: Vec3
+    /// Attenuation (1/mm) of the voxels the heart cannot reach; 0 at the others.
+    let staticMu: [Float]
+    /// Per slice: the indices of the voxels the heart can reach, and the torso's attenuation at their 8 sub-samples.
+    let reachVoxelsPerSlice: [[Int32]]
+    let reachTorsoMuPerSlice: [[Float]]
+    let support: (centreX: Double, centreY: Double, halfX: Double, halfY: Double)
+
+    /// Sub-sample `d` (0-7) of a voxel: offset from its centre in units of half a voxel.
+    @inline(__always) static func subSample(_ d: Int) -> Vec3 {
+        Vec3(Double(d & 1) - 0.5, Double((d >> 1) & 1) - 0.5, Double(d >> 2) - 0.5)
+    }
+
+    /// The attenuation volume with the heart at state `st`: each voxel the heart can reach is the mean of its 8
+    /// sub-samples, the heart's tissue (pericardium included) where the heart is, the torso's elsewhere.
+    public func volume(heart: HeartModel, state st: HeartState) -> AttenuationVolume {
+        let nx = size[0], ny = size[1], nz = size[2]
+        let plane = nx * ny
+        let out = ParallelOutput<Float>(count: plane * nz, initial: 0)
+        let origin = originMm, voxel = voxelMm
+        DispatchQueue.concurrentPerform(iterations: nz) { k in
+            let dst = out.range((k * plane)..<((k + 1) * plane))
+            for i in 0..<plane { dst[i] = staticMu[k * plane + i] }
+            let torso = reachTorsoMuPerSlice[k]
+            for (n, index) in reachVoxelsPerSlice[k].enumerated() {
+                let v = Int(index) - k * plane
+                let p = origin + Vec3(Double(v % nx), Double(v / nx), Double(k)) * voxel
+                var acc: Float = 0
+                for d in 0..<8 {
+                    let q = p + ChestVolumeTemplate.subSample(d) * (0.5 * voxel)
+                    if let s = heart.sample(q, st, includePericardium: true) { acc += XRayMaterials.mu(s.tissue) } else { acc += torso[8 * n + d] }
+                }
+                dst[v] = acc / 8
+            }
+        }
+        return AttenuationVolume(size: size, voxelMm: voxelMm, originMm: originMm, mu: out.array, support: support)
     }
 }

@@ -18,6 +18,8 @@ public struct LeadPlacement: Sendable {
     public var path: Polyline
     /// Arc length of the distal end of the lead along `path` (mm).
     public var tipArcMm: Double
+    /// Arc length along `path` of the branch's origin (mm).
+    public var branchStartMm: Double
     /// Electrode centres (patient mm), distal first, and their arc lengths along `path`.
     public var electrodesMm: [Vec3]
     public var electrodeArcsMm: [Double]
@@ -58,21 +60,15 @@ public struct LeadPlacement: Sendable {
         let model = settings.model.flatMap { LeadCatalogue.model(number: Int($0)) }
         let layout: ElectrodeLayout = model.map { .offsets($0.electrodeOffsetsMm) } ?? .equal(spacingMm: settings.electrodeSpanMm / 3)
         let lengths = model?.electrodeLengthsMm ?? [Double](repeating: electrodeLengthMm, count: 4)
-        let cs = veins.first { $0.name == "coronary sinus" }!
-        let gcv = veins.first { $0.name == "great cardiac vein" }!
-        let trunk = cs.pointsMm + gcv.pointsMm.dropFirst()
+        let trunk = LeadPlacement.trunk(veins)
 
-        struct Option { var name: String; var path: Polyline; var tipArc: Double; var distance: Double }
+        struct Option { var name: String; var path: Polyline; var branchStart: Double; var tipArc: Double; var distance: Double }
         var options: [Option] = []
         for vein in veins where isCandidate(vein.name) {
-            let origin = vein.pointsMm[0]
-            let iT = trunk.indices.min { (trunk[$0] - origin).length < (trunk[$1] - origin).length }!
-            let pts = route.points + trunk[1...max(iT, 1)] + vein.pointsMm
-            let path = Polyline(pts)
-            let branchStart = path.arcMm[route.points.count + max(iT, 1)]
+            let (path, branchStart, first) = branchPath(vein: vein, trunk: trunk, route: route)
             let reachIndex = vein.radiiMm.lastIndex { $0 >= settings.minimumVeinRadiusMm } ?? 0
-            let maxArc = path.arcMm[route.points.count + max(iT, 1) + reachIndex]
-            var best = Option(name: vein.name, path: path, tipArc: maxArc, distance: .greatestFiniteMagnitude)
+            let maxArc = path.arcMm[first + reachIndex]
+            var best = Option(name: vein.name, path: path, branchStart: branchStart, tipArc: maxArc, distance: .greatestFiniteMagnitude)
             var tau = min(branchStart + 5, maxArc)
             while tau <= maxArc + 1e-9 {
                 let d = electrodeArcs(tip: tau, layout).map { (path.point(atArc: $0) - aim).length }.min()!
@@ -110,9 +106,42 @@ public struct LeadPlacement: Sendable {
         pos.targetDistanceMm = target == nil ? nil : dists[pacing]
         pos.model = model?.name
         pos.electrodeCount = model?.electrodeCount
-        return LeadPlacement(path: chosen.path, tipArcMm: chosen.tipArc, electrodesMm: electrodes, electrodeArcsMm: arcs,
+        return LeadPlacement(path: chosen.path, tipArcMm: chosen.tipArc, branchStartMm: chosen.branchStart, electrodesMm: electrodes, electrodeArcsMm: arcs,
                              electrodeLengthsMm: lengths, model: model, pacingIndex: pacing, branch: chosen.name, intendedBranch: options[0].name,
                              deviation: deviation, aimMm: aim, aimDistanceMm: dists[pacing], position: pos)
+    }
+
+    /// The coronary sinus and the great cardiac vein as one centreline (patient mm).
+    static func trunk(_ veins: [VeinCentreline]) -> [Vec3] {
+        let cs = veins.first { $0.name == "coronary sinus" }!
+        let gcv = veins.first { $0.name == "great cardiac vein" }!
+        return cs.pointsMm + gcv.pointsMm.dropFirst()
+    }
+
+    /// The lead's way into a branch: the route, the trunk up to the point nearest the branch's origin, then the
+    /// branch; with the arc length at the branch's origin and the index of the branch's first point in the path.
+    static func branchPath(vein: VeinCentreline, trunk: [Vec3], route: Polyline) -> (path: Polyline, branchStartMm: Double, firstBranchPoint: Int) {
+        let origin = vein.pointsMm[0]
+        let iT = trunk.indices.min { (trunk[$0] - origin).length < (trunk[$1] - origin).length }!
+        let path = Polyline(route.points + trunk[1...max(iT, 1)] + vein.pointsMm)
+        let first = route.points.count + max(iT, 1)
+        return (path, path.arcMm[first], first)
+    }
+
+    /// The same lead at another instant (another cardiac phase): in the same branch, as deep in it (the same arc
+    /// length beyond the branch's origin), its electrodes at the same distances from the tip, on the veins and the
+    /// route at that instant. The truth record (segments, categories) stays the placement's.
+    public func moved(veins: [VeinCentreline], route: Polyline) -> LeadPlacement {
+        guard let vein = veins.first(where: { $0.name == branch }) else { return self }
+        var out = self
+        let (newPath, start, _) = LeadPlacement.branchPath(vein: vein, trunk: LeadPlacement.trunk(veins), route: route)
+        let depth = tipArcMm - branchStartMm
+        out.path = newPath
+        out.tipArcMm = start + depth
+        out.electrodeArcsMm = electrodeArcsMm.map { $0 - tipArcMm + out.tipArcMm }
+        out.electrodesMm = out.electrodeArcsMm.map { newPath.point(atArc: $0) }
+        out.branchStartMm = start
+        return out
     }
 
     /// Where the electrodes sit on the lead: the generic lead's four 3-mm rings at equal spacing, or a catalogue

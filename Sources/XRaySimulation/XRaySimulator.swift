@@ -14,10 +14,20 @@ public enum XRayState: String, CaseIterable, Sendable {
 
 /// The images of one view.
 public struct XRayViewImages: Sendable {
+    public init(view: CArmView, venogramFrames: [[Float]], lead: [Float], clickedFrame: Int = 0, run: XRayRunRecord? = nil) {
+        self.view = view; self.venogramFrames = venogramFrames; self.lead = lead; self.clickedFrame = clickedFrame; self.run = run
+    }
     public var view: CArmView
-    /// -ln(I / I0) per pixel, rows x columns, column fastest (pixel (c, r) at index r * columns + c).
-    public var venogram: [Float]
+    /// The venogram run's frames: -ln(I / I0) per pixel, rows x columns, column fastest (pixel (c, r) at index
+    /// r * columns + c); one frame without motion (`AcquisitionMotion`).
+    public var venogramFrames: [[Float]]
     public var lead: [Float]
+    /// The frame the operator clicked (nearest end-diastole).
+    public var clickedFrame: Int
+    /// The ECG record of the run (`xray/<VIEW>-ecg.json`); nil without motion.
+    public var run: XRayRunRecord?
+    /// The clicked venogram frame.
+    public var venogram: [Float] { venogramFrames[clickedFrame] }
     public func image(_ s: XRayState) -> [Float] { s == .venogram ? venogram : lead }
 }
 
@@ -29,9 +39,11 @@ public struct OperatorClicks: Codable, Sendable, Equatable {
     public var pixelConvention: String
     /// Landmark name to clicked (column, row); landmarks outside the detector are absent.
     public var landmarks: [String: [Double]]
+    /// The venogram frame (0-based) the clicks were made on, when the venogram is a run of frames.
+    public var frame: Int?
 
-    public init(view: String, pixelConvention: String = XRaySimulator.pixelConvention, landmarks: [String: [Double]]) {
-        self.view = view; self.pixelConvention = pixelConvention; self.landmarks = landmarks
+    public init(view: String, pixelConvention: String = XRaySimulator.pixelConvention, landmarks: [String: [Double]], frame: Int? = nil) {
+        self.view = view; self.pixelConvention = pixelConvention; self.landmarks = landmarks; self.frame = frame
     }
 }
 
@@ -142,6 +154,15 @@ public struct XRaySimulator: Sendable {
         return (ra + Vec3(-12, 10, 150), ra + Vec3(-5, 5, 45), ra)
     }
 
+    /// The heart at one instant of the acquisition: its state, veins and the thin structures of both states.
+    struct Instant {
+        var state: HeartState
+        var veins: [VeinCentreline]
+        var scene: XRayScene
+        var lead: LeadPlacement
+        var devices: XRayDevices?
+    }
+
     /// Runs the simulation.
     /// - Parameters:
     ///   - includeVolume: also return the attenuation volume of both states (for `truth/xray-mu.nii.gz`).
@@ -149,117 +170,189 @@ public struct XRaySimulator: Sendable {
     public func simulate(includeVolume: Bool = true, times: StageTimes? = nil) -> XRayCase {
         let clock = { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
         var t = clock()
-        let phaseMs = settings.cardiacPhaseFraction * heart.spec.motion.rrIntervalMs
+        let rrMs = heart.spec.motion.rrIntervalMs
+        let phaseMs = settings.cardiacPhaseFraction * rrMs
         let st = heart.state(atMs: phaseMs)
         let (pose, rotationDeg, shiftMm) = heartPose()
         let views = self.views
-        let rays = views.map { ViewRays(view: $0, worldFromPatient: pose) }
 
-        // Scene: veins, balloon, catheter, lead.
+        // Scene at the reference instant (`cardiacPhaseFraction`): veins, balloon, catheter, lead. The truth's
+        // lead and landmarks are given at this instant.
         let veins = heart.veinCentrelines(st)
         let cs = veins.first { $0.name == "coronary sinus" }!
         let route = venousRoute(st, ostium: cs.pointsMm[0])
         let lead = LeadPlacement.place(heart: heart, state: st, primaryTarget: primaryTarget, veins: veins, route: route,
                                        settings: settings.lead, seed: seed)
-        let control = routeControlPoints(st)
-        let devices = XRayDevices.make(settings: settings.devices, heart: heart, state: st, route: route,
-                                       svc: [control.svcTop, control.svcLow], raCentre: control.raCentre)
         let filling = VenogramFilling.draw(veins: veins, settings: settings, seed: seed)
-        let scene = XRayScene(veins: veins, route: route, lead: lead, iodineMgPerMl: settings.contrastIodineMgPerMl,
-                              filling: filling, devices: devices)
+        func instant(_ s: HeartState, veins v: [VeinCentreline], route r: Polyline, lead l: LeadPlacement) -> Instant {
+            let control = routeControlPoints(s)
+            let devices = XRayDevices.make(settings: settings.devices, heart: heart, state: s, route: r,
+                                           svc: [control.svcTop, control.svcLow], raCentre: control.raCentre)
+            return Instant(state: s, veins: v, scene: XRayScene(veins: v, route: r, lead: l, iodineMgPerMl: settings.contrastIodineMgPerMl,
+                                                                filling: filling, devices: devices), lead: l, devices: devices)
+        }
+        let reference = instant(st, veins: veins, route: route, lead: lead)
+        let scene = reference.scene
         let visibleClicks = (settings.visibleClicks ?? 0) >= 0.5
         var landmarks = XRaySimulator.landmarks(heart: heart, veins: veins)
         if visibleClicks {
             landmarks[VisibleClickModel.contrastStartName] = Polyline(cs.pointsMm).point(atArc: XRayScene.balloonArcMm.upperBound)
         }
+
+        // Every image of every view (`AcquisitionMotion`); without motion one venogram and one lead image per view,
+        // both at the reference instant and the table pose.
+        let motion = AcquisitionMotion(settings: settings, rrIntervalMs: rrMs)
+        let schedule: [[AcquisitionMotion.Image]] = motion?.schedule(viewNames: views.map(\.name), tablePose: pose,
+                                                                     heartCentreMm: heartCentreMm, seed: seed)
+            ?? views.map { _ in XRayState.allCases.map {
+                AcquisitionMotion.Image(state: $0, frame: 0, timeInRunMs: 0, cardiacPhaseFraction: settings.cardiacPhaseFraction,
+                                        respiratoryPhase: 0.5, respiratoryFraction: 0, worldFromPatient: pose) } }
+        // The heart at each distinct cardiac phase, the lead moved with its vein.
+        var instants: [Double: Instant] = [settings.cardiacPhaseFraction: reference]
+        for image in schedule.joined() where instants[image.cardiacPhaseFraction] == nil {
+            let s = heart.state(atMs: image.cardiacPhaseFraction * rrMs)
+            let v = heart.veinCentrelines(s)
+            let r = venousRoute(s, ostium: v.first { $0.name == "coronary sinus" }!.pointsMm[0])
+            instants[image.cardiacPhaseFraction] = instant(s, veins: v, route: r, lead: lead.moved(veins: v, route: r))
+        }
+        let rays = schedule.enumerated().map { v, images in images.map { ViewRays(view: views[v], worldFromPatient: $0.worldFromPatient) } }
         times?.scene = clock() - t
 
-        // Attenuation volume over the height the views see.
+        // Image formation: per distinct cardiac phase the chest's attenuation volume over the height the views see,
+        // cast once per distinct pose; the thin structures of each image on top; the detector.
+        let zRange = zRangeMm(rays: Array(rays.joined()))
+        let phases = Set(schedule.joined().map(\.cardiacPhaseFraction)).sorted()
+        var bulk = schedule.map { $0.map { _ in [Float]() } }
+        var referenceVolume: AttenuationVolume? = nil
+        var volumeGrid: ImageGrid? = nil
         t = clock()
-        let zRange = zRangeMm(rays: rays)
-        var volume = chest.volume(heart: heart, state: st, zRangeMm: zRange, voxelMm: settings.voxelMm)
-        times?.volume = clock() - t
-
-        // Image formation: the chest once per view, the tubes per state.
-        t = clock()
-        let bulk = rays.map { RayCaster.lineIntegrals(volume: volume, rays: $0, raySpacing: chestRaySpacing) }
-        times?.bulkProjection = clock() - t
-        t = clock()
-        let states = XRayState.allCases
-        let jobs = views.count * states.count
-        let integrals = ParallelOutput<[Float]>(count: jobs, initial: [])
-        DispatchQueue.concurrentPerform(iterations: jobs) { j in
-            var image = bulk[j / states.count]
-            RayCaster.addLineIntegrals(of: scene.tubes(states[j % states.count]), rays: rays[j / states.count], to: &image)
-            integrals.range(j..<(j + 1))[0] = image
+        let template = chest.template(heart: heart, zRangeMm: zRange, voxelMm: settings.voxelMm)
+        times?.volume += clock() - t
+        for phase in phases {
+            t = clock()
+            let volume = template.volume(heart: heart, state: instants[phase]!.state)
+            times?.volume += clock() - t
+            t = clock()
+            for (v, images) in schedule.enumerated() {
+                for (i, image) in images.enumerated() where image.cardiacPhaseFraction == phase {
+                    if let j = images.indices.first(where: { $0 < i && images[$0].cardiacPhaseFraction == phase
+                        && images[$0].worldFromPatient.matrix4x4 == image.worldFromPatient.matrix4x4 }) {
+                        bulk[v][i] = bulk[v][j]
+                    } else {
+                        bulk[v][i] = RayCaster.lineIntegrals(volume: volume, rays: rays[v][i], raySpacing: chestRaySpacing)
+                    }
+                }
+            }
+            times?.bulkProjection += clock() - t
+            if phase == settings.cardiacPhaseFraction { referenceVolume = volume }
+            volumeGrid = volume.grid
         }
-        let lineIntegrals = integrals.array
+        t = clock()
+        let flat = schedule.enumerated().flatMap { v, images in images.indices.map { (v, $0) } }
+        let chestIntegrals = bulk, phaseInstants = instants
+        let integrals = ParallelOutput<[Float]>(count: flat.count, initial: [])
+        DispatchQueue.concurrentPerform(iterations: flat.count) { j in
+            let (v, i) = flat[j]
+            let image = schedule[v][i]
+            var li = chestIntegrals[v][i]
+            RayCaster.addLineIntegrals(of: phaseInstants[image.cardiacPhaseFraction]!.scene.tubes(image.state), rays: rays[v][i], to: &li)
+            integrals.range(j..<(j + 1))[0] = li
+        }
+        let allIntegrals = integrals.array
+        bulk = []
+        var lineIntegrals = schedule.map { $0.map { _ in [Float]() } }
+        for (j, (v, i)) in flat.enumerated() { lineIntegrals[v][i] = allIntegrals[j] }
         times?.tubes = clock() - t
         t = clock()
         let detector = Detector(rows: settings.detectorRows, columns: settings.detectorColumns,
                                 photonsPerPixel: settings.photonsPerPixel, blurSigmaPx: settings.blurSigmaPx)
+        // The operator clicks on the venogram frame nearest end-diastole (one frame without motion).
+        let clickedFrames = schedule.map { images in
+            XRayRunRecord.indexNearestEndDiastole(images.filter { $0.state == .venogram }.map(\.cardiacPhaseFraction))
+        }
         var images: [XRayViewImages] = []
         for (v, view) in views.enumerated() {
-            let ven = detector.image(lineIntegrals: lineIntegrals[v * states.count], seed: seed,
-                                     noiseLabel: "xray.noise.\(view.name).venogram")
-            let led = detector.image(lineIntegrals: lineIntegrals[v * states.count + 1], seed: seed,
-                                     noiseLabel: "xray.noise.\(view.name).lead")
-            images.append(XRayViewImages(view: view, venogram: ven, lead: led))
+            var frames: [[Float]] = [], led: [Float] = []
+            for (i, image) in schedule[v].enumerated() {
+                let label = "xray.noise.\(view.name).\(image.state.rawValue)" + (image.frame > 0 ? ".frame\(image.frame)" : "")
+                let pixels = detector.image(lineIntegrals: lineIntegrals[v][i], seed: seed, noiseLabel: label)
+                if image.state == .venogram { frames.append(pixels) } else { led = pixels }
+            }
+            var record = XRayViewImages(view: view, venogramFrames: frames, lead: led, clickedFrame: clickedFrames[v])
+            if let m = motion {
+                record.run = XRayRunRecord(view: view.name, rrIntervalMs: rrMs, venogramFrameIntervalMs: m.frameIntervalMs,
+                                           venogramCardiacPhaseFractions: schedule[v].filter { $0.state == .venogram }.map(\.cardiacPhaseFraction),
+                                           leadCardiacPhaseFraction: schedule[v].first { $0.state == .lead }!.cardiacPhaseFraction)
+            }
+            images.append(record)
         }
         times?.detector = clock() - t
 
-        // Truth per view and the operator's clicks.
+        // Truth per view and the operator's clicks, on the clicked frame.
         var viewTruth: [XRayViewTruth] = []
         var clicks: [OperatorClicks] = []
         var contrastEnds: [String: AnyCodableValue] = [:]
-        for (v, view) in views.enumerated() where visibleClicks {
-            // The operator clicks what this venogram shows (VisibleClickModel), each type with its own noise SD.
-            let model = VisibleClickModel(veins: veins, scene: scene, rays: rays[v], venogramLineIntegrals: lineIntegrals[v * states.count],
-                                          photonsPerPixel: settings.photonsPerPixel, filling: filling)
-            let seen = model.landmarks()
+        for (v, view) in views.enumerated() {
+            let ci = schedule[v].firstIndex { $0.state == .venogram && $0.frame == clickedFrames[v] }!
+            let clicked = instants[schedule[v][ci].cardiacPhaseFraction]!
+            let clickedRays = rays[v][ci]
             var px: [String: [Double]] = [:]
-            for l in seen { px[l.name] = [l.pixel.column, l.pixel.row] }
-            viewTruth.append(XRayViewTruth(name: view.name, projection: view.projection,
-                                           projectionFromPatient: rays[v].projectionFromPatient, geometry: view, landmarksPx: px))
             var rng = SeededRandom(seed: seed, label: "xray.clicks.\(view.name)")
-            var clicked: [String: [Double]] = [:]
-            for l in seen.sorted(by: { $0.name < $1.name }) {
-                let sd = settings.clickNoiseSDPx * l.kind.noiseFactor
-                clicked[l.name] = [l.pixel.column + sd * rng.normal(), l.pixel.row + sd * rng.normal()]
-            }
-            clicks.append(OperatorClicks(view: view.name, pixelConvention: XRaySimulator.pixelConvention, landmarks: clicked))
-            var ends: [String: AnyCodableValue] = [:]
-            for l in seen where l.kind == .contrastEnd { ends[l.vein] = .number(l.arcMm) }
-            contrastEnds[view.name] = .object(ends)
-        }
-        for (v, view) in views.enumerated() where !visibleClicks {
-            var px: [String: [Double]] = [:]
-            for (name, p) in landmarks {
-                if let q = rays[v].projectionFromPatient.project(p),
-                   q.column >= -0.5, q.column <= Double(view.columns) - 0.5, q.row >= -0.5, q.row <= Double(view.rows) - 0.5 {
-                    px[name] = [q.column, q.row]
+            var noisy: [String: [Double]] = [:]
+            if visibleClicks {
+                // The operator clicks what this venogram shows (VisibleClickModel), each type with its own noise SD.
+                let model = VisibleClickModel(veins: clicked.veins, scene: clicked.scene, rays: clickedRays, venogramLineIntegrals: lineIntegrals[v][ci],
+                                              photonsPerPixel: settings.photonsPerPixel, filling: filling)
+                let seen = model.landmarks()
+                for l in seen { px[l.name] = [l.pixel.column, l.pixel.row] }
+                for l in seen.sorted(by: { $0.name < $1.name }) {
+                    let sd = settings.clickNoiseSDPx * l.kind.noiseFactor
+                    noisy[l.name] = [l.pixel.column + sd * rng.normal(), l.pixel.row + sd * rng.normal()]
+                }
+                var ends: [String: AnyCodableValue] = [:]
+                for l in seen where l.kind == .contrastEnd { ends[l.vein] = .number(l.arcMm) }
+                contrastEnds[view.name] = .object(ends)
+            } else {
+                let shown = schedule[v][ci].cardiacPhaseFraction == settings.cardiacPhaseFraction ? landmarks : XRaySimulator.landmarks(heart: heart, veins: clicked.veins)
+                for (name, p) in shown {
+                    if let q = clickedRays.projectionFromPatient.project(p),
+                       q.column >= -0.5, q.column <= Double(view.columns) - 0.5, q.row >= -0.5, q.row <= Double(view.rows) - 0.5 {
+                        px[name] = [q.column, q.row]
+                    }
+                }
+                for name in px.keys.sorted() {
+                    let q = px[name]!
+                    noisy[name] = [q[0] + settings.clickNoiseSDPx * rng.normal(), q[1] + settings.clickNoiseSDPx * rng.normal()]
                 }
             }
-            viewTruth.append(XRayViewTruth(name: view.name, projection: view.projection,
-                                           projectionFromPatient: rays[v].projectionFromPatient, geometry: view, landmarksPx: px))
-            var rng = SeededRandom(seed: seed, label: "xray.clicks.\(view.name)")
-            var clicked: [String: [Double]] = [:]
-            for name in px.keys.sorted() {
-                let q = px[name]!
-                clicked[name] = [q[0] + settings.clickNoiseSDPx * rng.normal(), q[1] + settings.clickNoiseSDPx * rng.normal()]
+            var truth = XRayViewTruth(name: view.name, projection: view.projection,
+                                      projectionFromPatient: clickedRays.projectionFromPatient, geometry: view, landmarksPx: px)
+            if motion != nil {
+                truth.clickedFrame = clickedFrames[v]
+                truth.images = schedule[v].map { image in
+                    var record = XRayImageTruth(state: image.state.rawValue, frame: image.frame, timeInRunMs: image.timeInRunMs,
+                                                cardiacPhaseFraction: image.cardiacPhaseFraction, respiratoryPhase: image.respiratoryPhase,
+                                                respiratoryFraction: image.respiratoryFraction, heartPose: image.worldFromPatient.matrix4x4)
+                    if image.state == .lead { record.leadElectrodesMm = instants[image.cardiacPhaseFraction]!.lead.electrodesMm }
+                    return record
+                }
             }
-            clicks.append(OperatorClicks(view: view.name, pixelConvention: XRaySimulator.pixelConvention, landmarks: clicked))
+            viewTruth.append(truth)
+            var record = OperatorClicks(view: view.name, pixelConvention: XRaySimulator.pixelConvention, landmarks: noisy)
+            if motion != nil { record.frame = clickedFrames[v] }
+            clicks.append(record)
         }
 
         var muVolume: ImageVolume<Float>? = nil
         if includeVolume {
+            var volume = referenceVolume ?? template.volume(heart: heart, state: st)
             var ven = volume
             RayCaster.voxelise(scene.tubes(.venogram), into: &ven)
             RayCaster.voxelise(scene.tubes(.lead), into: &volume)
             // The fourth axis is the state, not time; pixdim[4] = 1 only because NIfTI needs a spacing there.
             muVolume = ImageVolume(grid: volume.grid, frames: 2, frameIntervalMs: 1, data: ven.mu + volume.mu)
         }
-        let grid = volume.grid
+        let grid = volumeGrid!
         var facts: [String: AnyCodableValue] = [
             "cardiacPhaseMs": .number(phaseMs),
             "effectiveEnergyKeV": .number(XRayMaterials.effectiveEnergyKeV),
@@ -295,7 +388,19 @@ public struct XRaySimulator: Sendable {
                 "contrastEndArcMm": .object(contrastEnds),
             ])
         }
-        if let devices { facts["devices"] = devices.facts }
+        if let devices = reference.devices { facts["devices"] = devices.facts }
+        if let m = motion {
+            facts["motion"] = .object([
+                "model": .text("docs/fluoroscopy.md, Motion and time: views one after the other, a venogram run per view, the lead image later after the patient moved; breathing as a rigid displacement times cos^4(pi * phase)"),
+                "venogramFrames": .number(Double(m.frames)),
+                "frameIntervalMs": .number(m.frameIntervalMs),
+                "respiratorySIMm": .number(m.respiratorySIMm),
+                "respiratoryAPMm": .number(m.respiratoryAPMm),
+                "respiratoryRotationDeg": .number(m.respiratoryRotationDeg),
+                "respiratoryPeriodMs": .number(m.respiratoryPeriodMs),
+                "referencePose": .text("heartPose, landmarksMm, veinCentrelinesMm and lead are at cardiacPhaseMs, end-expiration, before the patient moved; views[].images[] give each image's own heartPose"),
+            ])
+        }
         if let m = lead.model { facts["leadModel"] = .object(["name": .text(m.name), "electrodeLengthsMm": .numbers(m.electrodeLengthsMm),
                                                               "electrodeOffsetsFromDistalEndMm": .numbers(m.electrodeOffsetsMm)]) }
         return XRayCase(views: images, worldFromPatient: pose, lead: lead, landmarksMm: landmarks,

@@ -1,3 +1,4 @@
+import CRTCore
 import Foundation
 import HeadlessBrowser
 import ImageIO
@@ -53,8 +54,13 @@ struct PhantomCommandTests {
 
         // xray/ and operator/: what the C-arm and the operator produce, no truth; the attenuation volume in truth/.
         let xrayFiles = Set(scratch.listing("case/xray"))
-        let expected = Set(["LAO40", "RAO30"].flatMap { v in ["\(v).json"] + ["venogram", "lead"].flatMap { ["\(v)-\($0).nii.gz", "\(v)-\($0).png"] } })
+        // A clinical phantom's venogram is a run of frames with its ECG record (xray.venogramFrames, 6).
+        let expected = Set(["LAO40", "RAO30"].flatMap { v in ["\(v).json", "\(v)-ecg.json"] + ["venogram", "lead"].flatMap { ["\(v)-\($0).nii.gz", "\(v)-\($0).png"] } })
         #expect(xrayFiles == expected, "\(xrayFiles)")
+        let run = try NIfTI.read(scratch.path("case/xray/LAO40-venogram.nii.gz"))
+        #expect(run.frames == 6 && run.grid.size == [64, 64, 1])
+        let ecg = try JSONDecoder().decode(XRayRunRecord.self, from: Data(contentsOf: URL(fileURLWithPath: scratch.path("case/xray/LAO40-ecg.json"))))
+        #expect(ecg.venogramCardiacPhaseFractions.count == 6 && ecg.view == "LAO40")
         let view = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: scratch.path("case/xray/LAO40.json")))) as? [String: Any])
         #expect(Set(view.keys) == ["SeriesDescription", "PositionerPrimaryAngle", "PositionerSecondaryAngle", "DistanceSourceToDetector",
                                    "DistanceSourceToPatient", "Rows", "Columns", "ImagerPixelSpacing"], "\(view.keys)")
