@@ -33,6 +33,9 @@ public struct DualViewFusion: Sendable {
         /// Run the image refinement after the landmark fit.
         public var refineOnImages = true
         public var refinement = ImageRefinement.Settings()
+        /// Lead images at another cardiac phase (an ECG record gives it): the electrodes moved back to end-diastole
+        /// with the CMR's LV deformation (`CardiacDeformation`).
+        public var leadImagePhaseCorrection = true
         /// The LV contour against the heart's border in the refinement (`HeartBorder`).
         public var heartBorder = HeartBorder.Settings()
         public var electrodes = ElectrodeDetection.Settings()
@@ -189,8 +192,23 @@ public struct DualViewFusion: Sendable {
 
     /// The automatic refinement on the venograms from `pose`: the model's vein curves aligned to the vessels, the
     /// clicks kept as a weak prior.
+    /// - Parameter maps: the study's image maps (`refinementMaps`); nil: computed here.
     func refineOnVessels(_ pose: Affine3D, study: FluoroStudy, landmarks: ModelLandmarks,
-                         points: [PointCorrespondence], prior: PoseEstimation.OrientationPrior?) -> ImageRefinement.Result {
+                         points: [PointCorrespondence], prior: PoseEstimation.OrientationPrior?,
+                         maps: ImageRefinement.Maps? = nil) -> ImageRefinement.Result {
+        let refinement = imageRefinement(study: study, landmarks: landmarks, prior: prior)
+        let maps = maps ?? refinement.maps(venograms: study.views.map(\.venogram))
+        if settings.fitCourseShift {
+            return refinement.refine(initial: pose, model: landmarks, maps: maps, projections: study.views.map(\.projection), clicks: points).result
+        }
+        let curves = landmarks.curvesMm.keys.sorted().flatMap { landmarks.curvesMm[$0]! }
+        return refinement.refine(initial: pose, maps: maps, projections: study.views.map(\.projection), clicks: points, extraSteps: [],
+                                 curves: { _ in curves }, extraCost: { _ in 0 }).result
+    }
+
+    /// The refinement of this stage: its settings, the orientation prior and the LV contour term on the model's
+    /// epicardial surface.
+    func imageRefinement(study: FluoroStudy, landmarks: ModelLandmarks, prior: PoseEstimation.OrientationPrior?) -> ImageRefinement {
         var border: ImageRefinement.Border? = nil
         if settings.heartBorder.enabled {
             let surface = landmarks.epicardialSurface(angleStepDeg: settings.heartBorder.angleStepDeg)
@@ -198,20 +216,21 @@ public struct DualViewFusion: Sendable {
                                             apical: surface.map { $0.heightFraction > settings.heartBorder.basalExclusionFraction },
                                             mmPerPixel: study.views.map(\.millimetresPerPixelAtIsocentre), settings: settings.heartBorder)
         }
-        let refinement = ImageRefinement(settings: settings.refinement, orientationPrior: prior, border: border)
-        if settings.fitCourseShift {
-            return refinement.refine(initial: pose, model: landmarks, venograms: study.views.map(\.venogram),
-                                     projections: study.views.map(\.projection), clicks: points).result
-        }
-        let curves = landmarks.curvesMm.keys.sorted().flatMap { landmarks.curvesMm[$0]! }
-        return refinement.refine(
-            initial: pose, curvesMm: curves, venograms: study.views.map(\.venogram), projections: study.views.map(\.projection), clicks: points)
+        return ImageRefinement(settings: settings.refinement, orientationPrior: prior, border: border)
+    }
+
+    /// The image maps of a study's venograms for the refinement, to compute once when registering from several
+    /// starts (`register(from:study:landmarks:maps:)`); they depend on the venograms and the settings only.
+    public func refinementMaps(study: FluoroStudy, landmarks: ModelLandmarks) -> ImageRefinement.Maps {
+        imageRefinement(study: study, landmarks: landmarks, prior: nil).maps(venograms: study.views.map(\.venogram))
     }
 
     /// Registration from a given starting pose instead of the landmarks' closed-form start, as the capture-range
     /// evaluation needs: the clicks fitted from `start` (Levenberg-Marquardt), then the vessel refinement, kept when it
     /// raises the vesselness (the same rule as `run`).
-    public func register(from start: Affine3D, study: FluoroStudy, landmarks: ModelLandmarks) -> Affine3D {
+    /// - Parameter maps: the study's image maps (`refinementMaps`), to share between starts; nil: computed here.
+    public func register(from start: Affine3D, study: FluoroStudy, landmarks: ModelLandmarks,
+                         maps: ImageRefinement.Maps? = nil) -> Affine3D {
         let points = PoseEstimation.correspondences(modelLandmarksMm: landmarks.landmarksMm, views: study.views,
                                                     slidingCurvesMm: landmarks.slidingCurvesMm)
         var weights: [Double]? = nil
@@ -224,7 +243,7 @@ public struct DualViewFusion: Sendable {
         guard settings.refineOnImages else { return fit.worldFromHeart }
         var landmarks = landmarks
         landmarks.restrictCourses(clicks: study.views.map(\.clicks), projections: study.views.map(\.projection), pose: fit.worldFromHeart)
-        let refined = refineOnVessels(fit.worldFromHeart, study: study, landmarks: landmarks, points: points, prior: prior)
+        let refined = refineOnVessels(fit.worldFromHeart, study: study, landmarks: landmarks, points: points, prior: prior, maps: maps)
         return refined.imageScoreAfter > refined.imageScoreBefore ? refined.worldFromHeart : fit.worldFromHeart
     }
 
@@ -331,7 +350,17 @@ public struct DualViewFusion: Sendable {
         guard let heartFromWorld = worldFromHeart.inverse else {
             return (nil, FluoroscopyRecord.Lead(status: "not found: singular pose"), nil, nil)
         }
-        let heart = world.map { heartFromWorld.apply($0) }
+        var heart = world.map { heartFromWorld.apply($0) }
+        // Lead images taken at another cardiac phase than the CMR model's end-diastole (the ECG record says when):
+        // each electrode is moved back to end-diastole with the LV deformation the CMR measured
+        // (`CardiacDeformation`), fitted to its pixels in both views at their own instants.
+        let times = pair.compactMap(\.leadImageTimeMs)
+        if settings.leadImagePhaseCorrection, let rr = study.rrIntervalMs, times.count == pair.count, let deformation = CardiacDeformation(cmr.result, rrIntervalMs: rr) {
+            let projections = pair.map { $0.projection.composed(after: worldFromHeart) }
+            heart = heart.indices.map { i in
+                deformation.endDiastolicPoint(start: heart[i], observations: pair.indices.map { (projections[$0], chains[$0][i], times[$0]) })
+            }
+        }
         let mesh = AnalysisProducts.annotatedMesh(cmr, surface: .epicardium)
         let ids = mesh.intAttributes[LVSurfaceBuilder.segmentAttribute] ?? []
         let result = cmr.result

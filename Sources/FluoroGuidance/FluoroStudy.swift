@@ -53,6 +53,9 @@ public struct FluoroView: Sendable {
     /// Index of that frame in the venogram file (0 for a single image) and why it was chosen.
     public var venogramFrame = 0
     public var venogramFrameChoice = FrameChoice.single
+    /// From the run's ECG record (`xray/<VIEW>-ecg.json`), when there is one: the lead image's time after the R
+    /// wave (ms).
+    public var leadImageTimeMs: Double? = nil
     /// How the frame of a venogram run was chosen (docs/fluoroscopy.md, "Motion and time").
     public enum FrameChoice: String, Sendable {
         /// One image, nothing to choose.
@@ -127,6 +130,8 @@ public struct FluoroStudy: Sendable {
     public var views: [FluoroView]
     /// The implanted LV lead from operator/lead.json; nil when absent (a generic quadripolar lead is assumed).
     public var implantedLead: ImplantedLead?
+    /// The R-R interval of the runs' ECG records (ms); nil without one.
+    public var rrIntervalMs: Double? = nil
     /// Remarks about the input (views too close together, a missing lead image), written to analysis.json.
     public var warnings: [String]
 
@@ -177,6 +182,7 @@ public struct FluoroStudy: Sendable {
         // `<VIEW>-ecg.json` beside a run is its ECG record, not a view.
         let geometryFiles = names.filter { $0.hasSuffix(".json") && !$0.hasSuffix("-ecg.json") }.sorted()
         var views: [FluoroView] = []
+        var rrIntervalMs: Double? = nil
         for file in geometryFiles {
             let path = dir.appendingPathComponent(file).path
             let geometry: CArmView
@@ -217,6 +223,8 @@ public struct FluoroStudy: Sendable {
             // The frame to register on: the one the operator clicked, else the one nearest end-diastole (the CMR
             // model's phase), else the first.
             var view = FluoroView(geometry: geometry, venogram: run[0], lead: lead, clicks: clicks)
+            if let ecg { view.leadImageTimeMs = ecg.leadCardiacPhaseFraction * ecg.rrIntervalMs }
+            rrIntervalMs = rrIntervalMs ?? ecg?.rrIntervalMs
             if run.count > 1 {
                 if let k = clickedFrame {
                     view.venogramFrame = k; view.venogramFrameChoice = .clicked
@@ -236,6 +244,7 @@ public struct FluoroStudy: Sendable {
         } catch let e as InputError {
             throw InputError("\(dir.path): \(e.message)")
         }
+        study.rrIntervalMs = rrIntervalMs
         for v in study.views where v.venogramFrameChoice == .first {
             study.warnings.append("venogram of view \(v.name) is a run of frames with neither the clicked frame (clicks file `frame`) nor an ECG record (xray/\(v.name)-ecg.json): the first frame is used")
         }

@@ -77,6 +77,42 @@ public struct ImageRefinement: Sendable {
         public var evaluations: Int
     }
 
+    /// The image maps the cost samples, computed once per study (they depend on the venograms and the settings only,
+    /// not on the pose): the normalised vesselness smoothed for the coarse and the fine pass, and with `border` the
+    /// LV contour's edge maps for both passes.
+    public struct Maps: Sendable {
+        /// [pass][view]: vesselness smoothed with `coarseSigmaPx` (pass 0) and `fineSigmaPx` (pass 1), each map
+        /// scaled to a maximum of 1.
+        var vesselPasses: [[DetectorImage]]
+        /// [pass][view]: the border's edge maps (empty without the border term).
+        var borderPasses: [[HeartBorder.EdgeMap]]
+    }
+
+    /// The maps of `venograms` (one per view) for this refinement's settings and border.
+    public func maps(venograms: [DetectorImage]) -> Maps {
+        let vessel = venograms.map { Vesselness.frangi($0, settings: settings.vesselness) }
+        let coarse = vessel.map { Vesselness.smooth($0, sigma: settings.coarseSigmaPx) }
+        let fine = vessel.map { Vesselness.smooth($0, sigma: settings.fineSigmaPx) }
+        // Normalise each smoothed map to a maximum of 1 so that both passes weigh the click term alike.
+        func normalised(_ m: [DetectorImage]) -> [DetectorImage] {
+            m.map { img in
+                let mx = img.pixels.max() ?? 1
+                return DetectorImage(columns: img.columns, rows: img.rows, pixels: img.pixels.map { $0 / max(mx, 1e-12) })
+            }
+        }
+        // The LV contour's edge maps, coarse and fine, with the veins masked by the unsmoothed vesselness.
+        let borderPasses: [[HeartBorder.EdgeMap]] = border.map { b in
+            precondition(b.mmPerPixel.count == venograms.count, "one pixel size per view")
+            return [b.settings.coarseSigmaPx, b.settings.fineSigmaPx].map { sigma in
+                venograms.indices.map { v in
+                    HeartBorder.edgeMap(venogram: venograms[v], vesselness: vessel[v], sigmaPx: sigma,
+                                        mmPerPixel: b.mmPerPixel[v], settings: b.settings)
+                }
+            }
+        } ?? []
+        return Maps(vesselPasses: [normalised(coarse), normalised(fine)], borderPasses: borderPasses)
+    }
+
     /// Mean of `map` sampled at the projected points (points outside a view count as 0).
     static func meanSample(_ maps: [DetectorImage], _ projections: [ProjectionMatrix], _ pointsMm: [Vec3], _ pose: Affine3D) -> Double {
         var s = 0.0, n = 0
@@ -97,7 +133,7 @@ public struct ImageRefinement: Sendable {
     @inline(never)
     public func refine(initial: Affine3D, curvesMm: [Vec3], venograms: [DetectorImage], projections: [ProjectionMatrix],
                        clicks: [PointCorrespondence]) -> Result {
-        refine(initial: initial, venograms: venograms, projections: projections, clicks: clicks, extraSteps: [],
+        refine(initial: initial, maps: maps(venograms: venograms), projections: projections, clicks: clicks, extraSteps: [],
                curves: { _ in curvesMm }, extraCost: { _ in 0 }).result
     }
 
@@ -107,41 +143,21 @@ public struct ImageRefinement: Sendable {
     /// drag the pose with them.
     /// - Returns: the result and the fitted shift.
     @inline(never)
-    public func refine(initial: Affine3D, model: ModelLandmarks, venograms: [DetectorImage], projections: [ProjectionMatrix],
+    public func refine(initial: Affine3D, model: ModelLandmarks, maps: Maps, projections: [ProjectionMatrix],
                        clicks: [PointCorrespondence]) -> (result: Result, shift: ModelLandmarks.CourseShift) {
         func shift(_ e: [Double]) -> ModelLandmarks.CourseShift { ModelLandmarks.CourseShift(grooveMm: e[0], aivDeg: e[1], mcvDeg: e[2]) }
         func flat(_ c: [String: [Vec3]]) -> [Vec3] { c.keys.sorted().flatMap { c[$0]! } }
         let w = settings.courseShiftWeight
-        let out = refine(initial: initial, venograms: venograms, projections: projections, clicks: clicks,
+        let out = refine(initial: initial, maps: maps, projections: projections, clicks: clicks,
                          extraSteps: [settings.courseShiftStepMm, settings.courseShiftStepDeg, settings.courseShiftStepDeg],
                          curves: { flat(model.courses(shift($0))) }, extraCost: { w * shift($0).priorCost(model.anatomy) })
         return (out.result, shift(out.extra))
     }
 
     /// The two-pass Nelder-Mead over the pose (6) and `extraSteps.count` course parameters.
-    func refine(initial: Affine3D, venograms: [DetectorImage], projections: [ProjectionMatrix], clicks: [PointCorrespondence],
+    func refine(initial: Affine3D, maps: Maps, projections: [ProjectionMatrix], clicks: [PointCorrespondence],
                 extraSteps: [Double], curves: ([Double]) -> [Vec3], extraCost: ([Double]) -> Double) -> (result: Result, extra: [Double]) {
-        let vessel = venograms.map { Vesselness.frangi($0, settings: settings.vesselness) }
-        let coarse = vessel.map { Vesselness.smooth($0, sigma: settings.coarseSigmaPx) }
-        let fine = vessel.map { Vesselness.smooth($0, sigma: settings.fineSigmaPx) }
-        // Normalise each smoothed map to a maximum of 1 so that both passes weigh the click term alike.
-        func normalised(_ m: [DetectorImage]) -> [DetectorImage] {
-            m.map { img in
-                let mx = img.pixels.max() ?? 1
-                return DetectorImage(columns: img.columns, rows: img.rows, pixels: img.pixels.map { $0 / max(mx, 1e-12) })
-            }
-        }
-        let passes = [normalised(coarse), normalised(fine)]
-        // The LV contour's edge maps, coarse and fine, with the veins masked by the unsmoothed vesselness.
-        let borderPasses: [[HeartBorder.EdgeMap]] = border.map { b in
-            precondition(b.mmPerPixel.count == venograms.count, "one pixel size per view")
-            return [b.settings.coarseSigmaPx, b.settings.fineSigmaPx].map { sigma in
-                venograms.indices.map { v in
-                    HeartBorder.edgeMap(venogram: venograms[v], vesselness: vessel[v], sigmaPx: sigma,
-                                        mmPerPixel: b.mmPerPixel[v], settings: b.settings)
-                }
-            }
-        } ?? []
+        let passes = maps.vesselPasses, borderPasses = maps.borderPasses
         func borderScore(_ pass: Int, _ p: Affine3D, offsetMm: Double = 0) -> Double {
             guard let b = border, pass < borderPasses.count else { return 0 }
             return HeartBorder.score(points: b.pointsMm, apicalOf: b.apical, pose: p, projections: projections,

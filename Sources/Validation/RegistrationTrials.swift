@@ -23,6 +23,8 @@ public enum RegistrationTrials {
         var rng = SeededRandom(seed: seed, label: "scenario.starts")
         let centre = pointsMm.reduce(Vec3.zero, +) / Double(pointsMm.count)
         let stage = DualViewFusion()
+        // The venograms' maps are the same for every start.
+        let maps = stage.refinementMaps(study: study, landmarks: fusion.landmarks)
         return (0..<count).map { _ in
             let s = rng.uniform()
             let axis = Vec3(rng.normal(), rng.normal(), rng.normal()).normalized
@@ -30,7 +32,7 @@ public enum RegistrationTrials {
             let c = truePose.apply(centre)
             let r = Mat3.rotation(axis: axis, angleRadians: radians(maxStartErrorMm * 2 / 3 * s))
             let start = Affine3D(linear: r, translation: c - r * c + dir * (maxStartErrorMm * 22 / 30 * s)).composed(after: truePose)
-            let end = stage.register(from: start, study: study, landmarks: fusion.landmarks)
+            let end = stage.register(from: start, study: study, landmarks: fusion.landmarks, maps: maps)
             return Trial(initialMTREMm: RegistrationScore.meanMTRE(truePoses, start, pointsMm),
                          finalMTREMm: RegistrationScore.meanMTRE(truePoses, end, pointsMm))
         }

@@ -556,7 +556,7 @@ struct CourseShiftTests {
         let fixedCurves = model.curvesMm.keys.sorted().flatMap { model.curvesMm[$0]! }
         let fixed = refinement.refine(initial: lm.fit.worldFromHeart, curvesMm: fixedCurves, venograms: images,
                                       projections: views.map(\.projection), clicks: lm.points)
-        let free = refinement.refine(initial: lm.fit.worldFromHeart, model: model, venograms: images,
+        let free = refinement.refine(initial: lm.fit.worldFromHeart, model: model, maps: refinement.maps(venograms: images),
                                      projections: views.map(\.projection), clicks: lm.points)
         let eLandmarks = mtre(lm.fit.worldFromHeart, .identity, points)
         let eFixed = mtre(fixed.worldFromHeart, .identity, points), eFree = mtre(free.result.worldFromHeart, .identity, points)
@@ -713,5 +713,48 @@ struct HeartBorderTests {
         print("LV contour: best shift down \(down.shift) mm, sideways \(side.shift) mm; score at the truth \(down.atTruth), 5 mm down \(far)")
         #expect(abs(down.shift) <= 0.5 && abs(side.shift) <= 0.5)
         #expect(far < 0.5 * down.atTruth, "an outline 5 mm off the border must score well below the truth")
+    }
+}
+
+@Suite("Lead images at another cardiac phase (issue 15)")
+struct CardiacDeformationTests {
+    /// Exact inverse of a known deformation (mm): Gauss-Newton on noise-free pixels.
+    static let recoveryToleranceMm = 1e-3
+
+    /// A heart 90 mm long along +z from an apex at the origin, 150 -> 60 mL with the base descending 12 mm.
+    static let deformation = CardiacDeformation(apexMm: .zero, axis: Vec3(0, 0, 1), lengthMm: 90, timesMs: [0, 100, 200, 300, 400, 500, 600, 700],
+                                                volumesMl: [150, 120, 75, 60, 80, 120, 140, 148], edvMl: 150, esvMl: 60,
+                                                descentMm: 12, myocardiumMl: 120, rrIntervalMs: 800)
+
+    @Test("at end-diastole nothing moves; at end-systole heights shrink by the descent and the section by the volume the wall keeps")
+    func scales() {
+        let d = Self.deformation
+        let ed = d.scales(atMs: 0)
+        #expect(abs(ed.longitudinal - 1) < 1e-12 && abs(ed.radial - 1) < 1e-12)
+        let es = d.scales(atMs: 300)
+        #expect(abs(es.longitudinal - 78.0 / 90) < 1e-12)
+        #expect(abs(es.radial - (((60.0 + 120) / 78) / ((150.0 + 120) / 90)).squareRoot()) < 1e-12)
+        // Periodic: one R-R later is the same instant.
+        #expect(abs(d.volumeMl(atMs: 850) - d.volumeMl(atMs: 50)) < 1e-12)
+    }
+
+    @Test("a wall point seen in two views at two other instants is brought back to its end-diastolic place")
+    func recovery() throws {
+        let d = Self.deformation
+        let lao = CArmView(name: "LAO40", primaryAngleDeg: 40, secondaryAngleDeg: 0, sourceToDetectorMm: 1100, sourceToPatientMm: 800,
+                           rows: 512, columns: 512, pixelSpacingMm: [0.6, 0.6])
+        let rao = CArmView(name: "RAO30", primaryAngleDeg: -30, secondaryAngleDeg: 0, sourceToDetectorMm: 1100, sourceToPatientMm: 800,
+                           rows: 512, columns: 512, pixelSpacingMm: [0.6, 0.6])
+        let truthED = Vec3(28, -10, 55)
+        let times = [280.0, 610.0]
+        let observations = zip([lao, rao], times).map { view, t -> (projectionFromHeart: ProjectionMatrix, pixel: DetectorPixel, timeMs: Double) in
+            let q = view.projection.project(d.atTime(truthED, ms: t))!
+            return (view.projection, DetectorPixel(column: q.column, row: q.row), t)
+        }
+        // Started where a plain triangulation would put it (about at the instants' mean shape), not at the truth.
+        let start = d.atTime(truthED, ms: 300)
+        #expect((start - truthED).length > 5)
+        let found = d.endDiastolicPoint(start: start, observations: observations)
+        #expect((found - truthED).length < Self.recoveryToleranceMm, "\(found) vs \(truthED)")
     }
 }

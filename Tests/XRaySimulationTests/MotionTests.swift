@@ -62,7 +62,7 @@ struct MotionTests {
         #expect((expired.apply(p) - p).length < Self.poseToleranceMm)
     }
 
-    @Test("with motion: a run of 6 frames per view, each at its own pose and phase; the clicked frame's truth pixels are its landmarks through its pose; the lead image shows the electrodes where its own pose projects them")
+    @Test("with motion: a run of 6 frames per view, each at its own pose and phase; the clicked frame's projection is the C-arm's composed with its pose; the lead image shows the electrodes where its own pose projects them")
     func simulatedRun() throws {
         let c = MotionCase.simulated
         for (v, images) in c.views.enumerated() {

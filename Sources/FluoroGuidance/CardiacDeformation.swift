@@ -1,0 +1,122 @@
+import CRTCore
+import Foundation
+import GuidancePipeline
+
+/// The LV's shape change from end-diastole to another instant of the cycle, as the CMR analysis measured it, for
+/// points on or near the wall (the lead's electrodes in their veins): a global model with the apex fixed, the base
+/// descending along the long axis and the section widening or narrowing uniformly.
+///
+/// - Longitudinal: the annulus descends by `descentMm` (the long-axis cine's ED-to-ES descent, `MitralAnnulus`) in
+///   proportion to the ejected volume, (EDV - V(t)) / (EDV - ESV); heights above the apex scale by
+///   (L - descent) / L, L the ED apex-to-base length. The apex moves little over the cycle (Rogers et al.,
+///   Circulation 1991;84:721: apical excursion a few millimetres against 10-15 mm at the base).
+/// - Radial: the wall keeps its volume, so the epicardial section area is (V(t) + myocardial volume) over the length
+///   at t; distances from the long axis scale by the square root of its ratio to the ED value.
+///
+/// The volume curve is the CMR analysis' (`volumeCurveMl` at `curveTimesMs`); `t` is ms after the R wave.
+public struct CardiacDeformation: Sendable {
+    public let apexMm: Vec3
+    /// Unit vector from the apex towards the base, and the ED apex-to-base length (mm).
+    public let axis: Vec3
+    public let lengthMm: Double
+    public let timesMs: [Double], volumesMl: [Double]
+    public let edvMl: Double, esvMl: Double
+    public let descentMm: Double
+    public let myocardiumMl: Double
+    public let rrIntervalMs: Double
+
+    public init(apexMm: Vec3, axis: Vec3, lengthMm: Double, timesMs: [Double], volumesMl: [Double], edvMl: Double, esvMl: Double,
+                descentMm: Double, myocardiumMl: Double, rrIntervalMs: Double) {
+        self.apexMm = apexMm; self.axis = axis; self.lengthMm = lengthMm; self.timesMs = timesMs; self.volumesMl = volumesMl
+        self.edvMl = edvMl; self.esvMl = esvMl; self.descentMm = descentMm; self.myocardiumMl = myocardiumMl; self.rrIntervalMs = rrIntervalMs
+    }
+}
+
+extension CardiacDeformation {
+    /// Nil when the analysis lacks what the model needs (axis, volume curve, a positive stroke volume).
+    public init?(_ r: AnalysisResult, rrIntervalMs: Double) {
+        guard let apex = r.lvAxis["apexMm"], let base = r.lvAxis["baseCentreMm"], r.volumeCurveMl.count >= 3,
+              r.curveTimesMs.count == r.volumeCurveMl.count, r.esFrame < r.volumeCurveMl.count, r.edFrame < r.volumeCurveMl.count,
+              rrIntervalMs > 0, (base - apex).length > 10 else { return nil }
+        let edv = r.volumeCurveMl[r.edFrame], esv = r.volumeCurveMl[r.esFrame]
+        guard edv - esv > 1 else { return nil }
+        let myo = r.scar.myocardialVolumeMl
+        // Without an LGE myocardial volume, a typical wall of 0.8 times the ED cavity volume (assumption).
+        self.init(apexMm: apex, axis: (base - apex).normalized, lengthMm: (base - apex).length, timesMs: r.curveTimesMs,
+                  volumesMl: r.volumeCurveMl, edvMl: edv, esvMl: esv, descentMm: max(0, r.mitralAnnulus?.descentMm ?? 0),
+                  myocardiumMl: myo.isFinite && myo > 0 ? myo : 0.8 * edv, rrIntervalMs: rrIntervalMs)
+    }
+
+    /// Cavity volume at `t` ms after the R wave (linear between the curve's samples, periodic over the R-R interval).
+    public func volumeMl(atMs t: Double) -> Double {
+        let tt = t - (t / rrIntervalMs).rounded(.down) * rrIntervalMs
+        let n = timesMs.count
+        if tt <= timesMs[0] { return volumesMl[0] }
+        for k in 1..<n where tt <= timesMs[k] {
+            let f = (tt - timesMs[k - 1]) / max(timesMs[k] - timesMs[k - 1], 1e-9)
+            return volumesMl[k - 1] + f * (volumesMl[k] - volumesMl[k - 1])
+        }
+        // After the last sample: towards the first, one R-R later.
+        let f = (tt - timesMs[n - 1]) / max(rrIntervalMs + timesMs[0] - timesMs[n - 1], 1e-9)
+        return volumesMl[n - 1] + f * (volumesMl[0] - volumesMl[n - 1])
+    }
+
+    /// Scale factors of heights above the apex and of distances from the long axis, from ED to `t`.
+    public func scales(atMs t: Double) -> (longitudinal: Double, radial: Double) {
+        let ejected = clamp((edvMl - volumeMl(atMs: t)) / (edvMl - esvMl), -0.5, 1.5)
+        let length = lengthMm - descentMm * ejected
+        let areaNow = (volumeMl(atMs: t) + myocardiumMl) / max(length, 1)
+        let areaED = (edvMl + myocardiumMl) / lengthMm
+        return (length / lengthMm, (areaNow / areaED).squareRoot())
+    }
+
+    /// Where a wall point at ED (CMR patient mm) lies at `t`.
+    public func atTime(_ x: Vec3, ms t: Double) -> Vec3 {
+        let (l, r) = scales(atMs: t)
+        let d = x - apexMm
+        let h = d.dot(axis)
+        return apexMm + axis * (h * l) + (d - axis * h) * r
+    }
+
+    /// The ED position of a point seen in several views, each at its own instant: the point x minimising the
+    /// squared reprojection error of `atTime(x, ms: t_v)` through each view's projection (`projectionFromHeart`, CMR
+    /// patient mm to pixel), by Gauss-Newton from `start`.
+    public func endDiastolicPoint(start: Vec3, observations: [(projectionFromHeart: ProjectionMatrix, pixel: DetectorPixel, timeMs: Double)]) -> Vec3 {
+        var x = start
+        func residuals(_ p: Vec3) -> [Double]? {
+            var r: [Double] = []
+            for o in observations {
+                guard let q = o.projectionFromHeart.project(atTime(p, ms: o.timeMs)) else { return nil }
+                r += [q.column - o.pixel.column, q.row - o.pixel.row]
+            }
+            return r
+        }
+        for _ in 0..<10 {
+            guard let r0 = residuals(x) else { return start }
+            // Numerical Jacobian (central differences, 0.01 mm).
+            var jt = [[Double]](repeating: [], count: 3)
+            for a in 0..<3 {
+                var e = Vec3.zero
+                if a == 0 { e = Vec3(0.01, 0, 0) } else if a == 1 { e = Vec3(0, 0.01, 0) } else { e = Vec3(0, 0, 0.01) }
+                guard let rp = residuals(x + e), let rm = residuals(x - e) else { return start }
+                jt[a] = zip(rp, rm).map { ($0 - $1) / 0.02 }
+            }
+            var m = Mat3(rows: .zero, .zero, .zero)
+            var g = Vec3.zero
+            var rows = [Vec3](repeating: .zero, count: 3)
+            for a in 0..<3 {
+                var row = [0.0, 0.0, 0.0]
+                for b in 0..<3 { row[b] = zip(jt[a], jt[b]).reduce(0) { $0 + $1.0 * $1.1 } }
+                rows[a] = Vec3(row[0], row[1], row[2])
+            }
+            m = Mat3(rows: rows[0], rows[1], rows[2])
+            g = Vec3(zip(jt[0], r0).reduce(0) { $0 + $1.0 * $1.1 }, zip(jt[1], r0).reduce(0) { $0 + $1.0 * $1.1 },
+                     zip(jt[2], r0).reduce(0) { $0 + $1.0 * $1.1 })
+            guard let inv = m.inverse else { return x }
+            let step = inv * g
+            x = x - step
+            if step.length < 1e-4 { break }
+        }
+        return x
+    }
+}
