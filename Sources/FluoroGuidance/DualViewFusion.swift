@@ -36,6 +36,9 @@ public struct DualViewFusion: Sendable {
         /// Lead images at another cardiac phase (an ECG record gives it): the electrodes moved back to end-diastole
         /// with the CMR's LV deformation (`CardiacDeformation`).
         public var leadImagePhaseCorrection = true
+        /// Lead images taken later than the venograms: their in-plane displacement found on the heart's border
+        /// (`LeadImageAlignment`; needs `heartBorder`).
+        public var leadImageAlignment = LeadImageAlignment.Settings()
         /// The LV contour against the heart's border in the refinement (`HeartBorder`).
         public var heartBorder = HeartBorder.Settings()
         public var electrodes = ElectrodeDetection.Settings()
@@ -286,6 +289,29 @@ public struct DualViewFusion: Sendable {
                 return !(angle > margin && angle < model.septalSpanDeg - margin)
             }
         }
+        // The lead images' own place: the CMR's deformation to their cardiac phase, and their in-plane shift against
+        // the registered venograms (breathing, the patient's movement) found on the heart's border.
+        let times = pair.compactMap(\.leadImageTimeMs)
+        let deformation = settings.leadImagePhaseCorrection && times.count == pair.count
+            ? study.rrIntervalMs.flatMap { CardiacDeformation(cmr.result, rrIntervalMs: $0) } : nil
+        var leadProjections = pair.map(\.projection)
+        var shiftsPx: [String: [Double]] = [:]
+        if settings.leadImageAlignment.enabled && settings.heartBorder.enabled {
+            let surface = model.epicardialSurface(angleStepDeg: settings.heartBorder.angleStepDeg)
+            let apical = surface.map { $0.heightFraction > settings.heartBorder.basalExclusionFraction }
+            for (k, v) in pair.enumerated() {
+                let points = surface.map { s -> Vec3 in
+                    let p = deformation.map { $0.atTime(s.pointMm, ms: times[k]) } ?? s.pointMm
+                    return worldFromHeart.apply(p)
+                }
+                let shift = LeadImageAlignment.shift(image: v.lead!, vesselness: Vesselness.frangi(v.lead!, settings: settings.refinement.vesselness),
+                                                     projection: v.projection, pointsMm: points, apical: apical,
+                                                     mmPerPixel: v.millimetresPerPixelAtIsocentre, border: settings.heartBorder,
+                                                     settings: settings.leadImageAlignment)
+                leadProjections[k] = LeadImageAlignment.shifted(v.projection, columnPx: shift.columnPx, rowPx: shift.rowPx)
+                shiftsPx[v.name] = [shift.columnPx, shift.rowPx]
+            }
+        }
         let found = pair.map { ElectrodeDetection(settings: detectorSettings).candidates($0.lead!) }
         let fewest = count - settings.leadMatching.maximumSharedCandidates
         if let empty = zip(pair, found).first(where: { $0.1.blobs.isEmpty }) {
@@ -294,12 +320,12 @@ public struct DualViewFusion: Sendable {
         var warning: String? = nil
         var matched: LeadTriangulation.Match? = nil
         if found.allSatisfy({ $0.blobs.count >= max(1, fewest) }) {
-            matched = LeadTriangulation.match(candidates: found.map { $0.blobs.map(\.pixel) }, projections: pair.map(\.projection),
+            matched = LeadTriangulation.match(candidates: found.map { $0.blobs.map(\.pixel) }, projections: leadProjections,
                                               count: count, expectedGapsMm: gaps, keepPoint: nearModel, settings: settings.leadMatching)
             if matched == nil && nearModel != nil {
                 // A registration far off (mTRE above the model distance) leaves no chain near the model: the model's
                 // gaps alone, with a warning.
-                matched = LeadTriangulation.match(candidates: found.map { $0.blobs.map(\.pixel) }, projections: pair.map(\.projection),
+                matched = LeadTriangulation.match(candidates: found.map { $0.blobs.map(\.pixel) }, projections: leadProjections,
                                                   count: count, expectedGapsMm: gaps, settings: settings.leadMatching)
                 if matched != nil {
                     warning = "lead: no electrode chain lies near the registered LV model (registration may be off); matched by the implanted model's electrode gaps alone"
@@ -311,7 +337,7 @@ public struct DualViewFusion: Sendable {
             // lines of the other view's electrodes (the view with more spots).
             let s = found[0].blobs.count >= found[1].blobs.count ? 0 : 1, m = 1 - s
             if var e = LeadTriangulation.matchAlongEpipolarLines(separated: found[s].blobs.map(\.pixel), merged: found[m].blobs.map(\.pixel),
-                                                                 mergedTopHat: found[m].topHat, projections: [pair[s].projection, pair[m].projection],
+                                                                 mergedTopHat: found[m].topHat, projections: [leadProjections[s], leadProjections[m]],
                                                                  count: count, expectedGapsMm: gaps, settings: settings.leadMatching) {
                 if s == 1 { e.chains.reverse() }
                 matched = e
@@ -354,9 +380,8 @@ public struct DualViewFusion: Sendable {
         // Lead images taken at another cardiac phase than the CMR model's end-diastole (the ECG record says when):
         // each electrode is moved back to end-diastole with the LV deformation the CMR measured
         // (`CardiacDeformation`), fitted to its pixels in both views at their own instants.
-        let times = pair.compactMap(\.leadImageTimeMs)
-        if settings.leadImagePhaseCorrection, let rr = study.rrIntervalMs, times.count == pair.count, let deformation = CardiacDeformation(cmr.result, rrIntervalMs: rr) {
-            let projections = pair.map { $0.projection.composed(after: worldFromHeart) }
+        if let deformation {
+            let projections = leadProjections.map { $0.composed(after: worldFromHeart) }
             heart = heart.indices.map { i in
                 deformation.endDiastolicPoint(start: heart[i], observations: pair.indices.map { (projections[$0], chains[$0][i], times[$0]) })
             }
@@ -381,9 +406,11 @@ public struct DualViewFusion: Sendable {
         let dir = (heart[0] - heart[1]).normalized
         let tip = heart[0] + dir * (implanted?.electrodeOffsetsFromDistalEndMm[0] ?? 1.5)
         let lead = LeadPosition(segment36: seg.id, category36: c36, category18: c18, pacingElectrodeMm: p, tipMm: tip)
-        let record = FluoroscopyRecord.Lead(status: "found", electrodesPx: electrodesPx, electrodesWorldMm: world, electrodesMm: heart,
+        var record = FluoroscopyRecord.Lead(status: "found", electrodesPx: electrodesPx, electrodesWorldMm: world, electrodesMm: heart,
                                             triangulationResidualsPx: residuals, pacingElectrodeIndex: pacing,
                                             targetDistanceMm: result.primaryTarget == nil ? nil : distances[pacing], meshDistanceMm: nearestD)
+        if !shiftsPx.isEmpty { record.leadImageShiftPx = shiftsPx }
+        if deformation != nil { record.cardiacPhaseCorrected = true }
         // Fluoroscopy only: the same electrode judged on the standard heart in the world frame.
         let fSeg = settings.standardHeart.segment(ofWorldPoint: world[pacing])
         let (f36, f18) = LeadPosition.categories(lead: fSeg, target: target)

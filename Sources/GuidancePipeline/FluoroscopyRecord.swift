@@ -81,6 +81,11 @@ public struct FluoroscopyRecord: Codable, Sendable, Equatable {
         /// Distance of the pacing electrode from the target centre (mm) and from the epicardial mesh (mm).
         public var targetDistanceMm: Double?
         public var meshDistanceMm: Double?
+        /// Lead images taken later than the venograms: each view's in-plane shift of the heart against the registered
+        /// venogram ([column, row] pixels, `LeadImageAlignment`), and whether the electrodes were moved back to
+        /// end-diastole from the lead images' cardiac phases (`CardiacDeformation`); nil when not done.
+        public var leadImageShiftPx: [String: [Double]]? = nil
+        public var cardiacPhaseCorrected: Bool? = nil
         public init(status: String, electrodesPx: [String: [[Double]]] = [:], electrodesWorldMm: [Vec3] = [],
                     electrodesMm: [Vec3] = [], triangulationResidualsPx: [Double] = [], pacingElectrodeIndex: Int? = nil,
                     targetDistanceMm: Double? = nil, meshDistanceMm: Double? = nil) {

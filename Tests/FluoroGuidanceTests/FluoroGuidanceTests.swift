@@ -758,3 +758,38 @@ struct CardiacDeformationTests {
         #expect((found - truthED).length < Self.recoveryToleranceMm, "\(found) vs \(truthED)")
     }
 }
+
+@Suite("Lead image alignment on the heart's border (issue 15)")
+struct LeadImageAlignmentTests {
+    /// About a pixel at the isocentre; the search's last step is half a pixel.
+    static let toleranceMm = 0.5
+    /// With the default prior on the shift, which pulls it towards none (`priorSDMm`, `priorWeight`).
+    static let withPriorToleranceMm = 1.0
+
+    @Test("a model outline 3 mm off along the image rows and 2 mm along the columns is moved back onto the blurred silhouette's border (within 0.5 mm without the shift's prior, 1 mm with it)")
+    func recoversShift() {
+        let view = CArmView.lao40
+        let (image, points, apical) = HeartBorderTests.scene(view)
+        var border = HeartBorder.Settings()
+        border.outsideEpicardiumMm = 0   // the ellipsoid's surface is the border
+        let mmPerPixel = 0.5 * (view.pixelSpacingMm[0] + view.pixelSpacingMm[1]) / view.isocentreMagnification
+        let offsetMm = view.rowDirection * 3 - view.columnDirection * 2
+        // No devices in this image: nothing to mask.
+        let blank = DetectorImage(columns: view.columns, rows: view.rows, pixels: [Float](repeating: 0, count: image.pixels.count))
+        var unbiased = LeadImageAlignment.Settings()
+        unbiased.priorWeight = 0
+        for (settings, tolerance) in [(unbiased, Self.toleranceMm), (LeadImageAlignment.Settings(), Self.withPriorToleranceMm)] {
+            let found = LeadImageAlignment.shift(image: image, vesselness: blank, projection: view.projection, pointsMm: points.map { $0 - offsetMm },
+                                                 apical: apical, mmPerPixel: mmPerPixel, border: border, settings: settings)
+            print("lead image alignment (prior weight \(settings.priorWeight)): found \(found)")
+            // The outline must move by +3 mm along the rows and -2 mm along the columns (in pixels at the isocentre).
+            #expect(abs(found.rowPx * mmPerPixel - 3) <= tolerance, "row shift \(found.rowPx * mmPerPixel) mm")
+            #expect(abs(found.columnPx * mmPerPixel + 2) <= tolerance, "column shift \(found.columnPx * mmPerPixel) mm")
+            #expect(found.gain > 0)
+        }
+        // Shifted projection: a point's pixel moves by exactly the shift.
+        let p = LeadImageAlignment.shifted(view.projection, columnPx: 4, rowPx: -3)
+        let a = view.projection.project(Vec3(10, 20, 30))!, b = p.project(Vec3(10, 20, 30))!
+        #expect(abs(b.column - a.column - 4) < 1e-9 && abs(b.row - a.row + 3) < 1e-9)
+    }
+}
