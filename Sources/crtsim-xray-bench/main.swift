@@ -54,6 +54,25 @@ func run() throws {
     print(String(format: "whole X-ray simulation with mu volume    %7.3f s", withVolume))
     print(String(format: "baseline: one %dx%d complex FFT pair       %7.4f s", n, n, fft))
     print(String(format: "ratio image formation / FFT pair: %.1f", t.imageFormation / fft))
+
+    // Motion and time (issue 15): the same phantom with a 6-frame venogram run per view and the lead images at
+    // their own phases (each distinct cardiac phase its own attenuation volume): the time per rendered image
+    // against the still acquisition's, best of `repeats` each, alternated.
+    var moving = spec
+    moving.xray.venogramFrames = 6; moving.xray.frameRateFps = 7.5
+    moving.xray.respiratorySIMm = 4.9; moving.xray.respiratoryAPMm = 1.3; moving.xray.respiratoryRotationDeg = 1.5
+    moving.xray.patientShiftSDMm = 2; moving.xray.patientRotationSDDeg = 1
+    let movingHeart = HeartModel(spec: moving)
+    let movingSim = XRaySimulator(heart: movingHeart, truth: movingHeart.groundTruth(phaseTimesMs: [0]), seed: 1)
+    let stillImages = Double(2 * x.views.count), movingImages = Double(7 * x.views.count)
+    var still = Double.infinity, motion = Double.infinity
+    for _ in 0..<repeats {
+        still = min(still, seconds { _ = sim.simulate(includeVolume: false) })
+        motion = min(motion, seconds { _ = movingSim.simulate(includeVolume: false) })
+    }
+    print(String(format: "still: %d images in %.3f s, %.3f s per image", Int(stillImages), still, still / stillImages))
+    print(String(format: "motion: %d images (6-frame runs, lead images) in %.3f s, %.3f s per image", Int(movingImages), motion, motion / movingImages))
+    print(String(format: "ratio per image, motion / still: %.2f (target <= 1.5)", (motion / movingImages) / (still / stillImages)))
 }
 
 do { try run() } catch { print("crtsim-xray-bench: \(error)"); exit(2) }
