@@ -79,8 +79,9 @@ public struct XRayCase: Sendable {
 /// (`CArmView`), with quantum noise and detector blur (`Detector`).
 ///
 /// Usage: `XRaySimulator(heart: heart, truth: truth, seed: seed).simulate()`. Every random draw derives from
-/// the seed and a stable label: "xray.pose", "xray.lead.placement", "xray.noise.<VIEW>.<state>.row<r>",
-/// "xray.clicks.<VIEW>".
+/// the seed and a stable label: "xray.pose", "xray.lead.placement", "xray.noise.<VIEW>.<state>.row<r>" (a run's
+/// later frames "xray.noise.<VIEW>.venogram.frame<k>.row<r>"), "xray.clicks.<VIEW>", and with motion
+/// "xray.motion.<VIEW>.venogram", "xray.motion.<VIEW>.lead", "xray.motion.patient" (`AcquisitionMotion`).
 public struct XRaySimulator: Sendable {
     public let heart: HeartModel
     public let primaryTarget: Int?

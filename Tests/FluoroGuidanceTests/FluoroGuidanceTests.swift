@@ -391,6 +391,55 @@ struct BadInputTests {
         let study = try FluoroStudy.load(xrayDirectory: ok, operatorDirectory: nil)
         #expect(study.warnings.contains { $0.contains("only 30 degrees apart") }, "\(study.warnings)")
     }
+
+    /// A venogram run of `frames` frames (frame k's pixels offset by k, so frames can be told apart).
+    func writeRun(_ g: CArmView, dir: String, frames: Int) throws {
+        let n = g.columns * g.rows
+        let grid = ImageGrid(size: [g.columns, g.rows, 1], patientFromVoxel: .identity)
+        let data = (0..<frames).flatMap { k in (0..<n).map { Float($0 % 7 + 10 * k) } }
+        try NIfTI.write(ImageVolume(grid: grid, frames: frames, frameIntervalMs: 133, data: data), to: dir + "/\(g.name)-venogram.nii.gz", description: "t")
+        try FileOutput.writeJSON(g, to: dir + "/\(g.name).json")
+    }
+
+    @Test("a venogram run: the clicked frame is used, else the one nearest end-diastole by the ECG record (not read as a view), else the first with a warning; a clicked frame outside the run and a bad ECG record are InputErrors")
+    func venogramRuns() throws {
+        let lao = CArmView(name: "LAO40", primaryAngleDeg: 40, rows: 32, columns: 32), rao = CArmView(name: "RAO30", primaryAngleDeg: -30, rows: 32, columns: 32)
+        let dir = tempDir(), op = tempDir()
+        try writeRun(lao, dir: dir, frames: 4)
+        try writeRun(rao, dir: dir, frames: 4)
+        // No ECG record, no clicked frame: the first frame, with a warning.
+        var study = try FluoroStudy.load(xrayDirectory: dir, operatorDirectory: nil)
+        #expect(study.views.allSatisfy { $0.venogramFrame == 0 && $0.venogramFrameChoice == .first })
+        #expect(study.warnings.contains { $0.contains("run of frames") }, "\(study.warnings)")
+        // The ECG record: frame 2 is nearest the R wave (phase 0.97).
+        for name in ["LAO40", "RAO30"] {
+            try FileOutput.writeJSON(XRayRunRecord(view: name, rrIntervalMs: 800, venogramFrameIntervalMs: 133,
+                                                   venogramCardiacPhaseFractions: [0.5, 0.67, 0.97, 0.14], leadCardiacPhaseFraction: 0.3),
+                                     to: dir + "/\(name)-ecg.json")
+        }
+        study = try FluoroStudy.load(xrayDirectory: dir, operatorDirectory: nil)
+        #expect(study.views.count == 2 && study.rrIntervalMs == 800)
+        #expect(study.views.allSatisfy { $0.venogramFrame == 2 && $0.venogramFrameChoice == .endDiastole && $0.venogram.pixels[0] == 20 })
+        #expect(study.views.allSatisfy { $0.leadImageTimeMs.map { abs($0 - 240) < 1e-9 } ?? false })
+        // The operator's clicked frame wins.
+        for name in ["LAO40", "RAO30"] {
+            try Data(#"{"view": "\#(name)", "landmarks": {"coronarySinusOstium": [5, 5]}, "frame": 1}"#.utf8).write(to: URL(fileURLWithPath: op + "/clicks-\(name).json"))
+        }
+        study = try FluoroStudy.load(xrayDirectory: dir, operatorDirectory: op)
+        #expect(study.views.allSatisfy { $0.venogramFrame == 1 && $0.venogramFrameChoice == .clicked && $0.venogram.pixels[0] == 10 })
+        // A clicked frame outside the run.
+        try Data(#"{"view": "LAO40", "landmarks": {"coronarySinusOstium": [5, 5]}, "frame": 4}"#.utf8).write(to: URL(fileURLWithPath: op + "/clicks-LAO40.json"))
+        #expect(throws: InputError.self) { try FluoroStudy.load(xrayDirectory: dir, operatorDirectory: op) }
+        // An ECG record with a phase per frame missing, or a phase outside 0-1.
+        try FileOutput.writeJSON(XRayRunRecord(view: "RAO30", rrIntervalMs: 800, venogramFrameIntervalMs: 133,
+                                               venogramCardiacPhaseFractions: [0.5, 0.67, 0.97], leadCardiacPhaseFraction: 0.3),
+                                 to: dir + "/RAO30-ecg.json")
+        #expect(throws: InputError.self) { try FluoroStudy.load(xrayDirectory: dir, operatorDirectory: nil) }
+        try FileOutput.writeJSON(XRayRunRecord(view: "RAO30", rrIntervalMs: 800, venogramFrameIntervalMs: 133,
+                                               venogramCardiacPhaseFractions: [0.5, 0.67, 1.5, 0.1], leadCardiacPhaseFraction: 0.3),
+                                 to: dir + "/RAO30-ecg.json")
+        #expect(throws: InputError.self) { try FluoroStudy.load(xrayDirectory: dir, operatorDirectory: nil) }
+    }
 }
 
 
