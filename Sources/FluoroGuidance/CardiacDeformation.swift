@@ -91,29 +91,21 @@ extension CardiacDeformation {
             }
             return r
         }
+        func dot(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
+        let steps = [Vec3(0.01, 0, 0), Vec3(0, 0.01, 0), Vec3(0, 0, 0.01)]
         for _ in 0..<10 {
             guard let r0 = residuals(x) else { return start }
-            // Numerical Jacobian (central differences, 0.01 mm).
-            var jt = [[Double]](repeating: [], count: 3)
-            for a in 0..<3 {
-                var e = Vec3.zero
-                if a == 0 { e = Vec3(0.01, 0, 0) } else if a == 1 { e = Vec3(0, 0.01, 0) } else { e = Vec3(0, 0, 0.01) }
+            // Numerical Jacobian, one column per axis (central differences, 0.01 mm), then the normal equations.
+            var columns: [[Double]] = []
+            for e in steps {
                 guard let rp = residuals(x + e), let rm = residuals(x - e) else { return start }
-                jt[a] = zip(rp, rm).map { ($0 - $1) / 0.02 }
+                columns.append(zip(rp, rm).map { ($0 - $1) / 0.02 })
             }
-            var m = Mat3(rows: .zero, .zero, .zero)
-            var g = Vec3.zero
-            var rows = [Vec3](repeating: .zero, count: 3)
-            for a in 0..<3 {
-                var row = [0.0, 0.0, 0.0]
-                for b in 0..<3 { row[b] = zip(jt[a], jt[b]).reduce(0) { $0 + $1.0 * $1.1 } }
-                rows[a] = Vec3(row[0], row[1], row[2])
-            }
-            m = Mat3(rows: rows[0], rows[1], rows[2])
-            g = Vec3(zip(jt[0], r0).reduce(0) { $0 + $1.0 * $1.1 }, zip(jt[1], r0).reduce(0) { $0 + $1.0 * $1.1 },
-                     zip(jt[2], r0).reduce(0) { $0 + $1.0 * $1.1 })
-            guard let inv = m.inverse else { return x }
-            let step = inv * g
+            let normal = Mat3(rows: Vec3(dot(columns[0], columns[0]), dot(columns[0], columns[1]), dot(columns[0], columns[2])),
+                              Vec3(dot(columns[1], columns[0]), dot(columns[1], columns[1]), dot(columns[1], columns[2])),
+                              Vec3(dot(columns[2], columns[0]), dot(columns[2], columns[1]), dot(columns[2], columns[2])))
+            guard let inverse = normal.inverse else { return x }
+            let step = inverse * Vec3(dot(columns[0], r0), dot(columns[1], r0), dot(columns[2], r0))
             x = x - step
             if step.length < 1e-4 { break }
         }
