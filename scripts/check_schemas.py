@@ -73,7 +73,12 @@ def check_case(validators, case, analysis):
     cmr_files = ["cmr/cine.nii.gz", "cmr/lge.nii.gz"] + [
         f"cmr/cine-{v}.nii.gz" for v in ("2ch", "3ch", "4ch") if isinstance(recorded, dict) and f"cine{v}" in recorded]
     missing = [f for f in cmr_files if not os.path.isfile(os.path.join(case, f))]
-    views = sorted(glob.glob(os.path.join(case, "xray", "*.json")))
+    # xray/<VIEW>-ecg.json beside a venogram run is its ECG record, not a view.
+    views = sorted(p for p in glob.glob(os.path.join(case, "xray", "*.json")) if not p.endswith("-ecg.json"))
+    for path in sorted(glob.glob(os.path.join(case, "xray", "*-ecg.json"))):
+        stem = os.path.basename(path)[:-len("-ecg.json")]
+        check_file(validators, "xray-ecg", path, rel(path),
+                   lambda d, stem=stem: [] if d["view"] == stem else [f"view: '{d['view']}' differs from the file name's '{stem}'"])
     for path in views:
         stem = os.path.basename(path)[:-5]
         if not os.path.isfile(os.path.join(case, "xray", f"{stem}-venogram.nii.gz")):
@@ -220,7 +225,7 @@ def doctored(validators, case, analysis):
     variant("analysis", an, "analysis.json heartPose of 3 rows", lambda d: d.__setitem__("heartPose", [[1, 0, 0, 0]] * 3), "heartPose")
     variant("analysis", an, "analysis.json lvAxis.apexMm of 2 numbers",
             lambda d: d["lvAxis"].__setitem__("apexMm", [1.0, 2.0]), "lvAxis.apexMm")
-    views = sorted(glob.glob(os.path.join(case, "xray", "*.json")))
+    views = sorted(p for p in glob.glob(os.path.join(case, "xray", "*.json")) if not p.endswith("-ecg.json"))
     if views:
         view = load(views[0])
         variant("xray-view", view, "xray view PositionerPrimaryAngle = 200",
