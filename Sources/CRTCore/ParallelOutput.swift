@@ -4,9 +4,11 @@ public final class ParallelOutput<Element>: @unchecked Sendable {
     // @unchecked Sendable: the storage is written by parallel jobs in disjoint index ranges only (never the same
     // element from two jobs), and read after `concurrentPerform` has returned, which orders the writes before it.
     public let count: Int
-    private let storage: UnsafeMutableBufferPointer<Element>
+    // @usableFromInline and the members @inlinable: specialised in the calling module, a fill or copy of a
+    // [Float] is a memset / memcpy instead of a generic value-witness call per element.
+    @usableFromInline let storage: UnsafeMutableBufferPointer<Element>
 
-    public init(count: Int, initial: Element) {
+    @inlinable public init(count: Int, initial: Element) {
         self.count = count
         storage = .allocate(capacity: count)
         storage.initialize(repeating: initial)
@@ -17,9 +19,9 @@ public final class ParallelOutput<Element>: @unchecked Sendable {
     }
 
     /// The writable range `r` (disjoint between jobs).
-    public func range(_ r: Range<Int>) -> UnsafeMutableBufferPointer<Element> {
+    @inlinable public func range(_ r: Range<Int>) -> UnsafeMutableBufferPointer<Element> {
         UnsafeMutableBufferPointer(rebasing: storage[r])
     }
     /// A copy of the contents.
-    public var array: [Element] { Array(storage) }
+    @inlinable public var array: [Element] { Array(storage) }
 }

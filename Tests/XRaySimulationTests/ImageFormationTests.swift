@@ -164,3 +164,32 @@ struct ImageFormationTests {
         #expect(sd > 0.5 * 2 && sd < 2 * 2, "click noise SD \(sd) px, requested 2")
     }
 }
+
+@Suite("Attenuation volume sampling")
+struct ChestVolumeSamplingTests {
+    @Test("coarse-to-fine sampling of the heart gives the full sub-sampling's image within a small fraction of the quantum noise",
+          .tags(.images))
+    func adaptiveHeartSampling() throws {
+        // The thinnest pericardium of the clinical range (1 mm, thinner than the 2 mm lattice) and epicardial fat:
+        // the layers the coarse lattice can step over.
+        let spec = try PhantomSpec.load(yaml: """
+            anatomy: {pericardiumMm: 1, epicardialFat: true, grooveFatMm: 2}
+            xray: {detectorRows: 128, detectorColumns: 128}
+            """, file: "thin-layers.yaml")
+        let heart = HeartModel(spec: spec)
+        let template = ChestModel().template(heart: heart, zRangeMm: -60...60, voxelMm: 2)
+        let rays = ViewRays(view: CArmView(name: "LAO40", primaryAngleDeg: 40, rows: 128, columns: 128), worldFromPatient: .identity)
+        for ms in [0.0, 0.35 * spec.motion.rrIntervalMs] {
+            let st = heart.state(atMs: ms)
+            let full = template.volume(heart: heart, state: st, sampling: .full)
+            let adaptive = template.volume(heart: heart, state: st, sampling: .adaptive)
+            let differing = zip(full.mu, adaptive.mu).filter { $0 != $1 }.count
+            #expect(Double(differing) < Tolerance.adaptiveDifferingVoxels * Double(full.mu.count), "\(differing) voxels differ at \(ms) ms")
+            let a = RayCaster.lineIntegrals(volume: full, rays: rays), b = RayCaster.lineIntegrals(volume: adaptive, rays: rays)
+            let meanL = a.reduce(0) { $0 + Double($1) } / Double(a.count)
+            let noiseSD = 1 / (30000 * exp(-meanL)).squareRoot()
+            let maxDiff = zip(a, b).map { Double(abs($0 - $1)) }.max()!
+            #expect(maxDiff < Tolerance.adaptiveVsNoise * noiseSD, "max line-integral difference \(maxDiff), noise SD \(noiseSD) at \(ms) ms")
+        }
+    }
+}

@@ -25,6 +25,11 @@ enum Tolerance {
     /// RMS difference of the chest line integrals cast at every 2nd pixel vs every pixel, as a fraction of the
     /// quantum noise SD of the log image at the default dose.
     static let raySpacingVsNoise = 0.25
+    /// Coarse-to-fine heart sampling vs the full 2 x 2 x 2 sub-sampling: the fraction of the volume's voxels that
+    /// may differ (measured about 1e-4), and the largest line-integral difference of any pixel as a fraction of
+    /// the quantum noise SD at the default dose (measured 0.05).
+    static let adaptiveDifferingVoxels = 1e-3
+    static let adaptiveVsNoise = 0.25
 }
 
 /// A small case shared by the image tests: 128 x 128 detector of 0.6 mm pixels (the centre of the default
