@@ -160,6 +160,7 @@ public struct DualViewFusion: Sendable {
         var vBefore: Double? = nil, vAfter: Double? = nil
         var contour: (before: Double, after: Double, offsetMm: Double)? = nil
         var method = "landmarks"
+        var viewPoses: [String: [[Double]]]? = nil
         if settings.refineOnImages {
             let refined = refineOnVessels(pose, study: study, landmarks: landmarks, points: points, prior: prior)
             vBefore = refined.vesselnessBefore; vAfter = refined.vesselnessAfter
@@ -167,6 +168,9 @@ public struct DualViewFusion: Sendable {
             if refined.imageScoreAfter > refined.imageScoreBefore {
                 pose = refined.worldFromHeart
                 finalResiduals = refined.clickResidualsPx
+                if refined.viewOffsetsMm != nil {
+                    viewPoses = Dictionary(uniqueKeysWithValues: study.views.indices.map { (study.views[$0].name, refined.worldFromHeart(view: $0).matrix4x4) })
+                }
                 method = contour == nil ? "landmarks+vessels" : "landmarks+vessels+lv-contour"
             } else {
                 warnings.append("image refinement did not raise the vesselness along the model's veins and the LV contour's edge score; the landmark pose is kept")
@@ -185,6 +189,7 @@ public struct DualViewFusion: Sendable {
         if let w = leadWarning { warnings.append(w) }
         var record = FluoroscopyRecord(viewNames: study.views.map(\.name), viewSeparationDegrees: study.separationDegrees,
                                        warnings: warnings, registration: registration, lead: leadRecord, fluoroscopyOnly: fluoroOnly)
+        record.viewHeartPoses = viewPoses
         if study.views.contains(where: { $0.venogramFrameChoice != .single }) {
             record.venogramFrames = Dictionary(uniqueKeysWithValues: study.views.map { ($0.name, $0.venogramFrame) })
             record.venogramFrameChoice = Dictionary(uniqueKeysWithValues: study.views.map { ($0.name, $0.venogramFrameChoice.rawValue) })
@@ -232,8 +237,10 @@ public struct DualViewFusion: Sendable {
     /// evaluation needs: the clicks fitted from `start` (Levenberg-Marquardt), then the vessel refinement, kept when it
     /// raises the vesselness (the same rule as `run`).
     /// - Parameter maps: the study's image maps (`refinementMaps`), to share between starts; nil: computed here.
+    /// - Returns: the pose in each view (the shared pose followed by that view's breathing offset when the
+    ///   refinement fitted one; `ImageRefinement.Settings.fitViewOffset`).
     public func register(from start: Affine3D, study: FluoroStudy, landmarks: ModelLandmarks,
-                         maps: ImageRefinement.Maps? = nil) -> Affine3D {
+                         maps: ImageRefinement.Maps? = nil) -> [Affine3D] {
         let points = PoseEstimation.correspondences(modelLandmarksMm: landmarks.landmarksMm, views: study.views,
                                                     slidingCurvesMm: landmarks.slidingCurvesMm)
         var weights: [Double]? = nil
@@ -243,11 +250,12 @@ public struct DualViewFusion: Sendable {
         let fit = PoseEstimation.refine(initial: start, points: points, projections: study.views.map(\.projection),
                                         huberDeltaPx: settings.huberDeltaPx, pointWeights: weights,
                                         orientationPrior: prior)
-        guard settings.refineOnImages else { return fit.worldFromHeart }
+        let landmarkPoses = study.views.map { _ in fit.worldFromHeart }
+        guard settings.refineOnImages else { return landmarkPoses }
         var landmarks = landmarks
         landmarks.restrictCourses(clicks: study.views.map(\.clicks), projections: study.views.map(\.projection), pose: fit.worldFromHeart)
         let refined = refineOnVessels(fit.worldFromHeart, study: study, landmarks: landmarks, points: points, prior: prior, maps: maps)
-        return refined.imageScoreAfter > refined.imageScoreBefore ? refined.worldFromHeart : fit.worldFromHeart
+        return refined.imageScoreAfter > refined.imageScoreBefore ? study.views.indices.map { refined.worldFromHeart(view: $0) } : landmarkPoses
     }
 
     /// Epicardial centre of a segment on the annotated mesh (mean of its vertices), nil when no vertex carries it.

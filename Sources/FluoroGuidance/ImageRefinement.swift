@@ -32,6 +32,23 @@ public struct ImageRefinement: Sendable {
         public var courseShiftWeight = 0.05
         public var courseShiftStepMm = 2.0
         public var courseShiftStepDeg = 4.0
+        /// Two views taken one after the other on a single-plane C-arm catch the heart at two points of the
+        /// breathing cycle: the refinement fits, with the shared pose, a world translation between the two views
+        /// (anterior-posterior along world y, cranio-caudal along world z, the table's long axis), each view
+        /// moved by half of it in opposite directions, at a cost of `viewOffsetWeight` times half its squared size
+        /// in prior SDs. The SDs are those of the difference of the breathing displacement at two independent
+        /// breathing phases: amplitude caudal 4.9 +/- 1.9 mm and anterior 1.3 +/- 1.8 mm (Shechter et al., IEEE
+        /// TMI 2004;23:1046, X-ray angiograms of 10 patients), shaped cos^4 over the cycle (Lujan et al., Med
+        /// Phys 1999;26:715): SD of cos^4 at a uniform phase sqrt(35/128 - 9/64) = 0.364, times sqrt(2) for a
+        /// difference, times the amplitude's root mean square (5.26 and 2.22 mm): 2.7 and 1.1 mm
+        /// (docs/fluoroscopy.md, "Two breathing states"). The weight: at 0.05 (`courseShiftWeight`'s) the prior
+        /// shrank 6 mm offsets to under 3 mm on `standard`; 0.01 and 0.003 recovered them alike (residual RMS 1.3 of
+        /// 3.0 mm cranio-caudal), and 0.01 keeps more of the prior's pull where the images say little.
+        public var fitViewOffset = true
+        public var viewOffsetSDAnteriorPosteriorMm = 1.1
+        public var viewOffsetSDCranioCaudalMm = 2.7
+        public var viewOffsetWeight = 0.01
+        public var viewOffsetStepMm = 2.0
         public init() {}
     }
 
@@ -75,6 +92,14 @@ public struct ImageRefinement: Sendable {
         /// Click reprojection residuals after refinement (pixels).
         public var clickResidualsPx: [Double]
         public var evaluations: Int
+        /// Per view, the world translation (mm) that follows `worldFromHeart` in that view (`Settings.fitViewOffset`:
+        /// the two breathing states); nil when not fitted.
+        public var viewOffsetsMm: [Vec3]? = nil
+        /// The pose in view `v`: `worldFromHeart`, then that view's offset.
+        public func worldFromHeart(view v: Int) -> Affine3D {
+            guard let o = viewOffsetsMm, v < o.count else { return worldFromHeart }
+            return Affine3D(linear: .identity, translation: o[v]).composed(after: worldFromHeart)
+        }
     }
 
     /// The image maps the cost samples, computed once per study (they depend on the venograms and the settings only,
@@ -158,12 +183,13 @@ public struct ImageRefinement: Sendable {
     func refine(initial: Affine3D, maps: Maps, projections: [ProjectionMatrix], clicks: [PointCorrespondence],
                 extraSteps: [Double], curves: ([Double]) -> [Vec3], extraCost: ([Double]) -> Double) -> (result: Result, extra: [Double]) {
         let passes = maps.vesselPasses, borderPasses = maps.borderPasses
-        func borderScore(_ pass: Int, _ p: Affine3D, offsetMm: Double = 0) -> Double {
+        func borderScore(_ pass: Int, _ p: Affine3D, offsetMm: Double = 0, projections: [ProjectionMatrix]) -> Double {
             guard let b = border, pass < borderPasses.count else { return 0 }
             return HeartBorder.score(points: b.pointsMm, apicalOf: b.apical, pose: p, projections: projections,
                                      maps: borderPasses[pass], sampleSpacingPx: b.settings.sampleSpacingPx, extraOffsetMm: offsetMm)
         }
         let borderWeight = border?.settings.weight ?? 0
+        let s0 = settings
         // The border's offset outside the epicardium may depart from its prior mean at a prior cost (one parameter
         // after the course parameters).
         let fitOffset = border?.settings.fitOffset == true
@@ -172,6 +198,24 @@ public struct ImageRefinement: Sendable {
             return b.offsetPriorWeight * 0.5 * pow(e / max(b.outsideEpicardiumSDMm, 1e-6), 2)
         }
         let nExtra = extraSteps.count
+        // The two views' breathing offset: two parameters (world y, z) after the course parameters and the border
+        // offset; view 0 moves by +half, view 1 by -half.
+        let fitViews = s0.fitViewOffset && projections.count == 2
+        let viewIndex = 6 + nExtra + (fitOffset ? 1 : 0)
+        func offsets(_ x: [Double]) -> [Vec3] {
+            guard fitViews else { return [] }
+            let half = Vec3(0, x[viewIndex], x[viewIndex + 1]) * 0.5
+            return [half, half * -1]
+        }
+        func viewProjections(_ x: [Double]) -> [ProjectionMatrix] {
+            guard fitViews else { return projections }
+            return zip(projections, offsets(x)).map { $0.composed(after: Affine3D(linear: .identity, translation: $1)) }
+        }
+        let viewCost: ([Double]) -> Double = { x in
+            guard fitViews else { return 0 }
+            return s0.viewOffsetWeight * 0.5 * (pow(x[viewIndex] / s0.viewOffsetSDAnteriorPosteriorMm, 2)
+                                                + pow(x[viewIndex + 1] / s0.viewOffsetSDCranioCaudalMm, 2))
+        }
         let curvesMm = curves([Double](repeating: 0, count: nExtra))
         let centre = curvesMm.reduce(Vec3.zero, +) / Double(max(curvesMm.count, 1))
         let s = settings
@@ -180,7 +224,7 @@ public struct ImageRefinement: Sendable {
             return PoseEstimation.perturbation([radians(x[0]), radians(x[1]), radians(x[2]), x[3], x[4], x[5]], centre: c).composed(after: base)
         }
         let prior = orientationPrior
-        func clickCost(_ p: Affine3D) -> Double {
+        func clickCost(_ p: Affine3D, _ projections: [ProjectionMatrix]) -> Double {
             guard !clicks.isEmpty else { return 0 }
             let r = PoseEstimation.pixelErrors(PoseEstimation.residuals(p, clicks, projections))
             let d = s.huberDeltaPx
@@ -189,10 +233,11 @@ public struct ImageRefinement: Sendable {
             return (h.reduce(0, +) + orientation) / Double(r.count) / (s.clickSigmaPx * s.clickSigmaPx)
         }
         let before = ImageRefinement.meanSample(passes[1], projections, curvesMm, initial)
-        let borderBefore = borderScore(1, initial)
+        let borderBefore = borderScore(1, initial, projections: projections)
         var current = initial
         var extra = [Double](repeating: 0, count: nExtra)
         var borderOffset = 0.0
+        var viewOffset = [0.0, 0.0]
         var evaluations = 0
         for (k, maps) in passes.enumerated() {
             let base = current
@@ -202,25 +247,31 @@ public struct ImageRefinement: Sendable {
                 let e = Array(x[6..<(6 + nExtra)])
                 let o = fitOffset ? x[6 + nExtra] : 0
                 let c = nExtra == 0 ? curvesMm : curves(e)
-                return s.clickWeight * clickCost(p) - ImageRefinement.meanSample(maps, projections, c, p) - borderWeight * borderScore(k, p, offsetMm: o)
-                    + (nExtra == 0 ? 0 : extraCost(e)) + (fitOffset ? offsetCost(o) : 0)
+                let v = viewProjections(x)
+                return s.clickWeight * clickCost(p, v) - ImageRefinement.meanSample(maps, v, c, p) - borderWeight * borderScore(k, p, offsetMm: o, projections: v)
+                    + (nExtra == 0 ? 0 : extraCost(e)) + (fitOffset ? offsetCost(o) : 0) + viewCost(x)
             }
             let offsetStep = border.map { [$0.settings.outsideEpicardiumSDMm] } ?? []
             let steps = ([s.rotationStepDeg, s.rotationStepDeg, s.rotationStepDeg, s.translationStepMm, s.translationStepMm, s.translationStepMm]
-                + extraSteps + (fitOffset ? offsetStep : [])).map { $0 * scale }
-            let start = [0, 0, 0, 0, 0, 0] + extra + (fitOffset ? [borderOffset] : [])
+                + extraSteps + (fitOffset ? offsetStep : []) + (fitViews ? [s.viewOffsetStepMm, s.viewOffsetStepMm] : [])).map { $0 * scale }
+            let start = [0, 0, 0, 0, 0, 0] + extra + (fitOffset ? [borderOffset] : []) + (fitViews ? viewOffset : [])
             let (best, used) = NelderMead.minimise(f, start: start, steps: steps, maxEvaluations: s.maxEvaluations * start.count / 6)
             evaluations += used
             current = pose(best, base)
             extra = Array(best[6..<(6 + nExtra)])
             if fitOffset { borderOffset = best[6 + nExtra] }
+            if fitViews { viewOffset = [best[viewIndex], best[viewIndex + 1]] }
         }
-        let after = ImageRefinement.meanSample(passes[1], projections, nExtra == 0 ? curvesMm : curves(extra), current)
-        let residuals = PoseEstimation.pixelErrors(PoseEstimation.residuals(current, clicks, projections))
-        return (Result(worldFromHeart: current, vesselnessBefore: before, vesselnessAfter: after, borderBefore: borderBefore,
-                       borderAfter: borderScore(1, current, offsetMm: borderOffset), borderWeight: borderWeight,
-                       borderOffsetMm: border.map { $0.settings.outsideEpicardiumMm + borderOffset }, clickResidualsPx: residuals,
-                       evaluations: evaluations), extra)
+        let final = [0, 0, 0, 0, 0, 0] + extra + (fitOffset ? [borderOffset] : []) + (fitViews ? viewOffset : [])
+        let finalProjections = viewProjections(final)
+        let after = ImageRefinement.meanSample(passes[1], finalProjections, nExtra == 0 ? curvesMm : curves(extra), current)
+        let residuals = PoseEstimation.pixelErrors(PoseEstimation.residuals(current, clicks, finalProjections))
+        var result = Result(worldFromHeart: current, vesselnessBefore: before, vesselnessAfter: after, borderBefore: borderBefore,
+                            borderAfter: borderScore(1, current, offsetMm: borderOffset, projections: finalProjections), borderWeight: borderWeight,
+                            borderOffsetMm: border.map { $0.settings.outsideEpicardiumMm + borderOffset }, clickResidualsPx: residuals,
+                            evaluations: evaluations)
+        if fitViews { result.viewOffsetsMm = offsets(final) }
+        return (result, extra)
     }
 }
 

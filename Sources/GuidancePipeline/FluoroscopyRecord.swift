@@ -25,6 +25,10 @@ public struct FluoroscopyRecord: Codable, Sendable, Equatable {
     public var fluoroscopyOnly: FluoroscopyOnly?
     /// When a venogram is a run of frames: view name to the frame the registration used (0-based) and why
     /// ("clicked", "end-diastole", "first"; "single" for a one-image view); nil when every venogram is one image.
+    /// Per view, the heart's pose in that view's venogram frame (CMR patient LPS mm to C-arm world mm, 4 x 4), when
+    /// the registration fitted the two views' breathing states apart (`heartPose` is then their midpoint); nil
+    /// otherwise. Scored per view in place of `heartPose` (docs/metrics.md).
+    public var viewHeartPoses: [String: [[Double]]]? = nil
     public var venogramFrames: [String: Int]? = nil
     public var venogramFrameChoice: [String: String]? = nil
 

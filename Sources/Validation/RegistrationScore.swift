@@ -79,6 +79,21 @@ public struct RegistrationScore: Codable, Sendable {
         truePoses.reduce(0) { $0 + mTRE($1, estimate, points) } / Double(max(truePoses.count, 1))
     }
 
+    /// The mean over views of `mTRE` with a pose per view on both sides (`estimates` in the order of `truePoses`;
+    /// a single estimate stands for every view).
+    public static func meanMTRE(_ truePoses: [Affine3D], estimates: [Affine3D], _ points: [Vec3]) -> Double {
+        guard estimates.count == truePoses.count else { return meanMTRE(truePoses, estimates.first ?? .identity, points) }
+        return zip(truePoses, estimates).reduce(0) { $0 + mTRE($1.0, $1.1, points) } / Double(max(truePoses.count, 1))
+    }
+
+    /// The analysis's pose per view: `fluoroscopy.viewHeartPoses` when it gives every view, else `heartPose` for all.
+    public static func estimatedPoses(_ analysis: AnalysisResult, viewNames: [String], heartPose: Affine3D) -> [Affine3D] {
+        guard let poses = analysis.fluoroscopy?.viewHeartPoses, viewNames.allSatisfy({ poses[$0] != nil }) else {
+            return viewNames.map { _ in heartPose }
+        }
+        return viewNames.map { Affine3D(matrix4x4: poses[$0]!) }
+    }
+
     /// The true pose per view the registration is scored against: with motion (truth `views[].images`), the
     /// heart's pose in the venogram frame the registration used (`frames`: analysis `fluoroscopy.venogramFrames`),
     /// else the frame the operator clicked; without motion, `heartPose`. Nil when the truth has no pose.
@@ -94,12 +109,12 @@ public struct RegistrationScore: Codable, Sendable {
         guard let views = truth.views else { return nil }
         let fluoroscopy = analysis.fluoroscopy
         guard let poses = truePoses(truth, frames: fluoroscopy?.venogramFrames), let ep = analysis.findings.heartPose else { return nil }
-        let e = Affine3D(matrix4x4: ep)
+        let estimates = estimatedPoses(analysis, viewNames: views.map(\.name), heartPose: Affine3D(matrix4x4: ep))
         let truth = truth.findings, analysis = analysis.findings
-        let mtre = meanMTRE(poses, e, pointsMm)
+        let mtre = meanMTRE(poses, estimates: estimates, pointsMm)
         let landmark = fluoroscopy.map { meanMTRE(poses, Affine3D(matrix4x4: $0.registration.landmarkPose), pointsMm) }
         var pd = 0.0, rpd = 0.0, n = 0
-        for (v, t) in zip(views, poses) {
+        for ((v, t), e) in zip(zip(views, poses), estimates) {
             let g = v.geometry, p = v.projection
             let mmPerPixel = 0.5 * (g.columnSpacingMm + g.rowSpacingMm) / g.isocentreMagnification
             for x in pointsMm {

@@ -34,7 +34,7 @@ public enum RegistrationTrials {
             let start = Affine3D(linear: r, translation: c - r * c + dir * (maxStartErrorMm * 22 / 30 * s)).composed(after: truePose)
             let end = stage.register(from: start, study: study, landmarks: fusion.landmarks, maps: maps)
             return Trial(initialMTREMm: RegistrationScore.meanMTRE(truePoses, start, pointsMm),
-                         finalMTREMm: RegistrationScore.meanMTRE(truePoses, end, pointsMm))
+                         finalMTREMm: RegistrationScore.meanMTRE(truePoses, estimates: end, pointsMm))
         }
     }
 

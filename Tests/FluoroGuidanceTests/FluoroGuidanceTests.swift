@@ -618,6 +618,51 @@ struct CourseShiftTests {
     }
 }
 
+@Suite("Two breathing states in the two views (issue 15)")
+struct ViewOffsetTests {
+    /// The cranio-caudal offset between the views found within this (mm): the prior pulls it a little towards none.
+    static let offsetToleranceMm = 1.0
+    /// Per-view mTRE with the offset fitted, as a fraction of the single pose's mTRE against the same per-view truth.
+    static let fractionOfSinglePose = 0.5
+
+    @Test("the RAO venogram taken 5 mm further cranially than the LAO one (breathing): the refinement finds the offset within 1 mm and halves the per-view mTRE of a single pose")
+    func offsetRecovered() throws {
+        let model = try CourseShiftTests.model()
+        let geometries = [CArmView.lao40, CArmView.rao30]
+        let truePoses = [Affine3D.identity, Affine3D(linear: .identity, translation: Vec3(0, 0, 5))]
+        let courses = model.courses(ModelLandmarks.CourseShift())
+        let images = zip(geometries, truePoses).map { g, pose in
+            CourseShiftTests.venograms(courses.mapValues { $0.map { pose.apply($0) } }, views: [g])[0]
+        }
+        let views: [FluoroView] = (0..<2).map { v in
+            var clicks: [String: DetectorPixel] = [:]
+            for (name, p) in model.landmarksMm {
+                let q = geometries[v].projection.project(truePoses[v].apply(p))!
+                clicks[name] = DetectorPixel(column: q.column, row: q.row)
+            }
+            return FluoroView(geometry: geometries[v], venogram: images[v], lead: nil, clicks: clicks)
+        }
+        let points = (0..<12).flatMap { k in stride(from: 5.0, through: 55, by: 10).map { z in
+            Vec3(30 * cos(radians(30 * Double(k))), 30 * sin(radians(30 * Double(k))), z) } }
+        let lm = try #require(PoseEstimation.landmarkRegistration(modelLandmarksMm: model.landmarksMm, views: views,
+                                                                   landmarkWeights: model.landmarkWeights))
+        let curves = model.curvesMm.keys.sorted().flatMap { model.curvesMm[$0]! }
+        var single = ImageRefinement.Settings()
+        single.fitViewOffset = false
+        let one = ImageRefinement(settings: single).refine(initial: lm.fit.worldFromHeart, curvesMm: curves, venograms: images,
+                                                          projections: views.map(\.projection), clicks: lm.points)
+        let two = ImageRefinement().refine(initial: lm.fit.worldFromHeart, curvesMm: curves, venograms: images,
+                                          projections: views.map(\.projection), clicks: lm.points)
+        let offsets = try #require(two.viewOffsetsMm)
+        let found = offsets[1] - offsets[0]
+        let eOne = (0..<2).map { mtre(one.worldFromHeart, truePoses[$0], points) }.reduce(0, +) / 2
+        let eTwo = (0..<2).map { mtre(two.worldFromHeart(view: $0), truePoses[$0], points) }.reduce(0, +) / 2
+        print("view offset: found \(found) (true (0, 0, 5)); per-view mTRE single pose \(String(format: "%.2f", eOne)), with offset \(String(format: "%.2f", eTwo)) mm")
+        #expect(abs(found.z - 5) <= Self.offsetToleranceMm && abs(found.y) <= Self.offsetToleranceMm, "offset \(found)")
+        #expect(eTwo <= Self.fractionOfSinglePose * eOne, "mTRE with offset \(eTwo), single pose \(eOne)")
+    }
+}
+
 /// Named tolerances of registration from the clicks a venogram shows (issue 15).
 enum VisibleClickRegistrationTolerance {
     /// Noise-free visible clicks, exact model points and curves: mTRE (mm).
