@@ -39,6 +39,11 @@ public struct DualViewFusion: Sendable {
         /// Lead images taken later than the venograms: their in-plane displacement found on the heart's border
         /// (`LeadImageAlignment`; needs `heartBorder`).
         public var leadImageAlignment = LeadImageAlignment.Settings()
+        /// The two lead images' breathing states: cranio-caudal offsets between them tried from -search to +search
+        /// (mm, world z) in steps of `leadImagesOffsetStepMm`, costed with the refinement's prior SD
+        /// (`ImageRefinement.Settings.viewOffsetSDCranioCaudalMm`, 2.7 mm); 0: none. 8 mm is three SDs.
+        public var leadImagesOffsetSearchMm = 8.0
+        public var leadImagesOffsetStepMm = 1.0
         /// The LV contour against the heart's border in the refinement (`HeartBorder`).
         public var heartBorder = HeartBorder.Settings()
         public var electrodes = ElectrodeDetection.Settings()
@@ -327,14 +332,26 @@ public struct DualViewFusion: Sendable {
         }
         var warning: String? = nil
         var matched: LeadTriangulation.Match? = nil
+        // The two lead images, taken one after the other, catch the heart at two breathing states
+        // (`LeadTriangulation.matchOverOffsets`).
+        let searchMm = settings.leadImagesOffsetSearchMm, stepMm = settings.leadImagesOffsetStepMm
+        let offsetsMm = searchMm > 0 && stepMm > 0 ? Array(stride(from: -searchMm, through: searchMm + 1e-9, by: stepMm)) : [0]
+        var offsetMm = 0.0
+        func bestMatch(keepPoint: ((Vec3) -> Bool)?) -> LeadTriangulation.Match? {
+            guard let m = LeadTriangulation.matchOverOffsets(candidates: found.map { $0.blobs.map(\.pixel) }, projections: leadProjections,
+                                                             offsetsMm: offsetsMm, offsetSDMm: settings.refinement.viewOffsetSDCranioCaudalMm,
+                                                             count: count, expectedGapsMm: gaps, keepPoint: keepPoint,
+                                                             settings: settings.leadMatching) else { return nil }
+            offsetMm = m.offsetMm
+            leadProjections = LeadTriangulation.offsetProjections(leadProjections, cranioCaudalMm: m.offsetMm)
+            return m.match
+        }
         if found.allSatisfy({ $0.blobs.count >= max(1, fewest) }) {
-            matched = LeadTriangulation.match(candidates: found.map { $0.blobs.map(\.pixel) }, projections: leadProjections,
-                                              count: count, expectedGapsMm: gaps, keepPoint: nearModel, settings: settings.leadMatching)
+            matched = bestMatch(keepPoint: nearModel)
             if matched == nil && nearModel != nil {
                 // A registration far off (mTRE above the model distance) leaves no chain near the model: the model's
                 // gaps alone, with a warning.
-                matched = LeadTriangulation.match(candidates: found.map { $0.blobs.map(\.pixel) }, projections: leadProjections,
-                                                  count: count, expectedGapsMm: gaps, settings: settings.leadMatching)
+                matched = bestMatch(keepPoint: nil)
                 if matched != nil {
                     warning = "lead: no electrode chain lies near the registered LV model (registration may be off); matched by the implanted model's electrode gaps alone"
                 }
@@ -419,6 +436,7 @@ public struct DualViewFusion: Sendable {
                                             targetDistanceMm: result.primaryTarget == nil ? nil : distances[pacing], meshDistanceMm: nearestD)
         if !shiftsPx.isEmpty { record.leadImageShiftPx = shiftsPx }
         if deformation != nil { record.cardiacPhaseCorrected = true }
+        if offsetsMm.count > 1 { record.leadImagesOffsetMm = offsetMm }
         // Fluoroscopy only: the same electrode judged on the standard heart in the world frame.
         let fSeg = settings.standardHeart.segment(ofWorldPoint: world[pacing])
         let (f36, f18) = LeadPosition.categories(lead: fSeg, target: target)

@@ -90,6 +90,9 @@ public struct FluoroscopyRecord: Codable, Sendable, Equatable {
         /// end-diastole from the lead images' cardiac phases (`CardiacDeformation`); nil when not done.
         public var leadImageShiftPx: [String: [Double]]? = nil
         public var cardiacPhaseCorrected: Bool? = nil
+        /// The cranio-caudal offset between the two lead images' breathing states that the electrode match chose
+        /// (mm, world z: the first view moved by +half, the second by -half); nil when not searched.
+        public var leadImagesOffsetMm: Double? = nil
         public init(status: String, electrodesPx: [String: [[Double]]] = [:], electrodesWorldMm: [Vec3] = [],
                     electrodesMm: [Vec3] = [], triangulationResidualsPx: [Double] = [], pacingElectrodeIndex: Int? = nil,
                     targetDistanceMm: Double? = nil, meshDistanceMm: Double? = nil) {

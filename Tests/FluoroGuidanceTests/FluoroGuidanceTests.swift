@@ -663,6 +663,34 @@ struct ViewOffsetTests {
     }
 }
 
+@Suite("Lead images at two breathing states (issue 15)")
+struct LeadImagesOffsetTests {
+    @Test("the RAO lead image taken with the heart 5 mm lower than in the LAO one: no match without an offset; over offsets of +-8 mm the match is found at 5 +- 1 mm with every electrode within 1 mm of its mid-breath place")
+    func offsetSearchFindsTheLead() throws {
+        let views = [CArmView.lao40, CArmView.rao30]
+        // A quadripolar lead on the lateral wall, 10 mm gaps, and two distractor spots per view.
+        let electrodes = (0..<4).map { k in Vec3(35 + 2 * Double(k), -10 + 4 * Double(k), 20 - 9 * Double(k)) }
+        let heartIn = [Vec3(0, 0, 0), Vec3(0, 0, -5)]
+        let candidates: [[DetectorPixel]] = (0..<2).map { v in
+            (electrodes + [Vec3(-30, 10, 40), Vec3(-20, 30, -30)]).map { e in
+                let q = views[v].projection.project(e + heartIn[v])!
+                return DetectorPixel(column: q.column, row: q.row)
+            }
+        }
+        let projections = views.map(\.projection)
+        #expect(LeadTriangulation.match(candidates: candidates, projections: projections) == nil)
+        let found = try #require(LeadTriangulation.matchOverOffsets(candidates: candidates, projections: projections,
+                                                                    offsetsMm: Array(stride(from: -8.0, through: 8, by: 1)), offsetSDMm: 2.7))
+        #expect(abs(found.offsetMm - 5) <= 1, "offset \(found.offsetMm)")
+        // The triangulated electrodes lie at mid-breath: half the offset from either view's heart.
+        let mid = electrodes.map { $0 + Vec3(0, 0, -2.5) }
+        for p in found.match.worldMm {
+            let nearest = mid.map { ($0 - p).length }.min()!
+            #expect(nearest <= 1, "electrode \(p) is \(nearest) mm from its place")
+        }
+    }
+}
+
 /// Named tolerances of registration from the clicks a venogram shows (issue 15).
 enum VisibleClickRegistrationTolerance {
     /// Noise-free visible clicks, exact model points and curves: mTRE (mm).
