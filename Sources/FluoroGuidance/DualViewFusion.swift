@@ -343,7 +343,7 @@ public struct DualViewFusion: Sendable {
                                                              count: count, expectedGapsMm: gaps, keepPoint: keepPoint,
                                                              settings: settings.leadMatching) else { return nil }
             offsetMm = m.offsetMm
-            leadProjections = LeadTriangulation.offsetProjections(leadProjections, cranioCaudalMm: m.offsetMm)
+            leadProjections = BreathingOffset.projections(leadProjections, offsetMm: Vec3(0, 0, m.offsetMm))
             return m.match
         }
         if found.allSatisfy({ $0.blobs.count >= max(1, fewest) }) {

@@ -189,7 +189,7 @@ public struct ImageRefinement: Sendable {
                                      maps: borderPasses[pass], sampleSpacingPx: b.settings.sampleSpacingPx, extraOffsetMm: offsetMm)
         }
         let borderWeight = border?.settings.weight ?? 0
-        let s0 = settings
+        let s = settings
         // The border's offset outside the epicardium may depart from its prior mean at a prior cost (one parameter
         // after the course parameters).
         let fitOffset = border?.settings.fitOffset == true
@@ -200,25 +200,19 @@ public struct ImageRefinement: Sendable {
         let nExtra = extraSteps.count
         // The two views' breathing offset: two parameters (world y, z) after the course parameters and the border
         // offset; view 0 moves by +half, view 1 by -half.
-        let fitViews = s0.fitViewOffset && projections.count == 2
+        let fitViews = s.fitViewOffset && projections.count == 2
         let viewIndex = 6 + nExtra + (fitOffset ? 1 : 0)
-        func offsets(_ x: [Double]) -> [Vec3] {
-            guard fitViews else { return [] }
-            let half = Vec3(0, x[viewIndex], x[viewIndex + 1]) * 0.5
-            return [half, half * -1]
-        }
+        func viewOffset(_ x: [Double]) -> Vec3 { Vec3(0, x[viewIndex], x[viewIndex + 1]) }
         func viewProjections(_ x: [Double]) -> [ProjectionMatrix] {
-            guard fitViews else { return projections }
-            return zip(projections, offsets(x)).map { $0.composed(after: Affine3D(linear: .identity, translation: $1)) }
+            fitViews ? BreathingOffset.projections(projections, offsetMm: viewOffset(x)) : projections
         }
         let viewCost: ([Double]) -> Double = { x in
             guard fitViews else { return 0 }
-            return s0.viewOffsetWeight * 0.5 * (pow(x[viewIndex] / s0.viewOffsetSDAnteriorPosteriorMm, 2)
-                                                + pow(x[viewIndex + 1] / s0.viewOffsetSDCranioCaudalMm, 2))
+            return s.viewOffsetWeight * 0.5 * (pow(x[viewIndex] / s.viewOffsetSDAnteriorPosteriorMm, 2)
+                                               + pow(x[viewIndex + 1] / s.viewOffsetSDCranioCaudalMm, 2))
         }
         let curvesMm = curves([Double](repeating: 0, count: nExtra))
         let centre = curvesMm.reduce(Vec3.zero, +) / Double(max(curvesMm.count, 1))
-        let s = settings
         func pose(_ x: [Double], _ base: Affine3D) -> Affine3D {
             let c = base.apply(centre)
             return PoseEstimation.perturbation([radians(x[0]), radians(x[1]), radians(x[2]), x[3], x[4], x[5]], centre: c).composed(after: base)
@@ -237,7 +231,7 @@ public struct ImageRefinement: Sendable {
         var current = initial
         var extra = [Double](repeating: 0, count: nExtra)
         var borderOffset = 0.0
-        var viewOffset = [0.0, 0.0]
+        var fittedViewOffset = [0.0, 0.0]
         var evaluations = 0
         for (k, maps) in passes.enumerated() {
             let base = current
@@ -254,15 +248,15 @@ public struct ImageRefinement: Sendable {
             let offsetStep = border.map { [$0.settings.outsideEpicardiumSDMm] } ?? []
             let steps = ([s.rotationStepDeg, s.rotationStepDeg, s.rotationStepDeg, s.translationStepMm, s.translationStepMm, s.translationStepMm]
                 + extraSteps + (fitOffset ? offsetStep : []) + (fitViews ? [s.viewOffsetStepMm, s.viewOffsetStepMm] : [])).map { $0 * scale }
-            let start = [0, 0, 0, 0, 0, 0] + extra + (fitOffset ? [borderOffset] : []) + (fitViews ? viewOffset : [])
+            let start = [0, 0, 0, 0, 0, 0] + extra + (fitOffset ? [borderOffset] : []) + (fitViews ? fittedViewOffset : [])
             let (best, used) = NelderMead.minimise(f, start: start, steps: steps, maxEvaluations: s.maxEvaluations * start.count / 6)
             evaluations += used
             current = pose(best, base)
             extra = Array(best[6..<(6 + nExtra)])
             if fitOffset { borderOffset = best[6 + nExtra] }
-            if fitViews { viewOffset = [best[viewIndex], best[viewIndex + 1]] }
+            if fitViews { fittedViewOffset = [best[viewIndex], best[viewIndex + 1]] }
         }
-        let final = [0, 0, 0, 0, 0, 0] + extra + (fitOffset ? [borderOffset] : []) + (fitViews ? viewOffset : [])
+        let final = [0, 0, 0, 0, 0, 0] + extra + (fitOffset ? [borderOffset] : []) + (fitViews ? fittedViewOffset : [])
         let finalProjections = viewProjections(final)
         let after = ImageRefinement.meanSample(passes[1], finalProjections, nExtra == 0 ? curvesMm : curves(extra), current)
         let residuals = PoseEstimation.pixelErrors(PoseEstimation.residuals(current, clicks, finalProjections))
@@ -270,7 +264,7 @@ public struct ImageRefinement: Sendable {
                             borderAfter: borderScore(1, current, offsetMm: borderOffset, projections: finalProjections), borderWeight: borderWeight,
                             borderOffsetMm: border.map { $0.settings.outsideEpicardiumMm + borderOffset }, clickResidualsPx: residuals,
                             evaluations: evaluations)
-        if fitViews { result.viewOffsetsMm = offsets(final) }
+        if fitViews { result.viewOffsetsMm = BreathingOffset.perView(viewOffset(final)) }
         return (result, extra)
     }
 }

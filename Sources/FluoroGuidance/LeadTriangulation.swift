@@ -212,14 +212,8 @@ public enum LeadTriangulation {
         return out
     }
 
-    /// The two views' projections with the heart moved cranio-caudally (world z) by +half of `cranioCaudalMm` in the
-    /// first view and -half in the second.
-    public static func offsetProjections(_ projections: [ProjectionMatrix], cranioCaudalMm dz: Double) -> [ProjectionMatrix] {
-        zip(projections, [0.5 * dz, -0.5 * dz]).map { $0.composed(after: Affine3D(linear: .identity, translation: Vec3(0, 0, $1))) }
-    }
-
     /// `match` for two images taken one after the other, at two breathing states: tried with the views' projections
-    /// offset cranio-caudally by each of `offsetsMm` (`offsetProjections`), each match's score raised by
+    /// offset cranio-caudally (world z) by each of `offsetsMm` (`BreathingOffset`), each match's score raised by
     /// (offset / `offsetSDMm`)^2 pixels (a prior on the breathing difference); the best match and its offset. Breathing
     /// moves the heart mostly cranio-caudally, vertically in LAO and RAO images, which is
     /// across the epipolar lines of such a pair: an offset of a few millimetres breaks the epipolar agreement that
@@ -229,7 +223,7 @@ public enum LeadTriangulation {
                                         keepPoint: ((Vec3) -> Bool)? = nil, settings: Settings = Settings()) -> (match: Match, offsetMm: Double)? {
         var best: (match: Match, offsetMm: Double, cost: Double)? = nil
         for dz in offsetsMm {
-            guard let m = match(candidates: candidates, projections: offsetProjections(projections, cranioCaudalMm: dz), count: count,
+            guard let m = match(candidates: candidates, projections: BreathingOffset.projections(projections, offsetMm: Vec3(0, 0, dz)), count: count,
                                 expectedGapsMm: expectedGapsMm, keepPoint: keepPoint, settings: settings) else { continue }
             let cost = m.score + pow(dz / max(offsetSDMm, 1e-6), 2)
             if best == nil || cost < best!.cost { best = (m, dz, cost) }
