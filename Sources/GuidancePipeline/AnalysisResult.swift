@@ -120,6 +120,10 @@ public struct AnalysisResult: Codable, Sendable {
         public var thresholdSignal: Double
         public var remoteMedian: Double
         public var remoteSD: Double
+        /// Remote level of each LGE slice (LGE intensity units; the Theil-Sen line through the slices' medians) and
+        /// the SD within a slice, which the candidate floor and the presence gate use; empty and NaN when not written.
+        public var remoteLevelBySlice: [Double] = []
+        public var remoteSliceSD: Double = .nan
         /// Myocardial volume on the LGE slices (mL).
         public var myocardialVolumeMl: Double
         /// In-plane shift that aligned each LGE slice with the cine contours ([column, row] axes of the LGE, mm).
@@ -234,6 +238,8 @@ extension AnalysisResult.ScarSummary {
         thresholdSignal = try c.decodeIfPresent(Double.self, forKey: .thresholdSignal) ?? .nan
         remoteMedian = try c.decodeIfPresent(Double.self, forKey: .remoteMedian) ?? .nan
         remoteSD = try c.decodeIfPresent(Double.self, forKey: .remoteSD) ?? .nan
+        remoteLevelBySlice = try c.decodeIfPresent([Double].self, forKey: .remoteLevelBySlice) ?? []
+        remoteSliceSD = try c.decodeIfPresent(Double.self, forKey: .remoteSliceSD) ?? .nan
         myocardialVolumeMl = try c.decodeIfPresent(Double.self, forKey: .myocardialVolumeMl) ?? .nan
         alignmentShiftsMm = try c.decodeIfPresent([[Double]].self, forKey: .alignmentShiftsMm) ?? []
         alignmentThroughPlaneMm = try c.decodeIfPresent([Double].self, forKey: .alignmentThroughPlaneMm) ?? []

@@ -138,6 +138,7 @@ public struct GuidancePipeline: Sendable {
             targetConfidence: uncertainty.confidence,
             scar: .init(method: c.scar.method.rawValue, present: scar.present, status: scar.status,
                         thresholdSignal: scar.thresholdSignal, remoteMedian: scar.remoteMedian, remoteSD: scar.remoteSD,
+                        remoteLevelBySlice: scar.remoteLevelBySlice, remoteSliceSD: scar.remoteSliceSD,
                         myocardialVolumeMl: scar.myocardialVolumeMl, alignmentShiftsMm: scar.alignmentShiftsMm,
                         alignmentThroughPlaneMm: scar.alignmentThroughPlaneMm),
             slices: geometry.walls.indices.map { s in

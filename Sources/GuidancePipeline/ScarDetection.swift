@@ -8,10 +8,13 @@ import SegmentModel
 /// carried through patient coordinates (so the LGE may have its own geometry). Within it:
 /// - `fwhm` (default): scar is every myocardial voxel at or above `thresholdFraction` of the brightest one;
 /// - `nSD`: scar is at or above the remote median + `nSD` x robust SD.
-/// A presence gate keeps only connected scar clusters (6-connected across slices) whose mean exceeds the remote
-/// median + `gateSDs` x robust SD and whose volume is at least `minClusterVolumeMl`: on scar-free LGE the remote
-/// myocardium is nulled, the brightest voxel is noise, and FWHM alone would label about a tenth of the wall.
-/// Remote statistics are the median and the MAD-based SD of the myocardial voxels away from the borders. An erase mask (non-zero voxels on
+/// Candidates must also lie `candidateFloorSDs` above their slice's remote level. A presence gate keeps only connected
+/// scar clusters (6-connected across slices) whose mean exceeds the remote level of their slices + `gateSDs` x the
+/// within-slice SD and whose core within the inner part of the wall is at least `minClusterVolumeMl`: on scar-free LGE
+/// the remote myocardium is nulled, the brightest voxel is noise, and FWHM alone would label about a tenth of the wall.
+/// Remote statistics come from the myocardial voxels away from the borders: per slice, a Theil-Sen line through the
+/// slices' medians, and the median of the slices' MAD-based SDs (the remote null drifts from one breath-hold to the
+/// next, docs/pipeline.md "Remote level per slice (scar)"). An erase mask (non-zero voxels on
 /// the LGE grid) removes voxels the operator rejects (e.g. blood wrongly included).
 public struct ScarDetection: Sendable {
     public enum Method: String, Codable, Sendable, CaseIterable { case fwhm, nSD }
@@ -23,9 +26,17 @@ public struct ScarDetection: Sendable {
         public var thresholdFraction = 0.5
         /// n-SD: number of robust SDs above the remote median (DOMAIN.md 2-6).
         public var nSD = 5.0
-        /// Presence gate: a cluster's mean must exceed remote median + gateSDs x SD.
+        /// Presence gate: a cluster core's mean must exceed the remote level of its slices + gateSDs x the within-slice SD.
         public var gateSDs = 5.0
-        /// Presence gate: smallest cluster kept (mL).
+        /// Candidate voxels must also exceed the remote level of their own slice by this many within-slice SDs (the
+        /// lowest n of the published n-SD thresholds, 2-6 SD: docs/pipeline.md "Remote level per slice (scar)"). FWHM
+        /// assumes nulled remote myocardium; where the TI was short for a slice (gadolinium washing out while the TI is
+        /// not re-adjusted, slice after slice), the remote wall of that slice lies above half the brightest voxel.
+        public var candidateFloorSDs = 2.0
+        /// Slices with fewer inner myocardial voxels than this give no remote level of their own (the line through
+        /// the other slices' levels is used).
+        public var minSliceVoxelsForRemote = 20
+        /// Presence gate: smallest cluster kept (mL), counting its core within the inner `subendocardialDepth` of the wall.
         public var minClusterVolumeMl = 0.2
         /// Voxels whose centre lies closer than this many pixels to the endo- or epicardial border share their volume
         /// with blood or fat (both bright on LGE): they can be scar but never set the brightest level, the remote
@@ -51,8 +62,9 @@ public struct ScarDetection: Sendable {
         /// difference from the blood median): dark remote wall and bright scar inside the cavity both cost, so scar
         /// cannot pull the cavity onto itself.
         public var alignToCine = true
-        /// Presence gate: a cluster must reach into the inner `subendocardialDepth` of the wall (ischaemic scar
-        /// grows from the endocardium); epicardial fat and coronary veins, bright on LGE, lie at the other side.
+        /// Presence gate: a cluster must hold `minClusterVolumeMl` of its core within the inner `subendocardialDepth`
+        /// of the wall (ischaemic scar grows from the endocardium); epicardial fat and coronary veins, bright on LGE, lie
+        /// at the other side.
         /// Set to 1 to accept mid-wall and epicardial scar.
         public var subendocardialDepth = 0.5
         /// An LGE slice of the basal half of the stack with more than this fraction of its myocardial voxels above the
@@ -108,6 +120,8 @@ public struct ScarDetection: Sendable {
     public internal(set) var brightestSignal: Double
     var thresholdSignal: Double
     var remoteMedian: Double, remoteSD: Double
+    /// Remote level of each LGE slice and the SD within a slice (docs/pipeline.md "Remote level per slice (scar)").
+    var remoteLevelBySlice: [Double], remoteSliceSD: Double
     var myocardialVolumeMl: Double
     /// In-plane shift applied to each LGE slice to align it with the cine contours (LGE column, row axes; mm).
     var alignmentShiftsMm: [[Double]]
@@ -163,6 +177,10 @@ public struct ScarDetection: Sendable {
         }
         var myoIdx: [Int] = [], values: [Double] = []
         var remoteMedian = 0.0, remoteSD = 1e-12, brightest = 0.0, threshold = 0.0
+        // Remote level per slice and the noise within a slice: each LGE slice is its own breath-hold, and with the
+        // TI not re-adjusted as gadolinium washes out the remote myocardium's null drifts from slice to slice
+        // (docs/pipeline.md "Remote level per slice (scar)"), so the stack's median and SD mix that drift with the noise.
+        var remoteBySlice = [Double](repeating: 0, count: ns), sliceSD = 1e-12
         func measureRemote() throws {
             myoIdx = segment.indices.filter { segment[$0] > 0 }
             guard myoIdx.count >= 10 else {
@@ -173,9 +191,23 @@ public struct ScarDetection: Sendable {
             if innerIdx.count < 10 { innerIdx = myoIdx }
             values = innerIdx.map { Double(lge.data[$0]) }
             remoteMedian = Stats.median(values); remoteSD = max(Stats.robustSD(values), 1e-12)
+            (remoteBySlice, sliceSD) = remoteLevels(innerIdx, sliceCount: ns, voxelsPerSlice: w * h)
             brightest = values.max()!
             threshold = settings.method == .fwhm ? settings.thresholdFraction * (settings.referenceScale ?? 1) * brightest
                                                  : remoteMedian + settings.nSD * remoteSD
+        }
+        func remoteLevels(_ idx: [Int], sliceCount: Int, voxelsPerSlice: Int) -> ([Double], Double) {
+            var perSlice = [[Double]](repeating: [], count: sliceCount)
+            for i in idx { perSlice[i / voxelsPerSlice].append(Double(lge.data[i])) }
+            let measured = perSlice.indices.filter { perSlice[$0].count >= settings.minSliceVoxelsForRemote }
+            guard measured.count >= 3 else { return ([Double](repeating: remoteMedian, count: sliceCount), remoteSD) }
+            let line = Stats.theilSen(x: measured.map(Double.init), y: measured.map { Stats.median(perSlice[$0]) })
+            let sd = Stats.median(measured.map { Stats.robustSD(perSlice[$0]) })
+            return ((0..<sliceCount).map { line.intercept + line.slope * Double($0) }, max(sd, 1e-12))
+        }
+        func isCandidate(_ i: Int) -> Bool {
+            let v = Double(lge.data[i])
+            return v >= threshold && v >= remoteBySlice[i / (w * h)] + settings.candidateFloorSDs * sliceSD
         }
         try measureRemote()
         // A slice whose "myocardium" is nearly all above threshold shows no nulled wall at all: the cine contours
@@ -187,7 +219,7 @@ public struct ScarDetection: Sendable {
         for k in 0..<((ns + 1) / 2) {
             let range = (k * w * h)..<((k + 1) * w * h)
             let wall = myoIdx.filter { range.contains($0) }
-            let above = wall.filter { Double(lge.data[$0]) >= threshold }.count
+            let above = wall.filter(isCandidate).count
             if wall.count >= settings.minSliceVoxelsForExclusion && Double(above) > settings.maxSliceScarFraction * Double(wall.count) {
                 excludedSlices.append(k)
                 for i in wall { segment[i] = 0 }
@@ -196,7 +228,7 @@ public struct ScarDetection: Sendable {
         if !excludedSlices.isEmpty { try measureRemote() }
         let bloodMedian = bloodValues.isEmpty ? 0 : Stats.median(bloodValues)
         var candidate = [Bool](repeating: false, count: segment.count)
-        for i in myoIdx where Double(lge.data[i]) >= threshold { candidate[i] = true }
+        for i in myoIdx where isCandidate(i) { candidate[i] = true }
         // Presence gate over 6-connected clusters.
         var labels = [Int32](repeating: 0, count: segment.count)
         var scar = [UInt8](repeating: 0, count: segment.count)
@@ -233,10 +265,15 @@ public struct ScarDetection: Sendable {
             }
             let core = members.filter { inner[$0] }
             let mean = core.reduce(0.0) { $0 + Double(lge.data[$1]) } / Double(max(1, core.count))
-            if !core.isEmpty && mean >= remoteMedian + settings.gateSDs * remoteSD
+            let meanAboveRemote = core.reduce(0.0) { $0 + Double(lge.data[$1]) - remoteBySlice[$1 / (w * h)] }
+                / Double(max(1, core.count))
+            // The volume gate counts the core's subendocardial part only: a cluster of fat or vein at the
+            // epicardium (partial volume, or an epicardial contour a voxel too far out) must not pass on one
+            // marginal voxel that reaches the inner wall in the next slice.
+            let subendocardialCore = core.filter { Double(depth[$0]) <= settings.subendocardialDepth }.count
+            if !core.isEmpty && meanAboveRemote >= settings.gateSDs * sliceSD
                 && mean >= settings.minScarToBloodRatio * bloodMedian
-                && core.contains(where: { Double(depth[$0]) <= settings.subendocardialDepth })
-                && Double(core.count) * voxelMl >= settings.minClusterVolumeMl {
+                && Double(subendocardialCore) * voxelMl >= settings.minClusterVolumeMl {
                 // Voxels at the borders may be blood (endocardium, RV side of the septum) mixed with dark remote
                 // myocardium: there only values at least the blood level are scar.
                 for m in members where inner[m] || Double(lge.data[m]) >= settings.borderVoxelBloodRatio * bloodMedian
@@ -276,6 +313,7 @@ public struct ScarDetection: Sendable {
             transmurality: (1...36).map { transN[$0] > 0 ? transW[$0] / transN[$0] : nil },
             burdenPercent: 100 * Double(totalScar) / Double(myoIdx.count), present: present, status: status,
             brightestSignal: brightest, thresholdSignal: threshold, remoteMedian: remoteMedian, remoteSD: remoteSD,
+            remoteLevelBySlice: remoteBySlice, remoteSliceSD: sliceSD,
             myocardialVolumeMl: Double(myoIdx.count) * voxelMl, alignmentShiftsMm: shifts.map { [$0.x, $0.y] },
             alignmentThroughPlaneMm: shifts.map(\.z))
     }

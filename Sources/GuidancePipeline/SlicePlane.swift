@@ -141,6 +141,14 @@ enum Stats {
         let m = median(x)
         return 1.4826 * median(x.map { abs($0 - m) })
     }
+    /// Theil-Sen line through (x, y): the median of the pairwise slopes, and the median of y - slope x as intercept
+    /// (robust to up to about 29 % outlying points). Needs two distinct x.
+    static func theilSen(x: [Double], y: [Double]) -> (intercept: Double, slope: Double) {
+        var slopes: [Double] = []
+        for i in x.indices { for j in x.indices where j > i && x[j] != x[i] { slopes.append((y[j] - y[i]) / (x[j] - x[i])) } }
+        let slope = slopes.isEmpty ? 0 : median(slopes)
+        return (median(x.indices.map { y[$0] - slope * x[$0] }), slope)
+    }
     /// Otsu's threshold of values (256 bins between min and max).
     static func otsu(_ x: [Float]) -> Float {
         guard let lo = x.min(), let hi = x.max(), hi > lo else { return x.first ?? 0 }
