@@ -147,10 +147,16 @@ public struct DualViewFusion: Sendable {
                                                                        landmarkWeights: settings.weightLandmarksByPrior ? landmarks.landmarkWeights : nil,
                                                                        slidingCurvesMm: landmarks.slidingCurvesMm,
                                                                        orientationPrior: prior) else {
-            throw InputError("operator: fewer than 3 of the landmarks \(ModelLandmarks.names.joined(separator: ", ")) are clicked in two views; registration needs at least 3")
+            throw InputError("operator: "
+                + (prior == nil ? "fewer than 3 of the landmarks" : "none of the landmarks")
+                + " \(ModelLandmarks.names.joined(separator: ", ")) are clicked in two views; registration needs at least "
+                + (prior == nil ? "3" : "1 with the orientation prior"))
         }
         let pointLandmarks = Set(points.filter { $0.curveMm == nil }.map(\.name)).filter { n in points.filter { $0.name == n }.count >= 2 }
-        if pointLandmarks.count < 3 {
+        let seenTwice = Set(points.map(\.name)).filter { n in points.filter { $0.name == n }.count >= 2 }
+        if seenTwice.count < 3 {
+            warnings.append("registration: only \(seenTwice.count) landmark(s) clicked in two views (\(seenTwice.sorted().joined(separator: ", "))); the orientation rests on the published average orientation (the prior) and the vessels")
+        } else if pointLandmarks.count < 3 {
             warnings.append("registration: only \(pointLandmarks.count) point landmark(s) clicked in two views (\(pointLandmarks.sorted().joined(separator: ", "))); the pose rests on sliding landmarks and the vessels, so it is less certain")
         }
         func keyed(_ residuals: [Double]) -> [String: Double] {

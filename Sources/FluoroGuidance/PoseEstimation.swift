@@ -320,7 +320,8 @@ public enum PoseEstimation {
     ///     largest is 1; a missing name weighs 1; nil: all 1.
     ///   - slidingCurvesMm: landmarks known only up to a curve (`PointCorrespondence.curveMm`); their nominal
     ///     points enter the closed-form start only when fewer than 3 point landmarks are seen in two views.
-    /// - Returns: the fit and the correspondences used; nil when fewer than 3 landmarks are clicked in two views.
+    /// - Returns: the fit and the correspondences used; nil when fewer than 3 landmarks are clicked in two views and
+    ///   there is no orientation prior, or none at all is.
     @inline(never)
     public static func landmarkRegistration(modelLandmarksMm: [String: Vec3], views: [FluoroView],
                                             huberDeltaPx: Double = 3,
@@ -349,8 +350,9 @@ public enum PoseEstimation {
             if let f = kabsch(from: set.src, to: set.dst) { starts.append(f) }
         }
         // With an orientation prior, also a start at its expected orientation, placed on the triangulated
-        // landmarks' centroid: a near-collinear set leaves the rotation about its line to the prior.
-        if let prior = orientationPrior, let all = subsets.max(by: { $0.src.count < $1.src.count }), all.src.count >= 3 {
+        // landmarks' centroid: a near-collinear set leaves the rotation about its line to the prior, and with only one
+        // or two landmarks seen in two views (a venogram that fills few veins) the prior is the only start.
+        if let prior = orientationPrior, let all = subsets.max(by: { $0.src.count < $1.src.count }), !all.src.isEmpty {
             let n = Double(all.src.count)
             let src = all.src.reduce(Vec3.zero, +) / n, dst = all.dst.reduce(Vec3.zero, +) / n
             starts.append(Affine3D(linear: prior.expected, translation: dst - prior.expected * src))

@@ -90,6 +90,24 @@ struct RegistrationTests {
         #expect(median <= Tolerance.noisyClicksMedianMTREMm, "median mTRE \(median) mm")
     }
 
+    /// A venogram that fills few veins leaves two landmarks clicked in both views (one `anatomy-variation` patient
+    /// lost its whole analysis so): without a prior the registration refuses; with the orientation prior the pose
+    /// is its orientation placed on the two landmarks, here the true one since the prior's mean is the true
+    /// orientation and the clicks are noise-free.
+    @Test("two landmarks in two views: registered on the orientation prior, refused without it")
+    func twoLandmarksWithThePrior() throws {
+        let c = RenderedCase.self
+        let pose = XRaySimulator(heart: c.heart, truth: c.truth, seed: 11).heartPose().pose
+        let two = c.simulated.landmarksMm.filter { ["coronarySinusOstium", "anteriorInterventricularVeinEnd"].contains($0.key) }
+        try #require(two.count == 2)
+        let v = views(pose: pose, landmarks: two, noisePx: 0, seed: 1)
+        #expect(PoseEstimation.landmarkRegistration(modelLandmarksMm: two, views: v) == nil)
+        let prior = PoseEstimation.OrientationPrior(expected: pose.linear, sdRadians: radians(15), pixelsPerSD: 3)
+        let fit = try #require(PoseEstimation.landmarkRegistration(modelLandmarksMm: two, views: v, orientationPrior: prior))
+        let e = mtre(fit.fit.worldFromHeart, pose, lvPoints(c.heart))
+        #expect(e <= Tolerance.noiseFreeMTREMm, "mTRE \(e) mm")
+    }
+
     @Test("rotation vector of a rotation matrix: axis times angle, up to a half turn")
     func rotationVectorRoundTrip() throws {
         for (axis, angle) in [(Vec3(1, 2, 3), 0.4), (Vec3(0, 0, 1), 1e-4), (Vec3(-1, 0.5, 0.2), 3.0), (Vec3(0, 1, 0), .pi - 1e-8)] {
