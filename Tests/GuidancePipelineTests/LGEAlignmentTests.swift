@@ -41,17 +41,7 @@ struct LGEAlignmentTests {
             config.scar.alignThroughPlane = false
             let out2D = try GuidancePipeline(configuration: config).run(study)
             let truthScar = try NIfTI.read(dir + "/truth/lge-scar.nii.gz")
-            func dice(_ mask: ImageVolume<UInt8>) -> (Double, Double) {
-                var both = 0.0, sum = 0.0
-                for i in mask.data.indices {
-                    let t = truthScar.data[i] >= 2, a = mask.data[i] != 0   // 2 = scar core
-                    if t && a { both += 1 }
-                    if t { sum += 1 }
-                    if a { sum += 1 }
-                }
-                return (both, sum)
-            }
-            let d3 = dice(out3D.scar.scarMask), d2 = dice(out2D.scar.scarMask)
+            let d3 = scarCoreOverlap(out3D.scar.scarMask, truth: truthScar), d2 = scarCoreOverlap(out2D.scar.scarMask, truth: truthScar)
             overlap3D += 2 * d3.0 / max(d3.1, 1); overlap2D += 2 * d2.0 / max(d2.1, 1)
             // True relative shift of each LGE slice: the heart moved by the LGE breath-hold less the cine's.
             guard case let .vectors(cine)? = summary.truth.acquisition["cineBreathHoldShiftsMm"],

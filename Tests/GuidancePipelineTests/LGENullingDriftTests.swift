@@ -26,17 +26,6 @@ struct LGENullingDriftTests {
             """, file: "ti-drift.yaml")
     }
 
-    static func dice(_ mask: ImageVolume<UInt8>, truth: ImageVolume<Float>) -> Double {
-        var both = 0.0, sum = 0.0
-        for i in mask.data.indices {
-            let t = truth.data[i] >= 2, a = mask.data[i] != 0   // 2 = scar core
-            if t && a { both += 1 }
-            if t { sum += 1 }
-            if a { sum += 1 }
-        }
-        return 2 * both / max(sum, 1)
-    }
-
     /// The remote wall's signal rises from slice to slice (the TI falls ever shorter of its null); the scar, its null
     /// further away, stays bright. The remote level is measured per slice, so the scar is found.
     @Test func scarFoundThoughTheRemoteWallIsNotNulled() throws {
@@ -44,7 +33,8 @@ struct LGENullingDriftTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         _ = try CaseGenerator.generate(spec: Self.spec(scarred: true), seed: 7, out: dir, previews: false, xray: false)
         let out = try GuidancePipeline().run(CMRStudy.load(cmrDirectory: dir + "/cmr"))
-        let d = Self.dice(out.scar.scarMask, truth: try NIfTI.read(dir + "/truth/lge-scar.nii.gz"))
+        let overlap = scarCoreOverlap(out.scar.scarMask, truth: try NIfTI.read(dir + "/truth/lge-scar.nii.gz"))
+        let d = 2 * overlap.both / max(overlap.sum, 1)
         #expect(out.result.scar.present && d >= NullingDriftTolerance.dice, "scar found \(out.result.scar.present), Dice \(d)")
     }
 

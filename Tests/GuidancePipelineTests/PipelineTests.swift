@@ -55,6 +55,19 @@ func generateClinicalCase(preset: String, seed: UInt64, label: String) throws ->
     return out
 }
 
+/// Overlap of a scar mask with the truth's scar core (`truth/lge-scar.nii.gz` value 2) on the LGE grid: voxels in
+/// both, and the two masks' sizes summed (Dice = 2 x both / sum; pooled over cases by summing each).
+func scarCoreOverlap(_ mask: ImageVolume<UInt8>, truth: ImageVolume<Float>) -> (both: Double, sum: Double) {
+    var both = 0.0, sum = 0.0
+    for i in mask.data.indices {
+        let t = truth.data[i] >= 2, a = mask.data[i] != 0
+        if t && a { both += 1 }
+        if t { sum += 1 }
+        if a { sum += 1 }
+    }
+    return (both, sum)
+}
+
 func analyse(_ caseDir: String, into out: String) throws -> GuidancePipeline.Output {
     let output = try GuidancePipeline().run(try CMRStudy.load(cmrDirectory: caseDir + "/cmr"))
     _ = try AnalysisWriter.write(output, to: out, replace: true, extras: AnalysisProducts.all(output))
