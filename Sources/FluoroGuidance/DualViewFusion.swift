@@ -152,8 +152,9 @@ public struct DualViewFusion: Sendable {
                 + " \(ModelLandmarks.names.joined(separator: ", ")) are clicked in two views; registration needs at least "
                 + (prior == nil ? "3" : "1 with the orientation prior"))
         }
-        let pointLandmarks = Set(points.filter { $0.curveMm == nil }.map(\.name)).filter { n in points.filter { $0.name == n }.count >= 2 }
+        // Landmarks clicked in two views (a correspondence per view), all and the point landmarks among them.
         let seenTwice = Set(points.map(\.name)).filter { n in points.filter { $0.name == n }.count >= 2 }
+        let pointLandmarks = seenTwice.filter { n in points.contains { $0.name == n && $0.curveMm == nil } }
         if seenTwice.count < 3 {
             warnings.append("registration: only \(seenTwice.count) landmark(s) clicked in two views (\(seenTwice.sorted().joined(separator: ", "))); the orientation rests on the published average orientation (the prior) and the vessels")
         } else if pointLandmarks.count < 3 {
