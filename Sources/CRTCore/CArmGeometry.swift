@@ -110,6 +110,12 @@ public struct CArmView: Codable, Sendable, Equatable, Hashable {
             + rowDirection * ((row - r0) * rowSpacingMm)
     }
 
+    /// Size of a detector pixel at the isocentre (mm): the mean pixel spacing times source-to-patient over
+    /// source-to-detector distance.
+    public var millimetresPerPixelAtIsocentre: Double {
+        0.5 * (pixelSpacingMm[0] + pixelSpacingMm[1]) * sourceToPatientMm / sourceToDetectorMm
+    }
+
     /// The 3x4 matrix that maps homogeneous world points (mm) to homogeneous detector pixels (column, row, 1):
     /// P = K [R^T | 0] with the device-frame pinhole
     /// K = [[D/sc, -c0, 0, c0 S], [0, -r0, -D/sr, r0 S], [0, -1, 0, S]] (D source to detector, S source to

@@ -295,6 +295,8 @@ public struct DualViewFusion: Sendable {
         let gaps = implanted?.gapsMm
         var detectorSettings = settings.electrodes
         var nearModel: ((Vec3) -> Bool)? = nil
+        var distanceToModel: ((Vec3) -> Double)? = nil
+        var epicardiumWorldMm: [Vec3] = []
         if implanted != nil, let heartFromWorld = worldFromHeart.inverse {
             // Other leads in the field (RV, RA, ICD): more and fainter candidates, and only points near the registered
             // LV epicardium (the LV lead lies in its veins) and not over the septum's RV face (no coronary vein runs
@@ -302,9 +304,12 @@ public struct DualViewFusion: Sendable {
             detectorSettings.maximumCandidates = settings.electrodes.maximumCandidatesKnownLead
             detectorSettings.thresholdFraction = settings.electrodes.thresholdFractionKnownLead
             let epi = AnalysisProducts.annotatedMesh(cmr, surface: .epicardium).vertices.map { worldFromHeart.apply($0) }
+            epicardiumWorldMm = epi
             let reach = settings.leadMatching.maximumModelDistanceMm, margin = settings.leadMatching.septalMarginDeg
+            let distance = { (p: Vec3) -> Double in epi.reduce(Double.infinity) { min($0, ($1 - p).length) } }
+            distanceToModel = distance
             nearModel = { p in
-                guard epi.contains(where: { ($0 - p).length <= reach }) else { return false }
+                guard distance(p) <= reach else { return false }
                 let angle = model.segmentAngleDegrees(of: heartFromWorld.apply(p))
                 return !(angle > margin && angle < model.septalSpanDeg - margin)
             }
@@ -332,7 +337,18 @@ public struct DualViewFusion: Sendable {
                 shiftsPx[v.name] = [shift.columnPx, shift.rowPx]
             }
         }
-        let found = pair.map { ElectrodeDetection(settings: detectorSettings).candidates($0.lead!) }
+        // Spots are looked for over the registered LV (its epicardium's projection widened by the model distance)
+        // when other leads share the field: the strongest spots of the whole image are often not the LV lead's
+        // (scatter compresses a dense ring's contrast most where the heart is thickest, while wires over the lung
+        // keep theirs; docs/fluoroscopy.md, "Scatter and image checks"). Without a registration near the lead the
+        // whole image is searched again below.
+        let regions: [[Bool]?] = pair.indices.map { k in
+            guard !epicardiumWorldMm.isEmpty else { return nil }
+            let v = pair[k]
+            return ElectrodeDetection.region(around: epicardiumWorldMm, projection: leadProjections[k], columns: v.lead!.columns, rows: v.lead!.rows,
+                                             radiusPx: settings.leadMatching.maximumModelDistanceMm / v.millimetresPerPixelAtIsocentre)
+        }
+        var found = pair.indices.map { ElectrodeDetection(settings: detectorSettings).candidates(pair[$0].lead!, region: regions[$0]) }
         let fewest = count - settings.leadMatching.maximumSharedCandidates
         if let empty = zip(pair, found).first(where: { $0.1.blobs.isEmpty }) {
             return (nil, FluoroscopyRecord.Lead(status: "not found: no electrode-like spot on \(empty.0.name), \(count) expected"), nil, nil)
@@ -344,21 +360,25 @@ public struct DualViewFusion: Sendable {
         let searchMm = settings.leadImagesOffsetSearchMm, stepMm = settings.leadImagesOffsetStepMm
         let offsetsMm = searchMm > 0 && stepMm > 0 ? Array(stride(from: -searchMm, through: searchMm + 1e-9, by: stepMm)) : [0]
         var offsetMm = 0.0
-        func bestMatch(keepPoint: ((Vec3) -> Bool)?) -> LeadTriangulation.Match? {
+        func bestMatch(keepPoint: ((Vec3) -> Bool)?, distanceToModelMm: ((Vec3) -> Double)?) -> LeadTriangulation.Match? {
             guard let m = LeadTriangulation.matchOverOffsets(candidates: found.map { $0.blobs.map(\.pixel) }, projections: leadProjections,
                                                              offsetsMm: offsetsMm, offsetSDMm: settings.refinement.viewOffsetSDCranioCaudalMm,
                                                              count: count, expectedGapsMm: gaps, keepPoint: keepPoint,
+                                                             distanceToModelMm: distanceToModelMm,
                                                              settings: settings.leadMatching) else { return nil }
             offsetMm = m.offsetMm
             leadProjections = BreathingOffset.projections(leadProjections, offsetMm: Vec3(0, 0, m.offsetMm))
             return m.match
         }
         if found.allSatisfy({ $0.blobs.count >= max(1, fewest) }) {
-            matched = bestMatch(keepPoint: nearModel)
+            matched = bestMatch(keepPoint: nearModel, distanceToModelMm: distanceToModel)
             if matched == nil && nearModel != nil {
-                // A registration far off (mTRE above the model distance) leaves no chain near the model: the model's
-                // gaps alone, with a warning.
-                matched = bestMatch(keepPoint: nil)
+                // A registration far off (mTRE above the model distance) leaves no chain near the model: the whole
+                // images and the model's gaps alone, with a warning.
+                if regions.contains(where: { $0 != nil }) {
+                    found = pair.map { ElectrodeDetection(settings: detectorSettings).candidates($0.lead!) }
+                }
+                matched = bestMatch(keepPoint: nil, distanceToModelMm: nil)
                 if matched != nil {
                     warning = "lead: no electrode chain lies near the registered LV model (registration may be off); matched by the implanted model's electrode gaps alone"
                 }

@@ -4,8 +4,8 @@ import Foundation
 /// Automatic detection of the four ring electrodes of a quadripolar LV lead on one lead image (-ln(I/I0)).
 ///
 /// Method: a top-hat by subtraction of a wide Gaussian background (`backgroundSigmaPx`) leaves thin dense
-/// structures; after light smoothing, pixels above `thresholdFraction` of the strongest response (and above
-/// `minimumContrast`) form 8-connected components; the four components of largest integrated contrast are the
+/// structures; after light smoothing, pixels above `thresholdFraction` of the strongest response (and
+/// `minimumContrastNoiseSDs` robust SDs of the top-hat above zero) form 8-connected components; the four components of largest integrated contrast are the
 /// electrodes (platinum-iridium rings are far denser than the lead body, ribs or spine), located at their
 /// contrast-weighted centroids and ordered along the lead. The distal end is the one beyond which no lead body
 /// continues (lower contrast along rays leaving the end electrode away from the chain).
@@ -14,9 +14,12 @@ public struct ElectrodeDetection: Sendable {
         public var backgroundSigmaPx = 6.0
         public var smoothingSigmaPx = 0.7
         public var thresholdFraction = 0.3
-        /// Smallest top-hat contrast (line integral units) an electrode must reach: rendered electrodes peak at
-        /// 2.3-3.4; contrast-filled veins, catheter and ribs stay below 1.
-        public var minimumContrast = 1.0
+        /// Smallest top-hat contrast an electrode must reach, in robust SDs of the top-hat image (1.4826 x its median
+        /// absolute deviation: quantum noise and anatomical texture). Relative, not in line-integral units, because
+        /// scatter compresses a dense object's contrast in the log image: a platinum ring that shows 2-3 without
+        /// scatter shows 0.6-0.9 at a scatter fraction of 0.45 (docs/fluoroscopy.md, "Scatter and image checks").
+        /// 10 SDs: twice the Rose criterion's 5 for a small object seen by eye, margin for texture.
+        public var minimumContrastNoiseSDs = 5.0
         /// Electrodes expected and the smallest component (pixels).
         public var electrodeCount = 4
         public var minimumAreaPx = 3
@@ -36,7 +39,11 @@ public struct ElectrodeDetection: Sendable {
         /// candidate. 32 px (14 mm at the isocentre) because a lead body running along the beam is dense too: 16 px
         /// rejected the rings at the end of such a stretch (drawn case, Attain Performa foreshortened in LAO 40).
         public var ridgeRangePx: ClosedRange<Double> = 4...32
-        public var ridgeFraction = 0.5
+        /// 0.7: a shock coil's top-hat is even along it (about 1 of its peak), while the lead body beside a ring stays
+        /// below about 0.6 of the ring's. Scatter raises that share: the log image compresses a nearly opaque ring's
+        /// contrast more than the half-transparent body's (docs/fluoroscopy.md, "Scatter and image checks"), and with
+        /// 0.5 the proximal ring, from which the body leaves, was taken for a ridge.
+        public var ridgeFraction = 0.7
         /// Extension beyond an end electrode sampled for the lead body (pixels from the electrode centre).
         public var extensionRangePx: ClosedRange<Double> = 8...16
         /// Directions within this angle of the chain (towards the neighbouring electrode) are not lead body (degrees).
@@ -85,20 +92,50 @@ public struct ElectrodeDetection: Sendable {
         return DetectorImage(columns: image.columns, rows: image.rows, pixels: zip(fg.pixels, bg.pixels).map { $0 - $1 })
     }
 
+    /// Pixels within `radiusPx` of the projection of any of `pointsMm` (world mm) through `projection`.
+    public static func region(around pointsMm: [Vec3], projection: ProjectionMatrix, columns: Int, rows: Int, radiusPx: Double) -> [Bool] {
+        var mask = [Bool](repeating: false, count: columns * rows)
+        let r = max(0, radiusPx), r2 = r * r, reach = Int(ceil(r))
+        for p in pointsMm {
+            guard let q = projection.project(p) else { continue }
+            let c0 = Int(q.column.rounded()), r0 = Int(q.row.rounded())
+            for dr in -reach...reach {
+                let row = r0 + dr
+                guard row >= 0, row < rows else { continue }
+                for dc in -reach...reach where Double(dc * dc + dr * dr) <= r2 {
+                    let col = c0 + dc
+                    if col >= 0 && col < columns { mask[row * columns + col] = true }
+                }
+            }
+        }
+        return mask
+    }
+
+    /// Robust SD of values: 1.4826 x the median absolute deviation from the median.
+    static func robustSD(_ values: [Float]) -> Double {
+        guard !values.isEmpty else { return 0 }
+        let sorted = values.sorted()
+        let median = sorted[sorted.count / 2]
+        let deviations = values.map { abs($0 - median) }.sorted()
+        return 1.4826 * Double(deviations[deviations.count / 2])
+    }
+
     /// Electrode candidates: local maxima (within `peakRadiusPx`) of the top-hat above the threshold, located by
     /// the contrast-weighted centroid of the pixels above half their peak in a (2 `peakRadiusPx` + 1) window;
-    /// strongest first, at most `maximumCandidates`.
+    /// strongest first, at most `maximumCandidates`. With a `region` (one flag per pixel) only peaks inside it are
+    /// candidates, and the strongest response and the noise the thresholds refer to are measured inside it.
     @inline(never)
-    public func candidates(_ image: DetectorImage) -> (blobs: [Blob], topHat: DetectorImage, threshold: Double) {
+    public func candidates(_ image: DetectorImage, region: [Bool]? = nil) -> (blobs: [Blob], topHat: DetectorImage, threshold: Double) {
         let th = topHat(image)
         let w = th.columns, h = th.rows, rad = settings.peakRadiusPx
-        let peak = Double(th.pixels.max() ?? 0)
-        let threshold = max(settings.thresholdFraction * peak, settings.minimumContrast)
+        let inside = region.map { mask in th.pixels.indices.filter { mask[$0] }.map { th.pixels[$0] } } ?? th.pixels
+        let peak = Double(inside.max() ?? 0)
+        let threshold = max(settings.thresholdFraction * peak, settings.minimumContrastNoiseSDs * ElectrodeDetection.robustSD(inside))
         var blobs: [Blob] = []
         let t = Float(threshold)
         for r in rad..<(h - rad) { for c in rad..<(w - rad) {
             let v = th.pixels[r * w + c]
-            guard v > t else { continue }
+            guard v > t, region?[r * w + c] ?? true else { continue }
             var isMax = true
             for dr in -rad...rad where isMax { for dc in -rad...rad where dr != 0 || dc != 0 {
                 let u = th.pixels[(r + dr) * w + c + dc]

@@ -74,11 +74,8 @@ public struct FluoroView: Sendable {
     public var name: String { geometry.name }
     /// World (C-arm, mm) to detector pixel.
     public var projection: ProjectionMatrix { geometry.projection }
-    /// Size of a detector pixel at the isocentre (mm): the mean pixel spacing times source-to-patient over
-    /// source-to-detector distance.
-    public var millimetresPerPixelAtIsocentre: Double {
-        0.5 * (geometry.pixelSpacingMm[0] + geometry.pixelSpacingMm[1]) * geometry.sourceToPatientMm / geometry.sourceToDetectorMm
-    }
+    /// Size of a detector pixel at the isocentre (mm; `CArmView.millimetresPerPixelAtIsocentre`).
+    public var millimetresPerPixelAtIsocentre: Double { geometry.millimetresPerPixelAtIsocentre }
 
     public init(geometry: CArmView, venogram: DetectorImage, lead: DetectorImage?, clicks: [String: DetectorPixel]) {
         self.geometry = geometry; self.venogram = venogram; self.lead = lead; self.clicks = clicks

@@ -55,6 +55,13 @@ public enum LeadTriangulation {
         /// inside either RV insertion (degrees), are not the LV lead's (the AIV and middle cardiac vein run at the
         /// insertions, no vein on the septum's RV face); the margin covers the registration's rotation error.
         public var septalMarginDeg = 25.0
+        /// Known lead model with a registered LV model: score (pixels) per millimetre of an electrode's distance from
+        /// the registered epicardium. The LV lead lies in a vein on the epicardium, so of two chains that fit the
+        /// epipolar geometry and the gaps equally, the one on the LV wins over one along the RV lead or a wire; needed
+        /// since scatter fades the rings towards the other devices' contrast and more spots become candidates
+        /// (docs/fluoroscopy.md, "Scatter and image checks"). 0.5: a chain 10 mm farther off on each of four
+        /// electrodes costs 20 px, more than any accepted set's reprojection errors (at most 4 x 4 px).
+        public var modelDistanceWeightPxPerMm = 0.5
         public init() {}
     }
 
@@ -220,11 +227,13 @@ public enum LeadTriangulation {
     /// `maximumResidualPx` asks for.
     public static func matchOverOffsets(candidates: [[DetectorPixel]], projections: [ProjectionMatrix], offsetsMm: [Double],
                                         offsetSDMm: Double, count: Int = 4, expectedGapsMm: [Double]? = nil,
-                                        keepPoint: ((Vec3) -> Bool)? = nil, settings: Settings = Settings()) -> (match: Match, offsetMm: Double)? {
+                                        keepPoint: ((Vec3) -> Bool)? = nil, distanceToModelMm: ((Vec3) -> Double)? = nil,
+                                        settings: Settings = Settings()) -> (match: Match, offsetMm: Double)? {
         var best: (match: Match, offsetMm: Double, cost: Double)? = nil
         for dz in offsetsMm {
             guard let m = match(candidates: candidates, projections: BreathingOffset.projections(projections, offsetMm: Vec3(0, 0, dz)), count: count,
-                                expectedGapsMm: expectedGapsMm, keepPoint: keepPoint, settings: settings) else { continue }
+                                expectedGapsMm: expectedGapsMm, keepPoint: keepPoint, distanceToModelMm: distanceToModelMm,
+                                settings: settings) else { continue }
             let cost = m.score + pow(dz / max(offsetSDMm, 1e-6), 2)
             if best == nil || cost < best!.cost { best = (m, dz, cost) }
         }
@@ -242,20 +251,27 @@ public enum LeadTriangulation {
     ///   - expectedGapsMm: the implanted model's electrode gaps, distal first (nil: unknown, nearly equal spacing).
     ///   - keepPoint: which triangulated points (world mm) may be electrodes (nil: all); the pipeline keeps those near
     ///     its registered LV model.
+    ///   - distanceToModelMm: a point's distance from the registered LV epicardium (world mm); each electrode's adds
+    ///     `modelDistanceWeightPxPerMm` per mm to the score (nil: not scored).
     public static func match(candidates: [[DetectorPixel]], projections: [ProjectionMatrix], count: Int = 4,
                              expectedGapsMm: [Double]? = nil, keepPoint: ((Vec3) -> Bool)? = nil,
-                             settings: Settings = Settings()) -> Match? {
+                             distanceToModelMm: ((Vec3) -> Double)? = nil, settings: Settings = Settings()) -> Match? {
         guard candidates.count == 2, projections.count == 2 else { return nil }
         let a = candidates[0], b = candidates[1]
         var pairPoint = [[Vec3?]](repeating: [Vec3?](repeating: nil, count: b.count), count: a.count)
         var pairError = [[Double]](repeating: [Double](repeating: .infinity, count: b.count), count: a.count)
+        var pairModelCost = [[Double]](repeating: [Double](repeating: 0, count: b.count), count: a.count)
         for i in a.indices { for j in b.indices {
             guard let p = triangulate([(projections[0], column: a[i].column, row: a[i].row),
                                        (projections[1], column: b[j].column, row: b[j].row)]),
                   let qa = projections[0].project(p), let qb = projections[1].project(p) else { continue }
             let e = max(DetectorPixel(column: qa.column, row: qa.row).distance(to: a[i]),
                         DetectorPixel(column: qb.column, row: qb.row).distance(to: b[j]))
-            if e <= settings.maximumResidualPx && (keepPoint?(p) ?? true) { pairPoint[i][j] = p; pairError[i][j] = e }
+            if e <= settings.maximumResidualPx && (keepPoint?(p) ?? true) {
+                pairPoint[i][j] = p
+                pairError[i][j] = e
+                pairModelCost[i][j] = distanceToModelMm.map { settings.modelDistanceWeightPxPerMm * $0(p) } ?? 0
+            }
         } }
         let orders = paths(count)
         var pairs: [(Int, Int)] = []
@@ -276,8 +292,9 @@ public enum LeadTriangulation {
                 guard let (bestOrder, irregular, mean, oriented) = chainAlongLead(pts, orders: orders, expectedGapsMm: expectedGapsMm, settings: settings) else { return }
                 let shared = (count - Set(chosen.map(\.0)).count) + (count - Set(chosen.map(\.1)).count)
                 let fold = [chosen.map { a[$0.0] }, chosen.map { b[$0.1] }].reduce(0) { $0 + excessLengthPx($1, order: bestOrder, orders: orders) }
+                let modelCost = chosen.reduce(0.0) { $0 + pairModelCost[$1.0][$1.1] }
                 let score = err.reduce(0, +) + settings.spacingWeight * irregular + settings.sharedPenaltyPx * Double(shared)
-                    + settings.foldPenaltyPerPx * fold
+                    + settings.foldPenaltyPerPx * fold + modelCost
                 if best == nil || score < best!.score {
                     best = Match(chains: [bestOrder.map { a[chosen[$0].0] }, bestOrder.map { b[chosen[$0].1] }],
                                  worldMm: bestOrder.map { pts[$0] }, residualsPx: bestOrder.map { err[$0] },

@@ -363,6 +363,9 @@ public struct PhantomSpec: Codable, Sendable, Equatable {
         public var unfilledBranchProbability: Double? = nil
         /// Length over which the contrast fades to nothing at the filled front (mm); nil: 0 (sharp).
         public var fillFadeMm: Double? = nil
+        /// Time constant of the tributaries' contrast clearing over the venogram run (s): each frame's tributary
+        /// contrast is exp(-t / tau) of the first frame's; nil: no wash-out.
+        public var washoutTimeConstantS: Double? = nil
         // Motion and time (realism fields, AcquisitionRealism.swift): nil keeps one image per view and state at one
         // instant and one pose.
         /// Frames of each view's venogram run; nil: one image, no motion.
@@ -380,6 +383,12 @@ public struct PhantomSpec: Codable, Sendable, Equatable {
         /// rotation (degrees); nil: 0.
         public var patientShiftSDMm: Double? = nil
         public var patientRotationSDDeg: Double? = nil
+        // Image formation (realism fields, ImageFormationRealism.swift): nil keeps the scatter-free images of
+        // crtsim's earlier releases.
+        /// Scatter fraction behind the anti-scatter grid over the detector's central quarter (`ScatterModel`); nil: no scatter.
+        public var scatterFraction: Double? = nil
+        /// SD of the scatter kernel at the detector (mm); nil: 40.
+        public var scatterKernelSDMm: Double? = nil
         /// Other devices in the field (realism fields, DeviceVariation.swift): nil (also under `realism: ideal`)
         /// is none, the scene of crtsim's earlier releases.
         public var devices: Devices? = nil

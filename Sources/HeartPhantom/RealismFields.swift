@@ -70,7 +70,7 @@ public struct RealismField: Sendable {
 
     /// Every realism field, in the order of the README table. Sections other than these files' own keep their
     /// hand-written readers; a field here is read by `read(section:path:into:)`.
-    public static var all: [RealismField] { activationFields + anatomyFields + scarTissueFields + cmrFields + veinFields + xrayFields + acquisitionFields + deviceFields }
+    public static var all: [RealismField] { activationFields + anatomyFields + scarTissueFields + cmrFields + veinFields + xrayFields + acquisitionFields + imageFormationFields + deviceFields }
 
     /// Draws the value from `distribution` with `rng`, kept inside the range.
     func draw(_ d: Distribution, _ rng: inout SeededRandom) -> Double {

@@ -3,11 +3,12 @@ import Dispatch
 import Foundation
 import Fourier
 
-/// Image formation at the detector: Beer-Lambert attenuation of a mono-energetic beam, Poisson quantum noise,
-/// detector blur and the logarithmic display used for the output images.
+/// Image formation at the detector: Beer-Lambert attenuation of a mono-energetic beam, scattered radiation
+/// (`ScatterModel`, optional), Poisson quantum noise, detector blur and the logarithmic display used for the output
+/// images.
 ///
 /// For a line integral L = integral of mu ds along a pixel's ray, the expected count is N0 exp(-L) (N0 =
-/// `photonsPerPixel`, the unattenuated beam); the detected count is a Poisson draw of it (each row from its own
+/// `photonsPerPixel`, the unattenuated beam) plus the expected scatter S at the pixel; the detected count is a Poisson draw of it (each row from its own
 /// generator, label "<noiseLabel>.row<r>", so rows run in parallel and the result does not depend on
 /// scheduling); the counts are blurred with a normalised Gaussian point-spread function by FFT convolution
 /// (`Fourier.Convolver`; normalised convolution, out = (k * counts) / (k * 1), so the border keeps its level);
@@ -20,6 +21,10 @@ public final class Detector: @unchecked Sendable {
     public let photonsPerPixel: Double
     /// Gaussian PSF SD (pixels); 0 = no blur.
     public let blurSigmaPx: Double
+    /// Scattered radiation behind the grid; nil: none.
+    public let scatter: ScatterModel?
+    /// Pixel spacing at the detector (mm), for the scatter kernel.
+    public let pixelSpacingMm: Double
     /// Floor of the counts before the logarithm (photons), so a pixel behind metal that detects nothing stays
     /// finite.
     public static let minimumCounts: Float = 0.5
@@ -28,8 +33,10 @@ public final class Detector: @unchecked Sendable {
     let convolver: Convolver?
     let normaliser: [Float]
 
-    public init(rows: Int, columns: Int, photonsPerPixel: Double, blurSigmaPx: Double) {
+    public init(rows: Int, columns: Int, photonsPerPixel: Double, blurSigmaPx: Double, scatter: ScatterModel? = nil,
+                pixelSpacingMm: Double = 1) {
         self.rows = rows; self.columns = columns
+        self.scatter = scatter; self.pixelSpacingMm = pixelSpacingMm
         self.photonsPerPixel = photonsPerPixel; self.blurSigmaPx = blurSigmaPx
         if blurSigmaPx > 0 {
             let half = max(1, Int(ceil(Detector.kernelHalfWidthSD * blurSigmaPx)))
@@ -51,15 +58,26 @@ public final class Detector: @unchecked Sendable {
         }
     }
 
-    /// Detected counts (Poisson) for line integrals L (rows x columns, column fastest).
-    public func counts(lineIntegrals l: [Float], seed: UInt64, noiseLabel: String) -> [Float] {
+    /// Expected scattered photons per pixel for noise-free line integrals `l`; nil without a scatter model.
+    public func expectedScatter(lineIntegrals l: [Float]) -> [Float]? {
+        scatter?.expectedScatter(lineIntegrals: l, rows: rows, columns: columns, pixelSpacingMm: pixelSpacingMm,
+                                 photonsPerPixel: photonsPerPixel)
+    }
+
+    /// Detected counts (Poisson) for line integrals L (rows x columns, column fastest), primary plus scatter
+    /// (`expectedScatter` of the same line integrals when already computed, else computed here).
+    public func counts(lineIntegrals l: [Float], expectedScatter precomputed: [Float]? = nil, seed: UInt64, noiseLabel: String) -> [Float] {
         precondition(l.count == rows * columns, "image size does not match the detector")
         let out = ParallelOutput<Float>(count: l.count, initial: 0)
         let n0 = photonsPerPixel, cols = columns
+        let scattered = precomputed ?? expectedScatter(lineIntegrals: l)
         DispatchQueue.concurrentPerform(iterations: rows) { r in
             var rng = SeededRandom(seed: seed, label: "\(noiseLabel).row\(r)")
             let dst = out.range((r * cols)..<((r + 1) * cols))
-            for c in 0..<cols { dst[c] = Float(rng.poisson(mean: n0 * exp(-Double(l[r * cols + c])))) }
+            for c in 0..<cols {
+                let s = scattered.map { Double($0[r * cols + c]) } ?? 0
+                dst[c] = Float(rng.poisson(mean: n0 * exp(-Double(l[r * cols + c])) + s))
+            }
         }
         return out.array
     }
@@ -79,7 +97,7 @@ public final class Detector: @unchecked Sendable {
     }
 
     /// Noise, blur and logarithm in one call.
-    public func image(lineIntegrals l: [Float], seed: UInt64, noiseLabel: String) -> [Float] {
-        logImage(blurred(counts(lineIntegrals: l, seed: seed, noiseLabel: noiseLabel)))
+    public func image(lineIntegrals l: [Float], expectedScatter: [Float]? = nil, seed: UInt64, noiseLabel: String) -> [Float] {
+        logImage(blurred(counts(lineIntegrals: l, expectedScatter: expectedScatter, seed: seed, noiseLabel: noiseLabel)))
     }
 }

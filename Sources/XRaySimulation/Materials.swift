@@ -5,7 +5,7 @@ import HeartPhantom
 /// XCOM / ICRU-44 mass attenuation coefficients times density, rounded:
 /// water 0.2059 cm2/g, adipose 0.199, muscle and blood 0.205 (density 1.05-1.06), inflated lung at 0.26 g/mL,
 /// cortical bone 0.315 cm2/g at 1.92 g/mL, iodine 6.9 cm2/g, platinum-iridium about 4.5 cm2/g at 21.5 g/mL.
-/// Beam hardening and scatter are not modelled.
+/// Beam hardening is not modelled; scatter is added at the detector (`ScatterModel`).
 public enum XRayMaterials {
     /// Effective photon energy the coefficients refer to (keV).
     public static let effectiveEnergyKeV = 60.0

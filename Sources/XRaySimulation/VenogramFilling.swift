@@ -8,7 +8,8 @@ import HeartPhantom
 /// a drawn fraction of its length at a drawn concentration relative to the trunk, the contrast fading linearly to
 /// nothing over `fadeMm` before the filled front, and occasionally not at all. The draws come from the realism
 /// fields `xray.fill*` and `xray.unfilledBranchProbability` (VenogramRealism.swift) and, per vein, from the seed
-/// with the label "xray.filling.<vein name>". One venogram image per view: wash-out over frames is not modelled.
+/// with the label "xray.filling.<vein name>". Over a venogram run the tributaries' contrast washes out
+/// (`xray.washoutTimeConstantS`, applied by `XRayScene.washedOut` per frame).
 public struct VenogramFilling: Sendable, Equatable {
     public struct Vein: Sendable, Equatable {
         public var name: String

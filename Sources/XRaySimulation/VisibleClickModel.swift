@@ -57,14 +57,17 @@ public struct VisibleClickModel: Sendable {
     let rays: ViewRays
     let lineIntegrals: [Float]
     let photonsPerPixel: Double
+    /// Expected scattered photons per pixel (`ScatterModel`); nil: no scatter.
+    let expectedScatter: [Float]?
     let filling: VenogramFilling?
 
     /// - Parameters:
     ///   - venogramLineIntegrals: the view's noise-free venogram line integrals (chest and tubes), column fastest.
+    ///   - expectedScatter: the expected scattered photons per pixel of that image; nil: no scatter.
     public init(veins: [VeinCentreline], scene: XRayScene, rays: ViewRays, venogramLineIntegrals: [Float],
-                photonsPerPixel: Double, filling: VenogramFilling?) {
+                photonsPerPixel: Double, filling: VenogramFilling?, expectedScatter: [Float]? = nil) {
         self.veins = veins; self.scene = scene; self.rays = rays; self.lineIntegrals = venogramLineIntegrals
-        self.photonsPerPixel = photonsPerPixel; self.filling = filling
+        self.photonsPerPixel = photonsPerPixel; self.filling = filling; self.expectedScatter = expectedScatter
     }
 
     /// The landmark key of a vein ("anterior interventricular vein" -> "anteriorInterventricularVein",
@@ -89,26 +92,31 @@ public struct VisibleClickModel: Sendable {
 
     /// Contrast line integral of one vein along the ray from the source through `p` (dimensionless).
     public func contrastIntegral(vein: String, through p: Vec3) -> Double {
-        let d = (p - rays.sourceMm).normalized
-        var sum = 0.0
-        for t in scene.contrastTubes[vein] ?? [] {
-            sum += t.chordLength(origin: rays.sourceMm, direction: d) * Double(t.mu)
-        }
-        return sum
+        scene.contrastIntegral(vein: vein, sourceMm: rays.sourceMm, through: p)
     }
 
-    /// Quantum noise SD of the log image at a pixel (before blur): 1 / sqrt(expected counts).
-    public func noiseSD(at q: DetectorPixelPosition) -> Double {
+    /// Expected primary and scattered photons at a pixel.
+    func expectedCounts(at q: DetectorPixelPosition) -> (primary: Double, scatter: Double) {
         let v = rays.view
         let c = min(max(Int(q.column.rounded()), 0), v.columns - 1), r = min(max(Int(q.row.rounded()), 0), v.rows - 1)
-        let counts = photonsPerPixel * exp(-Double(lineIntegrals[r * v.columns + c]))
-        return 1 / max(counts, 1e-12).squareRoot()
+        let primary = photonsPerPixel * exp(-Double(lineIntegrals[r * v.columns + c]))
+        return (primary, expectedScatter.map { Double($0[r * v.columns + c]) } ?? 0)
     }
 
-    /// Contrast-to-noise ratio of a vein at a point; nil off the detector.
+    /// Quantum noise SD of the log image at a pixel (before blur): 1 / sqrt(expected counts, scatter included).
+    public func noiseSD(at q: DetectorPixelPosition) -> Double {
+        let (primary, scatter) = expectedCounts(at: q)
+        return 1 / max(primary + scatter, 1e-12).squareRoot()
+    }
+
+    /// Contrast-to-noise ratio of a vein at a point; nil off the detector. Scatter adds counts without contrast,
+    /// so the log image shows only the primary share, P / (P + S), of the vein's line integral.
     public func cnr(vein: String, at p: Vec3) -> Double? {
         guard let q = pixel(p) else { return nil }
-        return contrastIntegral(vein: vein, through: p) / noiseSD(at: q)
+        let contrast = contrastIntegral(vein: vein, through: p)
+        guard expectedScatter != nil else { return contrast / noiseSD(at: q) }
+        let (primary, scatter) = expectedCounts(at: q)
+        return contrast * primary / max(primary + scatter, 1e-12) / noiseSD(at: q)
     }
 
     /// Arc length (mm from the vein's origin) of the most distal visible point of a vein, nil when none is;

@@ -249,6 +249,12 @@ public struct XRaySimulator: Sendable {
             volumeGrid = volume.grid
         }
         t = clock()
+        // Wash-out: the tributaries' contrast in each venogram frame (`washoutTimeConstantS`).
+        let washoutTau = settings.washoutTimeConstantS
+        let washout: @Sendable (AcquisitionMotion.Image) -> Double = { image in
+            guard image.state == .venogram, let tau = washoutTau, tau > 0 else { return 1 }
+            return exp(-image.timeInRunMs / (1000 * tau))
+        }
         let flat = schedule.enumerated().flatMap { v, images in images.indices.map { (v, $0) } }
         let chestIntegrals = bulk, phaseInstants = instants
         let integrals = ParallelOutput<[Float]>(count: flat.count, initial: [])
@@ -256,7 +262,8 @@ public struct XRaySimulator: Sendable {
             let (v, i) = flat[j]
             let image = schedule[v][i]
             var li = chestIntegrals[v][i]
-            RayCaster.addLineIntegrals(of: phaseInstants[image.cardiacPhaseFraction]!.scene.tubes(image.state), rays: rays[v][i], to: &li)
+            RayCaster.addLineIntegrals(of: phaseInstants[image.cardiacPhaseFraction]!.scene.washedOut(washout(image)).tubes(image.state),
+                                       rays: rays[v][i], to: &li)
             integrals.range(j..<(j + 1))[0] = li
         }
         let allIntegrals = integrals.array
@@ -265,20 +272,48 @@ public struct XRaySimulator: Sendable {
         for (j, (v, i)) in flat.enumerated() { lineIntegrals[v][i] = allIntegrals[j] }
         times?.tubes = clock() - t
         t = clock()
+        let scatter = ScatterModel.of(fraction: settings.scatterFraction, kernelSDMm: settings.scatterKernelSDMm)
         let detector = Detector(rows: settings.detectorRows, columns: settings.detectorColumns,
-                                photonsPerPixel: settings.photonsPerPixel, blurSigmaPx: settings.blurSigmaPx)
+                                photonsPerPixel: settings.photonsPerPixel, blurSigmaPx: settings.blurSigmaPx,
+                                scatter: scatter, pixelSpacingMm: settings.pixelSpacingMm)
         // The operator clicks on the venogram frame nearest end-diastole (one frame without motion).
         let clickedFrames = schedule.map { images in
             XRayRunRecord.indexNearestEndDiastole(images.filter { $0.state == .venogram }.map(\.cardiacPhaseFraction))
         }
         var images: [XRayViewImages] = []
+        // Expected scatter of each view's clicked venogram frame (for the click model) and the image checks of that
+        // frame and of the lead image.
+        var clickedScatter: [[Float]?] = []
+        var imageChecks: [String: AnyCodableValue] = [:]
         for (v, view) in views.enumerated() {
             var frames: [[Float]] = [], led: [Float] = []
+            var checks: [String: AnyCodableValue] = [:]
+            clickedScatter.append(nil)
             for (i, image) in schedule[v].enumerated() {
                 let label = "xray.noise.\(view.name).\(image.state.rawValue)" + (image.frame > 0 ? ".frame\(image.frame)" : "")
-                let pixels = detector.image(lineIntegrals: lineIntegrals[v][i], seed: seed, noiseLabel: label)
+                let scattered = detector.expectedScatter(lineIntegrals: lineIntegrals[v][i])
+                let pixels = detector.image(lineIntegrals: lineIntegrals[v][i], expectedScatter: scattered, seed: seed, noiseLabel: label)
                 if image.state == .venogram { frames.append(pixels) } else { led = pixels }
+                let clicked = image.state == .venogram && image.frame == clickedFrames[v]
+                guard clicked || image.state == .lead else { continue }
+                if clicked { clickedScatter[v] = scattered }
+                var vein: (integral: Double, pixel: Int)? = nil
+                let at = instants[image.cardiacPhaseFraction]!
+                if clicked, let gcv = at.veins.first(where: { $0.name == "great cardiac vein" }) {
+                    let line = Polyline(gcv.pointsMm)
+                    let mid = line.point(atArc: line.lengthMm / 2)
+                    if let q = rays[v][i].projectionFromPatient.project(mid) {
+                        let c = Int(q.column.rounded()), r = Int(q.row.rounded())
+                        if c >= 0, c < view.columns, r >= 0, r < view.rows {
+                            vein = (at.scene.contrastIntegral(vein: gcv.name, sourceMm: rays[v][i].sourceMm, through: mid), r * view.columns + c)
+                        }
+                    }
+                }
+                checks[image.state.rawValue] = XRayImageChecks.measure(
+                    lineIntegrals: lineIntegrals[v][i], scatter: scattered, rendered: pixels, rows: view.rows, columns: view.columns,
+                    photonsPerPixel: settings.photonsPerPixel, pixelSpacingMm: settings.pixelSpacingMm, veinContrastIntegral: vein).facts
             }
+            imageChecks[view.name] = .object(checks)
             var record = XRayViewImages(view: view, venogramFrames: frames, lead: led, clickedFrame: clickedFrames[v])
             if let m = motion {
                 record.run = XRayRunRecord(view: view.name, rrIntervalMs: rrMs, venogramFrameIntervalMs: m.frameIntervalMs,
@@ -302,8 +337,9 @@ public struct XRaySimulator: Sendable {
             var noisy: [String: [Double]] = [:]
             if visibleClicks {
                 // The operator clicks what this venogram shows (VisibleClickModel), each type with its own noise SD.
-                let model = VisibleClickModel(veins: clicked.veins, scene: clicked.scene, rays: clickedRays, venogramLineIntegrals: lineIntegrals[v][ci],
-                                              photonsPerPixel: settings.photonsPerPixel, filling: filling)
+                let model = VisibleClickModel(veins: clicked.veins, scene: clicked.scene.washedOut(washout(schedule[v][ci])), rays: clickedRays,
+                                              venogramLineIntegrals: lineIntegrals[v][ci],
+                                              photonsPerPixel: settings.photonsPerPixel, filling: filling, expectedScatter: clickedScatter[v])
                 let seen = model.landmarks()
                 for l in seen { px[l.name] = [l.pixel.column, l.pixel.row] }
                 for l in seen.sorted(by: { $0.name < $1.name }) {
@@ -379,6 +415,20 @@ public struct XRaySimulator: Sendable {
             ]),
         ]
         if let f = filling { facts["venogramFilling"] = f.facts }
+        facts["imageChecks"] = .object(imageChecks)
+        if let tau = settings.washoutTimeConstantS, tau > 0 {
+            facts["washout"] = .object([
+                "timeConstantS": .number(tau),
+                "tributaryContrastByFrame": .numbers(schedule.first?.filter { $0.state == .venogram }.map(washout) ?? [1]),
+            ])
+        }
+        if let m = scatter {
+            facts["scatter"] = .object([
+                "model": .text("scatter-kernel superposition behind the grid (docs/fluoroscopy.md, Scatter and image checks)"),
+                "scatterFraction": .number(m.scatterFraction),
+                "kernelSDMm": .number(m.kernelSDMm),
+            ])
+        }
         if visibleClicks {
             facts["clickModel"] = .object([
                 "model": .text("visible: only landmarks the venogram shows (docs/fluoroscopy.md, Click model)"),
@@ -471,6 +521,21 @@ public struct XRayScene: Sendable {
 
     /// The contrast-filled tubes of each vein (part of `venogramTubes`), by vein name.
     public var contrastTubes: [String: [TubeSegment]]
+    /// Indices in `venogramTubes` of the tributaries' contrast (every vein but `VenogramFilling.trunk`).
+    var tributaryTubeIndices: [Int]
+
+    /// The scene with the tributaries' contrast scaled by `factor` (wash-out, `VenogramWashout`); the trunk behind
+    /// the balloon, the balloon, catheter and devices unchanged.
+    public func washedOut(_ factor: Double) -> XRayScene {
+        guard factor != 1 else { return self }
+        var out = self
+        let f = Float(factor)
+        for i in tributaryTubeIndices { out.venogramTubes[i].mu *= f }
+        for (name, tubes) in contrastTubes where !VenogramFilling.trunk.contains(name) {
+            out.contrastTubes[name] = tubes.map { var t = $0; t.mu *= f; return t }
+        }
+        return out
+    }
 
     /// - Parameters:
     ///   - filling: how far and how strongly each vein is filled (`VenogramFilling`); nil: every vein evenly to its
@@ -481,6 +546,7 @@ public struct XRayScene: Sendable {
         let contrastExcess = XRayMaterials.contrast(iodineMgPerMl: iodineMgPerMl) - XRayMaterials.blood
         var ven: [TubeSegment] = []
         var perVein: [String: [TubeSegment]] = [:]
+        var tributaries: [Int] = []
         let cs = veins.first { $0.name == "coronary sinus" }!
         let csLine = Polyline(cs.pointsMm)
         for v in veins {
@@ -498,10 +564,12 @@ public struct XRayScene: Sendable {
                 tubes.append(TubeSegment(startMm: v.pointsMm[k - 1], endMm: v.pointsMm[k],
                                          radiusMm: 0.5 * (v.radiiMm[k - 1] + v.radiiMm[k]), mu: mu))
             }
+            if !VenogramFilling.trunk.contains(v.name) { tributaries += ven.count..<(ven.count + tubes.count) }
             ven += tubes
             perVein[v.name] = tubes
         }
         contrastTubes = perVein
+        tributaryTubeIndices = tributaries
         ven += csLine.tubes(from: XRayScene.balloonArcMm.lowerBound, to: XRayScene.balloonArcMm.upperBound, stepMm: 2,
                             radiusMm: cs.radiiMm[0] + XRayScene.balloonExtraRadiusMm,
                             mu: XRayMaterials.balloon - XRayMaterials.blood)
@@ -529,4 +597,12 @@ public struct XRayScene: Sendable {
     }
 
     public func tubes(_ s: XRayState) -> [TubeSegment] { s == .venogram ? venogramTubes : leadTubes }
+
+    /// Contrast line integral of one vein along the ray from `sourceMm` through `p` (dimensionless).
+    public func contrastIntegral(vein: String, sourceMm: Vec3, through p: Vec3) -> Double {
+        let d = (p - sourceMm).normalized
+        var sum = 0.0
+        for t in contrastTubes[vein] ?? [] { sum += t.chordLength(origin: sourceMm, direction: d) * Double(t.mu) }
+        return sum
+    }
 }

@@ -41,23 +41,30 @@ func simulated(_ xray: String, seed: UInt64 = 3) throws -> SimulatedLeadCase {
 }
 
 /// Detects and matches the LV lead of a simulated case as the pipeline does when it knows the implanted model
-/// (`DualViewFusion.localiseLead`): more and fainter candidates, and only points within `maximumModelDistanceMm` of
-/// the (here exactly) registered epicardium and not over the septum.
+/// (`DualViewFusion.localiseLead`): more and fainter candidates, looked for over the projection of the (here
+/// exactly) registered epicardium widened by `maximumModelDistanceMm`, only points within that distance of it and
+/// not over the septum, each electrode's distance from it scored.
 func matchLead(_ s: SimulatedLeadCase, model: LeadModel?) -> LeadTriangulation.Match? {
     var settings = ElectrodeDetection.Settings()
     settings.maximumCandidates = settings.maximumCandidatesKnownLead
     settings.thresholdFraction = settings.thresholdFractionKnownLead
     let detector = ElectrodeDetection(settings: settings)
     let c = s.xray
-    let found = c.views.map { detector.candidates(DetectorImage(columns: $0.view.columns, rows: $0.view.rows, pixels: $0.lead)) }
     let m = LeadTriangulation.Settings()
+    let found = c.views.map { v in
+        let region = ElectrodeDetection.region(around: s.epicardiumWorldMm, projection: v.view.projection, columns: v.view.columns, rows: v.view.rows,
+                                               radiusPx: m.maximumModelDistanceMm / v.view.millimetresPerPixelAtIsocentre)
+        return detector.candidates(DetectorImage(columns: v.view.columns, rows: v.view.rows, pixels: v.lead), region: region)
+    }
+    let distance = { (p: Vec3) -> Double in s.epicardiumWorldMm.reduce(Double.infinity) { min($0, ($1 - p).length) } }
     return LeadTriangulation.match(candidates: found.map { $0.blobs.map(\.pixel) }, projections: c.views.map(\.view.projection),
                                    count: model?.electrodeCount ?? 4, expectedGapsMm: model?.gapsMm,
                                    keepPoint: { p in
-                                       guard s.epicardiumWorldMm.contains(where: { ($0 - p).length <= m.maximumModelDistanceMm }) else { return false }
+                                       guard distance(p) <= m.maximumModelDistanceMm else { return false }
                                        let a = s.angleDeg(p)
                                        return !(a > m.septalMarginDeg && a < s.septalSpanDeg - m.septalMarginDeg)
-                                   })
+                                   },
+                                   distanceToModelMm: distance)
 }
 
 /// Worst distance (mm) from a true electrode (world) to the matched one in the same or reversed order.
