@@ -18,7 +18,8 @@ public struct ElectrodeDetection: Sendable {
         /// absolute deviation: quantum noise and anatomical texture). Relative, not in line-integral units, because
         /// scatter compresses a dense object's contrast in the log image: a platinum ring that shows 2-3 without
         /// scatter shows 0.6-0.9 at a scatter fraction of 0.45 (docs/fluoroscopy.md, "Scatter and image checks").
-        /// 10 SDs: twice the Rose criterion's 5 for a small object seen by eye, margin for texture.
+        /// 5 SDs: the Rose criterion for a small object seen by eye (10 lost the rings at the highest drawn scatter,
+        /// where they stand 7-9 SDs above the texture).
         public var minimumContrastNoiseSDs = 5.0
         /// Electrodes expected and the smallest component (pixels).
         public var electrodeCount = 4

@@ -32,9 +32,9 @@ extension RealismField {
                          clinical: .uniform(min: 5, max: 20), ideal: nil,
                          meaning: "length over which the contrast fades to nothing at a tributary's filled front (linear); unset 0 (sharp end)",
                          source: "assumption: the contrast front dilutes over about a centimetre"),
-            RealismField("xray.washoutTimeConstantS", \.xray.washoutTimeConstantS, unit: "s", range: 0.5...60,
+            RealismField("xray.washoutTimeConstantS", \.xray.washoutTimeConstantS, unit: "s", range: 0...60,
                          clinical: .uniform(min: 3, max: 10), ideal: nil,
-                         meaning: "time constant of the tributaries' contrast clearing during the venogram run: frame k shows exp(-t_k / tau) of the first frame's tributary contrast; the trunk behind the balloon stays full; unset: no wash-out",
+                         meaning: "time constant of the tributaries' contrast clearing during the venogram run: frame k shows exp(-t_k / tau) of the first frame's tributary contrast; the trunk behind the balloon stays full; 0 or unset: no wash-out",
                          source: "assumption: the occluded column is static, its tributaries drain through collaterals and Thebesian veins over several seconds (operators inject again when the branches fade); no measured distribution found"),
         ]
     }

@@ -18,6 +18,10 @@ enum ScatterTolerance {
     /// (absolute): the model scales its scatter to that fraction; what is left is the venogram's own vein and
     /// devices against the noise-free image the scale was set on (none: both are the same image).
     static let renderedFraction = 0.001
+    /// How far the scatter fraction behind the great cardiac vein's midpoint may exceed the central quarter's
+    /// (absolute); it may also be lower, down to half of it: the vein lies over the heart's border, next to the
+    /// thinner lung (seed 5, LAO 40: 0.29 against 0.45).
+    static let localFraction = 0.15
 }
 
 @Suite("X-ray scatter and image checks", .tags(.images))
@@ -88,29 +92,41 @@ struct ScatterTests {
                 "noise SD \(checks.logImageNoiseSD), predicted \(predicted)")
     }
 
-    @Test("a clinical patient: scatter near the drawn fraction, air kerma and vein contrast in their published ranges")
+    @Test("a clinical patient: scatter fraction as drawn, air kerma in its published range, the vein's contrast cut by the primary share")
     func clinicalPatient() throws {
         let spec = try PhantomSpec.load(yaml: """
             xray: {detectorRows: 256, detectorColumns: 256, pixelSpacingMm: 1.2, voxelMm: 4}
             """, file: "clinical-scatter.yaml").resolved(seed: 5)
         let fraction = try #require(spec.xray.scatterFraction, "realism: clinical draws xray.scatterFraction")
         #expect((0.35...0.6).contains(fraction))
-        let heart = HeartModel(spec: spec)
-        let sim = XRaySimulator(heart: heart, truth: heart.groundTruth(phaseTimesMs: [0]), seed: 5).simulate(includeVolume: false)
-        guard case let .object(checks)? = sim.facts["imageChecks"] else { Issue.record("no imageChecks"); return }
-        for (view, value) in checks {
-            guard case let .object(states) = value, case let .object(venogram)? = states["venogram"],
-                  case let .number(sf)? = venogram["scatterFraction"], case let .number(kerma)? = venogram["detectorAirKermaNGy"],
-                  case let .number(contrast)? = venogram["greatCardiacVeinContrast"] else {
-                Issue.record("\(view): incomplete checks \(value)"); continue
+        func venogramChecks(_ s: PhantomSpec) -> [String: [String: AnyCodableValue]] {
+            let heart = HeartModel(spec: s)
+            let sim = XRaySimulator(heart: heart, truth: heart.groundTruth(phaseTimesMs: [0]), seed: 5).simulate(includeVolume: false)
+            guard case let .object(views)? = sim.facts["imageChecks"] else { return [:] }
+            return views.compactMapValues { v in
+                guard case let .object(states) = v, case let .object(venogram)? = states["venogram"] else { return nil }
+                return venogram
+            }
+        }
+        var plain = spec
+        plain.xray.scatterFraction = nil
+        let with = venogramChecks(spec), without = venogramChecks(plain)
+        #expect(with.count == 2 && without.count == 2, "checks of both views: \(with.keys.sorted()), \(without.keys.sorted())")
+        for (view, checks) in with {
+            guard case let .number(sf)? = checks["scatterFraction"], case let .number(kerma)? = checks["detectorAirKermaNGy"],
+                  case let .number(contrast)? = checks["greatCardiacVeinContrast"],
+                  case let .number(plainContrast)? = without[view]?["greatCardiacVeinContrast"] else {
+                Issue.record("\(view): incomplete checks \(checks)"); continue
             }
             #expect(abs(sf - fraction) < ScatterTolerance.renderedFraction, "\(view): scatter fraction \(sf), drawn \(fraction)")
             // docs/fluoroscopy.md, "Scatter and image checks": 10-300 nGy per image at the detector, fluoroscopy to
             // cine acquisition.
             #expect((10...300).contains(kerma), "\(view): air kerma \(kerma) nGy")
-            // Iodine in a 3-6 mm vein at 150 mg/mL: 1 - exp(-0.69 x 0.15 x d) = 0.27-0.46 without scatter, times the
-            // primary share.
-            #expect(contrast > 0.27 * (1 - fraction) - 0.1 && contrast < 0.46, "\(view): vein contrast \(contrast)")
+            // Scatter adds counts without contrast: the vein keeps the primary share behind it, 1 - the local scatter
+            // fraction, which lies between half the central quarter's and `localFraction` above it.
+            let share = contrast / plainContrast
+            #expect(share > 1 - fraction - ScatterTolerance.localFraction && share < 1 - fraction / 2,
+                    "\(view): vein contrast \(contrast) with scatter, \(plainContrast) without: share \(share), 1 - f = \(1 - fraction)")
         }
     }
 }
