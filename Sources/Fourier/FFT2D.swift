@@ -1,3 +1,4 @@
+import Foundation
 internal import CFFTW
 
 /// Single-precision 2D discrete Fourier transforms with FFTW, in place on `ComplexBuffer2D`.
@@ -195,6 +196,24 @@ public final class Convolver: @unchecked Sendable {
             for c in 0..<columns { out[r * columns + c] = real[(r + dr) * fftColumns + c + dc] }
         }
         return out
+    }
+}
+
+extension Convolver {
+    /// A Gaussian convolver of SD `sigmaPx` (pixels), the kernel cut at `halfWidthSD` SDs (at least one pixel) and
+    /// normalised to sum 1, for images of `rows` x `columns`.
+    public convenience init(rows: Int, columns: Int, gaussianSigmaPx sigma: Double, halfWidthSD: Double,
+                            boundary: ConvolutionBoundary = .zero) {
+        let half = max(1, Int(ceil(halfWidthSD * sigma)))
+        let side = 2 * half + 1
+        var k = [Float](repeating: 0, count: side * side)
+        var sum: Float = 0
+        for i in 0..<side { for j in 0..<side {
+            let di = Double(i - half), dj = Double(j - half)
+            let v = Float(exp(-(di * di + dj * dj) / (2 * sigma * sigma)))
+            k[i * side + j] = v; sum += v
+        } }
+        self.init(rows: rows, columns: columns, kernel: k.map { $0 / sum }, kernelRows: side, kernelColumns: side, boundary: boundary)
     }
 }
 

@@ -39,17 +39,7 @@ public final class Detector: @unchecked Sendable {
         self.scatter = scatter; self.pixelSpacingMm = pixelSpacingMm
         self.photonsPerPixel = photonsPerPixel; self.blurSigmaPx = blurSigmaPx
         if blurSigmaPx > 0 {
-            let half = max(1, Int(ceil(Detector.kernelHalfWidthSD * blurSigmaPx)))
-            let side = 2 * half + 1
-            var k = [Float](repeating: 0, count: side * side)
-            var sum: Float = 0
-            for i in 0..<side { for j in 0..<side {
-                let di = Double(i - half), dj = Double(j - half)
-                let v = Float(exp(-(di * di + dj * dj) / (2 * blurSigmaPx * blurSigmaPx)))
-                k[i * side + j] = v; sum += v
-            } }
-            k = k.map { $0 / sum }
-            let conv = Convolver(rows: rows, columns: columns, kernel: k, kernelRows: side, kernelColumns: side, boundary: .zero)
+            let conv = Convolver(rows: rows, columns: columns, gaussianSigmaPx: blurSigmaPx, halfWidthSD: Detector.kernelHalfWidthSD)
             convolver = conv
             normaliser = conv.apply([Float](repeating: 1, count: rows * columns))
         } else {

@@ -72,14 +72,7 @@ public struct ScatterModel: Sendable, Equatable {
         for k in source.indices { source[k] /= counts[k] }
         // Gaussian kernel in bins, the field outside the detector contributing nothing (collimation).
         let sd = kernelSDMm / (pixelSpacingMm * Double(bin))
-        let half = max(1, Int(ceil(3 * sd)))
-        let side = 2 * half + 1
-        var kernel = [Float](repeating: 0, count: side * side)
-        for i in 0..<side { for j in 0..<side {
-            let di = Double(i - half), dj = Double(j - half)
-            kernel[i * side + j] = Float(exp(-(di * di + dj * dj) / (2 * sd * sd)))
-        } }
-        let convolver = Convolver(rows: bRows, columns: bColumns, kernel: kernel, kernelRows: side, kernelColumns: side, boundary: .zero)
+        let convolver = Convolver(rows: bRows, columns: bColumns, gaussianSigmaPx: sd, halfWidthSD: 3)
         let spread = convolver.apply(source)
         // Bilinear interpolation from bin centres ((b + 0.5) bin - 0.5 in pixels) back to the pixels.
         var out = [Float](repeating: 0, count: l.count)
