@@ -301,22 +301,26 @@ public enum LeadTriangulation {
                                  spacingMm: mean, score: score, orientedByGaps: oriented)
                 }
             }
-            func pick(_ start: Int, _ chosen: [(Int, Int)], _ sharedSoFar: Int) {
+            // Branch and bound: every term of the score is non-negative, so a partial set whose pairs' reprojection
+            // errors and model costs already reach the best score cannot win (same result, fewer sets tried).
+            func pick(_ start: Int, _ chosen: [(Int, Int)], _ sharedSoFar: Int, _ partialCost: Double) {
                 if chosen.count == count { consider(chosen); return }
                 guard start < pairs.count else { return }
                 for k in start..<pairs.count {
                     let (i, j) = pairs[k]
+                    let cost = partialCost + pairError[i][j] + pairModelCost[i][j]
+                    if let b = best, cost > b.score + 1e-9 { continue }
                     let sa = chosen.contains { $0.0 == i }, sb = chosen.contains { $0.1 == j }
                     let extra = (sa ? 1 : 0) + (sb ? 1 : 0)
                     if let span = spanMm, chosen.contains(where: { (pairPoint[$0.0][$0.1]! - pairPoint[i][j]!).length > span }) { continue }
                     if sharedSoFar + extra <= allowedShared {
                         // A model's closely spaced pair (the Attain Performa's short bipole) may merge into one spot in
                         // both views: the same pair then stands for both electrodes (shared in each view).
-                        pick(repeatPairs ? k : k + 1, chosen + [(i, j)], sharedSoFar + extra)
+                        pick(repeatPairs ? k : k + 1, chosen + [(i, j)], sharedSoFar + extra, cost)
                     }
                 }
             }
-            pick(0, [], 0)
+            pick(0, [], 0, 0)
         }
         return best
     }
