@@ -297,12 +297,15 @@ public struct DualViewFusion: Sendable {
         var nearModel: ((Vec3) -> Bool)? = nil
         var distanceToModel: ((Vec3) -> Double)? = nil
         var epicardiumWorldMm: [Vec3] = []
-        if implanted != nil, let heartFromWorld = worldFromHeart.inverse {
-            // Other leads in the field (RV, RA, ICD): more and fainter candidates, and only points near the registered
-            // LV epicardium (the LV lead lies in its veins) and not over the septum's RV face (no coronary vein runs
-            // there; the RV lead's tip, ring and coil do) may be electrodes.
-            detectorSettings.maximumCandidates = settings.electrodes.maximumCandidatesKnownLead
-            detectorSettings.thresholdFraction = settings.electrodes.thresholdFractionKnownLead
+        if let heartFromWorld = worldFromHeart.inverse {
+            // Other leads in the field (RV, RA, ICD): only points near the registered LV epicardium (the LV lead lies
+            // in its veins) and not over the septum's RV face (no coronary vein runs there; the RV lead's tip, ring
+            // and coil do) may be electrodes, whether or not the implant record names the lead. With the model known,
+            // its gaps tell the LV lead from the others, so more and fainter candidates are taken.
+            if implanted != nil {
+                detectorSettings.maximumCandidates = settings.electrodes.maximumCandidatesKnownLead
+                detectorSettings.thresholdFraction = settings.electrodes.thresholdFractionKnownLead
+            }
             let epi = AnalysisProducts.annotatedMesh(cmr, surface: .epicardium).vertices.map { worldFromHeart.apply($0) }
             epicardiumWorldMm = epi
             let reach = settings.leadMatching.maximumModelDistanceMm, margin = settings.leadMatching.septalMarginDeg
@@ -380,7 +383,8 @@ public struct DualViewFusion: Sendable {
                 }
                 matched = bestMatch(keepPoint: nil, distanceToModelMm: nil)
                 if matched != nil {
-                    warning = "lead: no electrode chain lies near the registered LV model (registration may be off); matched by the implanted model's electrode gaps alone"
+                    warning = "lead: no electrode chain lies near the registered LV model (registration may be off); matched by "
+                        + (implanted != nil ? "the implanted model's electrode gaps" : "the electrodes' spacing") + " alone"
                 }
             }
         }
