@@ -294,8 +294,7 @@ public struct DualViewFusion: Sendable {
         let count = implanted?.electrodeCount ?? settings.electrodes.electrodeCount
         let gaps = implanted?.gapsMm
         var detectorSettings = settings.electrodes
-        var nearModel: ((Vec3) -> Bool)? = nil
-        var distanceToModel: ((Vec3) -> Double)? = nil
+        var modelDistance: ((Vec3) -> Double?)? = nil
         var epicardiumWorldMm: [Vec3] = []
         if let heartFromWorld = worldFromHeart.inverse {
             // Other leads in the field (RV, RA, ICD): only points near the registered LV epicardium (the LV lead lies
@@ -309,12 +308,11 @@ public struct DualViewFusion: Sendable {
             let epi = AnalysisProducts.annotatedMesh(cmr, surface: .epicardium).vertices.map { worldFromHeart.apply($0) }
             epicardiumWorldMm = epi
             let reach = settings.leadMatching.maximumModelDistanceMm, margin = settings.leadMatching.septalMarginDeg
-            let distance = { (p: Vec3) -> Double in epi.reduce(Double.infinity) { min($0, ($1 - p).length) } }
-            distanceToModel = distance
-            nearModel = { p in
-                guard distance(p) <= reach else { return false }
+            modelDistance = { p in
+                let distance = epi.reduce(Double.infinity) { min($0, ($1 - p).length) }
+                guard distance <= reach else { return nil }
                 let angle = model.segmentAngleDegrees(of: heartFromWorld.apply(p))
-                return !(angle > margin && angle < model.septalSpanDeg - margin)
+                return angle > margin && angle < model.septalSpanDeg - margin ? nil : distance
             }
         }
         // The lead images' own place: the CMR's deformation to their cardiac phase, and their in-plane shift against
@@ -363,25 +361,24 @@ public struct DualViewFusion: Sendable {
         let searchMm = settings.leadImagesOffsetSearchMm, stepMm = settings.leadImagesOffsetStepMm
         let offsetsMm = searchMm > 0 && stepMm > 0 ? Array(stride(from: -searchMm, through: searchMm + 1e-9, by: stepMm)) : [0]
         var offsetMm = 0.0
-        func bestMatch(keepPoint: ((Vec3) -> Bool)?, distanceToModelMm: ((Vec3) -> Double)?) -> LeadTriangulation.Match? {
+        func bestMatch(modelDistanceMm: ((Vec3) -> Double?)?) -> LeadTriangulation.Match? {
             guard let m = LeadTriangulation.matchOverOffsets(candidates: found.map { $0.blobs.map(\.pixel) }, projections: leadProjections,
                                                              offsetsMm: offsetsMm, offsetSDMm: settings.refinement.viewOffsetSDCranioCaudalMm,
-                                                             count: count, expectedGapsMm: gaps, keepPoint: keepPoint,
-                                                             distanceToModelMm: distanceToModelMm,
+                                                             count: count, expectedGapsMm: gaps, modelDistanceMm: modelDistanceMm,
                                                              settings: settings.leadMatching) else { return nil }
             offsetMm = m.offsetMm
             leadProjections = BreathingOffset.projections(leadProjections, offsetMm: Vec3(0, 0, m.offsetMm))
             return m.match
         }
         if found.allSatisfy({ $0.blobs.count >= max(1, fewest) }) {
-            matched = bestMatch(keepPoint: nearModel, distanceToModelMm: distanceToModel)
-            if matched == nil && nearModel != nil {
+            matched = bestMatch(modelDistanceMm: modelDistance)
+            if matched == nil && modelDistance != nil {
                 // A registration far off (mTRE above the model distance) leaves no chain near the model: the whole
                 // images and the model's gaps alone, with a warning.
                 if regions.contains(where: { $0 != nil }) {
                     found = pair.map { ElectrodeDetection(settings: detectorSettings).candidates($0.lead!) }
                 }
-                matched = bestMatch(keepPoint: nil, distanceToModelMm: nil)
+                matched = bestMatch(modelDistanceMm: nil)
                 if matched != nil {
                     warning = "lead: no electrode chain lies near the registered LV model (registration may be off); matched by "
                         + (implanted != nil ? "the implanted model's electrode gaps" : "the electrodes' spacing") + " alone"

@@ -227,13 +227,12 @@ public enum LeadTriangulation {
     /// `maximumResidualPx` asks for.
     public static func matchOverOffsets(candidates: [[DetectorPixel]], projections: [ProjectionMatrix], offsetsMm: [Double],
                                         offsetSDMm: Double, count: Int = 4, expectedGapsMm: [Double]? = nil,
-                                        keepPoint: ((Vec3) -> Bool)? = nil, distanceToModelMm: ((Vec3) -> Double)? = nil,
+                                        modelDistanceMm: ((Vec3) -> Double?)? = nil,
                                         settings: Settings = Settings()) -> (match: Match, offsetMm: Double)? {
         var best: (match: Match, offsetMm: Double, cost: Double)? = nil
         for dz in offsetsMm {
             guard let m = match(candidates: candidates, projections: BreathingOffset.projections(projections, offsetMm: Vec3(0, 0, dz)), count: count,
-                                expectedGapsMm: expectedGapsMm, keepPoint: keepPoint, distanceToModelMm: distanceToModelMm,
-                                settings: settings) else { continue }
+                                expectedGapsMm: expectedGapsMm, modelDistanceMm: modelDistanceMm, settings: settings) else { continue }
             let cost = m.score + pow(dz / max(offsetSDMm, 1e-6), 2)
             if best == nil || cost < best!.cost { best = (m, dz, cost) }
         }
@@ -249,13 +248,13 @@ public enum LeadTriangulation {
     ///   - projections: world-to-pixel matrices of the two views.
     @inline(never)
     ///   - expectedGapsMm: the implanted model's electrode gaps, distal first (nil: unknown, nearly equal spacing).
-    ///   - keepPoint: which triangulated points (world mm) may be electrodes (nil: all); the pipeline keeps those near
-    ///     its registered LV model.
-    ///   - distanceToModelMm: a point's distance from the registered LV epicardium (world mm); each electrode's adds
-    ///     `modelDistanceWeightPxPerMm` per mm to the score (nil: not scored).
+    ///   - modelDistanceMm: for a triangulated point (world mm), its distance from the registered LV epicardium (mm)
+    ///     when it may be an electrode, nil when it may not (the pipeline keeps points near its registered model and
+    ///     off the septum); each kept electrode's distance adds `modelDistanceWeightPxPerMm` per mm to the score.
+    ///     Nil: every point may be one, none scored.
     public static func match(candidates: [[DetectorPixel]], projections: [ProjectionMatrix], count: Int = 4,
-                             expectedGapsMm: [Double]? = nil, keepPoint: ((Vec3) -> Bool)? = nil,
-                             distanceToModelMm: ((Vec3) -> Double)? = nil, settings: Settings = Settings()) -> Match? {
+                             expectedGapsMm: [Double]? = nil, modelDistanceMm: ((Vec3) -> Double?)? = nil,
+                             settings: Settings = Settings()) -> Match? {
         guard candidates.count == 2, projections.count == 2 else { return nil }
         let a = candidates[0], b = candidates[1]
         var pairPoint = [[Vec3?]](repeating: [Vec3?](repeating: nil, count: b.count), count: a.count)
@@ -267,11 +266,15 @@ public enum LeadTriangulation {
                   let qa = projections[0].project(p), let qb = projections[1].project(p) else { continue }
             let e = max(DetectorPixel(column: qa.column, row: qa.row).distance(to: a[i]),
                         DetectorPixel(column: qb.column, row: qb.row).distance(to: b[j]))
-            if e <= settings.maximumResidualPx && (keepPoint?(p) ?? true) {
-                pairPoint[i][j] = p
-                pairError[i][j] = e
-                pairModelCost[i][j] = distanceToModelMm.map { settings.modelDistanceWeightPxPerMm * $0(p) } ?? 0
+            guard e <= settings.maximumResidualPx else { continue }
+            var distance = 0.0
+            if let modelDistanceMm {
+                guard let d = modelDistanceMm(p) else { continue }
+                distance = d
             }
+            pairPoint[i][j] = p
+            pairError[i][j] = e
+            pairModelCost[i][j] = settings.modelDistanceWeightPxPerMm * distance
         } }
         let orders = paths(count)
         var pairs: [(Int, Int)] = []

@@ -56,15 +56,14 @@ func matchLead(_ s: SimulatedLeadCase, model: LeadModel?) -> LeadTriangulation.M
                                                radiusPx: m.maximumModelDistanceMm / v.view.millimetresPerPixelAtIsocentre)
         return detector.candidates(DetectorImage(columns: v.view.columns, rows: v.view.rows, pixels: v.lead), region: region)
     }
-    let distance = { (p: Vec3) -> Double in s.epicardiumWorldMm.reduce(Double.infinity) { min($0, ($1 - p).length) } }
     return LeadTriangulation.match(candidates: found.map { $0.blobs.map(\.pixel) }, projections: c.views.map(\.view.projection),
                                    count: model?.electrodeCount ?? 4, expectedGapsMm: model?.gapsMm,
-                                   keepPoint: { p in
-                                       guard distance(p) <= m.maximumModelDistanceMm else { return false }
+                                   modelDistanceMm: { p in
+                                       let distance = s.epicardiumWorldMm.reduce(Double.infinity) { min($0, ($1 - p).length) }
+                                       guard distance <= m.maximumModelDistanceMm else { return nil }
                                        let a = s.angleDeg(p)
-                                       return !(a > m.septalMarginDeg && a < s.septalSpanDeg - m.septalMarginDeg)
-                                   },
-                                   distanceToModelMm: distance)
+                                       return a > m.septalMarginDeg && a < s.septalSpanDeg - m.septalMarginDeg ? nil : distance
+                                   })
 }
 
 /// Worst distance (mm) from a true electrode (world) to the matched one in the same or reversed order.
