@@ -297,18 +297,7 @@ public struct XRaySimulator: Sendable {
                 let clicked = image.state == .venogram && image.frame == clickedFrames[v]
                 guard clicked || image.state == .lead else { continue }
                 if clicked { clickedScatter[v] = scattered }
-                var vein: (integral: Double, pixel: Int)? = nil
-                let at = instants[image.cardiacPhaseFraction]!
-                if clicked, let gcv = at.veins.first(where: { $0.name == "great cardiac vein" }) {
-                    let line = Polyline(gcv.pointsMm)
-                    let mid = line.point(atArc: line.lengthMm / 2)
-                    if let q = rays[v][i].projectionFromPatient.project(mid) {
-                        let c = Int(q.column.rounded()), r = Int(q.row.rounded())
-                        if c >= 0, c < view.columns, r >= 0, r < view.rows {
-                            vein = (at.scene.contrastIntegral(vein: gcv.name, sourceMm: rays[v][i].sourceMm, through: mid), r * view.columns + c)
-                        }
-                    }
-                }
+                let vein = clicked ? XRaySimulator.greatCardiacVeinMidpoint(instants[image.cardiacPhaseFraction]!, rays: rays[v][i]) : nil
                 checks[image.state.rawValue] = XRayImageChecks.measure(
                     lineIntegrals: lineIntegrals[v][i], scatter: scattered, rendered: pixels, rows: view.rows, columns: view.columns,
                     photonsPerPixel: settings.photonsPerPixel, pixelSpacingMm: settings.pixelSpacingMm, veinContrastIntegral: vein).facts
@@ -458,6 +447,18 @@ public struct XRaySimulator: Sendable {
                         veinCentrelines: veins, viewTruth: viewTruth, clicks: clicks, muVolume: muVolume, facts: facts)
     }
 
+    /// The great cardiac vein's contrast line integral through its midpoint and that midpoint's pixel index, for
+    /// `XRayImageChecks`; nil when the vein or its midpoint's pixel is not in the image.
+    static func greatCardiacVeinMidpoint(_ at: Instant, rays: ViewRays) -> (integral: Double, pixel: Int)? {
+        guard let gcv = at.veins.first(where: { $0.name == "great cardiac vein" }) else { return nil }
+        let line = Polyline(gcv.pointsMm)
+        let mid = line.point(atArc: line.lengthMm / 2)
+        guard let q = rays.projectionFromPatient.project(mid) else { return nil }
+        let c = Int(q.column.rounded()), r = Int(q.row.rounded())
+        guard c >= 0, c < rays.view.columns, r >= 0, r < rays.view.rows else { return nil }
+        return (at.scene.contrastIntegral(vein: gcv.name, sourceMm: rays.sourceMm, through: mid), r * rays.view.columns + c)
+    }
+
     public static let pixelConvention = "column, row: origin at the centre of the first pixel, column to the right, row down (array axes 0 and 1 of the xray NIfTI files)"
 
     /// Landmarks an implanter can click on a venogram (patient mm at the X-ray phase): coronary sinus ostium,
@@ -524,7 +525,7 @@ public struct XRayScene: Sendable {
     /// Indices in `venogramTubes` of the tributaries' contrast (every vein but `VenogramFilling.trunk`).
     var tributaryTubeIndices: [Int]
 
-    /// The scene with the tributaries' contrast scaled by `factor` (wash-out, `VenogramWashout`); the trunk behind
+    /// The scene with the tributaries' contrast scaled by `factor` (wash-out, `xray.washoutTimeConstantS`); the trunk behind
     /// the balloon, the balloon, catheter and devices unchanged.
     public func washedOut(_ factor: Double) -> XRayScene {
         guard factor != 1 else { return self }
