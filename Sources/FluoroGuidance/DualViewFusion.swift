@@ -482,7 +482,21 @@ public struct DualViewFusion: Sendable {
         let ids = mesh.intAttributes[LVSurfaceBuilder.segmentAttribute] ?? []
         let scar = mesh.scalarAttributes[LVSurfaceBuilder.scarAttribute] ?? []
         let r = cmr.result
-        let sorted = view.venogram.pixels.sorted()
+        // Grey window from the heart's part of the image (the projected epicardium's bounding box, widened by a
+        // quarter each way): over the whole field the abdomen and spine set it, and the veins, faint under scatter,
+        // vanish.
+        let heartPx = mesh.vertices.compactMap { p.project($0) }
+        var windowed = view.venogram.pixels
+        if let c0 = heartPx.map(\.column).min(), let c1 = heartPx.map(\.column).max(),
+           let r0 = heartPx.map(\.row).min(), let r1 = heartPx.map(\.row).max() {
+            let w = view.geometry.columns, h = view.geometry.rows
+            let mc = 0.25 * (c1 - c0), mr = 0.25 * (r1 - r0)
+            let cs = max(0, Int(c0 - mc)), ce = min(w - 1, Int(c1 + mc)), rs = max(0, Int(r0 - mr)), re = min(h - 1, Int(r1 + mr))
+            if cs < ce && rs < re {
+                windowed = (rs...re).flatMap { r in (cs...ce).map { view.venogram.pixels[r * w + $0] } }
+            }
+        }
+        let sorted = windowed.sorted()
         let lo = sorted[Int(0.005 * Double(sorted.count - 1))], hi = sorted[Int(0.995 * Double(sorted.count - 1))]
         var fig = ProjectionOverlay(columns: view.geometry.columns, rows: view.geometry.rows, image: view.venogram.pixels,
                                     window: (lo, max(hi, lo + 1e-6)),
