@@ -83,7 +83,8 @@ public struct GuidancePipeline: Sendable {
         let measured = timed("activation") { SegmentMotion.measure(geometry, timesMs: times, settings: c.motion) }
         let scar = try timed("scar") {
             try ScarDetection.detect(lge: study.lge, geometry: geometry, cineTimesMs: times, lgeTimeMs: study.lgeTimeMs,
-                                     erase: inputs.eraseMask, settings: c.scar)
+                                     lgeSliceThicknessMm: study.acquisition.lge.sliceThickness, erase: inputs.eraseMask,
+                                     settings: c.scar)
         }
         var records: [SegmentRecord] = []
         var unmeasured: [Int] = []

@@ -80,6 +80,10 @@ public struct ScarDetection: Sendable {
         /// the atrioventricular groove (blood and fat, both bright on LGE) inside the contour carried from the
         /// slice below.
         public var clipAtMitralAnnulus = true
+        /// Voxels whose slab (slice thickness across, a pixel in plane) the mitral annulus plane cuts are border
+        /// voxels: atrial blood and atrioventricular groove fat, both bright on LGE, share them (needs
+        /// `clipAtMitralAnnulus` and the long-axis views' annulus).
+        public var annulusSlabIsBorder = true
         /// In-plane search range (mm, either way along each LGE axis) and its step.
         public var alignmentRangeMm = 6.0
         public var alignmentStepMm = 0.5
@@ -128,8 +132,10 @@ public struct ScarDetection: Sendable {
     /// Through-plane shift of each LGE slice (mm along the LGE slice normal, column x row axes).
     var alignmentThroughPlaneMm: [Double]
 
+    /// `lgeSliceThicknessMm`: the LGE's nominal slice thickness (DICOM SliceThickness); nil takes the slice spacing.
     static func detect(lge: ImageVolume<Float>, geometry g: LVGeometry, cineTimesMs: [Double], lgeTimeMs: Double,
-                       erase: ImageVolume<Float>?, settings: Settings) throws -> ScarDetection {
+                       lgeSliceThicknessMm: Double? = nil, erase: ImageVolume<Float>?,
+                       settings: Settings) throws -> ScarDetection {
         let frame = cineTimesMs.indices.min { abs(cineTimesMs[$0] - lgeTimeMs) < abs(cineTimesMs[$1] - lgeTimeMs) } ?? 0
         let (w, h, ns) = (lge.grid.size[0], lge.grid.size[1], lge.grid.size[2])
         if let e = erase, e.grid.size != lge.grid.size {
@@ -146,6 +152,15 @@ public struct ScarDetection: Sendable {
         let annulus = settings.clipAtMitralAnnulus ? g.annulusPlanes?[frame] : nil
         let shifts = settings.alignToCine ? alignmentShifts(lge: lge, contours: contours, settings: settings)
                                           : [SIMD3<Double>](repeating: .zero, count: ns)
+        // A voxel averages its slab (the slice thickness across, a pixel in plane): where the mitral annulus plane
+        // cuts the slab, atrial blood and groove fat (both bright on LGE) share the voxel, as blood does at the
+        // endocardium, so it is a border voxel (`inner` false). Half the slab's extent along the annulus normal:
+        let thicknessMm = lgeSliceThicknessMm ?? lge.grid.spacingMm[2]
+        let annulusHalfSlabMm: Double = !settings.annulusSlabIsBorder ? 0 : annulus.map { a in
+            let plane = SlicePlane(grid: lge.grid, slice: 0)
+            return (thicknessMm * abs(plane.normal.dot(a.normal)) + plane.dxMm * abs(plane.axisColumns.dot(a.normal))
+                    + plane.dyMm * abs(plane.axisRows.dot(a.normal))) / 2
+        } ?? 0
         for k in 0..<ns {
             let lgePlane = SlicePlane(grid: lge.grid, slice: k)
             for j in 0..<h { for i in 0..<w {
@@ -154,7 +169,8 @@ public struct ScarDetection: Sendable {
                 guard let c = contours.at(p) else { continue }
                 // Atrial side of the mitral annulus (long-axis views, at the cine phase of the LGE): not LV wall,
                 // whatever contour a basal slice carried there.
-                if let a = annulus, (p - a.centreMm).dot(a.normal) < 0 { continue }
+                let annulusDistanceMm = annulus.map { (p - $0.centreMm).dot($0.normal) } ?? .infinity
+                if annulusDistanceMm < 0 { continue }
                 let s = c.nearestSlice
                 let rho = c.rho, en = c.endoMm, ep = c.epiMm, x = c.rayCoordinate
                 let rays = g.walls[s].rayCount
@@ -169,7 +185,7 @@ public struct ScarDetection: Sendable {
                     // The voxel's own ring (its height, not that of the cine ray it lies on).
                     segment[idx] = UInt8(Segment36.sectorsPerRing * ring + Segment36(Int(segment[idx]))!.sectorIndex + 1)
                 }
-                inner[idx] = rho >= en + marginMm && rho <= ep - marginMm
+                inner[idx] = rho >= en + marginMm && rho <= ep - marginMm && annulusDistanceMm >= annulusHalfSlabMm
                 depth[idx] = Float((rho - en) / max(ep - en, 1e-6))
                 let angle = g.rayAngle(rNearest, rays: rays)
                 bin[idx] = Int32(s * binCount + min(binCount - 1, Int(angle / settings.transmuralityBinDegrees)))
