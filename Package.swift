@@ -105,7 +105,7 @@ let package = Package(
         .testTarget(name: "WebOutputTests", dependencies: ["WebOutput"]),
         // report.html from hand-made results (tables, confusion matrices, escaping) and in headless Chromium.
         // Registration and electrode detection on rendered views (the test sees the truth; FluoroGuidance does not).
-        .testTarget(name: "FluoroGuidanceTests", dependencies: ["FluoroGuidance", "XRaySimulation", "HeartPhantom", "GuidancePipeline", "ImageIO", "CRTCore", "SurfaceMesh", "SegmentModel"]),
+        .testTarget(name: "FluoroGuidanceTests", dependencies: ["FluoroGuidance", "XRaySimulation", "HeartPhantom", "GuidancePipeline", "ImageIO", "CRTCore", "SurfaceMesh", "SegmentModel", "SyntheticCase", "Validation"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -289,22 +289,15 @@ public struct DualViewFusion: Sendable {
         }
         // The first two views with a lead image: candidates in each, matched by epipolar geometry and spacing.
         let pair = Array(views.prefix(2))
-        // The implant record's model fixes the electrode count and gaps; without it, the generic equal spacing.
-        let implanted = study.implantedLead
-        let count = implanted?.electrodeCount ?? settings.electrodes.electrodeCount
-        let gaps = implanted?.gapsMm
-        var detectorSettings = settings.electrodes
+        // The implant record's model fixes the electrode count and gaps. Without it, the generic equal spacing and
+        // the commercial layouts (`KnownLeadLayouts`) are each tried, and the best chain is kept (below).
+        let layouts: [ImplantedLead?] = study.implantedLead.map { [$0] } ?? ([nil] + KnownLeadLayouts.all.map { $0 })
         var modelDistance: ((Vec3) -> Double?)? = nil
         var epicardiumWorldMm: [Vec3] = []
         if let heartFromWorld = worldFromHeart.inverse {
             // Other leads in the field (RV, RA, ICD): only points near the registered LV epicardium (the LV lead lies
             // in its veins) and not over the septum's RV face (no coronary vein runs there; the RV lead's tip, ring
-            // and coil do) may be electrodes, whether or not the implant record names the lead. With the model known,
-            // its gaps tell the LV lead from the others, so more and fainter candidates are taken.
-            if implanted != nil {
-                detectorSettings.maximumCandidates = settings.electrodes.maximumCandidatesKnownLead
-                detectorSettings.thresholdFraction = settings.electrodes.thresholdFractionKnownLead
-            }
+            // and coil do) may be electrodes, whether or not the implant record names the lead.
             let epi = AnalysisProducts.annotatedMesh(cmr, surface: .epicardium).vertices.map { worldFromHeart.apply($0) }
             epicardiumWorldMm = epi
             let reach = settings.leadMatching.maximumModelDistanceMm, margin = settings.leadMatching.septalMarginDeg
@@ -349,59 +342,110 @@ public struct DualViewFusion: Sendable {
             return ElectrodeDetection.region(around: epicardiumWorldMm, projection: leadProjections[k], columns: v.lead!.columns, rows: v.lead!.rows,
                                              radiusPx: settings.leadMatching.maximumModelDistanceMm / v.millimetresPerPixelAtIsocentre)
         }
-        var found = pair.indices.map { ElectrodeDetection(settings: detectorSettings).candidates(pair[$0].lead!, region: regions[$0]) }
-        let fewest = count - settings.leadMatching.maximumSharedCandidates
-        if let empty = zip(pair, found).first(where: { $0.1.blobs.isEmpty }) {
-            return (nil, FluoroscopyRecord.Lead(status: "not found: no electrode-like spot on \(empty.0.name), \(count) expected"), nil, nil)
+        // One electrode layout tried: candidates, the match near the registered model, else over the whole images by
+        // the layout alone (with a warning), else along the epipolar lines of a view where the electrodes merge.
+        struct Attempt {
+            var layout: ImplantedLead?
+            var match: LeadTriangulation.Match
+            var found: [(blobs: [ElectrodeDetection.Blob], topHat: DetectorImage, threshold: Double)]
+            var projections: [ProjectionMatrix]
+            var offsetMm: Double
+            var warning: String?
+            /// 0: matched near the registered model, 1: by the layout alone, 2: along epipolar lines.
+            var tier: Int
+            var cost: Double
         }
-        var warning: String? = nil
-        var matched: LeadTriangulation.Match? = nil
         // The two lead images, taken one after the other, catch the heart at two breathing states
         // (`LeadTriangulation.matchOverOffsets`).
         let searchMm = settings.leadImagesOffsetSearchMm, stepMm = settings.leadImagesOffsetStepMm
         let offsetsMm = searchMm > 0 && stepMm > 0 ? Array(stride(from: -searchMm, through: searchMm + 1e-9, by: stepMm)) : [0]
-        var offsetMm = 0.0
-        func bestMatch(modelDistanceMm: ((Vec3) -> Double?)?) -> LeadTriangulation.Match? {
-            guard let m = LeadTriangulation.matchOverOffsets(candidates: found.map { $0.blobs.map(\.pixel) }, projections: leadProjections,
-                                                             offsetsMm: offsetsMm, offsetSDMm: settings.refinement.viewOffsetSDCranioCaudalMm,
-                                                             count: count, expectedGapsMm: gaps, modelDistanceMm: modelDistanceMm,
-                                                             settings: settings.leadMatching) else { return nil }
-            offsetMm = m.offsetMm
-            leadProjections = BreathingOffset.projections(leadProjections, offsetMm: Vec3(0, 0, m.offsetMm))
-            return m.match
-        }
-        if found.allSatisfy({ $0.blobs.count >= max(1, fewest) }) {
-            matched = bestMatch(modelDistanceMm: modelDistance)
-            if matched == nil && modelDistance != nil {
-                // A registration far off (mTRE above the model distance) leaves no chain near the model: the whole
-                // images and the model's gaps alone, with a warning.
-                if regions.contains(where: { $0 != nil }) {
-                    found = pair.map { ElectrodeDetection(settings: detectorSettings).candidates($0.lead!) }
-                }
-                matched = bestMatch(modelDistanceMm: nil)
-                if matched != nil {
-                    warning = "lead: no electrode chain lies near the registered LV model (registration may be off); matched by "
-                        + (implanted != nil ? "the implanted model's electrode gaps" : "the electrodes' spacing") + " alone"
+        func attempt(_ layout: ImplantedLead?) -> (attempt: Attempt?, failure: String) {
+            let count = layout?.electrodeCount ?? settings.electrodes.electrodeCount
+            let gaps = layout?.gapsMm
+            // With the model known its gaps tell the LV lead from the others, so more and fainter candidates are taken.
+            var detectorSettings = settings.electrodes
+            if layout != nil {
+                detectorSettings.maximumCandidates = settings.electrodes.maximumCandidatesKnownLead
+                detectorSettings.thresholdFraction = settings.electrodes.thresholdFractionKnownLead
+            }
+            var projections = leadProjections
+            var found = pair.indices.map { ElectrodeDetection(settings: detectorSettings).candidates(pair[$0].lead!, region: regions[$0]) }
+            let fewest = count - settings.leadMatching.maximumSharedCandidates
+            if let empty = zip(pair, found).first(where: { $0.1.blobs.isEmpty }) {
+                return (nil, "not found: no electrode-like spot on \(empty.0.name), \(count) expected")
+            }
+            var warning: String? = nil
+            var matched: LeadTriangulation.Match? = nil
+            var tier = 0, cost = 0.0
+            var offsetMm = 0.0
+            let offsetSDMm = settings.refinement.viewOffsetSDCranioCaudalMm
+            func bestMatch(modelDistanceMm: ((Vec3) -> Double?)?) -> LeadTriangulation.Match? {
+                guard let m = LeadTriangulation.matchOverOffsets(candidates: found.map { $0.blobs.map(\.pixel) }, projections: projections,
+                                                                 offsetsMm: offsetsMm, offsetSDMm: offsetSDMm,
+                                                                 count: count, expectedGapsMm: gaps, modelDistanceMm: modelDistanceMm,
+                                                                 settings: settings.leadMatching) else { return nil }
+                offsetMm = m.offsetMm
+                projections = BreathingOffset.projections(projections, offsetMm: Vec3(0, 0, m.offsetMm))
+                cost = m.match.score + pow(m.offsetMm / max(offsetSDMm, 1e-6), 2)
+                return m.match
+            }
+            if found.allSatisfy({ $0.blobs.count >= max(1, fewest) }) {
+                matched = bestMatch(modelDistanceMm: modelDistance)
+                if matched == nil && modelDistance != nil {
+                    // A registration far off (mTRE above the model distance) leaves no chain near the model: the whole
+                    // images and the layout's gaps alone, with a warning.
+                    if regions.contains(where: { $0 != nil }) {
+                        found = pair.map { ElectrodeDetection(settings: detectorSettings).candidates($0.lead!) }
+                    }
+                    matched = bestMatch(modelDistanceMm: nil)
+                    tier = 1
+                    if matched != nil {
+                        warning = "lead: no electrode chain lies near the registered LV model (registration may be off); matched by "
+                            + (layout != nil ? "the electrode gaps of \(layout!.model)" : "the electrodes' spacing") + " alone"
+                    }
                 }
             }
-        }
-        if matched == nil {
-            // A lead along one view's beam merges its rings into one or two spots there: search along the epipolar
-            // lines of the other view's electrodes (the view with more spots).
-            let s = found[0].blobs.count >= found[1].blobs.count ? 0 : 1, m = 1 - s
-            if var e = LeadTriangulation.matchAlongEpipolarLines(separated: found[s].blobs.map(\.pixel), merged: found[m].blobs.map(\.pixel),
-                                                                 mergedTopHat: found[m].topHat, projections: [leadProjections[s], leadProjections[m]],
-                                                                 count: count, expectedGapsMm: gaps, settings: settings.leadMatching) {
-                if s == 1 { e.chains.reverse() }
-                matched = e
-                warning = "lead: the electrodes merge into \(found[m].blobs.count) spot(s) on \(pair[m].name) (lead along its beam); "
-                    + "located there along the epipolar lines of \(pair[s].name)'s electrodes, so their depth in \(pair[s].name) is less certain"
+            if matched == nil {
+                // A lead along one view's beam merges its rings into one or two spots there: search along the epipolar
+                // lines of the other view's electrodes (the view with more spots).
+                let s = found[0].blobs.count >= found[1].blobs.count ? 0 : 1, m = 1 - s
+                if var e = LeadTriangulation.matchAlongEpipolarLines(separated: found[s].blobs.map(\.pixel), merged: found[m].blobs.map(\.pixel),
+                                                                     mergedTopHat: found[m].topHat, projections: [projections[s], projections[m]],
+                                                                     count: count, expectedGapsMm: gaps, settings: settings.leadMatching) {
+                    if s == 1 { e.chains.reverse() }
+                    matched = e
+                    tier = 2; cost = e.score
+                    warning = "lead: the electrodes merge into \(found[m].blobs.count) spot(s) on \(pair[m].name) (lead along its beam); "
+                        + "located there along the epipolar lines of \(pair[s].name)'s electrodes, so their depth in \(pair[s].name) is less certain"
+                }
             }
+            guard let match = matched else {
+                let spots = zip(pair, found).map { "\($0.1.blobs.count) on \($0.0.name)" }.joined(separator: ", ")
+                return (nil, "not found: no \(count) electrode spots in the two views agree in 3D (epipolar geometry and spacing; spots: \(spots))")
+            }
+            return (Attempt(layout: layout, match: match, found: found, projections: projections, offsetMm: offsetMm,
+                            warning: warning, tier: tier, cost: cost), "")
         }
-        guard var match = matched else {
-            let spots = zip(pair, found).map { "\($0.1.blobs.count) on \($0.0.name)" }.joined(separator: ", ")
-            return (nil, FluoroscopyRecord.Lead(status: "not found: no \(count) electrode spots in the two views agree in 3D (epipolar geometry and spacing; spots: \(spots))"), nil, nil)
+        // The best of the layouts tried: the most electrodes explained, then the surest way of matching (near the
+        // model, by the layout alone, along epipolar lines), then the lowest cost. The first layout's failure is
+        // reported when none matches.
+        var chosen: Attempt? = nil
+        var failure = ""
+        for layout in layouts {
+            let (a, why) = attempt(layout)
+            if failure.isEmpty { failure = why }
+            guard let a else { continue }
+            if let c = chosen {
+                let n = a.match.worldMm.count, nc = c.match.worldMm.count
+                guard n > nc || (n == nc && (a.tier < c.tier || (a.tier == c.tier && a.cost < c.cost))) else { continue }
+            }
+            chosen = a
         }
+        guard let chosen else { return (nil, FluoroscopyRecord.Lead(status: failure), nil, nil) }
+        var match = chosen.match
+        let found = chosen.found, warning = chosen.warning, offsetMm = chosen.offsetMm
+        leadProjections = chosen.projections
+        let layout = chosen.layout
         // Distal first: the lead body continues beyond the proximal end only.
         let last = match.worldMm.count - 1
         var beyondFirst = 0.0, beyondLast = 0.0
@@ -457,7 +501,7 @@ public struct DualViewFusion: Sendable {
         let (c36, c18) = LeadPosition.categories(lead: seg, target: target)
         // Tip: the distal end lies half an electrode length (the model's offset) beyond the distal electrode's centre.
         let dir = (heart[0] - heart[1]).normalized
-        let tip = heart[0] + dir * (implanted?.electrodeOffsetsFromDistalEndMm[0] ?? 1.5)
+        let tip = heart[0] + dir * (layout?.electrodeOffsetsFromDistalEndMm[0] ?? 1.5)
         let lead = LeadPosition(segment36: seg.id, category36: c36, category18: c18, pacingElectrodeMm: p, tipMm: tip)
         var record = FluoroscopyRecord.Lead(status: "found", electrodesPx: electrodesPx, electrodesWorldMm: world, electrodesMm: heart,
                                             triangulationResidualsPx: residuals, pacingElectrodeIndex: pacing,
@@ -465,6 +509,9 @@ public struct DualViewFusion: Sendable {
         if !shiftsPx.isEmpty { record.leadImageShiftPx = shiftsPx }
         if deformation != nil { record.cardiacPhaseCorrected = true }
         if offsetsMm.count > 1 { record.leadImagesOffsetMm = offsetMm }
+        record.electrodeLayout = study.implantedLead != nil ? "implant record: \(layout!.model)"
+            : (layout.map { "assumed: \($0.model) (no implant record; best of \(layouts.count) layouts)" }
+               ?? "assumed: generic equal spacing (no implant record; best of \(layouts.count) layouts)")
         // Fluoroscopy only: the same electrode judged on the standard heart in the world frame.
         let fSeg = settings.standardHeart.segment(ofWorldPoint: world[pacing])
         let (f36, f18) = LeadPosition.categories(lead: fSeg, target: target)

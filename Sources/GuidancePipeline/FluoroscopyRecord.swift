@@ -93,6 +93,9 @@ public struct FluoroscopyRecord: Codable, Sendable, Equatable {
         /// The cranio-caudal offset between the two lead images' breathing states that the electrode match chose
         /// (mm, world z: the first view moved by +half, the second by -half); nil when not searched.
         public var leadImagesOffsetMm: Double? = nil
+        /// The electrode layout the match used: "implant record: <model>", or without the record the best of the
+        /// layouts tried, "assumed: <model> ..." or "assumed: generic equal spacing ..."; nil when not found.
+        public var electrodeLayout: String? = nil
         public init(status: String, electrodesPx: [String: [[Double]]] = [:], electrodesWorldMm: [Vec3] = [],
                     electrodesMm: [Vec3] = [], triangulationResidualsPx: [Double] = [], pacingElectrodeIndex: Int? = nil,
                     targetDistanceMm: Double? = nil, meshDistanceMm: Double? = nil) {

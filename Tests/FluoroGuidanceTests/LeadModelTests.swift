@@ -2,7 +2,9 @@ import CRTCore
 import FluoroGuidance
 import Foundation
 import HeartPhantom
+import SyntheticCase
 import Testing
+import Validation
 import XRaySimulation
 
 /// Named tolerances of the lead-catalogue and device tests (issue 15).
@@ -173,5 +175,44 @@ struct DevicesInFieldTests {
         // where the ICD lead overlies their tip electrode in RAO 30 (the electrode lies on the coil's ridge there).
         #expect(found.count >= 2, "found \(found), missed \(missed)")
         #expect(found.contains { $0.hasPrefix("Medtronic Attain Ability") }, "bipolar lead missed: \(missed)")
+    }
+}
+
+/// Named tolerance of the test without the implant record.
+enum UnknownLayoutTolerance {
+    /// Electrode localisation error (scored as `crtsim score` does: the pacing electrode against the nearest true
+    /// electrode, registration error included) without the record, above the error with it (mm).
+    static let beyondRecordMm = 1.0
+}
+
+@Suite("Lead without the implant record", .serialized)
+struct UnknownLayoutTests {
+    /// A clinical patient with an Abbott Quartet (gaps 20, 10, 17 mm, which the generic equal spacing does not fit),
+    /// its devices and scatter: analysed with operator/lead.json and again without it. Without the record the
+    /// layouts tried (`KnownLeadLayouts` and the generic one) must find the lead as well as the record does.
+    @Test("without operator/lead.json the lead is found by trying the known layouts, within 1 mm of the error with the record")
+    func leadFoundWithoutRecord() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let file = root.appendingPathComponent("Phantoms/advise-typical.yaml").path
+        let seed: UInt64 = 2_123_940_909
+        let spec = try PhantomSpec.load(yaml: try String(contentsOfFile: file, encoding: .utf8), file: file).resolved(seed: seed)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("crtsim-unknown-layout-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try CaseGenerator.generate(spec: spec, seed: seed, out: dir + "/case", replace: true, previews: false, xrayVolume: false)
+        let record = try ImplantedLead.read(dir + "/case/operator/lead.json")
+        #expect(record.model == "Abbott Quartet 1458Q", "the case's lead: \(record.model)")
+        func analysedError(_ out: String) throws -> (error: Double?, layout: String?) {
+            let analysis = try CaseAnalysis.run(cmrFolder: dir + "/case/cmr")
+            _ = try analysis.write(to: out, replace: true)
+            let scores = try CaseScoring.score(caseDirectory: dir + "/case", analysisDirectory: out)
+            return (scores.registration?.electrodeLocalisationErrorMm, analysis.output.result.fluoroscopy?.lead.electrodeLayout)
+        }
+        let with = try analysedError(dir + "/with-record")
+        try FileManager.default.removeItem(atPath: dir + "/case/operator/lead.json")
+        let without = try analysedError(dir + "/without-record")
+        let e1 = try #require(with.error, "not found with the record"), e2 = try #require(without.error, "not found without the record")
+        #expect(with.layout?.hasPrefix("implant record") == true && without.layout?.hasPrefix("assumed") == true,
+                "layouts \(String(describing: with.layout)), \(String(describing: without.layout))")
+        #expect(e2 <= e1 + UnknownLayoutTolerance.beyondRecordMm, "electrode error \(e1) mm with the record, \(e2) mm without")
     }
 }
