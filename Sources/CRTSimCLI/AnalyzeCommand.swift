@@ -98,6 +98,7 @@ struct AnalyzeCommand: ParsableCommand {
         lines.append(String(format: "  registration: %@, click RMS %.1f px (landmarks %.1f px), %.1f s", reg.method, rms(reg.finalResidualsPx), rms(reg.landmarkResidualsPx), fusion.registrationSeconds))
         if let lead = fusion.lead {
             lines.append("  lead: pacing electrode in segment \(lead.segment36) (\(Segment36(lead.segment36)!.name)), \(lead.category36?.rawValue ?? "no target") (36), \(lead.category18?.rawValue ?? "no target") (18)")
+            if let layout = fusion.record.lead.electrodeLayout { lines.append("  lead electrodes: \(layout)") }
         } else {
             lines.append("  lead: \(fusion.record.lead.status)")
         }
