@@ -344,10 +344,11 @@ public struct DualViewFusion: Sendable {
         }
         // One electrode layout tried: candidates, the match near the registered model, else over the whole images by
         // the layout alone (with a warning), else along the epipolar lines of a view where the electrodes merge.
+        typealias Candidates = (blobs: [ElectrodeDetection.Blob], topHat: DetectorImage, threshold: Double)
         struct Attempt {
             var layout: ImplantedLead?
             var match: LeadTriangulation.Match
-            var found: [(blobs: [ElectrodeDetection.Blob], topHat: DetectorImage, threshold: Double)]
+            var found: [Candidates]
             var projections: [ProjectionMatrix]
             var offsetMm: Double
             var warning: String?
@@ -359,17 +360,26 @@ public struct DualViewFusion: Sendable {
         // (`LeadTriangulation.matchOverOffsets`).
         let searchMm = settings.leadImagesOffsetSearchMm, stepMm = settings.leadImagesOffsetStepMm
         let offsetsMm = searchMm > 0 && stepMm > 0 ? Array(stride(from: -searchMm, through: searchMm + 1e-9, by: stepMm)) : [0]
-        func attempt(_ layout: ImplantedLead?) -> (attempt: Attempt?, failure: String) {
-            let count = layout?.electrodeCount ?? settings.electrodes.electrodeCount
-            let gaps = layout?.gapsMm
-            // With the model known its gaps tell the LV lead from the others, so more and fainter candidates are taken.
+        // Candidates per view, found once per detector setting and search area and shared by the layouts tried. With a
+        // layout known its gaps tell the LV lead from the others, so more and fainter candidates are taken.
+        var candidateCache: [String: [Candidates]] = [:]
+        func candidates(knownLayout: Bool, wholeImage: Bool) -> [Candidates] {
+            let key = "\(knownLayout) \(wholeImage)"
+            if let cached = candidateCache[key] { return cached }
             var detectorSettings = settings.electrodes
-            if layout != nil {
+            if knownLayout {
                 detectorSettings.maximumCandidates = settings.electrodes.maximumCandidatesKnownLead
                 detectorSettings.thresholdFraction = settings.electrodes.thresholdFractionKnownLead
             }
+            let found = pair.indices.map { ElectrodeDetection(settings: detectorSettings).candidates(pair[$0].lead!, region: wholeImage ? nil : regions[$0]) }
+            candidateCache[key] = found
+            return found
+        }
+        func attempt(_ layout: ImplantedLead?) -> (attempt: Attempt?, failure: String) {
+            let count = layout?.electrodeCount ?? settings.electrodes.electrodeCount
+            let gaps = layout?.gapsMm
             var projections = leadProjections
-            var found = pair.indices.map { ElectrodeDetection(settings: detectorSettings).candidates(pair[$0].lead!, region: regions[$0]) }
+            var found = candidates(knownLayout: layout != nil, wholeImage: false)
             let fewest = count - settings.leadMatching.maximumSharedCandidates
             if let empty = zip(pair, found).first(where: { $0.1.blobs.isEmpty }) {
                 return (nil, "not found: no electrode-like spot on \(empty.0.name), \(count) expected")
@@ -395,7 +405,7 @@ public struct DualViewFusion: Sendable {
                     // A registration far off (mTRE above the model distance) leaves no chain near the model: the whole
                     // images and the layout's gaps alone, with a warning.
                     if regions.contains(where: { $0 != nil }) {
-                        found = pair.map { ElectrodeDetection(settings: detectorSettings).candidates($0.lead!) }
+                        found = candidates(knownLayout: layout != nil, wholeImage: true)
                     }
                     matched = bestMatch(modelDistanceMm: nil)
                     tier = 1
