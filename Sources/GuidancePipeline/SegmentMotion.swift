@@ -173,15 +173,14 @@ public struct SegmentMotion: Sendable {
     }
 
     /// Replaces each measured activation time (50 % crossing) by the template delay (`ActivationMethod.templateDelay`)
-    /// and its uncertainty by the fit's; a time not resolved (`maxActivationSDFrames`) becomes null, and a curve that
-    /// does not fit the template (negative scale) keeps its crossing. Nothing changes with fewer than 3 template
-    /// curves.
+    /// and its uncertainty by the fit's; a time not resolved (`maxActivationSDFrames`) or of a curve that does not
+    /// fit the template (negative scale: dyskinetic) becomes null. Nothing changes with fewer than 3 template curves.
     mutating func useTemplateDelays(timesMs: [Double], settings: Settings) {
         guard let timed = Self.templateDelayActivation(curves: curves, crossingsMs: activationMs, timesMs: timesMs,
                                                        settings: settings) else { return }
         for i in 0..<36 where activationMs[i] != nil {
             activationMs[i] = timed.activationMs[i]
-            // No fit's SD: the crossing stands with its own SD; no time: no SD either.
+            // No time: no SD either.
             if timed.activationMs[i] == nil { activationUncertaintyMs[i] = nil }
             else if let sd = timed.uncertaintyMs[i] { activationUncertaintyMs[i] = sd }
         }
@@ -191,9 +190,8 @@ public struct SegmentMotion: Sendable {
     /// measured) given their own 50 % crossings (ms; nil: none, and then no time): the template is the mean of the
     /// curves peaking at `templateMinPeak` or more, each crossing's curve is timed by `TemplateDelay.fit`, and the
     /// delays are put on the crossing scale by the median of (crossing - delay); a delay whose SD exceeds
-    /// `maxActivationSDFrames` frame intervals gives no time, and a curve that fits only with a negative scale keeps
-    /// its crossing (uncertainty nil: the caller's crossing SD stands). Nil with fewer than 3 template curves or
-    /// fewer than 3 phases.
+    /// `maxActivationSDFrames` frame intervals gives no time, nor does a curve that fits only with a negative scale
+    /// (dyskinetic). Nil with fewer than 3 template curves or fewer than 3 phases.
     public static func templateDelayActivation(curves: [[Double]?], crossingsMs: [Double?], timesMs: [Double],
                                                settings: Settings) -> (activationMs: [Double?], uncertaintyMs: [Double?])? {
         let frames = timesMs.count
@@ -210,12 +208,12 @@ public struct SegmentMotion: Sendable {
         guard !offsets.isEmpty else { return nil }
         let offset = Stats.median(offsets)
         // A curve that fits the template only with a negative scale (dyskinetic scar, thinning while the others
-        // thicken) does not share its shape: its own crossing stands (no fit SD). A fit whose SD exceeds
-        // `maxActivationSDFrames` frame intervals gives no time.
+        // thicken) carries no active thickening to time: its 50 % crossing is the passive early bump or noise
+        // (docs/pipeline.md "Activation time"), so it gets no time, as a fit whose SD exceeds
+        // `maxActivationSDFrames` frame intervals does not.
         let limit = settings.maxActivationSDFrames * interval
         let times = curves.indices.map { i -> Double? in
-            guard let crossing = crossingsMs[i] else { return nil }
-            guard let f = fits[i] else { return crossing }
+            guard crossingsMs[i] != nil, let f = fits[i] else { return nil }
             return f.sdMs <= limit ? f.delayMs + offset : nil
         }
         return (times, fits.map { f in f.flatMap { $0.sdMs <= limit ? $0.sdMs : nil } })
