@@ -14,6 +14,14 @@ extension RealismField {
                          clinical: .fixed(40), ideal: nil,
                          meaning: "SD of the Gaussian scatter kernel at the detector (scatter is a low-frequency haze over several centimetres); unset 40",
                          source: "scatter point-spread functions of water slabs spread over several centimetres at the detector (Boone and Seibert, Med Phys 1988;15:713; Sun and Star-Lack, Phys Med Biol 2010;55:6695); 40 mm as one Gaussian is an assumption"),
+            RealismField("xray.tubeVoltageKVp", \.xray.tubeVoltageKVp, unit: "kVp", range: 60...120,
+                         clinical: .uniform(min: 70, max: 90), ideal: nil,
+                         meaning: "peak voltage of the fluoroscopy tube (tungsten anode, 2.5 mm Al inherent filtration): the images are formed with its spectrum, a caesium-iodide detector and each material's own energy dependence (beam hardening; docs/fluoroscopy.md \"Spectrum and beam hardening\"); unset: the mono-energetic 60 keV beam of earlier releases",
+                         source: "the automatic dose-rate control of cardiovascular angiography systems holds adult fluoroscopy at about 70-90 kVp, raising it with the patient's thickness (AAPM Report 125, Lin et al. 2012; Sukupova, Ces Radiol 2013;67:232); the drawn value stands for the patient's thickness and view, an assumption within that range"),
+            RealismField("xray.copperFilterMm", \.xray.copperFilterMm, unit: "mm", range: 0...1,
+                         clinical: .uniform(min: 0.1, max: 0.4), ideal: nil,
+                         meaning: "added copper (spectral) filtration of that beam; unset: none",
+                         source: "the same systems add 0.1-0.9 mm Cu in fluoroscopy, less for thicker patients (AAPM Report 125, Lin et al. 2012); the adult chest in oblique views takes the thinner filters, an assumption within that range"),
         ]
     }
 }

@@ -389,6 +389,10 @@ public struct PhantomSpec: Codable, Sendable, Equatable {
         public var scatterFraction: Double? = nil
         /// SD of the scatter kernel at the detector (mm); nil: 40.
         public var scatterKernelSDMm: Double? = nil
+        /// Peak tube voltage (kVp) of a polyenergetic beam (`XRaySpectrum`); nil: the mono-energetic 60 keV beam.
+        public var tubeVoltageKVp: Double? = nil
+        /// Added copper filtration of that beam (mm); nil: none.
+        public var copperFilterMm: Double? = nil
         /// Other devices in the field (realism fields, DeviceVariation.swift): nil (also under `realism: ideal`)
         /// is none, the scene of crtsim's earlier releases.
         public var devices: Devices? = nil

@@ -14,12 +14,17 @@ public struct AttenuationVolume: Sendable {
     /// An elliptic cylinder along patient z outside which every voxel is air (the torso), so rays skip the
     /// empty corners of the grid: centre (x, y) and semi-axes (x, y) in mm. Nil: the whole grid.
     public var support: (centreX: Double, centreY: Double, halfX: Double, halfY: Double)?
+    /// The part of `mu` due to cortical bone (1/mm at the effective energy; `XRayMaterials.corticalBonePart`), for
+    /// the polyenergetic image formation; nil when not computed.
+    public var boneMu: [Float]?
 
     public init(size: [Int], voxelMm: Double, originMm: Vec3, mu: [Float],
-                support: (centreX: Double, centreY: Double, halfX: Double, halfY: Double)? = nil) {
+                support: (centreX: Double, centreY: Double, halfX: Double, halfY: Double)? = nil, boneMu: [Float]? = nil) {
         precondition(size.count == 3 && mu.count == size[0] * size[1] * size[2], "data do not match the size")
         self.size = size; self.voxelMm = voxelMm; self.originMm = originMm; self.mu = mu; self.support = support
+        self.boneMu = boneMu
     }
+
 
     /// The grid as an `ImageGrid` (voxel index to patient LPS mm).
     public var grid: ImageGrid {
@@ -52,8 +57,8 @@ public struct ChestModel: Sendable {
 
     /// Builds the attenuation volume of the chest with the heart at state `st` (`template(...).volume(...)`).
     public func volume(heart: HeartModel, state st: HeartState, zRangeMm: ClosedRange<Double>,
-                       voxelMm: Double) -> AttenuationVolume {
-        template(heart: heart, zRangeMm: zRangeMm, voxelMm: voxelMm).volume(heart: heart, state: st)
+                       voxelMm: Double, bone: Bool = false) -> AttenuationVolume {
+        template(heart: heart, zRangeMm: zRangeMm, voxelMm: voxelMm, bone: bone).volume(heart: heart, state: st)
     }
 
     /// The part of the attenuation volume that does not move with the heart's contraction, computed once for all
@@ -67,7 +72,8 @@ public struct ChestModel: Sendable {
     ///   - heart: the phantom.
     ///   - zRangeMm: patient z extent to cover (mm).
     ///   - voxelMm: isotropic voxel size (mm).
-    public func template(heart: HeartModel, zRangeMm: ClosedRange<Double>, voxelMm: Double) -> ChestVolumeTemplate {
+    ///   - bone: also keep the cortical-bone part of the attenuation (`AttenuationVolume.boneMu`).
+    public func template(heart: HeartModel, zRangeMm: ClosedRange<Double>, voxelMm: Double, bone: Bool = false) -> ChestVolumeTemplate {
         let hw = torso.halfWidthMm, hd = torso.halfDepthMm
         let nx = Int(ceil(2 * hw / voxelMm)) + 3
         let ny = Int(ceil(2 * hd / voxelMm)) + 3
@@ -77,11 +83,13 @@ public struct ChestModel: Sendable {
         let chest = { () -> ChestModel in var c = self; c.torso.sternumCentreZ = heart.spec.anatomy.heartCentreMm[2]; return c }()
         let plane = nx * ny
         let out = ParallelOutput<Float>(count: plane * nz, initial: 0)
+        let boneOut = ParallelOutput<Float>(count: bone ? plane * nz : 0, initial: 0)
         let reach = ParallelOutput<[Int32]>(count: nz, initial: [])
         let reachTorso = ParallelOutput<[Float]>(count: nz, initial: [])
         DispatchQueue.concurrentPerform(iterations: nz - 2) { kk in
             let k = kk + 1
             let dst = out.range((k * plane)..<((k + 1) * plane))
+            let boneDst = bone ? boneOut.range((k * plane)..<((k + 1) * plane)) : nil
             var voxels: [Int32] = [], torsoMu: [Float] = []
             for j in 1..<(ny - 1) {
                 for i in 1..<(nx - 1) {
@@ -90,7 +98,9 @@ public struct ChestModel: Sendable {
                         voxels.append(Int32(k * plane + j * nx + i))
                         for d in 0..<8 { torsoMu.append(chest.mu(at: p + ChestVolumeTemplate.subSample(d) * (0.5 * voxelMm))) }
                     } else {
-                        dst[j * nx + i] = chest.mu(at: p)
+                        let mu = chest.mu(at: p)
+                        dst[j * nx + i] = mu
+                        boneDst?[j * nx + i] = XRayMaterials.corticalBonePart(ofMu: mu)
                     }
                 }
             }
@@ -101,7 +111,8 @@ public struct ChestModel: Sendable {
         let margin = 1.8 * voxelMm
         return ChestVolumeTemplate(size: [nx, ny, nz], voxelMm: voxelMm, originMm: origin, staticMu: out.array,
                                    reachVoxelsPerSlice: reach.array, reachTorsoMuPerSlice: reachTorso.array,
-                                   support: (0, torso.centreY, hw + margin, hd + margin))
+                                   support: (0, torso.centreY, hw + margin, hd + margin),
+                                   staticBoneMu: bone ? boneOut.array : nil)
     }
 }
 
@@ -118,6 +129,8 @@ public struct ChestVolumeTemplate: Sendable {
     let reachVoxelsPerSlice: [[Int32]]
     let reachTorsoMuPerSlice: [[Float]]
     let support: (centreX: Double, centreY: Double, halfX: Double, halfY: Double)
+    /// The cortical-bone part of `staticMu` (nil: not kept; the volumes then carry no `boneMu`).
+    let staticBoneMu: [Float]?
 
     /// Sub-sample `d` (0-7) of a voxel: offset from its centre in units of half a voxel.
     @inline(__always) static func subSample(_ d: Int) -> Vec3 {
@@ -165,14 +178,22 @@ public struct ChestVolumeTemplate: Sendable {
         let heartAtLattice = lattice.array
         let cubeCorners = [1, nx, nx + 1, plane, plane + 1, plane + nx, plane + nx + 1]
         let out = ParallelOutput<Float>(count: plane * nz, initial: 0)
+        let boneOut = ParallelOutput<Float>(count: staticBoneMu == nil ? 0 : plane * nz, initial: 0)
         DispatchQueue.concurrentPerform(iterations: nz) { k in
             let dst = out.range((k * plane)..<((k + 1) * plane))
             _ = staticMu.withUnsafeBufferPointer { dst.update(fromContentsOf: $0[(k * plane)..<((k + 1) * plane)]) }
             let torso = reachTorsoMuPerSlice[k]
+            // The cortical-bone part: the static voxels' as kept; a reach voxel's from its torso sub-samples (the
+            // heart holds no bone).
+            let boneDst = staticBoneMu.map { b in
+                let r = boneOut.range((k * plane)..<((k + 1) * plane))
+                _ = b.withUnsafeBufferPointer { r.update(fromContentsOf: $0[(k * plane)..<((k + 1) * plane)]) }
+                return r
+            }
             for (n, index) in reachVoxelsPerSlice[k].enumerated() {
                 let v = Int(index) - k * plane
                 let p = centre(v, k)
-                var acc: Float = 0
+                var acc: Float = 0, boneAcc: Float = 0
                 var first = 0
                 if sampling == .adaptive {
                     // Reach voxels lie inside the grid's air layer, so (i+1, j+1, k+1) is always in the grid.
@@ -183,19 +204,28 @@ public struct ChestVolumeTemplate: Sendable {
                     if uniform {
                         for d in 0..<8 { acc += mu0 == ChestVolumeTemplate.notHeart ? torso[8 * n + d] : mu0 }
                         dst[v] = acc / 8
+                        if let boneDst {
+                            var b: Float = 0
+                            if mu0 == ChestVolumeTemplate.notHeart { for d in 0..<8 { b += XRayMaterials.corticalBonePart(ofMu: torso[8 * n + d]) } }
+                            boneDst[v] = b / 8
+                        }
                         continue
                     }
                     acc = mu0 == ChestVolumeTemplate.notHeart ? torso[8 * n] : mu0
+                    boneAcc = mu0 == ChestVolumeTemplate.notHeart ? XRayMaterials.corticalBonePart(ofMu: torso[8 * n]) : 0
                     first = 1
                 }
                 for d in first..<8 {
                     let mu = heartMu(p + ChestVolumeTemplate.subSample(d) * (0.5 * voxel))
                     acc += mu == ChestVolumeTemplate.notHeart ? torso[8 * n + d] : mu
+                    if mu == ChestVolumeTemplate.notHeart { boneAcc += XRayMaterials.corticalBonePart(ofMu: torso[8 * n + d]) }
                 }
                 dst[v] = acc / 8
+                boneDst?[v] = boneAcc / 8
             }
         }
-        return AttenuationVolume(size: size, voxelMm: voxelMm, originMm: originMm, mu: out.array, support: support)
+        return AttenuationVolume(size: size, voxelMm: voxelMm, originMm: originMm, mu: out.array, support: support,
+                                 boneMu: staticBoneMu == nil ? nil : boneOut.array)
     }
 
     /// Marks "no heart here" in the heart's attenuation samples (no tissue has a negative attenuation).

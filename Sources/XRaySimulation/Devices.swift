@@ -89,14 +89,14 @@ public struct XRayDevices: Sendable {
     /// and the RV shock coil for an ICD lead.
     static func leadTubes(_ path: Polyline, radiusMm: Double, coil: Bool) -> [TubeSegment] {
         let end = path.lengthMm
-        var out = path.tubes(to: end, stepMm: 2, radiusMm: radiusMm, mu: XRayMaterials.leadBody - XRayMaterials.blood)
+        var out = path.tubes(to: end, stepMm: 2, radiusMm: radiusMm, mu: XRayMaterials.leadBody - XRayMaterials.blood, basis: .steel)
         let extra = XRayMaterials.electrode - XRayMaterials.leadBody
-        out += path.tubes(from: end - tipLengthMm, to: end, stepMm: 1, radiusMm: radiusMm, mu: extra)
+        out += path.tubes(from: end - tipLengthMm, to: end, stepMm: 1, radiusMm: radiusMm, mu: extra, basis: .platinum)
         out += path.tubes(from: end - ringCentreMm - ringLengthMm / 2, to: end - ringCentreMm + ringLengthMm / 2, stepMm: 1.5,
-                          radiusMm: radiusMm, mu: extra)
+                          radiusMm: radiusMm, mu: extra, basis: .platinum)
         if coil {
             out += path.tubes(from: end - coilToMm, to: end - coilFromMm, stepMm: 2, radiusMm: radiusMm,
-                              mu: XRayMaterials.shockCoil - XRayMaterials.leadBody)
+                              mu: XRayMaterials.shockCoil - XRayMaterials.leadBody, basis: .platinum)
         }
         return out
     }
@@ -108,11 +108,11 @@ public struct XRayDevices: Sendable {
         if let p = rvLeadPath { out += XRayDevices.leadTubes(p, radiusMm: icd ? XRayDevices.icdLeadRadiusMm : XRayDevices.pacingLeadRadiusMm, coil: icd) }
         if let p = raLeadPath { out += XRayDevices.leadTubes(p, radiusMm: XRayDevices.pacingLeadRadiusMm, coil: false) }
         if s == .venogram {
-            if let p = sheathPath { out += p.tubes(stepMm: 2, radiusMm: XRayDevices.sheathRadiusMm, mu: XRayMaterials.sheath - XRayMaterials.blood) }
+            if let p = sheathPath { out += p.tubes(stepMm: 2, radiusMm: XRayDevices.sheathRadiusMm, mu: XRayMaterials.sheath - XRayMaterials.blood, basis: .steel) }
             if let p = wirePath {
                 let coilStart = max(0, p.lengthMm - XRayDevices.wireTipCoilMm)
-                out += p.tubes(to: coilStart, stepMm: 2, radiusMm: XRayDevices.wireRadiusMm, mu: XRayMaterials.guideWire - XRayMaterials.blood)
-                out += p.tubes(from: coilStart, stepMm: 2, radiusMm: XRayDevices.wireRadiusMm, mu: XRayMaterials.guideWireTip - XRayMaterials.blood)
+                out += p.tubes(to: coilStart, stepMm: 2, radiusMm: XRayDevices.wireRadiusMm, mu: XRayMaterials.guideWire - XRayMaterials.blood, basis: .steel)
+                out += p.tubes(from: coilStart, stepMm: 2, radiusMm: XRayDevices.wireRadiusMm, mu: XRayMaterials.guideWireTip - XRayMaterials.blood, basis: .platinum)
             }
         }
         return out

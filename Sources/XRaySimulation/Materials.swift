@@ -5,7 +5,9 @@ import HeartPhantom
 /// XCOM / ICRU-44 mass attenuation coefficients times density, rounded:
 /// water 0.2059 cm2/g, adipose 0.199, muscle and blood 0.205 (density 1.05-1.06), inflated lung at 0.26 g/mL,
 /// cortical bone 0.315 cm2/g at 1.92 g/mL, iodine 6.9 cm2/g, platinum-iridium about 4.5 cm2/g at 21.5 g/mL.
-/// Beam hardening is not modelled; scatter is added at the detector (`ScatterModel`).
+/// With a tube spectrum (`XRaySpectrum`) every value is split into basis materials whose energy dependence the image
+/// formation follows (beam hardening); without one (`realism: ideal`) the beam is this mono-energetic one. Scatter
+/// is added at the detector (`ScatterModel`).
 public enum XRayMaterials {
     /// Effective photon energy the coefficients refer to (keV).
     public static let effectiveEnergyKeV = 60.0
@@ -45,6 +47,17 @@ public enum XRayMaterials {
     /// Guide wire core (stainless steel, 7.9 g/mL at about 1.2 cm2/g) and its platinum tip coil (wound, half dense).
     public static let guideWire: Float = 0.95
     public static let guideWireTip: Float = 4.5
+
+    /// Cortical bone (ICRU-44, 1.92 g/mL) at the effective energy (1/mm): 0.3148 cm2/g (`SpectralTables`).
+    public static let corticalBone: Float = Float(SpectralTables.boneAtReferenceCm2PerG * 1.92 / 10)
+
+    /// The cortical-bone part of a torso attenuation (1/mm, both at the effective energy): the vertebrae and the ribs
+    /// and sternum are taken as cortical bone mixed with water in the proportion that gives their attenuation; 0 for
+    /// every other tissue. The rest, mu minus this part, is water-like (`XRayBasis`).
+    @inline(__always) public static func corticalBonePart(ofMu mu: Float) -> Float {
+        guard mu == vertebra || mu == rib else { return 0 }
+        return corticalBone * (mu - water) / (corticalBone - water)
+    }
 
     /// Attenuation of a phantom tissue class (1/mm).
     public static func mu(_ t: Tissue) -> Float {

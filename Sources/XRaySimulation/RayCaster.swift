@@ -51,6 +51,13 @@ public enum RayCaster {
     ///     of 2 changes the image by far less than the quantum noise (tested); thin structures are always
     ///     drawn per pixel (`addLineIntegrals`).
     public static func lineIntegrals(volume: AttenuationVolume, rays: ViewRays, raySpacing: Int = 1) -> [Float] {
+        lineIntegralsWithBone(volume: volume, rays: rays, raySpacing: raySpacing, bone: false).total
+    }
+
+    /// `lineIntegrals`, and with `bone` (and `volume.boneMu`) the line integrals of the cortical-bone part along the
+    /// same rays in the same traversal (the polyenergetic image formation's bone channel, `XRaySpectrum`).
+    public static func lineIntegralsWithBone(volume: AttenuationVolume, rays: ViewRays, raySpacing: Int = 1,
+                                             bone: Bool = true) -> (total: [Float], bone: [Float]?) {
         let fullRows = rays.view.rows, fullCols = rays.view.columns
         let g = max(1, raySpacing)
         // Coarse grid: pixel indices 0, g, 2g, ... and the last one.
@@ -58,6 +65,8 @@ public enum RayCaster {
         let rowIdx = coarse(fullRows), colIdx = coarse(fullCols)
         let rows = rowIdx.count, cols = colIdx.count
         let out = ParallelOutput<Float>(count: rows * cols, initial: 0)
+        let boneData = bone ? volume.boneMu : nil
+        let boneOut = ParallelOutput<Float>(count: boneData == nil ? 0 : rows * cols, initial: 0)
         let support = volume.support
         let nx = volume.size[0], ny = volume.size[1], nz = volume.size[2]
         let vox = volume.voxelMm
@@ -66,7 +75,9 @@ public enum RayCaster {
         let data = volume.mu
         DispatchQueue.concurrentPerform(iterations: rows) { r in
             data.withUnsafeBufferPointer { mu in
+              (boneData ?? []).withUnsafeBufferPointer { boneMu in
                 let dst = out.range((r * cols)..<((r + 1) * cols))
+                let boneDst = boneData == nil ? nil : boneOut.range((r * cols)..<((r + 1) * cols))
                 let sx = nx, sxy = nx * ny
                 for c in 0..<cols {
                     let d = rays.direction(column: colIdx[c], row: rowIdx[r])
@@ -86,13 +97,26 @@ public enum RayCaster {
                         t0 = max(t0, (-qb - sq) / (2 * qa)); t1 = min(t1, (-qb + sq) / (2 * qa))
                     }
                     guard t1 > t0 else { continue }
-                    dst[c] = josephIntegral(mu: mu, o: o, d: d, t0: t0, t1: t1, size: (nx, ny, nz)) * Float(vox)
+                    if let boneDst {
+                        let (total, b) = josephIntegral(mu: mu, bone: boneMu, o: o, d: d, t0: t0, t1: t1, size: (nx, ny, nz))
+                        dst[c] = total * Float(vox); boneDst[c] = b * Float(vox)
+                    } else {
+                        dst[c] = josephIntegral(mu: mu, bone: nil, o: o, d: d, t0: t0, t1: t1, size: (nx, ny, nz)).total * Float(vox)
+                    }
                 }
+              }
             }
         }
-        if g == 1 { return out.array }
-        // Bilinear fill between the cast rays.
-        let coarseImage = out.array
+        let filled = bilinearFill(out.array, rowIdx: rowIdx, colIdx: colIdx, fullRows: fullRows, fullCols: fullCols)
+        return (filled, boneData == nil ? nil : bilinearFill(boneOut.array, rowIdx: rowIdx, colIdx: colIdx,
+                                                             fullRows: fullRows, fullCols: fullCols))
+    }
+
+    /// The full image from the rays cast at rows `rowIdx` and columns `colIdx`, bilinear between them (the image
+    /// itself when every pixel was cast).
+    static func bilinearFill(_ coarseImage: [Float], rowIdx: [Int], colIdx: [Int], fullRows: Int, fullCols: Int) -> [Float] {
+        let rows = rowIdx.count, cols = colIdx.count
+        if rows == fullRows && cols == fullCols { return coarseImage }
         var full = [Float](repeating: 0, count: fullRows * fullCols)
         var colCell = [Int](repeating: 0, count: fullCols), colFrac = [Float](repeating: 0, count: fullCols)
         var k = 0
@@ -118,9 +142,10 @@ public enum RayCaster {
 
     /// Joseph's line integral (in voxel units of length) of the volume along o + t d, t in [t0, t1] (voxel index
     /// space, d a unit vector), the segment inside the grid of voxel centres.
+    /// With `bone`, the same integral of that second volume (same grid) too.
     @inline(__always)
-    static func josephIntegral(mu: UnsafeBufferPointer<Float>, o: Vec3, d: Vec3, t0: Double, t1: Double,
-                               size: (Int, Int, Int)) -> Float {
+    static func josephIntegral(mu: UnsafeBufferPointer<Float>, bone: UnsafeBufferPointer<Float>?, o: Vec3, d: Vec3,
+                               t0: Double, t1: Double, size: (Int, Int, Int)) -> (total: Float, bone: Float) {
         // Dominant axis a and the two others p, q, with their strides and sizes.
         let ad = (abs(d.x), abs(d.y), abs(d.z))
         let sx = size.0, sxy = size.0 * size.1
@@ -136,12 +161,12 @@ public enum RayCaster {
         let uLo = min(ua, ub), uHi = max(ua, ub)
         // Planes whose one-voxel slab [k - 0.5, k + 0.5] meets [uLo, uHi].
         let k0 = max(0, Int((uLo + 0.5).rounded(.down))), k1 = min(na - 1, Int((uHi + 0.5).rounded(.down)))
-        guard k1 >= k0 else { return 0 }
+        guard k1 >= k0 else { return (0, 0) }
         let slopeP = dp / da, slopeQ = dq / da
         var cp = Float(op + (Double(k0) - oa) * slopeP), cq = Float(oq + (Double(k0) - oa) * slopeQ)
         let stepP = Float(slopeP), stepQ = Float(slopeQ)
         let hiP = Float(np - 1) - 1e-3, hiQ = Float(nq - 1) - 1e-3
-        var acc: Float = 0
+        var acc: Float = 0, boneAcc: Float = 0
         var base = k0 * sa
         for k in k0...k1 {
             let x = min(max(cp, 0), hiP), y = min(max(cq, 0), hiQ)
@@ -151,16 +176,22 @@ public enum RayCaster {
             let v0 = mu[b] + fp * (mu[b + sp] - mu[b])
             let v1 = mu[b + sq] + fp * (mu[b + sq + sp] - mu[b + sq])
             let v = v0 + fq * (v1 - v0)
+            var vb: Float = 0
+            if let bone {
+                let b0 = bone[b] + fp * (bone[b + sp] - bone[b])
+                let b1 = bone[b + sq] + fp * (bone[b + sq + sp] - bone[b + sq])
+                vb = b0 + fq * (b1 - b0)
+            }
             if k == k0 || k == k1 {
-                let w = min(Double(k) + 0.5, uHi) - max(Double(k) - 0.5, uLo)
-                acc += v * Float(max(w, 0))
+                let w = Float(max(min(Double(k) + 0.5, uHi) - max(Double(k) - 0.5, uLo), 0))
+                acc += v * w; boneAcc += vb * w
             } else {
-                acc += v
+                acc += v; boneAcc += vb
             }
             cp += stepP; cq += stepQ; base += sa
         }
         // Path length per unit of the dominant coordinate: 1 / |d_a|.
-        return acc / Float(abs(da))
+        return (acc / Float(abs(da)), boneAcc / Float(abs(da)))
     }
 
     /// Slab clipping of o + t d to [0, hi] on one axis.

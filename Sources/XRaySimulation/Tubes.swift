@@ -9,11 +9,13 @@ public struct TubeSegment: Sendable, Equatable {
     public var startMm: Vec3
     public var endMm: Vec3
     public var radiusMm: Double
-    /// Attenuation added inside the tube (1/mm).
+    /// Attenuation added inside the tube (1/mm at the effective energy).
     public var mu: Float
+    /// The material of the added attenuation, for the polyenergetic image formation (`XRaySpectrum`).
+    public var basis: XRayBasis
 
-    public init(startMm: Vec3, endMm: Vec3, radiusMm: Double, mu: Float) {
-        self.startMm = startMm; self.endMm = endMm; self.radiusMm = radiusMm; self.mu = mu
+    public init(startMm: Vec3, endMm: Vec3, radiusMm: Double, mu: Float, basis: XRayBasis = .water) {
+        self.startMm = startMm; self.endMm = endMm; self.radiusMm = radiusMm; self.mu = mu; self.basis = basis
     }
 
     /// Length (mm) of the part of the ray o + t d (d a unit vector, t >= 0) inside the cylinder.
@@ -100,13 +102,14 @@ public struct Polyline: Sendable, Equatable {
     }
 
     /// Tube segments along the polyline between arc lengths `from` and `to`, about `stepMm` long each.
-    public func tubes(from: Double = 0, to: Double? = nil, stepMm: Double = 2, radiusMm: Double, mu: Float) -> [TubeSegment] {
+    public func tubes(from: Double = 0, to: Double? = nil, stepMm: Double = 2, radiusMm: Double, mu: Float,
+                      basis: XRayBasis) -> [TubeSegment] {
         let end = min(to ?? lengthMm, lengthMm)
         guard end > from else { return [] }
         let n = max(1, Int(ceil((end - from) / stepMm)))
         return (0..<n).map { k in
             let a = from + (end - from) * Double(k) / Double(n), b = from + (end - from) * Double(k + 1) / Double(n)
-            return TubeSegment(startMm: point(atArc: a), endMm: point(atArc: b), radiusMm: radiusMm, mu: mu)
+            return TubeSegment(startMm: point(atArc: a), endMm: point(atArc: b), radiusMm: radiusMm, mu: mu, basis: basis)
         }
     }
 

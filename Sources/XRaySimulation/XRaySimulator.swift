@@ -112,6 +112,11 @@ public struct XRaySimulator: Sendable {
         self.chest = chest
     }
 
+    /// The tube spectrum of a polyenergetic beam (`xray.tubeVoltageKVp` set); nil: the mono-energetic beam.
+    public var spectrum: XRaySpectrum? {
+        settings.tubeVoltageKVp.map { XRaySpectrum(tubeVoltageKVp: $0, copperFilterMm: settings.copperFilterMm ?? 0) }
+    }
+
     /// The C-arm views of the settings.
     public var views: [CArmView] {
         settings.views.map {
@@ -224,10 +229,13 @@ public struct XRaySimulator: Sendable {
         let zRange = zRangeMm(rays: Array(rays.joined()))
         let phases = Set(schedule.joined().map(\.cardiacPhaseFraction)).sorted()
         var bulk = schedule.map { $0.map { _ in [Float]() } }
+        // With a tube spectrum, the cortical-bone part of the chest's line integrals (the rest is water-like).
+        let spectrum = self.spectrum
+        var boneBulk = schedule.map { $0.map { _ in [Float]() } }
         var referenceVolume: AttenuationVolume? = nil
         var volumeGrid: ImageGrid? = nil
         t = clock()
-        let template = chest.template(heart: heart, zRangeMm: zRange, voxelMm: settings.voxelMm)
+        let template = chest.template(heart: heart, zRangeMm: zRange, voxelMm: settings.voxelMm, bone: spectrum != nil)
         times?.volume += clock() - t
         for phase in phases {
             t = clock()
@@ -239,8 +247,12 @@ public struct XRaySimulator: Sendable {
                     if let j = images.indices.first(where: { $0 < i && images[$0].cardiacPhaseFraction == phase
                         && images[$0].worldFromPatient.matrix4x4 == image.worldFromPatient.matrix4x4 }) {
                         bulk[v][i] = bulk[v][j]
+                        boneBulk[v][i] = boneBulk[v][j]
                     } else {
-                        bulk[v][i] = RayCaster.lineIntegrals(volume: volume, rays: rays[v][i], raySpacing: chestRaySpacing)
+                        let cast = RayCaster.lineIntegralsWithBone(volume: volume, rays: rays[v][i], raySpacing: chestRaySpacing,
+                                                                   bone: spectrum != nil)
+                        bulk[v][i] = cast.total
+                        boneBulk[v][i] = cast.bone ?? []
                     }
                 }
             }
@@ -256,14 +268,33 @@ public struct XRaySimulator: Sendable {
             return exp(-image.timeInRunMs / (1000 * tau))
         }
         let flat = schedule.enumerated().flatMap { v, images in images.indices.map { (v, $0) } }
-        let chestIntegrals = bulk, phaseInstants = instants
+        let chestIntegrals = bulk, chestBoneIntegrals = boneBulk, phaseInstants = instants
+        let spectralTable = spectrum?.lookup()
         let integrals = ParallelOutput<[Float]>(count: flat.count, initial: [])
         DispatchQueue.concurrentPerform(iterations: flat.count) { j in
             let (v, i) = flat[j]
             let image = schedule[v][i]
+            let tubes = phaseInstants[image.cardiacPhaseFraction]!.scene.washedOut(washout(image)).tubes(image.state)
             var li = chestIntegrals[v][i]
-            RayCaster.addLineIntegrals(of: phaseInstants[image.cardiacPhaseFraction]!.scene.washedOut(washout(image)).tubes(image.state),
-                                       rays: rays[v][i], to: &li)
+            if let spectrum, let spectralTable {
+                // Per basis material: the chest's water-like and bone parts, the thin structures by their material;
+                // then the effective line integral of the polyenergetic beam.
+                let bone = chestBoneIntegrals[v][i]
+                for p in li.indices { li[p] -= bone[p] }
+                var channels: [[Float]?] = XRayBasis.allCases.map { _ in nil }
+                channels[XRayBasis.water.rawValue] = li
+                channels[XRayBasis.bone.rawValue] = bone
+                for basis in XRayBasis.allCases {
+                    let own = tubes.filter { $0.basis == basis }
+                    guard !own.isEmpty else { continue }
+                    var c = channels[basis.rawValue] ?? [Float](repeating: 0, count: li.count)
+                    RayCaster.addLineIntegrals(of: own, rays: rays[v][i], to: &c)
+                    channels[basis.rawValue] = c
+                }
+                li = spectrum.effectiveLineIntegrals(channels: channels, table: spectralTable)
+            } else {
+                RayCaster.addLineIntegrals(of: tubes, rays: rays[v][i], to: &li)
+            }
             integrals.range(j..<(j + 1))[0] = li
         }
         let allIntegrals = integrals.array
@@ -273,8 +304,9 @@ public struct XRaySimulator: Sendable {
         times?.tubes = clock() - t
         t = clock()
         let scatter = ScatterModel.of(fraction: settings.scatterFraction, kernelSDMm: settings.scatterKernelSDMm)
+        let photonsPerPixel = settings.photonsPerPixel * (spectrum?.doseRateControlFactor ?? 1)
         let detector = Detector(rows: settings.detectorRows, columns: settings.detectorColumns,
-                                photonsPerPixel: settings.photonsPerPixel, blurSigmaPx: settings.blurSigmaPx,
+                                photonsPerPixel: photonsPerPixel, blurSigmaPx: settings.blurSigmaPx,
                                 scatter: scatter, pixelSpacingMm: settings.pixelSpacingMm)
         // The operator clicks on the venogram frame nearest end-diastole (one frame without motion).
         let clickedFrames = schedule.map { images in
@@ -300,7 +332,7 @@ public struct XRaySimulator: Sendable {
                 let vein = clicked ? XRaySimulator.greatCardiacVeinMidpoint(instants[image.cardiacPhaseFraction]!, rays: rays[v][i]) : nil
                 checks[image.state.rawValue] = XRayImageChecks.measure(
                     lineIntegrals: lineIntegrals[v][i], scatter: scattered, rendered: pixels, rows: view.rows, columns: view.columns,
-                    photonsPerPixel: settings.photonsPerPixel, pixelSpacingMm: settings.pixelSpacingMm, veinContrastIntegral: vein).facts
+                    photonsPerPixel: photonsPerPixel, pixelSpacingMm: settings.pixelSpacingMm, veinContrastIntegral: vein).facts
             }
             imageChecks[view.name] = .object(checks)
             var record = XRayViewImages(view: view, venogramFrames: frames, lead: led, clickedFrame: clickedFrames[v])
@@ -328,7 +360,7 @@ public struct XRaySimulator: Sendable {
                 // The operator clicks what this venogram shows (VisibleClickModel), each type with its own noise SD.
                 let model = VisibleClickModel(veins: clicked.veins, scene: clicked.scene.washedOut(washout(schedule[v][ci])), rays: clickedRays,
                                               venogramLineIntegrals: lineIntegrals[v][ci],
-                                              photonsPerPixel: settings.photonsPerPixel, filling: filling, expectedScatter: clickedScatter[v])
+                                              photonsPerPixel: photonsPerPixel, filling: filling, expectedScatter: clickedScatter[v])
                 let seen = model.landmarks()
                 for l in seen { px[l.name] = [l.pixel.column, l.pixel.row] }
                 for l in seen.sorted(by: { $0.name < $1.name }) {
@@ -382,7 +414,7 @@ public struct XRaySimulator: Sendable {
         var facts: [String: AnyCodableValue] = [
             "cardiacPhaseMs": .number(phaseMs),
             "effectiveEnergyKeV": .number(XRayMaterials.effectiveEnergyKeV),
-            "photonsPerPixel": .number(settings.photonsPerPixel),
+            "photonsPerPixel": .number(photonsPerPixel),
             "blurSigmaPx": .number(settings.blurSigmaPx),
             "clickNoiseSDPx": .number(settings.clickNoiseSDPx),
             "poseRotationVectorDeg": .numbers(rotationDeg.array),
@@ -416,6 +448,15 @@ public struct XRaySimulator: Sendable {
                 "model": .text("scatter-kernel superposition behind the grid (docs/fluoroscopy.md, Scatter and image checks)"),
                 "scatterFraction": .number(m.scatterFraction),
                 "kernelSDMm": .number(m.kernelSDMm),
+            ])
+        }
+        if let spectrum {
+            facts["spectrum"] = .object([
+                "model": .text("polyenergetic beam, energy-integrating CsI detector, basis materials water, bone, iodine, steel, platinum (docs/fluoroscopy.md, Spectrum and beam hardening)"),
+                "tubeVoltageKVp": .number(spectrum.tubeVoltageKVp),
+                "copperFilterMm": .number(spectrum.copperFilterMm),
+                "scintillatorMm": .number(spectrum.scintillatorMm),
+                "meanDetectedEnergyKeV": .number(spectrum.meanDetectedEnergyKeV),
             ])
         }
         if visibleClicks {
@@ -563,7 +604,7 @@ public struct XRayScene: Sendable {
                     mu = XRayMaterials.contrast(iodineMgPerMl: iodineMgPerMl * c) - XRayMaterials.blood
                 }
                 tubes.append(TubeSegment(startMm: v.pointsMm[k - 1], endMm: v.pointsMm[k],
-                                         radiusMm: 0.5 * (v.radiiMm[k - 1] + v.radiiMm[k]), mu: mu))
+                                         radiusMm: 0.5 * (v.radiiMm[k - 1] + v.radiiMm[k]), mu: mu, basis: .iodine))
             }
             if !VenogramFilling.trunk.contains(v.name) { tributaries += ven.count..<(ven.count + tubes.count) }
             ven += tubes
@@ -573,11 +614,11 @@ public struct XRayScene: Sendable {
         tributaryTubeIndices = tributaries
         ven += csLine.tubes(from: XRayScene.balloonArcMm.lowerBound, to: XRayScene.balloonArcMm.upperBound, stepMm: 2,
                             radiusMm: cs.radiiMm[0] + XRayScene.balloonExtraRadiusMm,
-                            mu: XRayMaterials.balloon - XRayMaterials.blood)
+                            mu: XRayMaterials.balloon - XRayMaterials.blood, basis: .iodine)
         let catheter = Polyline(route.points + csLine.points.dropFirst())
         let tipArc = route.lengthMm + XRayScene.balloonArcMm.upperBound + XRayScene.catheterTipBeyondBalloonMm
         ven += catheter.tubes(to: tipArc, stepMm: 2, radiusMm: XRayScene.catheterRadiusMm,
-                              mu: XRayMaterials.catheterShaft - XRayMaterials.blood)
+                              mu: XRayMaterials.catheterShaft - XRayMaterials.blood, basis: .steel)
         if let devices { ven += devices.tubes(.venogram) }
         venogramTubes = ven
         balloonStartMm = csLine.point(atArc: XRayScene.balloonArcMm.lowerBound)
@@ -587,11 +628,11 @@ public struct XRayScene: Sendable {
         // The LV lead: body, then each electrode (tip electrode and rings) over its own length.
         let radius = lead.model?.bodyRadiusMm ?? XRayScene.leadRadiusMm
         var led = lead.path.tubes(to: lead.tipArcMm, stepMm: 2, radiusMm: radius,
-                                  mu: XRayMaterials.leadBody - XRayMaterials.blood)
+                                  mu: XRayMaterials.leadBody - XRayMaterials.blood, basis: .steel)
         for (a, length) in zip(lead.electrodeArcsMm, lead.electrodeLengthsMm) {
             let half = length / 2
             led += lead.path.tubes(from: a - half, to: a + half, stepMm: 1.5, radiusMm: radius,
-                                   mu: XRayMaterials.electrode - XRayMaterials.leadBody)
+                                   mu: XRayMaterials.electrode - XRayMaterials.leadBody, basis: .platinum)
         }
         if let devices { led += devices.tubes(.lead) }
         leadTubes = led
