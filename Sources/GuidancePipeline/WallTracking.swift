@@ -63,6 +63,13 @@ public struct WallTracker: Sendable {
         /// measured normal to the curved wall.
         public var papillaryBridgeHarmonics = 0
         public var papillaryToleranceMm = 1.0
+        /// The endocardium is sought near the convex hull of the blood pool, which bridges papillary muscles and
+        /// trabeculae. Beside an outward bulge of the pool (a dyskinetic scar at end-systole) the hull's chord runs
+        /// through the neighbouring wall, which then measured as thinning. With this tolerance (mm), a ray's
+        /// endocardium lies more than it outside the ray's end-diastolic endocardium only where the pool itself
+        /// reaches; otherwise it is held at the farther of that position and the pool's own border on the ray.
+        /// nil: no such limit.
+        public var maxOutwardEndocardiumMm: Double? = 1.0
     }
 
     /// Area (mm2) enclosed by a contour given as radii (mm) on equally spaced rays about its centre.
@@ -172,7 +179,13 @@ public struct WallTracker: Sendable {
             if settings.trackTranslation && t > 0 {
                 centre += window.shiftMm(reference: reference, moving: window.map(image.pixels))
             }
-            let hull = poolHull(image, seed: centre, level: bloodMyoLevel, limitMm: maxRadius)
+            let members = poolMembers(image, seed: centre, level: bloodMyoLevel, limitMm: maxRadius)
+            let hull = ImageMorphology.convexHull(members.map { plane.position($0 % plane.width, $0 / plane.width) })
+            var inPool: [Bool] = []
+            if settings.maxOutwardEndocardiumMm != nil && t > 0 {
+                inPool = [Bool](repeating: false, count: plane.width * plane.height)
+                for m in members { inPool[m] = true }
+            }
             let prof = RayProfiles(image: image, centre: centre, rayCount: settings.rayCount,
                                    stepMm: settings.radialStepMm, maxRadiusMm: maxRadius)
             var endo = [Double](repeating: 0, count: settings.rayCount)
@@ -184,6 +197,16 @@ public struct WallTracker: Sendable {
                     ? (prof.lastDownwardCrossing(ray: r, level: bloodMyoLevel, fromMm: rh - 2.5, toMm: rh + 2.5) ?? rh)
                     : 0
                 endo[r] = max(0, en)
+                // Outside its end-diastolic position only where the pool itself reaches (not a hull chord).
+                if let tolerance = settings.maxOutwardEndocardiumMm, !inPool.isEmpty, let ed = wall.endo.first?[r],
+                   endo[r] > ed + tolerance {
+                    let exit = poolExitMm(inPool, plane: plane, centre: centre, ray: r, maxMm: rh + 2.5)
+                    let border = exit > 0
+                        ? (prof.lastDownwardCrossing(ray: r, level: bloodMyoLevel, fromMm: exit - 2.5, toMm: exit + 2.5) ?? exit)
+                        : 0
+                    let limit = max(ed, border)
+                    if endo[r] > limit + tolerance { endo[r] = limit }
+                }
                 // Epicardium: first searched near the previous phase's border, then over the whole wall range.
                 let from = endo[r] + settings.minWallMm, to = endo[r] + settings.maxWallMm
                 var windows = [(from, to)]
@@ -295,6 +318,12 @@ public struct WallTracker: Sendable {
 
     /// Convex hull of the blood pool connected to the seed (pixel centres, in-plane mm); empty if no pool.
     private func poolHull(_ image: PlaneImage, seed: SIMD2<Double>, level: Float, limitMm: Double) -> [SIMD2<Double>] {
+        ImageMorphology.convexHull(poolMembers(image, seed: seed, level: level, limitMm: limitMm)
+            .map { image.plane.position($0 % image.plane.width, $0 / image.plane.width) })
+    }
+
+    /// The blood pool connected to the seed (pixel indices); empty if none.
+    private func poolMembers(_ image: PlaneImage, seed: SIMD2<Double>, level: Float, limitMm: Double) -> [Int] {
         let plane = image.plane
         let (w, h) = (plane.width, plane.height)
         let px = plane.pixel(seed)
@@ -310,12 +339,26 @@ public struct WallTracker: Sendable {
         }
         guard let start = best else { return [] }
         var labels = [Int32](repeating: 0, count: w * h)
-        let members = ImageMorphology.floodFill(width: w, height: h, seed: start, labels: &labels, label: 1) { q in
+        return ImageMorphology.floodFill(width: w, height: h, seed: start, labels: &labels, label: 1) { q in
             guard image.pixels[q] > level else { return false }
             let d = plane.position(q % w, q / w) - seed
             return (d * d).sum() <= limitMm * limitMm
         }
-        return ImageMorphology.convexHull(members.map { plane.position($0 % w, $0 / w) })
+    }
+
+    /// Distance from `centre` along ray r to the last point within `maxMm` whose nearest pixel belongs to the pool
+    /// (`inPool`, row-major); 0 when none.
+    private func poolExitMm(_ inPool: [Bool], plane: SlicePlane, centre: SIMD2<Double>, ray r: Int, maxMm: Double) -> Double {
+        let t = 2 * Double.pi * Double(r) / Double(settings.rayCount)
+        let d = SIMD2(cos(t), sin(t))
+        var last = 0.0, rho = 0.0
+        while rho <= maxMm {
+            let p = centre + d * rho
+            let i = Int((p.x / plane.dxMm).rounded()), j = Int((p.y / plane.dyMm).rounded())
+            if i >= 0, j >= 0, i < plane.width, j < plane.height, inPool[j * plane.width + i] { last = rho }
+            rho += settings.radialStepMm
+        }
+        return last
     }
 
     private func hullRadius(_ hull: [SIMD2<Double>], centre: SIMD2<Double>, ray r: Int) -> Double {
