@@ -135,7 +135,7 @@ public struct WallTracker: Sendable {
         let first = PlaneImage(volume: cine, slice: pool.slice, frame: 0)
         let plane = first.plane
         let maxRadius = maxRadiusMm(pool)
-        let hull0 = poolHull(first, seed: pool.centre, level: pool.threshold, limitMm: maxRadius)
+        let hull0 = hull(of: poolMembers(first, seed: pool.centre, level: pool.threshold, limitMm: maxRadius), plane: plane)
         let prof0 = RayProfiles(image: first, centre: pool.centre, rayCount: settings.rayCount,
                                 stepMm: settings.radialStepMm, maxRadiusMm: maxRadius)
         var bloodSamples: [Float] = [], wallSamples: [Float] = []
@@ -180,7 +180,7 @@ public struct WallTracker: Sendable {
                 centre += window.shiftMm(reference: reference, moving: window.map(image.pixels))
             }
             let members = poolMembers(image, seed: centre, level: bloodMyoLevel, limitMm: maxRadius)
-            let hull = ImageMorphology.convexHull(members.map { plane.position($0 % plane.width, $0 / plane.width) })
+            let hull = hull(of: members, plane: plane)
             var inPool: [Bool] = []
             if settings.maxOutwardEndocardiumMm != nil && t > 0 {
                 inPool = [Bool](repeating: false, count: plane.width * plane.height)
@@ -316,10 +316,9 @@ public struct WallTracker: Sendable {
         }
     }
 
-    /// Convex hull of the blood pool connected to the seed (pixel centres, in-plane mm); empty if no pool.
-    private func poolHull(_ image: PlaneImage, seed: SIMD2<Double>, level: Float, limitMm: Double) -> [SIMD2<Double>] {
-        ImageMorphology.convexHull(poolMembers(image, seed: seed, level: level, limitMm: limitMm)
-            .map { image.plane.position($0 % image.plane.width, $0 / image.plane.width) })
+    /// Convex hull of a blood pool's pixels (`poolMembers`; pixel centres, in-plane mm); empty if no pool.
+    private func hull(of members: [Int], plane: SlicePlane) -> [SIMD2<Double>] {
+        ImageMorphology.convexHull(members.map { plane.position($0 % plane.width, $0 / plane.width) })
     }
 
     /// The blood pool connected to the seed (pixel indices); empty if none.
