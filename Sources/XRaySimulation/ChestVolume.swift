@@ -25,7 +25,6 @@ public struct AttenuationVolume: Sendable {
         self.boneMu = boneMu
     }
 
-
     /// The grid as an `ImageGrid` (voxel index to patient LPS mm).
     public var grid: ImageGrid {
         ImageGrid(size: size, patientFromVoxel: Affine3D(linear: Mat3(rows: Vec3(voxelMm, 0, 0), Vec3(0, voxelMm, 0),
