@@ -154,8 +154,9 @@ public struct XRaySpectrum: Sendable, Equatable {
         }
     }
 
-    /// The table up to water and bone line integrals of `maxWater` and `maxBone` (a chest's are below 12 and 3).
-    public func lookup(maxWater: Double = 20, maxBone: Double = 6) -> Lookup {
+    /// The table up to water and bone line integrals of `maxWater` and `maxBone` (a chest's lie below about 8 and 3;
+    /// pixels beyond are summed exactly).
+    public func lookup(maxWater: Double = 10, maxBone: Double = 4) -> Lookup {
         let waterStep = 0.05, boneStep = 0.02
         let columns = Int((maxWater / waterStep).rounded(.up)) + 2
         let rows = Int((maxBone / boneStep).rounded(.up)) + 2
