@@ -393,6 +393,9 @@ public struct PhantomSpec: Codable, Sendable, Equatable {
         public var tubeVoltageKVp: Double? = nil
         /// Added copper filtration of that beam (mm); nil: none.
         public var copperFilterMm: Double? = nil
+        /// The heart in the cath lab under another loading than at CMR: relative change of the LV end-diastolic
+        /// volume (`PhantomSpec.cathLabSpec`); nil or 0: the CMR heart.
+        public var cathLabVolumeChange: Double? = nil
         /// Other devices in the field (realism fields, DeviceVariation.swift): nil (also under `realism: ideal`)
         /// is none, the scene of crtsim's earlier releases.
         public var devices: Devices? = nil

@@ -155,4 +155,16 @@ extension PhantomSpec {
         }
         return out
     }
+
+    /// The heart in the cath lab (`xray.cathLabVolumeChange` = c, unset or 0: this phantom itself): the LV
+    /// end-diastolic volume times 1 + c and the wall thickness times (1 + c)^(-2/3), so that the myocardial
+    /// volume (about the surface, which goes as the volume to the 2/3, times the thickness) stays; shape,
+    /// orientation, scar, activation and veins as drawn. Nil when there is no change.
+    public var cathLabSpec: PhantomSpec? {
+        guard let c = xray.cathLabVolumeChange, c != 0 else { return nil }
+        var out = self
+        out.anatomy.edvMl *= 1 + c
+        out.anatomy.wallThicknessMm *= pow(1 + c, -2.0 / 3)
+        return out
+    }
 }

@@ -78,7 +78,9 @@ public enum CaseGenerator {
         // is simulated on another thread while the slice content and the previews are made here.
         var xrayWork: BackgroundWork<XRayCase>? = nil
         if xray {
-            let sim = XRaySimulator(heart: heart, truth: truth, seed: seed)
+            // The cath lab's heart: another loading than at CMR where the phantom says so (non-rigid change).
+            let cathLabHeart = spec.cathLabSpec.map { HeartModel(spec: $0) } ?? heart
+            let sim = XRaySimulator(heart: cathLabHeart, truth: truth, seed: seed)
             for (i, v) in sim.views.enumerated() { try v.validate(field: "xray.views[\(i)]") }
             xrayWork = BackgroundWork { sim.simulate(includeVolume: xrayVolume) }
         }
@@ -117,6 +119,14 @@ public enum CaseGenerator {
         }
         let xrayCase = try xrayWork?.wait()
         xrayCase?.record(into: &truth)
+        if xrayCase != nil, let cathLab = spec.cathLabSpec {
+            truth.xray?["cathLab"] = .object([
+                "model": .text("the X-ray images, veins, lead and landmarks are those of the heart under another loading (docs/fluoroscopy.md, Non-rigid change)"),
+                "volumeChange": .number(cathLab.xray.cathLabVolumeChange ?? 0),
+                "edvMl": .number(cathLab.anatomy.edvMl),
+                "wallThicknessMm": .number(cathLab.anatomy.wallThicknessMm),
+            ])
+        }
 
         try images.acquisition.write(to: path("cmr/acquisition.json"))
         try FileOutput.writeJSON(truth, to: path("truth/truth.json"))
