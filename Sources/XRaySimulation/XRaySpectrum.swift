@@ -44,8 +44,13 @@ public struct XRaySpectrum: Sendable, Equatable {
     /// Bin centres of `weights` (keV).
     public static var energiesKeV: [Double] { SpectralTables.energiesKeV }
 
-    /// CsI density (g/mL).
-    static let caesiumIodideDensity = 4.51
+    /// CsI and copper densities (g/mL).
+    static let caesiumIodideDensity = 4.51, copperDensity = 8.96
+
+    /// Fraction of the photons of energy bin k that a CsI scintillator `thicknessMm` thick absorbs.
+    static func absorbed(bin k: Int, scintillatorMm thicknessMm: Double) -> Double {
+        1 - exp(-SpectralTables.caesiumIodideCm2PerG[k] * caesiumIodideDensity * thicknessMm / 10)
+    }
 
     public init(tubeVoltageKVp: Double, copperFilterMm: Double, scintillatorMm: Double = 0.6) {
         self.tubeVoltageKVp = tubeVoltageKVp; self.copperFilterMm = copperFilterMm; self.scintillatorMm = scintillatorMm
@@ -58,9 +63,8 @@ public struct XRaySpectrum: Sendable, Equatable {
             // Fluence linear in kVp between the tabulated spectra, none above the peak voltage.
             guard e[k] - 1 < x else { return 0 }
             let fluence = (1 - f) * SpectralTables.spectra[i][k] + f * SpectralTables.spectra[i + 1][k]
-            let copper = exp(-SpectralTables.copperCm2PerG[k] * 8.96 * copperFilterMm / 10)
-            let absorbed = 1 - exp(-SpectralTables.caesiumIodideCm2PerG[k] * XRaySpectrum.caesiumIodideDensity * scintillatorMm / 10)
-            return fluence * copper * e[k] * absorbed
+            let copper = exp(-SpectralTables.copperCm2PerG[k] * XRaySpectrum.copperDensity * copperFilterMm / 10)
+            return fluence * copper * e[k] * XRaySpectrum.absorbed(bin: k, scintillatorMm: scintillatorMm)
         }
         let total = w.reduce(0, +)
         w = w.map { $0 / total }
@@ -90,11 +94,8 @@ public struct XRaySpectrum: Sendable, Equatable {
     /// Mean photon energy of the unattenuated beam (keV), fluence-weighted (the usual "mean energy" of a spectrum).
     public var meanFluenceEnergyKeV: Double {
         let e = SpectralTables.energiesKeV
-        let fluence = zip(weights, e).map { w, energy in w / energy }  // weights / E = fluence x absorption
-        let absorbed = e.indices.map { k in
-            1 - exp(-SpectralTables.caesiumIodideCm2PerG[k] * XRaySpectrum.caesiumIodideDensity * scintillatorMm / 10)
-        }
-        let photons = zip(fluence, absorbed).map { $1 > 0 ? $0 / $1 : 0 }
+        // weights / (E x absorption) = photon fluence, up to the normalisation.
+        let photons = e.indices.map { k in weights[k] / (e[k] * XRaySpectrum.absorbed(bin: k, scintillatorMm: scintillatorMm)) }
         let total = photons.reduce(0, +)
         return zip(photons, e).reduce(0) { $0 + $1.0 * $1.1 } / total
     }
