@@ -56,8 +56,8 @@ public struct ChestModel: Sendable {
 
     /// Builds the attenuation volume of the chest with the heart at state `st` (`template(...).volume(...)`).
     public func volume(heart: HeartModel, state st: HeartState, zRangeMm: ClosedRange<Double>,
-                       voxelMm: Double, bone: Bool = false) -> AttenuationVolume {
-        template(heart: heart, zRangeMm: zRangeMm, voxelMm: voxelMm, bone: bone).volume(heart: heart, state: st)
+                       voxelMm: Double) -> AttenuationVolume {
+        template(heart: heart, zRangeMm: zRangeMm, voxelMm: voxelMm).volume(heart: heart, state: st)
     }
 
     /// The part of the attenuation volume that does not move with the heart's contraction, computed once for all
