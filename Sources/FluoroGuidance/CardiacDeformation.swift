@@ -70,45 +70,26 @@ extension CardiacDeformation {
         return (length / lengthMm, (areaNow / areaED).squareRoot())
     }
 
-    /// Where a wall point at ED (CMR patient mm) lies at `t`.
-    public func atTime(_ x: Vec3, ms t: Double) -> Vec3 {
+    /// The deformation from ED to `t` as an affine map of CMR patient mm: x -> apex + M (x - apex), with
+    /// M = radial I + (longitudinal - radial) a a^T (a the long axis). Being affine, it folds into a projection
+    /// matrix: a point seen at `t` through P is seen at ED through P composed after this map.
+    public func transform(atMs t: Double) -> Affine3D {
         let (l, r) = scales(atMs: t)
-        let d = x - apexMm
-        let h = d.dot(axis)
-        return apexMm + axis * (h * l) + (d - axis * h) * r
+        let a = axis, k = l - r
+        let m = Mat3(rows: Vec3(r + k * a.x * a.x, k * a.x * a.y, k * a.x * a.z),
+                     Vec3(k * a.y * a.x, r + k * a.y * a.y, k * a.y * a.z),
+                     Vec3(k * a.z * a.x, k * a.z * a.y, r + k * a.z * a.z))
+        return Affine3D(linear: m, translation: apexMm - m * apexMm)
     }
 
-    /// The ED position of a point seen in several views, each at its own instant: the point x minimising the
-    /// squared reprojection error of `atTime(x, ms: t_v)` through each view's projection (`projectionFromHeart`, CMR
-    /// patient mm to pixel), by Gauss-Newton from `start`.
-    public func endDiastolicPoint(start: Vec3, observations: [(projectionFromHeart: ProjectionMatrix, pixel: DetectorPixel, timeMs: Double)]) -> Vec3 {
-        var x = start
-        func residuals(_ p: Vec3) -> [Double]? {
-            var r: [Double] = []
-            for o in observations {
-                guard let q = o.projectionFromHeart.project(atTime(p, ms: o.timeMs)) else { return nil }
-                r += [q.column - o.pixel.column, q.row - o.pixel.row]
-            }
-            return r
-        }
-        func dot(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
-        let steps = [Vec3(0.01, 0, 0), Vec3(0, 0.01, 0), Vec3(0, 0, 0.01)]
-        for _ in 0..<10 {
-            guard let r0 = residuals(x) else { return start }
-            // Numerical Jacobian, one column per axis (central differences, 0.01 mm), then the normal equations.
-            var columns: [[Double]] = []
-            for e in steps {
-                guard let rp = residuals(x + e), let rm = residuals(x - e) else { return start }
-                columns.append(zip(rp, rm).map { ($0 - $1) / 0.02 })
-            }
-            let normal = Mat3(rows: Vec3(dot(columns[0], columns[0]), dot(columns[0], columns[1]), dot(columns[0], columns[2])),
-                              Vec3(dot(columns[1], columns[0]), dot(columns[1], columns[1]), dot(columns[1], columns[2])),
-                              Vec3(dot(columns[2], columns[0]), dot(columns[2], columns[1]), dot(columns[2], columns[2])))
-            guard let inverse = normal.inverse else { return x }
-            let step = inverse * Vec3(dot(columns[0], r0), dot(columns[1], r0), dot(columns[2], r0))
-            x = x - step
-            if step.length < 1e-4 { break }
-        }
-        return x
+    /// Where a wall point at ED (CMR patient mm) lies at `t`.
+    public func atTime(_ x: Vec3, ms t: Double) -> Vec3 { transform(atMs: t).apply(x) }
+
+    /// A view's projection of world points at ED (the registered pose `worldFromHeart`) as seen in an image taken at
+    /// `t`: world -> CMR patient frame -> deformed to `t` -> world -> pixel. Triangulating through such projections
+    /// gives the ED place of a point seen in several images at their own instants, exactly (the map is affine).
+    public func projection(_ p: ProjectionMatrix, worldFromHeart: Affine3D, atMs t: Double) -> ProjectionMatrix? {
+        guard let heartFromWorld = worldFromHeart.inverse else { return nil }
+        return p.composed(after: worldFromHeart.composed(after: transform(atMs: t).composed(after: heartFromWorld)))
     }
 }

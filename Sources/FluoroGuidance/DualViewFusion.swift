@@ -33,8 +33,9 @@ public struct DualViewFusion: Sendable {
         /// Run the image refinement after the landmark fit.
         public var refineOnImages = true
         public var refinement = ImageRefinement.Settings()
-        /// Lead images at another cardiac phase (an ECG record gives it): the electrodes moved back to end-diastole
-        /// with the CMR's LV deformation (`CardiacDeformation`).
+        /// Lead images at another cardiac phase (an ECG record gives it): each lead image's projection composed with
+        /// the CMR's LV deformation from end-diastole to its instant (`CardiacDeformation`), so that the electrodes
+        /// are matched, scored against the model and triangulated at end-diastole.
         public var leadImagePhaseCorrection = true
         /// Lead images taken later than the venograms: their in-plane displacement found on the heart's border
         /// (`LeadImageAlignment`; needs `heartBorder`).
@@ -331,6 +332,16 @@ public struct DualViewFusion: Sendable {
                 shiftsPx[v.name] = [shift.columnPx, shift.rowPx]
             }
         }
+        // Lead images at other cardiac phases than the CMR model's end-diastole (the ECG record says when), each its
+        // own: the LV deformation the CMR measured is affine (`CardiacDeformation`) and folds into each lead image's
+        // projection, so the candidates are matched, compared with the ED model and triangulated at end-diastole.
+        // Without it an electrode seen at two instants does not meet its own epipolar line (the base moves 10-15 mm
+        // over the cycle) and lies off the ED epicardium, so a chain of other spots could win.
+        if let deformation {
+            for k in pair.indices {
+                if let p = deformation.projection(leadProjections[k], worldFromHeart: worldFromHeart, atMs: times[k]) { leadProjections[k] = p }
+            }
+        }
         // Spots are looked for over the registered LV (its epicardium's projection widened by the model distance)
         // when other leads share the field: the strongest spots of the whole image are often not the LV lead's
         // (scatter compresses a dense ring's contrast most where the heart is thickest, while wires over the lung
@@ -393,6 +404,7 @@ public struct DualViewFusion: Sendable {
                 guard let m = LeadTriangulation.matchOverOffsets(candidates: found.map { $0.blobs.map(\.pixel) }, projections: projections,
                                                                  offsetsMm: offsetsMm, offsetSDMm: offsetSDMm,
                                                                  count: count, expectedGapsMm: gaps, modelDistanceMm: modelDistanceMm,
+                                                                 candidateCostsPx: found.map { $0.blobs.map { LeadTriangulation.continuationCostPx($0.continuation, settings: settings.leadMatching) } },
                                                                  settings: settings.leadMatching) else { return nil }
                 offsetMm = m.offsetMm
                 projections = BreathingOffset.projections(projections, offsetMm: Vec3(0, 0, m.offsetMm))
@@ -483,16 +495,8 @@ public struct DualViewFusion: Sendable {
         guard let heartFromWorld = worldFromHeart.inverse else {
             return (nil, FluoroscopyRecord.Lead(status: "not found: singular pose"), nil, nil)
         }
-        var heart = world.map { heartFromWorld.apply($0) }
-        // Lead images taken at another cardiac phase than the CMR model's end-diastole (the ECG record says when):
-        // each electrode is moved back to end-diastole with the LV deformation the CMR measured
-        // (`CardiacDeformation`), fitted to its pixels in both views at their own instants.
-        if let deformation {
-            let projections = leadProjections.map { $0.composed(after: worldFromHeart) }
-            heart = heart.indices.map { i in
-                deformation.endDiastolicPoint(start: heart[i], observations: pair.indices.map { (projections[$0], chains[$0][i], times[$0]) })
-            }
-        }
+        // At end-diastole already when the lead images' projections carry the deformation (above).
+        let heart = world.map { heartFromWorld.apply($0) }
         let mesh = AnalysisProducts.annotatedMesh(cmr, surface: .epicardium)
         let ids = mesh.intAttributes[LVSurfaceBuilder.segmentAttribute] ?? []
         let result = cmr.result

@@ -62,6 +62,15 @@ public enum LeadTriangulation {
         /// (docs/fluoroscopy.md, "Scatter and image checks"). 0.5: a chain 10 mm farther off on each of four
         /// electrodes costs 20 px, more than any accepted set's reprojection errors (at most 4 x 4 px).
         public var modelDistanceWeightPxPerMm = 0.5
+        /// A candidate whose structure continues on both sides (`ElectrodeDetection.Blob.continuation`) above this
+        /// fraction of its peak is less likely a ring than a noise maximum on a lead body; 0.6: the lead body
+        /// beside a ring stays below about 0.6 of the ring's contrast (`ElectrodeDetection.Settings.ridgeFraction`).
+        public var continuationFloor = 0.6
+        /// Score (pixels) per unit of continuation above the floor, per electrode: a spot on a uniform body (1.0)
+        /// costs 4 px, as much as the largest accepted reprojection error. Soft, not a rejection: 5 % of
+        /// `standard`'s true electrodes continue above 0.6, 3 % above 0.7 (a ring over another lead, a lead along
+        /// the beam).
+        public var continuationPenaltyPx = 10.0
         public init() {}
     }
 
@@ -219,6 +228,12 @@ public enum LeadTriangulation {
         return out
     }
 
+    /// Per candidate, the score added for looking like lead body rather than a ring (`continuationFloor`,
+    /// `continuationPenaltyPx`).
+    public static func continuationCostPx(_ continuation: Double, settings: Settings) -> Double {
+        settings.continuationPenaltyPx * max(0, continuation - settings.continuationFloor)
+    }
+
     /// `match` for two images taken one after the other, at two breathing states: tried with the views' projections
     /// offset cranio-caudally (world z) by each of `offsetsMm` (`BreathingOffset`), each match's score raised by
     /// (offset / `offsetSDMm`)^2 pixels (a prior on the breathing difference); the best match and its offset. Breathing
@@ -227,12 +242,13 @@ public enum LeadTriangulation {
     /// `maximumResidualPx` asks for.
     public static func matchOverOffsets(candidates: [[DetectorPixel]], projections: [ProjectionMatrix], offsetsMm: [Double],
                                         offsetSDMm: Double, count: Int = 4, expectedGapsMm: [Double]? = nil,
-                                        modelDistanceMm: ((Vec3) -> Double?)? = nil,
+                                        modelDistanceMm: ((Vec3) -> Double?)? = nil, candidateCostsPx: [[Double]]? = nil,
                                         settings: Settings = Settings()) -> (match: Match, offsetMm: Double)? {
         var best: (match: Match, offsetMm: Double, cost: Double)? = nil
         for dz in offsetsMm {
             guard let m = match(candidates: candidates, projections: BreathingOffset.projections(projections, offsetMm: Vec3(0, 0, dz)), count: count,
-                                expectedGapsMm: expectedGapsMm, modelDistanceMm: modelDistanceMm, settings: settings) else { continue }
+                                expectedGapsMm: expectedGapsMm, modelDistanceMm: modelDistanceMm, candidateCostsPx: candidateCostsPx,
+                                settings: settings) else { continue }
             let cost = m.score + pow(dz / max(offsetSDMm, 1e-6), 2)
             if best == nil || cost < best!.cost { best = (m, dz, cost) }
         }
@@ -252,9 +268,11 @@ public enum LeadTriangulation {
     ///     when it may be an electrode, nil when it may not (the pipeline keeps points near its registered model and
     ///     off the septum); each kept electrode's distance adds `modelDistanceWeightPxPerMm` per mm to the score.
     ///     Nil: every point may be one, none scored.
+    ///   - candidateCostsPx: per view and candidate, a cost (pixels) added for each electrode it stands for (the
+    ///     `continuationPenalty` of spots that look like lead body); nil: none.
     public static func match(candidates: [[DetectorPixel]], projections: [ProjectionMatrix], count: Int = 4,
                              expectedGapsMm: [Double]? = nil, modelDistanceMm: ((Vec3) -> Double?)? = nil,
-                             settings: Settings = Settings()) -> Match? {
+                             candidateCostsPx: [[Double]]? = nil, settings: Settings = Settings()) -> Match? {
         guard candidates.count == 2, projections.count == 2 else { return nil }
         let a = candidates[0], b = candidates[1]
         var pairPoint = [[Vec3?]](repeating: [Vec3?](repeating: nil, count: b.count), count: a.count)
@@ -275,6 +293,7 @@ public enum LeadTriangulation {
             pairPoint[i][j] = p
             pairError[i][j] = e
             pairModelCost[i][j] = settings.modelDistanceWeightPxPerMm * distance
+                + (candidateCostsPx.map { $0[0][i] + $0[1][j] } ?? 0)
         } }
         let orders = paths(count)
         var pairs: [(Int, Int)] = []

@@ -149,6 +149,44 @@ struct LeadCatalogueTests {
             #expect(blobs.contains { $0.pixel.distance(to: DetectorPixel(column: c, row: 90)) <= 0.5 }, "electrode at \(c) missed")
         }
     }
+
+    /// `LeadTriangulation.Settings.continuationFloor`: rings below it, body and crossings well above.
+    static let ringContinuationMax = 0.6, bodyContinuationMin = 0.8
+
+    @Test("a ring stands out from a curved lead body on either side, a point of the body does not (continuation below 0.6 against above 0.8); a crossing of two equal bodies, twice as dense as either, looks like a ring")
+    func ringsAgainstBodyAndCrossing() {
+        let n = 128
+        var px = [Float](repeating: 0, count: n * n)
+        func spot(_ c: Double, _ r: Double, _ a: Float, _ sd: Double) {
+            for y in max(0, Int(r) - 8)..<min(n, Int(r) + 9) { for x in max(0, Int(c) - 8)..<min(n, Int(c) + 9) {
+                let d2 = (Double(x) - c) * (Double(x) - c) + (Double(y) - r) * (Double(y) - r)
+                px[y * n + x] += a * Float(exp(-d2 / (2 * sd * sd)))
+            } }
+        }
+        // A lead body along an arc (radius 40 px about (64, 60)), rings on it at 30, 60 and 90 degrees; two straight
+        // bodies crossing at (100, 20).
+        func onArc(_ deg: Double) -> (Double, Double) { (64 + 40 * cos(radians(deg)), 60 + 40 * sin(radians(deg))) }
+        for k in 0...360 { let (c, r) = onArc(Double(k) * 0.5); spot(c, r, 0.25, 1.0) }
+        for deg in [30.0, 60, 90] { let (c, r) = onArc(deg); spot(c, r, 1.5, 1.2) }
+        for k in 0...200 { spot(10 + Double(k) * 0.5, 20, 0.25, 1.0); spot(100, 2 + Double(k) * 0.2, 0.25, 1.0) }
+        let detector = ElectrodeDetection()
+        let th = detector.topHat(DetectorImage(columns: n, rows: n, pixels: px))
+        func continuation(_ c: Double, _ r: Double) -> Double {
+            detector.bodyContinuation(th, at: DetectorPixel(column: c, row: r), peak: Double(th.sample(column: c, row: r)))
+        }
+        for deg in [30.0, 60, 90] {
+            let (c, r) = onArc(deg)
+            #expect(continuation(c, r) < Self.ringContinuationMax, "ring at \(deg) degrees: \(continuation(c, r))")
+        }
+        let (bc, br) = onArc(140)
+        #expect(continuation(bc, br) > Self.bodyContinuationMin, "body: \(continuation(bc, br))")
+        // Not caught: a crossing's peak is the two bodies' sum, each arm half of it (0.5-0.7).
+        #expect(continuation(100, 20) < Self.bodyContinuationMin, "crossing: \(continuation(100, 20))")
+        // In the score: a ring costs nothing, a body point about 4 px (`continuationPenaltyPx` 10 per unit above 0.6).
+        let settings = LeadTriangulation.Settings()
+        #expect(LeadTriangulation.continuationCostPx(continuation(onArc(60).0, onArc(60).1), settings: settings) == 0)
+        #expect(LeadTriangulation.continuationCostPx(continuation(bc, br), settings: settings) >= 2)
+    }
 }
 
 @Suite("Devices in the field")
