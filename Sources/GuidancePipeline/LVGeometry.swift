@@ -174,11 +174,18 @@ public struct LVGeometry: Sendable {
         // Volumes over the cycle, then ED / ES.
         var unordered = unordered
         for s in unordered.indices { unordered[s].markValidPhases(settings: settings) }
-        // Base end: the end of the stack with the larger cavity (largest over the cycle).
+        // Base end: the end of the LV's slices with the larger cavity (largest over the phases the slice cuts the LV).
+        // The LV's slices are those that cut it at most phases: a slice beyond the apex or above the base can hold a
+        // large bright region (subcutaneous fat, the atrium) tracked as a "cavity" at a few phases, which must not
+        // decide (an independent generator's stack with two such slices beyond the apex was read upside down).
         let n = unordered.count
-        func largest(_ w: WallTracker.SliceWall) -> Double { w.endo.indices.map { w.cavityAreaMm2(frame: $0) }.max() ?? 0 }
-        let areaFirst = unordered.prefix(2).reduce(0) { $0 + largest($1) }
-        let areaLast = unordered.suffix(2).reduce(0) { $0 + largest($1) }
+        func largest(_ w: WallTracker.SliceWall) -> Double {
+            w.endo.indices.filter { w.valid.isEmpty || w.valid[$0] }.map { w.cavityAreaMm2(frame: $0) }.max() ?? 0
+        }
+        let mostlyLV = unordered.indices.filter { s in 2 * unordered[s].valid.filter { $0 }.count >= unordered[s].valid.count }
+        let ends = mostlyLV.count >= 4 ? (Array(mostlyLV.prefix(2)), Array(mostlyLV.suffix(2))) : (Array(0..<min(2, n)), Array(max(0, n - 2)..<n))
+        let areaFirst = ends.0.reduce(0) { $0 + largest(unordered[$1]) }
+        let areaLast = ends.1.reduce(0) { $0 + largest(unordered[$1]) }
         var walls = areaFirst >= areaLast ? unordered : Array(unordered.reversed())
         let stackAxis = (areaFirst >= areaLast ? stackDirection : -stackDirection).normalized
         // What each basal contour encloses at each phase (LV cavity, outflow tract, partly left, atrium).
@@ -742,7 +749,7 @@ extension LVGeometry {
         let ref = total.indices.max { total[$0] < total[$1] }!
         let referenceWall = Stats.median(walls.flatMap { w in zip(w.epi[ref], w.endo[ref]).map { $0 - $1 } })
         let basal = 0..<((walls.count + 1) / 2)
-        for s in basal {
+        for s in walls.indices {
             let w = walls[s]
             let myocardial = (0..<frames).map { t -> [Bool] in
                 let image = PlaneImage(volume: cine, slice: w.slice, frame: t)
@@ -750,9 +757,14 @@ extension LVGeometry {
                                                   blood: w.bloodLevel, myocardium: w.myocardiumLevel, dark: w.darkLevel,
                                                   settings: settings.basal, sample: { image.sample($0) })
             }
+            walls[s].myocardialRing = [Bool](repeating: false, count: frames)
             for t in 0..<frames {
                 let d = BasalSlices.decide(myocardial: myocardial[t], atEndDiastole: myocardial[ref], endo: w.endo[t],
                                            settings: settings.basal)
+                // Myocardium all round, whether or not an epicardial edge was found (every slice).
+                walls[s].myocardialRing[t] = d.content == .lvCavity
+                // What the contour encloses (the basal half only: the base does not reach the apical half).
+                guard basal.contains(s) else { continue }
                 walls[s].content[t] = d.content
                 walls[s].areaFraction[t] = d.areaFraction
             }
@@ -833,16 +845,22 @@ extension WallTracker.SliceWall {
     }
 
     /// Marks the phases at which this slice still cuts the LV (see `LVGeometry.Settings.minCavityAreaFraction`): a
-    /// closed ring (or a contour `BasalSlices` calls outflow tract or partly left), not atrium, a cavity and a
-    /// plausible wall.
+    /// closed ring (an epicardial border found all round, or, on a slice whose epicardium has no edge at most phases,
+    /// myocardium just outside the endocardium all round: `myocardialRing`), or a contour `BasalSlices` calls outflow
+    /// tract or partly left; not atrium, a cavity and a plausible wall.
     mutating func markValidPhases(settings: LVGeometry.Settings) {
         let areas = endo.indices.map { cavityAreaMm2(frame: $0) }
         let maxArea = areas.max() ?? 0
         let thickness = endo.indices.map { t in Stats.median(zip(epi[t], endo[t]).map { $0 - $1 }) }
         let reference = thickness.first ?? 0
+        // A slice whose epicardium has no edge at most phases (the wall against liver or chest wall as bright as
+        // myocardium) is judged by the myocardium just outside its endocardium instead; elsewhere a phase without
+        // the epicardium all round stays out (its wall, and so its strain, would be guessed).
+        let edgeless = !myocardialRing.isEmpty && 2 * closed.filter { !$0 }.count > closed.count
         valid = endo.indices.map { t in
             let decided = content.isEmpty ? BasalSlices.Content.lvCavity : content[t]
-            return (closed[t] || decided == .outflowTract || decided == .partlyLeft) && decided != .atrium
+            let ring = closed[t] || (edgeless && myocardialRing[t])
+            return (ring || decided == .outflowTract || decided == .partlyLeft) && decided != .atrium
                 && areas[t] >= settings.minCavityAreaFraction * maxArea
                 && thickness[t] <= settings.maxThicknessRatio * reference
         }

@@ -87,8 +87,13 @@ public struct WallTracker: Sendable {
         /// Endocardial and epicardial radius per phase and ray (mm).
         var endo: [[Double]]
         var epi: [[Double]]
-        /// Whether the slice shows myocardium all round at each phase.
+        /// Whether an epicardial border was found all round at each phase (`closedRingFraction` of the rays).
         var closed: [Bool]
+        /// Whether myocardial intensity lies just outside the endocardium all round at each phase
+        /// (`BasalSlices.myocardialRays`, arc of at least `BasalSlices.Settings.closedFraction`; set by `LVGeometry`,
+        /// empty: not tested). It holds where the epicardium has no edge to find: a wall against liver or chest wall
+        /// of about the myocardium's brightness on bSSFP.
+        var myocardialRing: [Bool] = []
         /// Whether the slice still cuts the LV at each phase (set by `LVGeometry`): closed, a cavity, a plausible wall.
         var valid: [Bool] = []
         /// What the contour encloses at each phase and the fraction of its cavity area that counts as LV (set by
