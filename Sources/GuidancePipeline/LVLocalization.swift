@@ -110,13 +110,16 @@ public struct LVLocalization: Sendable {
             candidates.append(pools(in: image, systolic: systolic, region: inRegion, threshold: threshold, slice: k))
             slices.append(SliceSearch(image: image, systolic: systolic, region: inRegion, threshold: threshold))
         }
-        // A slice whose threshold is above its chain neighbour's is searched again at the neighbour's level: towards
-        // the apex the search region takes in the bright chest-wall fat, which lifts Otsu's threshold to the blood
-        // level and leaves the small apical pool dark, or only its brightest core above it.
+        // A slice whose threshold differs from its chain neighbour's is searched again at the neighbour's level:
+        // towards the apex the search region takes in the bright chest-wall fat, which lifts Otsu's threshold to the
+        // blood level and leaves the small apical pool dark, or only its brightest core above it; or the region holds
+        // so little blood that Otsu's threshold falls between lung and soft tissue, and the pool joins the soft tissue
+        // round it into one region too large to be a pool (an independent generator's apical slices, where liver and
+        // chest wall are about as bright as myocardium: docs/foreign-phantoms.md).
         // Memoised per slice and threshold: every seed's chain asks again for the same neighbour levels.
         var carriedPools: [Int: [Float: [Pool]]] = [:]
         let carried: (Pool, Int) -> [Pool] = { neighbour, k in
-            guard let s = slices[k], neighbour.threshold < s.threshold else { return [] }
+            guard let s = slices[k], neighbour.threshold != s.threshold else { return [] }
             if let known = carriedPools[k]?[neighbour.threshold] { return known }
             let found = pools(in: s.image, systolic: s.systolic, region: s.region, threshold: neighbour.threshold, slice: k)
             carriedPools[k, default: [:]][neighbour.threshold] = found
@@ -185,7 +188,7 @@ public struct LVLocalization: Sendable {
     }
 
     /// The chain of pools that continues along the stack with the largest total score. `carried(pool, k)` gives the
-    /// pools of slice k found at `pool`'s threshold when that is below slice k's own (else none).
+    /// pools of slice k found at `pool`'s threshold when that differs from slice k's own (else none).
     private func chain(_ candidates: [[Pool]], grid: ImageGrid, carried: (Pool, Int) -> [Pool]) throws -> [Pool] {
         let ns = candidates.count
         func patientCentre(_ p: Pool) -> Vec3 { SlicePlane(grid: grid, slice: p.slice).patient(p.centre) }

@@ -47,19 +47,54 @@ struct EdgelessEpicardiumTests {
         // docs/pipeline.md, Known limits "LV wall without an epicardial edge").
     }
 
+    @Test("apical slices whose soft tissue (chest wall, liver, fat) is as bright as myocardium and fills the search region, so that Otsu's threshold falls below it and the pool merges with it: every slice holding LV cavity at end-diastole is still analysed")
+    func apicalPoolsAmongBrightSoftTissue() throws {
+        let source = try CaseStore.shared.folder(preset: "normal-conduction", seed: 2)
+        let cine = try NIfTI.read(source + "/cmr/cine.nii.gz")
+        let labels = try NIfTI.read(source + "/truth/cine-labels.nii.gz")
+        let n = cine.grid.size[2]
+        // Soft tissue everywhere at the myocardium's level, and the lung within 40 mm of the heart too (the far lung
+        // stays dark, so Otsu's threshold falls between it and the soft tissue).
+        let soft = Self.withoutEpicardialEdge(cine, labels: labels, bandMm: 200, slices: (n / 2)..<n, keepLung: true)
+        let edited = Self.withoutEpicardialEdge(soft, labels: labels, bandMm: 40, slices: (n / 2)..<n)
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("crtsim-bright-apex-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        try? FileManager.default.removeItem(atPath: out)
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        for name in try FileManager.default.contentsOfDirectory(atPath: source + "/cmr") where name != "cine.nii.gz" {
+            try FileManager.default.copyItem(atPath: source + "/cmr/" + name, toPath: out + "/" + name)
+        }
+        try NIfTI.write(edited, to: out + "/cine.nii.gz", description: "cine with bright apical soft tissue (test)")
+        let result = try GuidancePipeline().run(try CMRStudy.load(cmrDirectory: out)).result
+        let cavity: Set<UInt8> = [Tissue.lvBlood.rawValue, Tissue.trabecula.rawValue, Tissue.papillaryMuscle.rawValue]
+        let pixelMm2 = labels.grid.spacingMm[0] * labels.grid.spacingMm[1]
+        let analysed = Set(result.slices.map(\.sliceIndex))
+        for k in 0..<n {
+            let truthArea = Double(labels.slice(k, frame: 0).filter { cavity.contains(UInt8($0)) }.count) * pixelMm2
+            guard truthArea >= Self.wholeSliceAreaMm2 else { continue }
+            #expect(analysed.contains(k), "slice \(k) (truth cavity \(Int(truthArea)) mm2) not analysed")
+        }
+    }
+
     /// A slice whose LV cavity at ED is at least this (mm2) holds more than a sliver of the LV.
     static let wholeSliceAreaMm2 = 400.0
 
     /// The cine with every pixel within `bandMm` of the LV myocardium that is neither blood nor heart muscle (fat,
     /// lung, liver, chest wall...) set to the mean LV myocardium intensity of its slice and phase.
-    static func withoutEpicardialEdge(_ cine: ImageVolume<Float>, labels: ImageVolume<Float>) -> ImageVolume<Float> {
+    /// - Parameters:
+    ///   - slices: the slices edited (all by default).
+    ///   - keepLung: leave lung and air dark (then only the soft tissue round the heart changes).
+    static func withoutEpicardialEdge(_ cine: ImageVolume<Float>, labels: ImageVolume<Float>, bandMm: Double = bandMm,
+                                      slices: Range<Int>? = nil, keepLung: Bool = false) -> ImageVolume<Float> {
         var out = cine
-        let w = cine.grid.size[0], h = cine.grid.size[1], slices = cine.grid.size[2]
-        let keep: Set<UInt8> = [Tissue.lvMyocardium, .rvMyocardium, .lvBlood, .rvBlood, .blood, .venousBlood, .papillaryMuscle,
-                                .trabecula, .valvePlane, .atrialWall].reduce(into: []) { $0.insert($1.rawValue) }
+        let w = cine.grid.size[0], h = cine.grid.size[1]
+        var kept: [Tissue] = [.lvMyocardium, .rvMyocardium, .lvBlood, .rvBlood, .blood, .venousBlood, .papillaryMuscle,
+                              .trabecula, .valvePlane, .atrialWall]
+        if keepLung { kept += [.lung, .air] }
+        let keep: Set<UInt8> = kept.reduce(into: []) { $0.insert($1.rawValue) }
         let reach = Int((bandMm / min(cine.grid.spacingMm[0], cine.grid.spacingMm[1])).rounded(.up))
         for t in 0..<cine.frames {
-            for k in 0..<slices {
+            for k in slices ?? 0..<cine.grid.size[2] {
                 var near = [Bool](repeating: false, count: w * h)
                 var sum = 0.0, count = 0
                 for j in 0..<h { for i in 0..<w where UInt8(labels.data[labels.index(i, j, k, t)]) == Tissue.lvMyocardium.rawValue {
