@@ -73,13 +73,16 @@ def draw_model(seed, variant):
         P[name] = val
         return val
 
+    def flag(off_variant, on_variant, probability):
+        """False or True when the variant forces it, else drawn with `probability` (one draw, in place)."""
+        if variant == off_variant:
+            return False
+        if variant == on_variant:
+            return True
+        return bool(rng.uniform() < probability)
+
     # --- function / size class
-    if variant == "normal":
-        crt = False
-    elif variant == "crt":
-        crt = True
-    else:
-        crt = bool(rng.uniform() < 0.72)
+    crt = flag("normal", "crt", 0.72)
     P["crtLike"] = crt
     m.ef_target = U("efTargetPercent", 20, 35) if crt else U("efTargetPercent", 48, 60)
     if crt:
@@ -134,12 +137,7 @@ def draw_model(seed, variant):
     P["trabeculaCount"] = m.trab_n
     m.trab_phase = U("trabeculaPhase", 0, 2 * math.pi)
     # fat
-    if variant == "nofat":
-        fat_on = False
-    elif variant == "fat":
-        fat_on = True
-    else:
-        fat_on = bool(rng.uniform() < 0.6)
+    fat_on = flag("nofat", "fat", 0.6)
     P["epicardialFat"] = fat_on
     m.fat_amp = U("fatMaxMm", 1.5, 4.0) if fat_on else 0.0
     harm = rng.normal(size=(4, 2))
@@ -154,12 +152,7 @@ def draw_model(seed, variant):
     pat = np.maximum(pat - 0.3, 0)
     m.fat_tab = (m.fat_amp * pat / max(pat.max(), 1e-6)).astype(np.float32)
     # scar
-    if variant == "noscar":
-        scar_on = False
-    elif variant == "scar":
-        scar_on = True
-    else:
-        scar_on = bool(rng.uniform() < 2 / 3)
+    scar_on = flag("noscar", "scar", 2 / 3)
     P["scarPresent"] = scar_on
     m.scar_on = scar_on
     m.scar_rng = np.random.default_rng(seed + 100000)

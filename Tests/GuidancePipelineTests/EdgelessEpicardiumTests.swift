@@ -22,15 +22,8 @@ struct EdgelessEpicardiumTests {
         let cine = try NIfTI.read(source + "/cmr/cine.nii.gz")
         let labels = try NIfTI.read(source + "/truth/cine-labels.nii.gz")
         let edited = Self.withoutEpicardialEdge(cine, labels: labels)
-        // A copy of the CMR folder with the edited cine.
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("crtsim-edgeless-\(getpid())").path
+        let out = try Self.cmrFolder(from: source, cine: edited, label: "edgeless")
         defer { try? FileManager.default.removeItem(atPath: out) }
-        try? FileManager.default.removeItem(atPath: out)
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        for name in try FileManager.default.contentsOfDirectory(atPath: source + "/cmr") where name != "cine.nii.gz" {
-            try FileManager.default.copyItem(atPath: source + "/cmr/" + name, toPath: out + "/" + name)
-        }
-        try NIfTI.write(edited, to: out + "/cine.nii.gz", description: "cine without epicardial edge (test)")
         let result = try GuidancePipeline().run(try CMRStudy.load(cmrDirectory: out)).result
         let truth = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: source + "/truth/truth.json"))) as! [String: Any]
         let edv = try #require(truth["edvMl"] as? Double)
@@ -57,14 +50,8 @@ struct EdgelessEpicardiumTests {
         // stays dark, so Otsu's threshold falls between it and the soft tissue).
         let soft = Self.withoutEpicardialEdge(cine, labels: labels, bandMm: 200, slices: (n / 2)..<n, keepLung: true)
         let edited = Self.withoutEpicardialEdge(soft, labels: labels, bandMm: 40, slices: (n / 2)..<n)
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("crtsim-bright-apex-\(getpid())").path
+        let out = try Self.cmrFolder(from: source, cine: edited, label: "bright-apex")
         defer { try? FileManager.default.removeItem(atPath: out) }
-        try? FileManager.default.removeItem(atPath: out)
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        for name in try FileManager.default.contentsOfDirectory(atPath: source + "/cmr") where name != "cine.nii.gz" {
-            try FileManager.default.copyItem(atPath: source + "/cmr/" + name, toPath: out + "/" + name)
-        }
-        try NIfTI.write(edited, to: out + "/cine.nii.gz", description: "cine with bright apical soft tissue (test)")
         let result = try GuidancePipeline().run(try CMRStudy.load(cmrDirectory: out)).result
         let cavity: Set<UInt8> = [Tissue.lvBlood.rawValue, Tissue.trabecula.rawValue, Tissue.papillaryMuscle.rawValue]
         let pixelMm2 = labels.grid.spacingMm[0] * labels.grid.spacingMm[1]
@@ -74,6 +61,18 @@ struct EdgelessEpicardiumTests {
             guard truthArea >= Self.wholeSliceAreaMm2 else { continue }
             #expect(analysed.contains(k), "slice \(k) (truth cavity \(Int(truthArea)) mm2) not analysed")
         }
+    }
+
+    /// A temporary copy of a case's CMR folder with its cine replaced by `cine` (the caller removes it).
+    static func cmrFolder(from source: String, cine: ImageVolume<Float>, label: String) throws -> String {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("crtsim-\(label)-\(getpid())").path
+        try? FileManager.default.removeItem(atPath: out)
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        for name in try FileManager.default.contentsOfDirectory(atPath: source + "/cmr") where name != "cine.nii.gz" {
+            try FileManager.default.copyItem(atPath: source + "/cmr/" + name, toPath: out + "/" + name)
+        }
+        try NIfTI.write(cine, to: out + "/cine.nii.gz", description: "edited cine (test)")
+        return out
     }
 
     /// A slice whose LV cavity at ED is at least this (mm2) holds more than a sliver of the LV.
