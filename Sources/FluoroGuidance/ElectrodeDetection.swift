@@ -183,11 +183,7 @@ public struct ElectrodeDetection: Sendable {
             var values: [Double] = []
             for angleDeg in stride(from: 0.0, to: 360, by: 5) {
                 let dx = cos(radians(angleDeg)), dy = sin(radians(angleDeg))
-                var strongest = -Double.infinity
-                for lat in [-1.0, 0.0, 1.0] {
-                    strongest = max(strongest, Double(th.sample(column: p.column + dx * radius - dy * lat, row: p.row + dy * radius + dx * lat)))
-                }
-                values.append(strongest)
+                values.append(Double(ElectrodeDetection.strongestAcross(th, column: p.column, row: p.row, dx: dx, dy: dy, at: radius)))
             }
             let first = values.indices.max { values[$0] < values[$1] }!
             var other = -Double.infinity
@@ -195,6 +191,16 @@ public struct ElectrodeDetection: Sendable {
             smallest = min(smallest, other / peak)
         }
         return smallest
+    }
+
+    /// The top-hat at distance `t` from (column, row) along the unit direction (dx, dy), the largest of the point and
+    /// the points 1 px either side of it (a thin lead need not pass exactly through the sampled line).
+    static func strongestAcross(_ th: DetectorImage, column: Double, row: Double, dx: Double, dy: Double, at t: Double) -> Float {
+        var strongest = -Float.infinity
+        for lat in [-1.0, 0.0, 1.0] {
+            strongest = max(strongest, th.sample(column: column + dx * t - dy * lat, row: row + dy * t + dx * lat))
+        }
+        return strongest
     }
 
     /// Whether pixel (column, row) with top-hat `peak` lies on a long dense ridge (`ridgeRangePx`, `ridgeFraction`):
@@ -206,11 +212,7 @@ public struct ElectrodeDetection: Sendable {
             let dx = cos(radians(angleDeg)), dy = sin(radians(angleDeg))
             var t = settings.ridgeRangePx.lowerBound, continuous = true
             while t <= settings.ridgeRangePx.upperBound && continuous {
-                var strongest = -Float.infinity
-                for lat in [-1.0, 0.0, 1.0] {
-                    strongest = max(strongest, th.sample(column: Double(c) + dx * t - dy * lat, row: Double(r) + dy * t + dx * lat))
-                }
-                continuous = strongest >= floor
+                continuous = ElectrodeDetection.strongestAcross(th, column: Double(c), row: Double(r), dx: dx, dy: dy, at: t) >= floor
                 t += 1
             }
             if continuous { return true }
@@ -231,11 +233,7 @@ public struct ElectrodeDetection: Sendable {
             var s = 0.0, k = 0
             var t = settings.extensionRangePx.lowerBound
             while t <= settings.extensionRangePx.upperBound {
-                var strongest = -Double.infinity
-                for lat in [-1.0, 0.0, 1.0] {
-                    strongest = max(strongest, Double(th.sample(column: end.column + dx * t - dy * lat, row: end.row + dy * t + dx * lat)))
-                }
-                s += strongest; k += 1; t += 1
+                s += Double(ElectrodeDetection.strongestAcross(th, column: end.column, row: end.row, dx: dx, dy: dy, at: t)); k += 1; t += 1
             }
             best = max(best, s / Double(max(k, 1)))
         }
