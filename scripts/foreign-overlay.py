@@ -2,7 +2,7 @@
 """Overlay crtsim's analysis on a foreign-phantom case (PIL only).
 Rows: ED cine with the pipeline's ED endocardium (red) / epicardium (green) mesh vertices per
 slice; ES cine (truth ES phase); LGE with the pipeline's myocardium (segment map, blue tint) and
-scar mask (red).   foreign-overlay.py CASE [OUT.png] [--crop MM]"""
+scar mask (red).   foreign-overlay.py CASE [OUT.png] [--crop MM] [--name ANALYSIS_FOLDER]"""
 import json, os, sys
 import numpy as np, nibabel as nib
 from PIL import Image, ImageDraw
@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw
 case = sys.argv[1]
 out = sys.argv[2] if len(sys.argv) > 2 and not sys.argv[2].startswith("--") else os.path.join(case, "overlay.png")
 crop = float(sys.argv[sys.argv.index("--crop") + 1]) if "--crop" in sys.argv else 150.0
-an = os.path.join(case, "analysis")
+an = os.path.join(case, sys.argv[sys.argv.index("--name") + 1] if "--name" in sys.argv else "analysis")
 
 
 def read_ply(path):

@@ -52,10 +52,14 @@ public struct CaseAnalysis {
         let root = URL(fileURLWithPath: cmrFolder).deletingLastPathComponent()
         let xray = root.appendingPathComponent("xray").path
         let operatorDirectory = operatorFolder ?? root.appendingPathComponent("operator").path
-        // The fluoroscopy study is read on another thread while the CMR is analysed; its errors still come after
+        // The fluoroscopy study is read, and its image maps that do not depend on the CMR model computed
+        // (`DualViewFusion.studyMaps`), on another thread while the CMR is analysed; its errors still come after
         // the CMR stage's, as in a serial run.
         let fluoroLoad = settings != nil && FileManager.default.fileExists(atPath: xray)
-            ? BackgroundWork { try FluoroStudy.load(xrayDirectory: xray, operatorDirectory: operatorDirectory) } : nil
+            ? BackgroundWork { () throws -> (FluoroStudy, DualViewFusion.StudyMaps) in
+                let study = try FluoroStudy.load(xrayDirectory: xray, operatorDirectory: operatorDirectory)
+                return (study, DualViewFusion(settings: settings!).studyMaps(study))
+            } : nil
         defer { _ = try? fluoroLoad?.wait() }
         let study = try loaded ?? CMRStudy.load(cmrDirectory: cmrFolder)
         var output = try GuidancePipeline(configuration: configuration).run(study, operator: inputs)
@@ -66,8 +70,8 @@ public struct CaseAnalysis {
                                 timing: Timing(cmrSeconds: cmrSeconds))
         }
         let fluoroStart = Date()
-        let fluoro = try fluoroLoad.wait()
-        let fusion = try DualViewFusion(settings: settings).run(fluoro, cmr: output)
+        let (fluoro, maps) = try fluoroLoad.wait()
+        let fusion = try DualViewFusion(settings: settings).run(fluoro, cmr: output, maps: maps)
         fusion.record(into: &output)
         products.append(fusion.overlayWriter(study: fluoro, cmr: output))
         return CaseAnalysis(study: study, output: output, fluoroscopy: fluoro, fusion: fusion, products: products,

@@ -124,10 +124,39 @@ public struct DualViewFusion: Sendable {
     public var settings: Settings
     public init(settings: Settings = Settings()) { self.settings = settings }
 
+    /// The image maps that depend on the fluoroscopy study alone, not on the CMR model: the venograms' maps for the
+    /// vessel refinement and the lead images' vesselness. `CaseAnalysis` computes them while the CMR is analysed;
+    /// `run` computes whatever it is not given, so the result is the same either way.
+    public struct StudyMaps: Sendable {
+        /// The refinement's maps of the venograms (`ImageRefinement.maps`); nil without the image refinement.
+        var refinement: ImageRefinement.Maps?
+        /// Per view (the study's order), the lead image's vesselness for its alignment; nil where not needed.
+        var leadVesselness: [DetectorImage?]
+    }
+
+    /// The study's `StudyMaps` for these settings.
+    public func studyMaps(_ study: FluoroStudy) -> StudyMaps {
+        var refinement: ImageRefinement.Maps? = nil
+        if settings.refineOnImages {
+            // The maps depend on the border's settings and pixel sizes, not on its model points.
+            let border = settings.heartBorder.enabled
+                ? ImageRefinement.Border(pointsMm: [], apical: [], mmPerPixel: study.views.map(\.millimetresPerPixelAtIsocentre),
+                                         settings: settings.heartBorder) : nil
+            refinement = ImageRefinement(settings: settings.refinement, orientationPrior: nil, border: border)
+                .maps(venograms: study.views.map(\.venogram))
+        }
+        let alignLead = settings.leadImageAlignment.enabled && settings.heartBorder.enabled
+        return StudyMaps(refinement: refinement, leadVesselness: study.views.map { v in
+            guard alignLead, let lead = v.lead else { return nil }
+            return Vesselness.frangi(lead, settings: settings.refinement.vesselness)
+        })
+    }
+
     /// Runs registration and lead localisation.
+    /// - Parameter maps: the study's image maps (`studyMaps`), computed beforehand; nil: computed here.
     /// - Throws: `InputError` when the clicks give fewer than 3 landmarks seen in two views.
     @inline(never)
-    public func run(_ study: FluoroStudy, cmr: GuidancePipeline.Output) throws -> Output {
+    public func run(_ study: FluoroStudy, cmr: GuidancePipeline.Output, maps: StudyMaps? = nil) throws -> Output {
         let start = Date()
         let r = cmr.result
         guard let base = r.lvAxis["baseCentreMm"] else { throw InputError("LV model: no base centre") }
@@ -175,7 +204,8 @@ public struct DualViewFusion: Sendable {
         var method = "landmarks"
         var viewPoses: [String: [[Double]]]? = nil
         if settings.refineOnImages {
-            let refined = refineOnVessels(pose, study: study, landmarks: landmarks, points: points, prior: prior)
+            let refined = refineOnVessels(pose, study: study, landmarks: landmarks, points: points, prior: prior,
+                                          maps: maps?.refinement)
             vBefore = refined.vesselnessBefore; vAfter = refined.vesselnessAfter
             if let offset = refined.borderOffsetMm { contour = (refined.borderBefore, refined.borderAfter, offset) }
             if refined.imageScoreAfter > refined.imageScoreBefore {
@@ -198,7 +228,8 @@ public struct DualViewFusion: Sendable {
         registration.lvContourOffsetMm = contour?.offsetMm
         let registrationSeconds = Date().timeIntervalSince(start)
 
-        let (lead, leadRecord, fluoroOnly, leadWarning) = localiseLead(study, cmr: cmr, worldFromHeart: pose, model: landmarks)
+        let (lead, leadRecord, fluoroOnly, leadWarning) = localiseLead(study, cmr: cmr, worldFromHeart: pose, model: landmarks,
+                                                                       leadVesselness: maps?.leadVesselness)
         if let w = leadWarning { warnings.append(w) }
         var record = FluoroscopyRecord(viewNames: study.views.map(\.name), viewSeparationDegrees: study.separationDegrees,
                                        warnings: warnings, registration: registration, lead: leadRecord, fluoroscopyOnly: fluoroOnly)
@@ -281,9 +312,13 @@ public struct DualViewFusion: Sendable {
 
     /// Electrodes in both lead images -> epipolar matching -> triangulation -> CMR frame -> segment and category;
     /// the fourth value is a warning when one view showed the electrodes merged (matched along epipolar lines).
-    func localiseLead(_ study: FluoroStudy, cmr: GuidancePipeline.Output, worldFromHeart: Affine3D, model: ModelLandmarks)
+    /// - Parameter leadVesselness: per view of the study, its lead image's vesselness (`StudyMaps`); nil: computed here.
+    func localiseLead(_ study: FluoroStudy, cmr: GuidancePipeline.Output, worldFromHeart: Affine3D, model: ModelLandmarks,
+                      leadVesselness: [DetectorImage?]? = nil)
         -> (LeadPosition?, FluoroscopyRecord.Lead, FluoroscopyRecord.FluoroscopyOnly?, String?) {
         let detector = ElectrodeDetection(settings: settings.electrodes)
+        let given = Dictionary(uniqueKeysWithValues: study.views.indices.compactMap { i in
+            leadVesselness?[i].map { (study.views[i].name, $0) } })
         let views = study.views.filter { $0.lead != nil }
         guard views.count >= 2 else {
             return (nil, FluoroscopyRecord.Lead(status: "not found: lead images in \(views.count) view(s), two needed"), nil, nil)
@@ -324,7 +359,8 @@ public struct DualViewFusion: Sendable {
                     let p = deformation.map { $0.atTime(s.pointMm, ms: times[k]) } ?? s.pointMm
                     return worldFromHeart.apply(p)
                 }
-                let shift = LeadImageAlignment.shift(image: v.lead!, vesselness: Vesselness.frangi(v.lead!, settings: settings.refinement.vesselness),
+                let vesselness = given[v.name] ?? Vesselness.frangi(v.lead!, settings: settings.refinement.vesselness)
+                let shift = LeadImageAlignment.shift(image: v.lead!, vesselness: vesselness,
                                                      projection: v.projection, pointsMm: points, apical: apical,
                                                      mmPerPixel: v.millimetresPerPixelAtIsocentre, border: settings.heartBorder,
                                                      settings: settings.leadImageAlignment)
