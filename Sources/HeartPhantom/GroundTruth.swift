@@ -338,8 +338,13 @@ extension HeartModel {
     /// shows. The plane is sampled on a `stepMm` grid over a disc around the LV long axis that covers the LV, the
     /// left atrium and the aortic root.
     public func basalContent(planePoint: Vec3, normal: Vec3, atMs t: Double, stepMm: Double = 1) -> SliceContent {
+        basalContent(planePoint: planePoint, normal: normal, state: state(atMs: t), stepMm: stepMm)
+    }
+
+    /// `basalContent(planePoint:normal:atMs:stepMm:)` at a state already computed (`state(atMs:)`), for callers that
+    /// judge many planes at one time.
+    public func basalContent(planePoint: Vec3, normal: Vec3, state st: HeartState, stepMm: Double = 1) -> SliceContent {
         let n = normal.normalized
-        let st = state(atMs: t)
         // Disc centre: where the long axis meets the plane (the plane point when the plane is near-parallel to it).
         let along = frame.baseDirection.dot(n)
         var centre = planePoint

@@ -208,13 +208,19 @@ extension CaseGenerator {
         let normal = Vec3(m.linear.r0.z, m.linear.r1.z, m.linear.r2.z).normalized
         let ci = Double(grid.size[0] - 1) / 2, cj = Double(grid.size[1] - 1) / 2
         let slices = grid.size[2], times = images.phaseTimesMs
-        // One job per slice and phase (independent; the result does not depend on scheduling).
+        // The heart's state once per phase, then one job per slice and phase (independent; the result does not
+        // depend on scheduling).
+        let states = ParallelOutput<HeartState?>(count: times.count, initial: nil)
+        DispatchQueue.concurrentPerform(iterations: times.count) { p in
+            states.range(p..<(p + 1))[0] = heart.state(atMs: times[p])
+        }
+        let stateAt = states.array.map { $0! }
         let contents = ParallelOutput<SliceContent?>(count: slices * times.count, initial: nil)
         DispatchQueue.concurrentPerform(iterations: slices * times.count) { job in
             let k = job / times.count, p = job % times.count
             let shift = k < images.cineShiftsMm.count ? images.cineShiftsMm[k] : .zero
             let point = m.apply(Vec3(ci, cj, Double(k))) - shift
-            contents.range(job..<(job + 1))[0] = heart.basalContent(planePoint: point, normal: normal, atMs: times[p],
+            contents.range(job..<(job + 1))[0] = heart.basalContent(planePoint: point, normal: normal, state: stateAt[p],
                                                                     stepMm: 1.5)
         }
         let all = contents.array
