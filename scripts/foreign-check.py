@@ -3,7 +3,7 @@
 and compare with their truth.
 
     foreign-check.py [-n 12] [--dir /tmp/foreign] [--crtsim /tmp/crtsim-ref] [--jobs 2]
-                     [--regenerate] [--variant default] [--seeds 1,5,7]
+                     [--regenerate] [--variant default] [--seeds 1,5,7] [--config SETTINGS.json]
 
 For seeds 1..N: generate DIR/case-SEED (skipped when it already has foreign-truth.json, unless
 --regenerate), run `CRTSIM analyze CASE --out CASE/analysis --force --no-fluoroscopy` (at most
@@ -31,9 +31,9 @@ def generate(seed, d, variant, regen):
     return case, (None if r.returncode == 0 else (r.stderr.strip().splitlines() or ["?"])[-1])
 
 
-def analyze(case, crtsim, name):
+def analyze(case, crtsim, name, extra=()):
     out = os.path.join(case, name)
-    r = subprocess.run([crtsim, "analyze", case, "--out", out, "--force", "--no-fluoroscopy"],
+    r = subprocess.run([crtsim, "analyze", case, "--out", out, "--force", "--no-fluoroscopy", *extra],
                        capture_output=True, text=True)
     with open(os.path.join(case, name + ".log"), "w") as f:
         f.write(r.stdout + "\n--- stderr\n" + r.stderr)
@@ -53,6 +53,7 @@ def main():
     ap.add_argument("--variant", default="default")
     ap.add_argument("--regenerate", action="store_true")
     ap.add_argument("--json", default=None, help="write the per-case rows as JSON here")
+    ap.add_argument("--config", default=None, help="pipeline settings JSON passed to crtsim analyze --config")
     ap.add_argument("--name", default="analysis", help="analysis folder name inside each case (keeps several binaries' results apart)")
     a = ap.parse_args()
     seeds = [int(s) for s in a.seeds.split(",")] if a.seeds else list(range(1, a.n + 1))
@@ -62,7 +63,7 @@ def main():
     todo = [(s, c) for s, (c, err) in zip(seeds, gens) if err is None]
     genfail = {s: err for s, (c, err) in zip(seeds, gens) if err is not None}
     with ThreadPoolExecutor(max_workers=a.jobs) as ex:
-        errs = dict(zip([s for s, _ in todo], ex.map(lambda sc: analyze(sc[1], a.crtsim, a.name), todo)))
+        errs = dict(zip([s for s, _ in todo], ex.map(lambda sc: analyze(sc[1], a.crtsim, a.name, ["--config", a.config] if a.config else []), todo)))
 
     hdr = (f"{'seed':>4} {'kind':<16} {'EDV t':>6} {'EDV m':>6} {'ESV t':>6} {'ESV m':>6} {'EF t':>5} {'EF m':>5} "
            f"{'dEF':>6} {'ES t/m':>6} {'Myo t':>6} {'Myo m':>6} {'Scar t':>6} {'Scar m':>6}")
