@@ -83,28 +83,10 @@ public struct CMRSimulator: Sendable {
     public let torso: Torso
     public let seed: UInt64
 
-    /// How the heart's object is sampled on each slice's fine grid (`ObjectSampling`).
-    public var objectSampling = ObjectSampling.coarseToFine
-    /// With `.coarseToFine`, a point between lattice points takes their samples only when the lattice points this
-    /// many lattice steps beyond its neighbours agree too (0: its neighbours only).
-    public var coarseToFineMarginSteps = 1
-
     /// - Parameter torso: the body round the heart; nil: the standard torso with its sternum at the heart's height.
     public init(heart: HeartModel, torso: Torso? = nil, seed: UInt64) {
         self.heart = heart; self.seed = seed
         self.torso = torso ?? Torso(heartCentreZ: heart.spec.anatomy.heartCentreMm[2])
-    }
-
-    /// Sampling of the heart on a slice's fine (oversampled) grid, each fine point the mean over the slice profile's
-    /// through-slice samples.
-    public enum ObjectSampling: String, Sendable {
-        /// Every fine point the heart can reach sampled at every through-slice sample.
-        case full
-        /// The fine points of every second row and column first; a point between them takes their samples when the
-        /// lattice points beside it (two, or four diagonal ones) agree sample for sample, and is sampled itself
-        /// otherwise. Tissue boundaries, where neighbours differ, keep the full partial volume; a structure thinner
-        /// than one lattice step (a pixel) that lies wholly between two lattice points of one tissue is missed there.
-        case coarseToFine
     }
 
     /// Timing of the k-space stage for benchmarks (seconds, summed over all slices and phases).
@@ -401,54 +383,14 @@ public struct CMRSimulator: Sendable {
             if let cache {
                 for idx in 0..<(nf * nf) { z[2 * idx] = cache.signal[idx]; z[2 * idx + 1] = 0 }
                 let q = geo.offsets.count
-                // The signal at each through-slice sample of heart point m (`ObjectSampling`).
-                var samples = [Float](repeating: 0, count: cache.heartIndices.count * q)
-                func sampleFully(_ m: Int) {
-                    let i = Int(cache.heartIndices[m])
-                    let p = geo.origin + geo.dc * Double(i % nf) + geo.dr * Double(i / nf)
-                    for (o, offset) in geo.offsets.enumerated() {
-                        samples[m * q + o] = signal(heart.sample(pose.heartPoint(p + offset), state)
-                                                    ?? TissueSample(tissue: Tissue(rawValue: cache.heartTorso[m * q + o])!))
-                    }
-                }
-                if objectSampling == .full {
-                    for m in cache.heartIndices.indices { sampleFully(m) }
-                } else {
-                    let lattice = { (i: Int) -> Bool in (i % nf) % 2 == 0 && (i / nf) % 2 == 0 }
-                    for (m, idx) in cache.heartIndices.enumerated() where lattice(Int(idx)) { sampleFully(m) }
-                    for (m, idx) in cache.heartIndices.enumerated() where !lattice(Int(idx)) {
-                        // The lattice points round it: the two beside it along the row or the column, or the four
-                        // diagonal ones, and `coarseToFineMarginSteps` lattice steps beyond them.
-                        let i = Int(idx) % nf, j = Int(idx) / nf
-                        let margin = 2 * coarseToFineMarginSteps
-                        let i0 = (i % 2 == 1 ? i - 1 : i) - margin, i1 = (i % 2 == 1 ? i + 1 : i) + margin
-                        let j0 = (j % 2 == 1 ? j - 1 : j) - margin, j1 = (j % 2 == 1 ? j + 1 : j) + margin
-                        guard i0 >= 0, j0 >= 0, i1 < nf, j1 < nf else { sampleFully(m); continue }
-                        let first = Int(cache.heartSlot[j0 * nf + i0])
-                        var agree = first >= 0
-                        var nj = j0
-                        while agree && nj <= j1 {
-                            var ni = i0
-                            while agree && ni <= i1 {
-                                let n = Int(cache.heartSlot[nj * nf + ni])
-                                if n < 0 { agree = false; break }
-                                for o in 0..<q where samples[n * q + o] != samples[first * q + o] { agree = false; break }
-                                ni += 2
-                            }
-                            nj += 2
-                        }
-                        if agree {
-                            for o in 0..<q { samples[m * q + o] = samples[first * q + o] }
-                        } else {
-                            sampleFully(m)
-                        }
-                    }
-                }
-                // Summed in the slice profile's order, as `FineGrid.average`.
                 for (m, idx) in cache.heartIndices.enumerated() {
-                    var acc: Float = 0
-                    for o in 0..<q { acc += samples[m * q + o] }
-                    z[2 * Int(idx)] = acc * geo.inverseCount
+                    let i = Int(idx)
+                    var o = 0
+                    z[2 * i] = geo.average(i % nf, i / nf) { p in
+                        defer { o += 1 }
+                        return signal(heart.sample(pose.heartPoint(p), state)
+                                      ?? TissueSample(tissue: Tissue(rawValue: cache.heartTorso[m * q + o])!))
+                    }
                 }
             } else {
                 for jf in 0..<nf {
@@ -513,8 +455,6 @@ public struct CMRSimulator: Sendable {
     struct StaticSlice: Sendable {
         var signal: [Float]
         var heartIndices: [Int32]
-        /// Per fine point, its place in `heartIndices`, or -1 where the heart cannot reach it.
-        var heartSlot: [Int32]
         /// The torso's tissue (raw value) at the through-slice samples of each heart index, sample fastest.
         var heartTorso: [UInt8]
         /// Per voxel centre of the slice (the truth labels' points): the torso's tissue (raw value), and whether
@@ -562,9 +502,7 @@ public struct CMRSimulator: Sendable {
                 centreMayReach[j * n + i] = reachable(p)
             }
         }
-        var slot = [Int32](repeating: -1, count: nf * nf)
-        for (m, idx) in heart.enumerated() { slot[Int(idx)] = Int32(m) }
-        return StaticSlice(signal: out, heartIndices: heart, heartSlot: slot, heartTorso: heartTorso, centreTorso: centreTorso,
+        return StaticSlice(signal: out, heartIndices: heart, heartTorso: heartTorso, centreTorso: centreTorso,
                            centreMayReach: centreMayReach)
     }
 }
