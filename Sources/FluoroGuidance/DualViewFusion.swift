@@ -136,15 +136,7 @@ public struct DualViewFusion: Sendable {
 
     /// The study's `StudyMaps` for these settings.
     public func studyMaps(_ study: FluoroStudy) -> StudyMaps {
-        var refinement: ImageRefinement.Maps? = nil
-        if settings.refineOnImages {
-            // The maps depend on the border's settings and pixel sizes, not on its model points.
-            let border = settings.heartBorder.enabled
-                ? ImageRefinement.Border(pointsMm: [], apical: [], mmPerPixel: study.views.map(\.millimetresPerPixelAtIsocentre),
-                                         settings: settings.heartBorder) : nil
-            refinement = ImageRefinement(settings: settings.refinement, orientationPrior: nil, border: border)
-                .maps(venograms: study.views.map(\.venogram))
-        }
+        let refinement = settings.refineOnImages ? refinementMaps(study: study) : nil
         let alignLead = settings.leadImageAlignment.enabled && settings.heartBorder.enabled
         return StudyMaps(refinement: refinement, leadVesselness: study.views.map { v in
             guard alignLead, let lead = v.lead else { return nil }
@@ -273,8 +265,14 @@ public struct DualViewFusion: Sendable {
 
     /// The image maps of a study's venograms for the refinement, to compute once when registering from several
     /// starts (`register(from:study:landmarks:maps:)`); they depend on the venograms and the settings only.
-    public func refinementMaps(study: FluoroStudy, landmarks: ModelLandmarks) -> ImageRefinement.Maps {
-        imageRefinement(study: study, landmarks: landmarks, prior: nil).maps(venograms: study.views.map(\.venogram))
+    /// They depend on the views' pixel sizes, not on the model (the border's points), so they are made with a border
+    /// without points.
+    public func refinementMaps(study: FluoroStudy) -> ImageRefinement.Maps {
+        let border = settings.heartBorder.enabled
+            ? ImageRefinement.Border(pointsMm: [], apical: [], mmPerPixel: study.views.map(\.millimetresPerPixelAtIsocentre),
+                                     settings: settings.heartBorder) : nil
+        return ImageRefinement(settings: settings.refinement, orientationPrior: nil, border: border)
+            .maps(venograms: study.views.map(\.venogram))
     }
 
     /// Registration from a given starting pose instead of the landmarks' closed-form start, as the capture-range

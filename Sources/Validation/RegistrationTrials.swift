@@ -24,7 +24,7 @@ public enum RegistrationTrials {
         let centre = pointsMm.reduce(Vec3.zero, +) / Double(pointsMm.count)
         let stage = DualViewFusion()
         // The venograms' maps are the same for every start.
-        let maps = stage.refinementMaps(study: study, landmarks: fusion.landmarks)
+        let maps = stage.refinementMaps(study: study)
         return (0..<count).map { _ in
             let s = rng.uniform()
             let axis = Vec3(rng.normal(), rng.normal(), rng.normal()).normalized
