@@ -786,7 +786,6 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--variant", default="default",
                     choices=["default", "normal", "crt", "noscar", "scar", "nofat", "fat"])
-    ap.add_argument("--labels", action="store_true", help="also write DIR/foreign-labels.npz (LV blood fraction maps)")
     args = ap.parse_args()
     t0 = time.time()
     m = draw_model(args.seed, args.variant)
