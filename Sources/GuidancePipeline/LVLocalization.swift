@@ -228,7 +228,7 @@ public struct LVLocalization: Sendable {
 }
 
 /// Pixel-grid helpers: flood fill and convex hull.
-enum ImageMorphology {
+public enum ImageMorphology {
     /// 4-connected flood fill from `seed` over pixels where `inside` holds; marks them with `label`.
     static func floodFill(width w: Int, height h: Int, seed: Int, labels: inout [Int32], label: Int32,
                           inside: (Int) -> Bool) -> [Int] {
@@ -246,6 +246,41 @@ enum ImageMorphology {
             }
         }
         return members
+    }
+
+    /// Morphological closing (dilation, then erosion) of a pixel set by a disk of `radiusMm` (pixel spacing `dxMm`,
+    /// `dyMm`): fills the gaps and inward notches of the set narrower than the disk's diameter and keeps its broader
+    /// concavities, unlike the convex hull. Returns a row-major mask; pixels beyond the image count as outside.
+    public static func closing(_ members: [Int], width w: Int, height h: Int, dxMm: Double, dyMm: Double,
+                        radiusMm: Double) -> [Bool] {
+        var mask = [Bool](repeating: false, count: w * h)
+        guard !members.isEmpty else { return mask }
+        let ri = Int((radiusMm / dxMm).rounded(.down)), rj = Int((radiusMm / dyMm).rounded(.down))
+        var disk: [(Int, Int)] = []
+        for dj in -rj...rj { for di in -ri...ri {
+            let x = Double(di) * dxMm, y = Double(dj) * dyMm
+            if x * x + y * y <= radiusMm * radiusMm { disk.append((di, dj)) }
+        } }
+        var i0 = w, i1 = 0, j0 = h, j1 = 0
+        for m in members { i0 = min(i0, m % w); i1 = max(i1, m % w); j0 = min(j0, m / w); j1 = max(j1, m / w) }
+        var dilated = [Bool](repeating: false, count: w * h)
+        for m in members {
+            let i = m % w, j = m / w
+            for (di, dj) in disk {
+                let a = i + di, b = j + dj
+                if a >= 0, b >= 0, a < w, b < h { dilated[b * w + a] = true }
+            }
+        }
+        for j in max(0, j0 - rj)...min(h - 1, j1 + rj) {
+            for i in max(0, i0 - ri)...min(w - 1, i1 + ri) where dilated[j * w + i] {
+                mask[j * w + i] = disk.allSatisfy { (di, dj) in
+                    let a = i + di, b = j + dj
+                    return a >= 0 && b >= 0 && a < w && b < h && dilated[b * w + a]
+                }
+            }
+        }
+        for m in members { mask[m] = true }
+        return mask
     }
 
     /// Convex hull (counter-clockwise, Andrew's monotone chain) of points (`convexHullIndices`).

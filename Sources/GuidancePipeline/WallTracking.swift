@@ -8,10 +8,11 @@ import Fourier
 /// Method (boundary tracking, as clinical feature-tracking software follows the endo- and epicardial borders):
 /// - optionally (`trackTranslation`), the slice's in-plane motion is tracked by FFT phase correlation of a window
 ///   around the LV against the first phase (`PhaseCorrelation`); by default the rays keep the slice's ED centre;
-/// - the blood pool is the 4-connected region above the blood/myocardium level around the centre; its convex
-///   hull bridges papillary muscles and trabeculae, which count as cavity (DOMAIN.md section 7);
+/// - the blood pool is the 4-connected region above the blood/myocardium level around the centre; its
+///   morphological closing (`endocardiumClosingRadiusMm`; the convex hull where the closing cannot stand in for it)
+///   bridges papillary muscles and trabeculae, which count as cavity (docs/pipeline.md);
 /// - on each of `rayCount` rays the endocardium is the sub-pixel crossing of the blood/myocardium half level
-///   nearest the hull, the epicardium the first crossing past the wall of the half level towards brighter tissue
+///   nearest the closing's border, the epicardium the first crossing past the wall of the half level towards brighter tissue
 ///   (fat, RV blood) or darker tissue (lung, air), searched within `maxFrameStepMm` of the previous phase;
 /// - a cyclic median over neighbouring rays replaces outliers.
 /// Levels are measured on the slice itself: blood = median inside the pool, myocardium = median of the band
@@ -70,6 +71,28 @@ public struct WallTracker: Sendable {
         /// reaches; otherwise it is held at the farther of that position and the pool's own border on the ray.
         /// nil: no such limit.
         public var maxOutwardEndocardiumMm: Double? = 1.0
+        /// The endocardium is sought near the pool's morphological closing by a disk of this radius (mm) instead of
+        /// its convex hull (nil: the hull everywhere). The closing bridges papillary muscles and trabeculae narrower
+        /// than the disk's diameter, as the hull does, but keeps the broad concavity that contracting wall leaves
+        /// beside a segment that does not contract, where the hull's chord runs through the contracting wall and the
+        /// segment reads as akinetic (docs/pipeline.md "Endocardium near the pool's closing"). 7 mm: the disk spans
+        /// the largest normal papillary muscle, 11 mm across (mean 7 +- 2 mm, hypertrophy above mean + 2 SD: "Solitary
+        /// papillary muscle hypertrophy as a possible form of hypertrophic cardiomyopathy", 40 healthy subjects on
+        /// echocardiography), plus a pixel of partial volume on either side.
+        public var endocardiumClosingRadiusMm: Double? = 7.0
+        /// Where the closing's border lies deeper than this inside the hull (mm), the hull is kept: the endocardium of
+        /// contracting wall lies inside its neighbour's by at most its systolic thickening, at most about 45-49 % of a
+        /// 10-13 mm wall (normal radial strain, mean + 2 SD; docs/pipeline.md), about 6 mm; deeper is a papillary muscle lying
+        /// against the wall at end-systole (a broad bulge the closing does not bridge) or a channel the closing
+        /// follows (outflow tract, atrium at the base).
+        public var closingMaxInsideHullMm = 6.0
+        /// Rays on which the first phase's pool ends at least this far (mm) inside its hull (a papillary muscle or
+        /// trabeculae that the hull bridges before the wall contracts; 3 mm, the smallest normal papillary muscle,
+        /// mean 7 - 2 SD of 2 mm) keep the hull at every phase, with `closingPapillaryMarginRays` rays either side
+        /// (6 degrees at 120 rays; the muscle thickens in systole): a papillary muscle at end-systole can lie against
+        /// the wall with no blood between them.
+        public var closingPapillaryMinMm = 3.0
+        public var closingPapillaryMarginRays = 2
     }
 
     /// Area (mm2) enclosed by a contour given as radii (mm) on equally spaced rays about its centre.
@@ -178,6 +201,7 @@ public struct WallTracker: Sendable {
         var wall = SliceWall(slice: k, plane: plane, centres: [], endo: [], epi: [], closed: [],
                              bloodLevel: blood, myocardiumLevel: myo, darkLevel: dark)
         var prevEpi: [Double]? = nil
+        var papillaryRays = [Bool](repeating: false, count: settings.rayCount)
         for t in 0..<frames {
             let image = t == 0 ? first : PlaneImage(volume: cine, slice: k, frame: t)
             var centre = pool.centre
@@ -186,7 +210,14 @@ public struct WallTracker: Sendable {
             }
             let members = poolMembers(image, seed: centre, level: bloodMyoLevel, limitMm: maxRadius)
             let hull = hull(of: members, plane: plane)
+            let closed = settings.endocardiumClosingRadiusMm.map {
+                ImageMorphology.closing(members, width: plane.width, height: plane.height, dxMm: plane.dxMm,
+                                        dyMm: plane.dyMm, radiusMm: $0)
+            }
             var inPool: [Bool] = []
+            if closed != nil && t == 0 {
+                papillaryRays = freeStandingRays(members, plane: plane, centre: centre, hull: hull)
+            }
             if settings.maxOutwardEndocardiumMm != nil && t > 0 {
                 inPool = [Bool](repeating: false, count: plane.width * plane.height)
                 for m in members { inPool[m] = true }
@@ -197,7 +228,10 @@ public struct WallTracker: Sendable {
             var epi = [Double](repeating: .nan, count: settings.rayCount)
             var found = 0
             for r in 0..<settings.rayCount {
-                let rh = hullRadius(hull, centre: centre, ray: r)
+                let rHull = hullRadius(hull, centre: centre, ray: r)
+                // The closing lies inside the hull: its last pixel on the ray, within reach of the hull's border.
+                let rClosed = closed.map { poolExitMm($0, plane: plane, centre: centre, ray: r, maxMm: rHull + 2.5) } ?? 0
+                let rh = rClosed > 0 && !papillaryRays[r] && rHull - rClosed <= settings.closingMaxInsideHullMm ? rClosed : rHull
                 let en = rh > 0
                     ? (prof.lastDownwardCrossing(ray: r, level: bloodMyoLevel, fromMm: rh - 2.5, toMm: rh + 2.5) ?? rh)
                     : 0
@@ -363,6 +397,32 @@ public struct WallTracker: Sendable {
             rho += settings.radialStepMm
         }
         return last
+    }
+
+    /// Rays (with `closingPapillaryMarginRays` either side) on which the pool, walked from `centre`, ends at least
+    /// `closingPapillaryMinMm` inside the hull: tissue the hull bridges at this phase (a papillary muscle, a
+    /// trabecula).
+    private func freeStandingRays(_ members: [Int], plane: SlicePlane, centre: SIMD2<Double>,
+                                  hull: [SIMD2<Double>]) -> [Bool] {
+        var pool = [Bool](repeating: false, count: plane.width * plane.height)
+        for m in members { pool[m] = true }
+        let n = settings.rayCount
+        var hit = [Bool](repeating: false, count: n)
+        for r in 0..<n {
+            let t = 2 * Double.pi * Double(r) / Double(n)
+            let d = SIMD2(cos(t), sin(t))
+            let end = hullRadius(hull, centre: centre, ray: r)
+            var rho = 0.0
+            while rho <= end {
+                let p = centre + d * rho
+                let i = Int((p.x / plane.dxMm).rounded()), j = Int((p.y / plane.dyMm).rounded())
+                guard i >= 0, j >= 0, i < plane.width, j < plane.height, pool[j * plane.width + i] else { break }
+                rho += settings.radialStepMm
+            }
+            hit[r] = end - rho >= settings.closingPapillaryMinMm
+        }
+        let m = settings.closingPapillaryMarginRays
+        return (0..<n).map { r in (-m...m).contains { hit[((r + $0) % n + n) % n] } }
     }
 
     private func hullRadius(_ hull: [SIMD2<Double>], centre: SIMD2<Double>, ray r: Int) -> Double {
