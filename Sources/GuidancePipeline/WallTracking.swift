@@ -86,11 +86,12 @@ public struct WallTracker: Sendable {
         /// against the wall at end-systole (a broad bulge the closing does not bridge) or a channel the closing
         /// follows (outflow tract, atrium at the base).
         public var closingMaxInsideHullMm = 6.0
-        /// Rays on which the first phase's pool ends at least this far (mm) inside its hull (a papillary muscle or
-        /// trabeculae that the hull bridges before the wall contracts; 3 mm, the smallest normal papillary muscle,
-        /// mean 7 - 2 SD of 2 mm) keep the hull at every phase, with `closingPapillaryMarginRays` rays either side
-        /// (6 degrees at 120 rays; the muscle thickens in systole): a papillary muscle at end-systole can lie against
-        /// the wall with no blood between them.
+        /// Rays on which the first phase's pool ends at least this far (mm) inside its hull, or on which at a later
+        /// phase the closing bridges at least this far beyond the pool's own border (a papillary muscle or trabeculae
+        /// with blood beside them; 3 mm, the smallest normal papillary muscle, mean 7 - 2 SD of 2 mm), keep the hull
+        /// from that phase on, with `closingPapillaryMarginRays` rays either side (6 degrees at 120 rays; the muscle
+        /// thickens in systole): a papillary muscle at end-systole can lie against the wall with no blood between
+        /// them. The concavity beside a segment that does not contract is broad and never bridged, so never marked.
         public var closingPapillaryMinMm = 3.0
         public var closingPapillaryMarginRays = 2
     }
@@ -227,11 +228,19 @@ public struct WallTracker: Sendable {
             var endo = [Double](repeating: 0, count: settings.rayCount)
             var epi = [Double](repeating: .nan, count: settings.rayCount)
             var found = 0
+            var bridgedNow: [Int] = [], poolMask: [Bool] = []
             for r in 0..<settings.rayCount {
                 let rHull = hullRadius(hull, centre: centre, ray: r)
                 // The closing lies inside the hull: its last pixel on the ray, within reach of the hull's border.
                 let rClosed = closed.map { poolExitMm($0, plane: plane, centre: centre, ray: r, maxMm: rHull + 2.5) } ?? 0
                 let rh = rClosed > 0 && !papillaryRays[r] && rHull - rClosed <= settings.closingMaxInsideHullMm ? rClosed : rHull
+                // From this phase on, a ray on which the closing bridges a papillary muscle (blood beside it still)
+                // keeps the hull: later in systole the muscle may lie against the wall.
+                if t > 0, rClosed > 0,
+                   rClosed - firstPoolExitMm(members, poolMask: &poolMask, plane: plane, centre: centre, ray: r)
+                    >= settings.closingPapillaryMinMm {
+                    bridgedNow.append(r)
+                }
                 let en = rh > 0
                     ? (prof.lastDownwardCrossing(ray: r, level: bloodMyoLevel, fromMm: rh - 2.5, toMm: rh + 2.5) ?? rh)
                     : 0
@@ -258,6 +267,8 @@ public struct WallTracker: Sendable {
                     if let e = [up, down].compactMap({ $0 }).min() { epi[r] = e; found += 1; break }
                 }
             }
+            let m = settings.closingPapillaryMarginRays, n = settings.rayCount
+            for r in bridgedNow { for d in -m...m { papillaryRays[((r + d) % n + n) % n] = true } }
             endo = bridgeInwardBulges(clean(endo))
             epi = clean(epi)
             for r in 0..<settings.rayCount where !(epi[r] > endo[r] + settings.minWallMm * 0.5) {
@@ -423,6 +434,24 @@ public struct WallTracker: Sendable {
         }
         let m = settings.closingPapillaryMarginRays
         return (0..<n).map { r in (-m...m).contains { hit[((r + $0) % n + n) % n] } }
+    }
+
+    /// Distance from `centre` along ray r to where the pool is first left (mm); the mask is built on first use.
+    private func firstPoolExitMm(_ members: [Int], poolMask: inout [Bool], plane: SlicePlane, centre: SIMD2<Double>,
+                                 ray r: Int) -> Double {
+        if poolMask.isEmpty {
+            poolMask = [Bool](repeating: false, count: plane.width * plane.height)
+            for m in members { poolMask[m] = true }
+        }
+        let t = 2 * Double.pi * Double(r) / Double(settings.rayCount)
+        let d = SIMD2(cos(t), sin(t))
+        var rho = 0.0
+        while true {
+            let p = centre + d * rho
+            let i = Int((p.x / plane.dxMm).rounded()), j = Int((p.y / plane.dyMm).rounded())
+            guard i >= 0, j >= 0, i < plane.width, j < plane.height, poolMask[j * plane.width + i] else { return rho }
+            rho += settings.radialStepMm
+        }
     }
 
     private func hullRadius(_ hull: [SIMD2<Double>], centre: SIMD2<Double>, ray r: Int) -> Double {

@@ -93,4 +93,28 @@ struct EndocardialClosingTests {
         #expect(closing.akinetic < hull.akinetic, "bordering segments below 10 %: \(closing.akinetic) with the closing, \(hull.akinetic) with the hull")
         #expect(closing.meanError < hull.meanError, "bordering segments' mean |peak error|: \(closing.meanError) with the closing, \(hull.meanError) with the hull")
     }
+
+    @Test("normal-conduction patient (seed 353384947): with the papillary muscles marked through the cycle (blood beside them at some phase) the unscarred segments' mean |peak radial strain error| is below the unmarked closing's and within half a strain point of the hull's")
+    func papillaryMusclesKeepTheHull() throws {
+        let out = try generateClinicalCase(preset: "normal-conduction", seed: 353_384_947, label: "closing-papillary")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let truth = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/truth/truth.json"))) as! [String: Any]
+        let segments = truth["segments"] as! [[String: Any]]
+        let truthPeak = segments.map { $0["peakRadialStrain"] as! Double }
+        let unscarred = (0..<36).filter { !(segments[$0]["scarred"] as! Bool) }
+        let study = try CMRStudy.load(cmrDirectory: out + "/cmr")
+        func meanError(_ edit: (inout WallTracker.Settings) -> Void) throws -> Double {
+            var config = PipelineConfiguration()
+            edit(&config.contours)
+            let result = try GuidancePipeline(configuration: config).run(study).result
+            let measured = unscarred.filter { result.radialStrainCurves[$0] != nil }
+            #expect(measured.count >= 30)
+            return measured.map { abs(result.segments[$0].peakRadialStrain - truthPeak[$0]) }.reduce(0, +) / Double(measured.count)
+        }
+        let marked = try meanError { _ in }
+        let unmarked = try meanError { $0.closingPapillaryMinMm = 1000 }
+        let hull = try meanError { $0.endocardiumClosingRadiusMm = nil }
+        #expect(marked < unmarked, "mean |peak error|: \(marked) marked, \(unmarked) unmarked")
+        #expect(marked <= hull + 0.005, "mean |peak error|: \(marked) with the closing, \(hull) with the hull")
+    }
 }
