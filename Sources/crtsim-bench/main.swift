@@ -24,7 +24,7 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
 func runBenchmarks() throws {
     let args = CommandLine.arguments.dropFirst()
     let phantomFile = args.first ?? "Phantoms/advise-typical.yaml"
-    let spec = try PhantomSpec.load(yaml: String(contentsOfFile: phantomFile, encoding: .utf8), file: phantomFile)
+    let spec = try PhantomSpec.load(yaml: InputFile.readText(phantomFile, what: "phantom YAML file"), file: phantomFile)
     print("crtsim-bench: phantom \(spec.name), cine \(spec.cmr.cine.matrix)^2 x \(spec.cmr.cine.slices) slices x \(spec.cmr.cine.phases) phases, oversampling \(spec.cmr.cine.oversampling), \(ProcessInfo.processInfo.activeProcessorCount) cores")
 
     // Baseline: the FFTW transforms alone, same sizes and count as the simulation performs.
@@ -122,8 +122,10 @@ func runBenchmarks() throws {
 /// Cases per minute of a scenario and how its time grows with the number of cases.
 func runScenarioBenchmark(_ args: [String]) throws {
     let file = args.first ?? "Scenarios/standard.yaml"
-    let n = args.count > 1 ? Int(args[1]) ?? 5 : 5
-    guard n >= 1 else { throw InputError("crtsim-bench scenario: N must be at least 1") }
+    guard args.count <= 2 else { throw InputError("scenario: unexpected argument '\(args[2])'; \(usage)") }
+    let n = try args.count > 1 ? Int(args[1]) ?? { throw InputError("scenario: N '\(args[1])' is not an integer (1 or more)") }() : 5
+    guard n >= 1 else { throw InputError("scenario: N must be at least 1") }
+    _ = try InputFile.read(file, what: "scenario YAML file")
     let presets = try FileManager.default.contentsOfDirectory(atPath: "Phantoms").filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }
     var scenario = try Scenario.load(file, presets: presets, presetFolder: "Phantoms")
     let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("crtsim-bench-scenario-\(getpid())")
@@ -139,7 +141,16 @@ func runScenarioBenchmark(_ args: [String]) throws {
     print(String(format: "linearity: time(%d) / (2 x time(%d)) = %.2f (1 = linear)", 2 * n, n, times[1] / (2 * times[0])))
 }
 
+let usage = "usage: crtsim-bench [PHANTOM.yaml] | crtsim-bench scenario [SCENARIO.yaml] [N] (run from the repository root)"
+
 do {
     let args = Array(CommandLine.arguments.dropFirst())
-    if args.first == "scenario" { try runScenarioBenchmark(Array(args.dropFirst())) } else { try runBenchmarks() }
-} catch let e as InputError { print("crtsim-bench: \(e.message)"); exit(2) } catch { print("crtsim-bench: \(error)"); exit(2) }
+    if args.contains("-h") || args.contains("--help") { print(usage); exit(0) }
+    if let option = args.first(where: { $0.hasPrefix("-") }) { throw InputError("unknown option '\(option)'; \(usage)") }
+    if args.first == "scenario" { try runScenarioBenchmark(Array(args.dropFirst())) }
+    else if args.count > 1 { throw InputError("unexpected argument '\(args[1])'; \(usage)") }
+    else { try runBenchmarks() }
+} catch let e as InputError {
+    FileHandle.standardError.write(Data("crtsim-bench: error: \(e.message)".utf8 + [10]))
+    exit(2)
+} catch { FileHandle.standardError.write(Data("crtsim-bench: error: \(oneLine(String(describing: error)))\n".utf8)); exit(2) }

@@ -18,11 +18,16 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
 func run() throws {
     var args = Array(CommandLine.arguments.dropFirst())
     var repeats = 3
-    if let i = args.firstIndex(of: "--repeat"), i + 1 < args.count, let n = Int(args[i + 1]) {
-        repeats = max(1, n); args.removeSubrange(i...(i + 1))
+    if let i = args.firstIndex(of: "--repeat") {
+        guard i + 1 < args.count, let n = Int(args[i + 1]), n >= 1 else {
+            throw InputError("--repeat needs an integer of 1 or more; \(usage)")
+        }
+        repeats = n; args.removeSubrange(i...(i + 1))
     }
+    if let option = args.first(where: { $0.hasPrefix("-") }) { throw InputError("unknown option '\(option)'; \(usage)") }
+    guard args.count <= 1 else { throw InputError("unexpected argument '\(args[1])'; \(usage)") }
     let file = args.first ?? "Phantoms/advise-typical.yaml"
-    let spec = try PhantomSpec.load(yaml: String(contentsOfFile: file, encoding: .utf8), file: file)
+    let spec = try PhantomSpec.load(yaml: InputFile.readText(file, what: "phantom YAML file"), file: file)
     let x = spec.xray
     print("crtsim-xray-bench: phantom \(spec.name), \(x.views.count) views x 2 states, \(x.detectorColumns) x \(x.detectorRows) pixels, voxel \(x.voxelMm) mm, \(ProcessInfo.processInfo.activeProcessorCount) cores")
     let heart = HeartModel(spec: spec)
@@ -114,4 +119,10 @@ func run() throws {
                  spectral.xray.tubeVoltageKVp!, spectral.xray.copperFilterMm ?? 0, Int(movingImages), tSpectral, tMono, tSpectral / tMono))
 }
 
-do { try run() } catch { print("crtsim-xray-bench: \(error)"); exit(2) }
+let usage = "usage: crtsim-xray-bench [PHANTOM.yaml] [--repeat N] (run from the repository root)"
+
+if CommandLine.arguments.contains("-h") || CommandLine.arguments.contains("--help") { print(usage); exit(0) }
+do { try run() } catch let e as InputError {
+    FileHandle.standardError.write(Data("crtsim-xray-bench: error: \(e.message)".utf8 + [10]))
+    exit(2)
+} catch { FileHandle.standardError.write(Data("crtsim-xray-bench: error: \(oneLine(String(describing: error)))\n".utf8)); exit(2) }

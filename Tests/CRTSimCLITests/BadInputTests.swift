@@ -172,3 +172,42 @@ func expectOneLineError(_ r: CLIResult, mentions: [String], sourceLocation: Sour
         #expect(!r.stderr.contains(crash), "looks like a crash report: \(r)", sourceLocation: sourceLocation)
     }
 }
+
+/// The benchmark tools (`crtsim-bench`, `crtsim-xray-bench`) refuse bad arguments the way `crtsim` does: exit code
+/// 2, one line on stderr naming the problem; `--help` prints the usage and exits 0.
+@Suite("Benchmark tools: bad arguments", .tags(.cli, .fast))
+struct BenchmarkToolArgumentTests {
+    struct Bad: CustomTestStringConvertible, Sendable {
+        var tool: String, arguments: [String], mentions: [String]
+        var testDescription: String { "\(tool) \(arguments.joined(separator: " "))" }
+    }
+
+    static let all: [Bad] = [
+        Bad(tool: "crtsim-bench", arguments: ["-x"], mentions: ["unknown option '-x'", "usage:"]),
+        Bad(tool: "crtsim-bench", arguments: ["nope.yaml"], mentions: ["nope.yaml", "file not found"]),
+        Bad(tool: "crtsim-bench", arguments: ["a.yaml", "b"], mentions: ["unexpected argument 'b'"]),
+        Bad(tool: "crtsim-bench", arguments: ["scenario", "s.yaml", "abc"], mentions: ["N 'abc' is not an integer"]),
+        Bad(tool: "crtsim-bench", arguments: ["scenario", "."], mentions: ["is a folder", "scenario YAML file"]),
+        Bad(tool: "crtsim-xray-bench", arguments: ["--repeat", "0"], mentions: ["--repeat needs an integer of 1 or more"]),
+        Bad(tool: "crtsim-xray-bench", arguments: ["nope.yaml"], mentions: ["nope.yaml", "file not found"]),
+    ]
+
+    @Test("exit code 2, one line naming the problem", arguments: all)
+    func rejected(_ c: Bad) throws {
+        let scratch = try Scratch()
+        let r = try CLI.run(c.arguments, in: scratch.url, tool: c.tool)
+        #expect(r.status == 2, "\(r)")
+        #expect(r.stderr.hasSuffix("\n") && r.stderrLines.count == 1, "stderr is not one line: \(r)")
+        let line = try #require(r.stderrLines.first, "no error message: \(r)")
+        #expect(line.hasPrefix("\(c.tool): error: "), "\(line)")
+        for m in c.mentions { #expect(line.contains(m), "error line does not mention '\(m)': \(line)") }
+    }
+
+    @Test("--help prints the usage and exits 0", arguments: ["crtsim-bench", "crtsim-xray-bench"])
+    func help(_ tool: String) throws {
+        let scratch = try Scratch()
+        let r = try CLI.run(["--help"], in: scratch.url, tool: tool)
+        #expect(r.status == 0, "\(r)")
+        #expect(r.stdout.hasPrefix("usage: \(tool)"), "\(r)")
+    }
+}

@@ -35,7 +35,7 @@ enum CLI {
 
     /// The executable next to the test bundle (the built products folder holds both `crtsim` and the
     /// `.xctest` bundle). Searched upward from the bundle and from the test runner's own path.
-    static func executable() throws -> URL {
+    static func executable(_ name: String = "crtsim") throws -> URL {
         let fm = FileManager.default
         var starts: [URL] = [Bundle.main.bundleURL, Bundle.main.executableURL ?? Bundle.main.bundleURL]
         if let arg0 = CommandLine.arguments.first { starts.append(URL(fileURLWithPath: arg0)) }
@@ -44,7 +44,7 @@ enum CLI {
         for start in starts {
             var dir = start.standardizedFileURL
             for _ in 0..<6 {
-                let candidate = dir.appendingPathComponent("crtsim")
+                let candidate = dir.appendingPathComponent(name)
                 tried.append(candidate.path)
                 var isDir: ObjCBool = false
                 if fm.fileExists(atPath: candidate.path, isDirectory: &isDir), !isDir.boolValue,
@@ -57,7 +57,7 @@ enum CLI {
             }
         }
         throw CLIHarnessError("""
-            crtsim executable not found next to the test bundle; build it first \
+            \(name) executable not found next to the test bundle; build it first \
             (swift build -c release --build-tests). Looked at: \(Array(Set(tried)).sorted().joined(separator: ", "))
             """)
     }
@@ -65,9 +65,9 @@ enum CLI {
     /// Runs `crtsim arguments...` in `directory`, with CRTSIM_PHANTOMS pointing at the package's Phantoms/ (unless
     /// `environment` overrides it).
     static func run(_ arguments: [String], in directory: URL, environment extra: [String: String] = [:],
-                    timeout: TimeInterval = 60) throws -> CLIResult {
+                    timeout: TimeInterval = 60, tool: String = "crtsim") throws -> CLIResult {
         let process = Process()
-        process.executableURL = try executable()
+        process.executableURL = try executable(tool)
         process.arguments = arguments
         process.currentDirectoryURL = directory
         var env = ProcessInfo.processInfo.environment
