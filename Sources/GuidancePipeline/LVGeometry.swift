@@ -39,6 +39,11 @@ public struct LVGeometry: Sendable {
         /// multiple of its end-diastolic one.
         public var minCavityAreaFraction = 0.15
         public var maxThicknessRatio = 2.2
+        /// The LV narrows from its equator to the apex: at a phase, a slice of the apical half whose cavity is more
+        /// than this many times that of the nearest slice on its basal side counting at that phase holds something
+        /// else tracked beyond the apex (fat, a neighbouring chamber) and does not count (nil: no such check). 1.5, as
+        /// `basal.maxAreaRatioToApicalNeighbour` at the other end.
+        public var apicalMaxAreaRatioToBasalNeighbour: Double? = 1.5
         /// Slices whose ED cavity is smaller than this fraction of the largest slice cavity (the apical tip, where
         /// the curved wall is cut obliquely) give no strain.
         public var minStrainCavityFraction = 0.25
@@ -182,7 +187,11 @@ public struct LVGeometry: Sendable {
         func largest(_ w: WallTracker.SliceWall) -> Double {
             w.endo.indices.filter { w.valid.isEmpty || w.valid[$0] }.map { w.cavityAreaMm2(frame: $0) }.max() ?? 0
         }
-        let mostlyLV = unordered.indices.filter { s in 2 * unordered[s].valid.filter { $0 }.count >= unordered[s].valid.count }
+        // A slice whose largest cavity is more than twice the median of the others' is not an LV short-axis section
+        // (a fat band or another chamber tracked beyond the apex or above the base) and does not decide either.
+        let validMost = unordered.indices.filter { s in 2 * unordered[s].valid.filter { $0 }.count >= unordered[s].valid.count }
+        let medianLargest = validMost.isEmpty ? 0 : Stats.median(validMost.map { largest(unordered[$0]) })
+        let mostlyLV = validMost.filter { largest(unordered[$0]) <= 2 * medianLargest }
         let ends = mostlyLV.count >= 4 ? (Array(mostlyLV.prefix(2)), Array(mostlyLV.suffix(2))) : (Array(0..<min(2, n)), Array(max(0, n - 2)..<n))
         let areaFirst = ends.0.reduce(0) { $0 + largest(unordered[$1]) }
         let areaLast = ends.1.reduce(0) { $0 + largest(unordered[$1]) }
@@ -190,6 +199,21 @@ public struct LVGeometry: Sendable {
         let stackAxis = (areaFirst >= areaLast ? stackDirection : -stackDirection).normalized
         // What each basal contour encloses at each phase (LV cavity, outflow tract, partly left, atrium).
         if let note = Self.decideBasalContent(&walls, cine: cine, settings: settings) { notes.append(note) }
+        // Towards the apex the LV narrows: a slice of the apical half far larger than its basal neighbour is not LV.
+        if let ratio = settings.apicalMaxAreaRatioToBasalNeighbour {
+            var dropped = 0
+            for s in ((walls.count + 1) / 2)..<walls.count where s > 0 {
+                for t in 0..<frames where walls[s].valid[t] {
+                    guard let b = (0..<s).reversed().first(where: { walls[$0].valid[t] }) else { continue }
+                    if walls[s].cavityAreaMm2(frame: t) > ratio * walls[b].cavityAreaMm2(frame: t) {
+                        walls[s].valid[t] = false; dropped += 1
+                    }
+                }
+            }
+            if dropped > 0 {
+                notes.append("\(dropped) apical slice-phase(s) left out: cavity more than \(ratio) times the slice on its basal side")
+            }
+        }
         // Simpson's rule over the slices that cut the LV, from the valve plane at each phase (`ValvePlaneModel`).
         let valvePlane = Self.valvePlaneDescent(walls: walls, spacing: spacing, settings: settings)
         if let note = valvePlane.note { notes.append(note) }
