@@ -94,10 +94,6 @@ public struct WallTracker: Sendable {
         /// them. The concavity beside a segment that does not contract is broad and never bridged, so never marked.
         public var closingPapillaryMinMm = 3.0
         public var closingPapillaryMarginRays = 2
-        /// Experimental: the endocardium at the compact wall's foot (the first fall below myocardium + this fraction
-        /// of blood - myocardium within 4 mm outward of the half-level crossing) less the band-limited edge's own
-        /// offset (0.26 pixel); nil: off.
-        public var compactWallFootFraction: Double? = nil
     }
 
     /// Area (mm2) enclosed by a contour given as radii (mm) on equally spaced rays about its centre.
@@ -249,12 +245,6 @@ public struct WallTracker: Sendable {
                     ? (prof.lastDownwardCrossing(ray: r, level: bloodMyoLevel, fromMm: rh - 2.5, toMm: rh + 2.5) ?? rh)
                     : 0
                 endo[r] = max(0, en)
-                if let f = settings.compactWallFootFraction, en > 0 {
-                    let foot = myo + Float(f) * (blood - myo)
-                    if let rf = prof.firstCrossing(ray: r, level: foot, downward: true, fromMm: en, toMm: en + 4) {
-                        endo[r] = max(endo[r], rf - 0.26 * plane.dxMm)
-                    }
-                }
                 // Outside its end-diastolic position only where the pool itself reaches (not a hull chord).
                 if let tolerance = settings.maxOutwardEndocardiumMm, !inPool.isEmpty, let ed = wall.endo.first?[r],
                    endo[r] > ed + tolerance {
