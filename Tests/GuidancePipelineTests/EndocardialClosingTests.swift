@@ -26,6 +26,13 @@ struct EndocardialClosingTests {
         return (members, w)
     }
 
+    /// A preset's clinical patient (the caller removes the folder) and its truth segments.
+    static func patient(_ preset: String, seed: UInt64, label: String) throws -> (out: String, segments: [[String: Any]]) {
+        let out = try generateClinicalCase(preset: preset, seed: seed, label: label)
+        let truth = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/truth/truth.json"))) as! [String: Any]
+        return (out, truth["segments"] as! [[String: Any]])
+    }
+
     /// Last pixel of a mask along a ray from the grid centre (mm).
     static func exit(_ mask: [Bool], width w: Int, angleDeg: Double) -> Double {
         var last = 0.0, rho = 0.0
@@ -63,10 +70,8 @@ struct EndocardialClosingTests {
 
     @Test("ischaemic posterolateral patient (seed 965006575): the viable segments bordering the scar read as akinetic (peak radial strain < 10 %) less often with the closing than with the convex hull, and their peak strain is nearer the truth's")
     func scarBorderSegmentsNotAkinetic() throws {
-        let out = try generateClinicalCase(preset: "ischemic-posterolateral", seed: 965_006_575, label: "closing-border")
+        let (out, segments) = try Self.patient("ischemic-posterolateral", seed: 965_006_575, label: "closing-border")
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let truth = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/truth/truth.json"))) as! [String: Any]
-        let segments = truth["segments"] as! [[String: Any]]
         let scarred = segments.map { $0["scarred"] as! Bool }
         let scar = segments.map { $0["scarFraction"] as! Double }
         let truthPeak = segments.map { $0["peakRadialStrain"] as! Double }
@@ -96,10 +101,8 @@ struct EndocardialClosingTests {
 
     @Test("normal-conduction patient (seed 353384947): with the papillary muscles marked through the cycle (blood beside them at some phase) the unscarred segments' mean |peak radial strain error| is below the unmarked closing's and within half a strain point of the hull's")
     func papillaryMusclesKeepTheHull() throws {
-        let out = try generateClinicalCase(preset: "normal-conduction", seed: 353_384_947, label: "closing-papillary")
+        let (out, segments) = try Self.patient("normal-conduction", seed: 353_384_947, label: "closing-papillary")
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let truth = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/truth/truth.json"))) as! [String: Any]
-        let segments = truth["segments"] as! [[String: Any]]
         let truthPeak = segments.map { $0["peakRadialStrain"] as! Double }
         let unscarred = (0..<36).filter { !(segments[$0]["scarred"] as! Bool) }
         let study = try CMRStudy.load(cmrDirectory: out + "/cmr")
