@@ -215,9 +215,15 @@ public struct WallTracker: Sendable {
                 ImageMorphology.closing(members, width: plane.width, height: plane.height, dxMm: plane.dxMm,
                                         dyMm: plane.dyMm, radiusMm: $0)
             }
-            var inPool: [Bool] = []
+            var inPool: [Bool] = [], poolMask: [Bool] = []
             if closed != nil && t == 0 {
-                papillaryRays = freeStandingRays(members, plane: plane, centre: centre, hull: hull)
+                // Tissue the hull bridges at the first phase, before the wall contracts: papillary muscles, trabeculae.
+                for r in 0..<settings.rayCount
+                where hullRadius(hull, centre: centre, ray: r)
+                    - firstPoolExitMm(members, poolMask: &poolMask, plane: plane, centre: centre, ray: r)
+                    >= settings.closingPapillaryMinMm {
+                    markWithMargin(r, &papillaryRays)
+                }
             }
             if settings.maxOutwardEndocardiumMm != nil && t > 0 {
                 inPool = [Bool](repeating: false, count: plane.width * plane.height)
@@ -228,7 +234,7 @@ public struct WallTracker: Sendable {
             var endo = [Double](repeating: 0, count: settings.rayCount)
             var epi = [Double](repeating: .nan, count: settings.rayCount)
             var found = 0
-            var bridgedNow: [Int] = [], poolMask: [Bool] = []
+            var bridgedNow: [Int] = []
             for r in 0..<settings.rayCount {
                 let rHull = hullRadius(hull, centre: centre, ray: r)
                 // The closing lies inside the hull: its last pixel on the ray, within reach of the hull's border.
@@ -267,8 +273,7 @@ public struct WallTracker: Sendable {
                     if let e = [up, down].compactMap({ $0 }).min() { epi[r] = e; found += 1; break }
                 }
             }
-            let m = settings.closingPapillaryMarginRays, n = settings.rayCount
-            for r in bridgedNow { for d in -m...m { papillaryRays[((r + d) % n + n) % n] = true } }
+            for r in bridgedNow { markWithMargin(r, &papillaryRays) }
             endo = bridgeInwardBulges(clean(endo))
             epi = clean(epi)
             for r in 0..<settings.rayCount where !(epi[r] > endo[r] + settings.minWallMm * 0.5) {
@@ -410,30 +415,10 @@ public struct WallTracker: Sendable {
         return last
     }
 
-    /// Rays (with `closingPapillaryMarginRays` either side) on which the pool, walked from `centre`, ends at least
-    /// `closingPapillaryMinMm` inside the hull: tissue the hull bridges at this phase (a papillary muscle, a
-    /// trabecula).
-    private func freeStandingRays(_ members: [Int], plane: SlicePlane, centre: SIMD2<Double>,
-                                  hull: [SIMD2<Double>]) -> [Bool] {
-        var pool = [Bool](repeating: false, count: plane.width * plane.height)
-        for m in members { pool[m] = true }
-        let n = settings.rayCount
-        var hit = [Bool](repeating: false, count: n)
-        for r in 0..<n {
-            let t = 2 * Double.pi * Double(r) / Double(n)
-            let d = SIMD2(cos(t), sin(t))
-            let end = hullRadius(hull, centre: centre, ray: r)
-            var rho = 0.0
-            while rho <= end {
-                let p = centre + d * rho
-                let i = Int((p.x / plane.dxMm).rounded()), j = Int((p.y / plane.dyMm).rounded())
-                guard i >= 0, j >= 0, i < plane.width, j < plane.height, pool[j * plane.width + i] else { break }
-                rho += settings.radialStepMm
-            }
-            hit[r] = end - rho >= settings.closingPapillaryMinMm
-        }
-        let m = settings.closingPapillaryMarginRays
-        return (0..<n).map { r in (-m...m).contains { hit[((r + $0) % n + n) % n] } }
+    /// Marks ray r and `closingPapillaryMarginRays` rays either side (cyclic).
+    private func markWithMargin(_ r: Int, _ marks: inout [Bool]) {
+        let m = settings.closingPapillaryMarginRays, n = settings.rayCount
+        for d in -m...m { marks[((r + d) % n + n) % n] = true }
     }
 
     /// Distance from `centre` along ray r to where the pool is first left (mm); the mask is built on first use.
