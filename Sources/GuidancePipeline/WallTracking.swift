@@ -215,19 +215,20 @@ public struct WallTracker: Sendable {
                 ImageMorphology.closing(members, width: plane.width, height: plane.height, dxMm: plane.dxMm,
                                         dyMm: plane.dyMm, radiusMm: $0)
             }
-            var inPool: [Bool] = [], poolMask: [Bool] = []
+            // The pool as a mask, for the rules that walk it along a ray.
+            let outwardLimited = settings.maxOutwardEndocardiumMm != nil && t > 0
+            var inPool: [Bool] = []
+            if closed != nil || outwardLimited {
+                inPool = [Bool](repeating: false, count: plane.width * plane.height)
+                for m in members { inPool[m] = true }
+            }
             if closed != nil && t == 0 {
                 // Tissue the hull bridges at the first phase, before the wall contracts: papillary muscles, trabeculae.
                 for r in 0..<settings.rayCount
-                where hullRadius(hull, centre: centre, ray: r)
-                    - firstPoolExitMm(members, poolMask: &poolMask, plane: plane, centre: centre, ray: r)
+                where hullRadius(hull, centre: centre, ray: r) - firstPoolExitMm(inPool, plane: plane, centre: centre, ray: r)
                     >= settings.closingPapillaryMinMm {
                     markWithMargin(r, &papillaryRays)
                 }
-            }
-            if settings.maxOutwardEndocardiumMm != nil && t > 0 {
-                inPool = [Bool](repeating: false, count: plane.width * plane.height)
-                for m in members { inPool[m] = true }
             }
             let prof = RayProfiles(image: image, centre: centre, rayCount: settings.rayCount,
                                    stepMm: settings.radialStepMm, maxRadiusMm: maxRadius)
@@ -243,7 +244,7 @@ public struct WallTracker: Sendable {
                 // From this phase on, a ray on which the closing bridges a papillary muscle (blood beside it still)
                 // keeps the hull: later in systole the muscle may lie against the wall.
                 if t > 0, rClosed > 0,
-                   rClosed - firstPoolExitMm(members, poolMask: &poolMask, plane: plane, centre: centre, ray: r)
+                   rClosed - firstPoolExitMm(inPool, plane: plane, centre: centre, ray: r)
                     >= settings.closingPapillaryMinMm {
                     bridgedNow.append(r)
                 }
@@ -252,7 +253,7 @@ public struct WallTracker: Sendable {
                     : 0
                 endo[r] = max(0, en)
                 // Outside its end-diastolic position only where the pool itself reaches (not a hull chord).
-                if let tolerance = settings.maxOutwardEndocardiumMm, !inPool.isEmpty, let ed = wall.endo.first?[r],
+                if let tolerance = settings.maxOutwardEndocardiumMm, outwardLimited, let ed = wall.endo.first?[r],
                    endo[r] > ed + tolerance {
                     let exit = poolExitMm(inPool, plane: plane, centre: centre, ray: r, maxMm: rh + 2.5)
                     let border = exit > 0
@@ -421,20 +422,15 @@ public struct WallTracker: Sendable {
         for d in -m...m { marks[((r + d) % n + n) % n] = true }
     }
 
-    /// Distance from `centre` along ray r to where the pool is first left (mm); the mask is built on first use.
-    private func firstPoolExitMm(_ members: [Int], poolMask: inout [Bool], plane: SlicePlane, centre: SIMD2<Double>,
-                                 ray r: Int) -> Double {
-        if poolMask.isEmpty {
-            poolMask = [Bool](repeating: false, count: plane.width * plane.height)
-            for m in members { poolMask[m] = true }
-        }
+    /// Distance from `centre` along ray r to where the pool (`inPool`, row-major) is first left (mm).
+    private func firstPoolExitMm(_ inPool: [Bool], plane: SlicePlane, centre: SIMD2<Double>, ray r: Int) -> Double {
         let t = 2 * Double.pi * Double(r) / Double(settings.rayCount)
         let d = SIMD2(cos(t), sin(t))
         var rho = 0.0
         while true {
             let p = centre + d * rho
             let i = Int((p.x / plane.dxMm).rounded()), j = Int((p.y / plane.dyMm).rounded())
-            guard i >= 0, j >= 0, i < plane.width, j < plane.height, poolMask[j * plane.width + i] else { return rho }
+            guard i >= 0, j >= 0, i < plane.width, j < plane.height, inPool[j * plane.width + i] else { return rho }
             rho += settings.radialStepMm
         }
     }
