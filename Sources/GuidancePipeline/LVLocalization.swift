@@ -227,7 +227,7 @@ public struct LVLocalization: Sendable {
     }
 }
 
-/// Pixel-grid helpers: flood fill and convex hull.
+/// Pixel-grid helpers: flood fill, morphological closing, convex hull and ray exits.
 public enum ImageMorphology {
     /// 4-connected flood fill from `seed` over pixels where `inside` holds; marks them with `label`.
     static func floodFill(width w: Int, height h: Int, seed: Int, labels: inout [Int32], label: Int32,
@@ -252,7 +252,7 @@ public enum ImageMorphology {
     /// `dyMm`): fills the gaps and inward notches of the set narrower than the disk's diameter and keeps its broader
     /// concavities, unlike the convex hull. Returns a row-major mask; pixels beyond the image count as outside.
     public static func closing(_ members: [Int], width w: Int, height h: Int, dxMm: Double, dyMm: Double,
-                        radiusMm: Double) -> [Bool] {
+                               radiusMm: Double) -> [Bool] {
         var mask = [Bool](repeating: false, count: w * h)
         guard !members.isEmpty else { return mask }
         let ri = Int((radiusMm / dxMm).rounded(.down)), rj = Int((radiusMm / dyMm).rounded(.down))
