@@ -87,6 +87,10 @@ struct AnalyzeCommand: ParsableCommand {
         print("  primary target: \(r.primaryTarget.map { "\($0) (\(r.segments[$0 - 1].name))" } ?? "none: \(r.targetStatus)")")
         print("  LMA sites: \(r.lmaTargets.map(String.init).joined(separator: ", "))")
         if let fusion = analysis.fusion { for line in Self.fusionSummary(fusion) { print(line) } }
+        if let why = analysis.notRegistered {
+            print("  registration: not done (analysis.json has no heartPose)")
+            CRTSim.printWarning("analyze: \(cmr): the views are not registered: \(why)")
+        }
         print("  analysis: \(URL(fileURLWithPath: out).standardizedFileURL.path)/analysis.json (\(files.count) files)")
     }
 

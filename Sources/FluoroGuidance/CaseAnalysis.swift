@@ -15,6 +15,10 @@ public struct CaseAnalysis {
     /// The fluoroscopy study and the fusion result; nil when there is no `xray/` or the stage was skipped.
     public var fluoroscopy: FluoroStudy?
     public var fusion: DualViewFusion.Output?
+    /// Why the views could not be registered (`RegistrationNotPossible`: too few landmarks clicked in two views);
+    /// nil when they were, or when there is no fluoroscopy stage. The CMR result stands; analysis.json has no
+    /// `heartPose` and its `notes` say why.
+    public var notRegistered: String?
     /// Writers of the files beside analysis.json: meshes, figures and (with fusion) `figures/overlay-<view>.png`.
     public var products: [AnalysisProducts.Writer]
     /// Wall-clock seconds of the stages, written to `timing.json` beside analysis.json (never into it, so that
@@ -43,7 +47,8 @@ public struct CaseAnalysis {
     ///   - fusion: dual-view fusion settings; nil skips the fluoroscopy stage.
     ///   - study: the CMR images of `cmrFolder` when already loaded (a second observer on the same case).
     ///   - operatorFolder: the folder of the operator's clicks (default `operator/` beside `cmrFolder`).
-    /// - Throws: `InputError` for unreadable or inconsistent inputs.
+    /// - Throws: `InputError` for unreadable or inconsistent inputs. Clicks too few to register the views are not
+    ///   an error: the result has the CMR analysis and `notRegistered` says why.
     public static func run(cmrFolder: String, configuration: PipelineConfiguration = PipelineConfiguration(),
                            operator inputs: OperatorInputs = OperatorInputs(),
                            fusion settings: DualViewFusion.Settings? = DualViewFusion.Settings(),
@@ -66,18 +71,30 @@ public struct CaseAnalysis {
         let cmrSeconds = Date().timeIntervalSince(start)
         var products = AnalysisProducts.all(output)
         guard let settings, let fluoroLoad else {
-            return CaseAnalysis(study: study, output: output, fluoroscopy: nil, fusion: nil, products: products,
+            return CaseAnalysis(study: study, output: output, fluoroscopy: nil, fusion: nil, notRegistered: nil, products: products,
                                 timing: Timing(cmrSeconds: cmrSeconds))
         }
         let fluoroStart = Date()
         let (fluoro, maps) = try fluoroLoad.wait()
-        let fusion = try DualViewFusion(settings: settings).run(fluoro, cmr: output, maps: maps)
+        let fusion: DualViewFusion.Output
+        do {
+            fusion = try DualViewFusion(settings: settings).run(fluoro, cmr: output, maps: maps)
+        } catch let e as RegistrationNotPossible {
+            output.result.notes.append(notRegisteredNote + e.reason)
+            products = AnalysisProducts.all(output)
+            return CaseAnalysis(study: study, output: output, fluoroscopy: fluoro, fusion: nil, notRegistered: e.reason,
+                                products: products,
+                                timing: Timing(cmrSeconds: cmrSeconds, fluoroscopySeconds: Date().timeIntervalSince(fluoroStart)))
+        }
         fusion.record(into: &output)
         products.append(fusion.overlayWriter(study: fluoro, cmr: output))
-        return CaseAnalysis(study: study, output: output, fluoroscopy: fluoro, fusion: fusion, products: products,
+        return CaseAnalysis(study: study, output: output, fluoroscopy: fluoro, fusion: fusion, notRegistered: nil, products: products,
                             timing: Timing(cmrSeconds: cmrSeconds, registrationSeconds: fusion.registrationSeconds,
                                            fluoroscopySeconds: Date().timeIntervalSince(fluoroStart)))
     }
+
+    /// The start of the note in analysis.json `notes` when the views could not be registered; the reason follows.
+    public static let notRegisteredNote = "fluoroscopy: not registered: "
 
     /// Relative path of a view's overlay figure in an analysis folder.
     public static func overlayPath(view: String) -> String { "figures/overlay-\(view).png" }

@@ -146,7 +146,8 @@ public struct DualViewFusion: Sendable {
 
     /// Runs registration and lead localisation.
     /// - Parameter maps: the study's image maps (`studyMaps`), computed beforehand; nil: computed here.
-    /// - Throws: `InputError` when the clicks give fewer than 3 landmarks seen in two views.
+    /// - Throws: `RegistrationNotPossible` when the clicks give too few landmarks seen in two views (the venograms
+    ///   did not show them: the CMR result stands without a pose); `InputError` when the LV model has no base.
     @inline(never)
     public func run(_ study: FluoroStudy, cmr: GuidancePipeline.Output, maps: StudyMaps? = nil) throws -> Output {
         let start = Date()
@@ -161,7 +162,7 @@ public struct DualViewFusion: Sendable {
         let clicked = Set(study.views.flatMap { $0.clicks.keys })
         let ignored = clicked.subtracting(landmarks.landmarksMm.keys).sorted()
         if clicked.isEmpty {
-            throw InputError("operator: no landmark clicks (expected operator/clicks-<VIEW>.json for each view); the registration starts from the operator's landmarks")
+            throw RegistrationNotPossible(reason: "operator: no landmark clicks (expected operator/clicks-<VIEW>.json for each view); the registration starts from the operator's landmarks")
         }
         let prior = orientationPrior(for: study, landmarks: landmarks)
         guard let (fit, points) = PoseEstimation.landmarkRegistration(modelLandmarksMm: landmarks.landmarksMm, views: study.views,
@@ -169,7 +170,7 @@ public struct DualViewFusion: Sendable {
                                                                        landmarkWeights: settings.weightLandmarksByPrior ? landmarks.landmarkWeights : nil,
                                                                        slidingCurvesMm: landmarks.slidingCurvesMm,
                                                                        orientationPrior: prior) else {
-            throw InputError("operator: "
+            throw RegistrationNotPossible(reason: "operator: "
                 + (prior == nil ? "fewer than 3 of the landmarks" : "none of the landmarks")
                 + " \(ModelLandmarks.names.joined(separator: ", ")) are clicked in two views; registration needs at least "
                 + (prior == nil ? "3" : "1 with the orientation prior"))
@@ -667,4 +668,14 @@ extension DualViewFusion.Output {
             }
         }
     }
+}
+
+/// The registration could not start: the operator's clicks give too few landmarks seen in two views (the
+/// venograms did not show them). Not an input error: the CMR analysis stands, written without `heartPose`, and a
+/// scorer counts the case as not registered (docs/fluoroscopy.md, "When the views cannot be registered").
+public struct RegistrationNotPossible: Error, CustomStringConvertible, Sendable {
+    /// One line: which landmarks are missing and how many the registration needs.
+    public var reason: String
+    public init(reason: String) { self.reason = oneLine(reason) }
+    public var description: String { reason }
 }

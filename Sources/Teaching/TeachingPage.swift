@@ -162,6 +162,10 @@ public struct TeachingPage {
     func stepLead() throws -> String {
         let r = analysis.output.result
         var h = "<section id=\"step4\"><h2>Step 4. Fusion with fluoroscopy, and where the lead went</h2>\n"
+        if let why = analysis.notRegistered {
+            return h + "<p>The venograms could not be registered to the CMR model, so there is no overlay and no lead "
+                + "position: \(HTML.escape(why)).</p></section>\n"
+        }
         guard let fluoro = analysis.fluoroscopy, let fusion = analysis.fusion else {
             return h + "<p>This case has no fluoroscopy (no <code>xray/</code> folder), so there is no overlay and no lead position.</p></section>\n"
         }

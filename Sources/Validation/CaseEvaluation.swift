@@ -62,6 +62,8 @@ public struct CaseEvaluation: Sendable {
         public var scarPattern: String?
         /// Scores left null and why (coverage: "registration" -> "missing key heartPose in analysis.json").
         public var missing: [String: String]?
+        /// The case has fluoroscopy and the analysis no pose: a registration failure in the metrics (`NotRegistered`).
+        public var notRegistered: NotRegistered?
 
         public init(index: Int, preset: String, seed: UInt64, groups: [String: String] = [:], score: AnalysisScore,
                     registration: RegistrationScore? = nil, registrationTrials: [RegistrationTrials.Trial]? = nil,
@@ -69,6 +71,13 @@ public struct CaseEvaluation: Sendable {
             self.index = index; self.preset = preset; self.seed = seed; self.groups = groups; self.score = score
             self.registration = registration; self.registrationTrials = registrationTrials
             self.firstObserver = firstObserver; self.secondObserver = secondObserver
+        }
+
+        /// A case's result from its `CaseScoring` scores (score, registration, not-registered, missing).
+        public init(index: Int, preset: String, seed: UInt64, groups: [String: String], scores: CaseScoring.Scores) {
+            self.init(index: index, preset: preset, seed: seed, groups: groups, score: scores.score, registration: scores.registration)
+            notRegistered = scores.notRegistered
+            missing = scores.missing.isEmpty ? nil : scores.missing
         }
     }
 
@@ -88,6 +97,8 @@ public struct CaseEvaluation: Sendable {
         public var pipeline: String
         public var score: AnalysisScore?
         public var registration: RegistrationScore?
+        /// The case has fluoroscopy and this pipeline's analysis no pose (`NotRegistered`).
+        public var notRegistered: NotRegistered?
         /// Why the pipeline failed on this case (nil when it has scores).
         public var failure: String?
         public var logTail: [String]?
@@ -161,6 +172,7 @@ public struct CaseEvaluation: Sendable {
             let scores = try CaseScoring.score(caseDirectory: caseDir, analysisDirectory: dir)
             outcome.score = scores.score
             outcome.registration = scores.registration
+            outcome.notRegistered = scores.notRegistered
             outcome.analysisHash = try CaseScoring.analysisHash(dir)
         } catch let e as InputError where p.settings.external != nil {
             outcome.failure = e.message
@@ -189,11 +201,9 @@ public struct CaseEvaluation: Sendable {
                 throw Failed(index: i, preset: spec.name, seed: seed, reason: e.message, logTail: [])
             }
             var result = Result(index: i, preset: spec.name, seed: seed, groups: groups(spec: spec, truth: truth, gridPoint: g),
-                                score: scores.score)
-            result.registration = scores.registration
+                                scores: scores)
             (result.anatomy, result.scarPattern) = Self.patientIdentity(spec, seed: seed)
             result.analysisHash = try CaseScoring.analysisHash(analysisDir)
-            result.missing = scores.missing.isEmpty ? nil : scores.missing
             return (result, Timing(index: i, generationSeconds: generationSeconds, analysis: CaseAnalysis.Timing(cmrSeconds: 0)))
         }
         if let external = scenario.pipeline.external {
@@ -210,18 +220,17 @@ public struct CaseEvaluation: Sendable {
                 throw Failed(index: i, preset: spec.name, seed: seed, reason: e.message, logTail: ExternalPipeline.tail(of: log))
             }
             var result = Result(index: i, preset: spec.name, seed: seed, groups: groups(spec: spec, truth: truth, gridPoint: g),
-                                score: scores.score)
-            result.registration = scores.registration
+                                scores: scores)
             (result.anatomy, result.scarPattern) = Self.patientIdentity(spec, seed: seed)
             result.analysisHash = try CaseScoring.analysisHash(analysisDir)
-            result.missing = scores.missing.isEmpty ? nil : scores.missing
             return (result, Timing(index: i, generationSeconds: generationSeconds,
                                    analysis: CaseAnalysis.Timing(cmrSeconds: Date().timeIntervalSince(t1))))
         }
 
         // The shipped analysis path (`crtsim analyze`): the CMR pipeline, then the fluoroscopy stage when the case has one.
-        // A case it cannot analyse (too few landmarks clicked in two views, a study it refuses) is a failed case,
-        // counted in `pipeline.failure_rate`, as for a user's pipeline; the run goes on.
+        // A case it cannot analyse (a study it refuses) is a failed case, counted in `pipeline.failure_rate`, as for
+        // a user's pipeline; the run goes on. Views it cannot register (too few landmarks clicked in two views) leave
+        // the CMR result scored and the case counted as not registered (`NotRegistered`).
         let analysis: CaseAnalysis
         do {
             analysis = try CaseAnalysis.run(cmrFolder: caseDir + "/cmr",
@@ -236,11 +245,9 @@ public struct CaseEvaluation: Sendable {
         // Scored from the files, as any pipeline's analysis is (`CaseScoring`, also `crtsim score`).
         let scores = try CaseScoring.score(caseDirectory: caseDir, analysisDirectory: analysisDir)
         var result = Result(index: i, preset: spec.name, seed: seed, groups: groups(spec: spec, truth: truth, gridPoint: g),
-                            score: scores.score)
-        result.registration = scores.registration
+                            scores: scores)
         (result.anatomy, result.scarPattern) = Self.patientIdentity(spec, seed: seed)
         result.analysisHash = try CaseScoring.analysisHash(analysisDir)
-        result.missing = scores.missing.isEmpty ? nil : scores.missing
         if let fusion = analysis.fusion, let fluoro = analysis.fluoroscopy {
             if scenario.registrationStarts > 0,
                let poses = RegistrationScore.truePoses(truth, frames: output.result.fluoroscopy?.venogramFrames) {

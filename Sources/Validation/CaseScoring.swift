@@ -18,6 +18,8 @@ public enum CaseScoring {
         public var registration: RegistrationScore?
         /// Why a score is null: "registration" -> "missing key heartPose", "scar.dice" -> "missing file ...".
         public var missing: [String: String]
+        /// The case has fluoroscopy and the analysis no pose: counted as a registration failure (`NotRegistered`).
+        public var notRegistered: NotRegistered? = nil
     }
 
     /// The newest analysis.json `schemaVersion` this scorer reads (2: the optional target-uncertainty keys; 1 is
@@ -67,15 +69,17 @@ public enum CaseScoring {
         var score = AnalysisScore.score(truth: truth, analysis: analysis, truthScarLabels: truthScar.data, analysisScarMask: mask)
         if mask.isEmpty { score.scarDice = nil }
         var registration: RegistrationScore? = nil
+        var notRegistered: NotRegistered? = nil
         if truth.heartPose == nil || truth.views == nil {
             missing["registration"] = "the case has no fluoroscopy (truth.json has no heartPose)"
         } else if analysis.heartPose == nil {
-            missing["registration"] = "missing key heartPose in analysis.json"
+            notRegistered = NotRegistered(truth: truth, analysis: analysis)
+            missing["registration"] = "missing key heartPose in analysis.json: not registered (\(notRegistered!.reason)); counted as a registration failure"
         } else {
             registration = RegistrationScore.score(truth: truth, analysis: analysis,
                                                    pointsMm: try RegistrationScore.myocardiumPoints(caseDirectory: caseDirectory))
         }
-        return Scores(score: score, registration: registration, missing: missing)
+        return Scores(score: score, registration: registration, missing: missing, notRegistered: notRegistered)
     }
 
     /// The fingerprint of what scoring reads from an analysis folder: FNV-1a 64-bit (hex) over analysis.json, a

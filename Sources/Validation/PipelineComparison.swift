@@ -81,6 +81,7 @@ public struct PipelineComparison: Codable, Sendable {
     struct Scored {
         var score: AnalysisScore
         var registration: RegistrationScore?
+        var notRegistered: NotRegistered? = nil
     }
 
     static func binary(_ id: String, _ s: Scored) -> Bool? {
@@ -88,6 +89,7 @@ public struct PipelineComparison: Codable, Sendable {
         case "target.exact": return ["within", "agree-none"].contains(s.score.primaryTargetCategory)
         case "target.within_or_adjacent": return ["within", "adjacent", "agree-none"].contains(s.score.primaryTargetCategory)
         case "lead.category36_correct":
+            if s.notRegistered?.leadCategory36Truth != nil { return false }
             guard let g = s.registration, let truth = g.leadCategory36Truth else { return nil }
             return g.leadNotFound != true && g.leadCategory36Analysis == truth
         default: return nil
@@ -122,14 +124,14 @@ public struct PipelineComparison: Codable, Sendable {
         // Each pipeline's scores by case index; nil where it failed.
         var scored: [String: [Int: Scored]] = [:]
         var failed: [String: [Int]] = [:]
-        scored[judged] = Dictionary(uniqueKeysWithValues: cases.map { ($0.index, Scored(score: $0.score, registration: $0.registration)) })
+        scored[judged] = Dictionary(uniqueKeysWithValues: cases.map { ($0.index, Scored(score: $0.score, registration: $0.registration, notRegistered: $0.notRegistered)) })
         failed[judged] = failures.map(\.index)
         for name in names {
             var s: [Int: Scored] = [:], f: [Int] = []
             let outcomes = cases.map { ($0.index, $0.compared) } + failures.map { ($0.index, $0.compared) }
             for (index, list) in outcomes {
                 guard let o = list?.first(where: { $0.pipeline == name }) else { continue }
-                if let score = o.score { s[index] = Scored(score: score, registration: o.registration) } else { f.append(index) }
+                if let score = o.score { s[index] = Scored(score: score, registration: o.registration, notRegistered: o.notRegistered) } else { f.append(index) }
             }
             scored[name] = s; failed[name] = f.sorted()
         }
@@ -140,8 +142,10 @@ public struct PipelineComparison: Codable, Sendable {
         var sides: [Side] = []
         for name in [judged] + names {
             let records = name == judged ? cases : (scored[name] ?? [:]).sorted { $0.key < $1.key }.map { i, s in
-                CaseEvaluation.Result(index: i, preset: info[i]?.preset ?? "", seed: info[i]?.seed ?? 0, groups: info[i]?.groups ?? [:],
-                                      score: s.score, registration: s.registration)
+                var r = CaseEvaluation.Result(index: i, preset: info[i]?.preset ?? "", seed: info[i]?.seed ?? 0, groups: info[i]?.groups ?? [:],
+                                              score: s.score, registration: s.registration)
+                r.notRegistered = s.notRegistered
+                return r
             }
             let metrics = PipelineMetrics.compute(records, failed: failed[name]?.count ?? 0)
             let verdicts = ScenarioRunner.verdicts(expectations, metrics: metrics)

@@ -1,4 +1,5 @@
 import CRTCore
+import FluoroGuidance
 import Foundation
 import GuidancePipeline
 import HeartPhantom
@@ -158,5 +159,32 @@ public struct RegistrationScore: Codable, Sendable {
     public init(mTREMm: Double, landmarkMTREMm: Double?, mPDMm: Double, mRPDMm: Double, success: Bool, successStrict: Bool) {
         self.mTREMm = mTREMm; self.landmarkMTREMm = landmarkMTREMm; self.mPDMm = mPDMm; self.mRPDMm = mRPDMm
         self.success = success; self.successStrict = successStrict
+    }
+}
+
+/// A case whose truth has fluoroscopy but whose analysis gives no `heartPose`: the pipeline did not register the
+/// views (any pipeline; the built-in one says why in `notes`). It counts as a registration failure in the success
+/// rates and its lead as `leadCategory` in the lead agreements, so that leaving a hard case unregistered cannot
+/// raise a pipeline's registration or lead scores (docs/metrics.md, "Cases not registered").
+public struct NotRegistered: Codable, Sendable, Equatable {
+    /// The analysis's own reason (its note `CaseAnalysis.notRegisteredNote` ...) or "analysis.json has no heartPose".
+    public var reason: String
+    /// The truth's lead categories, paired with `leadCategory` in the lead agreements (nil without a true lead).
+    public var leadCategory36Truth: String?
+    public var leadCategory18Truth: String?
+    /// The true lead segment's category against the analysis's own primary target (nil without either).
+    public var leadCategory36TruthSegmentVsAnalysisTarget: String?
+
+    /// The analysis side of a not-registered case in the lead agreements: a category the truth never has.
+    public static let leadCategory = "not registered"
+    public init(truth: GroundTruth, analysis: AnalysisResult) {
+        reason = analysis.notes.first { $0.hasPrefix(CaseAnalysis.notRegisteredNote) }.map { String($0.dropFirst(CaseAnalysis.notRegisteredNote.count)) }
+            ?? "analysis.json has no heartPose"
+        let lead = truth.findings.lead
+        leadCategory36Truth = lead?.category36?.rawValue
+        leadCategory18Truth = lead?.category18?.rawValue
+        if let lead, let target = analysis.findings.primaryTarget.flatMap({ Segment36($0) }), let segment = Segment36(lead.segment36) {
+            leadCategory36TruthSegmentVsAnalysisTarget = LeadCategory.category36(lead: segment, target: target).rawValue
+        }
     }
 }

@@ -60,8 +60,10 @@ public enum PipelineMetrics {
     public static func nullReason(id: String, cases: [CaseEvaluation.Result]) -> String {
         if cases.isEmpty { return "no cases" }
         switch requirement(of: id) {
-        case .fluoroscopy where !cases.contains { $0.registration != nil }:
+        case .fluoroscopy where !cases.contains { $0.registration != nil || $0.notRegistered != nil }:
             return "needs the fluoroscopy stage, which no case ran (scenario fluoroscopy disabled)"
+        case .fluoroscopy where !cases.contains { $0.registration != nil }:
+            return "no case was registered (\(cases.filter { $0.notRegistered != nil }.count) not registered: analysis without heartPose)"
         case .registrationStarts where !cases.contains { !($0.registrationTrials ?? []).isEmpty }:
             return "needs perturbed registration starts (scenario fluoroscopy.registrationStarts is 0 or fluoroscopy disabled)"
         case .secondObserver where !cases.contains { $0.secondObserver != nil }:
@@ -92,6 +94,7 @@ public enum PipelineMetrics {
         ("registration.mtre_median_mm", "mm", "lower"), ("registration.mtre_landmarks_median_mm", "mm", "lower"),
         ("registration.mpd_median_mm", "mm", "lower"), ("registration.mrpd_median_mm", "mm", "lower"),
         ("registration.success_rate_5mm", "fraction", "higher"), ("registration.success_rate_2mm", "fraction", "higher"),
+        ("registration.not_registered_cases", "cases", "lower"),
         ("registration.capture_range_mm", "mm", "higher"),
         ("lead.tip_error_median_mm", "mm", "lower"), ("lead.electrode_localisation_error_median_mm", "mm", "lower"),
         ("lead.electrode_localisation_error_max_mm", "mm", "lower"), ("lead.segment_agreement_rate", "fraction", "higher"),
@@ -111,12 +114,14 @@ public enum PipelineMetrics {
     public static let leadCategories = ["within", "adjacent", "remote"]
     /// The lead categories and the analysis' "not found", the worst outcome: a true lead the pipeline did not find
     /// counts against its agreement instead of leaving the kappa.
-    public static let leadOutcomes = leadCategories + ["not found"]
+    /// After it, `NotRegistered.leadCategory` for a case not registered at all.
+    public static let leadOutcomes = leadCategories + ["not found", NotRegistered.leadCategory]
 
-    /// The categories of a set of lead pairs: "not found" joins them only when it occurs, so the linear weights of a
-    /// run that found every lead stay those of the three ordered categories.
+    /// The categories of a set of lead pairs: "not found" and "not registered" join them only when they occur, so
+    /// the linear weights of a run that registered every case and found every lead stay those of the three ordered
+    /// categories.
     public static func leadCategories(of pairs: [(String, String)]) -> [String] {
-        pairs.contains { $0.1 == "not found" } ? leadOutcomes : leadCategories
+        leadCategories + leadOutcomes.dropFirst(leadCategories.count).filter { c in pairs.contains { $0.1 == c } }
     }
 
     /// (truth, analysis) lead categories over the cases with a truth category; the analysis side is "not found"
@@ -156,10 +161,17 @@ public enum PipelineMetrics {
         let dices = scores.compactMap(\.scarDice)
         let targets = scores.filter { $0.primaryTargetCategory != "agree-none" }
         let regs = cases.compactMap(\.registration)
+        // Cases with fluoroscopy that the pipeline did not register: failures in the success rates, "not registered"
+        // against the truth's lead category in the lead agreements (NotRegistered).
+        let unregistered = cases.compactMap(\.notRegistered)
         let trials = cases.flatMap { $0.registrationTrials ?? [] }
-        let lead36 = leadPairs(regs, truth: \.leadCategory36Truth, analysis: \.leadCategory36Analysis)
-        let lead18 = leadPairs(regs, truth: \.leadCategory18Truth, analysis: \.leadCategory18Analysis)
-        let localisation = leadPairs(regs, truth: \.leadCategory36TruthSegmentVsAnalysisTarget, analysis: \.leadCategory36Analysis)
+        func withUnregistered(_ pairs: [(String, String)], _ truth: KeyPath<NotRegistered, String?>) -> [(String, String)] {
+            pairs + unregistered.compactMap { u in u[keyPath: truth].map { ($0, NotRegistered.leadCategory) } }
+        }
+        let lead36 = withUnregistered(leadPairs(regs, truth: \.leadCategory36Truth, analysis: \.leadCategory36Analysis), \.leadCategory36Truth)
+        let lead18 = withUnregistered(leadPairs(regs, truth: \.leadCategory18Truth, analysis: \.leadCategory18Analysis), \.leadCategory18Truth)
+        let localisation = withUnregistered(leadPairs(regs, truth: \.leadCategory36TruthSegmentVsAnalysisTarget, analysis: \.leadCategory36Analysis),
+                                            \.leadCategory36TruthSegmentVsAnalysisTarget)
         let fluoroOnly = regs.compactMap { r -> (String, String)? in
             guard let a = r.leadCategory36Analysis, let b = r.fluoroscopyOnlyCategory36 else { return nil }; return (a, b)
         }
@@ -224,8 +236,9 @@ public enum PipelineMetrics {
             "registration.mtre_landmarks_median_mm": med(regs.compactMap(\.landmarkMTREMm)),
             "registration.mpd_median_mm": med(regs.map(\.mPDMm)),
             "registration.mrpd_median_mm": med(regs.map(\.mRPDMm)),
-            "registration.success_rate_5mm": frac(regs.map(\.success)),
-            "registration.success_rate_2mm": frac(regs.map(\.successStrict)),
+            "registration.success_rate_5mm": frac(regs.map(\.success) + unregistered.map { _ in false }),
+            "registration.success_rate_2mm": frac(regs.map(\.successStrict) + unregistered.map { _ in false }),
+            "registration.not_registered_cases": regs.isEmpty && unregistered.isEmpty ? .nan : Double(unregistered.count),
             "registration.capture_range_mm": RegistrationTrials.captureRangeMm(trials) ?? .nan,
             "lead.tip_error_median_mm": med(regs.compactMap(\.pacingElectrodeErrorMm)),
             "lead.electrode_localisation_error_median_mm": med(regs.compactMap(\.electrodeLocalisationErrorMm)),
@@ -259,6 +272,8 @@ public enum PipelineMetrics {
             case "target.exact_rate_cases_with_ties", "target.within_tie_set_rate_cases_with_ties": return withTies.count
             case "target.within_or_adjacent_rate_cases_with_ties", "target.remote_rate_cases_with_ties": return targetsWithTies.count
             case "registration.mtre_landmarks_median_mm": return regs.filter { $0.landmarkMTREMm != nil }.count
+            case "registration.success_rate_5mm", "registration.success_rate_2mm", "registration.not_registered_cases":
+                return regs.count + unregistered.count
             case "registration.capture_range_mm": return cases.filter { !($0.registrationTrials ?? []).isEmpty }.count
             case "lead.tip_error_median_mm": return regs.filter { $0.pacingElectrodeErrorMm != nil }.count
             case "lead.electrode_localisation_error_median_mm", "lead.electrode_localisation_error_max_mm":

@@ -533,7 +533,7 @@ public enum ScenarioReport {
     /// Success against initial mTRE (capture range), the bins as a table, and the per-case mTRE.
     static func registrationSection(_ r: ScenarioRunner.Results) -> String {
         let regs = r.cases.compactMap { c in c.registration.map { (c.index, $0) } }
-        guard !regs.isEmpty else { return "" }
+        guard !regs.isEmpty || r.cases.contains(where: { $0.notRegistered != nil }) else { return "" }
         let trials = r.cases.flatMap { $0.registrationTrials ?? [] }
         var h = ""
         if !trials.isEmpty {
@@ -555,6 +555,11 @@ public enum ScenarioReport {
              Cell(html: g.success ? "yes" : "no", classes: [g.success ? "pass" : "fail"])]
         }
         h += ReportHTML.table(["case (sorted by mTRE)", "mTRE (mm)", "landmarks only", "mPD (mm)", "mRPD (mm)", "success"], rows, id: "mtre-sorted")
+        let unregistered = r.cases.compactMap { c in c.notRegistered.map { (c.index, $0) } }
+        if !unregistered.isEmpty {
+            h += ReportHTML.table(["case not registered", "why (counted as a registration failure)"],
+                                  unregistered.map { [Cell.integer($0.0), .text($0.1.reason)] }, id: "not-registered")
+        }
         return ReportHTML.section("registration", "Registration", h)
     }
 

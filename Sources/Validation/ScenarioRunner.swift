@@ -336,6 +336,9 @@ public struct ScenarioRunner {
         if metrics.contains(where: { $0.hasPrefix("target.") }), s.primaryTargetCategory == "remote" || s.primaryTargetCategory == "missing" {
             misses.append("primary target \(s.primaryTargetCategory)")
         }
+        if let u = r.notRegistered, metrics.contains(where: { $0.hasPrefix("registration.") || $0.hasPrefix("lead.") }) {
+            misses.append("not registered: \(u.reason)")
+        }
         if let g = r.registration {
             if metrics.contains(where: { $0.hasPrefix("registration.success") }), !g.success { misses.append(String(format: "registration failed (mTRE %.2f mm)", g.mTREMm)) }
             if metrics.contains(where: { $0.hasPrefix("lead.") }) {
@@ -494,6 +497,8 @@ public struct ScenarioRunner {
             if let (scores, hash) = try changed(record + "/analysis", recorded: results.cases[k].analysisHash) {
                 results.cases[k].score = scores.score
                 results.cases[k].registration = scores.registration
+                results.cases[k].notRegistered = scores.notRegistered
+                results.cases[k].missing = scores.missing.isEmpty ? nil : scores.missing
                 results.cases[k].analysisHash = hash
             }
             for j in (results.cases[k].compared ?? []).indices {
@@ -501,6 +506,7 @@ public struct ScenarioRunner {
                 if let (scores, hash) = try changed(record + "/analysis-\(o.pipeline)", recorded: o.analysisHash) {
                     results.cases[k].compared![j].score = scores.score
                     results.cases[k].compared![j].registration = scores.registration
+                    results.cases[k].compared![j].notRegistered = scores.notRegistered
                     results.cases[k].compared![j].analysisHash = hash
                 }
             }
@@ -580,14 +586,17 @@ public struct ScenarioRunner {
         func i(_ x: Int?) -> String { x.map(String.init) ?? "" }
         func q(_ s: String) -> String { s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
         for c in r.cases {
-            let s = c.score, g = c.registration
+            let s = c.score, g = c.registration, u = c.notRegistered
+            // A case not registered: its lead categories as the metrics count them (truth against "not registered").
+            let unregistered = u == nil ? "" : NotRegistered.leadCategory
             rows.append([String(c.index), q(c.preset), String(c.seed), q(c.groups["sweep"] ?? ""), c.groups["icm"] ?? "", c.groups["lbbb"] ?? "",
                          i(s.primaryTargetTruth), i(s.primaryTargetAnalysis), s.primaryTargetCategory, f(s.targetDistanceMm),
                          f(s.scarKappa), f(s.scarDice), f(s.scarBurdenTruthPercent), f(s.scarBurdenAnalysisPercent),
                          f(s.edvTruthMl), f(s.edvAnalysisMl), f(s.esvRelativeError), f(s.efTruth), f(s.efAnalysis),
                          f(s.activationMedianAbsErrorMs), s.latestSegmentCategory ?? "", f(s.strainRMSEPercent),
                          f(g?.mTREMm), f(g?.landmarkMTREMm), f(g?.mPDMm), f(g?.mRPDMm), i(g?.leadSegmentTruth), i(g?.leadSegmentAnalysis),
-                         g?.leadCategory36Truth ?? "", g?.leadCategory36Analysis ?? "", g?.leadCategory18Truth ?? "", g?.leadCategory18Analysis ?? "",
+                         g?.leadCategory36Truth ?? u?.leadCategory36Truth ?? "", g?.leadCategory36Analysis ?? unregistered,
+                         g?.leadCategory18Truth ?? u?.leadCategory18Truth ?? "", g?.leadCategory18Analysis ?? unregistered,
                          g?.fluoroscopyOnlyCategory36 ?? "", f(g?.pacingElectrodeErrorMm), i(c.secondObserver?.primaryTarget),
                          c.secondObserver?.leadCategory36 ?? ""].joined(separator: ","))
         }

@@ -102,6 +102,28 @@ import Validation
         #expect(metric(PipelineMetrics.compute(cases), "lead.category36_kappa") > 5.0 / 11.0)
     }
 
+    /// Case 6 not registered (its analysis has no pose): it counts as a registration failure and its lead as
+    /// "not registered" against the truth's "remote". By hand: success 6/8 (7/8 with case 6 registered, 6/7 were it
+    /// left out); lead pairs agree on 5/8, pe = (2*1 + 4*4 + 2*2 + 0*1)/64 = 11/32, kappa = (20/32 - 11/32)/(21/32) = 3/7.
+    @Test("a case not registered counts as a registration failure and a lead disagreement instead of leaving", .tags(.fast))
+    func notRegisteredCase() throws {
+        var cases = try Self.cases()
+        let truthJSON = #"{"reason": "operator: too few landmarks", "leadCategory36Truth": "remote", "leadCategory18Truth": "remote"}"#
+        cases[6].registration = nil
+        cases[6].notRegistered = try JSONDecoder().decode(NotRegistered.self, from: Data(truthJSON.utf8))
+        let m = PipelineMetrics.compute(cases)
+        #expect(metric(m, "registration.success_rate_5mm") == 6.0 / 8.0)
+        #expect(m.first { $0.id == "registration.success_rate_5mm" }?.cases == 8)
+        #expect(metric(m, "registration.success_rate_2mm") == 4.0 / 8.0)
+        #expect(metric(m, "registration.not_registered_cases") == 1)
+        #expect(abs(metric(m, "lead.category36_kappa") - 3.0 / 7.0) < 1e-12)
+        #expect(metric(m, "lead.category36_agreement_rate") == 5.0 / 8.0)
+        // The distances have no value for it: the median mTRE is over the 7 registered cases (0.0 ... 3.5 mm, 7 at 0.5 mm steps without 3.0).
+        #expect(metric(m, "registration.mtre_median_mm") == 1.5)
+        #expect(m.first { $0.id == "registration.mtre_median_mm" }?.cases == 7)
+        #expect(metric(PipelineMetrics.compute(try Self.cases()), "registration.not_registered_cases") == 0)
+    }
+
     @Test("group tests ICM vs non-ICM agree with SciPy; shards re-judged give the same metrics", .tags(.fast))
     func groups() throws {
         let cases = try Self.cases()
