@@ -842,6 +842,21 @@ extension LVGeometry {
                 }
             }
         }
+        // A basal ring that thins while the LV thickens: the base has left the slice (`minSystolicWallRatio`).
+        if let minRatio = settings.basal.minSystolicWallRatio, walls.count >= 3 {
+            let thickness = walls.map { w in (0..<frames).map { t in Stats.median(zip(w.epi[t], w.endo[t]).map { $0 - $1 }) } }
+            let mid = (walls.count / 3)..<max(walls.count / 3 + 1, 2 * walls.count / 3)
+            for t in 0..<frames where t != ref {
+                let midRatios = mid.compactMap { s in thickness[s][ref] > 0 ? thickness[s][t] / thickness[s][ref] : nil }
+                guard !midRatios.isEmpty, Stats.median(midRatios) > 1 else { continue }
+                // A leaked contour's wall is not the ring judged (the leak probe's is): those stay as decided.
+                for s in basal where walls[s].content[t] != .atrium && !walls[s].leaked[t] && !walls[s].leaked[ref]
+                    && thickness[s][ref] > 0
+                    && thickness[s][t] < minRatio * thickness[s][ref] {
+                    walls[s].content[t] = .atrium; walls[s].areaFraction[t] = 0
+                }
+            }
+        }
         for t in 0..<frames {
             if let a = basal.last(where: { walls[$0].content[t] == .atrium }) {
                 for s in 0..<a { walls[s].content[t] = .atrium; walls[s].areaFraction[t] = 0 }
