@@ -376,6 +376,7 @@ public struct LVGeometry: Sendable {
         // Endocardial apex by linear extrapolation of the cavity area over the two most apical slices with one.
         let withCavity = walls.indices.filter { walls[$0].cavityAreaMm2(frame: ed) > 1 }
         var apexHeight = heights[withCavity.last ?? (n - 1)] + spacing / 2
+        var apicalWallAlongAxis: Double? = nil
         if withCavity.count >= 2 {
             let a = withCavity[withCavity.count - 2], b = withCavity.last!
             let aa = walls[a].cavityAreaMm2(frame: ed), ab = walls[b].cavityAreaMm2(frame: ed)
@@ -406,10 +407,13 @@ public struct LVGeometry: Sendable {
                                     found.perView.keys.sorted().map { String(format: "%@ %.1f", $0, found.perView[$0]!) }.joined(separator: ", "),
                                     found.heightMm, apexHeight))
                 apexHeight = found.heightMm
+                apicalWallAlongAxis = found.apicalWallMm
             }
         }
         let apexSlice = walls[withCavity.last ?? (n - 1)]
-        let apicalWall = Stats.median(zip(apexSlice.epi[ed], apexSlice.endo[ed]).map { $0 - $1 })
+        // The apical wall along the axis from the long-axis views when they show its outer edge, else the last
+        // short-axis slice's wall (an oblique cut of the apical cap: reads thicker).
+        let apicalWall = apicalWallAlongAxis ?? Stats.median(zip(apexSlice.epi[ed], apexSlice.endo[ed]).map { $0 - $1 })
         let axisPoint = walls[withCavity.last ?? (n - 1)].plane.patient(walls[withCavity.last ?? (n - 1)].centres[ed])
         let endoApex = axisPoint + baseToApex * (apexHeight - heights[withCavity.last ?? (n - 1)])
         let epiApex = endoApex + baseToApex * apicalWall

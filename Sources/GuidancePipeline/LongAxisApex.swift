@@ -32,33 +32,47 @@ public enum LongAxisApex {
         public var searchBeyondMm = 30.0
         /// A view whose plane lies farther than this from the axis point does not show the apex on the axis (mm).
         public var maxAxisOffsetMm = 5.0
+        /// Measure the apical wall along the axis in the views (the epicardial apex where the profile beyond the
+        /// endocardial apex leaves the myocardium's range for `endRunMm`: below half the wall level, lung; above the
+        /// half level to blood, fat). false: the wall of the last short-axis slice with a cavity, which cuts the
+        /// apical cap obliquely and reads thicker than the wall along the axis.
+        public var apicalWallFromViews = true
+        /// Plausible apical wall along the axis (mm): normal apical wall 5-7 mm, thinned apical scar 2-3 mm
+        /// (Kawel N et al., Circ Cardiovasc Imaging 2012;5:500: normal segmental wall thickness by CMR, apical
+        /// segments thinnest); outside this range a view's wall is not used.
+        public var apicalWallRangeMm: ClosedRange<Double> = 2...15
     }
 
     /// Height of the endocardial apex along `baseToApex` from `originMm` (mm), the median over the views that show it,
-    /// and the per-view heights; nil when no view shows it.
+    /// the per-view heights, and the apical wall along the axis (mm, the median over the views where its outer edge
+    /// was found; nil where none); nil when no view shows the apex.
     /// - Parameters:
     ///   - axisPointMm: the centre of the most apical short-axis slice with a cavity at ED (patient mm).
     ///   - wallSlices: the last short-axis walls with a cavity at ED (their wall crossings give the myocardium level).
     static func detect(views: [MitralAnnulus.View], timeMs: Double, axisPointMm: Vec3, baseToApex: Vec3, originMm: Vec3,
-                       wallSlices: [WallTracker.SliceWall], frame ed: Int, settings: Settings) -> (heightMm: Double, perView: [String: Double])? {
+                       wallSlices: [WallTracker.SliceWall], frame ed: Int, settings: Settings)
+        -> (heightMm: Double, perView: [String: Double], apicalWallMm: Double?)? {
         guard settings.enabled else { return nil }
         var perView: [String: Double] = [:]
+        var walls: [Double] = []
         for v in views where v.volume.frames > 0 {
             let times = v.timesMs.count == v.volume.frames ? v.timesMs : (0..<v.volume.frames).map(Double.init)
             let tLA = times.indices.min { abs(times[$0] - timeMs) < abs(times[$1] - timeMs) }!
             let image = PlaneImage(volume: v.volume, slice: 0, frame: tLA)
             if let p = apexPoint(image: image, axisPointMm: axisPointMm, baseToApex: baseToApex, wallSlices: wallSlices,
                                  frame: ed, settings: settings) {
-                perView[v.name] = (p - originMm).dot(baseToApex)
+                perView[v.name] = (p.endocardium - originMm).dot(baseToApex)
+                if let wall = p.wallMm { walls.append(wall) }
             }
         }
         guard !perView.isEmpty else { return nil }
-        return (Stats.median(Array(perView.values)), perView)
+        return (Stats.median(Array(perView.values)), perView, walls.isEmpty ? nil : Stats.median(walls))
     }
 
-    /// The endocardial apex of one view (patient mm) or nil.
+    /// The endocardial apex of one view (patient mm) and the wall beyond it along the axis (mm; nil where its outer
+    /// edge was not found), or nil.
     static func apexPoint(image: PlaneImage, axisPointMm: Vec3, baseToApex: Vec3, wallSlices: [WallTracker.SliceWall],
-                          frame ed: Int, settings: Settings) -> Vec3? {
+                          frame ed: Int, settings: Settings) -> (endocardium: Vec3, wallMm: Double?)? {
         let plane = image.plane
         let (a0, offset) = plane.inPlane(axisPointMm)
         guard abs(offset) <= settings.maxAxisOffsetMm else { return nil }
@@ -108,7 +122,22 @@ public enum LongAxisApex {
         for k in 1..<max(1, profile.count - run) where profile[k] < half && profile[k - 1] >= half {
             guard profile[k..<(k + run)].allSatisfy({ $0 < half }) else { continue }
             let f = (profile[k - 1] - half) / max(1e-12, profile[k - 1] - profile[k])
-            return plane.patient(a0 + u * ((Double(k - 1) + f) * settings.stepMm))
+            let endoMm = (Double(k - 1) + f) * settings.stepMm
+            var wallMm: Double? = nil
+            if settings.apicalWallFromViews {
+                // Beyond the endocardium: the wall lasts while the profile stays between half the wall level (lung,
+                // air: darker) and the half level to blood (fat, fluid: brighter); its outer edge is the crossing of
+                // the level it leaves by, the first run of `endRunMm` outside.
+                let low = 0.5 * wallLevel, high = half
+                let outside = { (x: Double) in x < low || x > high }
+                if let j = ((k + 1)..<max(k + 1, profile.count - run)).first(where: { profile[$0..<($0 + run)].allSatisfy(outside) }) {
+                    let level = profile[j] < low ? low : high
+                    let g = (profile[j - 1] - level) / (profile[j - 1] - profile[j])
+                    let outer = (Double(j - 1) + min(1, max(0, g))) * settings.stepMm
+                    if settings.apicalWallRangeMm.contains(outer - endoMm) { wallMm = outer - endoMm }
+                }
+            }
+            return (plane.patient(a0 + u * endoMm), wallMm)
         }
         return nil
     }
