@@ -59,13 +59,14 @@ public enum BasalSlices {
         /// up to a fifth of the radius on one side.
         public var leakSearchInner = 0.6
         public var leakSearchOuter = 1.2
-        /// A basal contour (not already judged atrium) whose median wall is thinner than this fraction of its end-diastolic
-        /// wall, at a phase when the mid-ventricular slices' walls are thicker than at end-diastole (systole), no
-        /// longer cuts the LV: myocardium is nearly incompressible, so where the cavity shrinks the LV wall thickens,
-        /// and a ring that thins while the rest of the LV thickens holds less tissue than the slab did, the base having
-        /// moved out of it (the atrial wall, stretched as the atrium fills in ventricular systole, with the groove
-        /// tissue round it, can look like a closed myocardial ring). Even the most impaired LV's global systolic wall
-        /// thickening stays positive; dyskinesia thins a segment, not the ring's median. nil: off.
+        /// A basal contour (not already judged atrium) whose median wall is thinner than this fraction of its
+        /// end-diastolic wall, at a phase when the mid-ventricular slices' walls are thicker than at end-diastole
+        /// (systole), no longer cuts the LV: myocardium is nearly incompressible, so where the cavity shrinks the LV
+        /// wall thickens, and a ring that thins while the rest of the LV thickens holds less tissue than the slab did,
+        /// the base having moved out of it (the atrial wall, stretched as the atrium fills in ventricular systole,
+        /// with the groove tissue round it, can look like a closed myocardial ring). Even the most impaired LV's
+        /// global systolic wall thickening stays positive; dyskinesia thins a segment, not the ring's median.
+        /// nil: off.
         public var minSystolicWallRatio: Double? = 0.8
     }
 

@@ -130,10 +130,11 @@ public enum LongAxisApex {
                 // the level it leaves by, the first run of `endRunMm` outside.
                 let low = 0.5 * wallLevel, high = half
                 let outside = { (x: Double) in x < low || x > high }
-                if let j = ((k + 1)..<max(k + 1, profile.count - run)).first(where: { profile[$0..<($0 + run)].allSatisfy(outside) }) {
-                    let level = profile[j] < low ? low : high
-                    let g = (profile[j - 1] - level) / (profile[j - 1] - profile[j])
-                    let outer = (Double(j - 1) + min(1, max(0, g))) * settings.stepMm
+                let candidates = (k + 1)..<max(k + 1, profile.count - run)
+                if let j = candidates.first(where: { profile[$0..<($0 + run)].allSatisfy(outside) }) {
+                    let level = profile[j] < low ? low : high, step = profile[j - 1] - profile[j]
+                    let g = step == 0 ? 0 : min(1, max(0, (profile[j - 1] - level) / step))
+                    let outer = (Double(j - 1) + g) * settings.stepMm
                     if settings.apicalWallRangeMm.contains(outer - endoMm) { wallMm = outer - endoMm }
                 }
             }
