@@ -22,11 +22,7 @@ struct ApicalWallTests {
     func apicalWallFromTheViews() throws {
         let out = try generateClinicalCase(preset: "lbbb-nonischemic", seed: 11, label: "apical-wall")
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let truth = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/truth/truth.json"))) as! [String: Any]
-        let axis = truth["lvAxis"] as! [String: [Double]]
-        let base = Vec3(axis["baseCentreMm"]![0], axis["baseCentreMm"]![1], axis["baseCentreMm"]![2])
-        let apex = Vec3(axis["apexMm"]![0], axis["apexMm"]![1], axis["apexMm"]![2])
-        let towardsApex = Vec3(axis["baseToApex"]![0], axis["baseToApex"]![1], axis["baseToApex"]![2]).normalized
+        let (base, apex, towardsApex) = try truthLVAxis(out)
         // The truth's apical wall along the axis: in the 4-chamber labels at end-diastole, from the last cavity
         // label to the last LV myocardium label on the axis (0.25 mm steps).
         let labels = try NIfTI.read(out + "/truth/cine-4ch-labels.nii.gz")

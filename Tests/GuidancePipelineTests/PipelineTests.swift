@@ -55,6 +55,15 @@ func generateClinicalCase(preset: String, seed: UInt64, label: String) throws ->
     return out
 }
 
+/// The truth's LV axis of a generated case (`truth/truth.json` `lvAxis`): base-plane centre and epicardial apex
+/// (patient LPS mm), unit base-to-apex direction.
+func truthLVAxis(_ caseDir: String) throws -> (base: Vec3, apex: Vec3, baseToApex: Vec3) {
+    let truth = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: caseDir + "/truth/truth.json"))) as! [String: Any]
+    let axis = truth["lvAxis"] as! [String: [Double]]
+    let v = { (key: String) in Vec3(axis[key]![0], axis[key]![1], axis[key]![2]) }
+    return (v("baseCentreMm"), v("apexMm"), v("baseToApex").normalized)
+}
+
 /// Overlap of a scar mask with the truth's scar core (`truth/lge-scar.nii.gz` value 2) on the LGE grid: voxels in
 /// both, and the two masks' sizes summed (Dice = 2 x both / sum; pooled over cases by summing each).
 func scarCoreOverlap(_ mask: ImageVolume<UInt8>, truth: ImageVolume<Float>) -> (both: Double, sum: Double) {

@@ -22,7 +22,6 @@ struct SystolicThinningTests {
     func thinRingInSystoleIsNotLV() throws {
         let out = try generateClinicalCase(preset: "advise-typical", seed: 4, label: "systolic-thinning")
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let truth = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/truth/truth.json"))) as! [String: Any]
         var study = try CMRStudy.load(cmrDirectory: out + "/cmr")
         study.longAxis = [:]   // short axis alone, as the independent generator's stacks
         let plain = try GuidancePipeline().run(study).result
@@ -38,9 +37,8 @@ struct SystolicThinningTests {
         let w = cine.grid.size[0], h = cine.grid.size[1], dx = cine.grid.spacingMm[0]
         let spacing = study.cine.grid.spacingMm[2]
         // The LV's centre on the slice from the truth's long axis (voxel coordinates, interpolated along k).
-        let axis = truth["lvAxis"] as! [String: [Double]]
-        let base = cine.grid.voxel(of: Vec3(axis["baseCentreMm"]![0], axis["baseCentreMm"]![1], axis["baseCentreMm"]![2]))
-        let apex = cine.grid.voxel(of: Vec3(axis["apexMm"]![0], axis["apexMm"]![1], axis["apexMm"]![2]))
+        let axis = try truthLVAxis(out)
+        let base = cine.grid.voxel(of: axis.base), apex = cine.grid.voxel(of: axis.apex)
         let f = (Double(k) - base.z) / (apex.z - base.z)
         let (ci, cj) = (base.x + f * (apex.x - base.x), base.y + f * (apex.y - base.y))
         // Levels of this slice at end-diastole: blood within 8 mm of the centre, myocardium at mid-wall.
