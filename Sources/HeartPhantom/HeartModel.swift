@@ -61,6 +61,9 @@ public final class HeartModel: Sendable {
     /// Per material cell below the top row (index i * 360 + j), the annulus surface's positive roots at the cell's
     /// mid-height (`AnnulusSurface.positiveRoots`) for `cavityVolumeMm3`; empty for a flat base.
     let cavityRoots: [SIMD2<Double>]
+    /// Centres above the base that depend on the heart's size alone (`sampleAboveBase`), computed once instead of
+    /// at every point (the same expressions, so the same bits).
+    let aboveBase: AboveBaseLayout
 
     /// Builds and sizes the heart for `spec.anatomy.edvMl`.
     public init(spec: PhantomSpec) {
@@ -110,6 +113,7 @@ public final class HeartModel: Sendable {
         cavityRoots = built.surface.flat ? [] : (0..<((ns - 1) * na)).map { idx in
             built.surface.positiveRoots(s: Double(idx / na) * step + 0.5 * step, j: idx % na)
         }
+        aboveBase = AboveBaseLayout(endoShortMm: aEn, inferiorInsertionAngleDeg: an.inferiorInsertionAngleDeg)
         let surface = built.surface!
         veins = VenousTree(spec: spec, baseHeightMm: built.h, endoApexHeightMm: built.sApexEndo,
                            annulusRingMm: surface.flat ? nil : { surface.height(r: .greatestFiniteMagnitude, phiDeg: $0) })

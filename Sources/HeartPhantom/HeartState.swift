@@ -196,6 +196,9 @@ extension HeartModel {
             for pmAngle in [an.anterolateralPapillaryAngleDeg ?? 250, an.posteromedialPapillaryAngleDeg ?? 160] {
                 let gp = gridPosition(s: s, phiDeg: pmAngle)
                 let rc = Double(bilinear(st.rEndo, gp)) - 0.7 * rho
+                // The distance is at least |r - rc|: farther than rho by a margin far above the rounding of dist2
+                // (1e-4 mm against about 1e-12 mm2), the test below fails (skips its cosine).
+                if abs(r - rc) > rho + 1e-4 { continue }
                 let da = radians(phi - pmAngle)
                 let dist2 = r * r + rc * rc - 2 * r * rc * cos(da)
                 if dist2 < rho * rho { return .papillaryMuscle }
@@ -221,6 +224,9 @@ extension HeartModel {
         let an = spec.anatomy
         let span = an.inferiorInsertionAngleDeg
         guard phi <= span, dOut >= 0 else { return nil }
+        // The crescent is at most `rvWidthMm` wide (each factor below is at most 1 while the LV contracts): beyond it
+        // and its wall nothing is RV (skips the height fraction and the sine; rounding keeps the bound).
+        if st.contraction >= 0 && dOut >= rvWidthMm + an.rvWallThicknessMm { return nil }
         let f = heightFraction(s: s, ringMm: ringMm)
         guard f >= 0, f < rvApexFraction else { return nil }
         let along = min(1, (rvApexFraction - f) / 0.3).squareRoot()
@@ -268,7 +274,7 @@ extension HeartModel {
         // keeps its place above the mean base (XRaySimulation's landmark).
         let sRelMean = flatBase ? sRel : sNow - baseHeightMm * st.lambda
         let baseEpi = Double(bilinear(st.rEpi, gridPosition(s: flatBase ? annulusMm : ringMm, phiDeg: phi)))
-        let mitral = offset(phi: 200, radius: 0.35 * aEn), aortic = offset(phi: HeartModel.aorticOrificeAngleDeg, radius: 0.5 * aEn)
+        let mitral = aboveBase.mitral, aortic = aboveBase.aortic
         let mitralR = 0.45 * aEn, aorticR = 11.0
         // The fibrous AV plane with the closed leaflets: 5 mm for the flat base of the first releases; 2 mm on a
         // tilted annulus, which short-axis planes cut obliquely (a 5 mm layer would show as a band 2-3 cm wide).
@@ -292,24 +298,20 @@ extension HeartModel {
         // Left atrium: ellipsoid above the mitral orifice, 2.5 mm wall.
         // On a tilted annulus its floor is cut by the AV plane (centre 8 mm above it, 30 mm high), so the atrium
         // fills the mitral orifice just above the leaflets, as in a basal short-axis slice.
-        let la = (x: mitral.0 + 0.2 * aEn * cos(radians(200)), y: mitral.1 + 0.2 * aEn * sin(radians(200)),
-                  z: valveThickness + (flatBase ? 24 : 8))
+        let la = (x: aboveBase.leftAtrium.0, y: aboveBase.leftAtrium.1, z: valveThickness + (flatBase ? 24 : 8))
         let laQ = ellipsoidQ(a, b, sRel, la, radii: (30, 30, flatBase ? 24 : 30))
         if laQ < 1 { return TissueSample(tissue: .blood) }
-        if laQ < pow(1 + 2.5 / 24, 2) { return TissueSample(tissue: .atrialWall) }
+        if laQ < AboveBaseLayout.atrialWallQ { return TissueSample(tissue: .atrialWall) }
         // Right atrium: right and posterior of the base, near the coronary sinus ostium.
-        let raDir = spec.anatomy.inferiorInsertionAngleDeg - 15
-        let ra = (x: (baseEpi + 26) * cos(radians(raDir)), y: (baseEpi + 26) * sin(radians(raDir)), z: 12.0)
+        let raDir = aboveBase.rightAtriumDirection
+        let ra = (x: (baseEpi + 26) * raDir.cos, y: (baseEpi + 26) * raDir.sin, z: 12.0)
         let raQ = ellipsoidQ(a, b, sRelMean, ra, radii: (26, 24, 28))
         if raQ < 1 { return TissueSample(tissue: .blood) }
-        if raQ < pow(1 + 2.5 / 24, 2) { return TissueSample(tissue: .atrialWall) }
+        if raQ < AboveBaseLayout.atrialWallQ { return TissueSample(tissue: .atrialWall) }
         if spec.anatomy.epicardialFat && r < baseEpi + 4 && sRel < 12 { return TissueSample(tissue: .epicardialFat) }
         return nil
     }
 
-    @inline(__always) func offset(phi: Double, radius: Double) -> (Double, Double) {
-        (radius * cos(radians(phi)), radius * sin(radians(phi)))
-    }
     @inline(__always) func dist2(_ a: Double, _ b: Double, _ c: (Double, Double)) -> Double {
         (a - c.0) * (a - c.0) + (b - c.1) * (b - c.1)
     }
@@ -317,5 +319,27 @@ extension HeartModel {
                                       radii: (Double, Double, Double)) -> Double {
         let dx = (a - c.x) / radii.0, dy = (b - c.y) / radii.1, dz = (z - c.z) / radii.2
         return dx * dx + dy * dy + dz * dz
+    }
+}
+
+/// The centres above the base that depend on the heart's size alone, in the frame's (u, v) plane (mm): the mitral
+/// orifice (angle 200, 0.35 of the endocardial short semi-axis out), the aortic orifice
+/// (`HeartModel.aorticOrificeAngleDeg`, 0.5 out), the left atrium's centre (0.2 further along 200) and the right
+/// atrium's direction (15 degrees short of the inferior insertion).
+struct AboveBaseLayout: Sendable {
+    let mitral: (Double, Double), aortic: (Double, Double), leftAtrium: (Double, Double)
+    let rightAtriumDirection: (cos: Double, sin: Double)
+    /// The atrial wall's outer surface as an ellipsoid quadratic form's value: 2.5 mm on 24 mm.
+    static let atrialWallQ: Double = pow(1 + 2.5 / 24, 2)
+
+    init(endoShortMm aEn: Double, inferiorInsertionAngleDeg: Double) {
+        func offset(phi: Double, radius: Double) -> (Double, Double) {
+            (radius * cos(radians(phi)), radius * sin(radians(phi)))
+        }
+        mitral = offset(phi: 200, radius: 0.35 * aEn)
+        aortic = offset(phi: HeartModel.aorticOrificeAngleDeg, radius: 0.5 * aEn)
+        leftAtrium = (mitral.0 + 0.2 * aEn * cos(radians(200)), mitral.1 + 0.2 * aEn * sin(radians(200)))
+        let raDir = inferiorInsertionAngleDeg - 15
+        rightAtriumDirection = (cos(radians(raDir)), sin(radians(raDir)))
     }
 }
