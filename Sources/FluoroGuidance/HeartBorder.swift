@@ -79,8 +79,11 @@ public enum HeartBorder {
         let gx = Vesselness.separable(smooth, kx: g1, ky: g0), gy = Vesselness.separable(smooth, kx: g0, ky: g1)
         var magnitudes = [Float](repeating: 0, count: n)
         for i in 0..<n { magnitudes[i] = (gx.pixels[i] * gx.pixels[i] + gy.pixels[i] * gy.pixels[i]).squareRoot() }
-        magnitudes.sort()
-        let q = Double(magnitudes[min(n - 1, Int(settings.scaleQuantile * Double(n - 1)))])
+        // The quantile's order statistic by selection (a full sort of the image's magnitudes is not needed).
+        let rank = min(n - 1, Int(settings.scaleQuantile * Double(n - 1)))
+        let q: Double
+        if magnitudes.contains(where: \.isNaN) { magnitudes.sort(); q = Double(magnitudes[rank]) }
+        else { q = Double(selectKthSmallest(&magnitudes, rank)) }
         return EdgeMap(gradientColumn: gx, gradientRow: gy, scale: max(q, 1e-9),
                        offsetPx: settings.outsideEpicardiumMm / max(mmPerPixel, 1e-6),
                        pixelsPerMm: 1 / max(mmPerPixel, 1e-6))

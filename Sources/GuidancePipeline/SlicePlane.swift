@@ -53,7 +53,7 @@ struct PlaneImage: Sendable {
     @inline(__always) func value(_ i: Int, _ j: Int) -> Float { pixels[j * plane.width + i] }
 
     /// Bilinear value at in-plane position p (mm); 0 outside the image.
-    func sample(_ p: SIMD2<Double>) -> Float {
+    @inline(__always) func sample(_ p: SIMD2<Double>) -> Float {
         let x = p.x / plane.dxMm, y = p.y / plane.dyMm
         guard x >= 0, y >= 0, x <= Double(plane.width - 1), y <= Double(plane.height - 1) else { return 0 }
         let i0 = min(Int(x), plane.width - 2), j0 = min(Int(y), plane.height - 2)
@@ -127,13 +127,22 @@ struct RayProfiles: Sendable {
 enum Stats {
     static func median(_ x: [Double]) -> Double {
         guard !x.isEmpty else { return .nan }
+        // Selection gives the sorted array's middle elements without the sort (these medians run per ray profile,
+        // per contour and per alignment candidate); NaN has no place in an order, so it keeps the sort's answer.
+        if !x.contains(where: \.isNaN) { return medianBySelection(x) }
         let s = x.sorted()
         return s.count % 2 == 1 ? s[s.count / 2] : 0.5 * (s[s.count / 2 - 1] + s[s.count / 2])
     }
     static func median(_ x: [Float]) -> Float { Float(median(x.map(Double.init))) }
     /// Percentile `p` (0...100): the order statistic nearest the position (Statistics `.nearest`); NaN when empty.
     static func percentile(_ x: [Float], _ p: Double) -> Float {
-        Statistics.percentile(sorted: x.sorted(), p, method: .nearest)
+        guard !x.isEmpty, !p.isNaN, !x.contains(where: \.isNaN) else {
+            return Statistics.percentile(sorted: x.sorted(), p, method: .nearest)
+        }
+        // The order statistic `.nearest` picks (the same position), by selection.
+        let position = min(max(Double(x.count - 1) * p / 100, 0), Double(x.count - 1))
+        var a = x
+        return selectKthSmallest(&a, min(x.count - 1, Int(position.rounded())))
     }
     static func mean(_ x: [Double]) -> Double { x.isEmpty ? .nan : x.reduce(0, +) / Double(x.count) }
     /// Median absolute deviation scaled to a Gaussian SD (x 1.4826).

@@ -22,6 +22,33 @@ import Testing
         #expect(xa != xc)
     }
 
+    /// Selection gives exactly the sorted array's element at every rank, and the median the sorted array's middle
+    /// (or the mean of its two middle elements), on arrays with many ties, runs and a few sizes (tolerance: none).
+    @Test func selectionMatchesSorting() {
+        var rng = SeededRandom(seed: 11, label: "test.selection")
+        for n in [1, 2, 3, 4, 5, 8, 72, 121, 1000] {
+            for pattern in 0..<4 {
+                let values: [Double] = (0..<n).map { i in
+                    switch pattern {
+                    case 0: return rng.normal()
+                    case 1: return Double(Int(rng.uniform() * 5))   // many ties
+                    case 2: return Double(i)                        // ascending
+                    default: return Double(n - i) + 0.25            // descending
+                    }
+                }
+                let sorted = values.sorted()
+                for k in Set([0, n / 3, n / 2, n - 1]) {
+                    var a = values
+                    #expect(selectKthSmallest(&a, k) == sorted[k])
+                    #expect(a.sorted() == sorted)   // a permutation of the input
+                }
+                let median = n % 2 == 1 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2])
+                #expect(medianBySelection(values) == median)
+            }
+        }
+        #expect(medianBySelection([]).isNaN)
+    }
+
     /// Angle helpers wrap into [0, 360) and (-180, 180].
     @Test func angleWrapping() {
         #expect(wrapDegrees(-30) == 330)
