@@ -245,20 +245,12 @@ public struct LVGeometry: Sendable {
                 }
                 if let annulus, first {
                     // The long-axis annulus bounds the base: the first slice counts from its apical face up to the
-                    // plane. A slice decided partly left (`BasalSlices`) that the plane leaves wholly on the LV side
-                    // is LV whole, its contour (leaked, or the chord's arc) no larger than its apical neighbour's (the
-                    // LV does not widen towards its base above the equator); one the plane cuts keeps its chord part
-                    // over its slab, as without views.
+                    // plane (`firstSliceVolumeMm3`).
                     let partial = !w.content.isEmpty && w.content[t] == .partlyLeft
-                    let length = max(0, lengthBelowAnnulus(w, t, annulus, axis))
-                    if partial && length < spacing {
-                        v += area * spacing
-                    } else if partial {
-                        let neighbour = s + 1 < walls.count && walls[s + 1].valid[t] ? walls[s + 1].cavityAreaMm2(frame: t) : area
-                        v += min(w.cavityAreaMm2(frame: t), neighbour) * length
-                    } else {
-                        v += area * length
-                    }
+                    let neighbour = s + 1 < walls.count && walls[s + 1].valid[t] ? walls[s + 1].cavityAreaMm2(frame: t) : nil
+                    v += Self.firstSliceVolumeMm3(partlyLeft: partial, lvAreaMm2: area, contourAreaMm2: w.cavityAreaMm2(frame: t),
+                                                  apicalNeighbourAreaMm2: neighbour,
+                                                  lengthBelowAnnulusMm: lengthBelowAnnulus(w, t, annulus, axis))
                     if area > 0 { cavity.append((s, area)) }
                     first = false
                     continue
@@ -542,6 +534,23 @@ public struct LVGeometry: Sendable {
         geometry.annulusPlanes = annulusPlanes
         geometry.assignSegments()
         return geometry
+    }
+
+    /// Volume (mm3) that the first slice cutting the LV counts when the long-axis annulus bounds the base: the LV's
+    /// cross-section from the slab's apical face up to the annulus plane, `lengthBelowAnnulusMm` along the long axis
+    /// (`lengthBelowAnnulus`; nothing when <= 0). The cross-section is the contour's LV area for a slice whose
+    /// myocardium closes round it; for one decided partly left (`BasalSlices`: a gap in the ring where the base has
+    /// left part of the slab) it is the whole contour, no larger than its apical neighbour's (the LV does not widen
+    /// towards its base above the equator). The plane says how much of the slab is LV; the chord across the gap,
+    /// counted over the whole slab as without views, would say it a second time, and at end-systole (when the
+    /// first slice is most often partly left) it left the plane's height out, while at end-diastole the same slice,
+    /// whole, counted up to the plane: the two volumes then came from different bases (docs/pipeline.md, "Basal
+    /// slices with the annulus").
+    public static func firstSliceVolumeMm3(partlyLeft: Bool, lvAreaMm2: Double, contourAreaMm2: Double,
+                                           apicalNeighbourAreaMm2: Double?, lengthBelowAnnulusMm: Double) -> Double {
+        let length = max(0, lengthBelowAnnulusMm)
+        guard partlyLeft else { return lvAreaMm2 * length }
+        return min(contourAreaMm2, apicalNeighbourAreaMm2 ?? lvAreaMm2) * length
     }
 
     /// Descent of the valve plane at each phase (mm along base-to-apex from its end-diastolic position, the basal

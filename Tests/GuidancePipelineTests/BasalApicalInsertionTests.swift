@@ -129,6 +129,36 @@ struct BasalSliceDecisionTests {
         #expect(abs(half.areaFraction - 0.5) <= BasalTolerance.chordAreaFraction)
     }
 
+    @Test("(c) with the long-axis annulus, a partly left first slice counts its LV section up to the plane, as a whole one does: a prism of 2000 mm2 cut 4 mm above the slab's apical face holds 8000 mm3")
+    func partlyLeftSliceUnderTheAnnulus() {
+        // The LV is a prism of cross-section 2000 mm2 (its apical neighbour's) whose base plane lies 4 mm above the
+        // first slice's apical face (10 mm slab). At end-diastole the slice is whole; at end-systole the base has
+        // left part of the slab and the slice's ring has a 120-degree gap (its chord part 0.80 of the 2300 mm2
+        // contour, which reaches into the atrium beyond the gap). Both phases must count the same LV, the prism up
+        // to the plane, whatever the chord says (the plane, not the chord, bounds the slab).
+        let es = DrawnSlice(myocardiumDegrees: 60...300).rays()
+        let d = BasalSlices.decide(myocardial: es, atEndDiastole: closedED, endo: endo, settings: .init())
+        #expect(d.content == .partlyLeft)
+        let prism = 2000.0 * 4, contour = 2300.0
+        let partlyLeft = LVGeometry.firstSliceVolumeMm3(partlyLeft: true, lvAreaMm2: d.areaFraction * contour,
+                                                        contourAreaMm2: contour, apicalNeighbourAreaMm2: 2000,
+                                                        lengthBelowAnnulusMm: 4)
+        let whole = LVGeometry.firstSliceVolumeMm3(partlyLeft: false, lvAreaMm2: 2000, contourAreaMm2: 2000,
+                                                   apicalNeighbourAreaMm2: 2000, lengthBelowAnnulusMm: 4)
+        #expect(abs(partlyLeft - prism) <= 1e-9 * prism, "partly left: \(partlyLeft) mm3, expected \(prism)")
+        #expect(abs(whole - prism) <= 1e-9 * prism)
+        // The plane 1 mm higher adds the section's 2000 mm3 in both (the two phases follow the same base).
+        let higher = LVGeometry.firstSliceVolumeMm3(partlyLeft: true, lvAreaMm2: d.areaFraction * contour,
+                                                    contourAreaMm2: contour, apicalNeighbourAreaMm2: 2000,
+                                                    lengthBelowAnnulusMm: 5)
+        #expect(abs(higher - partlyLeft - 2000) <= 1e-9 * prism)
+        // A plane wholly apical of the slab: nothing; a contour smaller than its neighbour: the contour.
+        #expect(LVGeometry.firstSliceVolumeMm3(partlyLeft: true, lvAreaMm2: 800, contourAreaMm2: 1000,
+                                               apicalNeighbourAreaMm2: 2000, lengthBelowAnnulusMm: -2) == 0)
+        #expect(abs(LVGeometry.firstSliceVolumeMm3(partlyLeft: true, lvAreaMm2: 800, contourAreaMm2: 1000,
+                                                   apicalNeighbourAreaMm2: 2000, lengthBelowAnnulusMm: 4) - 4000) <= 1e-9)
+    }
+
     @Test("(c) an outflow tract (a 80-degree gap of blood running outwards, there at end-diastole as at end-systole): LV, counted whole")
     func outflowTract() {
         let lvot = DrawnSlice(myocardiumDegrees: 40...320, gapIsBlood: true).rays()
