@@ -255,6 +255,13 @@ public struct LVGeometry: Sendable {
                     first = false
                     continue
                 }
+                if annulus != nil, !w.content.isEmpty, w.content[t] == .partlyLeft {
+                    // Below the first slice the plane lies above this one: its section counts whole over its slab
+                    // (`sectionUnderAnnulusMm2`), not the chord part.
+                    let neighbour = s + 1 < walls.count && walls[s + 1].valid[t] ? walls[s + 1].cavityAreaMm2(frame: t) : nil
+                    area = Self.sectionUnderAnnulusMm2(partlyLeft: true, lvAreaMm2: area, contourAreaMm2: w.cavityAreaMm2(frame: t),
+                                                       apicalNeighbourAreaMm2: neighbour)
+                }
                 v += area * spacing
                 if area > 0 { cavity.append((s, area)) }
                 // A slice the base has partly left holds the base itself (its chord part counts): no gap to fill.
@@ -536,21 +543,27 @@ public struct LVGeometry: Sendable {
         return geometry
     }
 
-    /// Volume (mm3) that the first slice cutting the LV counts when the long-axis annulus bounds the base: the LV's
-    /// cross-section from the slab's apical face up to the annulus plane, `lengthBelowAnnulusMm` along the long axis
-    /// (`lengthBelowAnnulus`; nothing when <= 0). The cross-section is the contour's LV area for a slice whose
-    /// myocardium closes round it; for one decided partly left (`BasalSlices`: a gap in the ring where the base has
-    /// left part of the slab) it is the whole contour, no larger than its apical neighbour's (the LV does not widen
-    /// towards its base above the equator). The plane says how much of the slab is LV; the chord across the gap,
-    /// counted over the whole slab as without views, would say it a second time, and at end-systole (when the
-    /// first slice is most often partly left) it left the plane's height out, while at end-diastole the same slice,
-    /// whole, counted up to the plane: the two volumes then came from different bases (docs/pipeline.md, "Basal
-    /// slices with the annulus").
+    /// The LV cross-section (mm2) a slice counts when the long-axis annulus bounds the base: the contour's LV area for
+    /// a slice whose myocardium closes round it; for one decided partly left (`BasalSlices`: a gap in the ring where
+    /// the base has left part of the slab) its whole contour, no larger than its apical neighbour's (the LV does not
+    /// widen towards its base above the equator). The plane says how much of the slab is LV; the chord across the
+    /// gap would say it a second time, and at end-systole (when basal slices are most often partly left) it left the
+    /// plane's height out, while at end-diastole the same slices, whole, counted up to the plane: the two volumes
+    /// then came from different bases (docs/pipeline.md, "Basal slices with the annulus").
+    public static func sectionUnderAnnulusMm2(partlyLeft: Bool, lvAreaMm2: Double, contourAreaMm2: Double,
+                                              apicalNeighbourAreaMm2: Double?) -> Double {
+        guard partlyLeft else { return lvAreaMm2 }
+        return min(contourAreaMm2, apicalNeighbourAreaMm2 ?? lvAreaMm2)
+    }
+
+    /// Volume (mm3) that the first slice cutting the LV counts when the long-axis annulus bounds the base: its
+    /// section (`sectionUnderAnnulusMm2`) from the slab's apical face up to the annulus plane,
+    /// `lengthBelowAnnulusMm` along the long axis (`lengthBelowAnnulus`; nothing when <= 0). The slices below it
+    /// count their sections over their whole slabs.
     public static func firstSliceVolumeMm3(partlyLeft: Bool, lvAreaMm2: Double, contourAreaMm2: Double,
                                            apicalNeighbourAreaMm2: Double?, lengthBelowAnnulusMm: Double) -> Double {
-        let length = max(0, lengthBelowAnnulusMm)
-        guard partlyLeft else { return lvAreaMm2 * length }
-        return min(contourAreaMm2, apicalNeighbourAreaMm2 ?? lvAreaMm2) * length
+        sectionUnderAnnulusMm2(partlyLeft: partlyLeft, lvAreaMm2: lvAreaMm2, contourAreaMm2: contourAreaMm2,
+                               apicalNeighbourAreaMm2: apicalNeighbourAreaMm2) * max(0, lengthBelowAnnulusMm)
     }
 
     /// Descent of the valve plane at each phase (mm along base-to-apex from its end-diastolic position, the basal

@@ -129,7 +129,7 @@ struct BasalSliceDecisionTests {
         #expect(abs(half.areaFraction - 0.5) <= BasalTolerance.chordAreaFraction)
     }
 
-    @Test("(c) with the long-axis annulus, a partly left first slice counts its LV section up to the plane, as a whole one does: a prism of 2000 mm2 cut 4 mm above the slab's apical face holds 8000 mm3")
+    @Test("(c) with the long-axis annulus, a partly left slice counts its LV section (up to the plane when it is the first), as a whole one does: a prism of 2000 mm2 cut 4 mm above the slab's apical face holds 8000 mm3")
     func partlyLeftSliceUnderTheAnnulus() {
         // The LV is a prism of cross-section 2000 mm2 (its apical neighbour's) whose base plane lies 4 mm above the
         // first slice's apical face (10 mm slab). At end-diastole the slice is whole; at end-systole the base has
@@ -152,6 +152,11 @@ struct BasalSliceDecisionTests {
                                                     contourAreaMm2: contour, apicalNeighbourAreaMm2: 2000,
                                                     lengthBelowAnnulusMm: 5)
         #expect(abs(higher - partlyLeft - 2000) <= 1e-9 * prism)
+        // A partly left slice below the first (the plane above its slab): its section whole, not the chord part.
+        #expect(LVGeometry.sectionUnderAnnulusMm2(partlyLeft: true, lvAreaMm2: d.areaFraction * contour,
+                                                  contourAreaMm2: contour, apicalNeighbourAreaMm2: 2000) == 2000)
+        #expect(LVGeometry.sectionUnderAnnulusMm2(partlyLeft: false, lvAreaMm2: 1800, contourAreaMm2: 1800,
+                                                  apicalNeighbourAreaMm2: 2000) == 1800)
         // A plane wholly apical of the slab: nothing; a contour smaller than its neighbour: the contour.
         #expect(LVGeometry.firstSliceVolumeMm3(partlyLeft: true, lvAreaMm2: 800, contourAreaMm2: 1000,
                                                apicalNeighbourAreaMm2: 2000, lengthBelowAnnulusMm: -2) == 0)
